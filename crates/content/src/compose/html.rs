@@ -1,0 +1,138 @@
+//! Markdown to safe HTML: raw HTML in the source is shown as text, link targets are limited
+//! to web, mail and in-page addresses, and headings get stable `id`s for the table of contents.
+
+use crate::text::slugify;
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+/// Whether a link or image target is safe to emit.
+fn safe_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    match lower.split_once(':') {
+        // "path:with-colon" after a slash or '#' or '?' is not a scheme.
+        Some((scheme, _)) if !scheme.contains(['/', '#', '?']) => {
+            matches!(scheme, "http" | "https" | "mailto")
+        }
+        _ => true,
+    }
+}
+
+/// An anchor for a heading; the same rule the table of contents uses.
+pub fn anchor(heading: &str) -> String {
+    let slug = slugify(heading);
+    if slug.is_empty() {
+        "section".to_string()
+    } else {
+        slug
+    }
+}
+
+/// Renders Markdown to HTML that cannot carry script.
+pub fn render(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options)
+        .map(|event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Link {
+                link_type,
+                dest_url: if safe_url(&dest_url) {
+                    dest_url
+                } else {
+                    CowStr::from("#")
+                },
+                title,
+                id,
+            }),
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => Event::Start(Tag::Image {
+                link_type,
+                dest_url: if safe_url(&dest_url) {
+                    dest_url
+                } else {
+                    CowStr::from("")
+                },
+                title,
+                id,
+            }),
+            other => other,
+        })
+        .collect();
+    add_heading_ids(&mut events);
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, events.into_iter());
+    out
+}
+
+/// Gives every h2, then every h3, an id made from its text, unique within the page.
+/// Section headings (h2) are named first so the table of contents always finds them.
+fn add_heading_ids(events: &mut [Event<'_>]) {
+    let mut used: Vec<String> = Vec::new();
+    for wanted in [HeadingLevel::H2, HeadingLevel::H3] {
+        let mut i = 0;
+        while i < events.len() {
+            if matches!(&events[i], Event::Start(Tag::Heading { level, .. }) if *level == wanted) {
+                let mut text = String::new();
+                let mut j = i + 1;
+                while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
+                    if let Event::Text(t) | Event::Code(t) = &events[j] {
+                        text.push_str(t);
+                    }
+                    j += 1;
+                }
+                let base = anchor(&text);
+                let mut id = base.clone();
+                let mut n = 1;
+                while used.contains(&id) {
+                    id = format!("{base}-{n}");
+                    n += 1;
+                }
+                used.push(id.clone());
+                if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
+                    *slot = Some(CowStr::from(id));
+                }
+                i = j;
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_html_is_escaped() {
+        let out = render("### Release <script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n");
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(!out.contains("<img"), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+    }
+
+    #[test]
+    fn dangerous_links_are_neutralised() {
+        let out = render(
+            "[a](javascript:alert(1)) [b](https://ok.example/x) [c](#top) [d](JavaScript:x)",
+        );
+        assert!(!out.to_lowercase().contains("javascript:"), "{out}");
+        assert!(out.contains("https://ok.example/x"));
+        assert!(out.contains("href=\"#top\""));
+    }
+
+    #[test]
+    fn headings_get_unique_ids() {
+        let out = render("## Tips\n\n### Our vision\n\n## Tips\n\n## Our vision\n");
+        assert!(out.contains("<h2 id=\"tips\">"), "{out}");
+        assert!(out.contains("<h2 id=\"tips-1\">"), "{out}");
+        assert!(out.contains("<h2 id=\"our-vision\">"), "{out}");
+        assert!(out.contains("<h3 id=\"our-vision-1\">"), "{out}");
+    }
+}

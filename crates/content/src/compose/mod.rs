@@ -1,0 +1,293 @@
+//! Composition: one living document in, every channel's content out.
+//!
+//! Pure and deterministic: the caller passes "now", templates and brand settings; the same
+//! inputs always give byte-identical output.
+
+pub mod html;
+pub mod newsletter;
+pub mod sections;
+pub mod seo;
+pub mod social;
+pub mod web;
+
+use crate::model::{Channel, LivingDocument, UnknownValue};
+use crate::platform::Platform;
+use crate::templates::{TemplateError, Templates};
+use crate::tone::{self, Target, Tone};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+pub use newsletter::Newsletter;
+pub use social::SocialPost;
+pub use web::WebPost;
+
+/// The newsletter layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailTemplate {
+    Modern,
+    Minimal,
+    Plain,
+    Breathscape,
+}
+
+impl EmailTemplate {
+    pub const ALL: [EmailTemplate; 4] = [
+        EmailTemplate::Modern,
+        EmailTemplate::Minimal,
+        EmailTemplate::Plain,
+        EmailTemplate::Breathscape,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailTemplate::Modern => "modern",
+            EmailTemplate::Minimal => "minimal",
+            EmailTemplate::Plain => "plain",
+            EmailTemplate::Breathscape => "breathscape",
+        }
+    }
+    /// The template file that renders this layout.
+    pub fn template_name(self) -> &'static str {
+        match self {
+            EmailTemplate::Modern => "newsletter/modern.html",
+            EmailTemplate::Minimal => "newsletter/minimal.html",
+            EmailTemplate::Plain => "newsletter/plain.html",
+            EmailTemplate::Breathscape => "newsletter/breathscape.html",
+        }
+    }
+}
+
+impl fmt::Display for EmailTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EmailTemplate {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == wanted)
+            .ok_or_else(|| UnknownValue::new("template", s, &Self::ALL.map(|t| t.as_str())))
+    }
+}
+
+/// Links and names printed in every piece of content; from configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Brand {
+    pub name: String,
+    pub tagline: String,
+    pub website_url: String,
+    pub unsubscribe_url: String,
+    pub preferences_url: String,
+    pub postal_address: String,
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Brand {
+            name: "Halcytone".into(),
+            tagline: "Calm, one breath at a time".into(),
+            website_url: "https://halcytone.com".into(),
+            unsubscribe_url: "https://halcytone.com/unsubscribe".into(),
+            preferences_url: "https://halcytone.com/preferences".into(),
+            postal_address: "Halcytone, 100 Example Street, Portland, OR 97201, USA".into(),
+        }
+    }
+}
+
+impl Brand {
+    pub fn website(&self) -> &str {
+        self.website_url.trim_end_matches('/')
+    }
+}
+
+/// What to compose and how.
+#[derive(Debug, Clone)]
+pub struct ComposeOptions {
+    /// The moment of composition; dates, months and staleness are relative to it.
+    pub now: DateTime<Utc>,
+    pub channels: Vec<Channel>,
+    pub platforms: Vec<Platform>,
+    /// One tone for every channel; `None` picks per channel (document flag, then automatic).
+    pub tone: Option<Tone>,
+    /// Newsletter layout; `None` uses the document's `template` flag, else `modern`.
+    pub template: Option<EmailTemplate>,
+    pub brand: Brand,
+}
+
+impl ComposeOptions {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        ComposeOptions {
+            now,
+            channels: Channel::ALL.to_vec(),
+            platforms: Platform::ALL.to_vec(),
+            tone: None,
+            template: None,
+            brand: Brand::default(),
+        }
+    }
+}
+
+/// Why composition could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("the document has no items to compose")]
+    NoItems,
+    #[error(transparent)]
+    InvalidOption(#[from] UnknownValue),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+/// Every channel's content for one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bundle {
+    /// The reference time the content was composed for (the caller's "now").
+    pub as_of: String,
+    pub document: DocumentSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newsletter: Option<Newsletter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebPost>,
+    pub social: Vec<SocialPost>,
+}
+
+/// What was composed from.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub format: &'static str,
+    pub items: usize,
+    pub sections: usize,
+    /// SHA-256 of the canonical JSON of the parsed document.
+    pub content_hash: String,
+}
+
+/// The document hash: identical content gives an identical hash whatever the source format.
+pub fn content_hash(doc: &LivingDocument) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical: Vec<_> = doc
+        .items()
+        .map(|(c, i)| {
+            (
+                c.as_str(),
+                &i.title,
+                &i.content,
+                i.date.as_ref().map(|d| &d.raw),
+                &i.flags,
+            )
+        })
+        .collect();
+    let json = serde_json::to_string(&canonical).unwrap_or_default();
+    let digest = Sha256::digest(json.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What every composer reads: the document, the options and the document's own tone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub doc: &'a LivingDocument,
+    pub opts: &'a ComposeOptions,
+    pub doc_tone: Option<Tone>,
+}
+
+impl Context<'_> {
+    pub fn tone(&self, target: Target) -> Tone {
+        tone::select(self.opts.tone, self.doc_tone, target)
+    }
+
+    /// "November 2026".
+    pub fn month_year(&self) -> String {
+        self.opts.now.format("%B %Y").to_string()
+    }
+
+    /// "November 24, 2026".
+    pub fn long_date(&self) -> String {
+        self.opts.now.format("%B %-d, %Y").to_string()
+    }
+
+    pub fn brand(&self) -> &Brand {
+        &self.opts.brand
+    }
+
+    /// Public address of an item on the website.
+    pub fn item_url(&self, title: &str) -> String {
+        format!(
+            "{}/updates/{}",
+            self.brand().website(),
+            crate::text::slugify(title)
+        )
+    }
+}
+
+/// Display form of an item date: "November 18, 2026", or the text as written.
+pub(crate) fn display_date(date: Option<&crate::model::ItemDate>) -> Option<String> {
+    let d = date?;
+    Some(match d.value {
+        Some(v) => v.format("%B %-d, %Y").to_string(),
+        None => d.raw.clone(),
+    })
+}
+
+/// Composes every requested channel of `doc`.
+pub fn compose(
+    doc: &LivingDocument,
+    opts: &ComposeOptions,
+    templates: &Templates,
+) -> Result<Bundle, ComposeError> {
+    if doc.item_count() == 0 {
+        return Err(ComposeError::NoItems);
+    }
+    let doc_tone = doc
+        .flags
+        .tone
+        .as_deref()
+        .map(str::parse::<Tone>)
+        .transpose()?;
+    let template = match (opts.template, doc.flags.template.as_deref()) {
+        (Some(t), _) => t,
+        (None, Some(name)) => name.parse()?,
+        (None, None) => EmailTemplate::Modern,
+    };
+    let ctx = Context {
+        doc,
+        opts,
+        doc_tone,
+    };
+    let newsletter = opts
+        .channels
+        .contains(&Channel::Email)
+        .then(|| newsletter::compose(&ctx, template, templates))
+        .transpose()?
+        .flatten();
+    let web = opts
+        .channels
+        .contains(&Channel::Web)
+        .then(|| web::compose(&ctx, templates))
+        .transpose()?
+        .flatten();
+    let social = if opts.channels.contains(&Channel::Social) {
+        social::compose(&ctx)
+    } else {
+        Vec::new()
+    };
+    Ok(Bundle {
+        as_of: opts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        document: DocumentSummary {
+            title: doc.title.clone(),
+            format: doc.format.as_str(),
+            items: doc.item_count(),
+            sections: doc.sections.len(),
+            content_hash: content_hash(doc),
+        },
+        newsletter,
+        web,
+        social,
+    })
+}

@@ -1,0 +1,270 @@
+//! The website post: Markdown and HTML bodies with a table of contents, and the search
+//! metadata that goes with them.
+
+use super::sections::{Plan, default_heading};
+use super::{Context, display_date, html, seo};
+use crate::model::{Category, Channel};
+use crate::templates::{TemplateError, Templates};
+use crate::text::{plain_paragraph, slugify, truncate_words, word_count};
+use crate::tone::{self, Target, Tone};
+use minijinja::Value;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TocEntry {
+    pub title: String,
+    pub anchor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WebPost {
+    pub title: String,
+    pub slug: String,
+    pub url: String,
+    pub tone: Tone,
+    pub excerpt: String,
+    pub meta_description: String,
+    pub tags: Vec<String>,
+    pub word_count: usize,
+    pub reading_time_minutes: usize,
+    pub table_of_contents: Vec<TocEntry>,
+    pub markdown: String,
+    /// The article body only.
+    pub body_html: String,
+    /// A complete standalone page (head metadata, JSON-LD, article).
+    pub html: String,
+    pub json_ld: serde_json::Value,
+    pub seo: seo::SeoReport,
+}
+
+#[derive(Debug, Serialize)]
+struct MdItem {
+    title: String,
+    date: Option<String>,
+    body_markdown: String,
+}
+
+#[derive(Debug, Serialize)]
+struct MdSection {
+    heading: &'static str,
+    anchor: String,
+    blurb: &'static str,
+    items: Vec<MdItem>,
+}
+
+#[derive(Debug, Serialize)]
+struct MdVision {
+    heading: &'static str,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct MdView<'a> {
+    title: &'a str,
+    published_date: String,
+    reading_time_minutes: usize,
+    intro: String,
+    toc: &'a [TocEntry],
+    sections: Vec<MdSection>,
+    vision: Option<MdVision>,
+    cta: tone::CallToAction,
+    disclaimer: Option<&'static str>,
+}
+
+/// "Halcytone November 2026: <lead title>", cut at a word to 60 characters.
+fn title(ctx: &Context<'_>, plan: &Plan<'_>) -> String {
+    let base = format!("{} {}", ctx.brand().name, ctx.month_year());
+    match plan.highlight {
+        Some(h) if h.content_type == crate::model::ContentType::Session => truncate_words(
+            &format!("Session summary: {}", plain_paragraph(&h.item.title)),
+            seo::TITLE_MAX,
+        ),
+        Some(h) => {
+            let full = format!("{base}: {}", plain_paragraph(&h.item.title));
+            if full.chars().count() <= seo::TITLE_MAX {
+                full
+            } else {
+                let cut = truncate_words(&full, seo::TITLE_MAX + 1);
+                cut.trim_end_matches('…')
+                    .trim_end_matches([':', ',', ' '])
+                    .to_string()
+            }
+        }
+        None => format!("{base} update"),
+    }
+}
+
+pub(crate) fn compose(
+    ctx: &Context<'_>,
+    templates: &Templates,
+) -> Result<Option<WebPost>, TemplateError> {
+    let plan = Plan::for_channel(ctx.doc, Channel::Web);
+    if plan.is_empty() {
+        return Ok(None);
+    }
+    let tone = ctx.tone(Target::Web);
+    let title = title(ctx, &plan);
+    let slug = slugify(&title);
+    let url = format!("{}/updates/{slug}", ctx.brand().website());
+
+    // The highlight leads its own category's section.
+    let mut sections = Vec::new();
+    for category in [Category::Breathscape, Category::Hardware, Category::Tips] {
+        let items: Vec<MdItem> = plan
+            .news()
+            .filter(|p| p.category == category)
+            .map(|p| MdItem {
+                title: p.item.title.trim().to_string(),
+                date: display_date(p.item.date.as_ref()),
+                body_markdown: p.item.content.trim().to_string(),
+            })
+            .collect();
+        if !items.is_empty() {
+            let heading = default_heading(category);
+            sections.push(MdSection {
+                heading,
+                anchor: html::anchor(heading),
+                blurb: tone::section_blurb(tone, category),
+                items,
+            });
+        }
+    }
+    let vision = (!plan.vision.is_empty()).then(|| MdVision {
+        heading: default_heading(Category::Vision),
+        text: plan
+            .vision
+            .iter()
+            .map(|p| p.item.content.trim())
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    });
+    let mut toc: Vec<TocEntry> = sections
+        .iter()
+        .map(|s| TocEntry {
+            title: s.heading.to_string(),
+            anchor: s.anchor.clone(),
+        })
+        .collect();
+    if let Some(v) = &vision {
+        toc.push(TocEntry {
+            title: v.heading.to_string(),
+            anchor: html::anchor(v.heading),
+        });
+    }
+    let words: usize = plan
+        .news()
+        .chain(plan.vision.iter())
+        .map(|p| word_count(&plain_paragraph(&p.item.content)) + word_count(&p.item.title))
+        .sum();
+    let reading_time = seo::reading_time_minutes(words);
+    let disclaimer = (tone == Tone::MedicalScientific).then_some(tone::MEDICAL_DISCLAIMER);
+    let view = MdView {
+        title: &title,
+        published_date: ctx.long_date(),
+        reading_time_minutes: reading_time,
+        intro: tone::web_intro(tone, &ctx.brand().name, &ctx.month_year()),
+        toc: &toc,
+        sections,
+        vision,
+        cta: tone::newsletter_cta(tone, ctx.brand().website()),
+        disclaimer,
+    };
+    let markdown = templates.render("web/post.md", &view)?;
+    let body_html = html::render(&markdown);
+
+    let lead = plan.news().next().or(plan.vision.first());
+    let excerpt = lead
+        .and_then(|p| p.item.paragraphs().next())
+        .map(|p| seo::excerpt(&plain_paragraph(p)))
+        .unwrap_or_default();
+    let titles: Vec<String> = plan
+        .news()
+        .map(|p| plain_paragraph(&p.item.title))
+        .collect();
+    let meta_description = ctx
+        .doc
+        .flags
+        .seo_description
+        .clone()
+        .or_else(|| {
+            plan.news()
+                .find_map(|p| p.item.flags.seo_description.clone())
+        })
+        .unwrap_or_else(|| seo::meta_description(&ctx.brand().name, &ctx.month_year(), &titles));
+    let author_tags: Vec<String> = ctx
+        .doc
+        .flags
+        .tags
+        .iter()
+        .chain(plan.news().flat_map(|p| p.item.flags.tags.iter()))
+        .cloned()
+        .collect();
+    let categories: Vec<Category> = plan
+        .groups
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(plan.highlight.map(|h| h.category))
+        .chain((!plan.vision.is_empty()).then_some(Category::Vision))
+        .collect();
+    let tags = seo::tags(&author_tags, &categories);
+    let date = ctx.opts.now.format("%Y-%m-%d").to_string();
+    let brand = ctx.brand();
+    let json_ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": title,
+        "description": meta_description,
+        "datePublished": date,
+        "dateModified": date,
+        "url": url,
+        "mainEntityOfPage": { "@type": "WebPage", "@id": url },
+        "author": { "@type": "Organization", "name": brand.name, "url": brand.website() },
+        "publisher": { "@type": "Organization", "name": brand.name, "url": brand.website() },
+        "keywords": tags.join(", "),
+        "wordCount": words,
+        "articleSection": toc.iter().map(|t| t.title.as_str()).collect::<Vec<_>>(),
+    });
+    let seo = seo::score(&seo::SeoInput {
+        title: &title,
+        meta_description: &meta_description,
+        slug: &slug,
+        word_count: words,
+        tags: tags.len(),
+        section_headings: toc.len(),
+        excerpt: &excerpt,
+        has_structured_data: true,
+    });
+    let page = templates.render(
+        "web/page.html",
+        minijinja::context! {
+            title => &title,
+            meta_description => &meta_description,
+            canonical_url => &url,
+            json_ld => Value::from_safe_string(seo::json_ld_for_script(&json_ld)),
+            body_html => Value::from_safe_string(body_html.clone()),
+            tags => &tags,
+            brand => minijinja::value::Serde(brand),
+            published_date_iso => &date,
+            published_date => ctx.long_date(),
+            reading_time_minutes => reading_time,
+            disclaimer => disclaimer,
+        },
+    )?;
+    Ok(Some(WebPost {
+        title,
+        slug,
+        url,
+        tone,
+        excerpt,
+        meta_description,
+        tags,
+        word_count: words,
+        reading_time_minutes: reading_time,
+        table_of_contents: toc,
+        markdown,
+        body_html,
+        html: page,
+        json_ld,
+        seo,
+    }))
+}

@@ -1,0 +1,390 @@
+//! The living-document model: categories, items, flags and where each came from.
+//!
+//! Parsers produce a [`LivingDocument`]; composers and validators only read it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The four kinds of news a living document carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Breathscape,
+    Hardware,
+    Tips,
+    Vision,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::Breathscape,
+        Category::Hardware,
+        Category::Tips,
+        Category::Vision,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Breathscape => "breathscape",
+            Category::Hardware => "hardware",
+            Category::Tips => "tips",
+            Category::Vision => "vision",
+        }
+    }
+
+    /// Reads an explicit category name (`[Breathscape]`, `"tips"`, `Tip`).
+    pub fn from_name(name: &str) -> Option<Category> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "breathscape" | "app" | "software" => Some(Category::Breathscape),
+            "hardware" | "device" => Some(Category::Hardware),
+            "tips" | "tip" => Some(Category::Tips),
+            "vision" | "mission" => Some(Category::Vision),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an item is, which decides its required fields and how it is featured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentType {
+    Update,
+    Blog,
+    Announcement,
+    Session,
+}
+
+impl ContentType {
+    pub const ALL: [ContentType; 4] = [
+        ContentType::Update,
+        ContentType::Blog,
+        ContentType::Announcement,
+        ContentType::Session,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Update => "update",
+            ContentType::Blog => "blog",
+            ContentType::Announcement => "announcement",
+            ContentType::Session => "session",
+        }
+    }
+}
+
+impl FromStr for ContentType {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownValue::new("type", s, &Self::ALL.map(|t| t.as_str())))
+    }
+}
+
+/// The three outbound channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Web,
+    Social,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Web, Channel::Social];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Web => "web",
+            Channel::Social => "social",
+        }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownValue::new("channel", s, &Self::ALL.map(|c| c.as_str())))
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Urgency of an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 4] = [
+        Urgency::Low,
+        Urgency::Medium,
+        Urgency::High,
+        Urgency::Critical,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Low => "low",
+            Urgency::Medium => "medium",
+            Urgency::High => "high",
+            Urgency::Critical => "critical",
+        }
+    }
+}
+
+impl FromStr for Urgency {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|u| u.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownValue::new("urgency", s, &Self::ALL.map(|u| u.as_str())))
+    }
+}
+
+/// A value that is not one of the allowed names; the message lists them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {field} '{value}'; valid values: {}", allowed.join(", "))]
+pub struct UnknownValue {
+    pub field: &'static str,
+    pub value: String,
+    pub allowed: Vec<&'static str>,
+}
+
+impl UnknownValue {
+    pub fn new(field: &'static str, value: &str, allowed: &[&'static str]) -> Self {
+        UnknownValue {
+            field,
+            value: value.trim().to_string(),
+            allowed: allowed.to_vec(),
+        }
+    }
+}
+
+/// The document format a parser understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    Markdown,
+    Json,
+    Freeform,
+}
+
+impl SourceFormat {
+    pub const ALL: [SourceFormat; 3] = [
+        SourceFormat::Markdown,
+        SourceFormat::Json,
+        SourceFormat::Freeform,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Markdown => "markdown",
+            SourceFormat::Json => "json",
+            SourceFormat::Freeform => "freeform",
+        }
+    }
+}
+
+impl FromStr for SourceFormat {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let lower = match lower.as_str() {
+            "md" => "markdown",
+            "text" | "txt" => "freeform",
+            other => other,
+        };
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == lower)
+            .ok_or_else(|| UnknownValue::new("format", s, &Self::ALL.map(|f| f.as_str())))
+    }
+}
+
+/// An item date as written, and its value when it could be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemDate {
+    pub raw: String,
+    pub value: Option<NaiveDate>,
+}
+
+impl ItemDate {
+    /// Reads `2025-01-15` or an RFC 3339 timestamp; anything else keeps only `raw`.
+    pub fn parse(raw: &str) -> ItemDate {
+        let raw = raw.trim();
+        let value = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().or_else(|| {
+            DateTime::parse_from_rfc3339(raw)
+                .ok()
+                .map(|d| d.with_timezone(&Utc).date_naive())
+        });
+        ItemDate {
+            raw: raw.to_string(),
+            value,
+        }
+    }
+}
+
+/// Optional per-item (or per-document) settings from HTML-comment flags or JSON fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Flags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<ContentType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<Channel>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<Urgency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seo_description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// Where an item came from in its source text (1-based lines; 0 when unknown).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ItemLines {
+    pub start: usize,
+    pub title: usize,
+    pub date: usize,
+    pub content: usize,
+}
+
+/// One news item of a living document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub title: String,
+    /// Body text; paragraphs are separated by one blank line. May hold inline Markdown.
+    pub content: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<ItemDate>,
+    pub flags: Flags,
+    pub lines: ItemLines,
+}
+
+impl Item {
+    pub fn new(title: impl Into<String>, content: impl Into<String>) -> Item {
+        Item {
+            title: title.into(),
+            content: content.into(),
+            date: None,
+            flags: Flags::default(),
+            lines: ItemLines::default(),
+        }
+    }
+
+    /// The item's paragraphs, trimmed, without empty ones.
+    pub fn paragraphs(&self) -> impl Iterator<Item = &str> {
+        self.content
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+    }
+
+    pub fn featured(&self) -> bool {
+        self.flags.featured.unwrap_or(false)
+    }
+
+    /// Priority 1 (urgent) … 5 (archive); 3 when not given.
+    pub fn priority(&self) -> u8 {
+        self.flags.priority.unwrap_or(3)
+    }
+
+    /// Whether the item may appear on `channel` (all channels unless flags restrict them).
+    pub fn allows(&self, channel: Channel) -> bool {
+        self.flags
+            .channels
+            .as_ref()
+            .is_none_or(|list| list.contains(&channel))
+    }
+}
+
+/// A `##` section: a heading, the category it maps to, and its items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub heading: String,
+    pub category: Category,
+    /// True when the category was written (`[Hardware]`), false when inferred from words.
+    pub category_explicit: bool,
+    pub line: usize,
+    pub items: Vec<Item>,
+}
+
+/// A flag or field the parser read but could not use; validation reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParseNote {
+    pub line: usize,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A parsed living document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LivingDocument {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub format: SourceFormat,
+    /// Document-level flags (a comment before the first section, or top-level JSON fields).
+    pub flags: Flags,
+    pub sections: Vec<Section>,
+    pub notes: Vec<ParseNote>,
+}
+
+impl LivingDocument {
+    pub fn empty(format: SourceFormat) -> LivingDocument {
+        LivingDocument {
+            title: None,
+            format,
+            flags: Flags::default(),
+            sections: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Every item with its category, in document order.
+    pub fn items(&self) -> impl Iterator<Item = (Category, &Item)> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.items.iter().map(move |i| (s.category, i)))
+    }
+
+    /// Items of one category, in document order.
+    pub fn items_in(&self, category: Category) -> impl Iterator<Item = &Item> {
+        self.sections
+            .iter()
+            .filter(move |s| s.category == category)
+            .flat_map(|s| s.items.iter())
+    }
+
+    pub fn item_count(&self) -> usize {
+        self.sections.iter().map(|s| s.items.len()).sum()
+    }
+}

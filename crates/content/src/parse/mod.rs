@@ -1,0 +1,95 @@
+//! Parsers that turn living-document text into a [`LivingDocument`].
+//!
+//! The format is detected from the text (or forced by the caller): JSON when it opens with
+//! `{`, Markdown when it has `#` headings or `**Date:**`-style metadata, freeform otherwise.
+
+pub mod category;
+pub mod flags;
+pub mod freeform;
+pub mod json;
+pub mod markdown;
+
+use crate::model::{LivingDocument, SourceFormat};
+
+/// Why a document could not be read at all. Softer problems become notes on the document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("the document is empty")]
+    Empty,
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    InvalidJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("unexpected JSON layout: {message}")]
+    JsonShape { message: String },
+}
+
+impl ParseError {
+    /// The 1-based source line the error points at, when it has one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ParseError::InvalidJson { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// Picks the format a text is most likely written in.
+pub fn detect(text: &str) -> SourceFormat {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        return SourceFormat::Json;
+    }
+    let markdownish = text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("# ")
+            || l.starts_with("## ")
+            || l.starts_with("### ")
+            || l.starts_with("<!--")
+            || l.contains("**Date:**")
+            || l.contains("**Content:**")
+    });
+    if markdownish {
+        SourceFormat::Markdown
+    } else {
+        SourceFormat::Freeform
+    }
+}
+
+/// Parses `text` in `format`, or in the detected format when `format` is `None`.
+pub fn parse(text: &str, format: Option<SourceFormat>) -> Result<LivingDocument, ParseError> {
+    if text
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .is_empty()
+    {
+        return Err(ParseError::Empty);
+    }
+    match format.unwrap_or_else(|| detect(text)) {
+        SourceFormat::Markdown => Ok(markdown::parse(text)),
+        SourceFormat::Json => json::parse(text),
+        SourceFormat::Freeform => Ok(freeform::parse(text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection() {
+        assert_eq!(detect("  {\"categories\": {}}"), SourceFormat::Json);
+        assert_eq!(detect("## [Tips] x\n### y"), SourceFormat::Markdown);
+        assert_eq!(
+            detect("Title\nBody text [with] brackets"),
+            SourceFormat::Freeform
+        );
+    }
+
+    #[test]
+    fn blank_text_is_empty() {
+        assert_eq!(parse(" \n\t\n", None), Err(ParseError::Empty));
+        assert_eq!(parse("\u{feff}", None), Err(ParseError::Empty));
+    }
+}

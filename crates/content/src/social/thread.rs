@@ -1,0 +1,109 @@
+//! Splitting a long X post into a numbered thread, each part within the weighted limit.
+
+use super::weighted_length::{truncate_weighted, weighted_len};
+
+/// Packs `segments` (paragraphs, kept whole when they fit) into posts numbered `1/N `,
+/// each at most `max` weighted characters; the first post also leaves `first_reserve`
+/// free for the hashtags published with it.
+pub fn split(segments: &[String], max: usize, first_reserve: usize) -> Vec<String> {
+    let mut prefix = weighted_len("99/99 ");
+    loop {
+        let posts = pack(segments, max.saturating_sub(prefix), first_reserve);
+        let n = posts.len();
+        let needed = weighted_len(&format!("{n}/{n} "));
+        if needed <= prefix || prefix >= max {
+            return posts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}/{n} {p}", i + 1))
+                .collect();
+        }
+        prefix = needed;
+    }
+}
+
+fn pack(segments: &[String], budget: usize, first_reserve: usize) -> Vec<String> {
+    let smallest = budget.saturating_sub(first_reserve).max(1);
+    let pieces: Vec<&str> = segments
+        .iter()
+        .flat_map(|s| pieces(s.trim(), smallest))
+        .collect();
+    let mut posts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for piece in pieces {
+        let room = if posts.is_empty() {
+            budget.saturating_sub(first_reserve)
+        } else {
+            budget
+        };
+        let candidate = if current.is_empty() {
+            piece.to_string()
+        } else {
+            format!("{current}\n\n{piece}")
+        };
+        if weighted_len(&candidate) <= room || current.is_empty() {
+            current = candidate;
+        } else {
+            posts.push(std::mem::take(&mut current));
+            current = piece.to_string();
+        }
+    }
+    if !current.is_empty() {
+        posts.push(current);
+    }
+    posts
+}
+
+/// Cuts `text` into pieces of at most `budget` weighted characters, at word boundaries.
+fn pieces(text: &str, budget: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut head = truncate_weighted(rest, budget);
+        if head.is_empty() {
+            // Not even one grapheme fits: take one anyway so the loop ends.
+            let end = rest.char_indices().nth(1).map_or(rest.len(), |(i, _)| i);
+            head = &rest[..end];
+        }
+        out.push(head);
+        rest = rest[head.len()..].trim_start();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_is_numbered_and_within_the_limit() {
+        let segments: Vec<String> = (0..12)
+            .map(|i| format!("Segment {i}: {}", "word ".repeat(20 + i * 7)))
+            .collect();
+        let posts = split(&segments, 280, 30);
+        assert!(posts.len() > 2);
+        let n = posts.len();
+        for (i, p) in posts.iter().enumerate() {
+            assert!(p.starts_with(&format!("{}/{n} ", i + 1)), "{p}");
+            let limit = if i == 0 { 250 } else { 280 };
+            assert!(
+                weighted_len(p) <= limit,
+                "{} > {limit}: {p}",
+                weighted_len(p)
+            );
+        }
+    }
+
+    #[test]
+    fn one_giant_word_still_splits() {
+        let posts = split(&["x".repeat(1000)], 280, 0);
+        assert!(posts.iter().all(|p| weighted_len(p) <= 280));
+        assert_eq!(
+            posts
+                .iter()
+                .map(|p| p.split_once(' ').map_or(0, |(_, t)| t.len()))
+                .sum::<usize>(),
+            1000
+        );
+    }
+}

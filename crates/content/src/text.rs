@@ -1,0 +1,175 @@
+//! Small text tools shared by the composers: slugs, sentences, word-safe cutting,
+//! and reducing inline Markdown to plain words.
+
+/// `Hello, World — 2026!` → `hello-world-2026`. Keeps ASCII letters and digits only.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}
+
+/// Reduces inline Markdown to plain text: `**b**` → `b`, `[t](u)` → `t`, `` `c` `` → `c`.
+pub fn plain_inline(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(c) = rest.chars().next() {
+        if c == '[' {
+            // [text](url) → text
+            if let Some(close) = rest.find("](")
+                && let Some(end) = rest[close + 2..].find(')')
+                && !rest[1..close].contains('[')
+            {
+                out.push_str(&rest[1..close]);
+                rest = &rest[close + 2 + end + 1..];
+                continue;
+            }
+        }
+        if rest.starts_with("**") || rest.starts_with("__") {
+            rest = &rest[2..];
+            continue;
+        }
+        if c == '`' {
+            rest = &rest[1..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Plain text of a Markdown body: inline marks removed and lines joined with spaces.
+pub fn plain_paragraph(md: &str) -> String {
+    plain_inline(md)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Splits prose into sentences, keeping their end punctuation.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '!' | '?' | '\n') {
+            let next = i + c.len_utf8();
+            let at_break = c == '\n'
+                || next >= bytes.len()
+                || bytes.get(next).is_some_and(|b| b.is_ascii_whitespace());
+            if at_break {
+                let s = text[start..next].trim();
+                if !s.is_empty() {
+                    out.push(s);
+                }
+                start = next;
+            }
+        }
+    }
+    let tail = text[start..].trim();
+    if !tail.is_empty() {
+        out.push(tail);
+    }
+    out
+}
+
+/// The first sentence of `text` (or all of it when it has no sentence end).
+pub fn first_sentence(text: &str) -> &str {
+    sentences(text).into_iter().next().unwrap_or("")
+}
+
+/// Cuts `text` to at most `max` characters at a word boundary, adding `…` when cut.
+pub fn truncate_words(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let limit = max.saturating_sub(1);
+    let cut = text
+        .char_indices()
+        .nth(limit)
+        .map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    let head = match head.rfind(char::is_whitespace) {
+        Some(i) if i * 10 >= cut * 6 => &head[..i],
+        _ => head,
+    };
+    let head = head.trim_end_matches(|c: char| c.is_whitespace() || ",;:-—".contains(c));
+    format!("{head}…")
+}
+
+/// Number of words (runs containing a letter or digit).
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// A stable 64-bit FNV-1a hash, for deterministic choices.
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Hello, World — 2026!"), "hello-world-2026");
+        assert_eq!(slugify("  --  "), "");
+        assert_eq!(slugify("Café au lait"), "caf-au-lait");
+    }
+
+    #[test]
+    fn inline_markdown_becomes_plain() {
+        assert_eq!(
+            plain_inline("Try **box** breathing, see [the guide](https://x.io) and `code`."),
+            "Try box breathing, see the guide and code."
+        );
+        assert_eq!(plain_inline("a [b] c"), "a [b] c");
+    }
+
+    #[test]
+    fn sentence_split() {
+        assert_eq!(
+            sentences("One. Two! Three? v1.2 stays. Last"),
+            vec!["One.", "Two!", "Three?", "v1.2 stays.", "Last"]
+        );
+        assert_eq!(first_sentence(""), "");
+    }
+
+    #[test]
+    fn truncation_respects_words_and_limit() {
+        let t = truncate_words("the quick brown fox jumps over the lazy dog", 20);
+        assert!(t.chars().count() <= 20, "{t}");
+        assert!(t.ends_with('…'));
+        assert_eq!(truncate_words("short", 20), "short");
+        assert_eq!(truncate_words("abcdef", 1), "…");
+    }
+
+    #[test]
+    fn hashing_is_stable() {
+        assert_eq!(stable_hash(&["a", "b"]), stable_hash(&["a", "b"]));
+        assert_ne!(stable_hash(&["ab"]), stable_hash(&["a", "b"]));
+    }
+}

@@ -1,0 +1,79 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "halcytone",
+    version,
+    about = "Turn a living document into newsletter, web and social content"
+)]
+pub struct Cli {
+    /// Log more detail to stderr (LOG_LEVEL overrides).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every channel of a living document (offline; nothing is sent).
+    Generate(GenerateArgs),
+    /// Check a living document and report problems as FILE:LINE: severity: message.
+    Validate(ValidateArgs),
+}
+
+/// Options shared by generate and validate.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The living document: Markdown, structured JSON, freeform text, or a Live session JSON.
+    pub file: PathBuf,
+    /// Force a format instead of detecting it: markdown, json or freeform.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Reference time for dates and staleness (RFC 3339 or YYYY-MM-DD). Default: today, 00:00 UTC.
+    #[arg(long, env = "HALCYTONE_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Channels to render, comma-separated: email, web, social.
+    #[arg(long, value_delimiter = ',', default_value = "email,web,social")]
+    pub channels: Vec<String>,
+    /// Social networks, comma-separated: twitter (or x), linkedin, facebook, instagram.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "twitter,linkedin,facebook,instagram"
+    )]
+    pub platforms: Vec<String>,
+    /// Tone for every channel: professional, encouraging, medical_scientific. Default: per channel.
+    #[arg(long)]
+    pub tone: Option<String>,
+    /// Newsletter layout: modern, minimal, plain, breathscape.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Directory whose files replace default templates (e.g. DIR/newsletter/modern.html).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// Write newsletter.html, newsletter.txt, web.md, web.html, web.json, social-*.txt and bundle.json here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the bundle as JSON on stdout (the default when --out is not given).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Print the report as JSON instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,71 @@
+//! One module per subcommand; shared loading of the living document.
+
+mod generate;
+mod validate;
+
+use crate::cli::{Command, SourceArgs};
+use crate::input;
+use anyhow::{Result, anyhow};
+use chrono::{DateTime, Utc};
+use halcytone_content::{LivingDocument, ParseError, SourceFormat, parse, session};
+use std::process::ExitCode;
+
+pub fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Generate(args) => generate::run(&args),
+        Command::Validate(args) => validate::run(&args),
+    }
+}
+
+/// A document read from disk, or why it could not be read, with a source line when known.
+pub enum Loaded {
+    Document(LivingDocument),
+    Unreadable {
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+/// Reads, detects and parses the file named by `args`. I/O problems are `Err`;
+/// content problems are `Ok(Loaded::Unreadable)` so `validate` can print them as FILE:LINE.
+pub fn load(args: &SourceArgs, now: DateTime<Utc>) -> Result<Loaded> {
+    let text = input::read_text(&args.file)?;
+    let format = args
+        .format
+        .as_deref()
+        .map(str::parse::<SourceFormat>)
+        .transpose()
+        .map_err(|e| anyhow!("--format: {e}"))?;
+    if format.is_none_or(|f| f == SourceFormat::Json) && session::looks_like_session(&text) {
+        return Ok(match session::parse(&text, now) {
+            Ok(s) => Loaded::Document(session::to_document(&s)),
+            Err(session::SessionError::Json { line, message, .. }) => Loaded::Unreadable {
+                line: Some(line),
+                message,
+            },
+            Err(e) => Loaded::Unreadable {
+                line: None,
+                message: e.to_string(),
+            },
+        });
+    }
+    Ok(match parse(&text, format) {
+        Ok(doc) => Loaded::Document(doc),
+        Err(e @ ParseError::Empty) => Loaded::Unreadable {
+            line: None,
+            message: format!("{e}: it holds no text"),
+        },
+        Err(e) => Loaded::Unreadable {
+            line: e.line(),
+            message: e.to_string(),
+        },
+    })
+}
+
+/// `FILE:LINE: ` or `FILE: ` for messages.
+pub fn position(file: &std::path::Path, line: Option<usize>) -> String {
+    match line {
+        Some(l) => format!("{}:{l}: ", file.display()),
+        None => format!("{}: ", file.display()),
+    }
+}
