@@ -77,6 +77,9 @@ impl Templates {
     pub fn defaults() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.add_filter("wrap", |text: String, width: Option<usize>| {
+            crate::text::wrap(&text, width.unwrap_or(72))
+        });
         for (name, source) in DEFAULTS {
             // The defaults are compiled in and covered by tests; a broken one is a build defect
             // that the test suite reports, so it is skipped here rather than aborting.
@@ -122,11 +125,9 @@ mod tests {
 
     #[test]
     fn every_default_compiles() {
-        let mut env = Environment::new();
-        for (name, source) in DEFAULTS {
-            if let Err(e) = env.add_template(name, source) {
-                panic!("{name}: {e:#}");
-            }
+        let t = Templates::defaults();
+        for (name, _) in DEFAULTS {
+            assert!(t.env.get_template(name).is_ok(), "{name} failed to compile");
         }
     }
 

@@ -117,6 +117,31 @@ pub fn word_count(text: &str) -> usize {
         .count()
 }
 
+/// Wraps `text` at `width` characters by words; existing line breaks are kept.
+pub fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut col = 0;
+        for word in line.split_whitespace() {
+            let len = word.chars().count();
+            if col > 0 && col + 1 + len > width {
+                out.push('\n');
+                col = 0;
+            } else if col > 0 {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(word);
+            col += len;
+        }
+    }
+    out
+}
+
 /// A stable 64-bit FNV-1a hash, for deterministic choices.
 pub fn stable_hash(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -165,6 +190,14 @@ mod tests {
         assert!(t.ends_with('…'));
         assert_eq!(truncate_words("short", 20), "short");
         assert_eq!(truncate_words("abcdef", 1), "…");
+    }
+
+    #[test]
+    fn wrapping_keeps_words_whole() {
+        let w = wrap("one two three four five six seven", 10);
+        assert_eq!(w, "one two\nthree four\nfive six\nseven");
+        assert_eq!(wrap("a\nb", 72), "a\nb");
+        assert_eq!(wrap("", 10), "");
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub fn newsletter_voice(
         Tone::Encouraging => NewsletterVoice {
             greeting: "Hi there, fellow breather!".into(),
             intro: format!(
-                "Take a slow breath in — here is what we have been building for you this {month_year}. {item_count} small steps forward, and every one of them is about helping you feel calmer and more at home in your breath."
+                "Take a slow breath in — here is what we have been building for you in {month_year}: {item_count} small steps forward, and every one of them is about helping you feel calmer and more at home in your breath."
             ),
             sign_off: "Breathe easy,",
             signature: format!("Everyone at {brand}"),
@@ -198,7 +198,7 @@ pub fn web_intro(tone: Tone, brand: &str, month_year: &str) -> String {
             "A summary of {brand} news for {month_year}: app releases, hardware milestones and techniques worth adopting."
         ),
         Tone::Encouraging => format!(
-            "Here is everything new at {brand} this {month_year} — small improvements that add up to calmer days."
+            "Here is everything new at {brand} in {month_year} — small improvements that add up to calmer days."
         ),
         Tone::MedicalScientific => format!(
             "This report summarises {brand} developments for {month_year}, including measurement methods and the limits of what the data shows."

@@ -195,6 +195,8 @@ pub(crate) struct Context<'a> {
     pub doc: &'a LivingDocument,
     pub opts: &'a ComposeOptions,
     pub doc_tone: Option<Tone>,
+    /// Address of the web post; items link to their heading in it.
+    pub post_url: &'a str,
 }
 
 impl Context<'_> {
@@ -259,6 +261,12 @@ pub fn compose(
         doc,
         opts,
         doc_tone,
+        post_url: "",
+    };
+    let (_, _, post_url) = web::address(&ctx);
+    let ctx = Context {
+        post_url: &post_url,
+        ..ctx
     };
     let newsletter = opts
         .channels

@@ -186,16 +186,16 @@ pub(crate) fn compose(
         .highlight
         .is_some_and(|h| h.content_type == ContentType::Session);
     let stats: Vec<Stat> = [
-        (Category::Breathscape, "app updates"),
-        (Category::Hardware, "hardware notes"),
-        (Category::Tips, "techniques to try"),
+        (Category::Breathscape, "app update", "app updates"),
+        (Category::Hardware, "hardware note", "hardware notes"),
+        (Category::Tips, "technique to try", "techniques to try"),
     ]
     .into_iter()
-    .filter_map(|(c, label)| {
+    .filter_map(|(c, one, many)| {
         let n = plan.count(c);
         (n > 0 && !is_session).then(|| Stat {
             value: n.to_string(),
-            label,
+            label: if n == 1 { one } else { many },
         })
     })
     .collect();

@@ -151,7 +151,7 @@ pub(crate) fn compose(ctx: &Context<'_>) -> Vec<SocialPost> {
                 _ => lead,
             };
             let tags = hashtags(spec, tone, source.category, &others);
-            let link = format!("{}/updates", ctx.brand().website());
+            let link = ctx.post_url.to_string();
             let posts = match platform {
                 Platform::Twitter => x_posts(&plan, tone, &lead, &link, &tags),
                 Platform::Linkedin => vec![linkedin(&plan, tone, &lead, &link, &tags)],
@@ -178,7 +178,12 @@ pub(crate) fn compose(ctx: &Context<'_>) -> Vec<SocialPost> {
 }
 
 fn closing(tone: Tone, platform: Platform, link: &str) -> String {
-    let mut s = format!("{} {link}", tone::social_cta(tone, platform));
+    let cta = tone::social_cta(tone, platform);
+    let mut s = if link.is_empty() {
+        cta.to_string()
+    } else {
+        format!("{cta} {link}")
+    };
     if tone == Tone::MedicalScientific {
         s.push(' ');
         s.push_str(tone::MEDICAL_DISCLAIMER_SHORT);
@@ -318,10 +323,7 @@ fn instagram(tone: Tone, source: &Picked<'_>, tags: &[String]) -> String {
         }
         Tone::MedicalScientific => "Save for reference. Stop if you feel dizzy or short of breath.",
     };
-    let tail = format!(
-        "{save}\n\n{}",
-        closing(tone, Platform::Instagram, "").trim_end()
-    );
+    let tail = format!("{save}\n\n{}", closing(tone, Platform::Instagram, ""));
     fit_body(spec, &head, &steps.join("\n"), &tail, tags)
 }
 

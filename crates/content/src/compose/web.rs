@@ -71,6 +71,15 @@ struct MdView<'a> {
     disclaimer: Option<&'static str>,
 }
 
+/// The web post's title, slug and address, which every channel links to.
+pub(crate) fn address(ctx: &Context<'_>) -> (String, String, String) {
+    let plan = Plan::for_channel(ctx.doc, Channel::Web);
+    let title = title(ctx, &plan);
+    let slug = slugify(&title);
+    let url = format!("{}/updates/{slug}", ctx.brand().website());
+    (title, slug, url)
+}
+
 /// "Halcytone November 2026: <lead title>", cut at a word to 60 characters.
 fn title(ctx: &Context<'_>, plan: &Plan<'_>) -> String {
     let base = format!("{} {}", ctx.brand().name, ctx.month_year());
@@ -84,7 +93,7 @@ fn title(ctx: &Context<'_>, plan: &Plan<'_>) -> String {
             if full.chars().count() <= seo::TITLE_MAX {
                 full
             } else {
-                let cut = truncate_words(&full, seo::TITLE_MAX + 1);
+                let cut = truncate_words(&full, seo::TITLE_MAX);
                 cut.trim_end_matches('…')
                     .trim_end_matches([':', ',', ' '])
                     .to_string()
@@ -103,9 +112,7 @@ pub(crate) fn compose(
         return Ok(None);
     }
     let tone = ctx.tone(Target::Web);
-    let title = title(ctx, &plan);
-    let slug = slugify(&title);
-    let url = format!("{}/updates/{slug}", ctx.brand().website());
+    let (title, slug, url) = address(ctx);
 
     // The highlight leads its own category's section.
     let mut sections = Vec::new();

@@ -79,8 +79,12 @@ pub fn check(doc: &LivingDocument, now: DateTime<Utc>) -> Vec<Issue> {
         return issues;
     }
     check_document_flags(doc, &mut issues);
+    // A Live session summary is not a weekly document; it has no categories to miss.
+    let is_session = doc
+        .items()
+        .any(|(_, i)| i.flags.content_type == Some(ContentType::Session));
     for category in [Category::Breathscape, Category::Hardware, Category::Tips] {
-        if doc.items_in(category).next().is_none() {
+        if !is_session && doc.items_in(category).next().is_none() {
             issues.push(Issue::new(
                 Severity::Warning,
                 "missing_category",

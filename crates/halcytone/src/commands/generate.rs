@@ -108,9 +108,14 @@ fn count_files(b: &Bundle) -> usize {
         + b.social.iter().map(|p| p.posts.len()).sum::<usize>()
 }
 
+/// Writes one output file; text always ends with a newline.
 fn write(dir: &Path, name: &str, contents: &str) -> Result<()> {
     let path = dir.join(name);
-    std::fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))
+    let mut text = contents.to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn write_files(dir: &Path, bundle: &Bundle) -> Result<()> {

@@ -1,0 +1,306 @@
+//! End-to-end tests of the `halcytone` binary: generate, validate, and their error messages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn halcytone(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("HALCYTONE_NOW")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run halcytone: {e}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn sample_generates_every_channel_identically_twice() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for dir in [&a, &b] {
+        let o = halcytone(&[
+            "generate",
+            "samples/living-document.md",
+            "--out",
+            &dir.to_string_lossy(),
+        ]);
+        assert!(o.status.success(), "generate failed: {}", stderr(&o));
+    }
+    let (fa, fb) = (files(&a), files(&b));
+    let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "newsletter.html",
+        "newsletter.txt",
+        "web.md",
+        "web.html",
+        "web.json",
+        "bundle.json",
+        "social-linkedin.txt",
+        "social-facebook.txt",
+        "social-instagram.txt",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    assert!(
+        names.iter().any(|n| n.starts_with("social-twitter")),
+        "{names:?}"
+    );
+    assert_eq!(fa, fb, "two runs must be byte-identical");
+}
+
+#[test]
+fn generate_prints_json_without_out() {
+    let o = halcytone(&[
+        "generate",
+        "samples/living-document.md",
+        "--channels",
+        "social",
+        "--platforms",
+        "x",
+        "--now",
+        "2026-11-24",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["social"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["social"][0]["platform"], "twitter");
+    assert!(v.get("newsletter").is_none());
+    assert_eq!(v["as_of"], "2026-11-24T00:00:00Z");
+}
+
+#[test]
+fn other_formats_and_sessions_generate() {
+    for file in [
+        "samples/living-document.json",
+        "samples/living-document.txt",
+        "samples/session.json",
+    ] {
+        let o = halcytone(&["generate", file, "--now", "2026-11-24T12:00:00Z"]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+    }
+    let o = halcytone(&[
+        "generate",
+        "samples/session.json",
+        "--now",
+        "2026-11-24T12:00:00Z",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}"));
+    let subject = v["newsletter"]["subject"].as_str().unwrap_or_default();
+    assert!(subject.starts_with("Session summary: "), "{subject}");
+}
+
+#[test]
+fn validate_reports_each_problem_with_its_line_and_exits_1() {
+    let o = halcytone(&[
+        "validate",
+        "crates/halcytone/tests/fixtures/invalid-document.md",
+        "--now",
+        "2026-11-24",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    let file = "crates/halcytone/tests/fixtures/invalid-document.md";
+    for (code, line) in fixture_lines() {
+        let wanted = format!("{file}:{line}: error:");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&wanted) && l.ends_with(&format!("[{code}]"))),
+            "expected {code} at line {line} in:\n{out}"
+        );
+    }
+}
+
+/// Where the defects of `fixtures/invalid-document.md` are (found by reading the file).
+fn fixture_lines() -> Vec<(&'static str, usize)> {
+    let text =
+        std::fs::read_to_string(repo().join("crates/halcytone/tests/fixtures/invalid-document.md"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<&str> = text.lines().collect();
+    let find = |pred: &dyn Fn(&str) -> bool| {
+        lines
+            .iter()
+            .position(|l| pred(l))
+            .map(|i| i + 1)
+            .unwrap_or(0)
+    };
+    let bad_date = find(&|l: &str| l.contains("**Date:** 2026-13-45"));
+    let long_title = find(&|l: &str| l.starts_with("### ") && l.len() > 204);
+    let mut seen = Vec::new();
+    let mut duplicate = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(t) = l.strip_prefix("### ") {
+            if seen.contains(&t) {
+                duplicate = i + 1;
+            }
+            seen.push(t);
+        }
+    }
+    assert!(
+        bad_date > 0 && long_title > 0 && duplicate > 0,
+        "fixture lost a defect"
+    );
+    vec![
+        ("invalid_date", bad_date),
+        ("title_too_long", long_title),
+        ("duplicate_item", duplicate),
+    ]
+}
+
+#[test]
+fn validate_passes_the_sample() {
+    let o = halcytone(&[
+        "validate",
+        "samples/living-document.md",
+        "--now",
+        "2026-11-24",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn validate_json_report() {
+    let o = halcytone(&[
+        "validate",
+        "crates/halcytone/tests/fixtures/invalid-document.md",
+        "--json",
+        "--now",
+        "2026-11-24",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["valid"], false);
+    assert!(v["errors"].as_u64().unwrap_or(0) >= 3);
+}
+
+#[test]
+fn clear_messages_for_bad_input() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = tmp.path().join("nope.md");
+    let o = halcytone(&["generate", &missing.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read") && stderr(&o).contains("nope.md"),
+        "{}",
+        stderr(&o)
+    );
+
+    let empty = tmp.path().join("empty.md");
+    std::fs::write(&empty, "  \n\n").unwrap_or_else(|e| panic!("{e}"));
+    let o = halcytone(&["validate", &empty.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("the document is empty"),
+        "{}",
+        stdout(&o)
+    );
+
+    let latin1 = tmp.path().join("latin1.md");
+    std::fs::write(&latin1, b"## [Tips] T\n### Caf\xe9\n").unwrap_or_else(|e| panic!("{e}"));
+    let o = halcytone(&["generate", &latin1.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("latin1.md:2: the file is not valid UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad_json = tmp.path().join("bad.json");
+    std::fs::write(
+        &bad_json,
+        "{\n \"categories\": {\n  \"tips\": [oops]\n }\n}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let o = halcytone(&["validate", &bad_json.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("bad.json:3: error: invalid JSON"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = halcytone(&["generate", "samples/living-document.md", "--tone", "casual"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("professional, encouraging, medical_scientific"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = halcytone(&[
+        "generate",
+        "samples/living-document.md",
+        "--template",
+        "fancy",
+    ]);
+    assert!(
+        stderr(&o).contains("modern, minimal, plain, breathscape"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn template_directory_overrides_a_default() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("tpl/newsletter");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("minimal.html"), "<p>Custom: {{ subject }}</p>")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = tmp.path().join("out");
+    let o = halcytone(&[
+        "generate",
+        "samples/living-document.md",
+        "--template",
+        "minimal",
+        "--templates",
+        &tmp.path().join("tpl").to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("newsletter.html")).unwrap_or_default();
+    assert!(html.starts_with("<p>Custom: "), "{html}");
+
+    std::fs::write(dir.join("minimal.html"), "{% if %}").unwrap_or_else(|e| panic!("{e}"));
+    let o = halcytone(&[
+        "generate",
+        "samples/living-document.md",
+        "--templates",
+        &tmp.path().join("tpl").to_string_lossy(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("newsletter/minimal.html"),
+        "{}",
+        stderr(&o)
+    );
+}
