@@ -67,6 +67,44 @@ pub struct GenerateArgs {
     /// Print the bundle as JSON on stdout (the default when --out is not given).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub brand: BrandArgs,
+}
+
+/// Names and links printed in every newsletter and post (configuration, not content).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Brand")]
+pub struct BrandArgs {
+    #[arg(long, env = "BRAND_NAME", default_value = "Halcytone")]
+    pub brand_name: String,
+    #[arg(
+        long,
+        env = "BRAND_TAGLINE",
+        default_value = "Calm, one breath at a time"
+    )]
+    pub brand_tagline: String,
+    /// Website that posts and "read more" links point to.
+    #[arg(long, env = "WEBSITE_URL", default_value = "https://halcytone.com")]
+    pub website_url: String,
+    #[arg(
+        long,
+        env = "UNSUBSCRIBE_URL",
+        default_value = "https://halcytone.com/unsubscribe"
+    )]
+    pub unsubscribe_url: String,
+    #[arg(
+        long,
+        env = "PREFERENCES_URL",
+        default_value = "https://halcytone.com/preferences"
+    )]
+    pub preferences_url: String,
+    /// Postal address required in the footer of commercial email.
+    #[arg(
+        long,
+        env = "POSTAL_ADDRESS",
+        default_value = "Halcytone, 100 Example Street, Portland, OR 97201, USA"
+    )]
+    pub postal_address: String,
 }
 
 #[derive(Debug, Args)]

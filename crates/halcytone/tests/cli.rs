@@ -304,3 +304,40 @@ fn template_directory_overrides_a_default() {
         stderr(&o)
     );
 }
+
+#[test]
+fn brand_links_come_from_configuration_and_must_be_http() {
+    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args([
+            "generate",
+            "samples/living-document.md",
+            "--channels",
+            "email",
+            "--now",
+            "2026-11-24",
+        ])
+        .current_dir(repo())
+        .env("UNSUBSCRIBE_URL", "https://news.example.org/leave")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let text = v["newsletter"]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Unsubscribe: https://news.example.org/leave"),
+        "{text}"
+    );
+
+    let o = halcytone(&[
+        "generate",
+        "samples/living-document.md",
+        "--unsubscribe-url",
+        "javascript:alert(1)",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("must be an absolute http"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -3,7 +3,7 @@
 
 use super::sections::{Picked, Plan, default_heading, icon};
 use super::{Context, EmailTemplate, display_date};
-use crate::model::{Category, Channel, ContentType};
+use crate::model::{Category, Channel, ContentType, Urgency};
 use crate::templates::{TemplateError, Templates};
 use crate::text::{plain_paragraph, stable_hash, truncate_words};
 use crate::tone::{self, Target, Tone};
@@ -78,7 +78,10 @@ struct View<'a> {
 
 fn badge(p: &Picked<'_>) -> Option<&'static str> {
     if p.content_type == ContentType::Announcement {
-        Some("Announcement")
+        Some(match crate::content_type::urgency(p.item) {
+            Urgency::Critical | Urgency::High => "Important announcement",
+            Urgency::Medium | Urgency::Low => "Announcement",
+        })
     } else if p.item.featured() {
         Some("Featured")
     } else {

@@ -1,12 +1,13 @@
 //! `halcytone generate FILE`: renders every channel to files or to JSON on stdout.
 
 use super::{Loaded, load, position};
-use crate::cli::GenerateArgs;
+use crate::cli::{BrandArgs, GenerateArgs};
 use crate::input;
 use anyhow::{Context, Result, anyhow, bail};
 use halcytone_content::templates::DEFAULTS;
 use halcytone_content::{
-    Bundle, Channel, ComposeOptions, EmailTemplate, Platform, Templates, Tone, compose, validate,
+    Brand, Bundle, Channel, ComposeOptions, EmailTemplate, Platform, Templates, Tone, compose,
+    validate,
 };
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     let now = input::reference_time(args.source.now.as_deref())?;
     let mut opts = ComposeOptions::new(now);
+    opts.brand = brand(&args.brand)?;
     opts.channels = parse_list::<Channel>(&args.channels, "--channels")?;
     opts.platforms = parse_list::<Platform>(&args.platforms, "--platforms")?;
     opts.tone = args
@@ -59,6 +61,31 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&bundle)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The brand settings; every link must be an absolute http(s) URL.
+fn brand(args: &BrandArgs) -> Result<Brand> {
+    for (flag, url) in [
+        ("--website-url (WEBSITE_URL)", &args.website_url),
+        ("--unsubscribe-url (UNSUBSCRIBE_URL)", &args.unsubscribe_url),
+        ("--preferences-url (PREFERENCES_URL)", &args.preferences_url),
+    ] {
+        let lower = url.trim().to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+            bail!("{flag}: '{url}' must be an absolute http:// or https:// URL");
+        }
+    }
+    Ok(Brand {
+        name: args.brand_name.trim().to_string(),
+        tagline: args.brand_tagline.trim().to_string(),
+        website_url: args.website_url.trim().to_string(),
+        unsubscribe_url: args.unsubscribe_url.trim().to_string(),
+        preferences_url: args.preferences_url.trim().to_string(),
+        postal_address: args.postal_address.trim().to_string(),
+    })
 }
 
 fn parse_list<T>(values: &[String], flag: &str) -> Result<Vec<T>>
