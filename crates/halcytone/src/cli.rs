@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render every channel of a living document (offline; nothing is sent).
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     /// Check a living document and report problems as FILE:LINE: severity: message.
     Validate(ValidateArgs),
 }
