@@ -23,12 +23,18 @@ pub enum Command {
     Generate(Box<GenerateArgs>),
     /// Check a living document and report problems as FILE:LINE: severity: message.
     Validate(ValidateArgs),
+    /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
+    Sample {
+        #[arg(default_value = "markdown")]
+        kind: String,
+    },
 }
 
 /// Options shared by generate and validate.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// The living document: Markdown, structured JSON, freeform text, or a Live session JSON.
+    /// The living document: Markdown, structured JSON, freeform text, or a Live session JSON
+    /// ("-" reads standard input).
     pub file: PathBuf,
     /// Force a format instead of detecting it: markdown, json or freeform.
     #[arg(long)]

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod input;
+mod samples;
 
 use clap::Parser;
 use std::process::ExitCode;

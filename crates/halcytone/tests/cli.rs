@@ -341,3 +341,28 @@ fn brand_links_come_from_configuration_and_must_be_http() {
         stderr(&o)
     );
 }
+
+#[test]
+fn bundled_sample_pipes_into_generate() {
+    let sample = halcytone(&["sample"]);
+    assert!(sample.status.success());
+    let on_disk = std::fs::read(repo().join("samples/living-document.md")).unwrap();
+    assert_eq!(sample.stdout, on_disk, "the binary ships the sample");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args(["generate", "-", "--channels", "web", "--now", "2026-11-24"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &sample.stdout).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        v["web"]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Halcytone November 2026")
+    );
+    assert_eq!(halcytone(&["sample", "nope"]).status.code(), Some(2));
+}

@@ -14,6 +14,11 @@ pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Generate(args) => generate::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Sample { kind } => {
+            let text = crate::samples::by_name(&kind)?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
