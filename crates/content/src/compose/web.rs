@@ -75,32 +75,43 @@ struct MdView<'a> {
 pub(crate) fn address(ctx: &Context<'_>) -> (String, String, String) {
     let plan = Plan::for_channel(ctx.doc, Channel::Web);
     let title = title(ctx, &plan);
-    let slug = slugify(&title);
+    let slug = slug(ctx, &title);
     let url = format!("{}/updates/{slug}", ctx.brand().website());
     (title, slug, url)
 }
 
-/// "Halcytone November 2026: <lead title>", cut at a word to 60 characters.
+/// The first of "Brand Month Year: Lead", "Lead | Brand" and "Lead" that fits in 60
+/// characters; a lead too long for any is cut at a word.
 fn title(ctx: &Context<'_>, plan: &Plan<'_>) -> String {
     let base = format!("{} {}", ctx.brand().name, ctx.month_year());
-    match plan.highlight {
-        Some(h) if h.content_type == crate::model::ContentType::Session => truncate_words(
-            &format!("Session summary: {}", plain_paragraph(&h.item.title)),
-            seo::TITLE_MAX,
-        ),
-        Some(h) => {
-            let full = format!("{base}: {}", plain_paragraph(&h.item.title));
-            if full.chars().count() <= seo::TITLE_MAX {
-                full
-            } else {
-                let cut = truncate_words(&full, seo::TITLE_MAX);
-                cut.trim_end_matches('…')
-                    .trim_end_matches([':', ',', ' '])
-                    .to_string()
-            }
-        }
-        None => format!("{base} update"),
+    let Some(h) = plan.highlight else {
+        return format!("{base} update");
+    };
+    let lead = plain_paragraph(&h.item.title);
+    if h.content_type == crate::model::ContentType::Session {
+        return truncate_words(&format!("Session summary: {lead}"), seo::TITLE_MAX);
     }
+    [
+        format!("{base}: {lead}"),
+        format!("{lead} | {}", ctx.brand().name),
+        lead.clone(),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= seo::TITLE_MAX)
+    .unwrap_or_else(|| truncate_words(&lead, seo::TITLE_MAX))
+}
+
+/// The post's slug: its title, plus the month when the title does not name it, so each
+/// issue gets its own address.
+fn slug(ctx: &Context<'_>, title: &str) -> String {
+    let month = ctx.month_year();
+    let slug = if title.contains(&month) {
+        slugify(title)
+    } else {
+        slugify(&format!("{title} {month}"))
+    };
+    let cut: String = slug.chars().take(90).collect();
+    cut.trim_end_matches('-').to_string()
 }
 
 pub(crate) fn compose(
