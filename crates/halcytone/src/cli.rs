@@ -23,6 +23,8 @@ pub enum Command {
     Generate(Box<GenerateArgs>),
     /// Check a living document and report problems as FILE:LINE: severity: message.
     Validate(ValidateArgs),
+    /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
+    Mock(MockArgs),
     /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
     Sample {
         #[arg(default_value = "markdown")]
@@ -120,4 +122,28 @@ pub struct ValidateArgs {
     /// Print the report as JSON instead of lines.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// crm or platform.
+    pub service: String,
+    /// Port to listen on (default 8001 for crm, 8002 for platform; 0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to bind; use 0.0.0.0 inside a container.
+    #[arg(long, env = "MOCK_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Directory of the capture database (mock-crm.db / mock-platform.db).
+    #[arg(long, env = "HALCYTONE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Seed of generated ids and analytics, for reproducible runs.
+    #[arg(long, env = "MOCK_SEED", default_value_t = 0)]
+    pub seed: u64,
+    /// Captures kept; older ones are deleted.
+    #[arg(long, env = "MOCK_CAPTURE_RETENTION", default_value_t = 10_000)]
+    pub retention: i64,
+    /// Delay of the "slow" trigger, in milliseconds (default 2000 for crm, 3000 for platform).
+    #[arg(long, env = "MOCK_SLOW_DELAY_MS")]
+    pub slow_delay_ms: Option<u64>,
 }

@@ -366,3 +366,110 @@ fn bundled_sample_pipes_into_generate() {
     );
     assert_eq!(halcytone(&["sample", "nope"]).status.code(), Some(2));
 }
+
+/// Starts `halcytone mock <service>` on a free port; returns the child and its base URL.
+fn start_mock(service: &str, data_dir: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args([
+            "mock",
+            service,
+            "--port",
+            "0",
+            "--data-dir",
+            &data_dir.to_string_lossy(),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "mock should stop cleanly on SIGTERM: {status:?}"
+    );
+}
+
+#[test]
+fn mock_services_run_from_the_binary_and_keep_captures_across_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let send = |url: String, subject: &'static str| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{url}/api/v1/email/send"))
+                .json(&serde_json::json!({ "subject": subject, "html_content": "<p>x</p>" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (crm, url) = start_mock("crm", tmp.path());
+    rt.block_on(async {
+        let health: serde_json::Value = http
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(health["service"], "mock-crm");
+        assert_eq!(send(url.clone(), "First weekly issue").await, 200);
+    });
+    stop(crm);
+    assert!(tmp.path().join("mock-crm.db").exists());
+    let (crm, url) = start_mock("crm", tmp.path());
+    rt.block_on(async {
+        assert_eq!(
+            send(url.clone(), "Second weekly issue").await,
+            200,
+            "new run, new ids"
+        );
+        let caps: serde_json::Value = http
+            .get(format!("{url}/api/v1/captures"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(caps["total"], 2, "captures survive a restart");
+    });
+    stop(crm);
+    let (platform, url) = start_mock("platform", tmp.path());
+    rt.block_on(async {
+        let health: serde_json::Value = http
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(health["service"], "mock-platform");
+    });
+    stop(platform);
+    assert_eq!(halcytone(&["mock", "erp"]).status.code(), Some(2));
+}

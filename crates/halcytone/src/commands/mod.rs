@@ -1,6 +1,7 @@
 //! One module per subcommand; shared loading of the living document.
 
 mod generate;
+mod mock;
 mod validate;
 
 use crate::cli::{Command, SourceArgs};
@@ -14,6 +15,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Generate(args) => generate::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Mock(args) => mock::run(&args),
         Command::Sample { kind } => {
             let text = crate::samples::by_name(&kind)?;
             print!("{text}");

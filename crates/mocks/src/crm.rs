@@ -1,0 +1,644 @@
+//! The mock CRM (port 8001): email sending (single and batch), subscribers, contacts,
+//! campaigns, reports and stats, with the seeds' error triggers on the subject.
+
+use crate::body::Body;
+use crate::error::{MockError, MockResult};
+use crate::idempotency::{self, Outcome, correlation};
+use crate::seeded;
+use crate::state::MockState;
+use crate::store::{Filter, NewRecord};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::atomic::Ordering;
+
+/// Virtual subscribers the CRM pretends to have.
+pub const SUBSCRIBERS: u64 = 1000;
+
+/// Routes that accept injected faults.
+pub const FAULT_ROUTES: &[&str] = &[
+    "GET /health",
+    "POST /api/v1/email/send",
+    "POST /api/v1/email/batch",
+    "GET /api/v1/email/{message_id}/status",
+    "GET /api/v1/users/subscribers",
+    "POST /api/v1/contacts",
+    "GET /api/v1/contacts",
+    "GET /api/v1/contacts/count",
+    "POST /api/v1/campaigns",
+    "GET /api/v1/campaigns/{id}/analytics",
+    "GET /api/v1/reports/emails",
+    "GET /api/v1/stats",
+];
+
+pub fn routes() -> Router<MockState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/email/send", post(send))
+        .route("/api/v1/email/batch", post(batch))
+        .route("/api/v1/email/{message_id}/status", get(status))
+        .route("/api/v1/users/subscribers", get(subscribers))
+        .route("/api/v1/contacts", post(create_contact).get(list_contacts))
+        .route("/api/v1/contacts/count", get(count_contacts))
+        .route("/api/v1/campaigns", post(create_campaign))
+        .route("/api/v1/campaigns/{id}/analytics", get(campaign_analytics))
+        .route("/api/v1/reports/emails", get(email_report))
+        .route("/api/v1/stats", get(stats))
+        .route("/api/v1/test-data", delete(reset))
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn health(State(state): State<MockState>) -> Json<Value> {
+    Json(json!({
+        "status": if state.store.ping().await { "healthy" } else { "degraded" },
+        "service": "mock-crm",
+        "version": env!("CARGO_PKG_VERSION"),
+        "timestamp": now(),
+        "uptime_seconds": state.started.elapsed().as_secs(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailRequest {
+    subject: String,
+    html_content: String,
+    #[serde(default)]
+    text_content: Option<String>,
+    #[serde(default)]
+    recipients: Option<Vec<String>>,
+    #[serde(default)]
+    campaign_id: Option<String>,
+    #[serde(default = "default_sender")]
+    sender_email: String,
+    #[serde(default)]
+    metadata: Value,
+}
+
+fn default_sender() -> String {
+    "noreply@halcytone.com".into()
+}
+
+/// The seeds' subject triggers, checked in order: error → 500, timeout → 408, invalid → 400,
+/// slow → delayed success.
+async fn subject_triggers(state: &MockState, subject: &str) -> MockResult<()> {
+    let s = subject.to_lowercase();
+    let fail = |status, detail: &str| {
+        state
+            .counters
+            .simulated_errors
+            .fetch_add(1, Ordering::Relaxed);
+        Err(MockError::new(status, detail))
+    };
+    if s.contains("error") {
+        return fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Simulated CRM error: email sending failed",
+        );
+    }
+    if s.contains("timeout") {
+        return fail(
+            StatusCode::REQUEST_TIMEOUT,
+            "Simulated timeout: the CRM did not answer in time",
+        );
+    }
+    if s.contains("invalid") {
+        return fail(StatusCode::BAD_REQUEST, "Invalid email format");
+    }
+    if s.contains("slow") {
+        tokio::time::sleep(state.config.slow_delay).await;
+    }
+    Ok(())
+}
+
+fn validate_email(field: &str, value: &str) -> MockResult<()> {
+    let ok = value.split_once('@').is_some_and(|(user, host)| {
+        !user.is_empty()
+            && host.contains('.')
+            && !host.starts_with('.')
+            && !value.contains(char::is_whitespace)
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(MockError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{field}: '{value}' is not an email address"),
+        ))
+    }
+}
+
+fn require(field: &str, value: &str) -> MockResult<()> {
+    if value.trim().is_empty() {
+        Err(MockError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{field}: must not be empty"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+async fn send(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    Body(req): Body<EmailRequest>,
+) -> MockResult<Response> {
+    require("subject", &req.subject)?;
+    require("html_content", &req.html_content)?;
+    for (i, r) in req.recipients.iter().flatten().enumerate() {
+        validate_email(&format!("recipients[{i}]"), r)?;
+    }
+    validate_email("sender_email", &req.sender_email)?;
+    idempotency::once(&state, &headers, "POST /api/v1/email/send", || async {
+        subject_triggers(&state, &req.subject).await?;
+        let id = state.next_id("email");
+        let recipients = req
+            .recipients
+            .as_ref()
+            .map_or(SUBSCRIBERS as usize, Vec::len);
+        let body = json!({
+            "message_id": id,
+            "status": "sent",
+            "recipients_count": recipients,
+            "timestamp": now(),
+            "campaign_id": req.campaign_id,
+        });
+        let request = json!({
+            "subject": req.subject,
+            "html_content": req.html_content,
+            "text_content": req.text_content,
+            "recipients": req.recipients,
+            "campaign_id": req.campaign_id,
+            "sender_email": req.sender_email,
+            "metadata": req.metadata,
+        });
+        Ok(Outcome {
+            status: StatusCode::OK,
+            record: Some(NewRecord {
+                id,
+                kind: "email",
+                captured: true,
+                subject: Some(req.subject.clone()),
+                campaign: req.campaign_id.clone(),
+                channel: Some("email".into()),
+                status: Some("sent".into()),
+                correlation_id: correlation(&headers),
+                created_at: now(),
+                request,
+                response: body.clone(),
+                ..NewRecord::default()
+            }),
+            body,
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchRecipient {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    merge_vars: Value,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchRequest {
+    subject: String,
+    html_content: String,
+    #[serde(default)]
+    text_content: Option<String>,
+    recipients: Vec<BatchRecipient>,
+    #[serde(default)]
+    campaign_id: Option<String>,
+    #[serde(default = "default_sender")]
+    sender_email: String,
+    #[serde(default)]
+    metadata: Value,
+}
+
+/// One send to many recipients (the CRM client's bulk path); captured once, as one email.
+async fn batch(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    Body(req): Body<BatchRequest>,
+) -> MockResult<Response> {
+    require("subject", &req.subject)?;
+    require("html_content", &req.html_content)?;
+    if req.recipients.is_empty() || req.recipients.len() > 1000 {
+        return Err(MockError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "recipients: send 1–1000 recipients per batch",
+        ));
+    }
+    for (i, r) in req.recipients.iter().enumerate() {
+        validate_email(&format!("recipients[{i}].email"), &r.email)?;
+    }
+    idempotency::once(&state, &headers, "POST /api/v1/email/batch", || async {
+        subject_triggers(&state, &req.subject).await?;
+        let id = state.next_id("batch");
+        let body = json!({
+            "batch_id": id,
+            "status": "sent",
+            "accepted": req.recipients.len(),
+            "rejected": 0,
+            "timestamp": now(),
+            "campaign_id": req.campaign_id,
+        });
+        let recipients: Vec<Value> = req
+            .recipients
+            .iter()
+            .map(|r| json!({ "email": r.email, "name": r.name, "merge_vars": r.merge_vars }))
+            .collect();
+        let request = json!({
+            "subject": req.subject,
+            "html_content": req.html_content,
+            "text_content": req.text_content,
+            "recipients": recipients,
+            "campaign_id": req.campaign_id,
+            "sender_email": req.sender_email,
+            "metadata": req.metadata,
+        });
+        Ok(Outcome {
+            status: StatusCode::OK,
+            record: Some(NewRecord {
+                id,
+                kind: "email",
+                captured: true,
+                subject: Some(req.subject.clone()),
+                campaign: req.campaign_id.clone(),
+                channel: Some("email".into()),
+                status: Some("sent".into()),
+                correlation_id: correlation(&headers),
+                created_at: now(),
+                request,
+                response: body.clone(),
+                ..NewRecord::default()
+            }),
+            body,
+        })
+    })
+    .await
+}
+
+/// Delivery progress of a sent email, fixed per message id and seed.
+async fn status(
+    State(state): State<MockState>,
+    Path(message_id): Path<String>,
+) -> MockResult<Json<Value>> {
+    let record = state
+        .store
+        .get(Some("email"), &message_id)
+        .await?
+        .ok_or_else(|| MockError::not_found("Email"))?;
+    let stages = ["sent", "delivered", "opened", "clicked"];
+    let reached = seeded::range(state.config.seed, &["status", &message_id], 0, 3) as usize;
+    let events: Vec<Value> = stages[..=reached]
+        .iter()
+        .map(|e| json!({ "event": e, "timestamp": record.created_at }))
+        .collect();
+    Ok(Json(json!({
+        "message_id": message_id,
+        "status": stages[reached],
+        "timestamp": record.created_at,
+        "events": events,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    limit: Option<u64>,
+    offset: Option<u64>,
+    status: Option<String>,
+    newsletter_opt_in: Option<bool>,
+}
+
+/// Subscriber `i` of the virtual list; every tenth is unsubscribed, every seventh opted out.
+fn subscriber(seed: u64, i: u64) -> Value {
+    let status = if i % 10 == 9 {
+        "unsubscribed"
+    } else {
+        "active"
+    };
+    let day = 1 + seeded::range(seed, &["signup", &i.to_string()], 0, 27);
+    let month = 1 + i % 12;
+    json!({
+        "id": format!("sub_{i:04}"),
+        "email": format!("subscriber{i}@example.com"),
+        "first_name": format!("Subscriber{i}"),
+        "last_name": "Example",
+        "name": format!("Subscriber{i} Example"),
+        "status": status,
+        "newsletter_opt_in": i % 7 != 6,
+        "subscription_date": format!("2025-{month:02}-{day:02}T00:00:00Z"),
+        "tags": ["newsletter", "dry-run"],
+        "engagement": {
+            "opens_last_30_days": seeded::range(seed, &["opens", &i.to_string()], 0, 12),
+            "clicks_last_30_days": seeded::range(seed, &["clicks", &i.to_string()], 0, 4),
+        },
+        "metadata": {},
+    })
+}
+
+async fn subscribers(
+    State(state): State<MockState>,
+    Query(p): Query<Page>,
+) -> MockResult<Json<Value>> {
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(MockError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit: must be 1–1000",
+        ));
+    }
+    let status = p.status.clone().unwrap_or_else(|| "active".into());
+    if !["active", "unsubscribed", "all"].contains(&status.as_str()) {
+        return Err(MockError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status: must be active, unsubscribed or all",
+        ));
+    }
+    let all: Vec<Value> = (0..SUBSCRIBERS)
+        .map(|i| subscriber(state.config.seed, i))
+        .filter(|s| status == "all" || s["status"] == status.as_str())
+        .filter(|s| {
+            p.newsletter_opt_in
+                .is_none_or(|o| s["newsletter_opt_in"] == o)
+        })
+        .collect();
+    let offset = p.offset.unwrap_or(0) as usize;
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(limit as usize)
+        .cloned()
+        .collect();
+    Ok(Json(json!({
+        "subscribers": page,
+        "total": all.len(),
+        "limit": limit,
+        "offset": offset,
+        "status_filter": status,
+        "newsletter_opt_in_filter": p.newsletter_opt_in,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ContactRequest {
+    email: String,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    metadata: Value,
+}
+
+async fn create_contact(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    Body(req): Body<ContactRequest>,
+) -> MockResult<Response> {
+    validate_email("email", &req.email)?;
+    idempotency::once(&state, &headers, "POST /api/v1/contacts", || async {
+        let id = state.next_id("contact");
+        let body = json!({ "contact_id": id, "email": req.email, "status": "active", "created_at": now() });
+        Ok(Outcome {
+            status: StatusCode::CREATED,
+            record: Some(NewRecord {
+                id,
+                kind: "contact",
+                subject: Some(req.email.clone()),
+                status: Some("active".into()),
+                created_at: now(),
+                request: json!({ "email": req.email, "first_name": req.first_name, "last_name": req.last_name, "tags": req.tags, "metadata": req.metadata }),
+                response: body.clone(),
+                correlation_id: correlation(&headers),
+                ..NewRecord::default()
+            }),
+            body,
+        })
+    })
+    .await
+}
+
+async fn list_contacts(
+    State(state): State<MockState>,
+    Query(p): Query<Page>,
+) -> MockResult<Json<Value>> {
+    let filter = Filter {
+        kinds: vec!["contact".into()],
+        limit: p.limit.unwrap_or(100) as i64,
+        offset: p.offset.unwrap_or(0) as i64,
+        ..Filter::default()
+    };
+    let (records, total) = state.store.list(&filter).await?;
+    let contacts: Vec<Value> = records
+        .into_iter()
+        .map(|r| {
+            let mut c = r.request;
+            c["contact_id"] = json!(r.id);
+            c["created_at"] = json!(r.created_at);
+            c["status"] = json!(r.status);
+            c
+        })
+        .collect();
+    Ok(Json(
+        json!({ "contacts": contacts, "total": total, "limit": filter.limit, "offset": filter.offset }),
+    ))
+}
+
+async fn count_contacts(State(state): State<MockState>) -> MockResult<Json<Value>> {
+    let created = state
+        .store
+        .counts()
+        .await?
+        .into_iter()
+        .find(|(k, _)| k == "contact")
+        .map_or(0, |(_, n)| n) as u64;
+    let unsubscribed = SUBSCRIBERS / 10;
+    Ok(Json(json!({
+        "total": SUBSCRIBERS + created,
+        "active": SUBSCRIBERS - unsubscribed + created,
+        "unsubscribed": unsubscribed,
+        "bounced": 0,
+        "last_updated": now(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CampaignRequest {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    metadata: Value,
+}
+
+async fn create_campaign(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    Body(req): Body<CampaignRequest>,
+) -> MockResult<Response> {
+    require("name", &req.name)?;
+    idempotency::once(&state, &headers, "POST /api/v1/campaigns", || async {
+        let id = state.next_id("campaign");
+        let body = json!({ "campaign_id": id, "name": req.name, "status": "draft", "created_at": now() });
+        Ok(Outcome {
+            status: StatusCode::CREATED,
+            record: Some(NewRecord {
+                id: id.clone(),
+                kind: "campaign",
+                subject: Some(req.name.clone()),
+                campaign: Some(id),
+                status: Some("draft".into()),
+                created_at: now(),
+                request: json!({ "name": req.name, "description": req.description, "tags": req.tags, "metadata": req.metadata }),
+                response: body.clone(),
+                correlation_id: correlation(&headers),
+                ..NewRecord::default()
+            }),
+            body,
+        })
+    })
+    .await
+}
+
+/// Analytics of a campaign: sends counted from captures, engagement fixed by the seed.
+async fn campaign_analytics(
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+) -> MockResult<Json<Value>> {
+    state
+        .store
+        .get(Some("campaign"), &id)
+        .await?
+        .ok_or_else(|| MockError::not_found("Campaign"))?;
+    let (emails, _) = state
+        .store
+        .list(&Filter {
+            kinds: vec!["email".into()],
+            campaign: Some(id.clone()),
+            limit: 1000,
+            ..Filter::default()
+        })
+        .await?;
+    let sent: u64 = emails
+        .iter()
+        .map(|e| {
+            e.response["recipients_count"]
+                .as_u64()
+                .or(e.response["accepted"].as_u64())
+                .unwrap_or(0)
+        })
+        .sum();
+    let seed = state.config.seed;
+    let per_mille = |what: &str, lo, hi| seeded::range(seed, &[what, &id], lo, hi);
+    let delivered = sent * per_mille("delivered", 950, 995) / 1000;
+    let opened = delivered * per_mille("opened", 150, 450) / 1000;
+    let clicked = opened * per_mille("clicked", 50, 300) / 1000;
+    let rate = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    Ok(Json(json!({
+        "campaign_id": id,
+        "sent": sent,
+        "delivered": delivered,
+        "bounced": sent - delivered,
+        "opened": opened,
+        "clicked": clicked,
+        "unsubscribed": clicked / 20,
+        "open_rate": rate(opened, delivered),
+        "click_rate": rate(clicked, delivered),
+        "last_updated": now(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    days: Option<i64>,
+}
+
+async fn email_report(
+    State(state): State<MockState>,
+    Query(q): Query<ReportQuery>,
+) -> MockResult<Json<Value>> {
+    let days = q.days.unwrap_or(7);
+    if !(1..=365).contains(&days) {
+        return Err(MockError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "days: must be 1–365",
+        ));
+    }
+    let since = (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    let (emails, total) = state
+        .store
+        .list(&Filter {
+            kinds: vec!["email".into()],
+            captured_only: true,
+            since: Some(since),
+            limit: 1000,
+            ..Filter::default()
+        })
+        .await?;
+    let mut by_day: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut by_subject: std::collections::BTreeMap<String, u64> = Default::default();
+    for e in &emails {
+        *by_day
+            .entry(e.created_at.chars().take(10).collect())
+            .or_default() += 1;
+        *by_subject
+            .entry(e.subject.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let mut top: Vec<(String, u64)> = by_subject.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(Json(json!({
+        "period_days": days,
+        "total_emails": total,
+        "emails_by_day": by_day.into_iter().map(|(d, n)| json!({ "date": d, "sent": n })).collect::<Vec<_>>(),
+        "top_subjects": top.into_iter().take(5).map(|(s, n)| json!({ "subject": s, "sent": n })).collect::<Vec<_>>(),
+    })))
+}
+
+async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
+    let counts = state.store.counts().await?;
+    let count = |k: &str| {
+        counts
+            .iter()
+            .find(|(kind, _)| kind == k)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(Json(json!({
+        "service": "mock-crm",
+        "uptime": "healthy",
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "requests_handled": state.counters.requests.load(Ordering::Relaxed),
+        "emails_sent": count("email"),
+        "contacts_created": count("contact"),
+        "campaigns_created": count("campaign"),
+        "simulated_errors": state.counters.simulated_errors.load(Ordering::Relaxed),
+        "faults_injected": state.counters.faults_injected.load(Ordering::Relaxed),
+        "timestamp": now(),
+    })))
+}
+
+/// Clears captures, records, idempotency keys, faults and the journal.
+pub async fn reset(State(state): State<MockState>) -> MockResult<Json<Value>> {
+    state.store.clear().await?;
+    state.faults.clear();
+    state.journal.clear();
+    Ok(Json(
+        json!({ "status": "success", "message": "All test data cleared" }),
+    ))
+}

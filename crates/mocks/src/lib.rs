@@ -1,0 +1,84 @@
+//! Halcytone's mock CRM and mock Platform: real HTTP services that stand in for the email
+//! CRM and the web/social platform during a dry run. They capture everything they accept
+//! (SQLite), simulate the documented failures, inject faults on demand, honour
+//! `Idempotency-Key`, and keep a request journal.
+//!
+//! A mock imports nothing from the publishers that call it, so a client bug cannot hide
+//! behind shared code.
+#![forbid(unsafe_code)]
+
+pub mod body;
+pub mod captures;
+pub mod crm;
+pub mod error;
+pub mod faults;
+pub mod idempotency;
+pub mod journal;
+pub mod platform;
+pub mod seeded;
+pub mod state;
+pub mod store;
+
+use axum::Router;
+use axum::routing::{get, put};
+use state::{Counters, MockConfig, MockKind, MockState};
+use std::sync::Arc;
+use std::time::Instant;
+use store::Store;
+use tokio::net::TcpListener;
+
+/// Builds the router of one mock over `store`, counting this start as a new run.
+pub async fn router(
+    kind: MockKind,
+    config: MockConfig,
+    store: Store,
+) -> Result<Router, store::StoreError> {
+    let run = store.start_run().await?;
+    let (service_routes, fault_routes) = match kind {
+        MockKind::Crm => (crm::routes(), crm::FAULT_ROUTES),
+        MockKind::Platform => (platform::routes(), platform::FAULT_ROUTES),
+    };
+    let state = MockState {
+        kind,
+        config: Arc::new(config),
+        store,
+        faults: Arc::new(faults::Faults::new(
+            fault_routes.iter().map(|r| (*r).to_string()).collect(),
+        )),
+        journal: Arc::default(),
+        counters: Arc::new(Counters::default()),
+        started: Instant::now(),
+        run,
+        in_flight: Arc::default(),
+    };
+    let admin = Router::new()
+        .route("/api/v1/captures", get(captures::list))
+        .route("/api/v1/captures/{id}", get(captures::get))
+        .route(
+            "/api/v1/faults",
+            put(faults::put).get(faults::list).delete(faults::delete),
+        )
+        .route("/api/v1/journal", get(journal::list));
+    Ok(service_routes
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
+        .merge(admin)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            journal::record,
+        ))
+        .with_state(state))
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

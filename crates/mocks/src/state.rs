@@ -1,0 +1,93 @@
+//! Shared state of one mock service.
+
+use crate::faults::Faults;
+use crate::journal::Journal;
+use crate::seeded;
+use crate::store::Store;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Which mock this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MockKind {
+    Crm,
+    Platform,
+}
+
+impl MockKind {
+    pub fn service_name(self) -> &'static str {
+        match self {
+            MockKind::Crm => "mock-crm",
+            MockKind::Platform => "mock-platform",
+        }
+    }
+    pub fn default_port(self) -> u16 {
+        match self {
+            MockKind::Crm => 8001,
+            MockKind::Platform => 8002,
+        }
+    }
+    pub fn database_file(self) -> &'static str {
+        match self {
+            MockKind::Crm => "mock-crm.db",
+            MockKind::Platform => "mock-platform.db",
+        }
+    }
+}
+
+/// Settings of one mock.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// Captures kept; older ones are deleted.
+    pub retention: i64,
+    /// Seed of every generated id and number.
+    pub seed: u64,
+    /// Delay of the "slow" trigger (the seeds: 2 s on the CRM, 3 s on the Platform).
+    pub slow_delay: Duration,
+}
+
+impl MockConfig {
+    pub fn new(kind: MockKind) -> Self {
+        MockConfig {
+            retention: 10_000,
+            seed: 0,
+            slow_delay: Duration::from_secs(match kind {
+                MockKind::Crm => 2,
+                MockKind::Platform => 3,
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub faults_injected: AtomicU64,
+    pub simulated_errors: AtomicU64,
+    pub ids: AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MockState {
+    pub kind: MockKind,
+    pub config: Arc<MockConfig>,
+    pub store: Store,
+    pub faults: Arc<Faults>,
+    pub journal: Arc<Journal>,
+    pub counters: Arc<Counters>,
+    pub started: Instant,
+    /// Which start of the mock over its database this is (see `Store::start_run`).
+    pub run: u64,
+    /// Idempotency keys whose first request is still running.
+    pub in_flight: Arc<Mutex<HashSet<String>>>,
+}
+
+impl MockState {
+    /// The next deterministic id of a kind.
+    pub fn next_id(&self, kind: &str) -> String {
+        let n = (self.run << 32) | (self.counters.ids.fetch_add(1, Ordering::Relaxed) + 1);
+        seeded::id(self.config.seed, kind, n)
+    }
+}

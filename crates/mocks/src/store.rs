@@ -1,0 +1,326 @@
+//! The capture store: SQLite, one file per mock, holding every accepted request with its
+//! full payload, and the first response given for each `Idempotency-Key`.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored JSON is corrupt: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// A record to insert.
+#[derive(Debug, Clone, Default)]
+pub struct NewRecord {
+    pub id: String,
+    pub kind: &'static str,
+    /// Whether it counts as a capture (something that would have been sent or published).
+    pub captured: bool,
+    pub subject: Option<String>,
+    pub campaign: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub correlation_id: Option<String>,
+    pub created_at: String,
+    pub request: Value,
+    pub response: Value,
+}
+
+/// A stored record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub captured: bool,
+    pub subject: Option<String>,
+    pub campaign: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub correlation_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub request: Value,
+    pub response: Value,
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub kinds: Vec<String>,
+    pub captured_only: bool,
+    /// Substring of the subject / title (case-insensitive).
+    pub q: Option<String>,
+    pub campaign: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    /// RFC 3339 bounds on `created_at`.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A stored idempotent response.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub route: String,
+    pub status: u16,
+    pub body: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file at `path` and applies migrations.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        Self::with_options(options, 4).await
+    }
+
+    /// A private in-memory database (tests).
+    pub async fn in_memory() -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        // One connection: every connection to ":memory:" would be a different database.
+        Self::with_options(options, 1).await
+    }
+
+    async fn with_options(options: SqliteConnectOptions, max: u32) -> Result<Store, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Stores `record` and, when given, the idempotent response, in one transaction; then
+    /// keeps only the newest `retention` captures.
+    pub async fn commit(
+        &self,
+        record: Option<&NewRecord>,
+        idempotent: Option<(&str, &str, u16, &Value)>,
+        retention: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(r) = record {
+            sqlx::query(
+                "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&r.id)
+            .bind(r.kind)
+            .bind(r.captured)
+            .bind(&r.subject)
+            .bind(&r.campaign)
+            .bind(&r.channel)
+            .bind(&r.status)
+            .bind(&r.idempotency_key)
+            .bind(&r.correlation_id)
+            .bind(&r.created_at)
+            .bind(r.request.to_string())
+            .bind(r.response.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((key, route, status, body)) = idempotent {
+            sqlx::query("INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(key)
+                .bind(route)
+                .bind(i64::from(status))
+                .bind(body.to_string())
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if record.is_some_and(|r| r.captured) {
+            sqlx::query(
+                "DELETE FROM records WHERE captured = 1 AND seq <= (SELECT seq FROM records WHERE captured = 1 ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            )
+            .bind(retention.max(1))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn idempotent(&self, key: &str) -> Result<Option<StoredResponse>, StoreError> {
+        let row = sqlx::query("SELECT route, status, response FROM idempotency WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(StoredResponse {
+                route: r.try_get("route")?,
+                status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
+                body: serde_json::from_str(&r.try_get::<String, _>("response")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn to_record(row: &sqlx::sqlite::SqliteRow) -> Result<Record, StoreError> {
+        Ok(Record {
+            seq: row.try_get("seq")?,
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            captured: row.try_get("captured")?,
+            subject: row.try_get("subject")?,
+            campaign: row.try_get("campaign")?,
+            channel: row.try_get("channel")?,
+            status: row.try_get("status")?,
+            idempotency_key: row.try_get("idempotency_key")?,
+            correlation_id: row.try_get("correlation_id")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            request: serde_json::from_str(&row.try_get::<String, _>("request")?)?,
+            response: serde_json::from_str(&row.try_get::<String, _>("response")?)?,
+        })
+    }
+
+    pub async fn get(&self, kind: Option<&str>, id: &str) -> Result<Option<Record>, StoreError> {
+        let row = sqlx::query("SELECT * FROM records WHERE id = ? AND (? IS NULL OR kind = ?)")
+            .bind(id)
+            .bind(kind)
+            .bind(kind)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::to_record).transpose()
+    }
+
+    /// Replaces a record's request, response and status (content updates, webhooks).
+    pub async fn update(
+        &self,
+        id: &str,
+        status: Option<&str>,
+        request: &Value,
+        response: &Value,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE records SET status = COALESCE(?, status), request = ?, response = ?, subject = COALESCE(json_extract(?, '$.title'), subject), updated_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(request.to_string())
+            .bind(response.to_string())
+            .bind(request.to_string())
+            .bind(chrono::Utc::now().to_rfc3339())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn delete(&self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM records WHERE id = ? AND kind = ?")
+            .bind(id)
+            .bind(kind)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Matching records, newest first, and how many match in all.
+    pub async fn list(&self, f: &Filter) -> Result<(Vec<Record>, i64), StoreError> {
+        let mut sql = String::from(" FROM records WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        if !f.kinds.is_empty() {
+            sql.push_str(&format!(
+                " AND kind IN ({})",
+                vec!["?"; f.kinds.len()].join(", ")
+            ));
+            binds.extend(f.kinds.iter().cloned());
+        }
+        if f.captured_only {
+            sql.push_str(" AND captured = 1");
+        }
+        let mut cond = |clause: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                sql.push_str(clause);
+                binds.push(v.clone());
+            }
+        };
+        cond(" AND subject LIKE '%' || ? || '%' COLLATE NOCASE", &f.q);
+        cond(" AND campaign = ?", &f.campaign);
+        cond(" AND channel = ?", &f.channel);
+        cond(" AND status = ?", &f.status);
+        cond(" AND created_at >= ?", &f.since);
+        cond(" AND created_at <= ?", &f.until);
+        let count_sql = format!("SELECT COUNT(*) AS n{sql}");
+        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            count = count.bind(b);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        let list_sql = format!("SELECT *{sql} ORDER BY seq DESC LIMIT ? OFFSET ?");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(list_sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .bind(f.limit.clamp(1, 1000))
+            .bind(f.offset.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        let records = rows
+            .iter()
+            .map(Self::to_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((records, total))
+    }
+
+    /// Records per kind.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT kind, COUNT(*) AS n FROM records GROUP BY kind ORDER BY kind")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// Deletes every record and idempotency entry.
+    pub async fn clear(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM records").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM idempotency")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts one more start of the mock over this database and returns the run number
+    /// (1 for a fresh database), so ids generated in different runs never collide.
+    pub async fn start_run(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('runs', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(row.try_get::<i64, _>("value")?).unwrap_or(1))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}

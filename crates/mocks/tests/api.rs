@@ -1,0 +1,546 @@
+//! Both mocks over real HTTP on random ports: triggers, capture, idempotency, faults,
+//! journal, retention and deterministic data.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use halcytone_mocks::state::{MockConfig, MockKind};
+use halcytone_mocks::store::Store;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+struct TestMock {
+    base: String,
+    http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestMock {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn spawn(kind: MockKind, tweak: impl FnOnce(&mut MockConfig)) -> TestMock {
+    let mut config = MockConfig::new(kind);
+    config.slow_delay = Duration::from_millis(300);
+    config.seed = 7;
+    tweak(&mut config);
+    let store = Store::in_memory().await.unwrap();
+    let router = halcytone_mocks::router(kind, config, store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(halcytone_mocks::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    TestMock {
+        base,
+        http: reqwest::Client::new(),
+        stop: Some(tx),
+    }
+}
+
+impl TestMock {
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.post_with(path, body, &[]).await
+    }
+    async fn post_with(
+        &self,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    }
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    }
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    }
+    async fn captures(&self, query: &str) -> Value {
+        self.get(&format!("/api/v1/captures?{query}")).await.1
+    }
+}
+
+fn email(subject: &str) -> Value {
+    json!({ "subject": subject, "html_content": "<p>Hello</p>", "text_content": "Hello", "campaign_id": "camp-1" })
+}
+
+#[tokio::test]
+async fn health_reports_the_service() {
+    for (kind, name) in [
+        (MockKind::Crm, "mock-crm"),
+        (MockKind::Platform, "mock-platform"),
+    ] {
+        let m = spawn(kind, |_| {}).await;
+        let (status, body) = m.get("/health").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "healthy");
+        assert_eq!(body["service"], name);
+    }
+}
+
+#[tokio::test]
+async fn crm_subject_triggers_answer_as_documented_and_capture_nothing() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    for (subject, status) in [
+        ("an error test", StatusCode::INTERNAL_SERVER_ERROR),
+        ("Timeout test", StatusCode::REQUEST_TIMEOUT),
+        ("INVALID address", StatusCode::BAD_REQUEST),
+    ] {
+        let (got, body) = m.post("/api/v1/email/send", email(subject)).await;
+        assert_eq!(got, status, "{subject}");
+        assert!(body["detail"].is_string(), "{body}");
+    }
+    assert_eq!(
+        m.captures("").await["total"],
+        0,
+        "failed sends are not captured"
+    );
+    let started = Instant::now();
+    let (got, body) = m.post("/api/v1/email/send", email("slow test")).await;
+    assert_eq!(got, StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "slow is delayed"
+    );
+    assert_eq!(body["status"], "sent");
+    assert_eq!(body["recipients_count"], 1000);
+    assert_eq!(m.captures("").await["total"], 1);
+}
+
+#[tokio::test]
+async fn platform_triggers_answer_as_documented() {
+    let m = spawn(MockKind::Platform, |_| {}).await;
+    for (title, status) in [
+        ("error case", StatusCode::BAD_REQUEST),
+        ("invalid test", StatusCode::BAD_REQUEST),
+        ("Forbidden words", StatusCode::FORBIDDEN),
+        ("timeout please", StatusCode::REQUEST_TIMEOUT),
+    ] {
+        let (got, _) = m
+            .post(
+                "/api/v1/content/publish",
+                json!({ "title": title, "content": "Body" }),
+            )
+            .await;
+        assert_eq!(got, status, "{title}");
+    }
+    let (got, body) = m
+        .post(
+            "/api/v1/content/publish",
+            json!({ "title": "A draft post", "content": "Body" }),
+        )
+        .await;
+    assert_eq!(got, StatusCode::OK);
+    assert_eq!(body["status"], "draft");
+    let (got, _) = m
+        .post(
+            "/api/v1/social/post",
+            json!({ "platform": "myspace", "content": "hi" }),
+        )
+        .await;
+    assert_eq!(got, StatusCode::BAD_REQUEST);
+    let (got, _) = m
+        .post(
+            "/api/v1/social/post",
+            json!({ "platform": "twitter", "content": "a banned word" }),
+        )
+        .await;
+    assert_eq!(got, StatusCode::FORBIDDEN);
+    let (got, body) = m
+        .post(
+            "/api/v1/social/post",
+            json!({ "platform": "instagram", "content": "Breathe", "hashtags": ["#Calm"] }),
+        )
+        .await;
+    assert_eq!(got, StatusCode::OK);
+    assert_eq!(body["status"], "posted");
+    assert_eq!(m.captures("kind=social").await["total"], 1);
+    assert_eq!(m.captures("channel=social:instagram").await["total"], 1);
+}
+
+#[tokio::test]
+async fn bad_bodies_name_the_problem() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    let (got, body) = m
+        .post("/api/v1/email/send", json!({ "html_content": "x" }))
+        .await;
+    assert_eq!(got, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["detail"].as_str().unwrap().contains("subject"),
+        "{body}"
+    );
+    let resp = m
+        .http
+        .post(format!("{}/api/v1/email/send", m.base))
+        .header("content-type", "application/json")
+        .body("{\"subject\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("malformed JSON"),
+        "{body}"
+    );
+    let (got, body) = m
+        .post(
+            "/api/v1/email/send",
+            json!({ "subject": "Hi there", "html_content": "x", "recipients": ["not-an-email"] }),
+        )
+        .await;
+    assert_eq!(got, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["detail"].as_str().unwrap().contains("recipients[0]"),
+        "{body}"
+    );
+    assert_eq!(m.captures("").await["total"], 0, "nothing half-captured");
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_captures_once() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    let key = [("Idempotency-Key", "v1:email:newsletter")];
+    let (s1, b1) = m
+        .post_with("/api/v1/email/send", email("Weekly update"), &key)
+        .await;
+    let resp = m
+        .http
+        .post(format!("{}/api/v1/email/send", m.base))
+        .header("Idempotency-Key", "v1:email:newsletter")
+        .json(&email("Weekly update"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()
+            .get("idempotent-replayed")
+            .map(|v| v.to_str().unwrap()),
+        Some("true")
+    );
+    let (s2, b2) = (resp.status(), resp.json::<Value>().await.unwrap());
+    assert_eq!((s1, &b1), (s2, &b2), "same key, same answer");
+    let caps = m.captures("").await;
+    assert_eq!(caps["total"], 1);
+    assert_eq!(
+        caps["captures"][0]["idempotency_key"],
+        "v1:email:newsletter"
+    );
+    let (s3, _) = m.post_with("/api/v1/email/batch", json!({ "subject": "Weekly update", "html_content": "x", "recipients": [{ "email": "a@example.com" }] }), &key).await;
+    assert_eq!(
+        s3,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a key belongs to one route"
+    );
+    // A failed first attempt is not remembered: the retry can succeed.
+    let k2 = [("Idempotency-Key", "k2")];
+    let (s, _) = m
+        .post_with("/api/v1/email/send", email("error once"), &k2)
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    let (s, _) = m
+        .post_with("/api/v1/email/send", email("fine now"), &k2)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn captures_are_searchable_and_keep_the_full_payload() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    m.post("/api/v1/email/send", email("Breathe in: Sleep Sessions"))
+        .await;
+    m.post("/api/v1/email/send", json!({ "subject": "Other news today", "html_content": "<b>x</b>", "campaign_id": "camp-2" })).await;
+    let (status, batch) = m
+        .post("/api/v1/email/batch", json!({ "subject": "Batch send", "html_content": "<p>b</p>", "recipients": [{ "email": "a@example.com", "name": "A" }, { "email": "b@example.com" }], "campaign_id": "camp-1" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{batch}");
+    assert_eq!(batch["accepted"], 2);
+    assert_eq!(m.captures("").await["total"], 3);
+    assert_eq!(m.captures("q=sleep").await["total"], 1);
+    assert_eq!(m.captures("campaign=camp-1").await["total"], 2);
+    assert_eq!(
+        m.captures("since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z")
+            .await["total"],
+        3
+    );
+    assert_eq!(m.captures("until=2000-01-01T00:00:00Z").await["total"], 0);
+    let (bad, body) = m.get("/api/v1/captures?since=yesterday").await;
+    assert_eq!(bad, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["detail"].as_str().unwrap().contains("since"));
+    let first = m.captures("q=sleep").await["captures"][0].clone();
+    assert_eq!(first["request"]["html_content"], "<p>Hello</p>");
+    assert_eq!(first["request"]["text_content"], "Hello");
+    let id = first["id"].as_str().unwrap();
+    let (status, one) = m.get(&format!("/api/v1/captures/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["subject"], "Breathe in: Sleep Sessions");
+    assert_eq!(
+        m.get("/api/v1/captures/nope").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, st) = m.get(&format!("/api/v1/email/{id}/status")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!st["events"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_captures() {
+    let m = spawn(MockKind::Crm, |c| c.retention = 3).await;
+    for i in 0..5 {
+        m.post("/api/v1/email/send", email(&format!("Issue number {i}")))
+            .await;
+    }
+    let caps = m.captures("").await;
+    assert_eq!(caps["total"], 3);
+    assert_eq!(caps["captures"][0]["subject"], "Issue number 4");
+    assert_eq!(caps["captures"][2]["subject"], "Issue number 2");
+}
+
+async fn fault_run(seed: u64) -> Vec<u16> {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    let (status, _) = m
+        .put("/api/v1/faults", json!({ "route": "POST /api/v1/email/send", "status": 503, "probability": 0.3, "seed": seed }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        statuses.push(
+            m.post("/api/v1/email/send", email(&format!("Message {i}")))
+                .await
+                .0
+                .as_u16(),
+        );
+    }
+    let captured = m.captures("").await["total"].as_u64().unwrap();
+    assert_eq!(
+        captured as usize,
+        statuses.iter().filter(|s| **s == 200).count(),
+        "only accepted sends are captured"
+    );
+    statuses
+}
+
+#[tokio::test]
+async fn fault_injection_is_reproducible_by_seed() {
+    let a = fault_run(11).await;
+    let b = fault_run(11).await;
+    assert_eq!(a, b, "same seed, same failures");
+    let failures = a.iter().filter(|s| **s == 503).count();
+    assert!(
+        (3..=22).contains(&failures),
+        "{failures} failures of 40 at 30%"
+    );
+    assert_ne!(a, fault_run(12).await, "another seed, another sequence");
+}
+
+#[tokio::test]
+async fn fault_api_validates_and_clears() {
+    let m = spawn(MockKind::Platform, |_| {}).await;
+    let (status, body) = m
+        .put("/api/v1/faults", json!({ "route": "POST /api/v1/nothing" }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("POST /api/v1/content/publish"),
+        "{body}"
+    );
+    let (status, _) = m
+        .put(
+            "/api/v1/faults",
+            json!({ "route": "GET /health", "status": 500, "probability": 2.0 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    m.put(
+        "/api/v1/faults",
+        json!({ "route": "GET /health", "latency_ms": 200, "probability": 0.0 }),
+    )
+    .await;
+    let started = Instant::now();
+    assert_eq!(m.get("/health").await.0, StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "latency injected"
+    );
+    let (_, listing) = m.get("/api/v1/faults").await;
+    assert_eq!(listing["faults"][0]["requests"], 1);
+    m.delete("/api/v1/faults").await;
+    assert_eq!(
+        m.get("/api/v1/faults").await.1["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        m.delete("/api/v1/faults?route=GET%20/health").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn journal_records_requests_with_correlation_ids() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    let resp = m
+        .http
+        .post(format!("{}/api/v1/email/send", m.base))
+        .header("X-Correlation-ID", "corr-123")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .json(&email("Hello journal"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers().get("x-correlation-id").unwrap(), "corr-123");
+    let (_, j) = m.get("/api/v1/journal?limit=5").await;
+    let entry = j["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/api/v1/email/send")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["correlation_id"], "corr-123");
+    assert_eq!(entry["status"], 200);
+    assert_eq!(entry["route"], "/api/v1/email/send");
+    assert!(
+        entry["traceparent"]
+            .as_str()
+            .unwrap()
+            .starts_with("00-4bf9")
+    );
+    assert_eq!(
+        m.captures("").await["captures"][0]["correlation_id"],
+        "corr-123"
+    );
+}
+
+#[tokio::test]
+async fn generated_data_is_deterministic_for_a_seed() {
+    let run = || async {
+        let m = spawn(MockKind::Crm, |_| {}).await;
+        let (_, c) = m
+            .post(
+                "/api/v1/campaigns",
+                json!({ "name": "November newsletter" }),
+            )
+            .await;
+        let id = c["campaign_id"].as_str().unwrap().to_string();
+        m.post("/api/v1/email/send", json!({ "subject": "November news", "html_content": "x", "campaign_id": id, "recipients": ["a@example.com", "b@example.com"] })).await;
+        let (_, mut a) = m.get(&format!("/api/v1/campaigns/{id}/analytics")).await;
+        a["last_updated"] = Value::Null;
+        let (_, subs) = m.get("/api/v1/users/subscribers?limit=3&offset=10").await;
+        (id, a, subs)
+    };
+    let (id1, a1, s1) = run().await;
+    let (id2, a2, s2) = run().await;
+    assert_eq!(id1, id2);
+    assert_eq!(a1, a2);
+    assert_eq!(a1["sent"], 2);
+    assert_eq!(s1, s2);
+    assert_eq!(s1["subscribers"].as_array().unwrap().len(), 3);
+    assert_eq!(s1["total"], 900, "active subscribers of the 1000");
+    assert_eq!(
+        s1["subscribers"][0]["id"], "sub_0011",
+        "sub_0009 is unsubscribed"
+    );
+}
+
+#[tokio::test]
+async fn content_lifecycle_and_reset() {
+    let m = spawn(MockKind::Platform, |_| {}).await;
+    let (status, created) = m
+        .post("/api/v1/content/publish", json!({ "title": "Sleep Sessions", "content": "# Body", "content_type": "blog_post", "tags": ["sleep"] }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = created["content_id"].as_str().unwrap();
+    assert_eq!(created["status"], "published");
+    let (_, got) = m.get(&format!("/api/v1/content/{id}")).await;
+    assert_eq!(got["title"], "Sleep Sessions");
+    let (_, updated) = m
+        .put(
+            &format!("/api/v1/content/{id}"),
+            json!({ "title": "Sleep Sessions, updated" }),
+        )
+        .await;
+    assert_eq!(updated["title"], "Sleep Sessions, updated");
+    assert!(updated["updated_at"].is_string());
+    let (_, list) = m.get("/api/v1/content?content_type=blog_post").await;
+    assert_eq!(list["total"], 1);
+    let (status, _) = m
+        .post(
+            "/api/v1/webhooks/content",
+            json!({ "event_type": "content.archived", "content_id": id }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        m.get(&format!("/api/v1/content/{id}")).await.1["status"],
+        "archived"
+    );
+    let (status, a1) = m.get(&format!("/api/v1/analytics/content/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        a1["views"],
+        m.get(&format!("/api/v1/analytics/content/{id}")).await.1["views"]
+    );
+    let (_, stats) = m.get("/api/v1/stats").await;
+    assert_eq!(stats["content_published"], 1);
+    assert_eq!(
+        m.delete(&format!("/api/v1/content/{id}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        m.get(&format!("/api/v1/content/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    m.post(
+        "/api/v1/content/publish",
+        json!({ "title": "Another", "content": "x" }),
+    )
+    .await;
+    let (status, _) = m.delete("/api/v1/test-data").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(m.captures("").await["total"], 0);
+}
