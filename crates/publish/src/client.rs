@@ -1,0 +1,219 @@
+//! The one HTTP client every publisher uses: egress guard, timeouts, bounded retries of
+//! transient failures (honouring `Retry-After`), a circuit breaker per upstream, pacing,
+//! and the `Idempotency-Key` and `X-Correlation-ID` headers.
+
+use crate::breaker::{BreakerState, CircuitBreaker};
+use crate::egress::{EgressGuard, EgressRefused};
+use crate::rate_limit::RateLimiter;
+use crate::retry::{RetryPolicy, is_transient_status};
+use reqwest::Method;
+use serde_json::Value;
+use std::time::Duration;
+use url::Url;
+
+/// A service we publish to.
+#[derive(Debug)]
+pub struct Upstream {
+    pub name: &'static str,
+    pub base: Url,
+    pub api_key: Option<String>,
+    pub breaker: CircuitBreaker,
+}
+
+impl Upstream {
+    pub fn new(name: &'static str, base: Url, api_key: Option<String>) -> Self {
+        Upstream {
+            name,
+            base,
+            api_key,
+            breaker: CircuitBreaker::new(5, Duration::from_secs(30)),
+        }
+    }
+}
+
+/// Why a call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Egress(#[from] EgressRefused),
+    #[error("{upstream} circuit breaker is open after repeated failures; not calling it")]
+    CircuitOpen { upstream: &'static str },
+    #[error("{upstream} answered {status}: {message}")]
+    Status {
+        upstream: &'static str,
+        status: u16,
+        message: String,
+    },
+    #[error("{upstream} could not be reached: {message}")]
+    Transport {
+        upstream: &'static str,
+        message: String,
+    },
+    #[error("bad address {0}")]
+    Url(String),
+}
+
+impl CallError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// One request.
+#[derive(Debug)]
+pub struct Call<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub body: Option<&'a Value>,
+    pub idempotency_key: Option<&'a str>,
+    pub correlation_id: &'a str,
+    pub limiter: Option<&'a RateLimiter>,
+}
+
+#[derive(Debug)]
+pub struct HttpClient {
+    http: reqwest::Client,
+    pub guard: EgressGuard,
+    pub retry: RetryPolicy,
+}
+
+/// The result of a call and how many attempts it took.
+pub type Outcome = (Result<Answer, CallError>, u32);
+
+impl HttpClient {
+    pub fn new(
+        guard: EgressGuard,
+        retry: RetryPolicy,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("halcytone/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(HttpClient { http, guard, retry })
+    }
+
+    pub fn breaker_state(upstream: &Upstream) -> BreakerState {
+        upstream.breaker.state()
+    }
+
+    /// Sends `call` to `upstream`, retrying transient failures.
+    pub async fn send(&self, upstream: &Upstream, call: &Call<'_>) -> Outcome {
+        let url = match upstream.base.join(call.path.trim_start_matches('/')) {
+            Ok(u) => u,
+            Err(e) => {
+                return (
+                    Err(CallError::Url(format!(
+                        "{}{}: {e}",
+                        upstream.base, call.path
+                    ))),
+                    0,
+                );
+            }
+        };
+        if let Err(refused) = self.guard.check(&url) {
+            return (Err(refused.into()), 0);
+        }
+        let salt = call.idempotency_key.map_or(0, |k| {
+            k.bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if !upstream.breaker.allow() {
+                return (
+                    Err(CallError::CircuitOpen {
+                        upstream: upstream.name,
+                    }),
+                    attempt - 1,
+                );
+            }
+            if let Some(l) = call.limiter {
+                l.acquire().await;
+            }
+            let mut req = self
+                .http
+                .request(call.method.clone(), url.clone())
+                .header("X-Correlation-ID", call.correlation_id)
+                .header("X-Service-Name", "halcytone");
+            if let Some(k) = call.idempotency_key {
+                req = req.header("Idempotency-Key", k);
+            }
+            if let Some(key) = &upstream.api_key {
+                req = req.header("X-API-Key", key);
+            }
+            if let Some(b) = call.body {
+                req = req.json(b);
+            }
+            let (error, retry_after) = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let text = resp.text().await.unwrap_or_default();
+                    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                    if (200..300).contains(&status) {
+                        upstream.breaker.on_success();
+                        return (Ok(Answer { status, body }), attempt);
+                    }
+                    let message = body
+                        .get("detail")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| body.to_string());
+                    let err = CallError::Status {
+                        upstream: upstream.name,
+                        status,
+                        message,
+                    };
+                    if !is_transient_status(status) {
+                        // The upstream is up and answered; the request itself is wrong.
+                        upstream.breaker.on_success();
+                        return (Err(err), attempt);
+                    }
+                    upstream.breaker.on_failure();
+                    (err, retry_after)
+                }
+                Err(e) => {
+                    upstream.breaker.on_failure();
+                    let message = if e.is_timeout() {
+                        "timed out".to_string()
+                    } else {
+                        e.to_string()
+                    };
+                    (
+                        CallError::Transport {
+                            upstream: upstream.name,
+                            message,
+                        },
+                        None,
+                    )
+                }
+            };
+            if attempt >= self.retry.max_attempts {
+                return (Err(error), attempt);
+            }
+            let wait = self
+                .retry
+                .retry_after(retry_after.as_deref())
+                .unwrap_or_else(|| self.retry.backoff(attempt, salt));
+            tracing::info!(upstream = upstream.name, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The egress guard: while dry run is on, the HTTP client may only reach the mock services.
+//! Anything else is refused before a connection is opened, and counted.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use url::Url;
+
+/// Hosts (with ports) requests may go to; `None` means live mode, where every host is allowed.
+#[derive(Debug, Default)]
+pub struct EgressGuard {
+    allowed: Option<Vec<(String, u16)>>,
+    refused: AtomicU64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "dry run: refused to contact {host}:{port}; only the mock services ({allowed}) may be reached"
+)]
+pub struct EgressRefused {
+    pub host: String,
+    pub port: u16,
+    pub allowed: String,
+}
+
+fn host_port(url: &Url) -> Option<(String, u16)> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    let host = match host.as_str() {
+        "localhost" | "[::1]" | "::1" => "127.0.0.1".to_string(),
+        _ => host,
+    };
+    Some((host, url.port_or_known_default()?))
+}
+
+impl EgressGuard {
+    /// Live mode: nothing is refused.
+    pub fn open() -> Self {
+        EgressGuard::default()
+    }
+
+    /// Dry run: only the given base URLs' hosts and ports.
+    pub fn only(bases: &[&Url]) -> Self {
+        EgressGuard {
+            allowed: Some(bases.iter().filter_map(|u| host_port(u)).collect()),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        self.allowed.is_some()
+    }
+
+    /// Checks a request URL; a refusal is counted.
+    pub fn check(&self, url: &Url) -> Result<(), EgressRefused> {
+        let Some(allowed) = &self.allowed else {
+            return Ok(());
+        };
+        let target = host_port(url).unwrap_or_default();
+        if allowed.contains(&target) {
+            return Ok(());
+        }
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(host = %target.0, port = target.1, "egress refused in dry run");
+        Err(EgressRefused {
+            host: target.0,
+            port: target.1,
+            allowed: allowed
+                .iter()
+                .map(|(h, p)| format!("{h}:{p}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
+    /// Requests refused so far (exported as `halcytone_egress_blocked_total`).
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn only_mock_hosts_and_ports_pass_in_dry_run() {
+        let crm = u("http://localhost:8001");
+        let platform = u("http://127.0.0.1:8002");
+        let g = EgressGuard::only(&[&crm, &platform]);
+        assert!(
+            g.check(&u("http://127.0.0.1:8001/api/v1/email/send"))
+                .is_ok()
+        );
+        assert!(g.check(&u("http://localhost:8002/x")).is_ok());
+        let err = g.check(&u("https://api.crm.example.com/send")).unwrap_err();
+        assert!(err.to_string().contains("api.crm.example.com:443"));
+        assert!(
+            g.check(&u("http://127.0.0.1:9999/")).is_err(),
+            "another port on the same host is refused"
+        );
+        assert_eq!(g.refused(), 2);
+        assert!(
+            EgressGuard::open()
+                .check(&u("https://anywhere.example"))
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! Publishing composed content: email to the CRM, web posts and social posts to the Platform,
+//! through one guarded HTTP client. In dry run the client can reach only the mock services.
+#![forbid(unsafe_code)]
+
+pub mod breaker;
+pub mod client;
+pub mod egress;
+pub mod publishers;
+pub mod rate_limit;
+pub mod report;
+pub mod retry;
+pub mod settings;
+
+pub use publishers::{Publisher, Publishing};
+pub use report::{Outcome, PublishReport, TargetResult};
+pub use settings::{SettingError, Settings};

@@ -1,0 +1,405 @@
+//! The publishers — email to the CRM, web posts and social posts to the Platform — behind
+//! one trait, and `Publishing`, which runs the requested ones and reports every target.
+
+use crate::client::{Call, CallError, HttpClient, Upstream};
+use crate::egress::EgressGuard;
+use crate::rate_limit::RateLimiter;
+use crate::report::{Outcome, PublishReport, TargetResult};
+use crate::settings::Settings;
+use halcytone_content::{Bundle, Channel};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What every publisher gets: the client, the upstreams and the run's identifiers.
+#[derive(Debug)]
+pub struct PublishContext<'a> {
+    pub client: &'a HttpClient,
+    pub crm: &'a Upstream,
+    pub platform: &'a Upstream,
+    pub correlation_id: &'a str,
+    /// Content version (the first 16 hex digits of the document hash): part of every
+    /// idempotency key, so a retry or re-run of the same content never sends twice.
+    pub version: &'a str,
+}
+
+/// Publishes one channel of a bundle.
+pub trait Publisher: Send + Sync {
+    fn channel(&self) -> Channel;
+    fn publish<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        ctx: &'a PublishContext<'a>,
+    ) -> BoxFuture<'a, Vec<TargetResult>>;
+}
+
+fn result(
+    channel: &'static str,
+    target: String,
+    key: String,
+    outcome: Result<(Option<String>, Option<String>), CallError>,
+    attempts: u32,
+) -> TargetResult {
+    match outcome {
+        Ok((external_id, url)) => TargetResult {
+            channel,
+            target,
+            outcome: Outcome::Succeeded,
+            reason: None,
+            upstream_status: Some(200),
+            attempts,
+            external_id,
+            url,
+            idempotency_key: key,
+        },
+        Err(e) => TargetResult {
+            channel,
+            target,
+            outcome: Outcome::Failed,
+            upstream_status: e.status(),
+            reason: Some(e.to_string()),
+            attempts,
+            external_id: None,
+            url: None,
+            idempotency_key: key,
+        },
+    }
+}
+
+fn skipped(channel: &'static str, target: &str, reason: &str) -> TargetResult {
+    TargetResult {
+        channel,
+        target: target.to_string(),
+        outcome: Outcome::Skipped,
+        reason: Some(reason.to_string()),
+        upstream_status: None,
+        attempts: 0,
+        external_id: None,
+        url: None,
+        idempotency_key: String::new(),
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Email: the subscriber list from the CRM, then the newsletter in batches.
+#[derive(Debug)]
+pub struct EmailPublisher {
+    pub batch_size: usize,
+    pub limiter: RateLimiter,
+}
+
+impl EmailPublisher {
+    async fn subscribers(&self, ctx: &PublishContext<'_>) -> Result<Vec<Value>, (CallError, u32)> {
+        let mut all = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let path = format!(
+                "api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1000&offset={offset}"
+            );
+            let call = Call {
+                method: Method::GET,
+                path: &path,
+                body: None,
+                idempotency_key: None,
+                correlation_id: ctx.correlation_id,
+                limiter: None,
+            };
+            let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
+            let answer = answer.map_err(|e| (e, attempts))?;
+            let page = answer
+                .body
+                .get("subscribers")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let total = answer
+                .body
+                .get("total")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as usize;
+            let got = page.len();
+            all.extend(page);
+            offset += got;
+            if got == 0 || offset >= total {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+impl Publisher for EmailPublisher {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    fn publish<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        ctx: &'a PublishContext<'a>,
+    ) -> BoxFuture<'a, Vec<TargetResult>> {
+        Box::pin(async move {
+            let Some(n) = &bundle.newsletter else {
+                return vec![skipped(
+                    "email",
+                    "email",
+                    "the document has no items for email",
+                )];
+            };
+            let recipients = match self.subscribers(ctx).await {
+                Ok(r) => r,
+                Err((e, attempts)) => {
+                    return vec![result(
+                        "email",
+                        "email".into(),
+                        String::new(),
+                        Err(e),
+                        attempts,
+                    )];
+                }
+            };
+            if recipients.is_empty() {
+                return vec![skipped(
+                    "email",
+                    "email",
+                    "the CRM has no active, opted-in subscribers",
+                )];
+            }
+            let campaign = format!("halcytone-{}", ctx.version);
+            let mut results = Vec::new();
+            for (i, chunk) in recipients.chunks(self.batch_size.max(1)).enumerate() {
+                let target = format!("email:batch-{}", i + 1);
+                let key = format!("{}:email:batch-{}", ctx.version, i + 1);
+                let list: Vec<Value> = chunk
+                    .iter()
+                    .map(|s| json!({
+                        "email": s.get("email"),
+                        "name": s.get("name").or(s.get("first_name")),
+                        "merge_vars": { "first_name": s.get("first_name"), "subscriber_id": s.get("id") },
+                    }))
+                    .collect();
+                let body = json!({
+                    "subject": n.subject,
+                    "html_content": n.html,
+                    "text_content": n.text,
+                    "recipients": list,
+                    "campaign_id": campaign,
+                    "metadata": { "preview_text": n.preview_text, "template": n.template, "tone": n.tone, "batch": i + 1 },
+                });
+                let call = Call {
+                    method: Method::POST,
+                    path: "api/v1/email/batch",
+                    body: Some(&body),
+                    idempotency_key: Some(&key),
+                    correlation_id: ctx.correlation_id,
+                    limiter: Some(&self.limiter),
+                };
+                let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
+                let outcome = answer.map(|a| (text(&a.body, "batch_id"), None));
+                results.push(result("email", target, key, outcome, attempts));
+            }
+            results
+        })
+    }
+}
+
+/// Web: the post to the Platform's content endpoint.
+#[derive(Debug)]
+pub struct WebPublisher {
+    pub limiter: RateLimiter,
+}
+
+impl Publisher for WebPublisher {
+    fn channel(&self) -> Channel {
+        Channel::Web
+    }
+
+    fn publish<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        ctx: &'a PublishContext<'a>,
+    ) -> BoxFuture<'a, Vec<TargetResult>> {
+        Box::pin(async move {
+            let Some(w) = &bundle.web else {
+                return vec![skipped(
+                    "web",
+                    "web",
+                    "the document has no items for the web",
+                )];
+            };
+            let key = format!("{}:web:{}", ctx.version, w.slug);
+            let body = json!({
+                "title": w.title,
+                "content": w.markdown,
+                "html": w.body_html,
+                "excerpt": w.excerpt,
+                "slug": w.slug,
+                "content_type": "web_update",
+                "tags": w.tags,
+                "publish_immediately": true,
+                "metadata": {
+                    "meta_description": w.meta_description,
+                    "json_ld": w.json_ld,
+                    "seo_score": w.seo.score,
+                    "reading_time_minutes": w.reading_time_minutes,
+                    "campaign_id": format!("halcytone-{}", ctx.version),
+                },
+            });
+            let call = Call {
+                method: Method::POST,
+                path: "api/v1/content/publish",
+                body: Some(&body),
+                idempotency_key: Some(&key),
+                correlation_id: ctx.correlation_id,
+                limiter: Some(&self.limiter),
+            };
+            let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
+            let outcome = answer.map(|a| (text(&a.body, "content_id"), text(&a.body, "url")));
+            vec![result("web", "web".into(), key, outcome, attempts)]
+        })
+    }
+}
+
+/// Social: one request per network; a thread's later parts travel with the first.
+#[derive(Debug)]
+pub struct SocialPublisher {
+    pub limiter: RateLimiter,
+}
+
+impl Publisher for SocialPublisher {
+    fn channel(&self) -> Channel {
+        Channel::Social
+    }
+
+    fn publish<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        ctx: &'a PublishContext<'a>,
+    ) -> BoxFuture<'a, Vec<TargetResult>> {
+        Box::pin(async move {
+            if bundle.social.is_empty() {
+                return vec![skipped("social", "social", "no social posts were composed")];
+            }
+            let mut results = Vec::new();
+            for post in &bundle.social {
+                let target = format!("social:{}", post.platform);
+                let key = format!("{}:social:{}", ctx.version, post.platform);
+                let body = json!({
+                    "platform": post.platform,
+                    "content": post.posts.first(),
+                    "thread": post.posts.iter().skip(1).collect::<Vec<_>>(),
+                    "hashtags": post.hashtags,
+                    "media_urls": [],
+                    "metadata": { "tone": post.tone, "link": post.link, "campaign_id": format!("halcytone-{}", ctx.version) },
+                });
+                let call = Call {
+                    method: Method::POST,
+                    path: "api/v1/social/post",
+                    body: Some(&body),
+                    idempotency_key: Some(&key),
+                    correlation_id: ctx.correlation_id,
+                    limiter: Some(&self.limiter),
+                };
+                let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
+                let outcome = answer.map(|a| (text(&a.body, "post_id"), text(&a.body, "url")));
+                results.push(result("social", target, key, outcome, attempts));
+            }
+            results
+        })
+    }
+}
+
+/// Builds the client and publishers from settings and runs them.
+#[derive(Debug)]
+pub struct Publishing {
+    pub settings: Settings,
+    pub client: HttpClient,
+    pub crm: Upstream,
+    pub platform: Upstream,
+    email: EmailPublisher,
+    web: WebPublisher,
+    social: SocialPublisher,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct BuildError(#[from] reqwest::Error);
+
+impl Publishing {
+    pub fn new(settings: Settings) -> Result<Self, BuildError> {
+        let guard = if settings.dry_run {
+            EgressGuard::only(&settings.mock_urls.iter().collect::<Vec<_>>())
+        } else {
+            EgressGuard::open()
+        };
+        let client = HttpClient::new(guard, settings.retry.clone(), settings.timeout)?;
+        Ok(Publishing {
+            crm: Upstream::new(
+                "crm",
+                settings.crm_url.clone(),
+                settings.crm_api_key.clone(),
+            ),
+            platform: Upstream::new(
+                "platform",
+                settings.platform_url.clone(),
+                settings.platform_api_key.clone(),
+            ),
+            email: EmailPublisher {
+                batch_size: settings.email_batch_size,
+                limiter: RateLimiter::per_second(settings.email_rate),
+            },
+            web: WebPublisher {
+                limiter: RateLimiter::per_second(settings.web_rate),
+            },
+            social: SocialPublisher {
+                limiter: RateLimiter::per_second(settings.social_rate),
+            },
+            client,
+            settings,
+        })
+    }
+
+    fn publishers(&self) -> [&dyn Publisher; 3] {
+        [&self.email, &self.web, &self.social]
+    }
+
+    /// Publishes `channels` of `bundle`; channels not asked for are reported as skipped.
+    pub async fn publish(
+        &self,
+        bundle: &Bundle,
+        channels: &[Channel],
+        correlation_id: &str,
+    ) -> PublishReport {
+        let version: String = bundle.document.content_hash.chars().take(16).collect();
+        let ctx = PublishContext {
+            client: &self.client,
+            crm: &self.crm,
+            platform: &self.platform,
+            correlation_id,
+            version: &version,
+        };
+        let mut targets = Vec::new();
+        for p in self.publishers() {
+            if channels.contains(&p.channel()) {
+                targets.extend(p.publish(bundle, &ctx).await);
+            } else {
+                let name = p.channel().as_str();
+                targets.push(skipped(
+                    match p.channel() {
+                        Channel::Email => "email",
+                        Channel::Web => "web",
+                        Channel::Social => "social",
+                    },
+                    name,
+                    "channel not requested",
+                ));
+            }
+        }
+        PublishReport::new(self.settings.dry_run, correlation_id.to_string(), targets)
+    }
+}

@@ -1,0 +1,61 @@
+//! What a publish did, per target.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+/// One target: `email`, `email:batch-2`, `web`, `social:twitter`…
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetResult {
+    pub channel: &'static str,
+    pub target: String,
+    pub outcome: Outcome,
+    /// Why it failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The upstream's HTTP status, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<u16>,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub idempotency_key: String,
+}
+
+/// Every target of one publish.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishReport {
+    pub dry_run: bool,
+    pub correlation_id: String,
+    pub succeeded: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub targets: Vec<TargetResult>,
+}
+
+impl PublishReport {
+    pub fn new(dry_run: bool, correlation_id: String, targets: Vec<TargetResult>) -> Self {
+        let count = |o| targets.iter().filter(|t| t.outcome == o).count();
+        PublishReport {
+            dry_run,
+            correlation_id,
+            succeeded: count(Outcome::Succeeded),
+            failed: count(Outcome::Failed),
+            skipped: count(Outcome::Skipped),
+            targets,
+        }
+    }
+
+    /// True when nothing failed.
+    pub fn all_succeeded(&self) -> bool {
+        self.failed == 0
+    }
+}
