@@ -23,6 +23,9 @@ pub enum Command {
     Generate(Box<GenerateArgs>),
     /// Check a living document and report problems as FILE:LINE: severity: message.
     Validate(ValidateArgs),
+    /// Generate, validate and publish: email to the CRM, web and social to the Platform
+    /// (the mock services in dry run). Prints what happened to every target.
+    Publish(Box<PublishArgs>),
     /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
     Mock(MockArgs),
     /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
@@ -46,11 +49,12 @@ pub struct SourceArgs {
     pub now: Option<String>,
 }
 
+/// What to compose and how; shared by generate and publish.
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub struct ComposeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Channels to render, comma-separated: email, web, social.
+    /// Channels, comma-separated: email, web, social.
     #[arg(long, value_delimiter = ',', default_value = "email,web,social")]
     pub channels: Vec<String>,
     /// Social networks, comma-separated: twitter (or x), linkedin, facebook, instagram.
@@ -69,14 +73,35 @@ pub struct GenerateArgs {
     /// Directory whose files replace default templates (e.g. DIR/newsletter/modern.html).
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub brand: BrandArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub compose: ComposeArgs,
     /// Write newsletter.html, newsletter.txt, web.md, web.html, web.json, social-*.txt and bundle.json here.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print the bundle as JSON on stdout (the default when --out is not given).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
     #[command(flatten)]
-    pub brand: BrandArgs,
+    pub compose: ComposeArgs,
+    /// Publish to the mock services whatever the configuration says (same as DRY_RUN_MODE=true).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Publish even when validation finds errors.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the per-target report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Names and links printed in every newsletter and post (configuration, not content).

@@ -10,6 +10,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A .env file in the working directory supplies variables not already set.
+    let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
     init_tracing(cli.verbose);
     match commands::run(cli.command) {

@@ -473,3 +473,64 @@ fn mock_services_run_from_the_binary_and_keep_captures_across_restarts() {
     stop(platform);
     assert_eq!(halcytone(&["mock", "erp"]).status.code(), Some(2));
 }
+
+#[test]
+fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (crm, crm_url) = start_mock("crm", tmp.path());
+    let (platform, platform_url) = start_mock("platform", tmp.path());
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_halcytone"))
+            .args([
+                "publish",
+                "samples/living-document.md",
+                "--now",
+                "2026-11-24",
+            ])
+            .args(extra)
+            .current_dir(repo())
+            .env("DRY_RUN_MODE", "true")
+            .env("MOCK_CRM_BASE_URL", &crm_url)
+            .env("MOCK_PLATFORM_BASE_URL", &platform_url)
+            .env("PUBLISH_RETRY_BASE_MS", "5")
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("Dry run:"), "{out}");
+    assert!(out.contains("social:instagram"), "{out}");
+    assert!(out.contains("0 failed, 0 skipped"), "{out}");
+    let o = run(&["--json", "--channels", "web"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["succeeded"], 1);
+    assert_eq!(v["skipped"], 2);
+    stop(crm);
+    stop(platform);
+    // With the mocks gone every target fails with the reason, and the exit code says so.
+    let o = run(&["--channels", "web"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("could not be reached"),
+        "{}",
+        stdout(&o)
+    );
+    // Invalid documents are not published.
+    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args([
+            "publish",
+            "crates/halcytone/tests/fixtures/invalid-document.md",
+            "--dry-run",
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("nothing was published"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,18 +1,43 @@
 //! `halcytone generate FILE`: renders every channel to files or to JSON on stdout.
 
 use super::{Loaded, load, position};
-use crate::cli::{BrandArgs, GenerateArgs};
+use crate::cli::{BrandArgs, ComposeArgs, GenerateArgs};
 use crate::input;
 use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
 use halcytone_content::templates::DEFAULTS;
 use halcytone_content::{
-    Brand, Bundle, Channel, ComposeOptions, EmailTemplate, Platform, Templates, Tone, compose,
-    validate,
+    Brand, Bundle, Channel, ComposeOptions, EmailTemplate, LivingDocument, Platform, Templates,
+    Tone, compose, validate,
 };
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
+    let (doc, bundle, now) = prepare(&args.compose)?;
+    let file = &args.compose.source.file;
+    let report = validate(&doc, Some(&bundle), now);
+    if report.errors + report.warnings > 0 {
+        eprintln!(
+            "{}: {} error(s), {} warning(s); run `halcytone validate {}` for details",
+            file.display(),
+            report.errors,
+            report.warnings,
+            file.display()
+        );
+    }
+    if let Some(dir) = &args.out {
+        write_files(dir, &bundle)?;
+        eprintln!("wrote {} files to {}", count_files(&bundle), dir.display());
+    }
+    if args.json || args.out.is_none() {
+        println!("{}", serde_json::to_string_pretty(&bundle)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the document and composes it as the arguments say.
+pub fn prepare(args: &ComposeArgs) -> Result<(LivingDocument, Bundle, DateTime<Utc>)> {
     let now = input::reference_time(args.source.now.as_deref())?;
     let mut opts = ComposeOptions::new(now);
     opts.brand = brand(&args.brand)?;
@@ -43,24 +68,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     };
     let bundle =
         compose(&doc, &opts, &templates).map_err(|e| anyhow!("{}{e}", position(file, None)))?;
-    let report = validate(&doc, Some(&bundle), now);
-    if report.errors + report.warnings > 0 {
-        eprintln!(
-            "{}: {} error(s), {} warning(s); run `halcytone validate {}` for details",
-            file.display(),
-            report.errors,
-            report.warnings,
-            file.display()
-        );
-    }
-    if let Some(dir) = &args.out {
-        write_files(dir, &bundle)?;
-        eprintln!("wrote {} files to {}", count_files(&bundle), dir.display());
-    }
-    if args.json || args.out.is_none() {
-        println!("{}", serde_json::to_string_pretty(&bundle)?);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((doc, bundle, now))
 }
 
 /// The brand settings; every link must be an absolute http(s) URL.

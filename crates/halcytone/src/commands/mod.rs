@@ -2,6 +2,7 @@
 
 mod generate;
 mod mock;
+mod publish;
 mod validate;
 
 use crate::cli::{Command, SourceArgs};
@@ -16,6 +17,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Mock(args) => mock::run(&args),
+        Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {
             let text = crate::samples::by_name(&kind)?;
             print!("{text}");
