@@ -50,6 +50,7 @@ where
             .store
             .commit(outcome.record.as_ref(), None, state.config.retention)
             .await?;
+        count_capture(state, outcome.record.as_ref());
         return Ok((outcome.status, Json(outcome.body)).into_response());
     };
     if key.len() > 255 {
@@ -92,6 +93,7 @@ where
             .store
             .commit(outcome.record.as_ref(), remember, state.config.retention)
             .await?;
+        count_capture(state, outcome.record.as_ref());
         Ok((outcome.status, Json(outcome.body)).into_response())
     }
     .await;
@@ -101,6 +103,12 @@ where
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .remove(&key);
     result
+}
+
+fn count_capture(state: &MockState, record: Option<&NewRecord>) {
+    if let Some(r) = record.filter(|r| r.captured) {
+        state.metrics.captured(r.kind);
+    }
 }
 
 fn replay(stored: crate::store::StoredResponse, route: &str) -> MockResult<Response> {

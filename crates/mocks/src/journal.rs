@@ -94,13 +94,18 @@ pub async fn record(State(state): State<MockState>, mut req: Request, next: Next
         resp.headers_mut().insert("x-correlation-id", v);
     }
     state.counters.requests.fetch_add(1, Ordering::Relaxed);
+    let seconds = started.elapsed().as_secs_f64();
+    let route_label = route.clone().unwrap_or_else(|| "unmatched".to_string());
+    state
+        .metrics
+        .observe(&method, &route_label, resp.status().as_u16(), seconds);
     state.journal.push(Entry {
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         method,
         path,
         route,
         status: resp.status().as_u16(),
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms: seconds * 1000.0,
         correlation_id,
         idempotency_key,
         traceparent,

@@ -14,6 +14,7 @@ pub mod error;
 pub mod faults;
 pub mod idempotency;
 pub mod journal;
+pub mod metrics;
 pub mod platform;
 pub mod seeded;
 pub mod state;
@@ -47,6 +48,7 @@ pub async fn router(
         )),
         journal: Arc::default(),
         counters: Arc::new(Counters::default()),
+        metrics: Arc::default(),
         started: Instant::now(),
         run,
         in_flight: Arc::default(),
@@ -58,7 +60,8 @@ pub async fn router(
             "/api/v1/faults",
             put(faults::put).get(faults::list).delete(faults::delete),
         )
-        .route("/api/v1/journal", get(journal::list));
+        .route("/api/v1/journal", get(journal::list))
+        .route("/metrics", get(metrics::render));
     Ok(service_routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

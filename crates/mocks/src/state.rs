@@ -77,6 +77,7 @@ pub struct MockState {
     pub faults: Arc<Faults>,
     pub journal: Arc<Journal>,
     pub counters: Arc<Counters>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub started: Instant,
     /// Which start of the mock over its database this is (see `Store::start_run`).
     pub run: u64,

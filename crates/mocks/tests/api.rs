@@ -544,3 +544,61 @@ async fn content_lifecycle_and_reset() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(m.captures("").await["total"], 0);
 }
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_labelled_by_route() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    m.post("/api/v1/email/send", email("Metrics please")).await;
+    m.post("/api/v1/email/send", email("error please")).await;
+    m.get("/api/v1/email/abc/status").await;
+    let resp = m
+        .http
+        .get(format!("{}/metrics", m.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("mock_crm_up 1"), "{text}");
+    assert!(
+        text.contains(
+            r#"mock_crm_requests_total{method="POST",route="/api/v1/email/send",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"mock_crm_requests_total{method="POST",route="/api/v1/email/send",status="500"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/api/v1/email/{message_id}/status",status="404""#),
+        "the template, never the raw path: {text}"
+    );
+    assert!(text.contains(r#"mock_crm_request_duration_seconds_bucket{method="POST",route="/api/v1/email/send",le="+Inf"} 2"#), "{text}");
+    assert!(
+        text.contains(r#"mock_crm_captured_total{kind="email"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("mock_crm_simulated_errors_total 1"), "{text}");
+    let p = spawn(MockKind::Platform, |_| {}).await;
+    let text = p
+        .http
+        .get(format!("{}/metrics", p.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("mock_platform_up 1") && !text.contains("mock_crm"),
+        "{text}"
+    );
+}
