@@ -16,6 +16,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored JSON is corrupt: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("the capture writer has stopped")]
+    Closed,
+    #[error("group write failed: {0}")]
+    Group(String),
 }
 
 /// A record to insert.
@@ -83,6 +87,131 @@ pub struct StoredResponse {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    writer: tokio::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Result<(), StoreError>>)>,
+}
+
+/// One write waiting for the writer task.
+#[derive(Debug)]
+struct Job {
+    record: Option<NewRecord>,
+    idempotent: Option<(String, String, u16, String)>,
+    retention: i64,
+}
+
+/// Most writes grouped into one transaction.
+const MAX_GROUP: usize = 256;
+
+async fn write_job(conn: &mut sqlx::SqliteConnection, job: &Job) -> Result<(), sqlx::Error> {
+    if let Some(r) = &job.record {
+        sqlx::query(
+            "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&r.id)
+        .bind(r.kind)
+        .bind(r.captured)
+        .bind(&r.subject)
+        .bind(&r.campaign)
+        .bind(&r.channel)
+        .bind(&r.status)
+        .bind(&r.idempotency_key)
+        .bind(&r.correlation_id)
+        .bind(&r.created_at)
+        .bind(r.request.to_string())
+        .bind(r.response.to_string())
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some((key, route, status, body)) = &job.idempotent {
+        sqlx::query("INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(key)
+            .bind(route)
+            .bind(i64::from(*status))
+            .bind(body)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes one group in a transaction; a failing job is rolled back to its savepoint alone.
+async fn write_group(
+    pool: &SqlitePool,
+    jobs: &[Job],
+) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
+        match write_job(&mut tx, job).await {
+            Ok(()) => {
+                sqlx::query("RELEASE job").execute(&mut *tx).await?;
+                results.push(Ok(()));
+            }
+            Err(e) => {
+                sqlx::query("ROLLBACK TO job").execute(&mut *tx).await?;
+                sqlx::query("RELEASE job").execute(&mut *tx).await?;
+                results.push(Err(StoreError::Database(e)));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Deletes captures beyond the newest `retention`.
+async fn prune(pool: &SqlitePool, retention: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM records WHERE captured = 1 AND seq <= (SELECT seq FROM records WHERE captured = 1 ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+    )
+    .bind(retention.max(1))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<(), StoreError>>;
+
+/// The single writer: takes every pending write, commits them together, answers each.
+async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Reply)>) {
+    let mut since_prune: i64 = 0;
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let (jobs, replies): (Vec<Job>, Vec<Reply>) = group.into_iter().unzip();
+        let captured = jobs
+            .iter()
+            .filter(|j| j.record.as_ref().is_some_and(|r| r.captured))
+            .count() as i64;
+        let retention = jobs.iter().map(|j| j.retention).min().unwrap_or(i64::MAX);
+        match write_group(&pool, &jobs).await {
+            Ok(results) => {
+                since_prune += captured;
+                // Prune in steps of a tenth of the retention (at most 256 captures over it).
+                if captured > 0 && since_prune >= (retention / 10).clamp(1, MAX_GROUP as i64) {
+                    since_prune = 0;
+                    if let Err(e) = prune(&pool, retention).await {
+                        tracing::error!(error = %e, "pruning captures failed");
+                    }
+                }
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Group(message.clone())));
+                }
+            }
+        }
+    }
 }
 
 impl Store {
@@ -110,58 +239,34 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(writer(pool.clone(), rx));
+        Ok(Store { pool, writer: tx })
     }
 
-    /// Stores `record` and, when given, the idempotent response, in one transaction; then
-    /// keeps only the newest `retention` captures.
+    /// Stores `record` and, when given, the idempotent response, atomically; older captures
+    /// beyond `retention` are pruned. Writes from concurrent requests are grouped into one
+    /// transaction by the writer task (group commit), each isolated by a savepoint.
     pub async fn commit(
         &self,
         record: Option<&NewRecord>,
         idempotent: Option<(&str, &str, u16, &Value)>,
         retention: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(r) = record {
-            sqlx::query(
-                "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&r.id)
-            .bind(r.kind)
-            .bind(r.captured)
-            .bind(&r.subject)
-            .bind(&r.campaign)
-            .bind(&r.channel)
-            .bind(&r.status)
-            .bind(&r.idempotency_key)
-            .bind(&r.correlation_id)
-            .bind(&r.created_at)
-            .bind(r.request.to_string())
-            .bind(r.response.to_string())
-            .execute(&mut *tx)
-            .await?;
+        if record.is_none() && idempotent.is_none() {
+            return Ok(());
         }
-        if let Some((key, route, status, body)) = idempotent {
-            sqlx::query("INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(key)
-                .bind(route)
-                .bind(i64::from(status))
-                .bind(body.to_string())
-                .bind(chrono::Utc::now().to_rfc3339())
-                .execute(&mut *tx)
-                .await?;
+        let job = Job {
+            record: record.cloned(),
+            idempotent: idempotent
+                .map(|(k, r, s, b)| (k.to_string(), r.to_string(), s, b.to_string())),
+            retention,
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.writer.send((job, tx)).await.is_err() {
+            return Err(StoreError::Closed);
         }
-        if record.is_some_and(|r| r.captured) {
-            sqlx::query(
-                "DELETE FROM records WHERE captured = 1 AND seq <= (SELECT seq FROM records WHERE captured = 1 ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-            )
-            .bind(retention.max(1))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 
     pub async fn idempotent(&self, key: &str) -> Result<Option<StoredResponse>, StoreError> {
