@@ -15,6 +15,7 @@ pub mod faults;
 pub mod idempotency;
 pub mod journal;
 pub mod metrics;
+pub mod openapi;
 pub mod platform;
 pub mod seeded;
 pub mod state;
@@ -61,7 +62,8 @@ pub async fn router(
             put(faults::put).get(faults::list).delete(faults::delete),
         )
         .route("/api/v1/journal", get(journal::list))
-        .route("/metrics", get(metrics::render));
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::serve));
     Ok(service_routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -72,7 +74,8 @@ pub async fn router(
             state.clone(),
             journal::record,
         ))
-        .with_state(state))
+        .with_state(state)
+        .merge(openapi::swagger_ui()))
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.

@@ -602,3 +602,61 @@ async fn metrics_are_prometheus_text_labelled_by_route() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn openapi_lists_every_route_and_swagger_ui_is_offline() {
+    for (kind, routes) in [
+        (MockKind::Crm, halcytone_mocks::crm::FAULT_ROUTES),
+        (MockKind::Platform, halcytone_mocks::platform::FAULT_ROUTES),
+    ] {
+        let m = spawn(kind, |_| {}).await;
+        let (status, doc) = m.get("/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["openapi"], "3.1.0");
+        let listed =
+            |method: &str, path: &str| doc["paths"][path][method.to_lowercase()].is_object();
+        for route in routes.iter().chain(
+            [
+                "PUT /api/v1/faults",
+                "GET /api/v1/captures",
+                "GET /api/v1/journal",
+                "GET /metrics",
+                "DELETE /api/v1/test-data",
+            ]
+            .iter(),
+        ) {
+            let (method, path) = route.split_once(' ').unwrap();
+            assert!(
+                listed(method, path),
+                "{route} missing from the OpenAPI document"
+            );
+        }
+        let resp = m
+            .http
+            .get(format!("{}/docs/", m.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("swagger-ui"), "{html}");
+        assert!(!html.contains("https://"), "no outside assets: {html}");
+        let init = m
+            .http
+            .get(format!("{}/docs/swagger-initializer.js", m.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(init.contains("/openapi.json"), "{init}");
+        let bundle = m
+            .http
+            .get(format!("{}/docs/swagger-ui-bundle.js", m.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bundle.status(), StatusCode::OK);
+    }
+}
