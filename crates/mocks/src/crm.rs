@@ -179,24 +179,14 @@ async fn send(
             "sender_email": req.sender_email,
             "metadata": req.metadata,
         });
-        Ok(Outcome {
-            status: StatusCode::OK,
-            record: Some(NewRecord {
-                id,
-                kind: "email",
-                captured: true,
-                subject: Some(req.subject.clone()),
-                campaign: req.campaign_id.clone(),
-                channel: Some("email".into()),
-                status: Some("sent".into()),
-                correlation_id: correlation(&headers),
-                created_at: now(),
-                request,
-                response: body.clone(),
-                ..NewRecord::default()
-            }),
+        Ok(sent_email(
+            id,
+            &req.subject,
+            req.campaign_id.as_deref(),
+            &headers,
+            request,
             body,
-        })
+        ))
     })
     .await
 }
@@ -267,26 +257,45 @@ async fn batch(
             "sender_email": req.sender_email,
             "metadata": req.metadata,
         });
-        Ok(Outcome {
-            status: StatusCode::OK,
-            record: Some(NewRecord {
-                id,
-                kind: "email",
-                captured: true,
-                subject: Some(req.subject.clone()),
-                campaign: req.campaign_id.clone(),
-                channel: Some("email".into()),
-                status: Some("sent".into()),
-                correlation_id: correlation(&headers),
-                created_at: now(),
-                request,
-                response: body.clone(),
-                ..NewRecord::default()
-            }),
+        Ok(sent_email(
+            id,
+            &req.subject,
+            req.campaign_id.as_deref(),
+            &headers,
+            request,
             body,
-        })
+        ))
     })
     .await
+}
+
+/// The outcome of an accepted email (single or batch): the answer and its capture.
+fn sent_email(
+    id: String,
+    subject: &str,
+    campaign: Option<&str>,
+    headers: &HeaderMap,
+    request: Value,
+    body: Value,
+) -> Outcome {
+    Outcome {
+        status: StatusCode::OK,
+        record: Some(NewRecord {
+            id,
+            kind: "email",
+            captured: true,
+            subject: Some(subject.to_string()),
+            campaign: campaign.map(str::to_string),
+            channel: Some("email".into()),
+            status: Some("sent".into()),
+            correlation_id: correlation(headers),
+            created_at: now(),
+            request,
+            response: body.clone(),
+            ..NewRecord::default()
+        }),
+        body,
+    }
 }
 
 /// Delivery progress of a sent email, fixed per message id and seed.
@@ -459,13 +468,7 @@ async fn list_contacts(
 }
 
 async fn count_contacts(State(state): State<MockState>) -> MockResult<Json<Value>> {
-    let created = state
-        .store
-        .counts()
-        .await?
-        .into_iter()
-        .find(|(k, _)| k == "contact")
-        .map_or(0, |(_, n)| n) as u64;
+    let created = state.store.counts().await?.of("contact") as u64;
     let unsubscribed = SUBSCRIBERS / 10;
     Ok(Json(json!({
         "total": SUBSCRIBERS + created,
@@ -613,12 +616,7 @@ async fn email_report(
 
 async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
     let counts = state.store.counts().await?;
-    let count = |k: &str| {
-        counts
-            .iter()
-            .find(|(kind, _)| kind == k)
-            .map_or(0, |(_, n)| *n)
-    };
+    let count = |k: &str| counts.of(k);
     Ok(Json(json!({
         "service": "mock-crm",
         "uptime": "healthy",

@@ -140,7 +140,7 @@ pub async fn render(State(state): State<MockState>) -> Response {
         out,
         "# HELP {p}_stored_records Records held in the capture store, by kind.\n# TYPE {p}_stored_records gauge"
     );
-    for (kind, n) in &stored {
+    for (kind, n) in &stored.0 {
         let _ = writeln!(out, "{p}_stored_records{{kind=\"{}\"}} {n}", escape(kind));
     }
     let c = &state.counters;

@@ -546,12 +546,7 @@ async fn social_analytics(
 
 async fn analytics_overview(State(state): State<MockState>) -> MockResult<Json<Value>> {
     let counts = state.store.counts().await?;
-    let count = |k: &str| {
-        counts
-            .iter()
-            .find(|(kind, _)| kind == k)
-            .map_or(0, |(_, n)| *n)
-    };
+    let count = |k: &str| counts.of(k);
     Ok(Json(json!({
         "content_published": count("content"),
         "social_posts": count("social"),
@@ -627,12 +622,7 @@ async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
             .or_default() += 1;
     }
     let counts = state.store.counts().await?;
-    let count = |k: &str| {
-        counts
-            .iter()
-            .find(|(kind, _)| kind == k)
-            .map_or(0, |(_, n)| *n)
-    };
+    let count = |k: &str| counts.of(k);
     Ok(Json(json!({
         "service": "mock-platform",
         "uptime": "healthy",

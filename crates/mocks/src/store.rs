@@ -76,6 +76,16 @@ pub struct Filter {
     pub offset: i64,
 }
 
+/// How many records of each kind the store holds.
+#[derive(Debug, Clone, Default)]
+pub struct KindCounts(pub std::collections::BTreeMap<String, i64>);
+
+impl KindCounts {
+    pub fn of(&self, kind: &str) -> i64 {
+        self.0.get(kind).copied().unwrap_or(0)
+    }
+}
+
 /// A stored idempotent response.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {
@@ -392,14 +402,16 @@ impl Store {
     }
 
     /// Records per kind.
-    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn counts(&self) -> Result<KindCounts, StoreError> {
         let rows =
             sqlx::query("SELECT kind, COUNT(*) AS n FROM records GROUP BY kind ORDER BY kind")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter()
+        let map = rows
+            .iter()
             .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        Ok(KindCounts(map))
     }
 
     /// Deletes every record and idempotency entry.
