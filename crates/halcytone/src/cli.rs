@@ -26,6 +26,11 @@ pub enum Command {
     /// Generate, validate and publish: email to the CRM, web and social to the Platform
     /// (the mock services in dry run). Prints what happened to every target.
     Publish(Box<PublishArgs>),
+    /// Create or upgrade the database (DATABASE_URL; default sqlite://data/halcytone.db).
+    Migrate(DatabaseArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
     Mock(MockArgs),
     /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
@@ -171,4 +176,36 @@ pub struct MockArgs {
     /// Delay of the "slow" trigger, in milliseconds (default 2000 for crm, 3000 for platform).
     #[arg(long, env = "MOCK_SLOW_DELAY_MS")]
     pub slow_delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/halcytone.db"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print its secret once (only a hash is stored).
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, write, admin.
+        #[arg(long, value_delimiter = ',', default_value = "read,write")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }

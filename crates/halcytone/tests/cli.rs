@@ -534,3 +534,56 @@ fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
         stderr(&o)
     );
 }
+
+#[test]
+fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("db/halcytone.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_halcytone"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["migrate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 1"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "keys",
+        "create",
+        "--name",
+        "dashboard",
+        "--scopes",
+        "read,write",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).trim().starts_with("hk_"), "{}", stdout(&o));
+    let id = stderr(&o).split_whitespace().nth(1).unwrap().to_string();
+    assert!(run(&["keys", "revoke", &id]).status.success());
+    assert_eq!(
+        run(&["keys", "revoke", &id]).status.code(),
+        Some(2),
+        "already revoked"
+    );
+    let o = run(&["keys", "create", "--name", "x", "--scopes", "root"]);
+    assert!(
+        stderr(&o).contains("unknown scope 'root'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("use sqlite://PATH or postgres://"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand; shared loading of the living document.
 
+mod database;
 mod generate;
 mod mock;
 mod publish;
@@ -17,6 +18,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Mock(args) => mock::run(&args),
+        Command::Migrate(args) => database::migrate(&args),
+        Command::Keys(cmd) => database::keys(cmd),
         Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {
             let text = crate::samples::by_name(&kind)?;

@@ -1,0 +1,307 @@
+//! The two backends. Their SQL is shared (numbered `$N` parameters work on both); what differs
+//! is the pool type, the migrations and PostgreSQL's `FOR UPDATE SKIP LOCKED` when claiming.
+
+use crate::model::*;
+use crate::{Store, StoreError, sha256_hex};
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+const JOB_COLUMNS: &str = "id, document_id, channels, status, attempts, max_attempts, run_at_ms, lease_until_ms, worker, created_ms, started_ms, completed_ms, scheduled_ms, payload, results, errors, last_error, correlation_id, retry_of";
+
+fn json(text: &str, what: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+macro_rules! store_impl {
+    ($ty:ident, $pool:ty, $row:ty, $backend:literal, $lock:literal) => {
+        impl $ty {
+            fn job_from_row(row: &$row) -> Result<Job, StoreError> {
+                let status: String = row.try_get("status")?;
+                let channels: String = row.try_get("channels")?;
+                let errors: String = row.try_get("errors")?;
+                Ok(Job {
+                    id: row.try_get("id")?,
+                    document_id: row.try_get("document_id")?,
+                    channels: serde_json::from_value(json(&channels, "channels")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    status: status.parse().map_err(StoreError::Corrupt)?,
+                    attempts: row.try_get("attempts")?,
+                    max_attempts: row.try_get("max_attempts")?,
+                    run_at_ms: row.try_get("run_at_ms")?,
+                    lease_until_ms: row.try_get("lease_until_ms")?,
+                    worker: row.try_get("worker")?,
+                    created_ms: row.try_get("created_ms")?,
+                    started_ms: row.try_get("started_ms")?,
+                    completed_ms: row.try_get("completed_ms")?,
+                    scheduled_ms: row.try_get("scheduled_ms")?,
+                    payload: json(&row.try_get::<String, _>("payload")?, "payload")?,
+                    results: json(&row.try_get::<String, _>("results")?, "results")?,
+                    errors: serde_json::from_value(json(&errors, "errors")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    last_error: row.try_get("last_error")?,
+                    correlation_id: row.try_get("correlation_id")?,
+                    retry_of: row.try_get("retry_of")?,
+                })
+            }
+
+            fn key_from_row(row: &$row) -> Result<ApiKey, StoreError> {
+                let scopes: String = row.try_get("scopes")?;
+                Ok(ApiKey {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    prefix: row.try_get("prefix")?,
+                    scopes: scopes.split(',').filter_map(Scope::parse).collect(),
+                    created_ms: row.try_get("created_ms")?,
+                    revoked_ms: row.try_get("revoked_ms")?,
+                })
+            }
+
+            fn document_from_row(row: &$row) -> Result<DocumentRecord, StoreError> {
+                Ok(DocumentRecord {
+                    id: row.try_get("id")?,
+                    hash: row.try_get("hash")?,
+                    source: row.try_get("source")?,
+                    format: row.try_get("format")?,
+                    body: row.try_get("body")?,
+                    created_ms: row.try_get("created_ms")?,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl Store for $ty {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn migrations(&self) -> Result<Vec<i64>, StoreError> {
+                let rows = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version").fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(r.try_get("version")?)).collect()
+            }
+
+            async fn put_document(&self, source: &str, format: &str, body: &str, now_ms: i64) -> Result<(DocumentRecord, bool), StoreError> {
+                let hash = sha256_hex(body);
+                let id = format!("doc_{}", &hash[..16]);
+                let inserted = sqlx::query("INSERT INTO documents (id, hash, source, format, body, created_ms) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING")
+                    .bind(&id).bind(&hash).bind(source).bind(format).bind(body).bind(now_ms)
+                    .execute(&self.pool).await?.rows_affected() > 0;
+                let row = sqlx::query("SELECT * FROM documents WHERE hash = $1").bind(&hash).fetch_one(&self.pool).await?;
+                Ok((Self::document_from_row(&row)?, inserted))
+            }
+
+            async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError> {
+                let row = sqlx::query("SELECT * FROM documents WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::document_from_row).transpose()
+            }
+
+            async fn enqueue(&self, job: NewJob, now_ms: i64) -> Result<Job, StoreError> {
+                let id = format!("job_{}", uuid::Uuid::new_v4().simple());
+                let channels = serde_json::to_string(&job.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let sql = format!("INSERT INTO jobs (id, document_id, channels, status, attempts, max_attempts, run_at_ms, created_ms, scheduled_ms, payload, correlation_id, retry_of)
+                     VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7, $8, $9, $10) RETURNING {JOB_COLUMNS}");
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&id).bind(&job.document_id).bind(channels).bind(job.max_attempts.max(1)).bind(job.run_at_ms)
+                    .bind(now_ms).bind(job.scheduled_ms).bind(job.payload.to_string()).bind(&job.correlation_id).bind(&job.retry_of)
+                    .fetch_one(&self.pool).await?;
+                Self::job_from_row(&row)
+            }
+
+            async fn claim(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Job>, StoreError> {
+                // Leases that ran out with no attempts left end the job.
+                sqlx::query("UPDATE jobs SET status = 'failed', completed_ms = $1, lease_until_ms = NULL, last_error = COALESCE(last_error, 'the worker stopped while running it and no attempts remain')
+                     WHERE status = 'in_progress' AND lease_until_ms < $1 AND attempts >= max_attempts")
+                    .bind(now_ms).execute(&self.pool).await?;
+                let sql = format!(
+                    "UPDATE jobs SET status = 'in_progress', attempts = attempts + 1, worker = $1, lease_until_ms = $2, started_ms = COALESCE(started_ms, $3)
+                     WHERE id = (SELECT id FROM jobs
+                                 WHERE (status = 'pending' AND run_at_ms <= $3)
+                                    OR (status = 'in_progress' AND lease_until_ms < $3 AND attempts < max_attempts)
+                                 ORDER BY run_at_ms, created_ms LIMIT 1 {lock})
+                       AND (status = 'pending' OR (status = 'in_progress' AND lease_until_ms < $3))
+                     RETURNING {JOB_COLUMNS}",
+                    lock = $lock
+                );
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(now_ms + lease_ms).bind(now_ms).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::job_from_row).transpose()
+            }
+
+            async fn heartbeat(&self, id: &str, worker: &str, lease_until_ms: i64) -> Result<bool, StoreError> {
+                let n = sqlx::query("UPDATE jobs SET lease_until_ms = $1 WHERE id = $2 AND worker = $3 AND status = 'in_progress'")
+                    .bind(lease_until_ms).bind(id).bind(worker).execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn finish(&self, id: &str, worker: &str, status: JobStatus, results: &Value, errors: &[String], now_ms: i64) -> Result<bool, StoreError> {
+                let errors = serde_json::to_string(errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let n = sqlx::query("UPDATE jobs SET status = $1, results = $2, errors = $3, completed_ms = $4, lease_until_ms = NULL
+                     WHERE id = $5 AND worker = $6 AND status = 'in_progress'")
+                    .bind(status.as_str()).bind(results.to_string()).bind(errors).bind(now_ms).bind(id).bind(worker)
+                    .execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn release(&self, id: &str, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<Option<JobStatus>, StoreError> {
+                let row = sqlx::query("UPDATE jobs SET
+                         status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+                         completed_ms = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END,
+                         run_at_ms = $2, lease_until_ms = NULL, last_error = $3
+                     WHERE id = $4 AND worker = $5 AND status = 'in_progress' RETURNING status")
+                    .bind(now_ms).bind(retry_at_ms).bind(error).bind(id).bind(worker)
+                    .fetch_optional(&self.pool).await?;
+                match row {
+                    Some(r) => Ok(Some(r.try_get::<String, _>("status")?.parse().map_err(StoreError::Corrupt)?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn cancel(&self, id: &str, now_ms: i64) -> Result<Option<Job>, StoreError> {
+                sqlx::query("UPDATE jobs SET status = 'cancelled', completed_ms = $1 WHERE id = $2 AND status = 'pending'")
+                    .bind(now_ms).bind(id).execute(&self.pool).await?;
+                self.job(id).await
+            }
+
+            async fn job(&self, id: &str) -> Result<Option<Job>, StoreError> {
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::job_from_row).transpose()
+            }
+
+            async fn jobs(&self, f: &JobFilter) -> Result<(Vec<Job>, i64), StoreError> {
+                let status = f.status.map(|s| s.as_str().to_string());
+                // The channels column holds a JSON array; match the quoted name, LIKE-escaped.
+                let channel = f.channel.as_ref().map(|c| {
+                    let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('"', "");
+                    format!("%\"{escaped}\"%")
+                });
+                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\')";
+                let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM jobs WHERE {filter}")))
+                    .bind(&status).bind(&channel).fetch_one(&self.pool).await?.try_get("n")?;
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} ORDER BY created_ms DESC, id DESC LIMIT $3 OFFSET $4");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&status).bind(&channel).bind(f.limit.clamp(1, 1000)).bind(f.offset.max(0))
+                    .fetch_all(&self.pool).await?;
+                let jobs = rows.iter().map(Self::job_from_row).collect::<Result<Vec<_>, _>>()?;
+                Ok((jobs, total))
+            }
+
+            async fn job_counts(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+                let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetch_all(&self.pool).await?;
+                let mut counts: BTreeMap<String, i64> = JobStatus::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+                for r in rows {
+                    counts.insert(r.try_get("status")?, r.try_get("n")?);
+                }
+                Ok(counts)
+            }
+
+            async fn create_api_key(&self, name: &str, scopes: &[Scope], now_ms: i64) -> Result<(ApiKey, String), StoreError> {
+                let secret = format!("hk_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+                let id = format!("key_{}", uuid::Uuid::new_v4().simple());
+                let scopes_text = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+                let row = sqlx::query("INSERT INTO api_keys (id, name, prefix, hash, scopes, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *")
+                    .bind(&id).bind(name).bind(&secret[..10]).bind(sha256_hex(&secret)).bind(scopes_text).bind(now_ms)
+                    .fetch_one(&self.pool).await?;
+                Ok((Self::key_from_row(&row)?, secret))
+            }
+
+            async fn api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+                let row = sqlx::query("SELECT * FROM api_keys WHERE hash = $1").bind(sha256_hex(secret)).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::key_from_row).transpose()
+            }
+
+            async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+                let n = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
+                    .bind(now_ms).bind(id).execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, now_ms: i64) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(now_ms).bind(actor).bind(action).bind(target).bind(detail).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1").bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(AuditEntry {
+                            seq: r.try_get("seq")?,
+                            at_ms: r.try_get("at_ms")?,
+                            actor: r.try_get("actor")?,
+                            action: r.try_get("action")?,
+                            target: r.try_get("target")?,
+                            detail: r.try_get("detail")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+/// SQLite: one file, WAL, a small pool (SQLite has one writer at a time).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// PostgreSQL: several API and worker processes share it; claims skip locked rows.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+store_impl!(
+    SqliteStore,
+    sqlx::SqlitePool,
+    sqlx::sqlite::SqliteRow,
+    "sqlite",
+    ""
+);
+store_impl!(
+    PostgresStore,
+    sqlx::PgPool,
+    sqlx::postgres::PgRow,
+    "postgres",
+    "FOR UPDATE SKIP LOCKED"
+);

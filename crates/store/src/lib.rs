@@ -1,0 +1,137 @@
+//! Halcytone's durable state behind one [`Store`] trait, with a SQLite implementation (the
+//! default, one file under `./data`) and a PostgreSQL one (`DATABASE_URL=postgres://…`, for
+//! several replicas sharing one job queue). Each backend has its own migrations; both pass the
+//! same test suite (`tests/suite.rs`).
+#![forbid(unsafe_code)]
+
+mod backend;
+pub mod model;
+
+pub use backend::{PostgresStore, SqliteStore};
+pub use model::*;
+
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported DATABASE_URL '{0}': use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+/// Everything the API and the workers keep.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Applied migration versions.
+    async fn migrations(&self) -> Result<Vec<i64>, StoreError>;
+
+    /// Stores a document snapshot unless the same text is already stored; returns it and
+    /// whether it was new.
+    async fn put_document(
+        &self,
+        source: &str,
+        format: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> Result<(DocumentRecord, bool), StoreError>;
+    async fn document(&self, id: &str) -> Result<Option<DocumentRecord>, StoreError>;
+
+    async fn enqueue(&self, job: NewJob, now_ms: i64) -> Result<Job, StoreError>;
+    /// Takes the next due job (pending and due, or in progress with an expired lease) for
+    /// `worker` until `now_ms + lease_ms`. Jobs whose lease expired with no attempts left fail.
+    async fn claim(
+        &self,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Job>, StoreError>;
+    /// Extends the lease of a job this worker holds.
+    async fn heartbeat(
+        &self,
+        id: &str,
+        worker: &str,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Ends a job this worker holds with a terminal status and its per-channel results.
+    async fn finish(
+        &self,
+        id: &str,
+        worker: &str,
+        status: JobStatus,
+        results: &serde_json::Value,
+        errors: &[String],
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Gives a job back for another attempt at `retry_at_ms`, or fails it when no attempts remain.
+    async fn release(
+        &self,
+        id: &str,
+        worker: &str,
+        error: &str,
+        retry_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<JobStatus>, StoreError>;
+    /// Cancels a job that has not started; returns it, or `None` when it is unknown.
+    async fn cancel(&self, id: &str, now_ms: i64) -> Result<Option<Job>, StoreError>;
+    async fn job(&self, id: &str) -> Result<Option<Job>, StoreError>;
+    /// Jobs newest first, and how many match.
+    async fn jobs(&self, filter: &JobFilter) -> Result<(Vec<Job>, i64), StoreError>;
+    async fn job_counts(&self) -> Result<BTreeMap<String, i64>, StoreError>;
+
+    /// Creates a key; returns it and the secret, which is shown once and stored only hashed.
+    async fn create_api_key(
+        &self,
+        name: &str,
+        scopes: &[Scope],
+        now_ms: i64,
+    ) -> Result<(ApiKey, String), StoreError>;
+    /// The key a secret belongs to (looked up by its hash).
+    async fn api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
+    async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// SHA-256 hex of a secret or document body.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Opens the store a `DATABASE_URL` names (`sqlite://…`, `postgres://…`), migrating it.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}

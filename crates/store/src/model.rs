@@ -1,0 +1,188 @@
+//! What the store holds: document snapshots, publish jobs, API keys and the audit log.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+use std::str::FromStr;
+
+/// A living document as it was when a job used it; identical text is stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentRecord {
+    pub id: String,
+    /// SHA-256 of the body, hex.
+    pub hash: String,
+    pub source: String,
+    pub format: String,
+    pub body: String,
+    pub created_ms: i64,
+}
+
+/// Where a publish job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Pending,
+    InProgress,
+    Completed,
+    Partial,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Pending,
+        JobStatus::InProgress,
+        JobStatus::Completed,
+        JobStatus::Partial,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::InProgress => "in_progress",
+            JobStatus::Completed => "completed",
+            JobStatus::Partial => "partial",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Partial | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown job status '{s}'; valid: {}",
+                    Self::ALL.map(|x| x.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub document_id: String,
+    pub channels: Vec<String>,
+    /// What the worker needs to run it (options, targets), as JSON.
+    pub payload: Value,
+    /// Not before this time (Unix ms).
+    pub run_at_ms: i64,
+    /// The time the user asked for, when scheduled.
+    pub scheduled_ms: Option<i64>,
+    pub max_attempts: i64,
+    pub correlation_id: String,
+    pub retry_of: Option<String>,
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Job {
+    pub id: String,
+    pub document_id: String,
+    pub channels: Vec<String>,
+    pub status: JobStatus,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at_ms: i64,
+    pub lease_until_ms: Option<i64>,
+    pub worker: Option<String>,
+    pub created_ms: i64,
+    pub started_ms: Option<i64>,
+    pub completed_ms: Option<i64>,
+    pub scheduled_ms: Option<i64>,
+    pub payload: Value,
+    /// Per-channel results, as the worker recorded them.
+    pub results: Value,
+    pub errors: Vec<String>,
+    pub last_error: Option<String>,
+    pub correlation_id: String,
+    pub retry_of: Option<String>,
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub status: Option<JobStatus>,
+    /// Jobs that include this channel.
+    pub channel: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s.trim() {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API key (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the secret, to recognise it in lists.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+impl ApiKey {
+    /// Admin implies write, write implies read.
+    pub fn allows(&self, needed: Scope) -> bool {
+        self.revoked_ms.is_none() && self.scopes.iter().any(|s| *s >= needed)
+    }
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}

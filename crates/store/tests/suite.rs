@@ -1,0 +1,442 @@
+//! One suite, run against every backend: SQLite always; PostgreSQL when
+//! `HALCYTONE_TEST_DATABASE_URL` names a server (each test gets its own schema).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use halcytone_store::*;
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+struct Db {
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+    cleanup: Option<(String, String)>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.cleanup.take() {
+            // Best effort, on a separate runtime: the test's runtime is shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                        )))
+                        .execute(&pool)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("halcytone.db"))
+        .await
+        .unwrap();
+    Db {
+        store: Arc::new(store),
+        _dir: Some(dir),
+        cleanup: None,
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    let Ok(url) = std::env::var("HALCYTONE_TEST_DATABASE_URL") else {
+        eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the PostgreSQL suite");
+        return None;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let store = PostgresStore::connect(&scoped).await.unwrap();
+    Some(Db {
+        store: Arc::new(store),
+        _dir: None,
+        cleanup: Some((url, schema)),
+    })
+}
+
+fn new_job(doc: &str, run_at_ms: i64) -> NewJob {
+    NewJob {
+        document_id: doc.into(),
+        channels: vec!["email".into(), "web".into()],
+        payload: json!({ "tone": "encouraging" }),
+        run_at_ms,
+        scheduled_ms: None,
+        max_attempts: 3,
+        correlation_id: "corr-1".into(),
+        retry_of: None,
+    }
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = super::sqlite().await;
+                    super::$name(db.store.as_ref()).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(db) = super::postgres().await {
+                        super::$name(db.store.as_ref()).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    migrations_are_applied,
+    documents_are_stored_once_per_text,
+    a_job_runs_through_its_life,
+    scheduled_jobs_wait_for_their_time,
+    an_expired_lease_is_taken_over,
+    released_jobs_retry_until_attempts_run_out,
+    only_pending_jobs_can_be_cancelled,
+    jobs_are_listed_filtered_and_counted,
+    api_keys_are_hashed_scoped_and_revocable,
+    the_audit_log_keeps_entries,
+    concurrent_workers_never_share_a_job,
+);
+
+async fn migrations_are_applied(s: &dyn Store) {
+    s.ping().await.unwrap();
+    assert_eq!(s.migrations().await.unwrap(), vec![1]);
+}
+
+async fn documents_are_stored_once_per_text(s: &dyn Store) {
+    let (a, new_a) = s
+        .put_document("file:samples/x.md", "markdown", "## [Tips] A\n### B\nC", 1)
+        .await
+        .unwrap();
+    let (b, new_b) = s
+        .put_document("file:samples/x.md", "markdown", "## [Tips] A\n### B\nC", 2)
+        .await
+        .unwrap();
+    assert!(new_a && !new_b);
+    assert_eq!(a, b);
+    assert_eq!(a.hash.len(), 64);
+    let (c, new_c) = s
+        .put_document("file:samples/x.md", "markdown", "changed", 3)
+        .await
+        .unwrap();
+    assert!(new_c && c.id != a.id);
+    assert_eq!(
+        s.document(&a.id).await.unwrap().unwrap().body,
+        "## [Tips] A\n### B\nC"
+    );
+    assert!(s.document("doc_missing").await.unwrap().is_none());
+}
+
+async fn a_job_runs_through_its_life(s: &dyn Store) {
+    let job = s.enqueue(new_job("doc_1", 100), 100).await.unwrap();
+    assert_eq!(job.status, JobStatus::Pending);
+    assert_eq!(job.attempts, 0);
+    let claimed = s.claim("w1", 150, 1_000).await.unwrap().unwrap();
+    assert_eq!(
+        (claimed.id.as_str(), claimed.status, claimed.attempts),
+        (job.id.as_str(), JobStatus::InProgress, 1)
+    );
+    assert_eq!(claimed.started_ms, Some(150));
+    assert_eq!(claimed.lease_until_ms, Some(1_150));
+    assert!(
+        s.claim("w2", 160, 1_000).await.unwrap().is_none(),
+        "held by w1"
+    );
+    assert!(s.heartbeat(&job.id, "w1", 5_000).await.unwrap());
+    assert!(!s.heartbeat(&job.id, "w2", 5_000).await.unwrap());
+    let results =
+        json!({ "email": { "status": "success" }, "web": { "status": "failed", "error": "403" } });
+    assert!(
+        !s.finish(&job.id, "w2", JobStatus::Completed, &results, &[], 200)
+            .await
+            .unwrap(),
+        "only the holder finishes"
+    );
+    assert!(
+        s.finish(
+            &job.id,
+            "w1",
+            JobStatus::Partial,
+            &results,
+            &["web: 403".into()],
+            200
+        )
+        .await
+        .unwrap()
+    );
+    let done = s.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(done.status, JobStatus::Partial);
+    assert_eq!(done.results, results);
+    assert_eq!(done.errors, vec!["web: 403".to_string()]);
+    assert_eq!(done.completed_ms, Some(200));
+    assert_eq!(done.payload, json!({ "tone": "encouraging" }));
+    assert!(
+        !s.finish(&job.id, "w1", JobStatus::Completed, &results, &[], 300)
+            .await
+            .unwrap(),
+        "terminal stays terminal"
+    );
+}
+
+async fn scheduled_jobs_wait_for_their_time(s: &dyn Store) {
+    let mut later = new_job("doc_1", 10_000);
+    later.scheduled_ms = Some(10_000);
+    let job = s.enqueue(later, 0).await.unwrap();
+    assert!(s.claim("w", 9_999, 100).await.unwrap().is_none());
+    let claimed = s.claim("w", 10_000, 100).await.unwrap().unwrap();
+    assert_eq!(claimed.id, job.id);
+    assert_eq!(claimed.scheduled_ms, Some(10_000));
+}
+
+async fn an_expired_lease_is_taken_over(s: &dyn Store) {
+    let job = s.enqueue(new_job("doc_1", 0), 0).await.unwrap();
+    s.claim("crashed", 10, 100).await.unwrap().unwrap();
+    assert!(
+        s.claim("w2", 50, 100).await.unwrap().is_none(),
+        "lease still valid"
+    );
+    let again = s.claim("w2", 111, 100).await.unwrap().unwrap();
+    assert_eq!(
+        (again.id.as_str(), again.attempts, again.worker.as_deref()),
+        (job.id.as_str(), 2, Some("w2"))
+    );
+    assert!(
+        !s.finish(
+            &job.id,
+            "crashed",
+            JobStatus::Completed,
+            &json!({}),
+            &[],
+            120
+        )
+        .await
+        .unwrap(),
+        "the old worker lost it"
+    );
+    // Out of attempts with an expired lease: the job fails instead of running again.
+    s.claim("w2", 0, 0).await.unwrap();
+    let third = s.claim("w3", 300, 10).await.unwrap().unwrap();
+    assert_eq!(third.attempts, 3);
+    assert!(s.claim("w4", 400, 10).await.unwrap().is_none());
+    let failed = s.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert!(failed.last_error.unwrap().contains("no attempts remain"));
+}
+
+async fn released_jobs_retry_until_attempts_run_out(s: &dyn Store) {
+    let mut j = new_job("doc_1", 0);
+    j.max_attempts = 2;
+    let job = s.enqueue(j, 0).await.unwrap();
+    s.claim("w", 1, 100).await.unwrap().unwrap();
+    assert_eq!(
+        s.release(&job.id, "w", "crm 503", 500, 2).await.unwrap(),
+        Some(JobStatus::Pending)
+    );
+    assert!(
+        s.claim("w", 499, 100).await.unwrap().is_none(),
+        "waits for its backoff"
+    );
+    s.claim("w", 500, 100).await.unwrap().unwrap();
+    assert_eq!(
+        s.release(&job.id, "w", "crm 503 again", 900, 501)
+            .await
+            .unwrap(),
+        Some(JobStatus::Failed)
+    );
+    let failed = s.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            failed.status,
+            failed.last_error.as_deref(),
+            failed.completed_ms
+        ),
+        (JobStatus::Failed, Some("crm 503 again"), Some(501))
+    );
+    assert_eq!(s.release(&job.id, "w", "x", 0, 0).await.unwrap(), None);
+}
+
+async fn only_pending_jobs_can_be_cancelled(s: &dyn Store) {
+    let a = s.enqueue(new_job("doc_1", 0), 0).await.unwrap();
+    let b = s.enqueue(new_job("doc_1", 0), 1).await.unwrap();
+    assert_eq!(
+        s.cancel(&b.id, 5).await.unwrap().unwrap().status,
+        JobStatus::Cancelled
+    );
+    let running = s.claim("w", 10, 100).await.unwrap().unwrap();
+    assert_eq!(running.id, a.id, "the cancelled job is never claimed");
+    assert_eq!(
+        s.cancel(&a.id, 20).await.unwrap().unwrap().status,
+        JobStatus::InProgress
+    );
+    assert!(s.cancel("job_missing", 20).await.unwrap().is_none());
+}
+
+async fn jobs_are_listed_filtered_and_counted(s: &dyn Store) {
+    for i in 0..5 {
+        let mut j = new_job("doc_1", 0);
+        if i % 2 == 0 {
+            j.channels = vec!["social_twitter".into()];
+        }
+        s.enqueue(j, i).await.unwrap();
+    }
+    let claimed = s.claim("w", 10, 100).await.unwrap().unwrap();
+    let (page, total) = s
+        .jobs(&JobFilter {
+            limit: 2,
+            ..JobFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (2, 5));
+    assert!(page[0].created_ms >= page[1].created_ms, "newest first");
+    let (twitter, n) = s
+        .jobs(&JobFilter {
+            channel: Some("social_twitter".into()),
+            limit: 50,
+            ..JobFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    assert!(
+        twitter
+            .iter()
+            .all(|j| j.channels == vec!["social_twitter".to_string()])
+    );
+    let (running, n) = s
+        .jobs(&JobFilter {
+            status: Some(JobStatus::InProgress),
+            limit: 50,
+            ..JobFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((n, running[0].id.as_str()), (1, claimed.id.as_str()));
+    let counts = s.job_counts().await.unwrap();
+    assert_eq!(
+        (counts["pending"], counts["in_progress"], counts["failed"]),
+        (4, 1, 0)
+    );
+}
+
+async fn api_keys_are_hashed_scoped_and_revocable(s: &dyn Store) {
+    let (key, secret) = s
+        .create_api_key("dashboard", &[Scope::Write], 1)
+        .await
+        .unwrap();
+    assert!(secret.starts_with("hk_") && secret.len() > 40);
+    assert!(secret.starts_with(&key.prefix));
+    let found = s.api_key(&secret).await.unwrap().unwrap();
+    assert_eq!(found, key);
+    assert!(found.allows(Scope::Read) && found.allows(Scope::Write) && !found.allows(Scope::Admin));
+    assert!(s.api_key("hk_wrong").await.unwrap().is_none());
+    assert!(s.revoke_api_key(&key.id, 2).await.unwrap());
+    assert!(
+        !s.api_key(&secret)
+            .await
+            .unwrap()
+            .unwrap()
+            .allows(Scope::Read)
+    );
+}
+
+async fn the_audit_log_keeps_entries(s: &dyn Store) {
+    s.audit("key_1", "force_publish", "job_1", "{}", 1)
+        .await
+        .unwrap();
+    s.audit("key_2", "migrate", "database", "{}", 2)
+        .await
+        .unwrap();
+    let log = s.audit_log(10).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["migrate", "force_publish"]
+    );
+}
+
+async fn concurrent_workers_never_share_a_job(s: &dyn Store) {
+    for i in 0..200 {
+        s.enqueue(new_job("doc_1", 0), i).await.unwrap();
+    }
+    // Eight workers race for the queue at once; each job must be claimed exactly once.
+    let claimed: Vec<String> = {
+        let mut all = Vec::new();
+        let results = futures_claims(s, 8).await;
+        for r in results {
+            all.extend(r);
+        }
+        all
+    };
+    assert_eq!(claimed.len(), 200);
+    assert_eq!(
+        claimed.iter().collect::<HashSet<_>>().len(),
+        200,
+        "no job claimed twice"
+    );
+}
+
+async fn futures_claims(s: &dyn Store, workers: usize) -> Vec<Vec<String>> {
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        tasks.push(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = s.claim(&format!("w{w}"), 1_000, 60_000).await.unwrap() {
+                mine.push(job.id);
+            }
+            mine
+        });
+    }
+    let mut out = Vec::new();
+    // Poll all workers together on this task.
+    let joined = join_all(tasks).await;
+    out.extend(joined);
+    out
+}
+
+/// A tiny join_all: polls every future until all are done.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if outputs[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => outputs[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
