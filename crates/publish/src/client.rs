@@ -54,6 +54,15 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CallError::Status { status, .. } => is_transient_status(*status),
+            CallError::Transport { .. } | CallError::CircuitOpen { .. } => true,
+            CallError::Egress(_) | CallError::Url(_) => false,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             CallError::Status { status, .. } => Some(*status),

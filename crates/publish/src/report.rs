@@ -19,6 +19,9 @@ pub struct TargetResult {
     /// Why it failed or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether trying again later may succeed (5xx, 408, 429, unreachable, breaker open).
+    #[serde(default)]
+    pub retryable: bool,
     /// The upstream's HTTP status, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_status: Option<u16>,

@@ -1,0 +1,275 @@
+//! The job worker: claims a due job, composes the stored document as the job asks, publishes
+//! it, and records what every target did. Content is composed at the job's fixed reference
+//! time, so a retry produces identical content and identical idempotency keys — a crash or a
+//! retry never sends twice.
+
+use crate::targets::{self, Target};
+use chrono::{TimeZone, Utc};
+use halcytone_content::{
+    Brand, ComposeOptions, EmailTemplate, SourceFormat, Templates, Tone, compose, parse,
+};
+use halcytone_publish::{Outcome, Publishing, TargetResult};
+use halcytone_store::{Job, JobStatus, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a publish job asks for (stored as the job's payload).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobSpec {
+    /// Target names as the caller wrote them (`email`, `website`, `social_twitter`, …).
+    pub targets: Vec<String>,
+    #[serde(default)]
+    pub tone: Option<String>,
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Forced document format, when detection should not decide.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Reference time of composition, fixed when the job was created.
+    pub as_of_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs jobs from a store.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    pub id: String,
+    pub store: Arc<dyn Store>,
+    pub publishing: Arc<Publishing>,
+    pub templates: Arc<Templates>,
+    pub brand: Brand,
+    /// How long a claim holds a job before another worker may take it over.
+    pub lease: Duration,
+    /// First wait before a job-level retry; doubles per attempt.
+    pub retry_base: Duration,
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Why a job cannot run at all (no retry helps).
+struct Unrunnable(String);
+
+impl Worker {
+    /// Claims and runs one due job; returns its id and the status it was left in.
+    pub async fn run_once(&self) -> Result<Option<(String, JobStatus)>, WorkerError> {
+        let Some(job) = self
+            .store
+            .claim(&self.id, now_ms(), self.lease.as_millis() as i64)
+            .await?
+        else {
+            return Ok(None);
+        };
+        tracing::info!(job_id = %job.id, attempt = job.attempts, correlation_id = %job.correlation_id, "running job");
+        let status = match self.execute(&job).await? {
+            Err(Unrunnable(reason)) => {
+                let results = json!({ "error": reason });
+                self.store
+                    .finish(
+                        &job.id,
+                        &self.id,
+                        JobStatus::Failed,
+                        &results,
+                        std::slice::from_ref(&reason),
+                        now_ms(),
+                    )
+                    .await?;
+                JobStatus::Failed
+            }
+            Ok((status, results, errors, retry)) => {
+                if retry && job.attempts < job.max_attempts {
+                    let wait = self
+                        .retry_base
+                        .saturating_mul(1u32 << (job.attempts.clamp(1, 16) - 1) as u32);
+                    let reason = errors.join("; ");
+                    self.store
+                        .release(
+                            &job.id,
+                            &self.id,
+                            &reason,
+                            now_ms() + wait.as_millis() as i64,
+                            now_ms(),
+                        )
+                        .await?;
+                    JobStatus::Pending
+                } else {
+                    self.store
+                        .finish(&job.id, &self.id, status, &results, &errors, now_ms())
+                        .await?;
+                    status
+                }
+            }
+        };
+        tracing::info!(job_id = %job.id, status = %status, "job done");
+        Ok(Some((job.id, status)))
+    }
+
+    /// Runs jobs until `shutdown` resolves, polling every `idle` when the queue is empty.
+    pub async fn run(self, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let worked = match self.run_once().await {
+                Ok(done) => done.is_some(),
+                Err(e) => {
+                    tracing::error!(error = %e, "worker could not reach the store");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(idle) => {}
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn execute(
+        &self,
+        job: &Job,
+    ) -> Result<Result<(JobStatus, Value, Vec<String>, bool), Unrunnable>, WorkerError> {
+        let spec: JobSpec = match serde_json::from_value(job.payload.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(Err(Unrunnable(format!(
+                    "job payload is not a publish job: {e}"
+                ))));
+            }
+        };
+        let mut wanted = Vec::new();
+        for name in &spec.targets {
+            match targets::parse(name) {
+                Ok(t) => wanted.push((name.clone(), t)),
+                Err(e) => return Ok(Err(Unrunnable(e))),
+            }
+        }
+        let Some(doc) = self.store.document(&job.document_id).await? else {
+            return Ok(Err(Unrunnable(format!(
+                "document {} is no longer stored",
+                job.document_id
+            ))));
+        };
+        let format = match spec
+            .format
+            .as_deref()
+            .map(str::parse::<SourceFormat>)
+            .transpose()
+        {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+        };
+        let parsed = match parse(&doc.body, format) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
+        };
+        let (channels, platforms) =
+            targets::plan(&wanted.iter().map(|(_, t)| *t).collect::<Vec<_>>());
+        let mut opts = ComposeOptions::new(
+            Utc.timestamp_millis_opt(spec.as_of_ms)
+                .single()
+                .unwrap_or_else(Utc::now),
+        );
+        opts.channels = channels.clone();
+        if !platforms.is_empty() {
+            opts.platforms = platforms;
+        }
+        opts.brand = self.brand.clone();
+        opts.tone = match spec.tone.as_deref().map(str::parse::<Tone>).transpose() {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+        };
+        opts.template = match spec
+            .template
+            .as_deref()
+            .map(str::parse::<EmailTemplate>)
+            .transpose()
+        {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+        };
+        let bundle = match compose(&parsed, &opts, &self.templates) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+        };
+        let report = self
+            .publishing
+            .publish(&bundle, &channels, &job.correlation_id)
+            .await;
+        Ok(Ok(summarize(&wanted, &report.targets)))
+    }
+}
+
+/// Per requested target: `success` when every matching publish line succeeded, else `failed`
+/// with the reasons. The job is completed, partial or failed accordingly; `retry` says whether
+/// a failure was transient.
+fn summarize(
+    wanted: &[(String, Target)],
+    lines: &[TargetResult],
+) -> (JobStatus, Value, Vec<String>, bool) {
+    let mut results = Map::new();
+    let mut errors = Vec::new();
+    let mut retry = false;
+    let (mut ok, mut failed) = (0, 0);
+    for (name, target) in wanted {
+        let mine: Vec<&TargetResult> = lines
+            .iter()
+            .filter(|l| target.covers(&l.target) && l.outcome != Outcome::Skipped)
+            .collect();
+        let failures: Vec<&&TargetResult> = mine
+            .iter()
+            .filter(|l| l.outcome == Outcome::Failed)
+            .collect();
+        let details: Vec<Value> = mine
+            .iter()
+            .map(|l| json!({ "target": l.target, "outcome": l.outcome, "external_id": l.external_id, "url": l.url, "upstream_status": l.upstream_status, "reason": l.reason, "attempts": l.attempts }))
+            .collect();
+        if mine.is_empty() {
+            failed += 1;
+            let reason = lines
+                .iter()
+                .find(|l| target.covers(&l.target))
+                .and_then(|l| l.reason.clone())
+                .unwrap_or_else(|| "nothing to publish for this channel".into());
+            errors.push(format!("{name}: {reason}"));
+            results.insert(
+                name.clone(),
+                json!({ "status": "failed", "error": reason, "publishes": details }),
+            );
+        } else if failures.is_empty() {
+            ok += 1;
+            results.insert(
+                name.clone(),
+                json!({ "status": "success", "publishes": details }),
+            );
+        } else {
+            failed += 1;
+            retry |= failures.iter().any(|l| l.retryable);
+            let reason = failures
+                .iter()
+                .filter_map(|l| l.reason.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            errors.push(format!("{name}: {reason}"));
+            results.insert(
+                name.clone(),
+                json!({ "status": "failed", "error": reason, "publishes": details }),
+            );
+        }
+    }
+    let status = match (ok, failed) {
+        (_, 0) => JobStatus::Completed,
+        (0, _) => JobStatus::Failed,
+        _ => JobStatus::Partial,
+    };
+    (status, Value::Object(results), errors, retry)
+}
