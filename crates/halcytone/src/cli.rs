@@ -26,6 +26,8 @@ pub enum Command {
     /// Generate, validate and publish: email to the CRM, web and social to the Platform
     /// (the mock services in dry run). Prints what happened to every target.
     Publish(Box<PublishArgs>),
+    /// Run publish jobs from the database's queue (several workers may share a PostgreSQL queue).
+    Worker(WorkerArgs),
     /// Create or upgrade the database (DATABASE_URL; default sqlite://data/halcytone.db).
     Migrate(DatabaseArgs),
     /// Manage API keys.
@@ -208,4 +210,21 @@ pub enum KeysCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Exit once the queue has no due job, instead of waiting for more.
+    #[arg(long)]
+    pub drain: bool,
+    /// Publish to the mock services whatever the configuration says.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds between polls of an empty queue.
+    #[arg(long, env = "WORKER_POLL_SECONDS", default_value_t = 1.0)]
+    pub poll_seconds: f64,
+    #[command(flatten)]
+    pub brand: BrandArgs,
 }

@@ -587,3 +587,75 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
         stderr(&o)
     );
 }
+
+#[test]
+fn worker_drains_the_queue_into_the_mocks() {
+    use halcytone_store::{NewJob, SqliteStore, Store};
+    let tmp = tempfile::tempdir().unwrap();
+    let db_path = tmp.path().join("halcytone.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sample = std::fs::read_to_string(repo().join("samples/living-document.md")).unwrap();
+    let job_id = rt.block_on(async {
+        let store = SqliteStore::open(&db_path).await.unwrap();
+        let (doc, _) = store
+            .put_document("file:samples/living-document.md", "markdown", &sample, 0)
+            .await
+            .unwrap();
+        let spec = halcytone_server::worker::JobSpec {
+            targets: vec!["email".into(), "web".into(), "social".into()],
+            tone: None,
+            template: None,
+            format: None,
+            as_of_ms: 1_795_500_000_000,
+        };
+        let job = NewJob {
+            document_id: doc.id,
+            channels: spec.targets.clone(),
+            payload: serde_json::to_value(&spec).unwrap(),
+            run_at_ms: 0,
+            scheduled_ms: None,
+            max_attempts: 3,
+            correlation_id: "corr-cli-worker".into(),
+            retry_of: None,
+        };
+        store.enqueue(job, 0).await.unwrap().id
+    });
+    let (crm, crm_url) = start_mock("crm", tmp.path());
+    let (platform, platform_url) = start_mock("platform", tmp.path());
+    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args(["worker", "--drain", "--dry-run"])
+        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .env("MOCK_CRM_BASE_URL", &crm_url)
+        .env("MOCK_PLATFORM_BASE_URL", &platform_url)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{job_id}: completed")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("queue drained: 1 job(s) run"),
+        "{}",
+        stderr(&o)
+    );
+    stop(crm);
+    stop(platform);
+    let job = rt.block_on(async {
+        SqliteStore::open(&db_path)
+            .await
+            .unwrap()
+            .job(&job_id)
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(
+        job.results["social"]["publishes"].as_array().unwrap().len(),
+        4
+    );
+}

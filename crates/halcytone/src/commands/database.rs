@@ -11,7 +11,7 @@ fn now_ms() -> i64 {
 }
 
 /// Opens (and thereby migrates) the store the URL names; the password is never printed.
-async fn open(args: &DatabaseArgs) -> Result<Arc<dyn Store>> {
+pub async fn open(args: &DatabaseArgs) -> Result<Arc<dyn Store>> {
     halcytone_store::open(&args.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&args.database_url)))

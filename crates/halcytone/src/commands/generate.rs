@@ -72,7 +72,7 @@ pub fn prepare(args: &ComposeArgs) -> Result<(LivingDocument, Bundle, DateTime<U
 }
 
 /// The brand settings; every link must be an absolute http(s) URL.
-fn brand(args: &BrandArgs) -> Result<Brand> {
+pub fn brand(args: &BrandArgs) -> Result<Brand> {
     for (flag, url) in [
         ("--website-url (WEBSITE_URL)", &args.website_url),
         ("--unsubscribe-url (UNSUBSCRIBE_URL)", &args.unsubscribe_url),

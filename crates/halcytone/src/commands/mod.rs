@@ -5,6 +5,7 @@ mod generate;
 mod mock;
 mod publish;
 mod validate;
+mod worker;
 
 use crate::cli::{Command, SourceArgs};
 use crate::input;
@@ -19,6 +20,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(&args),
         Command::Mock(args) => mock::run(&args),
         Command::Migrate(args) => database::migrate(&args),
+        Command::Worker(args) => worker::run(&args),
         Command::Keys(cmd) => database::keys(cmd),
         Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {

@@ -1,0 +1,57 @@
+//! `halcytone worker`: runs publish jobs from the queue until SIGTERM (or, with `--drain`,
+//! until no job is due).
+
+use super::database::open;
+use super::generate::brand;
+use super::mock::shutdown_signal;
+use crate::cli::WorkerArgs;
+use anyhow::{Context, Result, anyhow, bail};
+use halcytone_content::Templates;
+use halcytone_publish::{Publishing, Settings};
+use halcytone_server::worker::Worker;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
+    if !(args.poll_seconds > 0.0 && args.poll_seconds <= 60.0) {
+        bail!("--poll-seconds (WORKER_POLL_SECONDS): must be more than 0 and at most 60");
+    }
+    let settings = Settings::from_vars(&|name| std::env::var(name).ok(), args.dry_run)
+        .map_err(|e| anyhow!("configuration: {e}"))?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = open(&args.db).await?;
+        let worker = Worker {
+            id: format!(
+                "worker-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_millis()
+            ),
+            store,
+            publishing: Arc::new(Publishing::new(settings)?),
+            templates: Arc::new(Templates::defaults()),
+            brand: brand(&args.brand)?,
+            lease: Duration::from_secs(120),
+            retry_base: Duration::from_secs(5),
+        };
+        if args.drain {
+            let mut ran = 0;
+            while let Some((id, status)) = worker.run_once().await? {
+                eprintln!("{id}: {status}");
+                ran += 1;
+            }
+            eprintln!("queue drained: {ran} job(s) run");
+        } else {
+            eprintln!("{} waiting for jobs", worker.id);
+            worker
+                .run(
+                    Duration::from_secs_f64(args.poll_seconds),
+                    shutdown_signal(),
+                )
+                .await;
+            eprintln!("worker stopped");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
