@@ -117,6 +117,33 @@ impl HttpClient {
         upstream.breaker.state()
     }
 
+    /// One GET of `path` on `upstream` (a health probe): no retries, no breaker, the egress
+    /// guard still applies. Returns the status, or why there was none.
+    pub async fn probe(
+        &self,
+        upstream: &Upstream,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<u16, CallError> {
+        let url = upstream
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| CallError::Url(format!("{}{path}: {e}", upstream.base)))?;
+        self.guard.check(&url)?;
+        let resp = self
+            .http
+            .get(url)
+            .timeout(timeout)
+            .header("X-Service-Name", "halcytone")
+            .send()
+            .await
+            .map_err(|e| CallError::Transport {
+                upstream: upstream.name,
+                message: e.to_string(),
+            })?;
+        Ok(resp.status().as_u16())
+    }
+
     /// Sends `call` to `upstream`, retrying transient failures.
     pub async fn send(&self, upstream: &Upstream, call: &Call<'_>) -> Outcome {
         let url = match upstream.base.join(call.path.trim_start_matches('/')) {

@@ -34,7 +34,11 @@ pub struct SettingError {
     pub reason: String,
 }
 
-fn flag(get: &dyn Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, SettingError> {
+/// Reads a true/false variable (unset is false).
+pub fn flag(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<bool, SettingError> {
     match get(name).map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(false),
         Some(v) => match v.as_str() {
@@ -79,7 +83,8 @@ fn url(
     Ok(Some(parsed))
 }
 
-fn number<T: std::str::FromStr>(
+/// Reads a number, `default` when unset; `rule` explains a bad value.
+pub fn number<T: std::str::FromStr>(
     get: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
     default: T,

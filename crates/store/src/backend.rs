@@ -15,7 +15,7 @@ fn json(text: &str, what: &str) -> Result<Value, StoreError> {
 }
 
 macro_rules! store_impl {
-    ($ty:ident, $pool:ty, $row:ty, $backend:literal, $lock:literal) => {
+    ($ty:ident, $pool:ty, $row:ty, $backend:literal, $lock:literal, $migrations:literal) => {
         impl $ty {
             fn job_from_row(row: &$row) -> Result<Job, StoreError> {
                 let status: String = row.try_get("status")?;
@@ -77,6 +77,11 @@ macro_rules! store_impl {
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+                sqlx::migrate!($migrations).run(&self.pool).await?;
+                self.migrations().await
             }
 
             async fn migrations(&self) -> Result<Vec<i64>, StoreError> {
@@ -178,12 +183,14 @@ macro_rules! store_impl {
                     let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('"', "");
                     format!("%\"{escaped}\"%")
                 });
-                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\')";
+                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR created_ms >= $3) AND ($4 IS NULL OR created_ms < $4)";
                 let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM jobs WHERE {filter}")))
-                    .bind(&status).bind(&channel).fetch_one(&self.pool).await?.try_get("n")?;
-                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} ORDER BY created_ms DESC, id DESC LIMIT $3 OFFSET $4");
+                    .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms)
+                    .fetch_one(&self.pool).await?.try_get("n")?;
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} ORDER BY created_ms DESC, id DESC LIMIT $5 OFFSET $6");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&status).bind(&channel).bind(f.limit.clamp(1, 1000)).bind(f.offset.max(0))
+                    .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms)
+                    .bind(f.limit.clamp(1, 10_000)).bind(f.offset.max(0))
                     .fetch_all(&self.pool).await?;
                 let jobs = rows.iter().map(Self::job_from_row).collect::<Result<Vec<_>, _>>()?;
                 Ok((jobs, total))
@@ -296,12 +303,14 @@ store_impl!(
     sqlx::SqlitePool,
     sqlx::sqlite::SqliteRow,
     "sqlite",
-    ""
+    "",
+    "./migrations/sqlite"
 );
 store_impl!(
     PostgresStore,
     sqlx::PgPool,
     sqlx::postgres::PgRow,
     "postgres",
-    "FOR UPDATE SKIP LOCKED"
+    "FOR UPDATE SKIP LOCKED",
+    "./migrations/postgres"
 );

@@ -33,6 +33,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> &'static str;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Applies pending migrations (idempotent); returns the applied versions.
+    async fn migrate(&self) -> Result<Vec<i64>, StoreError>;
     /// Applied migration versions.
     async fn migrations(&self) -> Result<Vec<i64>, StoreError>;
 

@@ -126,6 +126,11 @@ pub struct JobFilter {
     pub status: Option<JobStatus>,
     /// Jobs that include this channel.
     pub channel: Option<String>,
+    /// Created at or after this time (Unix ms).
+    pub created_since_ms: Option<i64>,
+    /// Created before this time (Unix ms).
+    pub created_until_ms: Option<i64>,
+    /// At most 10,000.
     pub limit: i64,
     pub offset: i64,
 }
