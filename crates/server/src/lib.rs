@@ -1,6 +1,22 @@
-//! Halcytone's service side: publish jobs and the worker that runs them (the HTTP API joins
-//! here next).
+//! Halcytone's service side: the HTTP API (routes by resource, auth, errors, OpenAPI,
+//! metrics), publish jobs and the worker that runs them.
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod correlation;
+pub mod error;
+pub mod generation;
+pub mod http;
+pub mod preview_cache;
+pub mod queue;
+pub mod routes;
+pub mod state;
 pub mod targets;
 pub mod worker;
+
+pub use app::Application;
+pub use config::{DocumentSource, ServerConfig};
+pub use state::AppState;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// What a publish job asks for (stored as the job's payload).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -29,6 +30,9 @@ pub struct JobSpec {
     pub format: Option<String>,
     /// Reference time of composition, fixed when the job was created.
     pub as_of_ms: i64,
+    /// The document as the caller named it (`doc-weekly`, `file:…`), for listings.
+    #[serde(default)]
+    pub document_label: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,8 @@ pub struct Worker {
     pub lease: Duration,
     /// First wait before a job-level retry; doubles per attempt.
     pub retry_base: Duration,
+    /// Notified when a job is queued in this process, so an idle worker starts at once.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 fn now_ms() -> i64 {
@@ -68,7 +74,13 @@ impl Worker {
         else {
             return Ok(None);
         };
-        tracing::info!(job_id = %job.id, attempt = job.attempts, correlation_id = %job.correlation_id, "running job");
+        let span =
+            tracing::info_span!("job", job_id = %job.id, correlation_id = %job.correlation_id);
+        self.run_claimed(job).instrument(span).await
+    }
+
+    async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {
+        tracing::info!(attempt = job.attempts, "running job");
         let status = match self.execute(&job).await? {
             Err(Unrunnable(reason)) => {
                 let results = json!({ "error": reason });
@@ -108,7 +120,7 @@ impl Worker {
                 }
             }
         };
-        tracing::info!(job_id = %job.id, status = %status, "job done");
+        tracing::info!(status = %status, "job done");
         Ok(Some((job.id, status)))
     }
 
@@ -129,6 +141,7 @@ impl Worker {
             tokio::select! {
                 () = &mut shutdown => return,
                 () = tokio::time::sleep(idle) => {}
+                () = self.wake.notified() => {}
             }
         }
     }

@@ -72,6 +72,7 @@ async fn env() -> Env {
         brand: Brand::default(),
         lease: Duration::from_secs(30),
         retry_base: Duration::from_millis(0),
+        wake: Arc::default(),
     };
     Env {
         worker,
@@ -94,6 +95,7 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         template: None,
         format: None,
         as_of_ms: 1_795_500_000_000,
+        document_label: None,
     };
     let job = NewJob {
         document_id: doc.id,

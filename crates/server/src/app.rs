@@ -1,0 +1,88 @@
+//! Wiring: builds the state and router on a bound listener (port 0 in tests), runs the
+//! embedded job worker beside the HTTP server, and shuts both down gracefully.
+
+use crate::config::ServerConfig;
+use crate::routes;
+use crate::state::AppState;
+use crate::worker::Worker;
+use halcytone_content::{Brand, Templates};
+use halcytone_publish::Publishing;
+use halcytone_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A built API service, ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    pub state: AppState,
+    listener: TcpListener,
+    pub addr: SocketAddr,
+}
+
+impl Application {
+    pub fn build(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+        publishing: Arc<Publishing>,
+        templates: Arc<Templates>,
+        brand: Brand,
+        listener: TcpListener,
+    ) -> std::io::Result<Application> {
+        let addr = listener.local_addr()?;
+        Ok(Application {
+            state: AppState::new(config, store, publishing, templates, brand),
+            listener,
+            addr,
+        })
+    }
+
+    /// A worker sharing this service's store, publishers and wake-up signal.
+    pub fn worker(&self, id: String) -> Worker {
+        Worker {
+            id,
+            store: self.state.store.clone(),
+            publishing: self.state.publishing.clone(),
+            templates: self.state.templates.clone(),
+            brand: (*self.state.brand).clone(),
+            lease: Duration::from_secs(120),
+            retry_base: Duration::from_secs(2),
+            wake: self.state.job_queued.clone(),
+        }
+    }
+
+    /// Serves until `shutdown` completes; runs the embedded worker unless disabled.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.state.config.run_worker.then(|| {
+            let w = self.worker(format!(
+                "api-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ));
+            let mut rx = stop_rx.clone();
+            tokio::spawn(w.run(Duration::from_millis(500), async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }))
+        });
+        let router = routes::router(self.state.clone());
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await;
+        if let Some(w) = worker {
+            // The worker finishes the job in hand before it stops.
+            let _ = w.await;
+        }
+        served
+    }
+}

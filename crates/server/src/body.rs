@@ -1,0 +1,119 @@
+//! Request bodies. JSON is read whatever `Content-Type` says (plain `curl -d` sends a form
+//! type); an empty body means `{}`. Malformed JSON is a 400; a wrong type or value is a 422
+//! naming the field (`channels[2]`, `schedule_time`); an oversize body is a 413.
+
+use crate::error::ApiError;
+use axum::extract::{FromRequest, Request};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+/// The body limit in force, for the 413 message (set by the limits layer).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Parses `bytes` as `T`, with the field path of the first problem.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = if bytes.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(text);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Syntax | Category::Eof | Category::Io => {
+                    Err(ApiError::MalformedJson(inner.to_string()))
+                }
+                Category::Data => {
+                    let field = if path == "." {
+                        "body".to_string()
+                    } else {
+                        path
+                    };
+                    let message = strip_position(&inner.to_string());
+                    Err(ApiError::invalid(
+                        field.clone(),
+                        format!("{field}: {message}"),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 17", which means nothing to the caller here.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(limit)
+            } else {
+                ApiError::BadRequest(format!("cannot read the request body: {rejection}"))
+            }
+        })?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Req {
+        #[serde(default)]
+        channels: Vec<String>,
+        #[serde(default)]
+        preview_only: bool,
+    }
+
+    #[test]
+    fn empty_is_an_empty_object_and_errors_name_fields() {
+        assert!(parse::<Req>(b"").is_ok());
+        assert!(parse::<Req>(b"  \n").is_ok());
+        assert!(matches!(
+            parse::<Req>(b"{"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        match parse::<Req>(br#"{"channels":["email", 3]}"#) {
+            Err(ApiError::Invalid { field, message }) => {
+                assert_eq!(field, "channels[1]");
+                assert!(message.contains("invalid type"), "{message}");
+                assert!(!message.contains("line 1"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse::<Req>(br#"{"preview_only":"yes"}"#) {
+            Err(ApiError::Invalid { field, .. }) => assert_eq!(field, "preview_only"),
+            other => panic!("{other:?}"),
+        }
+        match parse::<Req>(br#""text""#) {
+            Err(ApiError::Invalid { field, .. }) => assert_eq!(field, "body"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The API service's own settings (publishing settings live in `halcytone_publish`): who it
+//! is, where the living document comes from, and the limits every request meets.
+
+use halcytone_publish::SettingError;
+use halcytone_publish::settings::{flag, number};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the configured living document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentSource {
+    /// Read from this file on every use (`LIVING_DOC_TYPE=file`, `LIVING_DOC_ID=path`).
+    File(PathBuf),
+    /// Text held in memory (the bundled sample of `halcytone up`).
+    Inline { label: String, text: String },
+    /// Nothing configured: requests must send the document inline.
+    None,
+}
+
+/// Which origins may call the API from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub service_name: String,
+    pub environment: String,
+    pub version: String,
+    /// The first admin key (`API_KEY`), compared in constant time; never logged.
+    pub api_key: Option<String>,
+    pub document: DocumentSource,
+    pub cors: CorsOrigins,
+    /// Requests per minute per key; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    pub max_concurrent_requests: usize,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Where `POST /api/v1/newsletter/send` with `test_mode` sends its one email.
+    pub test_email: String,
+    /// Attempts of a publish job before it fails for good.
+    pub job_max_attempts: i64,
+    /// Whether `/startup` and `/ready` should report this process as a worker too.
+    pub run_worker: bool,
+}
+
+impl ServerConfig {
+    /// Defaults for tests and `halcytone up`.
+    pub fn local() -> ServerConfig {
+        ServerConfig {
+            service_name: "halcytone".into(),
+            environment: "development".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            api_key: None,
+            document: DocumentSource::None,
+            cors: CorsOrigins::List(vec![
+                "http://localhost:3000".into(),
+                "http://127.0.0.1:3000".into(),
+            ]),
+            rate_limit_per_minute: 3000,
+            max_concurrent_requests: 1024,
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 2 * 1024 * 1024,
+            test_email: "dry-run-test@halcytone.example".into(),
+            job_max_attempts: 3,
+            run_worker: true,
+        }
+    }
+
+    /// Reads the variables through `get` (the environment, `.env`, or a test map).
+    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<ServerConfig, SettingError> {
+        let mut c = ServerConfig::local();
+        let text = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(v) = text("SERVICE_NAME") {
+            c.service_name = v;
+        }
+        if let Some(v) = text("ENVIRONMENT") {
+            c.environment = v;
+        }
+        if let Some(key) = text("API_KEY") {
+            if key.len() < 16 {
+                return Err(SettingError {
+                    name: "API_KEY",
+                    value: "(hidden)".into(),
+                    reason: "must be at least 16 characters".into(),
+                });
+            }
+            c.api_key = Some(key);
+        }
+        c.document = match (
+            text("LIVING_DOC_TYPE").map(|t| t.to_ascii_lowercase()),
+            text("LIVING_DOC_ID"),
+        ) {
+            (_, None) => DocumentSource::None,
+            (None, Some(id)) => DocumentSource::File(PathBuf::from(id)),
+            (Some(t), Some(id)) if t == "file" => DocumentSource::File(PathBuf::from(id)),
+            (Some(t), Some(_)) => {
+                return Err(SettingError {
+                    name: "LIVING_DOC_TYPE",
+                    value: t,
+                    reason: "this build reads living documents from files only (file); send other documents inline".into(),
+                });
+            }
+        };
+        if let Some(v) = text("CORS_ORIGINS") {
+            c.cors = parse_origins(&v).map_err(|reason| SettingError {
+                name: "CORS_ORIGINS",
+                value: v.clone(),
+                reason,
+            })?;
+        }
+        c.rate_limit_per_minute = number(
+            get,
+            "RATE_LIMIT_PER_MINUTE",
+            c.rate_limit_per_minute,
+            |n| *n <= 1_000_000,
+            "requests per minute per key, 0 (off) to 1000000",
+        )?;
+        c.max_concurrent_requests = number(
+            get,
+            "MAX_CONCURRENT_REQUESTS",
+            c.max_concurrent_requests,
+            |n| (1..=100_000).contains(n),
+            "a whole number from 1 to 100000",
+        )?;
+        c.request_timeout = Duration::from_secs_f64(number(
+            get,
+            "REQUEST_TIMEOUT",
+            30.0f64,
+            |s| *s > 0.0 && *s <= 600.0,
+            "seconds, more than 0 and at most 600",
+        )?);
+        c.max_body_bytes = number(
+            get,
+            "MAX_BODY_BYTES",
+            c.max_body_bytes,
+            |n| (1024..=100 * 1024 * 1024).contains(n),
+            "bytes, from 1024 to 104857600",
+        )?;
+        if let Some(v) = text("NEWSLETTER_TEST_EMAIL") {
+            if !v.contains('@') {
+                return Err(SettingError {
+                    name: "NEWSLETTER_TEST_EMAIL",
+                    value: v,
+                    reason: "must be an email address".into(),
+                });
+            }
+            c.test_email = v;
+        }
+        c.job_max_attempts = number(
+            get,
+            "JOB_MAX_ATTEMPTS",
+            c.job_max_attempts,
+            |n| (1..=20).contains(n),
+            "a whole number from 1 to 20",
+        )?;
+        c.run_worker = !flag(get, "DISABLE_EMBEDDED_WORKER")?;
+        Ok(c)
+    }
+}
+
+fn parse_origins(v: &str) -> Result<CorsOrigins, String> {
+    if v.trim() == "*" {
+        return Ok(CorsOrigins::Any);
+    }
+    // Accept a JSON list as the earlier implementation's .env files wrote it.
+    let list: Vec<String> = if v.trim_start().starts_with('[') {
+        serde_json::from_str(v).map_err(|e| format!("not a JSON list of origins: {e}"))?
+    } else {
+        v.split(',').map(|s| s.trim().to_string()).collect()
+    };
+    let mut out = Vec::new();
+    for o in list.into_iter().filter(|o| !o.is_empty()) {
+        if o == "*" {
+            return Ok(CorsOrigins::Any);
+        }
+        let u = url::Url::parse(&o).map_err(|e| format!("'{o}' is not an origin: {e}"))?;
+        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+            return Err(format!("'{o}' is not an http(s) origin"));
+        }
+        out.push(o.trim_end_matches('/').to_string());
+    }
+    Ok(CorsOrigins::List(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_and_named_errors() {
+        let c = ServerConfig::from_vars(&vars(&[])).unwrap();
+        assert_eq!(c.document, DocumentSource::None);
+        assert_eq!(c.rate_limit_per_minute, 3000);
+        let e = ServerConfig::from_vars(&vars(&[("API_KEY", "short")])).unwrap_err();
+        assert_eq!(e.name, "API_KEY");
+        assert!(
+            !e.to_string().contains("short"),
+            "a key must never be echoed"
+        );
+        let e = ServerConfig::from_vars(&vars(&[("RATE_LIMIT_PER_MINUTE", "lots")])).unwrap_err();
+        assert_eq!(e.name, "RATE_LIMIT_PER_MINUTE");
+        let e = ServerConfig::from_vars(&vars(&[("CORS_ORIGINS", "not a url")])).unwrap_err();
+        assert_eq!(e.name, "CORS_ORIGINS");
+    }
+
+    #[test]
+    fn origins_accept_lists_json_and_star() {
+        assert_eq!(parse_origins("*"), Ok(CorsOrigins::Any));
+        assert_eq!(
+            parse_origins("http://a.example, https://b.example/"),
+            Ok(CorsOrigins::List(vec![
+                "http://a.example".into(),
+                "https://b.example".into()
+            ]))
+        );
+        assert_eq!(
+            parse_origins(r#"["http://localhost:3000"]"#),
+            Ok(CorsOrigins::List(vec!["http://localhost:3000".into()]))
+        );
+    }
+
+    #[test]
+    fn document_source_from_type_and_id() {
+        let c = ServerConfig::from_vars(&vars(&[("LIVING_DOC_ID", "docs/living.md")])).unwrap();
+        assert_eq!(c.document, DocumentSource::File("docs/living.md".into()));
+        let e = ServerConfig::from_vars(&vars(&[
+            ("LIVING_DOC_TYPE", "notion"),
+            ("LIVING_DOC_ID", "x"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.name, "LIVING_DOC_TYPE");
+    }
+}

@@ -1,0 +1,196 @@
+//! Generation for the API: the living document (configured, or sent inline), parsed and
+//! composed into every requested channel, validated, and shaped as the API answers it.
+
+use crate::config::DocumentSource;
+use crate::error::ApiError;
+use crate::state::AppState;
+use chrono::{DateTime, TimeZone, Utc};
+use halcytone_content::{
+    Bundle, Channel, ComposeOptions, EmailTemplate, LivingDocument, Platform, Report, SourceFormat,
+    Tone, compose, parse, session, validate,
+};
+use serde_json::{Value, json};
+
+/// A living document's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct DocumentText {
+    pub label: String,
+    pub text: String,
+    pub format: Option<SourceFormat>,
+}
+
+/// What to compose.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub channels: Vec<Channel>,
+    pub platforms: Vec<Platform>,
+    pub tone: Option<Tone>,
+    pub template: Option<EmailTemplate>,
+    pub seo: bool,
+    pub validate: bool,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            channels: Channel::ALL.to_vec(),
+            platforms: Platform::ALL.to_vec(),
+            tone: None,
+            template: None,
+            seo: true,
+            validate: true,
+        }
+    }
+}
+
+/// Today, 00:00 UTC: the reference time of generation, so a day's previews are identical.
+pub fn today() -> DateTime<Utc> {
+    let now = Utc::now();
+    Utc.from_utc_datetime(&now.date_naive().and_time(chrono::NaiveTime::MIN))
+}
+
+/// The configured living document.
+pub fn configured(state: &AppState) -> Result<DocumentText, ApiError> {
+    match &state.config.document {
+        DocumentSource::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ApiError::Unavailable(format!(
+                    "the living document {} cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            Ok(DocumentText {
+                label: format!("file:{}", path.display()),
+                text,
+                format: None,
+            })
+        }
+        DocumentSource::Inline { label, text } => Ok(DocumentText {
+            label: label.clone(),
+            text: text.clone(),
+            format: None,
+        }),
+        DocumentSource::None => Err(ApiError::invalid(
+            "document",
+            "no living document is configured (set LIVING_DOC_ID); send one inline as \"document\"",
+        )),
+    }
+}
+
+/// An inline document from a request body: text, or a JSON document given as an object.
+pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, ApiError> {
+    let format = format
+        .map(str::parse::<SourceFormat>)
+        .transpose()
+        .map_err(|e| ApiError::invalid("document_format", e.to_string()))?;
+    let (text, format) = match value {
+        Value::String(s) => (s.clone(), format),
+        Value::Object(_) | Value::Array(_) => (value.to_string(), Some(SourceFormat::Json)),
+        _ => {
+            return Err(ApiError::invalid(
+                "document",
+                "document: expected the living document as text, or a JSON object",
+            ));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid("document", "document: is empty"));
+    }
+    Ok(DocumentText {
+        label: "inline".into(),
+        text,
+        format,
+    })
+}
+
+/// Parses a document (a Halcytone Live session JSON included); problems name the line.
+pub fn parse_document(doc: &DocumentText, now: DateTime<Utc>) -> Result<LivingDocument, ApiError> {
+    if doc.format.is_none_or(|f| f == SourceFormat::Json) && session::looks_like_session(&doc.text)
+    {
+        let s = session::parse(&doc.text, now)
+            .map_err(|e| ApiError::invalid("document", format!("document ({}): {e}", doc.label)))?;
+        return Ok(session::to_document(&s));
+    }
+    parse(&doc.text, doc.format).map_err(|e| {
+        let at = e.line().map(|l| format!(" line {l}")).unwrap_or_default();
+        ApiError::invalid("document", format!("document ({}){at}: {e}", doc.label))
+    })
+}
+
+/// Composes (and validates when asked) a parsed document.
+pub fn generate(
+    state: &AppState,
+    doc: &LivingDocument,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<(Bundle, Option<Report>), ApiError> {
+    let mut opts = ComposeOptions::new(now);
+    opts.channels = req.channels.clone();
+    opts.platforms = req.platforms.clone();
+    opts.tone = req.tone;
+    opts.template = req.template;
+    opts.brand = (*state.brand).clone();
+    let bundle = compose(doc, &opts, &state.templates).map_err(|e| match e {
+        halcytone_content::ComposeError::Template(t) => ApiError::Internal(t.to_string()),
+        other => ApiError::invalid("document", other.to_string()),
+    })?;
+    let report = req.validate.then(|| validate(doc, Some(&bundle), now));
+    Ok((bundle, report))
+}
+
+/// The channels' content as the API returns it: `newsletter`, `web_update` and
+/// `social_posts`, each with the fields of the earlier API plus ours.
+pub fn content_json(bundle: &Bundle, seo: bool) -> Value {
+    let newsletter = bundle.newsletter.as_ref().map(|n| {
+        let mut v = json!(n);
+        v["html_content"] = json!(n.html);
+        v["text_content"] = json!(n.text);
+        v
+    });
+    let web = bundle.web.as_ref().map(|w| {
+        let mut v = json!(w);
+        v["content"] = json!(w.markdown);
+        v["reading_time"] = json!(w.reading_time_minutes);
+        if !seo && let Some(o) = v.as_object_mut() {
+            o.remove("seo");
+            o.remove("json_ld");
+        }
+        v
+    });
+    let social: Vec<Value> = bundle
+        .social
+        .iter()
+        .map(|p| {
+            let mut v = json!(p);
+            v["content"] = json!(p.posts.first().cloned().unwrap_or_default());
+            v["fits_limit"] = json!(p.lengths.iter().all(|l| *l <= p.limit));
+            v["media_urls"] = json!([]);
+            v
+        })
+        .collect();
+    json!({
+        "newsletter": newsletter,
+        "web_update": web,
+        "social_posts": social,
+    })
+}
+
+/// The document-and-options key of a generation (cache key, content id).
+pub fn key(doc: &DocumentText, req: &Request, extra: &str) -> String {
+    let opts = format!(
+        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+        req.channels,
+        req.platforms,
+        req.tone,
+        req.template,
+        req.seo,
+        req.validate,
+        extra,
+        doc.format
+    );
+    let mut text = String::with_capacity(doc.text.len() + opts.len() + 1);
+    text.push_str(&doc.text);
+    text.push('\u{0}');
+    text.push_str(&opts);
+    halcytone_store::sha256_hex(&text)
+}

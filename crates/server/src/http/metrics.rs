@@ -1,0 +1,233 @@
+//! HTTP request metrics of the API, labelled by the matched route template (never the raw
+//! path): a counter and a latency histogram with explicit buckets for Prometheus, plus the
+//! rolling figures of the dashboard's JSON summary (requests per second over the last
+//! minute, mean latency, error rate).
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Latency buckets in seconds.
+pub const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+const WINDOW_SECS: usize = 60;
+
+#[derive(Debug, Default, Clone)]
+pub struct Histogram {
+    pub counts: [u64; BUCKETS.len()],
+    pub sum: f64,
+    pub count: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: HashMap<(String, String, u16), u64>,
+    latency: HashMap<(String, String), Histogram>,
+    total: u64,
+    errors: u64,
+    latency_sum: f64,
+    /// Requests per second of the last minute: (unix second, count).
+    window: Vec<(u64, u64)>,
+}
+
+#[derive(Debug)]
+pub struct HttpMetrics {
+    inner: Mutex<Inner>,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        HttpMetrics {
+            inner: Mutex::new(Inner {
+                window: vec![(0, 0); WINDOW_SECS],
+                ..Inner::default()
+            }),
+        }
+    }
+}
+
+/// The JSON summary's request figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub requests_total: u64,
+    pub requests_per_second: f64,
+    pub avg_response_time_ms: f64,
+    pub error_rate: f64,
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl HttpMetrics {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let now = unix_secs();
+        let mut inner = self.lock();
+        *inner
+            .requests
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        let h = inner
+            .latency
+            .entry((method.to_string(), route.to_string()))
+            .or_default();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                h.counts[i] += 1;
+            }
+        }
+        h.sum += seconds;
+        h.count += 1;
+        inner.total += 1;
+        inner.latency_sum += seconds;
+        if status >= 500 {
+            inner.errors += 1;
+        }
+        let slot = &mut inner.window[(now as usize) % WINDOW_SECS];
+        if slot.0 == now {
+            slot.1 += 1;
+        } else {
+            *slot = (now, 1);
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let now = unix_secs();
+        let inner = self.lock();
+        let recent: u64 = inner
+            .window
+            .iter()
+            .filter(|(s, _)| *s + (WINDOW_SECS as u64) > now && *s <= now)
+            .map(|(_, n)| n)
+            .sum();
+        let total = inner.total;
+        Summary {
+            requests_total: total,
+            requests_per_second: recent as f64 / WINDOW_SECS as f64,
+            avg_response_time_ms: if total == 0 {
+                0.0
+            } else {
+                inner.latency_sum * 1000.0 / total as f64
+            },
+            error_rate: if total == 0 {
+                0.0
+            } else {
+                inner.errors as f64 / total as f64
+            },
+        }
+    }
+
+    /// Appends `http_requests_total` and `http_request_duration_seconds` in Prometheus text.
+    pub fn render(&self, service: &str, out: &mut String) {
+        use std::fmt::Write;
+        let inner = self.lock();
+        let mut requests: Vec<_> = inner.requests.iter().collect();
+        requests.sort();
+        out.push_str("# HELP http_requests_total HTTP requests answered, by matched route and status.\n# TYPE http_requests_total counter\n");
+        for ((method, route, status), n) in requests {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{service=\"{}\",method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                esc(service),
+                esc(method),
+                esc(route)
+            );
+        }
+        let mut latency: Vec<_> = inner.latency.iter().collect();
+        latency.sort_by(|a, b| a.0.cmp(b.0));
+        out.push_str("# HELP http_request_duration_seconds Time to answer a request, by matched route.\n# TYPE http_request_duration_seconds histogram\n");
+        for ((method, route), h) in latency {
+            let labels = format!(
+                "service=\"{}\",method=\"{}\",route=\"{}\"",
+                esc(service),
+                esc(method),
+                esc(route)
+            );
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+    }
+}
+
+/// Escapes a Prometheus label value.
+pub fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let resp = next.run(req).await;
+    state.http_metrics.observe(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_histograms_and_summary() {
+        let m = HttpMetrics::default();
+        m.observe("GET", "/health", 200, 0.0007);
+        m.observe("GET", "/health", 200, 0.02);
+        m.observe("POST", "/api/v2/jobs/{id}/retry", 500, 0.3);
+        let s = m.summary();
+        assert_eq!(s.requests_total, 3);
+        assert!((s.error_rate - 1.0 / 3.0).abs() < 1e-9);
+        assert!(s.requests_per_second > 0.0);
+        let mut out = String::new();
+        m.render("halcytone", &mut out);
+        assert!(out.contains(
+            "http_requests_total{service=\"halcytone\",method=\"GET\",route=\"/health\",status=\"200\"} 2"
+        ));
+        assert!(out.contains("route=\"/health\",le=\"0.001\"} 1"));
+        assert!(out.contains("route=\"/health\",le=\"+Inf\"} 2"));
+        assert!(out.contains("route=\"/api/v2/jobs/{id}/retry\""));
+    }
+}

@@ -1,0 +1,214 @@
+//! Creating publish jobs from API requests, and showing jobs as the dashboard reads them.
+
+use crate::error::ApiError;
+use crate::generation::DocumentText;
+use crate::state::AppState;
+use crate::targets;
+use crate::worker::JobSpec;
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use halcytone_store::{Job, JobStatus, NewJob};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A publish job to create.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub label: String,
+    pub document: DocumentText,
+    /// Target names as the caller wrote them; checked here.
+    pub targets: Vec<String>,
+    pub tone: Option<String>,
+    pub template: Option<String>,
+    pub run_at: Option<DateTime<Utc>>,
+    pub correlation_id: String,
+    pub retry_of: Option<String>,
+    pub as_of: DateTime<Utc>,
+}
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+pub fn iso(ms: i64) -> Option<String> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// Reads a schedule time: RFC 3339 with a zone, or a local date-time without one (as a
+/// browser's `datetime-local` sends it: `2026-12-01T10:00`), which is taken as UTC.
+pub fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(raw, fmt) {
+            return Ok(Utc.from_utc_datetime(&t));
+        }
+    }
+    Err(ApiError::invalid(
+        field,
+        format!(
+            "{field}: '{raw}' is not a date-time; use RFC 3339 (2026-12-01T10:00:00Z) or 2026-12-01T10:00 (taken as UTC)"
+        ),
+    ))
+}
+
+/// Checks the targets (an unknown one is a 422 listing the valid names) and removes repeats.
+pub fn check_targets(field: &str, names: &[String]) -> Result<Vec<String>, ApiError> {
+    if names.is_empty() {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "{field}: name at least one channel; valid channels: {}",
+                targets::VALID
+            ),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        targets::parse(n).map_err(|e| ApiError::invalid(format!("{field}[{i}]"), e))?;
+        let n = n.trim().to_ascii_lowercase();
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// Stores the document snapshot and queues the job; wakes this process's worker.
+pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
+    let now = now_ms();
+    let format = s.document.format.map(|f| f.as_str().to_string());
+    let (doc, _) = state
+        .store
+        .put_document(
+            &s.label,
+            format.as_deref().unwrap_or("auto"),
+            &s.document.text,
+            now,
+        )
+        .await?;
+    let spec = JobSpec {
+        targets: s.targets.clone(),
+        tone: s.tone,
+        template: s.template,
+        format,
+        as_of_ms: s.as_of.timestamp_millis(),
+        document_label: Some(s.label),
+    };
+    let payload = serde_json::to_value(&spec).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let run_at = s.run_at.map_or(now, |t| t.timestamp_millis());
+    let job = state
+        .store
+        .enqueue(
+            NewJob {
+                document_id: doc.id,
+                channels: s.targets,
+                payload,
+                run_at_ms: run_at.max(now),
+                scheduled_ms: s.run_at.map(|t| t.timestamp_millis()),
+                max_attempts: state.config.job_max_attempts,
+                correlation_id: s.correlation_id,
+                retry_of: s.retry_of,
+            },
+            now,
+        )
+        .await?;
+    tracing::info!(job_id = %job.id, channels = ?job.channels, run_at = run_at, "job queued");
+    state.job_queued.notify_one();
+    Ok(job)
+}
+
+/// Waits up to `limit` for a job to reach a terminal state; returns it as last seen.
+pub async fn wait_for(state: &AppState, id: &str, limit: Duration) -> Result<Job, ApiError> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let job = state
+            .store
+            .job(id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
+        if job.status.is_terminal() || tokio::time::Instant::now() >= deadline {
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A job as the dashboard reads it (`job_id`, `document_id`, `channels`, `status`, times,
+/// `results` per channel, `errors`, `correlation_id`) plus attempts and the snapshot id.
+pub fn job_json(job: &Job) -> Value {
+    let spec: Option<JobSpec> = serde_json::from_value(job.payload.clone()).ok();
+    let label = spec
+        .as_ref()
+        .and_then(|s| s.document_label.clone())
+        .unwrap_or_else(|| job.document_id.clone());
+    let next_attempt = (job.status == JobStatus::Pending && job.attempts > 0)
+        .then(|| iso(job.run_at_ms))
+        .flatten();
+    json!({
+        "job_id": job.id,
+        "document_id": label,
+        "snapshot_id": job.document_id,
+        "channels": job.channels,
+        "status": job.status,
+        "created_at": iso(job.created_ms),
+        "started_at": job.started_ms.and_then(iso),
+        "completed_at": job.completed_ms.and_then(iso),
+        "scheduled_for": job.scheduled_ms.and_then(iso),
+        "results": job.results,
+        "errors": job.errors,
+        "correlation_id": job.correlation_id,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "metadata": {
+            "tone": spec.as_ref().and_then(|s| s.tone.clone()),
+            "template": spec.as_ref().and_then(|s| s.template.clone()),
+            "retry_of": job.retry_of,
+            "last_error": job.last_error,
+            "next_attempt_at": next_attempt,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_times_with_and_without_zone() {
+        let t = parse_time("schedule_time", "2026-12-01T10:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-01T10:00:00+00:00");
+        let t = parse_time("schedule_time", "2026-12-01T10:00:00-05:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-01T15:00:00+00:00");
+        assert!(parse_time("schedule_time", "2026-12-01T10:00:30.5").is_ok());
+        match parse_time("schedule_time", "next tuesday") {
+            Err(ApiError::Invalid { field, .. }) => assert_eq!(field, "schedule_time"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn targets_are_checked_and_deduplicated() {
+        let names = ["email", "social_twitter", "EMAIL"].map(String::from);
+        assert_eq!(
+            check_targets("channels", &names).unwrap(),
+            ["email", "social_twitter"]
+        );
+        match check_targets("channels", &["email".into(), "myspace".into()]) {
+            Err(ApiError::Invalid { field, message }) => {
+                assert_eq!(field, "channels[1]");
+                assert!(message.contains("social_linkedin"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(check_targets("channels", &[]).is_err());
+    }
+}

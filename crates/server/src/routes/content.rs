@@ -1,0 +1,682 @@
+//! Content routes: generation (v1 and v2; a preview needs no key, publishing needs `write`
+//! and runs as a job), the preview, validation, social previews, and the read-only
+//! catalogues of templates, content types and validation rules.
+
+use super::{Entry, READ, route};
+use crate::auth::{Access, Caller, require};
+use crate::body::JsonBody;
+use crate::correlation;
+use crate::error::{ApiError, ApiResult};
+use crate::generation::{self, DocumentText, Request};
+use crate::queue::{self, Submission};
+use crate::state::AppState;
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use chrono::{SecondsFormat, Utc};
+use halcytone_content::platform::PLATFORMS;
+use halcytone_content::{Channel, EmailTemplate, Platform, Tone};
+use halcytone_store::{JobStatus, Scope};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub fn routes() -> Vec<Entry> {
+    const GEN_QUERY: &[(&str, &str)] = &[
+        ("template_style", "modern, minimal, plain or breathscape"),
+        (
+            "social_platforms",
+            "repeatable: twitter, linkedin, facebook, instagram",
+        ),
+        ("seo_optimize", "true (default) or false"),
+        ("validate_content", "true (default) or false"),
+    ];
+    vec![
+        route("post", "/api/v1/generate-content", Access::PreviewOrWrite, "content", "Generate every channel; with preview_only nothing is published (no key needed), otherwise a publish job runs (write scope)", post(generate_v1))
+            .body("{send_email, publish_web, generate_social, tone, preview_only, include_preview, document, document_format}"),
+        route("post", "/api/v2/generate-content", Access::PreviewOrWrite, "content", "Generate with templates, SEO and chosen networks; preview_only needs no key, publishing needs write and runs as a job", post(generate_v2))
+            .query(GEN_QUERY)
+            .body("{send_email, publish_web, generate_social, preview_only, include_preview, tone, template_style, social_platforms, seo_optimize, validate_content, document, document_format}"),
+        route("get", "/api/v1/preview", READ, "content", "Preview of every channel from the configured living document", get(preview))
+            .query(&[("tone", "professional, encouraging or medical_scientific"), ("template_style", "newsletter template")]),
+        route("get", "/api/v1/status", READ, "content", "What this service is configured to do", get(status)),
+        route("post", "/api/v2/validate-content", READ, "content", "Validate the configured living document, or one sent inline", post(validate_content))
+            .body("{document, document_format} (both optional)"),
+        route("get", "/api/v2/templates", Access::Public, "catalogue", "Newsletter templates, tones and social networks with their limits", get(templates)),
+        route("get", "/api/v2/content-types", Access::Public, "catalogue", "Content types, channels, templates, networks and priorities", get(content_types)),
+        route("get", "/api/v2/validation-rules", Access::Public, "catalogue", "The limits validation applies", get(validation_rules)),
+        route("get", "/api/v2/social-preview/{platform}", READ, "content", "The post generated for one network, with its length and whether it fits", get(social_preview))
+            .query(&[("tone", "professional, encouraging or medical_scientific")])
+            .errors(&[(422, "Unknown network")]),
+    ]
+}
+
+/// The body of both generate routes (v1 ignores the v2-only fields' absence).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct GenerateBody {
+    send_email: Option<bool>,
+    publish_web: Option<bool>,
+    generate_social: Option<bool>,
+    preview_only: bool,
+    include_preview: Option<bool>,
+    tone: Option<String>,
+    template_style: Option<String>,
+    social_platforms: Option<Vec<String>>,
+    seo_optimize: Option<bool>,
+    validate_content: Option<bool>,
+    /// The living document itself (text, or a JSON document); default: the configured one.
+    document: Option<Value>,
+    document_format: Option<String>,
+    /// Publish even when validation reports errors.
+    force: bool,
+    // Accepted from the earlier API; they change nothing here.
+    invalidate_cache: Option<bool>,
+    cache_targets: Option<Vec<String>>,
+    tone_combination: Option<String>,
+    per_channel_tones: Option<Value>,
+    force_refresh: Option<bool>,
+}
+
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn query_bool(pairs: &[(String, String)], name: &str) -> ApiResult<Option<bool>> {
+    match pairs.iter().rev().find(|(k, _)| k == name) {
+        None => Ok(None),
+        Some((_, v)) => match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(Some(true)),
+            "false" | "0" | "no" => Ok(Some(false)),
+            _ => Err(ApiError::invalid(
+                name,
+                format!("{name}: '{v}' is not true or false"),
+            )),
+        },
+    }
+}
+
+pub fn parse_tone(raw: Option<&str>) -> ApiResult<Option<Tone>> {
+    raw.map(|t| {
+        t.parse::<Tone>()
+            .map_err(|e| ApiError::invalid("tone", format!("tone: {e}")))
+    })
+    .transpose()
+}
+
+pub fn parse_template(raw: Option<&str>) -> ApiResult<Option<EmailTemplate>> {
+    raw.map(|t| {
+        t.parse::<EmailTemplate>()
+            .map_err(|e| ApiError::invalid("template_style", format!("template_style: {e}")))
+    })
+    .transpose()
+}
+
+fn parse_platforms(names: &[String]) -> ApiResult<Vec<Platform>> {
+    let mut out = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let p = n.parse::<Platform>().map_err(|e| {
+            ApiError::invalid(
+                format!("social_platforms[{i}]"),
+                format!("social_platforms[{i}]: {e}"),
+            )
+        })?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// The document a request names: inline, or the configured one.
+fn document_of(
+    document: Option<&Value>,
+    format: Option<&str>,
+    state: &AppState,
+) -> ApiResult<DocumentText> {
+    match document {
+        Some(v) if !v.is_null() => generation::inline(v, format),
+        _ => generation::configured(state),
+    }
+}
+
+struct Plan {
+    req: Request,
+    doc: DocumentText,
+    preview_only: bool,
+    include_preview: bool,
+    force: bool,
+    template_name: &'static str,
+}
+
+fn plan(
+    state: &AppState,
+    body: GenerateBody,
+    query: &[(String, String)],
+    v2: bool,
+) -> ApiResult<Plan> {
+    let mut req = Request::default();
+    let mut channels = Vec::new();
+    if body.send_email.unwrap_or(true) {
+        channels.push(Channel::Email);
+    }
+    if body.publish_web.unwrap_or(true) {
+        channels.push(Channel::Web);
+    }
+    if body.generate_social.unwrap_or(true) {
+        channels.push(Channel::Social);
+    }
+    if channels.is_empty() {
+        return Err(ApiError::invalid(
+            "send_email",
+            "send_email, publish_web and generate_social are all false: nothing to generate",
+        ));
+    }
+    req.channels = channels;
+    req.tone = parse_tone(body.tone.as_deref())?;
+    let template_raw = body.template_style.clone().or_else(|| {
+        query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "template_style")
+            .map(|(_, v)| v.clone())
+    });
+    req.template = parse_template(template_raw.as_deref())?;
+    if v2 {
+        let from_query: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k == "social_platforms")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let names = body
+            .social_platforms
+            .clone()
+            .or((!from_query.is_empty()).then_some(from_query));
+        if let Some(names) = names {
+            req.platforms = parse_platforms(&names)?;
+            if req.platforms.is_empty() && req.channels.contains(&Channel::Social) {
+                return Err(ApiError::invalid(
+                    "social_platforms",
+                    "social_platforms: name at least one network",
+                ));
+            }
+        }
+        req.seo = body
+            .seo_optimize
+            .or(query_bool(query, "seo_optimize")?)
+            .unwrap_or(true);
+        req.validate = body
+            .validate_content
+            .or(query_bool(query, "validate_content")?)
+            .unwrap_or(true);
+    }
+    let doc = document_of(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        state,
+    )?;
+    Ok(Plan {
+        template_name: req.template.unwrap_or(EmailTemplate::Modern).as_str(),
+        req,
+        doc,
+        preview_only: body.preview_only,
+        include_preview: body.include_preview.unwrap_or(true),
+        force: body.force,
+    })
+}
+
+fn json_bytes(bytes: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+fn now_iso() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Generates the preview answer (from the cache when the same document and options were
+/// generated today).
+fn preview_answer(state: &AppState, p: &Plan, version: &str) -> ApiResult<Bytes> {
+    let as_of = generation::today();
+    let key = generation::key(&p.doc, &p.req, &format!("{version}|{}", as_of.timestamp()));
+    if let Some(hit) = state.previews.get(&key) {
+        return Ok(hit);
+    }
+    let parsed = generation::parse_document(&p.doc, as_of)?;
+    let (bundle, report) = generation::generate(state, &parsed, &p.req, as_of)?;
+    let mut body = generation::content_json(&bundle, p.req.seo);
+    let tone_system = json!({
+        "enabled": true,
+        "selected_tone": p.req.tone.map(Tone::as_str),
+        "per_channel": {
+            "email": bundle.newsletter.as_ref().map(|n| n.tone.as_str()),
+            "web": bundle.web.as_ref().map(|w| w.tone.as_str()),
+            "social": bundle.social.first().map(|s| s.tone.as_str()),
+        },
+    });
+    body["status"] = json!("preview");
+    body["content_id"] = json!(format!("cv_{}", &key[..16]));
+    body["published_to"] = json!([]);
+    body["document"] = json!(bundle.document);
+    body["as_of"] = json!(bundle.as_of);
+    body["results"] = json!({
+        "template_style": p.template_name,
+        "seo_enabled": p.req.seo,
+        "content_validated": p.req.validate,
+        "platforms": p.req.platforms,
+        "tone_system": tone_system,
+    });
+    body["validation"] = json!(report);
+    body["errors"] = json!(
+        report
+            .as_ref()
+            .map(|r| r
+                .issues
+                .iter()
+                .filter(|i| i.severity == halcytone_content::Severity::Error)
+                .map(|i| i.message.clone())
+                .collect::<Vec<_>>())
+            .unwrap_or_default()
+    );
+    body["generated_at"] = json!(now_iso());
+    let bytes =
+        Bytes::from(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?);
+    state.previews.put(key, bytes.clone());
+    Ok(bytes)
+}
+
+/// The targets a generate request publishes to.
+fn publish_targets(req: &Request) -> Vec<String> {
+    let mut t = Vec::new();
+    if req.channels.contains(&Channel::Email) {
+        t.push("email".to_string());
+    }
+    if req.channels.contains(&Channel::Web) {
+        t.push("website".to_string());
+    }
+    if req.channels.contains(&Channel::Social) {
+        if req.platforms.len() == Platform::ALL.len() {
+            t.push("social".to_string());
+        } else {
+            t.extend(
+                req.platforms
+                    .iter()
+                    .map(|p| format!("social_{}", p.as_str())),
+            );
+        }
+    }
+    t
+}
+
+async fn generate(
+    state: AppState,
+    caller: Option<Caller>,
+    body: GenerateBody,
+    query: Vec<(String, String)>,
+    v2: bool,
+) -> ApiResult<Response> {
+    let p = plan(&state, body, &query, v2)?;
+    let version = if v2 { "v2" } else { "v1" };
+    if p.preview_only {
+        return Ok(json_bytes(preview_answer(&state, &p, version)?));
+    }
+    require(caller.as_ref(), Scope::Write)?;
+    // Validate before anything is queued: content with errors is not published unless forced.
+    let as_of = generation::today();
+    let parsed = generation::parse_document(&p.doc, as_of)?;
+    let (bundle, report) = generation::generate(&state, &parsed, &p.req, as_of)?;
+    if let Some(r) = &report
+        && r.has_errors()
+        && !p.force
+    {
+        let first = r
+            .issues
+            .iter()
+            .find(|i| i.severity == halcytone_content::Severity::Error)
+            .map(|i| i.message.clone())
+            .unwrap_or_default();
+        return Err(ApiError::invalid(
+            "document",
+            format!(
+                "validation found {} error(s), first: {first}; fix them or send \"force\": true",
+                r.errors
+            ),
+        ));
+    }
+    let job = queue::submit(
+        &state,
+        Submission {
+            label: p.doc.label.clone(),
+            document: p.doc.clone(),
+            targets: publish_targets(&p.req),
+            tone: p.req.tone.map(|t| t.as_str().to_string()),
+            template: p.req.template.map(|t| t.as_str().to_string()),
+            run_at: None,
+            correlation_id: correlation::current(),
+            retry_of: None,
+            as_of,
+        },
+    )
+    .await?;
+    let wait = state
+        .config
+        .request_timeout
+        .saturating_sub(Duration::from_secs(1))
+        .min(Duration::from_secs(25));
+    let job = queue::wait_for(&state, &job.id, wait).await?;
+    let published_to: Vec<&String> = job
+        .channels
+        .iter()
+        .filter(|c| {
+            job.results
+                .get(c.as_str())
+                .and_then(|r| r.get("status"))
+                .and_then(Value::as_str)
+                == Some("success")
+        })
+        .collect();
+    let status = match job.status {
+        JobStatus::Completed => "success",
+        JobStatus::Partial => "partial",
+        JobStatus::Failed | JobStatus::Cancelled => "failed",
+        JobStatus::Pending | JobStatus::InProgress => "queued",
+    };
+    let mut body = if p.include_preview {
+        generation::content_json(&bundle, p.req.seo)
+    } else {
+        json!({})
+    };
+    body["status"] = json!(status);
+    body["job_id"] = json!(job.id);
+    body["job"] = queue::job_json(&job);
+    body["content_id"] = json!(format!("cv_{}", &bundle.document.content_hash[..16]));
+    body["published_to"] = json!(published_to);
+    body["results"] = job.results.clone();
+    body["errors"] = json!(job.errors);
+    body["validation"] = json!(report);
+    body["dry_run"] = json!(state.publishing.settings.dry_run);
+    body["generated_at"] = json!(now_iso());
+    let code = if job.status.is_terminal() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::ACCEPTED
+    };
+    Ok((code, Json(body)).into_response())
+}
+
+async fn generate_v1(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    JsonBody(body): JsonBody<GenerateBody>,
+) -> ApiResult<Response> {
+    generate(state, caller.map(|c| c.0), body, Vec::new(), false).await
+}
+
+async fn generate_v2(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody<GenerateBody>,
+) -> ApiResult<Response> {
+    generate(
+        state,
+        caller.map(|c| c.0),
+        body,
+        query_pairs(query.as_deref()),
+        true,
+    )
+    .await
+}
+
+async fn preview(State(state): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Response> {
+    let pairs = query_pairs(query.as_deref());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    };
+    let body = GenerateBody {
+        tone: get("tone"),
+        template_style: get("template_style"),
+        preview_only: true,
+        ..GenerateBody::default()
+    };
+    let p = plan(&state, body, &[], true)?;
+    let bytes = preview_answer(&state, &p, "preview")?;
+    let mut v: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    v["preview_generated_at"] = v["generated_at"].clone();
+    Ok(Json(v).into_response())
+}
+
+async fn status(State(state): State<AppState>) -> Json<Value> {
+    let s = &state.publishing.settings;
+    let source = match &state.config.document {
+        crate::config::DocumentSource::File(p) => {
+            json!({ "type": "file", "id": p.display().to_string() })
+        }
+        crate::config::DocumentSource::Inline { label, .. } => {
+            json!({ "type": "bundled", "id": label })
+        }
+        crate::config::DocumentSource::None => json!(null),
+    };
+    Json(json!({
+        "service": state.config.service_name,
+        "version": state.config.version,
+        "environment": state.config.environment,
+        "dry_run": s.dry_run,
+        "document_source": source,
+        "crm_configured": true,
+        "crm_url": s.crm_url.as_str(),
+        "platform_configured": true,
+        "platform_url": s.platform_url.as_str(),
+        "ai_enabled": false,
+        "social_platforms": Platform::ALL.map(Platform::as_str),
+        "channels": ["email", "web", "social"],
+        "database": state.store.backend(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ValidateBody {
+    document: Option<Value>,
+    document_format: Option<String>,
+    /// Treat warnings as failures.
+    strict: bool,
+}
+
+async fn validate_content(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<ValidateBody>,
+) -> ApiResult<Json<Value>> {
+    let doc = document_of(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        &state,
+    )?;
+    let as_of = generation::today();
+    let parsed = generation::parse_document(&doc, as_of)?;
+    let (bundle, report) = generation::generate(&state, &parsed, &Request::default(), as_of)?;
+    let report = report.unwrap_or_default();
+    let has = |code: &str| report.issues.iter().any(|i| i.code.contains(code));
+    let is_valid = if body.strict {
+        report.errors + report.warnings == 0
+    } else {
+        !report.has_errors()
+    };
+    let messages = |sev: halcytone_content::Severity| -> Vec<String> {
+        report
+            .issues
+            .iter()
+            .filter(|i| i.severity == sev)
+            .map(|i| i.message.clone())
+            .collect()
+    };
+    Ok(Json(json!({
+        "is_valid": is_valid,
+        "document_id": doc.label,
+        "content_type": "mixed",
+        "issues": messages(halcytone_content::Severity::Error),
+        "warnings": messages(halcytone_content::Severity::Warning),
+        "report": report,
+        "summary": {
+            "items": bundle.document.items,
+            "sections": bundle.document.sections,
+            "title": bundle.document.title,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "infos": report.infos,
+        },
+        "recommendations": {
+            "add_more_content": bundle.document.items < 3,
+            "refresh_stale": has("stale"),
+            "fix_duplicates": has("duplicate"),
+        },
+    })))
+}
+
+async fn templates() -> Json<Value> {
+    let describe = |t: EmailTemplate| match t {
+        EmailTemplate::Modern => (
+            "Modern Newsletter",
+            "Header band, section cards and a call-to-action button",
+            "Monthly newsletters, product updates",
+        ),
+        EmailTemplate::Minimal => (
+            "Minimal Design",
+            "Clean typography in a single column",
+            "Weekly updates, text-heavy content",
+        ),
+        EmailTemplate::Plain => (
+            "Plain",
+            "Almost no styling; reads like a personal email",
+            "Transactional emails, system notices",
+        ),
+        EmailTemplate::Breathscape => (
+            "Breathscape",
+            "Calm palette with a breathing prompt for the Breathscape community",
+            "Wellness tips, session recaps",
+        ),
+    };
+    let email: Vec<Value> = EmailTemplate::ALL
+        .iter()
+        .map(|t| {
+            let (name, description, best_for) = describe(*t);
+            json!({ "id": t.as_str(), "name": name, "description": description, "best_for": best_for, "formats": ["html", "text"] })
+        })
+        .collect();
+    let social: serde_json::Map<String, Value> = PLATFORMS
+        .iter()
+        .map(|s| {
+            (
+                s.platform.as_str().to_string(),
+                json!({
+                    "name": s.display_name,
+                    "character_limit": s.max_length,
+                    "length_rule": s.length_rule,
+                    "hashtags": s.hashtags,
+                    "max_hashtags": s.max_hashtags,
+                    "max_media": s.max_media,
+                    "links_clickable": s.links_clickable,
+                }),
+            )
+        })
+        .collect();
+    Json(json!({
+        "email_templates": email,
+        "web_templates": [{ "id": "post", "name": "Web post", "description": "Markdown and HTML body, table of contents, SEO metadata and JSON-LD" }],
+        "social_platforms": social,
+        "tones": Tone::ALL.map(Tone::as_str),
+        "default_template": EmailTemplate::Modern.as_str(),
+    }))
+}
+
+async fn content_types() -> Json<Value> {
+    Json(json!({
+        "content_types": {
+            "update": { "description": "Weekly product updates and progress reports", "required_fields": ["title", "content"], "optional_fields": ["tags", "excerpt", "featured", "priority"], "channels": ["email", "web", "social"] },
+            "blog": { "description": "Educational content and thought leadership", "required_fields": ["title", "content", "category"], "optional_fields": ["tags", "seo_description", "reading_time", "target_keywords"], "channels": ["web", "social", "email"] },
+            "announcement": { "description": "Major news, product launches and events", "required_fields": ["title", "content"], "optional_fields": ["urgency", "call_to_action", "expires_at", "media_contact"], "channels": ["email", "web", "social"] },
+            "session": { "description": "Halcytone Live session summaries", "required_fields": ["session_id", "title", "session_date", "session_duration"], "optional_fields": ["participant_count", "breathing_techniques", "average_hrv_improvement", "key_achievements"], "channels": ["email", "web", "social"] },
+        },
+        "channels": ["email", "web", "social"],
+        "sync_channels": ["email", "website", "web", "social", "social_twitter", "social_linkedin", "social_facebook", "social_instagram", "twitter", "x", "linkedin", "facebook", "instagram"],
+        "templates": EmailTemplate::ALL.map(EmailTemplate::as_str),
+        "tones": Tone::ALL.map(Tone::as_str),
+        "social_platforms": Platform::ALL.map(Platform::as_str),
+        "priority_levels": [1, 2, 3, 4, 5],
+    }))
+}
+
+async fn validation_rules() -> Json<Value> {
+    let limits: serde_json::Map<String, Value> = PLATFORMS
+        .iter()
+        .map(|s| (s.platform.as_str().to_string(), json!(s.max_length)))
+        .collect();
+    let hashtags: serde_json::Map<String, Value> = PLATFORMS
+        .iter()
+        .map(|s| (s.platform.as_str().to_string(), json!(s.max_hashtags)))
+        .collect();
+    Json(json!({
+        "title": { "min_length": 1, "max_length": 200, "required": true },
+        "content": { "min_length": 10, "required": true },
+        "channels": { "allowed_values": ["email", "web", "social"], "default": ["email", "web", "social"] },
+        "priority": { "allowed_values": [1, 2, 3, 4, 5], "default": 3 },
+        "social_platforms": { "character_limits": limits, "hashtag_limits": hashtags, "twitter_counting": "weighted: URLs count 23, most emoji and CJK count 2" },
+        "newsletter": { "subject_min_length": 10, "subject_max_length": 100, "preview_text_max_length": 150 },
+        "seo": { "title_max_length": 60, "description_min_length": 120, "description_max_length": 160, "max_tags": 10 },
+        "dates": { "format": "YYYY-MM-DD", "stale_after_days": 30 },
+    }))
+}
+
+async fn social_preview(
+    State(state): State<AppState>,
+    Path(platform): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let p = platform
+        .parse::<Platform>()
+        .map_err(|e| ApiError::invalid("platform", format!("platform: {e}")))?;
+    let pairs = query_pairs(query.as_deref());
+    let tone = pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "tone")
+        .map(|(_, v)| v.as_str());
+    let req = Request {
+        channels: vec![Channel::Social],
+        platforms: vec![p],
+        tone: parse_tone(tone)?,
+        validate: false,
+        ..Request::default()
+    };
+    let doc = generation::configured(&state)?;
+    let as_of = generation::today();
+    let parsed = generation::parse_document(&doc, as_of)?;
+    let (bundle, _) = generation::generate(&state, &parsed, &req, as_of)?;
+    let Some(post) = bundle.social.iter().find(|s| s.platform == p) else {
+        return Err(ApiError::NotFound(format!(
+            "the living document has nothing to post on {p}"
+        )));
+    };
+    let mut v = json!(post);
+    let longest = post.lengths.iter().copied().max().unwrap_or(0);
+    v["content"] = json!(post.posts.first().cloned().unwrap_or_default());
+    v["preview"] = json!({
+        "character_count": post.lengths.first().copied().unwrap_or(0),
+        "longest_post": longest,
+        "post_count": post.posts.len(),
+        "platform_limit": post.limit,
+        "fits_limit": post.lengths.iter().all(|l| *l <= post.limit),
+        "requires_media": p == Platform::Instagram,
+    });
+    Ok(Json(v))
+}

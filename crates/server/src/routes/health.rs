@@ -1,0 +1,437 @@
+//! The health family: `/health` (never "unknown": it runs its checks, cached for a second so
+//! probes stay cheap), `/health/detailed` (also calls the CRM and the Platform), `/ready`,
+//! `/live` and `/liveness`, `/startup`, and `POST /health/check/{component}`.
+
+use super::{Entry, route};
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{SecondsFormat, Utc};
+use halcytone_publish::client::Upstream;
+use serde_json::{Map, Value, json};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub fn routes() -> Vec<Entry> {
+    vec![
+        route(
+            "get",
+            "/health",
+            Access::Public,
+            "health",
+            "Overall status with the result of each check (200 unless unhealthy)",
+            get(health),
+        )
+        .errors(&[(503, "Unhealthy: a check failed")]),
+        route(
+            "get",
+            "/health/detailed",
+            Access::Public,
+            "health",
+            "Every check, including calls to the CRM and the Platform",
+            get(detailed),
+        )
+        .errors(&[(503, "Unhealthy: a check failed")]),
+        route(
+            "get",
+            "/ready",
+            Access::Public,
+            "health",
+            "Ready for traffic: database reachable, migrations applied, upstreams configured",
+            get(ready),
+        )
+        .errors(&[(503, "Not ready; `detail` names the failing check")]),
+        route(
+            "get",
+            "/live",
+            Access::Public,
+            "health",
+            "The process is alive (memory and threads)",
+            get(live),
+        ),
+        route(
+            "get",
+            "/liveness",
+            Access::Public,
+            "health",
+            "Same as /live",
+            get(live),
+        ),
+        route(
+            "get",
+            "/startup",
+            Access::Public,
+            "health",
+            "Start-up finished (migrations applied, listeners bound)",
+            get(startup),
+        ),
+        route(
+            "post",
+            "/health/check/{component}",
+            Access::Public,
+            "health",
+            "Run one check now: database, migrations, crm, platform, cache, memory",
+            post(check_one),
+        )
+        .errors(&[(404, "Unknown component; `detail` lists the available ones")]),
+    ]
+}
+
+pub const COMPONENTS: [&str; 6] = [
+    "database",
+    "migrations",
+    "crm",
+    "platform",
+    "cache",
+    "memory",
+];
+
+/// `/health`'s checks, kept for a second.
+#[derive(Debug, Default)]
+pub struct HealthCache(Mutex<Option<(Instant, Map<String, Value>)>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Pass => "pass",
+            Level::Warn => "warn",
+            Level::Fail => "fail",
+        }
+    }
+}
+
+struct Check {
+    level: Level,
+    message: String,
+    latency_ms: f64,
+    metadata: Value,
+}
+
+impl Check {
+    fn json(&self) -> Value {
+        json!({ "status": self.level.as_str(), "message": self.message, "latency_ms": round2(self.latency_ms) })
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn now_iso() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Resident memory and threads of this process, from /proc (Linux).
+pub fn process_memory() -> Option<(f64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((
+        field("VmRSS:")? as f64 / 1024.0,
+        field("Threads:").unwrap_or(0),
+    ))
+}
+
+async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option<Check> {
+    let started = Instant::now();
+    let (level, message, metadata) = match name {
+        "database" => match state.store.ping().await {
+            Ok(()) => (
+                Level::Pass,
+                format!("{} answers", state.store.backend()),
+                json!({ "backend": state.store.backend() }),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "database check failed");
+                (
+                    Level::Fail,
+                    format!("{} does not answer", state.store.backend()),
+                    json!({ "backend": state.store.backend() }),
+                )
+            }
+        },
+        "migrations" => match state.store.migrations().await {
+            Ok(v) if !v.is_empty() => (
+                Level::Pass,
+                format!("{} migration(s) applied", v.len()),
+                json!({ "versions": v }),
+            ),
+            Ok(_) => (
+                Level::Fail,
+                "no migration applied; run `halcytone migrate`".into(),
+                json!({}),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "migration check failed");
+                (
+                    Level::Fail,
+                    "cannot read the migration table".into(),
+                    json!({}),
+                )
+            }
+        },
+        "crm" => upstream_check(state, &state.publishing.crm, call_upstreams).await,
+        "platform" => upstream_check(state, &state.publishing.platform, call_upstreams).await,
+        "cache" => {
+            let c = state.previews.counts();
+            (
+                Level::Pass,
+                format!(
+                    "{} preview(s) cached, hit rate {:.2}",
+                    c.entries,
+                    c.hit_rate()
+                ),
+                json!({ "entries": c.entries, "hits": c.hits, "misses": c.misses, "evictions": c.evictions }),
+            )
+        }
+        "memory" => match process_memory() {
+            Some((mb, threads)) if mb > 2048.0 => (
+                Level::Fail,
+                format!("resident memory {mb:.1} MB is above 2048 MB"),
+                json!({ "rss_mb": mb, "threads": threads }),
+            ),
+            Some((mb, threads)) if mb > 1024.0 => (
+                Level::Warn,
+                format!("resident memory {mb:.1} MB is above 1024 MB"),
+                json!({ "rss_mb": mb, "threads": threads }),
+            ),
+            Some((mb, threads)) => (
+                Level::Pass,
+                format!("resident memory {mb:.1} MB"),
+                json!({ "rss_mb": mb, "threads": threads }),
+            ),
+            None => (
+                Level::Pass,
+                "memory figures unavailable on this system".into(),
+                json!({}),
+            ),
+        },
+        _ => return None,
+    };
+    Some(Check {
+        level,
+        message,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        metadata,
+    })
+}
+
+async fn upstream_check(
+    state: &AppState,
+    upstream: &Upstream,
+    call: bool,
+) -> (Level, String, Value) {
+    let dry = state.publishing.settings.dry_run;
+    let meta = json!({ "url": upstream.base.as_str(), "dry_run": dry, "circuit_breaker": format!("{:?}", upstream.breaker.state()).to_lowercase() });
+    if !call {
+        return (Level::Pass, format!("configured: {}", upstream.base), meta);
+    }
+    match state
+        .publishing
+        .client
+        .probe(upstream, "health", Duration::from_secs(2))
+        .await
+    {
+        Ok(s) if (200..300).contains(&s) => {
+            (Level::Pass, format!("{} answered {s}", upstream.base), meta)
+        }
+        Ok(s) => (Level::Warn, format!("{} answered {s}", upstream.base), meta),
+        Err(e) => (Level::Warn, format!("{}: {e}", upstream.name), meta),
+    }
+}
+
+const QUICK: [&str; 4] = ["database", "migrations", "crm", "platform"];
+
+async fn quick_checks(state: &AppState) -> Map<String, Value> {
+    if let Some((at, checks)) = state
+        .health
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        && at.elapsed() < Duration::from_secs(1)
+    {
+        return checks.clone();
+    }
+    let mut checks = Map::new();
+    for name in QUICK {
+        if let Some(c) = run_check(state, name, false).await {
+            checks.insert(name.to_string(), c.json());
+        }
+    }
+    *state
+        .health
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((Instant::now(), checks.clone()));
+    checks
+}
+
+fn overall(checks: &Map<String, Value>) -> (&'static str, StatusCode) {
+    let has = |s: &str| checks.values().any(|c| c["status"] == s);
+    if has("fail") {
+        ("unhealthy", StatusCode::SERVICE_UNAVAILABLE)
+    } else if has("warn") {
+        ("degraded", StatusCode::OK)
+    } else {
+        ("healthy", StatusCode::OK)
+    }
+}
+
+fn base(state: &AppState, status: &str) -> Value {
+    let uptime = state.started.elapsed().as_secs_f64();
+    json!({
+        "status": status,
+        "timestamp": now_iso(),
+        "service": state.config.service_name,
+        "version": state.config.version,
+        "environment": state.config.environment,
+        "dry_run": state.publishing.settings.dry_run,
+        "uptime_seconds": round2(uptime),
+        "uptime": uptime.floor(),
+    })
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let checks = quick_checks(&state).await;
+    let (status, code) = overall(&checks);
+    let mut body = base(&state, status);
+    body["checks"] = Value::Object(checks);
+    (code, Json(body)).into_response()
+}
+
+async fn detailed(State(state): State<AppState>) -> Response {
+    let started = Instant::now();
+    let mut checks = Map::new();
+    let mut components = Map::new();
+    let (mut warnings, mut errors) = (Vec::new(), Vec::new());
+    for name in COMPONENTS {
+        if let Some(c) = run_check(&state, name, true).await {
+            match c.level {
+                Level::Warn => warnings.push(format!("{name}: {}", c.message)),
+                Level::Fail => errors.push(format!("{name}: {}", c.message)),
+                Level::Pass => {}
+            }
+            checks.insert(name.to_string(), c.json());
+            components.insert(name.to_string(), json!({
+                "name": name, "status": c.level.as_str(), "message": c.message,
+                "response_time_ms": round2(c.latency_ms), "last_check": now_iso(), "metadata": c.metadata,
+            }));
+        }
+    }
+    let (status, code) = overall(&checks);
+    let mut body = base(&state, status);
+    let total = checks.len();
+    body["checks"] = Value::Object(checks);
+    body["components"] = Value::Object(components);
+    body["checks_total"] = json!(total);
+    body["checks_failed"] = json!(errors.len());
+    body["checks_passed"] = json!(total - errors.len());
+    body["warnings"] = json!(warnings);
+    body["errors"] = json!(errors);
+    body["response_time_ms"] = json!(round2(started.elapsed().as_secs_f64() * 1000.0));
+    (code, Json(body)).into_response()
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    let mut checks = Vec::new();
+    let mut failing = Vec::new();
+    for name in QUICK {
+        if let Some(c) = run_check(&state, name, false).await {
+            let ok = c.level != Level::Fail;
+            if !ok {
+                failing.push(format!("{name}: {}", c.message));
+            }
+            checks
+                .push(json!({ "name": name, "ready": ok, "message": c.message, "required": true }));
+        }
+    }
+    let ready = failing.is_empty();
+    let passed = checks.iter().filter(|c| c["ready"] == true).count();
+    let mut body = json!({
+        "ready": ready,
+        "timestamp": now_iso(),
+        "checks": checks,
+        "total_checks": checks.len(),
+        "passed_checks": passed,
+        "failed_checks": checks.len() - passed,
+        "required_checks_passed": ready,
+    });
+    if ready {
+        (StatusCode::OK, Json(body)).into_response()
+    } else {
+        body["detail"] = json!(format!("not ready: {}", failing.join("; ")));
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
+}
+
+async fn live(State(state): State<AppState>) -> Response {
+    let mem = process_memory();
+    let rss = mem.map(|m| m.0);
+    let alive = rss.is_none_or(|mb| mb <= 2048.0);
+    let body = json!({
+        "alive": alive,
+        "timestamp": now_iso(),
+        "pid": std::process::id(),
+        "memory_usage_mb": rss.map(round2),
+        "thread_count": mem.map(|m| m.1),
+        "uptime_seconds": round2(state.started.elapsed().as_secs_f64()),
+    });
+    let code = if alive {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+async fn startup(State(state): State<AppState>) -> Json<Value> {
+    // The listener is bound only after migrations ran and the state was built, so a process
+    // that answers has started.
+    Json(json!({
+        "started": true,
+        "uptime_seconds": round2(state.started.elapsed().as_secs_f64()),
+        "started_at": state.started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "message": "Service startup complete",
+        "timestamp": now_iso(),
+    }))
+}
+
+async fn check_one(
+    State(state): State<AppState>,
+    Path(component): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(c) = run_check(&state, &component, true).await else {
+        return Err(ApiError::NotFound(format!(
+            "component '{component}' not found; available components: {}",
+            COMPONENTS.join(", ")
+        )));
+    };
+    Ok(Json(json!({
+        "component": component,
+        "status": c.level.as_str(),
+        "message": c.message,
+        "response_time_ms": round2(c.latency_ms),
+        "metadata": c.metadata,
+        "error": (c.level == Level::Fail).then(|| c.message.clone()),
+        "timestamp": now_iso(),
+    })))
+}

@@ -1,0 +1,117 @@
+//! `/metrics`: Prometheus text for scrapers; the dashboard's JSON summary when the request
+//! asks for JSON (`Accept: application/json`, or a JSON `Content-Type` as the dashboard sends).
+
+use super::{Entry, route};
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::http::metrics::esc;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use halcytone_publish::client::HttpClient;
+use serde_json::json;
+use std::fmt::Write;
+
+pub fn routes() -> Vec<Entry> {
+    vec![route(
+        "get",
+        "/metrics",
+        Access::Public,
+        "metrics",
+        "Prometheus exposition; a JSON summary (requests_per_second, avg_response_time_ms, error_rate, requests_total, active_jobs, queue_size, cache_hit_rate) when the request asks for JSON",
+        get(metrics),
+    )]
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    let has_json = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("application/json"))
+    };
+    has_json(header::ACCEPT) || has_json(header::CONTENT_TYPE)
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let counts = state.store.job_counts().await?;
+    let count = |s: &str| counts.get(s).copied().unwrap_or(0);
+    let cache = state.previews.counts();
+    if wants_json(&headers) {
+        let s = state.http_metrics.summary();
+        return Ok(Json(json!({
+            "requests_per_second": (s.requests_per_second * 100.0).round() / 100.0,
+            "avg_response_time_ms": (s.avg_response_time_ms * 100.0).round() / 100.0,
+            "error_rate": s.error_rate,
+            "requests_total": s.requests_total,
+            "active_jobs": count("in_progress"),
+            "queue_size": count("pending"),
+            "cache_hit_rate": cache.hit_rate(),
+            "jobs": counts,
+            "uptime_seconds": state.started.elapsed().as_secs(),
+            "dry_run": state.publishing.settings.dry_run,
+        }))
+        .into_response());
+    }
+    let service = &state.config.service_name;
+    let mut out = String::with_capacity(8192);
+    state.http_metrics.render(service, &mut out);
+    out.push_str("# HELP halcytone_jobs Publish jobs by status.\n# TYPE halcytone_jobs gauge\n");
+    for (status, n) in &counts {
+        let _ = writeln!(out, "halcytone_jobs{{status=\"{}\"}} {n}", esc(status));
+    }
+    let p = &state.publishing;
+    let _ = writeln!(
+        out,
+        "# HELP halcytone_dry_run_mode 1 when every publish goes to the mock services.\n# TYPE halcytone_dry_run_mode gauge\nhalcytone_dry_run_mode {}",
+        u8::from(p.settings.dry_run)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP halcytone_egress_blocked_total Calls refused by the dry-run egress guard.\n# TYPE halcytone_egress_blocked_total counter\nhalcytone_egress_blocked_total {}",
+        p.client.guard.refused()
+    );
+    out.push_str("# HELP halcytone_circuit_breaker_state Circuit breaker per upstream: 0 closed, 1 open, 2 half-open.\n# TYPE halcytone_circuit_breaker_state gauge\n");
+    for u in [&p.crm, &p.platform] {
+        let _ = writeln!(
+            out,
+            "halcytone_circuit_breaker_state{{upstream=\"{}\"}} {}",
+            u.name,
+            HttpClient::breaker_state(u).as_gauge()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP halcytone_preview_cache_hits_total Previews answered from the cache.\n# TYPE halcytone_preview_cache_hits_total counter\nhalcytone_preview_cache_hits_total {}\n# HELP halcytone_preview_cache_misses_total Previews that had to be generated.\n# TYPE halcytone_preview_cache_misses_total counter\nhalcytone_preview_cache_misses_total {}\n# HELP halcytone_preview_cache_evictions_total Previews dropped to make room.\n# TYPE halcytone_preview_cache_evictions_total counter\nhalcytone_preview_cache_evictions_total {}",
+        cache.hits, cache.misses, cache.evictions
+    );
+    let _ = writeln!(
+        out,
+        "# HELP halcytone_build_info Build of this process.\n# TYPE halcytone_build_info gauge\nhalcytone_build_info{{version=\"{}\",service=\"{}\"}} 1",
+        esc(&state.config.version),
+        esc(service)
+    );
+    if let Some((mb, threads)) = super::health::process_memory() {
+        let _ = writeln!(
+            out,
+            "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n# HELP process_threads Threads of this process.\n# TYPE process_threads gauge\nprocess_threads {threads}",
+            (mb * 1024.0 * 1024.0).round()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP process_start_time_seconds Start time of the process since the Unix epoch.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {}",
+        state.started_at.timestamp()
+    );
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}

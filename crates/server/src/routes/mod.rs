@@ -1,0 +1,147 @@
+//! Every route of the API in one table: method, path, the access it needs, and what the
+//! OpenAPI document says about it. The router, the auth guard of each route and
+//! `/openapi.json` are all built from this table, so they cannot disagree — and the auth
+//! test walks the same table.
+
+pub mod content;
+pub mod health;
+pub mod jobs;
+pub mod meta;
+pub mod metrics;
+pub mod operations;
+
+use crate::auth::{self, Access};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{correlation, http};
+use axum::Router;
+use axum::routing::MethodRouter;
+use halcytone_store::Scope;
+
+/// One documented route.
+#[derive(Debug, Clone)]
+pub struct RouteDoc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub query: &'static [(&'static str, &'static str)],
+    /// A description of the JSON body, when it takes one.
+    pub body: Option<&'static str>,
+    pub ok: u16,
+    pub errors: &'static [(u16, &'static str)],
+}
+
+#[derive(Debug)]
+pub struct Entry {
+    pub doc: RouteDoc,
+    pub handler: MethodRouter<AppState>,
+}
+
+/// Starts a table entry.
+pub fn route(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    tag: &'static str,
+    summary: &'static str,
+    handler: MethodRouter<AppState>,
+) -> Entry {
+    Entry {
+        doc: RouteDoc {
+            method,
+            path,
+            access,
+            tag,
+            summary,
+            query: &[],
+            body: None,
+            ok: 200,
+            errors: &[],
+        },
+        handler,
+    }
+}
+
+impl Entry {
+    pub fn query(mut self, q: &'static [(&'static str, &'static str)]) -> Self {
+        self.doc.query = q;
+        self
+    }
+    pub fn body(mut self, description: &'static str) -> Self {
+        self.doc.body = Some(description);
+        self
+    }
+    pub fn ok(mut self, status: u16) -> Self {
+        self.doc.ok = status;
+        self
+    }
+    pub fn errors(mut self, errors: &'static [(u16, &'static str)]) -> Self {
+        self.doc.errors = errors;
+        self
+    }
+}
+
+pub const READ: Access = Access::Key(Scope::Read);
+pub const WRITE: Access = Access::Key(Scope::Write);
+pub const ADMIN: Access = Access::Key(Scope::Admin);
+
+/// The whole table.
+pub fn table() -> Vec<Entry> {
+    let mut t = Vec::new();
+    t.extend(meta::routes());
+    t.extend(health::routes());
+    t.extend(metrics::routes());
+    t.extend(content::routes());
+    t.extend(jobs::routes());
+    t.extend(operations::routes());
+    t
+}
+
+/// Documentation of every route (for `/openapi.json` and tests).
+pub fn docs() -> Vec<RouteDoc> {
+    table().into_iter().map(|e| e.doc).collect()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see /docs for the API".into())
+}
+
+async fn method_not_allowed() -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({
+            "detail": "this method is not allowed on this route; see /docs",
+            "error": { "code": "method_not_allowed", "field": null },
+            "correlation_id": correlation::current(),
+        })),
+    )
+}
+
+/// The API router with every layer.
+pub fn router(state: AppState) -> Router {
+    let mut r: Router<AppState> = Router::new();
+    for e in table() {
+        let guard =
+            axum::middleware::from_fn_with_state((state.clone(), e.doc.access), auth::guard);
+        r = r.route(e.doc.path, e.handler.layer(guard));
+    }
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::limits::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::metrics::middleware,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.max_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn(correlation::middleware))
+        .layer(http::cors::layer(&state.config.cors))
+        .with_state(state)
+        .merge(meta::swagger_ui())
+}

@@ -1,0 +1,57 @@
+//! The shared state every handler sees.
+
+use crate::config::ServerConfig;
+use crate::http::metrics::HttpMetrics;
+use crate::http::rate_limit::RateLimiter;
+use crate::preview_cache::PreviewCache;
+use chrono::{DateTime, Utc};
+use halcytone_content::{Brand, Templates};
+use halcytone_publish::Publishing;
+use halcytone_store::Store;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Notify, Semaphore};
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<ServerConfig>,
+    pub store: Arc<dyn Store>,
+    pub publishing: Arc<Publishing>,
+    pub templates: Arc<Templates>,
+    pub brand: Arc<Brand>,
+    pub http_metrics: Arc<HttpMetrics>,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub in_flight: Arc<Semaphore>,
+    pub previews: Arc<PreviewCache>,
+    pub health: Arc<crate::routes::health::HealthCache>,
+    /// Woken when a job is queued, so an idle worker in this process starts at once.
+    pub job_queued: Arc<Notify>,
+    pub started: Instant,
+    pub started_at: DateTime<Utc>,
+}
+
+impl AppState {
+    pub fn new(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+        publishing: Arc<Publishing>,
+        templates: Arc<Templates>,
+        brand: Brand,
+    ) -> AppState {
+        AppState {
+            rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
+            in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
+            config: Arc::new(config),
+            store,
+            publishing,
+            templates,
+            brand: Arc::new(brand),
+            http_metrics: Arc::default(),
+            previews: Arc::new(PreviewCache::new(512)),
+            health: Arc::default(),
+            job_queued: Arc::default(),
+            started: Instant::now(),
+            started_at: Utc::now(),
+        }
+    }
+}

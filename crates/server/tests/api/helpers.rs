@@ -1,0 +1,305 @@
+//! `spawn_app()`: the real API on 127.0.0.1:0 with a temporary database (SQLite, or a fresh
+//! PostgreSQL schema), real mock CRM and Platform on random ports, and the embedded worker.
+//! `TestApp` has one method per thing a test does over HTTP.
+
+use halcytone_content::{Brand, Templates};
+use halcytone_mocks::state::{MockConfig, MockKind};
+use halcytone_publish::retry::RetryPolicy;
+use halcytone_publish::{Publishing, Settings};
+use halcytone_server::{Application, DocumentSource, ServerConfig};
+use halcytone_store::{PostgresStore, Scope, SqliteStore, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+pub const SAMPLE: &str = include_str!("../../../../samples/living-document.md");
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub crm: Url,
+    pub platform: Url,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    /// A read-only key and a write key made through the store.
+    pub read_key: String,
+    pub write_key: String,
+    _dir: tempfile::TempDir,
+    _stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.pg_cleanup.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                        )))
+                        .execute(&pool)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+async fn mock(kind: MockKind, stops: &mut Vec<tokio::sync::oneshot::Sender<()>>) -> Url {
+    let store = halcytone_mocks::store::Store::in_memory().await.unwrap();
+    let router = halcytone_mocks::router(kind, MockConfig::new(kind), store)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(halcytone_mocks::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    stops.push(tx);
+    url
+}
+
+/// A PostgreSQL URL scoped to a new schema, and (url, schema) for cleanup.
+pub async fn pg_schema() -> Option<(String, (String, String))> {
+    let url = std::env::var("HALCYTONE_TEST_DATABASE_URL").ok()?;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some((
+        format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        (url, schema),
+    ))
+}
+
+pub fn settings(crm: &Url, platform: &Url) -> Settings {
+    Settings {
+        dry_run: true,
+        crm_url: crm.clone(),
+        platform_url: platform.clone(),
+        mock_urls: vec![crm.clone(), platform.clone()],
+        crm_api_key: None,
+        platform_api_key: None,
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        },
+        email_batch_size: 500,
+        email_rate: 10_000.0,
+        web_rate: 10_000.0,
+        social_rate: 10_000.0,
+    }
+}
+
+pub fn config() -> ServerConfig {
+    let mut c = ServerConfig::local();
+    c.api_key = Some(ADMIN_KEY.into());
+    c.document = DocumentSource::Inline {
+        label: "sample".into(),
+        text: SAMPLE.into(),
+    };
+    c
+}
+
+/// Starts the app; `None` when the PostgreSQL backend is asked for but not configured.
+pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+    let mut stops = Vec::new();
+    let crm = mock(MockKind::Crm, &mut stops).await;
+    let platform = mock(MockKind::Platform, &mut stops).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (store, pg_cleanup): (Arc<dyn Store>, _) = match backend {
+        Backend::Sqlite => (
+            Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
+            None,
+        ),
+        Backend::Postgres => {
+            let Some((url, cleanup)) = pg_schema().await else {
+                eprintln!(
+                    "skipped: set HALCYTONE_TEST_DATABASE_URL to run the API suite on PostgreSQL"
+                );
+                return None;
+            };
+            (
+                Arc::new(PostgresStore::connect(&url).await.unwrap()),
+                Some(cleanup),
+            )
+        }
+    };
+    let (_, read_key) = store
+        .create_api_key("reader", &[Scope::Read], 0)
+        .await
+        .unwrap();
+    let (_, write_key) = store
+        .create_api_key("writer", &[Scope::Read, Scope::Write], 0)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = Application::build(
+        config,
+        store.clone(),
+        Arc::new(Publishing::new(settings(&crm, &platform)).unwrap()),
+        Arc::new(Templates::defaults()),
+        Brand::default(),
+        listener,
+    )
+    .unwrap();
+    let base = format!("http://{}", app.addr);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async {
+        let _ = rx.await;
+    }));
+    stops.push(tx);
+    Some(TestApp {
+        base,
+        crm,
+        platform,
+        store,
+        http: reqwest::Client::new(),
+        read_key,
+        write_key,
+        _dir: dir,
+        _stops: stops,
+        pg_cleanup,
+    })
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, config()).await
+}
+
+/// A response: status, headers and the body parsed as JSON (or as a JSON string).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+    ) -> Answer {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("Bearer {k}"));
+        }
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> Answer {
+        self.call(Method::GET, path, key, None).await
+    }
+
+    pub async fn post(&self, path: &str, key: Option<&str>, body: &str) -> Answer {
+        self.call(Method::POST, path, key, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, key: Option<&str>) -> Answer {
+        self.call(Method::DELETE, path, key, None).await
+    }
+
+    pub async fn sync(&self, body: &str) -> Answer {
+        self.post("/api/v2/content/sync", Some(&self.write_key), body)
+            .await
+    }
+
+    /// Polls a job until it is terminal (or 20 s pass).
+    pub async fn wait_job(&self, id: &str) -> Value {
+        for _ in 0..800 {
+            let a = self
+                .get(&format!("/api/v2/jobs/{id}"), Some(&self.read_key))
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+            if matches!(
+                a.body["status"].as_str(),
+                Some("completed" | "partial" | "failed" | "cancelled")
+            ) {
+                return a.body;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("job {id} did not finish");
+    }
+
+    /// What a mock captured, by kind (email, content, social).
+    pub async fn captures(&self, mock: &Url, kind: &str) -> Vec<Value> {
+        let url = mock
+            .join(&format!("api/v1/captures?kind={kind}&limit=1000"))
+            .unwrap();
+        let v: Value = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["captures"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL (when configured).
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                    .await
+                    .unwrap();
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,11 @@
+//! The API over HTTP: every route family, auth, errors and job semantics, on SQLite and on
+//! PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod content;
+mod health;
+mod jobs;
