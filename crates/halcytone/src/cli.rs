@@ -19,6 +19,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole dry-run stack in one process: API on 8000, mock CRM on 8001, mock Platform
+    /// on 8002, the job worker, SQLite under ./data and the bundled sample living document.
+    Up(Box<UpArgs>),
+    /// The API service and its job worker, configured from the environment and .env.
+    Serve(Box<ServeArgs>),
     /// Render every channel of a living document (offline; nothing is sent).
     Generate(Box<GenerateArgs>),
     /// Check a living document and report problems as FILE:LINE: severity: message.
@@ -225,6 +230,50 @@ pub struct WorkerArgs {
     /// Seconds between polls of an empty queue.
     #[arg(long, env = "WORKER_POLL_SECONDS", default_value_t = 1.0)]
     pub poll_seconds: f64,
+    #[command(flatten)]
+    pub brand: BrandArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Address to bind; 0.0.0.0 inside a container.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// Publish to the mock services whatever the configuration says.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Directory of logs/app.log.
+    #[arg(long, env = "LOG_DIR", default_value = "logs")]
+    pub log_dir: PathBuf,
+    #[command(flatten)]
+    pub brand: BrandArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address every service binds.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// API port (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    #[arg(long, default_value_t = 8001)]
+    pub crm_port: u16,
+    #[arg(long, default_value_t = 8002)]
+    pub platform_port: u16,
+    /// Directory of the databases (halcytone.db, mock-crm.db, mock-platform.db).
+    #[arg(long, env = "HALCYTONE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// A living document to serve instead of the bundled sample.
+    #[arg(long)]
+    pub document: Option<PathBuf>,
+    /// Directory of logs/app.log.
+    #[arg(long, env = "LOG_DIR", default_value = "logs")]
+    pub log_dir: PathBuf,
     #[command(flatten)]
     pub brand: BrandArgs,
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod input;
+mod logging;
 mod samples;
 
 use clap::Parser;
@@ -13,7 +14,20 @@ fn main() -> ExitCode {
     // A .env file in the working directory supplies variables not already set.
     let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
-    init_tracing(cli.verbose);
+    let log_dir = match &cli.command {
+        cli::Command::Up(a) => Some(a.log_dir.clone()),
+        cli::Command::Serve(a) => Some(a.log_dir.clone()),
+        _ => None,
+    };
+    match log_dir {
+        Some(dir) => {
+            if let Err(e) = logging::init_service(&dir, cli.verbose) {
+                eprintln!("error: cannot write logs under {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+        None => logging::init_cli(cli.verbose),
+    }
     match commands::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -21,14 +35,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn init_tracing(verbose: bool) {
-    let default = if verbose { "debug" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LOG_LEVEL")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

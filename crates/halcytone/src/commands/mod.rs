@@ -4,6 +4,8 @@ mod database;
 mod generate;
 mod mock;
 mod publish;
+mod serve;
+mod up;
 mod validate;
 mod worker;
 
@@ -16,6 +18,8 @@ use std::process::ExitCode;
 
 pub fn run(command: Command) -> Result<ExitCode> {
     match command {
+        Command::Up(args) => up::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Mock(args) => mock::run(&args),

@@ -34,6 +34,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             brand: brand(&args.brand)?,
             lease: Duration::from_secs(120),
             retry_base: Duration::from_secs(5),
+            wake: Arc::default(),
         };
         if args.drain {
             let mut ran = 0;

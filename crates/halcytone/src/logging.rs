@@ -1,0 +1,170 @@
+//! Logging: human-readable lines on stderr, and for the long-running services also JSON
+//! lines in `logs/app.log` (rotated by size: `app.log.1` … `app.log.N`), which the
+//! troubleshooting guide greps. Every line inside a request carries its `correlation_id`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// A log file that starts a new file when it grows past `max_bytes`, keeping `keep` old ones.
+#[derive(Debug)]
+pub struct RotatingFile {
+    path: PathBuf,
+    max_bytes: u64,
+    keep: usize,
+    file: File,
+    written: u64,
+}
+
+impl RotatingFile {
+    pub fn open(path: &Path, max_bytes: u64, keep: usize) -> io::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let written = file.metadata()?.len();
+        Ok(RotatingFile {
+            path: path.to_path_buf(),
+            max_bytes,
+            keep,
+            file,
+            written,
+        })
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        for i in (1..self.keep).rev() {
+            let from = self.path.with_extension(format!("log.{i}"));
+            if from.exists() {
+                std::fs::rename(&from, self.path.with_extension(format!("log.{}", i + 1)))?;
+            }
+        }
+        if self.keep > 0 {
+            std::fs::rename(&self.path, self.path.with_extension("log.1"))?;
+        }
+        self.file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&self.path)?;
+        self.written = 0;
+        Ok(())
+    }
+}
+
+impl Write for RotatingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.written > 0 && self.written + buf.len() as u64 > self.max_bytes {
+            self.rotate()?;
+        }
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Shares one rotating file between threads.
+#[derive(Debug, Clone)]
+pub struct SharedFile(Arc<Mutex<RotatingFile>>);
+
+pub struct FileGuard<'a>(std::sync::MutexGuard<'a, RotatingFile>);
+
+impl Write for FileGuard<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for SharedFile {
+    type Writer = FileGuard<'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        FileGuard(
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+fn filter(default: &str) -> EnvFilter {
+    EnvFilter::try_from_env("LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new(default))
+}
+
+/// Logging for one-shot commands: stderr only.
+pub fn init_cli(verbose: bool) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter(if verbose { "debug" } else { "warn" }))
+        .with_writer(io::stderr)
+        .try_init();
+}
+
+/// Logging for services: stderr plus JSON lines in `dir/app.log`.
+pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
+    let path = dir.join("app.log");
+    let max_bytes = std::env::var("LOG_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n >= 4096)
+        .unwrap_or(10 * 1024 * 1024);
+    let keep = std::env::var("LOG_MAX_FILES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(5);
+    let file = SharedFile(Arc::new(Mutex::new(RotatingFile::open(
+        &path, max_bytes, keep,
+    )?)));
+    let default = if verbose {
+        "debug"
+    } else {
+        "info,sqlx=warn,hyper=warn,tower_http=warn"
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter(default))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(io::stderr)
+                .with_target(false)
+                .compact(),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(file),
+        )
+        .try_init();
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotates_by_size_and_keeps_n_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut f = RotatingFile::open(&path, 100, 2).unwrap();
+        for _ in 0..10 {
+            f.write_all(&[b'x'; 60]).unwrap();
+        }
+        assert!(path.exists());
+        assert!(dir.path().join("app.log.1").exists());
+        assert!(dir.path().join("app.log.2").exists());
+        assert!(!dir.path().join("app.log.3").exists());
+        assert!(std::fs::metadata(&path).unwrap().len() <= 100);
+    }
+}
