@@ -46,7 +46,7 @@ impl Application {
             publishing: self.state.publishing.clone(),
             templates: self.state.templates.clone(),
             brand: (*self.state.brand).clone(),
-            lease: Duration::from_secs(120),
+            lease: self.state.config.job_lease,
             retry_base: Duration::from_secs(2),
             wake: self.state.job_queued.clone(),
         }

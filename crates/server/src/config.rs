@@ -42,8 +42,11 @@ pub struct ServerConfig {
     pub test_email: String,
     /// Attempts of a publish job before it fails for good.
     pub job_max_attempts: i64,
-    /// Whether `/startup` and `/ready` should report this process as a worker too.
+    /// Whether this process runs a job worker beside the API.
     pub run_worker: bool,
+    /// How long a worker's claim on a job lasts without a heartbeat (a killed worker's jobs
+    /// are taken over after this).
+    pub job_lease: Duration,
 }
 
 impl ServerConfig {
@@ -66,6 +69,7 @@ impl ServerConfig {
             test_email: "dry-run-test@halcytone.example".into(),
             job_max_attempts: 3,
             run_worker: true,
+            job_lease: Duration::from_secs(60),
         }
     }
 
@@ -161,6 +165,13 @@ impl ServerConfig {
             "a whole number from 1 to 20",
         )?;
         c.run_worker = !flag(get, "DISABLE_EMBEDDED_WORKER")?;
+        c.job_lease = Duration::from_secs_f64(number(
+            get,
+            "JOB_LEASE_SECONDS",
+            60.0f64,
+            |s| (1.0..=3600.0).contains(s),
+            "seconds, from 1 to 3600",
+        )?);
         Ok(c)
     }
 }

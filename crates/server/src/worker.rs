@@ -81,7 +81,7 @@ impl Worker {
 
     async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {
         tracing::info!(attempt = job.attempts, "running job");
-        let status = match self.execute(&job).await? {
+        let status = match self.execute_with_heartbeat(&job).await? {
             Err(Unrunnable(reason)) => {
                 let results = json!({ "error": reason });
                 self.store
@@ -142,6 +142,32 @@ impl Worker {
                 () = &mut shutdown => return,
                 () = tokio::time::sleep(idle) => {}
                 () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// Runs the job while extending its lease every third of the lease, so a long publish is
+    /// never taken over by another worker while this one is alive.
+    #[allow(clippy::type_complexity)]
+    async fn execute_with_heartbeat(
+        &self,
+        job: &Job,
+    ) -> Result<Result<(JobStatus, Value, Vec<String>, bool), Unrunnable>, WorkerError> {
+        let every = (self.lease / 3).max(Duration::from_millis(100));
+        let work = self.execute(job);
+        tokio::pin!(work);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = ticks.tick() => {
+                    let until = now_ms() + self.lease.as_millis() as i64;
+                    match self.store.heartbeat(&job.id, &self.id, until).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!("lease lost: another worker took the job over"),
+                        Err(e) => tracing::warn!(error = %e, "cannot extend the lease"),
+                    }
+                }
             }
         }
     }

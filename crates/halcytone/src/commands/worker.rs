@@ -19,6 +19,8 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
     }
     let settings = Settings::from_vars(&|name| std::env::var(name).ok(), args.dry_run)
         .map_err(|e| anyhow!("configuration: {e}"))?;
+    let server = halcytone_server::ServerConfig::from_vars(&|name| std::env::var(name).ok())
+        .map_err(|e| anyhow!("configuration: {e}"))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let store = open(&args.db).await?;
@@ -32,7 +34,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             publishing: Arc::new(Publishing::new(settings)?),
             templates: Arc::new(Templates::defaults()),
             brand: brand(&args.brand)?,
-            lease: Duration::from_secs(120),
+            lease: server.job_lease,
             retry_base: Duration::from_secs(5),
             wake: Arc::default(),
         };

@@ -1,0 +1,385 @@
+//! The service as an operator runs it, as processes: `halcytone up` end to end, a `serve`
+//! killed with SIGKILL in the middle of jobs and restarted, and two `serve` processes
+//! sharing one PostgreSQL queue.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "service-test-admin-key-0001";
+
+/// Kills the child (SIGKILL) when dropped, so a failed test leaves nothing running.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, &self.0.id().to_string()])
+            .status();
+    }
+}
+
+/// Spawns the binary in `cwd` and returns it with the first `http://` address found on the
+/// stream (`stdout` or stderr) — the banner or the "listening" line.
+fn spawn(args: &[&str], cwd: &Path, env: &[(&str, String)], from_stdout: bool) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .env_remove("API_KEY")
+        .env("LOG_DIR", cwd.join("logs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let (watched, other): (Box<dyn std::io::Read + Send>, Box<dyn std::io::Read + Send>) =
+        if from_stdout {
+            (Box::new(out), Box::new(err))
+        } else {
+            (Box::new(err), Box::new(out))
+        };
+    std::thread::spawn(move || for _ in BufReader::new(other).lines() {});
+    let mut lines = BufReader::new(watched).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("halcytone {args:?} exited before listening"))
+            .unwrap();
+        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break u.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), url)
+}
+
+fn mock(service: &str, dir: &Path) -> (Proc, String) {
+    spawn(
+        &[
+            "mock",
+            service,
+            "--port",
+            "0",
+            "--data-dir",
+            &dir.to_string_lossy(),
+        ],
+        dir,
+        &[],
+        false,
+    )
+}
+
+fn serve_env(dir: &Path, db: &str, crm: &str, platform: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATABASE_URL", db.to_string()),
+        ("DRY_RUN_MODE", "true".into()),
+        ("MOCK_CRM_BASE_URL", crm.into()),
+        ("MOCK_PLATFORM_BASE_URL", platform.into()),
+        ("API_KEY", KEY.into()),
+        ("PORT", "0".into()),
+        ("JOB_LEASE_SECONDS", "1".into()),
+        ("WEB_RATE_PER_SECOND", "10000".into()),
+        ("EMAIL_RATE_PER_SECOND", "10000".into()),
+        ("SOCIAL_RATE_PER_SECOND", "10000".into()),
+        ("HALCYTONE_DATA_DIR", dir.to_string_lossy().into_owned()),
+    ]
+}
+
+fn doc(n: usize) -> String {
+    format!(
+        "# Weekly {n}\n\n## Breathscape Updates\n\n### Release {n} ships\nVersion {n} brings calmer pacing and a clearer summary after each session.\n"
+    )
+}
+
+async fn jobs(http: &reqwest::Client, api: &str) -> Vec<Value> {
+    let v: Value = http
+        .get(format!("{api}/api/v2/jobs?limit=1000"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["jobs"].as_array().cloned().unwrap()
+}
+
+async fn captures(http: &reqwest::Client, mock: &str, kind: &str) -> Vec<Value> {
+    let v: Value = http
+        .get(format!("{mock}/api/v1/captures?kind={kind}&limit=1000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["captures"].as_array().cloned().unwrap()
+}
+
+fn terminal(j: &Value) -> bool {
+    matches!(
+        j["status"].as_str(),
+        Some("completed" | "partial" | "failed" | "cancelled")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_runs_the_whole_stack_from_one_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (up, api) = spawn(
+        &[
+            "up",
+            "--port",
+            "0",
+            "--crm-port",
+            "0",
+            "--platform-port",
+            "0",
+        ],
+        dir.path(),
+        &[],
+        true,
+    );
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{api}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    eprintln!("start to healthy: {:?}", started.elapsed());
+    // The acceptance curl: no key, a form content type, all channels back.
+    let preview: Value = http
+        .post(format!("{api}/api/v2/generate-content"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(r#"{"preview_only":true}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(preview["newsletter"]["html"].is_string());
+    assert!(preview["web_update"]["html"].is_string());
+    assert_eq!(preview["social_posts"].as_array().unwrap().len(), 4);
+    // A sync job with the key `up` generated.
+    let key = std::fs::read_to_string(dir.path().join("data/api-key.txt")).unwrap();
+    let key = key.trim();
+    let job: Value = http
+        .post(format!("{api}/api/v2/content/sync"))
+        .bearer_auth(key)
+        .body(r#"{"document_id":"weekly","channels":["email","website","social_twitter","social_linkedin","social_facebook"]}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = job["job_id"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let done = loop {
+        let j: Value = http
+            .get(format!("{api}/api/v2/jobs/{id}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if terminal(&j) {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "job did not finish: {j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["status"], "completed", "{done}");
+    let status: Value = http
+        .get(format!("{api}/api/v1/services/status"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let crm = status["service_info"]["crm"]["url"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let platform = status["service_info"]["platform"]["url"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    assert!(!captures(&http, &crm, "email").await.is_empty());
+    assert_eq!(captures(&http, &platform, "content").await.len(), 1);
+    assert_eq!(captures(&http, &platform, "social").await.len(), 3);
+    assert!(dir.path().join("data/halcytone.db").exists());
+    let log = std::fs::read_to_string(dir.path().join("logs/app.log")).unwrap();
+    assert!(
+        log.contains(&format!("\"job_id\":\"{id}\"")),
+        "JSON log lines name the job"
+    );
+    up.signal("-TERM");
+    let mut up = up;
+    let status = up.0.wait().unwrap();
+    assert!(status.success(), "up stops cleanly on SIGTERM: {status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_crm, crm) = mock("crm", dir.path());
+    let (_platform, platform) = mock("platform", dir.path());
+    let http = reqwest::Client::new();
+    // Every web publish takes 400 ms, so the kill lands while jobs are running.
+    http.put(format!("{platform}/api/v1/faults"))
+        .json(&json!({ "route": "POST /api/v1/content/publish", "status": 503, "probability": 0.0, "latency_ms": 400 }))
+        .send()
+        .await
+        .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    let env = serve_env(dir.path(), &db, &crm, &platform);
+    let (first, api) = spawn(&["serve"], dir.path(), &env, false);
+    const N: usize = 6;
+    for n in 0..N {
+        let r = http
+            .post(format!("{api}/api/v2/content/sync"))
+            .bearer_auth(KEY)
+            .json(&json!({ "document_id": format!("doc-{n}"), "channels": ["website"], "document": doc(n) }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let js = jobs(&http, &api).await;
+        if js.iter().any(|j| j["status"] == "in_progress")
+            && js.iter().any(|j| j["status"] == "completed")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no job got going: {js:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.signal("-KILL");
+    drop(first);
+    let (_second, api) = spawn(&["serve"], dir.path(), &env, false);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let js = loop {
+        let js = jobs(&http, &api).await;
+        if js.len() == N && js.iter().all(terminal) {
+            break js;
+        }
+        assert!(Instant::now() < deadline, "jobs did not all finish: {js:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(js.iter().all(|j| j["status"] == "completed"), "{js:?}");
+    assert!(
+        js.iter().any(|j| j["attempts"].as_i64().unwrap() > 1),
+        "the interrupted job ran again: {js:?}"
+    );
+    let posts = captures(&http, &platform, "content").await;
+    let keys: HashSet<&str> = posts
+        .iter()
+        .map(|c| c["idempotency_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(posts.len(), N, "each web post captured exactly once");
+    assert_eq!(keys.len(), N);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_processes_share_one_postgres_queue_without_running_a_job_twice() {
+    let Ok(base) = std::env::var("HALCYTONE_TEST_DATABASE_URL") else {
+        eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the two-replica test");
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let (_crm, crm) = mock("crm", dir.path());
+    let (_platform, platform) = mock("platform", dir.path());
+    // Queue 200 jobs before any worker runs.
+    let store = halcytone_store::open(&url).await.unwrap();
+    const N: usize = 200;
+    for n in 0..N {
+        let (d, _) = store
+            .put_document(&format!("doc-{n}"), "auto", &doc(n), 0)
+            .await
+            .unwrap();
+        let spec = json!({ "targets": ["website"], "as_of_ms": 1_795_500_000_000i64 });
+        store
+            .enqueue(
+                halcytone_store::NewJob {
+                    document_id: d.id,
+                    channels: vec!["website".into()],
+                    payload: spec,
+                    run_at_ms: 0,
+                    scheduled_ms: None,
+                    max_attempts: 3,
+                    correlation_id: format!("c-{n}"),
+                    retry_of: None,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+    }
+    let mut env = serve_env(dir.path(), &url, &crm, &platform);
+    env.retain(|(k, _)| *k != "JOB_LEASE_SECONDS");
+    let (_a, api) = spawn(&["serve"], dir.path(), &env, false);
+    let (_b, _) = spawn(&["serve"], dir.path(), &env, false);
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let counts = store.job_counts().await.unwrap();
+        if counts.get("completed").copied().unwrap_or(0) as usize == N {
+            break;
+        }
+        assert!(Instant::now() < deadline, "queue not drained: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (all, total) = store
+        .jobs(&halcytone_store::JobFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total as usize, N);
+    assert!(all.iter().all(|j| j.attempts == 1), "no job ran twice");
+    let workers: HashSet<String> = all
+        .iter()
+        .filter_map(|j| j.worker.clone())
+        .map(|w| w.split('-').take(2).collect::<Vec<_>>().join("-"))
+        .collect();
+    assert_eq!(workers.len(), 2, "both processes took jobs: {workers:?}");
+    let posts = captures(&http, &platform, "content").await;
+    assert_eq!(posts.len(), N, "each job published exactly once");
+    let _ = api;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await;
+}
