@@ -611,6 +611,7 @@ fn worker_drains_the_queue_into_the_mocks() {
             format: None,
             as_of_ms: 1_795_500_000_000,
             document_label: None,
+            kind: None,
         };
         let job = NewJob {
             document_id: doc.id,
@@ -621,6 +622,7 @@ fn worker_drains_the_queue_into_the_mocks() {
             max_attempts: 3,
             correlation_id: "corr-cli-worker".into(),
             retry_of: None,
+            batch_id: None,
         };
         store.enqueue(job, 0).await.unwrap().id
     });

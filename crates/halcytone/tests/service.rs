@@ -341,6 +341,7 @@ async fn two_serve_processes_share_one_postgres_queue_without_running_a_job_twic
                     max_attempts: 3,
                     correlation_id: format!("c-{n}"),
                     retry_of: None,
+                    batch_id: None,
                 },
                 0,
             )

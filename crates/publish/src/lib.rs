@@ -11,6 +11,6 @@ pub mod report;
 pub mod retry;
 pub mod settings;
 
-pub use publishers::{Publisher, Publishing};
+pub use publishers::{DirectNewsletter, Publisher, Publishing};
 pub use report::{Outcome, PublishReport, TargetResult};
 pub use settings::{SettingError, Settings};

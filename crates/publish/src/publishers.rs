@@ -6,7 +6,9 @@ use crate::egress::EgressGuard;
 use crate::rate_limit::RateLimiter;
 use crate::report::{Outcome, PublishReport, TargetResult};
 use crate::settings::Settings;
-use halcytone_content::{Bundle, Channel};
+use halcytone_content::compose::DocumentSummary;
+use halcytone_content::compose::newsletter::Newsletter;
+use halcytone_content::{Bundle, Channel, EmailTemplate, Tone};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::future::Future;
@@ -317,6 +319,21 @@ impl Publisher for SocialPublisher {
     }
 }
 
+/// A newsletter written by hand rather than composed from a document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DirectNewsletter {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    #[serde(default)]
+    pub preview_text: Option<String>,
+    /// Recipients of a test send; `None` sends to every subscriber.
+    #[serde(default)]
+    pub to: Option<Vec<String>>,
+    /// Hex digest identifying this newsletter (idempotency keys are built from it).
+    pub version: String,
+}
+
 /// Builds the client and publishers from settings and runs them.
 #[derive(Debug)]
 pub struct Publishing {
@@ -369,6 +386,74 @@ impl Publishing {
 
     fn publishers(&self) -> [&dyn Publisher; 3] {
         [&self.email, &self.web, &self.social]
+    }
+
+    /// Sends a newsletter written by hand: to `newsletter.to` in one call when given (a test
+    /// send), otherwise to every active, opted-in subscriber in batches, like a composed one.
+    /// `newsletter.version` (hex) makes the idempotency keys.
+    pub async fn send_newsletter(
+        &self,
+        newsletter: &DirectNewsletter,
+        correlation_id: &str,
+    ) -> PublishReport {
+        let version: String = newsletter.version.chars().take(16).collect();
+        let ctx = PublishContext {
+            client: &self.client,
+            crm: &self.crm,
+            platform: &self.platform,
+            correlation_id,
+            version: &version,
+        };
+        let targets = match &newsletter.to {
+            Some(to) => {
+                let key = format!("{version}:email:test");
+                let body = json!({
+                    "subject": newsletter.subject,
+                    "html_content": newsletter.html,
+                    "text_content": newsletter.text,
+                    "recipients": to,
+                    "campaign_id": format!("halcytone-{version}-test"),
+                    "metadata": { "test_mode": true },
+                });
+                let call = Call {
+                    method: Method::POST,
+                    path: "api/v1/email/send",
+                    body: Some(&body),
+                    idempotency_key: Some(&key),
+                    correlation_id,
+                    limiter: Some(&self.email.limiter),
+                };
+                let (answer, attempts) = self.client.send(&self.crm, &call).await;
+                let outcome =
+                    answer.map(|a| (text(&a.body, "message_id").or(text(&a.body, "id")), None));
+                vec![result("email", "email:test".into(), key, outcome, attempts)]
+            }
+            None => {
+                let bundle = Bundle {
+                    as_of: String::new(),
+                    document: DocumentSummary {
+                        title: Some(newsletter.subject.clone()),
+                        format: "newsletter",
+                        items: 0,
+                        sections: 0,
+                        content_hash: newsletter.version.clone(),
+                    },
+                    newsletter: Some(Newsletter {
+                        subject: newsletter.subject.clone(),
+                        preview_text: newsletter.preview_text.clone().unwrap_or_default(),
+                        template: EmailTemplate::Plain,
+                        tone: Tone::Professional,
+                        html: newsletter.html.clone(),
+                        text: newsletter.text.clone(),
+                        item_count: 0,
+                    }),
+                    web: None,
+                    social: Vec::new(),
+                };
+                self.email.publish(&bundle, &ctx).await
+            }
+        };
+        PublishReport::new(self.settings.dry_run, correlation_id.to_string(), targets)
     }
 
     /// Publishes `channels` of `bundle`; channels not asked for are reported as skipped.

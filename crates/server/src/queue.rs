@@ -6,7 +6,7 @@ use crate::state::AppState;
 use crate::targets;
 use crate::worker::JobSpec;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
-use halcytone_store::{Job, JobStatus, NewJob};
+use halcytone_store::{ContentVersion, Job, JobStatus, NewJob};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -23,6 +23,9 @@ pub struct Submission {
     pub correlation_id: String,
     pub retry_of: Option<String>,
     pub as_of: DateTime<Utc>,
+    pub batch_id: Option<String>,
+    /// `newsletter` for a hand-written newsletter (the document is its JSON).
+    pub kind: Option<String>,
 }
 
 pub fn now_ms() -> i64 {
@@ -95,6 +98,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
             now,
         )
         .await?;
+    let (tone, template) = (s.tone.clone(), s.template.clone());
     let spec = JobSpec {
         targets: s.targets.clone(),
         tone: s.tone,
@@ -102,6 +106,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         format,
         as_of_ms: s.as_of.timestamp_millis(),
         document_label: Some(s.label),
+        kind: s.kind,
     };
     let payload = serde_json::to_value(&spec).map_err(|e| ApiError::Internal(e.to_string()))?;
     let run_at = s.run_at.map_or(now, |t| t.timestamp_millis());
@@ -117,11 +122,23 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
                 max_attempts: state.config.job_max_attempts,
                 correlation_id: s.correlation_id,
                 retry_of: s.retry_of,
+                batch_id: s.batch_id,
             },
             now,
         )
         .await?;
-    tracing::info!(job_id = %job.id, channels = ?job.channels, run_at = run_at, "job queued");
+    let version = ContentVersion {
+        id: format!("cv_{}", uuid::Uuid::new_v4().simple()),
+        document_id: job.document_id.clone(),
+        label: spec_label(&job),
+        content_hash: doc.hash.clone(),
+        channels: job.channels.clone(),
+        options: json!({ "tone": tone, "template": template, "as_of": iso(s.as_of.timestamp_millis()) }),
+        job_id: Some(job.id.clone()),
+        created_ms: now,
+    };
+    state.store.put_content_version(&version).await?;
+    tracing::info!(job_id = %job.id, content_version = %version.id, channels = ?job.channels, run_at = run_at, "job queued");
     state.job_queued.notify_one();
     Ok(job)
 }
@@ -140,6 +157,14 @@ pub async fn wait_for(state: &AppState, id: &str, limit: Duration) -> Result<Job
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// The document label a job was created with (its snapshot id when none).
+pub fn spec_label(job: &Job) -> String {
+    serde_json::from_value::<JobSpec>(job.payload.clone())
+        .ok()
+        .and_then(|s| s.document_label)
+        .unwrap_or_else(|| job.document_id.clone())
 }
 
 /// A job as the dashboard reads it (`job_id`, `document_id`, `channels`, `status`, times,

@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use halcytone_content::{
     Brand, ComposeOptions, EmailTemplate, SourceFormat, Templates, Tone, compose, parse,
 };
-use halcytone_publish::{Outcome, Publishing, TargetResult};
+use halcytone_publish::{DirectNewsletter, Outcome, Publishing, TargetResult};
 use halcytone_store::{Job, JobStatus, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -33,6 +33,9 @@ pub struct JobSpec {
     /// The document as the caller named it (`doc-weekly`, `file:…`), for listings.
     #[serde(default)]
     pub document_label: Option<String>,
+    /// `newsletter`: the stored document is a hand-written newsletter (JSON), sent as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +201,22 @@ impl Worker {
                 job.document_id
             ))));
         };
+        if spec.kind.as_deref() == Some("newsletter") {
+            let newsletter: DirectNewsletter = match serde_json::from_str(&doc.body) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Ok(Err(Unrunnable(format!(
+                        "document {} is not a newsletter: {e}",
+                        doc.id
+                    ))));
+                }
+            };
+            let report = self
+                .publishing
+                .send_newsletter(&newsletter, &job.correlation_id)
+                .await;
+            return Ok(Ok(summarize(&wanted, &report.targets)));
+        }
         let format = match spec
             .format
             .as_deref()

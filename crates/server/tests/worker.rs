@@ -96,6 +96,7 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         format: None,
         as_of_ms: 1_795_500_000_000,
         document_label: None,
+        kind: None,
     };
     let job = NewJob {
         document_id: doc.id,
@@ -106,6 +107,7 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         max_attempts: 3,
         correlation_id: "corr-worker".into(),
         retry_of: None,
+        batch_id: None,
     };
     store.enqueue(job, 0).await.unwrap().id
 }

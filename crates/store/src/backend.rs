@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-const JOB_COLUMNS: &str = "id, document_id, channels, status, attempts, max_attempts, run_at_ms, lease_until_ms, worker, created_ms, started_ms, completed_ms, scheduled_ms, payload, results, errors, last_error, correlation_id, retry_of";
+const JOB_COLUMNS: &str = "id, document_id, channels, status, attempts, max_attempts, run_at_ms, lease_until_ms, worker, created_ms, started_ms, completed_ms, scheduled_ms, payload, results, errors, last_error, correlation_id, retry_of, batch_id";
 
 fn json(text: &str, what: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
@@ -17,6 +17,21 @@ fn json(text: &str, what: &str) -> Result<Value, StoreError> {
 macro_rules! store_impl {
     ($ty:ident, $pool:ty, $row:ty, $backend:literal, $lock:literal, $migrations:literal) => {
         impl $ty {
+            fn version_from_row(row: &$row) -> Result<ContentVersion, StoreError> {
+                let channels: String = row.try_get("channels")?;
+                let options: String = row.try_get("options")?;
+                Ok(ContentVersion {
+                    id: row.try_get("id")?,
+                    document_id: row.try_get("document_id")?,
+                    label: row.try_get("label")?,
+                    content_hash: row.try_get("content_hash")?,
+                    channels: serde_json::from_value(json(&channels, "version channels")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    options: json(&options, "version options")?,
+                    job_id: row.try_get("job_id")?,
+                    created_ms: row.try_get("created_ms")?,
+                })
+            }
+
             fn job_from_row(row: &$row) -> Result<Job, StoreError> {
                 let status: String = row.try_get("status")?;
                 let channels: String = row.try_get("channels")?;
@@ -41,6 +56,7 @@ macro_rules! store_impl {
                     last_error: row.try_get("last_error")?,
                     correlation_id: row.try_get("correlation_id")?,
                     retry_of: row.try_get("retry_of")?,
+                    batch_id: row.try_get("batch_id")?,
                 })
             }
 
@@ -107,11 +123,11 @@ macro_rules! store_impl {
             async fn enqueue(&self, job: NewJob, now_ms: i64) -> Result<Job, StoreError> {
                 let id = format!("job_{}", uuid::Uuid::new_v4().simple());
                 let channels = serde_json::to_string(&job.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let sql = format!("INSERT INTO jobs (id, document_id, channels, status, attempts, max_attempts, run_at_ms, created_ms, scheduled_ms, payload, correlation_id, retry_of)
-                     VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7, $8, $9, $10) RETURNING {JOB_COLUMNS}");
+                let sql = format!("INSERT INTO jobs (id, document_id, channels, status, attempts, max_attempts, run_at_ms, created_ms, scheduled_ms, payload, correlation_id, retry_of, batch_id)
+                     VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {JOB_COLUMNS}");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&id).bind(&job.document_id).bind(channels).bind(job.max_attempts.max(1)).bind(job.run_at_ms)
-                    .bind(now_ms).bind(job.scheduled_ms).bind(job.payload.to_string()).bind(&job.correlation_id).bind(&job.retry_of)
+                    .bind(now_ms).bind(job.scheduled_ms).bind(job.payload.to_string()).bind(&job.correlation_id).bind(&job.retry_of).bind(&job.batch_id)
                     .fetch_one(&self.pool).await?;
                 Self::job_from_row(&row)
             }
@@ -183,13 +199,13 @@ macro_rules! store_impl {
                     let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('"', "");
                     format!("%\"{escaped}\"%")
                 });
-                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR created_ms >= $3) AND ($4 IS NULL OR created_ms < $4)";
+                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR created_ms >= $3) AND ($4 IS NULL OR created_ms < $4) AND ($5 IS NULL OR batch_id = $5)";
                 let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM jobs WHERE {filter}")))
-                    .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms)
+                    .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms).bind(&f.batch_id)
                     .fetch_one(&self.pool).await?.try_get("n")?;
-                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} ORDER BY created_ms DESC, id DESC LIMIT $5 OFFSET $6");
+                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} ORDER BY created_ms DESC, id DESC LIMIT $6 OFFSET $7");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms)
+                    .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms).bind(&f.batch_id)
                     .bind(f.limit.clamp(1, 10_000)).bind(f.offset.max(0))
                     .fetch_all(&self.pool).await?;
                 let jobs = rows.iter().map(Self::job_from_row).collect::<Result<Vec<_>, _>>()?;
@@ -224,6 +240,81 @@ macro_rules! store_impl {
                 let n = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                     .bind(now_ms).bind(id).execute(&self.pool).await?.rows_affected();
                 Ok(n > 0)
+            }
+
+            async fn put_batch(&self, b: &Batch) -> Result<(), StoreError> {
+                let channels = serde_json::to_string(&b.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("INSERT INTO batches (id, created_ms, period, channels, dry_run, items, scheduled_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&b.id).bind(b.created_ms).bind(&b.period).bind(channels).bind(i64::from(b.dry_run)).bind(b.items.to_string()).bind(b.scheduled_ms)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn batch(&self, id: &str) -> Result<Option<Batch>, StoreError> {
+                let Some(row) = sqlx::query("SELECT * FROM batches WHERE id = $1").bind(id).fetch_optional(&self.pool).await? else {
+                    return Ok(None);
+                };
+                let channels: String = row.try_get("channels")?;
+                let items: String = row.try_get("items")?;
+                let dry_run: i64 = row.try_get("dry_run")?;
+                Ok(Some(Batch {
+                    id: row.try_get("id")?,
+                    created_ms: row.try_get("created_ms")?,
+                    period: row.try_get("period")?,
+                    channels: serde_json::from_value(json(&channels, "batch channels")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    dry_run: dry_run != 0,
+                    items: json(&items, "batch items")?,
+                    scheduled_ms: row.try_get("scheduled_ms")?,
+                }))
+            }
+
+            async fn mark_batch_scheduled(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+                let n = sqlx::query("UPDATE batches SET scheduled_ms = $1 WHERE id = $2 AND scheduled_ms IS NULL")
+                    .bind(now_ms).bind(id).execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
+            }
+
+            async fn put_content_version(&self, v: &ContentVersion) -> Result<(), StoreError> {
+                let channels = serde_json::to_string(&v.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("INSERT INTO content_versions (id, document_id, label, content_hash, channels, options, job_id, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                    .bind(&v.id).bind(&v.document_id).bind(&v.label).bind(&v.content_hash).bind(channels).bind(v.options.to_string()).bind(&v.job_id).bind(v.created_ms)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn content_version(&self, id: &str) -> Result<Option<ContentVersion>, StoreError> {
+                let row = sqlx::query("SELECT * FROM content_versions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::version_from_row).transpose()
+            }
+
+            async fn content_versions(&self, limit: i64, offset: i64) -> Result<(Vec<ContentVersion>, i64), StoreError> {
+                let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM content_versions").fetch_one(&self.pool).await?.try_get("n")?;
+                let rows = sqlx::query("SELECT * FROM content_versions ORDER BY created_ms DESC, id DESC LIMIT $1 OFFSET $2")
+                    .bind(limit.clamp(1, 1000)).bind(offset.max(0)).fetch_all(&self.pool).await?;
+                Ok((rows.iter().map(Self::version_from_row).collect::<Result<Vec<_>, _>>()?, total))
+            }
+
+            async fn record_invalidation(&self, at_ms: i64, request_id: &str, actor: &str, request: &Value, result: &Value) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO cache_invalidations (at_ms, request_id, actor, request, result) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(at_ms).bind(request_id).bind(actor).bind(request.to_string()).bind(result.to_string())
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn invalidations(&self, limit: i64) -> Result<Vec<CacheInvalidation>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM cache_invalidations ORDER BY seq DESC LIMIT $1").bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+                rows.iter().map(|row| {
+                    let request: String = row.try_get("request")?;
+                    let result: String = row.try_get("result")?;
+                    Ok(CacheInvalidation {
+                        seq: row.try_get("seq")?,
+                        at_ms: row.try_get("at_ms")?,
+                        request_id: row.try_get("request_id")?,
+                        actor: row.try_get("actor")?,
+                        request: json(&request, "invalidation request")?,
+                        result: json(&result, "invalidation result")?,
+                    })
+                }).collect()
             }
 
             async fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, now_ms: i64) -> Result<(), StoreError> {

@@ -102,6 +102,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
     async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
 
+    async fn put_batch(&self, batch: &Batch) -> Result<(), StoreError>;
+    async fn batch(&self, id: &str) -> Result<Option<Batch>, StoreError>;
+    /// Marks a batch scheduled; false when it already was (so it is scheduled once).
+    async fn mark_batch_scheduled(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+
+    async fn put_content_version(&self, version: &ContentVersion) -> Result<(), StoreError>;
+    async fn content_version(&self, id: &str) -> Result<Option<ContentVersion>, StoreError>;
+    /// Versions newest first, and how many there are.
+    async fn content_versions(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<ContentVersion>, i64), StoreError>;
+
+    async fn record_invalidation(
+        &self,
+        at_ms: i64,
+        request_id: &str,
+        actor: &str,
+        request: &serde_json::Value,
+        result: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    /// The latest invalidations, newest first.
+    async fn invalidations(&self, limit: i64) -> Result<Vec<CacheInvalidation>, StoreError>;
+
     async fn audit(
         &self,
         actor: &str,

@@ -93,6 +93,8 @@ pub struct NewJob {
     pub max_attempts: i64,
     pub correlation_id: String,
     pub retry_of: Option<String>,
+    /// The batch this job publishes an item of.
+    pub batch_id: Option<String>,
 }
 
 /// A stored job.
@@ -118,6 +120,7 @@ pub struct Job {
     pub last_error: Option<String>,
     pub correlation_id: String,
     pub retry_of: Option<String>,
+    pub batch_id: Option<String>,
 }
 
 /// Which jobs to list.
@@ -130,6 +133,8 @@ pub struct JobFilter {
     pub created_since_ms: Option<i64>,
     /// Created before this time (Unix ms).
     pub created_until_ms: Option<i64>,
+    /// Jobs of this batch.
+    pub batch_id: Option<String>,
     /// At most 10,000.
     pub limit: i64,
     pub offset: i64,
@@ -190,4 +195,45 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub detail: String,
+}
+
+/// A batch of generated content items, each to be published at its own time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Batch {
+    pub id: String,
+    pub created_ms: i64,
+    pub period: String,
+    pub channels: Vec<String>,
+    pub dry_run: bool,
+    /// The generated items, as the API returned them.
+    pub items: Value,
+    /// When the batch was scheduled (its jobs created); `None` until then.
+    pub scheduled_ms: Option<i64>,
+}
+
+/// One publishable version of the content: a document snapshot composed with options.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContentVersion {
+    pub id: String,
+    pub document_id: String,
+    /// The document as the caller named it.
+    pub label: String,
+    pub content_hash: String,
+    pub channels: Vec<String>,
+    /// Tone, template and reference time it was composed with.
+    pub options: Value,
+    /// The publish job of this version, when there is one.
+    pub job_id: Option<String>,
+    pub created_ms: i64,
+}
+
+/// One cache invalidation, as requested and as it went.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheInvalidation {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub request_id: String,
+    pub actor: String,
+    pub request: Value,
+    pub result: Value,
 }

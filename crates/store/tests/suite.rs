@@ -81,6 +81,7 @@ fn new_job(doc: &str, run_at_ms: i64) -> NewJob {
         max_attempts: 3,
         correlation_id: "corr-1".into(),
         retry_of: None,
+        batch_id: None,
     }
 }
 
@@ -120,11 +121,19 @@ suite!(
     api_keys_are_hashed_scoped_and_revocable,
     the_audit_log_keeps_entries,
     concurrent_workers_never_share_a_job,
+    batches_are_scheduled_once_and_their_jobs_found,
+    content_versions_are_listed_newest_first,
+    cache_invalidations_are_kept_newest_first,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2]);
+    assert_eq!(
+        s.migrate().await.unwrap(),
+        vec![1, 2],
+        "migrating again changes nothing"
+    );
 }
 
 async fn documents_are_stored_once_per_text(s: &dyn Store) {
@@ -439,4 +448,86 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     })
     .await;
     outputs.into_iter().map(|o| o.unwrap()).collect()
+}
+
+async fn batches_are_scheduled_once_and_their_jobs_found(s: &dyn Store) {
+    let b = Batch {
+        id: "batch-1".into(),
+        created_ms: 10,
+        period: "week".into(),
+        channels: vec!["email".into(), "web".into()],
+        dry_run: true,
+        items: json!([{ "item_id": "batch-1-email-001" }]),
+        scheduled_ms: None,
+    };
+    s.put_batch(&b).await.unwrap();
+    assert_eq!(s.batch("batch-1").await.unwrap(), Some(b));
+    assert!(s.batch("nope").await.unwrap().is_none());
+    assert!(s.mark_batch_scheduled("batch-1", 20).await.unwrap());
+    assert!(
+        !s.mark_batch_scheduled("batch-1", 30).await.unwrap(),
+        "a batch is scheduled once"
+    );
+    assert_eq!(
+        s.batch("batch-1").await.unwrap().unwrap().scheduled_ms,
+        Some(20)
+    );
+    let mut j = new_job("doc", 0);
+    j.batch_id = Some("batch-1".into());
+    s.enqueue(j, 1).await.unwrap();
+    s.enqueue(new_job("doc", 0), 2).await.unwrap();
+    let (jobs, total) = s
+        .jobs(&JobFilter {
+            batch_id: Some("batch-1".into()),
+            limit: 10,
+            ..JobFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(jobs[0].batch_id.as_deref(), Some("batch-1"));
+}
+
+async fn content_versions_are_listed_newest_first(s: &dyn Store) {
+    for i in 0..3 {
+        s.put_content_version(&ContentVersion {
+            id: format!("cv_{i}"),
+            document_id: "doc_1".into(),
+            label: "weekly".into(),
+            content_hash: "abc".into(),
+            channels: vec!["email".into()],
+            options: json!({ "tone": null }),
+            job_id: Some(format!("job_{i}")),
+            created_ms: i,
+        })
+        .await
+        .unwrap();
+    }
+    let (list, total) = s.content_versions(2, 0).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(
+        list.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+        ["cv_2", "cv_1"]
+    );
+    let one = s.content_version("cv_0").await.unwrap().unwrap();
+    assert_eq!(one.job_id.as_deref(), Some("job_0"));
+    assert!(s.content_version("cv_9").await.unwrap().is_none());
+}
+
+async fn cache_invalidations_are_kept_newest_first(s: &dyn Store) {
+    for i in 0..3 {
+        s.record_invalidation(
+            i,
+            &format!("r{i}"),
+            "key_1",
+            &json!({ "pattern": "*" }),
+            &json!({ "invalidated": i }),
+        )
+        .await
+        .unwrap();
+    }
+    let list = s.invalidations(2).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].request_id, "r2");
+    assert_eq!(list[1].result["invalidated"], 1);
 }

@@ -360,6 +360,8 @@ async fn generate(
             correlation_id: correlation::current(),
             retry_of: None,
             as_of,
+            batch_id: None,
+            kind: None,
         },
     )
     .await?;

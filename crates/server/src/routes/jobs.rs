@@ -128,6 +128,8 @@ async fn sync(
             correlation_id,
             retry_of: None,
             as_of,
+            batch_id: None,
+            kind: None,
         },
     )
     .await?;
@@ -193,6 +195,7 @@ async fn retry(
                 max_attempts: state.config.job_max_attempts,
                 correlation_id: correlation::current(),
                 retry_of: Some(old.id.clone()),
+                batch_id: old.batch_id.clone(),
             },
             now,
         )

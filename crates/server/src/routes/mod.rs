@@ -3,12 +3,15 @@
 //! `/openapi.json` are all built from this table, so they cannot disagree — and the auth
 //! test walks the same table.
 
+pub mod batch;
 pub mod content;
 pub mod health;
 pub mod jobs;
 pub mod meta;
 pub mod metrics;
+pub mod newsletter;
 pub mod operations;
+pub mod versions;
 
 use crate::auth::{self, Access};
 use crate::error::ApiError;
@@ -95,6 +98,9 @@ pub fn table() -> Vec<Entry> {
     t.extend(metrics::routes());
     t.extend(content::routes());
     t.extend(jobs::routes());
+    t.extend(newsletter::routes());
+    t.extend(batch::routes());
+    t.extend(versions::routes());
     t.extend(operations::routes());
     t
 }

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod batch;
 mod content;
 mod health;
 mod jobs;

@@ -1,0 +1,164 @@
+//! Content versions: every document snapshot queued for publishing with its options, with a
+//! status that follows its publish job. One version can be opened to see exactly what was
+//! (or will be) sent — recomposed from the stored snapshot at its reference time, which
+//! gives byte-identical content.
+
+use super::{Entry, READ, route};
+use crate::error::{ApiError, ApiResult};
+use crate::generation::{self, DocumentText, Request};
+use crate::queue::{iso, job_json};
+use crate::state::AppState;
+use crate::targets;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use chrono::Utc;
+use halcytone_store::{ContentVersion, Job, JobStatus};
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<Entry> {
+    vec![
+        route(
+            "get",
+            "/api/v2/content",
+            READ,
+            "content",
+            "Content versions, newest first, with their publishing status",
+            get(list),
+        )
+        .query(&[("limit", "1–200, default 20"), ("offset", "default 0")]),
+        route(
+            "get",
+            "/api/v2/content/{id}",
+            READ,
+            "content",
+            "One content version: its status, its job and the content itself",
+            get(show),
+        )
+        .errors(&[(404, "Unknown version")]),
+    ]
+}
+
+fn status(job: Option<&Job>) -> &'static str {
+    match job {
+        None => "draft",
+        Some(j) => match j.status {
+            JobStatus::Pending if j.run_at_ms > Utc::now().timestamp_millis() => "scheduled",
+            JobStatus::Pending => "queued",
+            JobStatus::InProgress => "publishing",
+            JobStatus::Completed => "published",
+            JobStatus::Partial => "partially_published",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        },
+    }
+}
+
+async fn summary(state: &AppState, v: &ContentVersion) -> ApiResult<(Value, Option<Job>)> {
+    let job = match &v.job_id {
+        Some(id) => state.store.job(id).await?,
+        None => None,
+    };
+    Ok((
+        json!({
+            "content_id": v.id,
+            "document_id": v.label,
+            "snapshot_id": v.document_id,
+            "content_hash": v.content_hash,
+            "channels": v.channels,
+            "options": v.options,
+            "status": status(job.as_ref()),
+            "job_id": v.job_id,
+            "created_at": iso(v.created_ms),
+            "published_at": job.as_ref().filter(|j| j.status == JobStatus::Completed).and_then(|j| j.completed_ms).and_then(iso),
+        }),
+        job,
+    ))
+}
+
+async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let num = |k: &str, d: i64, max: i64| -> ApiResult<i64> {
+        match pairs.iter().rev().find(|(n, _)| n == k) {
+            None => Ok(d),
+            Some((_, v)) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (if k == "limit" { 1 } else { 0 }..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(k, format!("{k}: '{v}' must be a whole number up to {max}"))
+                }),
+        }
+    };
+    let limit = num("limit", 20, 200)?;
+    let offset = num("offset", 0, i64::MAX / 2)?;
+    let (versions, total) = state.store.content_versions(limit, offset).await?;
+    let mut out = Vec::with_capacity(versions.len());
+    for v in &versions {
+        out.push(summary(&state, v).await?.0);
+    }
+    Ok(Json(
+        json!({ "versions": out, "total": total, "limit": limit, "offset": offset }),
+    ))
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let v = state
+        .store
+        .content_version(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("content version {id} not found")))?;
+    let (mut body, job) = summary(&state, &v).await?;
+    let snapshot = state.store.document(&v.document_id).await?;
+    let is_newsletter = job
+        .as_ref()
+        .and_then(|j| j.payload.get("kind"))
+        .and_then(Value::as_str)
+        == Some("newsletter");
+    body["content"] = match snapshot {
+        None => Value::Null,
+        Some(d) if is_newsletter => serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
+        Some(d) => {
+            let mut req = Request {
+                validate: false,
+                ..Request::default()
+            };
+            let wanted: Vec<targets::Target> = v
+                .channels
+                .iter()
+                .filter_map(|c| targets::parse(c).ok())
+                .collect();
+            let (channels, platforms) = targets::plan(&wanted);
+            req.channels = channels;
+            if !platforms.is_empty() {
+                req.platforms = platforms;
+            }
+            req.tone = super::content::parse_tone(v.options["tone"].as_str())
+                .ok()
+                .flatten();
+            req.template = super::content::parse_template(v.options["template"].as_str())
+                .ok()
+                .flatten();
+            let as_of = v.options["as_of"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map_or_else(generation::today, |t| t.with_timezone(&Utc));
+            let text = DocumentText {
+                label: v.label.clone(),
+                text: d.body,
+                format: None,
+            };
+            match generation::parse_document(&text, as_of)
+                .and_then(|doc| generation::generate(&state, &doc, &req, as_of))
+            {
+                Ok((bundle, _)) => generation::content_json(&bundle, true),
+                Err(e) => json!({ "error": e.to_string() }),
+            }
+        }
+    };
+    body["job"] = job.as_ref().map_or(Value::Null, job_json);
+    Ok(Json(body))
+}

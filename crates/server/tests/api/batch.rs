@@ -1,0 +1,247 @@
+//! Batches, hand-written newsletters and content versions.
+
+use crate::both_backends;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+both_backends!(
+    a_batch_is_stored_scheduled_once_and_counted_from_its_jobs,
+    |app: TestApp| async move {
+        let a = app.post("/api/v1/batch/generateBatch?period=week&channels=email&channels=social&count=4&include_scheduling=false", Some(&app.write_key), "").await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        let id = a.body["batch_id"].as_str().unwrap().to_string();
+        let items = a.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[0]["channel"], "email");
+        assert_eq!(items[1]["target"], "social_twitter");
+        assert_eq!(items[3]["target"], "social_linkedin", "networks rotate");
+        assert_eq!(items[2]["template"], "minimal", "templates rotate");
+        assert_eq!(a.body["summary"]["channels_generated"]["email"], 2);
+        let s = app
+            .get(&format!("/api/v1/batch/status/{id}"), Some(&app.read_key))
+            .await;
+        assert_eq!(s.body["status"], "generated");
+        assert_eq!(s.body["items_total"], 4);
+        assert_eq!(s.body["items_scheduled"], 0);
+        let preview = app
+            .post(
+                &format!("/api/v1/batch/schedule/{id}"),
+                Some(&app.write_key),
+                r#"{"dry_run":true}"#,
+            )
+            .await;
+        assert_eq!(preview.body["scheduled_items"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            app.get("/api/v2/jobs", Some(&app.read_key)).await.body["total"],
+            0,
+            "a preview creates no job"
+        );
+        let sched = app
+            .post(
+                &format!("/api/v1/batch/schedule/{id}"),
+                Some(&app.write_key),
+                "",
+            )
+            .await;
+        assert_eq!(sched.status, StatusCode::OK, "{}", sched.text);
+        let jobs: Vec<String> = sched.body["scheduled_items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["job_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(jobs.len(), 4);
+        let again = app
+            .post(
+                &format!("/api/v1/batch/schedule/{id}"),
+                Some(&app.write_key),
+                "",
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "scheduled once");
+        for j in &jobs {
+            assert_eq!(app.wait_job(j).await["status"], "completed");
+        }
+        let s = app
+            .get(&format!("/api/v1/batch/status/{id}"), Some(&app.read_key))
+            .await;
+        assert_eq!(s.body["status"], "completed", "{}", s.text);
+        assert_eq!(s.body["items_published"], 4);
+        assert_eq!(s.body["items_pending"], 0);
+        assert!(app.captures(&app.platform, "social").await.len() >= 2);
+    }
+);
+
+both_backends!(batch_input_is_checked, |app: TestApp| async move {
+    let k = Some(app.write_key.as_str());
+    let a = app
+        .post(
+            "/api/v1/batch/generateBatch?period=year&channels=email",
+            k,
+            "",
+        )
+        .await;
+    assert_eq!(a.body["error"]["field"], "period");
+    let a = app
+        .post("/api/v1/batch/generateBatch?period=day", k, "")
+        .await;
+    assert_eq!(a.body["error"]["field"], "channels");
+    let a = app
+        .post("/api/v1/batch/generateBatch?period=day&channels=fax", k, "")
+        .await;
+    assert_eq!(a.body["error"]["field"], "channels[0]");
+    let a = app
+        .post(
+            "/api/v1/batch/generateBatch?period=day&channels=web&count=51",
+            k,
+            "",
+        )
+        .await;
+    assert_eq!(a.body["error"]["field"], "count");
+    let a = app
+        .post(
+            "/api/v1/batch/generateBatch",
+            k,
+            r#"{"period":"day","channels":["web"],"dry_run":true}"#,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["total_items"], 3);
+    let id = a.body["batch_id"].as_str().unwrap();
+    let s = app
+        .post(&format!("/api/v1/batch/schedule/{id}"), k, "")
+        .await;
+    assert_eq!(
+        s.status,
+        StatusCode::CONFLICT,
+        "a dry-run batch is never scheduled"
+    );
+    let s = app
+        .post(
+            &format!("/api/v1/batch/schedule/{id}"),
+            k,
+            r#"{"batch_id":"other"}"#,
+        )
+        .await;
+    assert_eq!(s.body["error"]["field"], "batch_id");
+    assert_eq!(
+        app.post("/api/v1/batch/schedule/batch-nope", k, "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/batch/status/batch-nope", k).await.status,
+        StatusCode::NOT_FOUND
+    );
+});
+
+both_backends!(
+    newsletter_send_test_mode_reaches_one_address,
+    |app: TestApp| async move {
+        let k = Some(app.write_key.as_str());
+        let a = app.post("/api/v1/newsletter/send", k, r#"{"subject":"Hello from a test","html_content":"<p>Hi</p>","text_content":"Hi","test_mode":true}"#).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body["status"], "success", "{}", a.text);
+        assert_eq!(a.body["recipients"], 1);
+        let emails = app.captures(&app.crm, "email").await;
+        assert_eq!(emails.len(), 1);
+        assert!(
+            emails[0]
+                .to_string()
+                .contains("dry-run-test@halcytone.example"),
+            "{}",
+            emails[0]
+        );
+        // Bulk: every subscriber, in batches.
+        let a = app
+            .post(
+                "/api/v1/newsletter/send",
+                k,
+                r#"{"subject":"Everyone gets this","html_content":"<p>All</p>"}"#,
+            )
+            .await;
+        assert_eq!(a.body["status"], "success", "{}", a.text);
+        assert!(app.captures(&app.crm, "email").await.len() >= 2);
+        // Scheduled for later: queued, not sent.
+        let a = app.post("/api/v1/newsletter/send", k, r#"{"subject":"Later on","html_content":"<p>x</p>","schedule_time":"2099-01-01T09:00:00Z"}"#).await;
+        assert_eq!(a.status, StatusCode::ACCEPTED);
+        assert_eq!(a.body["status"], "scheduled");
+        assert_eq!(a.body["scheduled_time"], "2099-01-01T09:00:00.000Z");
+        for (body, field) in [
+            (json!({ "subject": "", "html_content": "x" }), "subject"),
+            (
+                json!({ "subject": "Hi there", "html_content": " " }),
+                "html_content",
+            ),
+            (
+                json!({ "subject": "Hi there", "html_content": "x", "recipient_filter": { "tag": "vip" } }),
+                "recipient_filter",
+            ),
+            (
+                json!({ "subject": "Hi there", "html_content": "x", "test_mode": true, "test_email": "nobody" }),
+                "test_email",
+            ),
+        ] {
+            let a = app
+                .post("/api/v1/newsletter/send", k, &body.to_string())
+                .await;
+            assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(a.body["error"]["field"], field);
+        }
+        let a = app
+            .post("/api/v1/newsletter/send", k, r#"{"html_content":"x"}"#)
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body["detail"].as_str().unwrap().contains("subject"));
+    }
+);
+
+both_backends!(
+    content_versions_follow_their_jobs,
+    |app: TestApp| async move {
+        let a = app.sync(r#"{"document_id":"weekly","channels":["email","social_twitter"],"tone":"encouraging"}"#).await;
+        let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "completed");
+        app.sync(r#"{"document_id":"later","channels":["website"],"schedule_time":"2099-01-01T00:00:00Z"}"#).await;
+        let list = app.get("/api/v2/content", Some(&app.read_key)).await;
+        assert_eq!(list.body["total"], 2, "{}", list.text);
+        let versions = list.body["versions"].as_array().unwrap();
+        assert_eq!(versions[0]["status"], "scheduled");
+        assert_eq!(versions[1]["status"], "published");
+        assert_eq!(versions[1]["document_id"], "weekly");
+        let id = versions[1]["content_id"].as_str().unwrap();
+        let one = app
+            .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
+            .await;
+        assert_eq!(one.status, StatusCode::OK);
+        assert_eq!(one.body["options"]["tone"], "encouraging");
+        assert!(
+            one.body["content"]["newsletter"]["subject"].is_string(),
+            "{}",
+            one.text
+        );
+        assert_eq!(
+            one.body["content"]["social_posts"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(one.body["content"]["web_update"].is_null());
+        assert_eq!(one.body["job"]["status"], "completed");
+        assert_eq!(
+            app.get("/api/v2/content/cv_nope", Some(&app.read_key))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get("/api/v2/content?limit=0", Some(&app.read_key))
+                .await
+                .status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+);
