@@ -267,6 +267,16 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
             .unwrap();
         assert_eq!(r.status(), 202);
     }
+    // One more, due after the restart: it must still run, at its time.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let r = http
+        .post(format!("{api}/api/v2/content/sync"))
+        .bearer_auth(KEY)
+        .json(&json!({ "document_id": "scheduled", "channels": ["website"], "document": doc(99), "schedule_time": at }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let js = jobs(&http, &api).await;
@@ -284,7 +294,7 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let js = loop {
         let js = jobs(&http, &api).await;
-        if js.len() == N && js.iter().all(terminal) {
+        if js.len() == N + 1 && js.iter().all(terminal) {
             break js;
         }
         assert!(Instant::now() < deadline, "jobs did not all finish: {js:?}");
@@ -300,8 +310,15 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
         .iter()
         .map(|c| c["idempotency_key"].as_str().unwrap())
         .collect();
-    assert_eq!(posts.len(), N, "each web post captured exactly once");
-    assert_eq!(keys.len(), N);
+    assert_eq!(posts.len(), N + 1, "each web post captured exactly once");
+    assert_eq!(keys.len(), N + 1);
+    let scheduled = js.iter().find(|j| j["document_id"] == "scheduled").unwrap();
+    let started =
+        chrono::DateTime::parse_from_rfc3339(scheduled["started_at"].as_str().unwrap()).unwrap();
+    assert!(
+        started >= chrono::DateTime::parse_from_rfc3339(&at).unwrap(),
+        "ran at its time: {scheduled}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

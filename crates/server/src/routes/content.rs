@@ -13,7 +13,7 @@ use crate::state::AppState;
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -241,10 +241,10 @@ fn now_iso() -> String {
 
 /// Generates the preview answer (from the cache when the same document and options were
 /// generated today).
-fn preview_answer(state: &AppState, p: &Plan, version: &str) -> ApiResult<Bytes> {
+fn preview_answer(state: &AppState, p: &Plan, version: &str, fresh: bool) -> ApiResult<Bytes> {
     let as_of = generation::today();
     let key = generation::key(&p.doc, &p.req, &format!("{version}|{}", as_of.timestamp()));
-    if let Some(hit) = state.previews.get(&key) {
+    if !fresh && let Some(hit) = state.previews.get(&key) {
         return Ok(hit);
     }
     let parsed = generation::parse_document(&p.doc, as_of)?;
@@ -313,17 +313,26 @@ fn publish_targets(req: &Request) -> Vec<String> {
     t
 }
 
+/// `Cache-Control: no-cache` asks for a freshly generated answer.
+fn wants_fresh(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
+}
+
 async fn generate(
     state: AppState,
     caller: Option<Caller>,
     body: GenerateBody,
     query: Vec<(String, String)>,
     v2: bool,
+    fresh: bool,
 ) -> ApiResult<Response> {
     let p = plan(&state, body, &query, v2)?;
     let version = if v2 { "v2" } else { "v1" };
     if p.preview_only {
-        return Ok(json_bytes(preview_answer(&state, &p, version)?));
+        return Ok(json_bytes(preview_answer(&state, &p, version, fresh)?));
     }
     require(caller.as_ref(), Scope::Write)?;
     // Validate before anything is queued: content with errors is not published unless forced.
@@ -414,25 +423,23 @@ async fn generate(
 async fn generate_v1(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<GenerateBody>,
 ) -> ApiResult<Response> {
-    generate(state, caller.map(|c| c.0), body, Vec::new(), false).await
+    let fresh = wants_fresh(&headers);
+    generate(state, caller.map(|c| c.0), body, Vec::new(), false, fresh).await
 }
 
 async fn generate_v2(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody<GenerateBody>,
 ) -> ApiResult<Response> {
-    generate(
-        state,
-        caller.map(|c| c.0),
-        body,
-        query_pairs(query.as_deref()),
-        true,
-    )
-    .await
+    let query = query_pairs(query.as_deref());
+    let fresh = wants_fresh(&headers);
+    generate(state, caller.map(|c| c.0), body, query, true, fresh).await
 }
 
 async fn preview(State(state): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Response> {
@@ -451,7 +458,7 @@ async fn preview(State(state): State<AppState>, RawQuery(query): RawQuery) -> Ap
         ..GenerateBody::default()
     };
     let p = plan(&state, body, &[], true)?;
-    let bytes = preview_answer(&state, &p, "preview")?;
+    let bytes = preview_answer(&state, &p, "preview", false)?;
     let mut v: Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
     v["preview_generated_at"] = v["generated_at"].clone();

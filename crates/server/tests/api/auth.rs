@@ -243,3 +243,41 @@ async fn bad_input_gets_json_errors_with_string_detail_and_correlation_id() {
     assert_eq!(v["correlation_id"], "trace-me-42");
     assert_eq!(v["detail"], "job nope not found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_is_shed_and_slow_requests_time_out() {
+    let mut c = config();
+    c.max_concurrent_requests = 1;
+    c.request_timeout = std::time::Duration::from_millis(400);
+    let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
+    // The mock CRM's /health now takes a second, so /health/detailed outlives the timeout.
+    let fault =
+        serde_json::json!({ "route": "GET /health", "probability": 0.0, "latency_ms": 1000 });
+    app.http
+        .put(app.crm.join("api/v1/faults").unwrap())
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
+    let slow = {
+        let http = app.http.clone();
+        let url = format!("{}/health/detailed", app.base);
+        tokio::spawn(async move { http.get(url).send().await.unwrap() })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let busy = app.get("/health", None).await;
+    assert_eq!(
+        busy.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        busy.text
+    );
+    assert_eq!(busy.headers["retry-after"], "1");
+    assert_eq!(busy.body["error"]["code"], "busy");
+    let slow = slow.await.unwrap();
+    assert_eq!(slow.status(), StatusCode::GATEWAY_TIMEOUT);
+    let v: serde_json::Value = slow.json().await.unwrap();
+    assert!(v["detail"].as_str().unwrap().contains("longer than"));
+    // Once the slot is free again, requests are served.
+    assert_eq!(app.get("/health", None).await.status, StatusCode::OK);
+}
