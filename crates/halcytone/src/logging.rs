@@ -7,8 +7,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// A log file that starts a new file when it grows past `max_bytes`, keeping `keep` old ones.
@@ -98,6 +100,42 @@ impl<'a> MakeWriter<'a> for SharedFile {
     }
 }
 
+/// Adds the request's correlation id (a task-local set by the API's edge middleware) to every
+/// line logged while handling it — without a tracing span per request, which would cost a
+/// fifth of the throughput of the lightest routes.
+struct WithCorrelation<F> {
+    inner: F,
+    json: bool,
+}
+
+impl<S, N, F> FormatEvent<S, N> for WithCorrelation<F>
+where
+    F: FormatEvent<S, N>,
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let mut line = String::new();
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
+        let id = halcytone_server::correlation::current();
+        if !id.is_empty() && !line.contains("correlation_id") {
+            if self.json && line.starts_with('{') {
+                line.insert_str(1, &format!("\"correlation_id\":\"{id}\","));
+            } else {
+                let end = line.trim_end_matches('\n').len();
+                line.insert_str(end, &format!(" correlation_id={id}"));
+            }
+        }
+        writer.write_str(&line)
+    }
+}
+
 fn filter(default: &str) -> EnvFilter {
     EnvFilter::try_from_env("LOG_LEVEL").unwrap_or_else(|_| EnvFilter::new(default))
 }
@@ -135,14 +173,24 @@ pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(io::stderr)
-                .with_target(false)
-                .compact(),
+                .with_ansi(std::io::IsTerminal::is_terminal(&io::stderr()))
+                .event_format(WithCorrelation {
+                    inner: tracing_subscriber::fmt::format()
+                        .with_target(false)
+                        .compact(),
+                    json: false,
+                }),
         )
         .with(
             tracing_subscriber::fmt::layer()
-                .json()
-                .with_current_span(true)
-                .with_span_list(false)
+                .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                .event_format(WithCorrelation {
+                    inner: tracing_subscriber::fmt::format()
+                        .json()
+                        .with_current_span(true)
+                        .with_span_list(false),
+                    json: true,
+                })
                 .with_writer(file),
         )
         .try_init();

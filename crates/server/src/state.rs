@@ -12,8 +12,19 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Notify, Semaphore};
 
+/// Cheap to clone: one reference count, whatever the number of parts.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Parts {
     pub config: Arc<ServerConfig>,
     pub store: Arc<dyn Store>,
     pub publishing: Arc<Publishing>,
@@ -38,7 +49,7 @@ impl AppState {
         templates: Arc<Templates>,
         brand: Brand,
     ) -> AppState {
-        AppState {
+        AppState(Arc::new(Parts {
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
             in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
             config: Arc::new(config),
@@ -52,6 +63,6 @@ impl AppState {
             job_queued: Arc::default(),
             started: Instant::now(),
             started_at: Utc::now(),
-        }
+        }))
     }
 }

@@ -3,13 +3,8 @@
 //! rolling figures of the dashboard's JSON summary (requests per second over the last
 //! minute, mean latency, error rate).
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
 
 /// Latency buckets in seconds.
 pub const BUCKETS: [f64; 14] = [
@@ -25,10 +20,31 @@ pub struct Histogram {
     pub count: u64,
 }
 
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+}
+
+/// One route's numbers; methods and statuses per route are few, so vectors beat maps.
+#[derive(Debug, Default)]
+struct RouteStats {
+    /// (method, status) → count
+    requests: Vec<(String, u16, u64)>,
+    /// method → latency
+    latency: Vec<(String, Histogram)>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    requests: HashMap<(String, String, u16), u64>,
-    latency: HashMap<(String, String), Histogram>,
+    /// route → numbers (looked up by `&str`, so a request allocates nothing once seen)
+    routes: HashMap<String, RouteStats>,
     total: u64,
     errors: u64,
     latency_sum: f64,
@@ -77,21 +93,27 @@ impl HttpMetrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let now = unix_secs();
         let mut inner = self.lock();
-        *inner
-            .requests
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-        let h = inner
-            .latency
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                h.counts[i] += 1;
+        if !inner.routes.contains_key(route) {
+            inner
+                .routes
+                .insert(route.to_string(), RouteStats::default());
+        }
+        if let Some(r) = inner.routes.get_mut(route) {
+            match r
+                .requests
+                .iter_mut()
+                .find(|(m, s, _)| m == method && *s == status)
+            {
+                Some(entry) => entry.2 += 1,
+                None => r.requests.push((method.to_string(), status, 1)),
+            }
+            if !r.latency.iter().any(|(m, _)| m == method) {
+                r.latency.push((method.to_string(), Histogram::default()));
+            }
+            if let Some((_, h)) = r.latency.iter_mut().find(|(m, _)| m == method) {
+                h.observe(seconds);
             }
         }
-        h.sum += seconds;
-        h.count += 1;
         inner.total += 1;
         inner.latency_sum += seconds;
         if status >= 500 {
@@ -135,50 +157,56 @@ impl HttpMetrics {
     pub fn render(&self, service: &str, out: &mut String) {
         use std::fmt::Write;
         let inner = self.lock();
-        let mut requests: Vec<_> = inner.requests.iter().collect();
-        requests.sort();
+        let mut routes: Vec<(&String, &RouteStats)> = inner.routes.iter().collect();
+        routes.sort_by(|a, b| a.0.cmp(b.0));
         out.push_str("# HELP http_requests_total HTTP requests answered, by matched route and status.\n# TYPE http_requests_total counter\n");
-        for ((method, route, status), n) in requests {
-            let _ = writeln!(
-                out,
-                "http_requests_total{{service=\"{}\",method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-                esc(service),
-                esc(method),
-                esc(route)
-            );
-        }
-        let mut latency: Vec<_> = inner.latency.iter().collect();
-        latency.sort_by(|a, b| a.0.cmp(b.0));
-        out.push_str("# HELP http_request_duration_seconds Time to answer a request, by matched route.\n# TYPE http_request_duration_seconds histogram\n");
-        for ((method, route), h) in latency {
-            let labels = format!(
-                "service=\"{}\",method=\"{}\",route=\"{}\"",
-                esc(service),
-                esc(method),
-                esc(route)
-            );
-            for (i, b) in BUCKETS.iter().enumerate() {
+        for (route, r) in &routes {
+            let mut rows: Vec<_> = r.requests.iter().collect();
+            rows.sort();
+            for (method, status, n) in rows {
                 let _ = writeln!(
                     out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
-                    h.counts[i]
+                    "http_requests_total{{service=\"{}\",method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    esc(service),
+                    esc(method),
+                    esc(route)
                 );
             }
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
+        }
+        out.push_str("# HELP http_request_duration_seconds Time to answer a request, by matched route.\n# TYPE http_request_duration_seconds histogram\n");
+        for (route, r) in &routes {
+            let mut rows: Vec<_> = r.latency.iter().collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            for (method, h) in rows {
+                let labels = format!(
+                    "service=\"{}\",method=\"{}\",route=\"{}\"",
+                    esc(service),
+                    esc(method),
+                    esc(route)
+                );
+                for (i, b) in BUCKETS.iter().enumerate() {
+                    let _ = writeln!(
+                        out,
+                        "http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                        h.counts[i]
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_sum{{{labels}}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_count{{{labels}}} {}",
+                    h.count
+                );
+            }
         }
     }
 }
@@ -188,23 +216,6 @@ pub fn esc(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
-}
-
-pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().as_str().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let resp = next.run(req).await;
-    state.http_metrics.observe(
-        &method,
-        &route,
-        resp.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    resp
 }
 
 #[cfg(test)]

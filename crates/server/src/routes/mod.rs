@@ -129,25 +129,23 @@ async fn method_not_allowed() -> (axum::http::StatusCode, axum::Json<serde_json:
 pub fn router(state: AppState) -> Router {
     let mut r: Router<AppState> = Router::new();
     for e in table() {
-        let guard =
-            axum::middleware::from_fn_with_state((state.clone(), e.doc.access), auth::guard);
-        r = r.route(e.doc.path, e.handler.layer(guard));
+        r = if e.doc.access == Access::Public {
+            r.route(e.doc.path, e.handler)
+        } else {
+            let guard =
+                axum::middleware::from_fn_with_state((state.clone(), e.doc.access), auth::guard);
+            r.route(e.doc.path, e.handler.layer(guard))
+        };
     }
     r.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http::limits::middleware,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http::metrics::middleware,
-        ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_body_bytes,
         ))
-        .layer(axum::middleware::from_fn(correlation::middleware))
-        .layer(http::cors::layer(&state.config.cors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::edge::middleware,
+        ))
         .with_state(state)
         .merge(meta::swagger_ui())
 }
