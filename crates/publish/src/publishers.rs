@@ -472,9 +472,12 @@ impl Publishing {
             version: &version,
         };
         let mut targets = Vec::new();
+        let mut channel_seconds = Vec::new();
         for p in self.publishers() {
             if channels.contains(&p.channel()) {
+                let started = std::time::Instant::now();
                 targets.extend(p.publish(bundle, &ctx).await);
+                channel_seconds.push((p.channel().as_str(), started.elapsed().as_secs_f64()));
             } else {
                 let name = p.channel().as_str();
                 targets.push(skipped(
@@ -488,6 +491,9 @@ impl Publishing {
                 ));
             }
         }
-        PublishReport::new(self.settings.dry_run, correlation_id.to_string(), targets)
+        let mut report =
+            PublishReport::new(self.settings.dry_run, correlation_id.to_string(), targets);
+        report.channel_seconds = channel_seconds;
+        report
     }
 }

@@ -42,6 +42,9 @@ pub struct PublishReport {
     pub failed: usize,
     pub skipped: usize,
     pub targets: Vec<TargetResult>,
+    /// Time spent on each channel that was published, in seconds (for metrics).
+    #[serde(skip)]
+    pub channel_seconds: Vec<(&'static str, f64)>,
 }
 
 impl PublishReport {
@@ -54,6 +57,7 @@ impl PublishReport {
             failed: count(Outcome::Failed),
             skipped: count(Outcome::Skipped),
             targets,
+            channel_seconds: Vec::new(),
         }
     }
 

@@ -49,6 +49,7 @@ impl Application {
             lease: self.state.config.job_lease,
             retry_base: Duration::from_secs(2),
             wake: self.state.job_queued.clone(),
+            metrics: self.state.app_metrics.clone(),
         }
     }
 

@@ -130,10 +130,18 @@ pub fn generate(
     opts.tone = req.tone;
     opts.template = req.template;
     opts.brand = (*state.brand).clone();
-    let bundle = compose(doc, &opts, &state.templates).map_err(|e| match e {
-        halcytone_content::ComposeError::Template(t) => ApiError::Internal(t.to_string()),
-        other => ApiError::invalid("document", other.to_string()),
+    let started = std::time::Instant::now();
+    let bundle = compose(doc, &opts, &state.templates).map_err(|e| {
+        state.app_metrics.generation_failed();
+        match e {
+            halcytone_content::ComposeError::Template(t) => ApiError::Internal(t.to_string()),
+            other => ApiError::invalid("document", other.to_string()),
+        }
     })?;
+    let names: Vec<&str> = req.channels.iter().map(|c| c.as_str()).collect();
+    state
+        .app_metrics
+        .generated(&names, started.elapsed().as_secs_f64());
     let report = req.validate.then(|| validate(doc, Some(&bundle), now));
     Ok((bundle, report))
 }

@@ -58,6 +58,8 @@ pub struct Worker {
     pub retry_base: Duration,
     /// Notified when a job is queued in this process, so an idle worker starts at once.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Generation and publish metrics (shared with the API when embedded in it).
+    pub metrics: Arc<crate::http::app_metrics::AppMetrics>,
 }
 
 fn now_ms() -> i64 {
@@ -149,6 +151,21 @@ impl Worker {
         }
     }
 
+    /// Counts a publish in the metrics: each target's outcome and retries, each channel's time.
+    fn record(&self, report: &halcytone_publish::PublishReport) {
+        for t in &report.targets {
+            let outcome = match t.outcome {
+                Outcome::Succeeded => "success",
+                Outcome::Failed => "failed",
+                Outcome::Skipped => "skipped",
+            };
+            self.metrics.published(t.channel, outcome, t.attempts);
+        }
+        for (channel, seconds) in &report.channel_seconds {
+            self.metrics.publish_took(channel, *seconds);
+        }
+    }
+
     /// Runs the job while extending its lease every third of the lease, so a long publish is
     /// never taken over by another worker while this one is alive.
     #[allow(clippy::type_complexity)]
@@ -215,6 +232,7 @@ impl Worker {
                 .publishing
                 .send_newsletter(&newsletter, &job.correlation_id)
                 .await;
+            self.record(&report);
             return Ok(Ok(summarize(&wanted, &report.targets)));
         }
         let format = match spec
@@ -255,14 +273,22 @@ impl Worker {
             Ok(t) => t,
             Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
         };
+        let started = std::time::Instant::now();
         let bundle = match compose(&parsed, &opts, &self.templates) {
             Ok(b) => b,
-            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+            Err(e) => {
+                self.metrics.generation_failed();
+                return Ok(Err(Unrunnable(e.to_string())));
+            }
         };
+        let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+        self.metrics
+            .generated(&names, started.elapsed().as_secs_f64());
         let report = self
             .publishing
             .publish(&bundle, &channels, &job.correlation_id)
             .await;
+        self.record(&report);
         Ok(Ok(summarize(&wanted, &report.targets)))
     }
 }

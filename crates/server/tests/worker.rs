@@ -73,6 +73,7 @@ async fn env() -> Env {
         lease: Duration::from_secs(30),
         retry_base: Duration::from_millis(0),
         wake: Arc::default(),
+        metrics: Arc::default(),
     };
     Env {
         worker,

@@ -221,6 +221,13 @@ macro_rules! store_impl {
                 Ok(counts)
             }
 
+            async fn queue_lag_ms(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+                let row = sqlx::query("SELECT MIN(run_at_ms) AS due FROM jobs WHERE status = 'pending' AND run_at_ms <= $1")
+                    .bind(now_ms).fetch_one(&self.pool).await?;
+                let due: Option<i64> = row.try_get("due")?;
+                Ok(due.map(|d| (now_ms - d).max(0)))
+            }
+
             async fn create_api_key(&self, name: &str, scopes: &[Scope], now_ms: i64) -> Result<(ApiKey, String), StoreError> {
                 let secret = format!("hk_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
                 let id = format!("key_{}", uuid::Uuid::new_v4().simple());

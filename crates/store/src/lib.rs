@@ -90,6 +90,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Jobs newest first, and how many match.
     async fn jobs(&self, filter: &JobFilter) -> Result<(Vec<Job>, i64), StoreError>;
     async fn job_counts(&self) -> Result<BTreeMap<String, i64>, StoreError>;
+    /// How long the oldest due pending job has waited (ms), if any is waiting.
+    async fn queue_lag_ms(&self, now_ms: i64) -> Result<Option<i64>, StoreError>;
 
     /// Creates a key; returns it and the secret, which is shown once and stored only hashed.
     async fn create_api_key(

@@ -124,6 +124,7 @@ suite!(
     batches_are_scheduled_once_and_their_jobs_found,
     content_versions_are_listed_newest_first,
     cache_invalidations_are_kept_newest_first,
+    queue_lag_is_the_wait_of_the_oldest_due_job,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
@@ -530,4 +531,17 @@ async fn cache_invalidations_are_kept_newest_first(s: &dyn Store) {
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].request_id, "r2");
     assert_eq!(list[1].result["invalidated"], 1);
+}
+
+async fn queue_lag_is_the_wait_of_the_oldest_due_job(s: &dyn Store) {
+    assert_eq!(s.queue_lag_ms(10_000).await.unwrap(), None);
+    s.enqueue(new_job("doc", 4_000), 0).await.unwrap();
+    s.enqueue(new_job("doc", 7_000), 0).await.unwrap();
+    s.enqueue(new_job("doc", 50_000), 0).await.unwrap();
+    assert_eq!(s.queue_lag_ms(10_000).await.unwrap(), Some(6_000));
+    assert_eq!(
+        s.queue_lag_ms(1_000).await.unwrap(),
+        None,
+        "nothing due yet"
+    );
 }

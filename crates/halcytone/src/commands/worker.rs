@@ -37,6 +37,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             lease: server.job_lease,
             retry_base: Duration::from_secs(5),
             wake: Arc::default(),
+            metrics: Arc::default(),
         };
         if args.drain {
             let mut ran = 0;

@@ -21,7 +21,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    fn observe(&mut self, seconds: f64) {
+    pub fn observe(&mut self, seconds: f64) {
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
                 self.counts[i] += 1;

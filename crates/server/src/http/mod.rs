@@ -1,7 +1,9 @@
 //! Cross-cutting HTTP layers: request limits, per-key rate limits, request metrics, CORS.
 
+pub mod app_metrics;
 pub mod cors;
 pub mod edge;
 pub mod limits;
 pub mod metrics;
+pub mod process;
 pub mod rate_limit;

@@ -57,8 +57,18 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         .into_response());
     }
     let service = &state.config.service_name;
-    let mut out = String::with_capacity(8192);
+    let mut out = String::with_capacity(16384);
     state.http_metrics.render(service, &mut out);
+    state.app_metrics.render(&mut out);
+    let lag = state
+        .store
+        .queue_lag_ms(chrono::Utc::now().timestamp_millis())
+        .await?;
+    let _ = writeln!(
+        out,
+        "# HELP halcytone_job_queue_lag_seconds How long the oldest due job has waited for a worker.\n# TYPE halcytone_job_queue_lag_seconds gauge\nhalcytone_job_queue_lag_seconds {}",
+        lag.unwrap_or(0) as f64 / 1000.0
+    );
     out.push_str("# HELP halcytone_jobs Publish jobs by status.\n# TYPE halcytone_jobs gauge\n");
     for (status, n) in &counts {
         let _ = writeln!(out, "halcytone_jobs{{status=\"{}\"}} {n}", esc(status));
@@ -94,18 +104,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         esc(&state.config.version),
         esc(service)
     );
-    if let Some((mb, threads)) = super::health::process_memory() {
-        let _ = writeln!(
-            out,
-            "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n# HELP process_threads Threads of this process.\n# TYPE process_threads gauge\nprocess_threads {threads}",
-            (mb * 1024.0 * 1024.0).round()
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP process_start_time_seconds Start time of the process since the Unix epoch.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {}",
-        state.started_at.timestamp()
-    );
+    crate::http::process::render(&mut out, state.started_at.timestamp());
     Ok((
         [(
             header::CONTENT_TYPE,

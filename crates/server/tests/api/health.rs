@@ -125,3 +125,35 @@ both_backends!(root_openapi_and_docs, |app: TestApp| async move {
     let v: Value = a.body;
     assert!(v["components"]["securitySchemes"]["bearer"].is_object());
 });
+
+both_backends!(
+    metrics_count_generation_publishing_and_the_queue,
+    |app: TestApp| async move {
+        let a = app
+            .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
+            .await;
+        app.wait_job(a.body["job_id"].as_str().unwrap()).await;
+        let m = app.get("/metrics", None).await.text;
+        let value = |series: &str| -> f64 {
+            m.lines()
+                .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{series} missing from:\n{m}"))
+        };
+        assert!(value("halcytone_content_generated_total{channel=\"email\"}") >= 1.0);
+        assert!(value("halcytone_content_generation_duration_seconds_count") >= 1.0);
+        assert!(value("halcytone_publish_total{channel=\"email\",outcome=\"success\"}") >= 1.0);
+        assert!(value("halcytone_publish_total{channel=\"web\",outcome=\"success\"}") >= 1.0);
+        assert!(value("halcytone_publish_duration_seconds_count{channel=\"web\"}") >= 1.0);
+        assert_eq!(value("halcytone_job_queue_lag_seconds"), 0.0);
+        assert_eq!(value("halcytone_jobs{status=\"completed\"}"), 1.0);
+        assert!(value("halcytone_build_info{version=\"0.1.0\",service=\"halcytone\"}") == 1.0);
+        assert!(value("process_start_time_seconds") > 1.7e9);
+        if cfg!(target_os = "linux") {
+            assert!(value("process_resident_memory_bytes") > 1e6);
+            assert!(value("process_open_fds") > 3.0);
+            assert!(value("process_cpu_seconds_total") > 0.0);
+        }
+    }
+);
