@@ -35,6 +35,9 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Create or upgrade the database (DATABASE_URL; default sqlite://data/halcytone.db).
     Migrate(DatabaseArgs),
+    /// Check the configuration (environment and .env): every bad value with its name and why.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -276,4 +279,16 @@ pub struct UpArgs {
     pub log_dir: PathBuf,
     #[command(flatten)]
     pub brand: BrandArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Explain every bad or risky value; exit 1 when any is an error.
+    Check {
+        /// Also open the database and call the CRM's and the Platform's /health.
+        #[arg(long)]
+        connect: bool,
+        #[command(flatten)]
+        brand: BrandArgs,
+    },
 }

@@ -662,3 +662,56 @@ fn worker_drains_the_queue_into_the_mocks() {
         4
     );
 }
+
+fn config_check(vars: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+    cmd.args(["config", "check"])
+        .current_dir(dir.path())
+        .env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn config_check_explains_every_bad_value_and_hides_secrets() {
+    let o = config_check(&[("DRY_RUN_MODE", "true")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("dry run on"));
+    let o = config_check(&[
+        ("DRY_RUN_MODE", "maybe"),
+        ("REQUEST_TIMEOUT", "-1"),
+        ("RATE_LIMIT_PER_MINUTE", "lots"),
+        ("ENVIRONMENT", "production"),
+        ("API_KEY", "change-me-please-0000"),
+        ("LOG_LEVEL", "loud=="),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    for name in [
+        "DRY_RUN_MODE=\"maybe\"",
+        "CRM_BASE_URL",
+        "PLATFORM_BASE_URL",
+        "REQUEST_TIMEOUT=\"-1\"",
+        "RATE_LIMIT_PER_MINUTE=\"lots\"",
+        "API_KEY=(21 characters, hidden)",
+        "CRM_API_KEY: required in production",
+        "LOG_LEVEL",
+    ] {
+        assert!(out.contains(name), "{name} in:\n{out}");
+    }
+    assert!(
+        !out.contains("change-me"),
+        "secrets are never printed:\n{out}"
+    );
+    assert_eq!(
+        out.matches("REQUEST_TIMEOUT").count(),
+        1,
+        "one line per variable:\n{out}"
+    );
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand; shared loading of the living document.
 
+mod config;
 mod database;
 mod generate;
 mod mock;
@@ -24,6 +25,9 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(&args),
         Command::Mock(args) => mock::run(&args),
         Command::Migrate(args) => database::migrate(&args),
+        Command::Config(crate::cli::ConfigCommand::Check { connect, brand }) => {
+            config::check(connect, &brand)
+        }
         Command::Worker(args) => worker::run(&args),
         Command::Keys(cmd) => database::keys(cmd),
         Command::Publish(args) => publish::run(&args),
