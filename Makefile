@@ -14,7 +14,7 @@ mock-start: ## start the mock CRM (8001) and mock Platform (8002) in the backgro
 	scripts/start-mock-services.sh
 
 mock-status: ## health of every service
-	scripts/health-check-all.sh
+	REQUIRE_API=0 scripts/health-check-all.sh
 
 mock-logs: ## the latest lines of both mock logs
 	@tail -n 50 logs/crm-mock.log logs/platform-mock.log
@@ -23,7 +23,7 @@ mock-stop:
 	scripts/stop-mock-services.sh
 
 mock-rebuild:
-	@echo "mock-rebuild rebuilds the mock containers and needs Docker (docker compose -f deploy/docker-compose.mocks.yml build);"
+	@echo "mock-rebuild rebuilds the mock containers and needs Docker (docker compose -f docker-compose.mocks.yml build);"
 	@echo "without Docker, 'cargo build --release && make mock-stop mock-start' does the same for the local mocks."
 
 test-contracts: ## the mock services and publishers against each other
