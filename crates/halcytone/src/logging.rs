@@ -100,8 +100,8 @@ impl<'a> MakeWriter<'a> for SharedFile {
     }
 }
 
-/// Adds the request's correlation id (a task-local set by the API's edge middleware) to every
-/// line logged while handling it — without a tracing span per request, which would cost a
+/// Adds the request's correlation id (a task-local set by the API's edge middleware) and, when
+/// tracing is on, the trace id to every line logged while handling it — without a tracing span per request, which would cost a
 /// fifth of the throughput of the lightest routes.
 struct WithCorrelation<F> {
     inner: F,
@@ -123,13 +123,20 @@ where
         let mut line = String::new();
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;
+        let mut extra: Vec<(&str, String)> = Vec::new();
         let id = halcytone_server::correlation::current();
         if !id.is_empty() && !line.contains("correlation_id") {
+            extra.push(("correlation_id", id));
+        }
+        if let Some(trace) = halcytone_telemetry::current() {
+            extra.push(("trace_id", trace.trace_id_hex()));
+        }
+        for (key, value) in extra.into_iter().rev() {
             if self.json && line.starts_with('{') {
-                line.insert_str(1, &format!("\"correlation_id\":\"{id}\","));
+                line.insert_str(1, &format!("\"{key}\":\"{value}\","));
             } else {
                 let end = line.trim_end_matches('\n').len();
-                line.insert_str(end, &format!(" correlation_id={id}"));
+                line.insert_str(end, &format!(" {key}={value}"));
             }
         }
         writer.write_str(&line)

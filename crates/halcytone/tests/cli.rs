@@ -612,6 +612,7 @@ fn worker_drains_the_queue_into_the_mocks() {
             as_of_ms: 1_795_500_000_000,
             document_label: None,
             kind: None,
+            traceparent: None,
         };
         let job = NewJob {
             document_id: doc.id,

@@ -193,7 +193,38 @@ impl HttpClient {
             if let Some(b) = call.body {
                 req = req.json(b);
             }
-            let (error, retry_after) = match req.send().await {
+            // One client span per attempt; its id travels as `traceparent`.
+            let mut span = halcytone_telemetry::start(
+                format!("{} {}", call.method, call.path.trim_start_matches('/')),
+                halcytone_telemetry::Kind::Client,
+                None,
+            );
+            if let Some(s) = &mut span {
+                s.set("http.request.method", call.method.as_str());
+                s.set("url.full", url.as_str());
+                s.set("peer.service", upstream.name);
+                s.set("correlation_id", call.correlation_id);
+                s.set("attempt", attempt);
+                req = req.header("traceparent", s.context().traceparent());
+            }
+            let sent = req.send().await;
+            if let Some(mut s) = span {
+                match &sent {
+                    Ok(r) => {
+                        s.set("http.response.status_code", r.status().as_u16());
+                        if !r.status().is_success() {
+                            s.fail(format!(
+                                "{} answered {}",
+                                upstream.name,
+                                r.status().as_u16()
+                            ));
+                        }
+                    }
+                    Err(e) => s.fail(e.to_string()),
+                }
+                s.end();
+            }
+            let (error, retry_after) = match sent {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let retry_after = resp

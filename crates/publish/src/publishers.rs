@@ -476,7 +476,17 @@ impl Publishing {
         for p in self.publishers() {
             if channels.contains(&p.channel()) {
                 let started = std::time::Instant::now();
-                targets.extend(p.publish(bundle, &ctx).await);
+                let name = format!("publish {}", p.channel().as_str());
+                let attrs = [("correlation_id", correlation_id.into())];
+                let work = p.publish(bundle, &ctx);
+                let done = halcytone_telemetry::in_span(
+                    name,
+                    halcytone_telemetry::Kind::Internal,
+                    &attrs,
+                    work,
+                )
+                .await;
+                targets.extend(done);
                 channel_seconds.push((p.channel().as_str(), started.elapsed().as_secs_f64()));
             } else {
                 let name = p.channel().as_str();

@@ -107,6 +107,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         as_of_ms: s.as_of.timestamp_millis(),
         document_label: Some(s.label),
         kind: s.kind,
+        traceparent: halcytone_telemetry::current().map(|c| c.traceparent()),
     };
     let payload = serde_json::to_value(&spec).map_err(|e| ApiError::Internal(e.to_string()))?;
     let run_at = s.run_at.map_or(now, |t| t.timestamp_millis());

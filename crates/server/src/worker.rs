@@ -36,6 +36,9 @@ pub struct JobSpec {
     /// `newsletter`: the stored document is a hand-written newsletter (JSON), sent as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// The trace of the request that queued the job, so its run joins that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +84,29 @@ impl Worker {
         };
         let span =
             tracing::info_span!("job", job_id = %job.id, correlation_id = %job.correlation_id);
-        self.run_claimed(job).instrument(span).await
+        let parent = job
+            .payload
+            .get("traceparent")
+            .and_then(Value::as_str)
+            .and_then(halcytone_telemetry::TraceContext::parse);
+        match halcytone_telemetry::start("job run", halcytone_telemetry::Kind::Internal, parent) {
+            None => self.run_claimed(job).instrument(span).await,
+            Some(mut trace) => {
+                trace.set("job.id", job.id.as_str());
+                trace.set("job.attempt", job.attempts);
+                trace.set("correlation_id", job.correlation_id.as_str());
+                let ctx = trace.context();
+                let out =
+                    halcytone_telemetry::scope(ctx, self.run_claimed(job).instrument(span)).await;
+                match &out {
+                    Ok(Some((_, status))) => trace.set("job.status", status.as_str()),
+                    Ok(None) => {}
+                    Err(e) => trace.fail(e.to_string()),
+                }
+                trace.end();
+                out
+            }
+        }
     }
 
     async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {

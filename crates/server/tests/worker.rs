@@ -98,6 +98,7 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         as_of_ms: 1_795_500_000_000,
         document_label: None,
         kind: None,
+        traceparent: None,
     };
     let job = NewJob {
         document_id: doc.id,

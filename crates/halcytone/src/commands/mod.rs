@@ -91,3 +91,18 @@ pub fn position(file: &std::path::Path, line: Option<usize>) -> String {
         None => format!("{}: ", file.display()),
     }
 }
+
+/// Starts exporting traces when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (inside a runtime).
+pub fn start_tracing(service: &str) -> Result<bool> {
+    match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        None => Ok(false),
+        Some(endpoint) => {
+            halcytone_telemetry::init(&endpoint, service).map_err(|e| anyhow!(e))?;
+            tracing::info!(%endpoint, "exporting traces over OTLP/HTTP");
+            Ok(true)
+        }
+    }
+}

@@ -18,7 +18,9 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         Settings::from_vars(&get, args.dry_run).map_err(|e| anyhow!("configuration: {e}"))?;
     let brand = brand(&args.brand)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let service = config.service_name.clone();
     runtime.block_on(async {
+        let tracing_on = super::start_tracing(&service)?;
         let store = open(&args.db).await?;
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
             .await
@@ -43,6 +45,9 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
             app.addr
         );
         app.run(shutdown_signal()).await?;
+        if tracing_on {
+            halcytone_telemetry::shutdown().await;
+        }
         eprintln!("API stopped");
         Ok(ExitCode::SUCCESS)
     })

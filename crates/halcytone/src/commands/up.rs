@@ -54,6 +54,7 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let started = Instant::now();
+        let tracing_on = super::start_tracing("halcytone")?;
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
         let crm_listener = bind(&args.host, args.crm_port, "mock CRM").await?;
@@ -158,6 +159,9 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let _ = stop_mocks.send(true);
         let _ = crm.await;
         let _ = platform.await;
+        if tracing_on {
+            halcytone_telemetry::shutdown().await;
+        }
         eprintln!("stopped");
         Ok(ExitCode::SUCCESS)
     })

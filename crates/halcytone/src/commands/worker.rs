@@ -23,6 +23,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
         .map_err(|e| anyhow!("configuration: {e}"))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
+        let tracing_on = super::start_tracing(&server.service_name)?;
         let store = open(&args.db).await?;
         let worker = Worker {
             id: format!(
@@ -55,6 +56,9 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
                 )
                 .await;
             eprintln!("worker stopped");
+        }
+        if tracing_on {
+            halcytone_telemetry::shutdown().await;
         }
         Ok(ExitCode::SUCCESS)
     })

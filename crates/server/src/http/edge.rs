@@ -27,6 +27,11 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             .and_then(|v| v.to_str().ok()),
     );
     let method = req.method().clone();
+    let req_traceparent = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(halcytone_telemetry::TraceContext::parse);
     let route = req.extensions().get::<MatchedPath>().cloned();
     let untimed = route
         .as_ref()
@@ -39,7 +44,37 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             Ok(_permit) => limits::within_timeout(&inner, next.run(req)).await,
         }
     };
-    let mut resp = correlation::scope(id.clone(), work).await;
+    // A server span when tracing is on, continuing the caller's trace when it sent one.
+    let parent = req_traceparent;
+    let mut span = halcytone_telemetry::start(
+        format!(
+            "{} {}",
+            method,
+            route.as_ref().map_or("unmatched", MatchedPath::as_str)
+        ),
+        halcytone_telemetry::Kind::Server,
+        parent,
+    );
+    let mut resp = match &span {
+        Some(s) => {
+            let ctx = s.context();
+            correlation::scope(id.clone(), halcytone_telemetry::scope(ctx, work)).await
+        }
+        None => correlation::scope(id.clone(), work).await,
+    };
+    if let Some(mut s) = span.take() {
+        s.set("http.request.method", method.as_str());
+        s.set(
+            "http.route",
+            route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        );
+        s.set("http.response.status_code", resp.status().as_u16());
+        s.set("correlation_id", id.as_str());
+        if resp.status().is_server_error() {
+            s.fail(format!("answered {}", resp.status().as_u16()));
+        }
+        s.end();
+    }
     cors::decorate(origin, &mut resp);
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(correlation::HEADER, v);
