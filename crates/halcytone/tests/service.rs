@@ -401,3 +401,33 @@ async fn two_serve_processes_share_one_postgres_queue_without_running_a_job_twic
         .execute(&admin)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_port_serves_metrics_apart_from_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    let mut env = serve_env(dir.path(), &db, "http://127.0.0.1:1", "http://127.0.0.1:2");
+    env.push(("METRICS_PORT", port.to_string()));
+    let (_serve, api) = spawn(&["serve"], dir.path(), &env, false);
+    let http = reqwest::Client::new();
+    http.get(format!("{api}/health")).send().await.unwrap();
+    let text = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("route=\"/health\""), "{text}");
+    assert!(text.contains("halcytone_dry_run_mode 1"));
+    let other = http
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "only /metrics on the metrics port");
+}

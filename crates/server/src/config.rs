@@ -47,6 +47,10 @@ pub struct ServerConfig {
     /// How long a worker's claim on a job lasts without a heartbeat (a killed worker's jobs
     /// are taken over after this).
     pub job_lease: Duration,
+    /// Whether requests are counted and timed (`MONITORING_ENABLED`, default true).
+    pub monitoring: bool,
+    /// A second listener serving only `/metrics` (`METRICS_PORT`).
+    pub metrics_port: Option<u16>,
 }
 
 impl ServerConfig {
@@ -70,6 +74,8 @@ impl ServerConfig {
             job_max_attempts: 3,
             run_worker: true,
             job_lease: Duration::from_secs(60),
+            monitoring: true,
+            metrics_port: None,
         }
     }
 
@@ -165,6 +171,18 @@ impl ServerConfig {
             "a whole number from 1 to 20",
         )?;
         c.run_worker = !flag(get, "DISABLE_EMBEDDED_WORKER")?;
+        c.monitoring = get("MONITORING_ENABLED").is_none_or(|v| v.trim().is_empty())
+            || flag(get, "MONITORING_ENABLED")?;
+        c.metrics_port = text("METRICS_PORT")
+            .map(|v| {
+                v.parse::<u16>().map_err(|_| SettingError {
+                    name: "METRICS_PORT",
+                    value: v.clone(),
+                    reason: "a port number from 1 to 65535".into(),
+                })
+            })
+            .transpose()?
+            .filter(|p| *p != 0);
         c.job_lease = Duration::from_secs_f64(number(
             get,
             "JOB_LEASE_SECONDS",
@@ -228,6 +246,22 @@ mod tests {
         assert_eq!(e.name, "RATE_LIMIT_PER_MINUTE");
         let e = ServerConfig::from_vars(&vars(&[("CORS_ORIGINS", "not a url")])).unwrap_err();
         assert_eq!(e.name, "CORS_ORIGINS");
+    }
+
+    #[test]
+    fn monitoring_switch_and_metrics_port() {
+        let c = ServerConfig::from_vars(&vars(&[])).unwrap();
+        assert!(c.monitoring);
+        assert_eq!(c.metrics_port, None);
+        let c = ServerConfig::from_vars(&vars(&[
+            ("MONITORING_ENABLED", "false"),
+            ("METRICS_PORT", "9100"),
+        ]))
+        .unwrap();
+        assert!(!c.monitoring);
+        assert_eq!(c.metrics_port, Some(9100));
+        let e = ServerConfig::from_vars(&vars(&[("METRICS_PORT", "ninety")])).unwrap_err();
+        assert_eq!(e.name, "METRICS_PORT");
     }
 
     #[test]

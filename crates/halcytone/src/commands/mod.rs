@@ -12,7 +12,7 @@ mod worker;
 
 use crate::cli::{Command, SourceArgs};
 use crate::input;
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use halcytone_content::{LivingDocument, ParseError, SourceFormat, parse, session};
 use std::process::ExitCode;
@@ -105,4 +105,15 @@ pub fn start_tracing(service: &str) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// Serves `/metrics` alone on `host:port` (METRICS_PORT) in the background.
+pub async fn serve_metrics(host: &str, port: u16, state: halcytone_server::AppState) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("cannot listen on {host}:{port} for metrics (METRICS_PORT)"))?;
+    eprintln!("metrics on http://{}/metrics", listener.local_addr()?);
+    let router = halcytone_server::routes::metrics::standalone(state);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(())
 }

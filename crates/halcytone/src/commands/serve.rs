@@ -44,6 +44,9 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
             "Halcytone API on http://{} (dry run: {dry_run}); docs at /docs",
             app.addr
         );
+        if let Some(port) = app.state.config.metrics_port {
+            super::serve_metrics(&args.host, port, app.state.clone()).await?;
+        }
         app.run(shutdown_signal()).await?;
         if tracing_on {
             halcytone_telemetry::shutdown().await;

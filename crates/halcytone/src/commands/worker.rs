@@ -25,6 +25,21 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
     runtime.block_on(async {
         let tracing_on = super::start_tracing(&server.service_name)?;
         let store = open(&args.db).await?;
+        let publishing = Arc::new(Publishing::new(settings)?);
+        let templates = Arc::new(Templates::defaults());
+        let brand = brand(&args.brand)?;
+        // The worker's own metrics, on METRICS_PORT when set.
+        let state = halcytone_server::AppState::new(
+            server.clone(),
+            store.clone(),
+            publishing.clone(),
+            templates.clone(),
+            brand.clone(),
+        );
+        if let Some(port) = server.metrics_port {
+            let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
+            super::serve_metrics(&host, port, state.clone()).await?;
+        }
         let worker = Worker {
             id: format!(
                 "worker-{}-{}",
@@ -32,13 +47,13 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
                 chrono::Utc::now().timestamp_millis()
             ),
             store,
-            publishing: Arc::new(Publishing::new(settings)?),
-            templates: Arc::new(Templates::defaults()),
-            brand: brand(&args.brand)?,
+            publishing,
+            templates,
+            brand,
             lease: server.job_lease,
             retry_base: Duration::from_secs(5),
             wake: Arc::default(),
-            metrics: Arc::default(),
+            metrics: state.app_metrics.clone(),
         };
         if args.drain {
             let mut ran = 0;

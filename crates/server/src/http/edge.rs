@@ -79,11 +79,13 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(correlation::HEADER, v);
     }
-    state.http_metrics.observe(
-        method.as_str(),
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
-        resp.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    if state.config.monitoring {
+        state.http_metrics.observe(
+            method.as_str(),
+            route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            resp.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     resp
 }

@@ -114,3 +114,10 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     )
         .into_response())
 }
+
+/// A router with `/metrics` alone, for a separate listener (`METRICS_PORT`).
+pub fn standalone(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
