@@ -407,3 +407,99 @@ async fn alerts_and_dashboards_use_only_metrics_the_services_export() {
         assert!(names.contains(alert), "alert {alert} is missing");
     }
 }
+
+/// `promtool`, when installed (CI installs Debian's `prometheus` package); `None` skips.
+fn promtool() -> Option<std::process::Command> {
+    let found = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
+        return None;
+    }
+    let mut c = std::process::Command::new("promtool");
+    c.current_dir(repo().join("deploy/monitoring/prometheus"));
+    Some(c)
+}
+
+fn run_ok(mut c: std::process::Command, args: &[&str]) {
+    let out = c.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn promtool_accepts_the_configs_rules_and_alert_unit_tests() {
+    if promtool().is_none() {
+        return;
+    }
+    run_ok(
+        promtool().unwrap(),
+        &["check", "config", "--syntax-only", "prometheus.yml"],
+    );
+    run_ok(
+        promtool().unwrap(),
+        &["check", "config", "--syntax-only", "prometheus.local.yml"],
+    );
+    run_ok(promtool().unwrap(), &["check", "rules", "alerts.yml"]);
+    // Unit tests: each alert fires on synthetic series and stays silent on healthy ones.
+    run_ok(promtool().unwrap(), &["test", "rules", "alerts.test.yml"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exposition_passes_promtool_check_metrics() {
+    if promtool().is_none() {
+        return;
+    }
+    let app = helpers::spawn_app(helpers::Backend::Sqlite).await.unwrap();
+    app.post("/api/v2/generate-content", None, r#"{"preview_only":true}"#)
+        .await;
+    let a = app
+        .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
+        .await;
+    app.wait_job(a.body["job_id"].as_str().unwrap()).await;
+    for url in [
+        format!("{}/metrics", app.base),
+        format!("{}metrics", app.crm),
+        format!("{}metrics", app.platform),
+    ] {
+        let text = app
+            .http
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut child = promtool()
+            .unwrap()
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{url}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
