@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prometheus and Alertmanager against the local Halcytone services, without Docker.
-# Uses the Debian packages' binaries (`apt-get install prometheus prometheus-alertmanager`)
+# Uses the Debian packages' binaries (`apt-get install prometheus prometheus-alertmanager
+# prometheus-node-exporter`)
 # with deploy/monitoring/prometheus/prometheus.local.yml (scrapes 127.0.0.1:8000, :8001,
 # :8002, loads the alert rules) and deploy/monitoring/alertmanager/alertmanager.yml.
 # Data and logs go under data/monitoring and logs/. Stop with scripts/start-monitoring.sh stop.
@@ -27,7 +28,7 @@ fi
 prom="$(command -v prometheus || true)"
 am="$(command -v prometheus-alertmanager || command -v alertmanager || true)"
 if { [ -z "$prom" ] || [ -z "$am" ]; } && [ "${INSTALL:-0}" = 1 ]; then
-  apt-get update -qq && apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null
+  apt-get update -qq && apt-get install -y -qq prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null
   prom="$(command -v prometheus || true)"
   am="$(command -v prometheus-alertmanager || command -v alertmanager || true)"
 fi
@@ -41,7 +42,7 @@ MSG
 fi
 
 : >"$PIDS"
-"$prom" --config.file=deploy/monitoring/prometheus/prometheus.local.yml \
+"$prom" --config.file="${PROMETHEUS_CONFIG:-deploy/monitoring/prometheus/prometheus.local.yml}" \
   --storage.tsdb.path="$DATA_DIR/monitoring/prometheus" \
   --web.listen-address=127.0.0.1:9090 >"$LOG_DIR/prometheus.log" 2>&1 &
 echo $! >>"$PIDS"
@@ -52,6 +53,13 @@ if [ -n "$am" ]; then
   echo $! >>"$PIDS"
 else
   echo "alertmanager not installed: alerts are evaluated by Prometheus but not routed" >&2
+fi
+ne="$(command -v prometheus-node-exporter || command -v node_exporter || true)"
+if [ -n "$ne" ]; then
+  "$ne" --web.listen-address=127.0.0.1:9100 >"$LOG_DIR/node-exporter.log" 2>&1 &
+  echo $! >>"$PIDS"
+else
+  echo "node-exporter not installed (apt-get install prometheus-node-exporter): host CPU and memory alerts stay silent" >&2
 fi
 for i in $(seq 1 50); do
   curl -fsS -o /dev/null http://127.0.0.1:9090/-/ready 2>/dev/null && break

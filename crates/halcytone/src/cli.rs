@@ -285,7 +285,8 @@ pub struct UpArgs {
 pub enum ConfigCommand {
     /// Explain every bad or risky value; exit 1 when any is an error.
     Check {
-        /// Also open the database and call the CRM's and the Platform's /health.
+        /// Also open the database (creating and migrating it when it does not exist yet) and
+        /// call the CRM's and the Platform's /health.
         #[arg(long)]
         connect: bool,
         #[command(flatten)]

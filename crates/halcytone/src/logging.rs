@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
@@ -175,8 +176,16 @@ pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
     } else {
         "info,sqlx=warn,hyper=warn,tower_http=warn"
     };
+    // LOG_LEVEL filters the terminal; the file keeps `info` (LOG_FILE_LEVEL) so the
+    // troubleshooting guide's searches by correlation id always find the lines.
+    let file_filter = EnvFilter::try_from_env("LOG_FILE_LEVEL").unwrap_or_else(|_| {
+        EnvFilter::new(if verbose {
+            "debug"
+        } else {
+            "info,sqlx=warn,hyper=warn"
+        })
+    });
     let _ = tracing_subscriber::registry()
-        .with(filter(default))
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(io::stderr)
@@ -186,7 +195,8 @@ pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
                         .with_target(false)
                         .compact(),
                     json: false,
-                }),
+                })
+                .with_filter(filter(default)),
         )
         .with(
             tracing_subscriber::fmt::layer()
@@ -198,7 +208,8 @@ pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
                         .with_span_list(false),
                     json: true,
                 })
-                .with_writer(file),
+                .with_writer(file)
+                .with_filter(file_filter),
         )
         .try_init();
     Ok(path)

@@ -197,8 +197,10 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
         if dry_run { "on" } else { "off" },
         if db.starts_with("sqlite:") {
             "SQLite"
-        } else {
+        } else if db.starts_with("postgres") {
             "PostgreSQL"
+        } else {
+            "unknown"
         }
     );
     for w in &warnings {

@@ -111,7 +111,11 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         };
         let key_file = args.data_dir.join("api-key.txt");
         let key_line = match &config.api_key {
-            Some(_) => "from API_KEY".to_string(),
+            Some(_) => {
+                // A key file from an earlier run would mislead the scripts that read it.
+                let _ = std::fs::remove_file(&key_file);
+                "from API_KEY".to_string()
+            }
             None => {
                 let key = format!("hk_dev_{}", uuid::Uuid::new_v4().simple());
                 write_key(&key_file, &key)?;
