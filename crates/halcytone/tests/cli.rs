@@ -716,3 +716,21 @@ fn config_check_explains_every_bad_value_and_hides_secrets() {
         "one line per variable:\n{out}"
     );
 }
+
+#[test]
+fn production_refuses_dry_run_mock_services_and_any_origin() {
+    let o = config_check(&[
+        ("ENVIRONMENT", "production"),
+        ("USE_MOCK_SERVICES", "true"),
+        ("CORS_ORIGINS", "*"),
+        ("API_KEY", "q8Zr4LmN2vXp7TgK1sHc9WfB3yJd6UeA"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("error  CORS_ORIGINS=\"*\""), "{out}");
+    assert!(out.contains("not the mock services"), "{out}");
+    assert!(
+        !out.contains("API_KEY=("),
+        "a real-looking key is accepted:\n{out}"
+    );
+}

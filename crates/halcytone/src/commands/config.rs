@@ -139,7 +139,10 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
             }
         }
         if var("CORS_ORIGINS").is_some_and(|c| c.trim() == "*") {
-            warnings.push("CORS_ORIGINS=\"*\": any web page may call the API from a browser; list the dashboard's origin instead".into());
+            errors.push("CORS_ORIGINS=\"*\": in production list the dashboard's origin; any web page could call the API from a browser".into());
+        }
+        if dry_run {
+            errors.push("DRY_RUN_MODE (or DRY_RUN / USE_MOCK_SERVICES) is on: production publishes to CRM_BASE_URL and PLATFORM_BASE_URL, not the mock services".into());
         }
         if db.starts_with("sqlite:") {
             warnings.push(
