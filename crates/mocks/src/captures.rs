@@ -25,24 +25,31 @@ pub struct CaptureQuery {
     offset: Option<i64>,
 }
 
-fn check_time(field: &str, v: &Option<String>) -> MockResult<()> {
-    if let Some(t) = v
-        && chrono::DateTime::parse_from_rfc3339(t).is_err()
-    {
-        return Err(MockError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{field}: '{t}' is not an RFC 3339 time"),
-        ));
-    }
-    Ok(())
+/// An RFC 3339 bound in the stored form (UTC, milliseconds, `Z`), so bounds with an offset or
+/// whole seconds compare correctly with the stored text.
+fn bound(field: &str, v: Option<String>) -> MockResult<Option<String>> {
+    v.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(&t)
+            .map(|d| {
+                d.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            })
+            .map_err(|_| {
+                MockError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("{field}: '{t}' is not an RFC 3339 time"),
+                )
+            })
+    })
+    .transpose()
 }
 
 pub async fn list(
     State(state): State<MockState>,
     Query(q): Query<CaptureQuery>,
 ) -> MockResult<Json<Value>> {
-    check_time("since", &q.since)?;
-    check_time("until", &q.until)?;
+    let since = bound("since", q.since)?;
+    let until = bound("until", q.until)?;
     let filter = Filter {
         kinds: q
             .kind
@@ -58,8 +65,8 @@ pub async fn list(
         campaign: q.campaign,
         channel: q.channel,
         status: None,
-        since: q.since,
-        until: q.until,
+        since,
+        until,
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };

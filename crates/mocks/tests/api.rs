@@ -300,6 +300,21 @@ async fn captures_are_searchable_and_keep_the_full_payload() {
         3
     );
     assert_eq!(m.captures("until=2000-01-01T00:00:00Z").await["total"], 0);
+    // Bounds with an offset or whole seconds compare as instants, not as text.
+    let at = chrono::DateTime::parse_from_rfc3339(first_created(&m).await.as_str()).unwrap();
+    let plus_one = at.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap());
+    let since = plus_one
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        .replace('+', "%2B");
+    assert_eq!(
+        m.captures(&format!("since={since}")).await["total"],
+        3,
+        "since {since}"
+    );
+    let later = (at + chrono::Duration::seconds(3600))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        .replace('+', "%2B");
+    assert_eq!(m.captures(&format!("until={later}")).await["total"], 3);
     let (bad, body) = m.get("/api/v1/captures?since=yesterday").await;
     assert_eq!(bad, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["detail"].as_str().unwrap().contains("since"));
@@ -317,6 +332,20 @@ async fn captures_are_searchable_and_keep_the_full_payload() {
     let (status, st) = m.get(&format!("/api/v1/email/{id}/status")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!st["events"].as_array().unwrap().is_empty());
+}
+
+/// The creation time of the oldest capture, truncated to whole seconds.
+async fn first_created(m: &TestMock) -> String {
+    let all = m.captures("limit=1000").await;
+    let oldest = all["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["created_at"].as_str().unwrap().to_string())
+        .min()
+        .unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339(&oldest).unwrap();
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[tokio::test]

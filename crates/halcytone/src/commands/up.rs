@@ -36,7 +36,7 @@ async fn start_mock(
     let store = halcytone_mocks::store::Store::open(&db)
         .await
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
-    let router = halcytone_mocks::router(kind, MockConfig::new(kind), store)
+    let router = halcytone_mocks::router(kind, mock_config(kind)?, store)
         .await
         .with_context(|| format!("cannot prepare {}", db.display()))?;
     let mut stop = stop;
@@ -47,6 +47,36 @@ async fn start_mock(
             let _ = stop.wait_for(|s| *s).await;
         },
     )))
+}
+
+/// A mock's settings from MOCK_SEED, MOCK_CAPTURE_RETENTION and MOCK_SLOW_DELAY_MS, as
+/// `halcytone mock` reads them.
+fn mock_config(kind: MockKind) -> Result<MockConfig> {
+    let mut config = MockConfig::new(kind);
+    let num = |name: &str| -> Result<Option<u64>> {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| anyhow!("{name}={v:?}: a whole number"))
+            })
+            .transpose()
+    };
+    if let Some(seed) = num("MOCK_SEED")? {
+        config.seed = seed;
+    }
+    if let Some(r) = num("MOCK_CAPTURE_RETENTION")? {
+        if r < 1 {
+            return Err(anyhow!("MOCK_CAPTURE_RETENTION: must be at least 1"));
+        }
+        config.retention = i64::try_from(r).unwrap_or(i64::MAX);
+    }
+    if let Some(ms) = num("MOCK_SLOW_DELAY_MS")? {
+        config.slow_delay = std::time::Duration::from_millis(ms);
+    }
+    Ok(config)
 }
 
 pub fn run(args: &UpArgs) -> Result<ExitCode> {
