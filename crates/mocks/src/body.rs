@@ -46,3 +46,34 @@ where
         }
     }
 }
+
+/// Like `axum::extract::Query`, but a bad parameter is a 422 `{"detail": ...}` naming it.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = MockError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Params(v))
+            .map_err(|e| {
+                MockError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "invalid query string: {}",
+                        e.body_text()
+                            .trim_start_matches("Failed to deserialize query string: ")
+                    ),
+                )
+            })
+    }
+}

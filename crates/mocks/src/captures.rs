@@ -1,10 +1,11 @@
 //! The capture API: list, search and fetch what a mock accepted.
 
+use crate::body::Params;
 use crate::error::{MockError, MockResult};
 use crate::state::MockState;
 use crate::store::Filter;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,7 +47,7 @@ fn bound(field: &str, v: Option<String>) -> MockResult<Option<String>> {
 
 pub async fn list(
     State(state): State<MockState>,
-    Query(q): Query<CaptureQuery>,
+    Params(q): Params<CaptureQuery>,
 ) -> MockResult<Json<Value>> {
     let since = bound("since", q.since)?;
     let until = bound("until", q.until)?;

@@ -2,12 +2,13 @@
 //! campaigns, reports and stats, with the seeds' error triggers on the subject.
 
 use crate::body::Body;
+use crate::body::Params;
 use crate::error::{MockError, MockResult};
 use crate::idempotency::{self, Outcome, correlation};
 use crate::seeded;
 use crate::state::MockState;
 use crate::store::{Filter, NewRecord};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
@@ -359,7 +360,7 @@ fn subscriber(seed: u64, i: u64) -> Value {
 
 async fn subscribers(
     State(state): State<MockState>,
-    Query(p): Query<Page>,
+    Params(p): Params<Page>,
 ) -> MockResult<Json<Value>> {
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -443,7 +444,7 @@ async fn create_contact(
 
 async fn list_contacts(
     State(state): State<MockState>,
-    Query(p): Query<Page>,
+    Params(p): Params<Page>,
 ) -> MockResult<Json<Value>> {
     let filter = Filter {
         kinds: vec!["contact".into()],
@@ -574,7 +575,7 @@ pub struct ReportQuery {
 
 async fn email_report(
     State(state): State<MockState>,
-    Query(q): Query<ReportQuery>,
+    Params(q): Params<ReportQuery>,
 ) -> MockResult<Json<Value>> {
     let days = q.days.unwrap_or(7);
     if !(1..=365).contains(&days) {

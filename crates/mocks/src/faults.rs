@@ -1,11 +1,12 @@
 //! Runtime fault injection, per route: an error status with a probability, an added
 //! latency, and a seed so the same run of requests fails the same way every time.
 
+use crate::body::Params;
 use crate::error::{MockError, MockResult};
 use crate::seeded;
 use crate::state::MockState;
 use axum::Json;
-use axum::extract::{MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -202,7 +203,7 @@ pub async fn put(
 
 pub async fn delete(
     State(state): State<MockState>,
-    Query(q): Query<RouteQuery>,
+    Params(q): Params<RouteQuery>,
 ) -> MockResult<Json<Value>> {
     match q.route {
         Some(route) => state.faults.remove(&route)?,

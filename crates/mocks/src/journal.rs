@@ -1,9 +1,10 @@
 //! The request journal: the latest requests a mock answered, with correlation ids, and the
 //! middleware that assigns the correlation id and records each request.
 
+use crate::body::Params;
 use crate::state::MockState;
 use axum::Json;
-use axum::extract::{MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -118,7 +119,7 @@ pub struct JournalQuery {
     limit: Option<usize>,
 }
 
-pub async fn list(State(state): State<MockState>, Query(q): Query<JournalQuery>) -> Json<Value> {
+pub async fn list(State(state): State<MockState>, Params(q): Params<JournalQuery>) -> Json<Value> {
     let entries = state.journal.latest(q.limit.unwrap_or(100).min(CAPACITY));
     Json(json!({ "count": entries.len(), "entries": entries }))
 }

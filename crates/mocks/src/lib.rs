@@ -70,12 +70,21 @@ pub async fn router(
             faults::inject,
         ))
         .merge(admin)
+        .fallback(no_such_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             journal::record,
         ))
         .with_state(state)
         .merge(openapi::swagger_ui()))
+}
+
+/// Unknown paths: a JSON 404, journalled and counted like any other request.
+async fn no_such_route() -> error::MockError {
+    error::MockError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no such route on this mock; see /docs or /openapi.json",
+    )
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.

@@ -2,12 +2,13 @@
 //! posts, analytics, content webhooks and stats, with the seeds' triggers on titles and posts.
 
 use crate::body::Body;
+use crate::body::Params;
 use crate::error::{MockError, MockResult};
 use crate::idempotency::{self, Outcome, correlation};
 use crate::seeded;
 use crate::state::MockState;
 use crate::store::{Filter, NewRecord};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
@@ -314,7 +315,7 @@ pub struct ListQuery {
 
 async fn list_content(
     State(state): State<MockState>,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> MockResult<Json<Value>> {
     let filter = Filter {
         kinds: vec!["content".into()],

@@ -689,3 +689,25 @@ async fn openapi_lists_every_route_and_swagger_ui_is_offline() {
         assert_eq!(bundle.status(), StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn unknown_routes_and_bad_query_strings_answer_json_and_are_journalled() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    let (status, body) = m.get("/api/v1/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().contains("no such route"));
+    let (status, body) = m.get("/api/v1/users/subscribers?limit=abc").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["detail"].as_str().unwrap().contains("limit"), "{body}");
+    let (_, journal) = m.get("/api/v1/journal?limit=10").await;
+    assert!(
+        journal["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == "/api/v1/nope"),
+        "{journal}"
+    );
+    let (status, _) = m.get("/docs/").await;
+    assert_eq!(status, StatusCode::OK, "Swagger UI still served");
+}
