@@ -144,6 +144,35 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
     Ok(job)
 }
 
+/// An optional schedule time from a request body (empty means none).
+pub fn schedule_time(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    raw.filter(|s| !s.trim().is_empty())
+        .map(|s| parse_time(field, s))
+        .transpose()
+}
+
+/// Waits for a job a request just queued, within the request's time budget (the request
+/// timeout less a second, at most 25 s); returns it as last seen.
+pub async fn wait_in_request(state: &AppState, id: &str) -> Result<Job, ApiError> {
+    let budget = state
+        .config
+        .request_timeout
+        .saturating_sub(Duration::from_secs(1))
+        .min(Duration::from_secs(25));
+    wait_for(state, id, budget).await
+}
+
+/// The word a synchronous publishing answer uses for a job's state.
+pub fn outcome_word(job: &Job) -> &'static str {
+    match job.status {
+        JobStatus::Completed => "success",
+        JobStatus::Partial => "partial",
+        JobStatus::Failed | JobStatus::Cancelled => "failed",
+        JobStatus::Pending if job.run_at_ms > now_ms() => "scheduled",
+        JobStatus::Pending | JobStatus::InProgress => "queued",
+    }
+}
+
 /// Waits up to `limit` for a job to reach a terminal state; returns it as last seen.
 pub async fn wait_for(state: &AppState, id: &str, limit: Duration) -> Result<Job, ApiError> {
     let deadline = tokio::time::Instant::now() + limit;

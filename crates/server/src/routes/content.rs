@@ -20,10 +20,9 @@ use bytes::Bytes;
 use chrono::{SecondsFormat, Utc};
 use halcytone_content::platform::PLATFORMS;
 use halcytone_content::{Channel, EmailTemplate, Platform, Tone};
-use halcytone_store::{JobStatus, Scope};
+use halcytone_store::Scope;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 pub fn routes() -> Vec<Entry> {
     const GEN_QUERY: &[(&str, &str)] = &[
@@ -374,12 +373,7 @@ async fn generate(
         },
     )
     .await?;
-    let wait = state
-        .config
-        .request_timeout
-        .saturating_sub(Duration::from_secs(1))
-        .min(Duration::from_secs(25));
-    let job = queue::wait_for(&state, &job.id, wait).await?;
+    let job = queue::wait_in_request(&state, &job.id).await?;
     let published_to: Vec<&String> = job
         .channels
         .iter()
@@ -391,12 +385,7 @@ async fn generate(
                 == Some("success")
         })
         .collect();
-    let status = match job.status {
-        JobStatus::Completed => "success",
-        JobStatus::Partial => "partial",
-        JobStatus::Failed | JobStatus::Cancelled => "failed",
-        JobStatus::Pending | JobStatus::InProgress => "queued",
-    };
+    let status = queue::outcome_word(&job);
     let mut body = if p.include_preview {
         generation::content_json(&bundle, p.req.seo)
     } else {

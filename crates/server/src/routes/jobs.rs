@@ -84,12 +84,7 @@ async fn sync(
             "dry_run: this server publishes to the real services; rehearse on a server started with DRY_RUN_MODE=true (or `halcytone up`)",
         ));
     }
-    let run_at = body
-        .schedule_time
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| queue::parse_time("schedule_time", s))
-        .transpose()?;
+    let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
     let label = body.document_id.clone().filter(|d| !d.trim().is_empty());
     let document: DocumentText = match &body.document {
         Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,

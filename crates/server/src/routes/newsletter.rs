@@ -13,10 +13,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use halcytone_publish::DirectNewsletter;
-use halcytone_store::JobStatus;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::time::Duration;
 
 pub fn routes() -> Vec<Entry> {
     vec![
@@ -92,12 +90,7 @@ async fn send(
     JsonBody(body): JsonBody<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     check(&body)?;
-    let run_at = body
-        .schedule_time
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| queue::parse_time("schedule_time", s))
-        .transpose()?;
+    let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
     let to = body.test_mode.then(|| {
         vec![
             body.test_email
@@ -150,20 +143,9 @@ async fn send(
     let job = if scheduled {
         job
     } else {
-        let wait = state
-            .config
-            .request_timeout
-            .saturating_sub(Duration::from_secs(1))
-            .min(Duration::from_secs(25));
-        queue::wait_for(&state, &job.id, wait).await?
+        queue::wait_in_request(&state, &job.id).await?
     };
-    let status = match job.status {
-        JobStatus::Completed => "success",
-        JobStatus::Partial => "partial",
-        JobStatus::Failed | JobStatus::Cancelled => "failed",
-        JobStatus::Pending if scheduled => "scheduled",
-        JobStatus::Pending | JobStatus::InProgress => "queued",
-    };
+    let status = queue::outcome_word(&job);
     let code = if job.status.is_terminal() {
         StatusCode::OK
     } else {
