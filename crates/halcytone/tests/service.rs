@@ -107,29 +107,26 @@ fn doc(n: usize) -> String {
     )
 }
 
+/// GET `url` (with a Bearer key when given) and read the answer as JSON.
+async fn get_json(http: &reqwest::Client, url: &str, key: Option<&str>) -> Value {
+    let mut req = http.get(url);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 async fn jobs(http: &reqwest::Client, api: &str) -> Vec<Value> {
-    let v: Value = http
-        .get(format!("{api}/api/v2/jobs?limit=1000"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(http, &format!("{api}/api/v2/jobs?limit=1000"), Some(KEY)).await;
     v["jobs"].as_array().cloned().unwrap()
 }
 
 async fn captures(http: &reqwest::Client, mock: &str, kind: &str) -> Vec<Value> {
-    let v: Value = http
-        .get(format!("{mock}/api/v1/captures?kind={kind}&limit=1000"))
-        .send()
-        .await
+    let url = format!("{mock}/api/v1/captures?kind={kind}&limit=1000");
+    get_json(http, &url, None).await["captures"]
+        .as_array()
+        .cloned()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["captures"].as_array().cloned().unwrap()
 }
 
 fn terminal(j: &Value) -> bool {
@@ -191,15 +188,7 @@ async fn up_runs_the_whole_stack_from_one_command() {
     let id = job["job_id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let done = loop {
-        let j: Value = http
-            .get(format!("{api}/api/v2/jobs/{id}"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let j = get_json(&http, &format!("{api}/api/v2/jobs/{id}"), Some(key)).await;
         if terminal(&j) {
             break j;
         }
@@ -207,15 +196,7 @@ async fn up_runs_the_whole_stack_from_one_command() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(done["status"], "completed", "{done}");
-    let status: Value = http
-        .get(format!("{api}/api/v1/services/status"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = get_json(&http, &format!("{api}/api/v1/services/status"), Some(key)).await;
     let crm = status["service_info"]["crm"]["url"]
         .as_str()
         .unwrap()

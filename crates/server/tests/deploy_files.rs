@@ -318,17 +318,17 @@ fn expressions() -> Vec<(String, String)> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alerts_and_dashboards_use_only_metrics_the_services_export() {
+/// The `/metrics` text of the API and both mocks after traffic that makes every labelled
+/// series appear (a preview, a publish job to email, web and X).
+async fn expositions_after_traffic() -> Vec<(String, String)> {
     let app = helpers::spawn_app(helpers::Backend::Sqlite).await.unwrap();
-    // Traffic that makes every labelled series appear: a preview, a publish job.
     app.post("/api/v2/generate-content", None, r#"{"preview_only":true}"#)
         .await;
     let a = app
         .sync(r#"{"document_id":"weekly","channels":["email","website","social_twitter"]}"#)
         .await;
     app.wait_job(a.body["job_id"].as_str().unwrap()).await;
-    let mut exported = BTreeSet::new();
+    let mut out = Vec::new();
     for url in [
         format!("{}/metrics", app.base),
         format!("{}metrics", app.crm),
@@ -343,6 +343,15 @@ async fn alerts_and_dashboards_use_only_metrics_the_services_export() {
             .text()
             .await
             .unwrap();
+        out.push((url, text));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_and_dashboards_use_only_metrics_the_services_export() {
+    let mut exported = BTreeSet::new();
+    for (_, text) in expositions_after_traffic().await {
         for line in text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -456,27 +465,7 @@ async fn the_exposition_passes_promtool_check_metrics() {
     if promtool().is_none() {
         return;
     }
-    let app = helpers::spawn_app(helpers::Backend::Sqlite).await.unwrap();
-    app.post("/api/v2/generate-content", None, r#"{"preview_only":true}"#)
-        .await;
-    let a = app
-        .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
-        .await;
-    app.wait_job(a.body["job_id"].as_str().unwrap()).await;
-    for url in [
-        format!("{}/metrics", app.base),
-        format!("{}metrics", app.crm),
-        format!("{}metrics", app.platform),
-    ] {
-        let text = app
-            .http
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    for (url, text) in expositions_after_traffic().await {
         let mut child = promtool()
             .unwrap()
             .args(["check", "metrics"])

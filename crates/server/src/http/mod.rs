@@ -6,4 +6,5 @@ pub mod edge;
 pub mod limits;
 pub mod metrics;
 pub mod process;
+pub mod query;
 pub mod rate_limit;

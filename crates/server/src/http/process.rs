@@ -13,6 +13,14 @@ fn status_kb(status: &str, field: &str) -> Option<f64> {
         .and_then(|v| v.parse::<f64>().ok())
 }
 
+/// Resident memory in MB and the number of threads (Linux; `None` elsewhere).
+pub fn memory() -> Option<(f64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let rss = status_kb(&status, "VmRSS:")?;
+    let threads = status_kb(&status, "Threads:").unwrap_or(0.0);
+    Some((rss / 1024.0, threads as u64))
+}
+
 /// CPU seconds (user + system) from /proc/self/stat.
 fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;

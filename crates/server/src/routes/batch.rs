@@ -6,6 +6,7 @@ use crate::body::JsonBody;
 use crate::correlation;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
+use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission, iso, now_ms};
 use crate::state::AppState;
 use axum::Json;
@@ -93,34 +94,13 @@ struct GenerateBody {
 }
 
 fn merge_query(mut body: GenerateBody, raw: Option<&str>) -> ApiResult<GenerateBody> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let last = |k: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-    };
-    let boolean = |k: &str| -> ApiResult<Option<bool>> {
-        last(k)
-            .map(|v| match v.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => Ok(true),
-                "false" | "0" | "no" => Ok(false),
-                _ => Err(ApiError::invalid(
-                    k,
-                    format!("{k}: '{v}' is not true or false"),
-                )),
-            })
-            .transpose()
-    };
+    let q = QueryArgs::parse(raw);
+    let last = |k: &str| q.last(k).map(str::to_string);
     body.period = body.period.or(last("period"));
     if body.channels.is_none() {
-        let list: Vec<String> = pairs
-            .iter()
-            .filter(|(k, _)| k == "channels")
-            .flat_map(|(_, v)| {
+        let list: Vec<String> = q
+            .all("channels")
+            .flat_map(|v| {
                 v.split(',')
                     .map(|c| c.trim().to_string())
                     .collect::<Vec<_>>()
@@ -136,9 +116,9 @@ fn merge_query(mut body: GenerateBody, raw: Option<&str>) -> ApiResult<GenerateB
             ApiError::invalid("count", format!("count: '{c}' is not a whole number"))
         })?);
     }
-    body.dry_run = body.dry_run.or(boolean("dry_run")?);
-    body.template_variety = body.template_variety.or(boolean("template_variety")?);
-    body.include_scheduling = body.include_scheduling.or(boolean("include_scheduling")?);
+    body.dry_run = body.dry_run.or(q.boolean("dry_run")?);
+    body.template_variety = body.template_variety.or(q.boolean("template_variety")?);
+    body.include_scheduling = body.include_scheduling.or(q.boolean("include_scheduling")?);
     Ok(body)
 }
 

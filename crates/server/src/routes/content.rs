@@ -8,6 +8,7 @@ use crate::body::JsonBody;
 use crate::correlation;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
+use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission};
 use crate::state::AppState;
 use axum::Extension;
@@ -81,26 +82,6 @@ struct GenerateBody {
     force_refresh: Option<bool>,
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn query_bool(pairs: &[(String, String)], name: &str) -> ApiResult<Option<bool>> {
-    match pairs.iter().rev().find(|(k, _)| k == name) {
-        None => Ok(None),
-        Some((_, v)) => match v.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Ok(Some(true)),
-            "false" | "0" | "no" => Ok(Some(false)),
-            _ => Err(ApiError::invalid(
-                name,
-                format!("{name}: '{v}' is not true or false"),
-            )),
-        },
-    }
-}
-
 pub fn parse_tone(raw: Option<&str>) -> ApiResult<Option<Tone>> {
     raw.map(|t| {
         t.parse::<Tone>()
@@ -154,12 +135,7 @@ struct Plan {
     template_name: &'static str,
 }
 
-fn plan(
-    state: &AppState,
-    body: GenerateBody,
-    query: &[(String, String)],
-    v2: bool,
-) -> ApiResult<Plan> {
+fn plan(state: &AppState, body: GenerateBody, query: &QueryArgs, v2: bool) -> ApiResult<Plan> {
     let mut req = Request::default();
     let mut channels = Vec::new();
     if body.send_email.unwrap_or(true) {
@@ -179,20 +155,13 @@ fn plan(
     }
     req.channels = channels;
     req.tone = parse_tone(body.tone.as_deref())?;
-    let template_raw = body.template_style.clone().or_else(|| {
-        query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "template_style")
-            .map(|(_, v)| v.clone())
-    });
+    let template_raw = body
+        .template_style
+        .clone()
+        .or_else(|| query.last("template_style").map(str::to_string));
     req.template = parse_template(template_raw.as_deref())?;
     if v2 {
-        let from_query: Vec<String> = query
-            .iter()
-            .filter(|(k, _)| k == "social_platforms")
-            .map(|(_, v)| v.clone())
-            .collect();
+        let from_query: Vec<String> = query.all("social_platforms").map(str::to_string).collect();
         let names = body
             .social_platforms
             .clone()
@@ -208,11 +177,11 @@ fn plan(
         }
         req.seo = body
             .seo_optimize
-            .or(query_bool(query, "seo_optimize")?)
+            .or(query.boolean("seo_optimize")?)
             .unwrap_or(true);
         req.validate = body
             .validate_content
-            .or(query_bool(query, "validate_content")?)
+            .or(query.boolean("validate_content")?)
             .unwrap_or(true);
     }
     let doc = document_of(
@@ -324,7 +293,7 @@ async fn generate(
     state: AppState,
     caller: Option<Caller>,
     body: GenerateBody,
-    query: Vec<(String, String)>,
+    query: QueryArgs,
     v2: bool,
     fresh: bool,
 ) -> ApiResult<Response> {
@@ -416,7 +385,15 @@ async fn generate_v1(
     JsonBody(body): JsonBody<GenerateBody>,
 ) -> ApiResult<Response> {
     let fresh = wants_fresh(&headers);
-    generate(state, caller.map(|c| c.0), body, Vec::new(), false, fresh).await
+    generate(
+        state,
+        caller.map(|c| c.0),
+        body,
+        QueryArgs::default(),
+        false,
+        fresh,
+    )
+    .await
 }
 
 async fn generate_v2(
@@ -426,27 +403,20 @@ async fn generate_v2(
     RawQuery(query): RawQuery,
     JsonBody(body): JsonBody<GenerateBody>,
 ) -> ApiResult<Response> {
-    let query = query_pairs(query.as_deref());
+    let query = QueryArgs::parse(query.as_deref());
     let fresh = wants_fresh(&headers);
     generate(state, caller.map(|c| c.0), body, query, true, fresh).await
 }
 
 async fn preview(State(state): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Response> {
-    let pairs = query_pairs(query.as_deref());
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-    };
+    let query = QueryArgs::parse(query.as_deref());
     let body = GenerateBody {
-        tone: get("tone"),
-        template_style: get("template_style"),
+        tone: query.last("tone").map(str::to_string),
+        template_style: query.last("template_style").map(str::to_string),
         preview_only: true,
         ..GenerateBody::default()
     };
-    let p = plan(&state, body, &[], true)?;
+    let p = plan(&state, body, &QueryArgs::default(), true)?;
     let bytes = preview_answer(&state, &p, "preview", false)?;
     let mut v: Value =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -643,12 +613,8 @@ async fn social_preview(
     let p = platform
         .parse::<Platform>()
         .map_err(|e| ApiError::invalid("platform", format!("platform: {e}")))?;
-    let pairs = query_pairs(query.as_deref());
-    let tone = pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "tone")
-        .map(|(_, v)| v.as_str());
+    let query = QueryArgs::parse(query.as_deref());
+    let tone = query.last("tone");
     let req = Request {
         channels: vec![Channel::Social],
         platforms: vec![p],

@@ -144,22 +144,6 @@ fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Resident memory and threads of this process, from /proc (Linux).
-pub fn process_memory() -> Option<(f64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    Some((
-        field("VmRSS:")? as f64 / 1024.0,
-        field("Threads:").unwrap_or(0),
-    ))
-}
-
 async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option<Check> {
     let started = Instant::now();
     let (level, message, metadata) = match name {
@@ -212,7 +196,7 @@ async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option
                 json!({ "entries": c.entries, "hits": c.hits, "misses": c.misses, "evictions": c.evictions }),
             )
         }
-        "memory" => match process_memory() {
+        "memory" => match crate::http::process::memory() {
             Some((mb, threads)) if mb > 2048.0 => (
                 Level::Fail,
                 format!("resident memory {mb:.1} MB is above 2048 MB"),
@@ -422,7 +406,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 async fn live(State(state): State<AppState>) -> Response {
-    let mem = process_memory();
+    let mem = crate::http::process::memory();
     let rss = mem.map(|m| m.0);
     let alive = rss.is_none_or(|mb| mb <= 2048.0);
     let body = json!({

@@ -6,6 +6,7 @@ use crate::body::JsonBody;
 use crate::correlation;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText};
+use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission, iso, job_json, now_ms};
 use crate::state::AppState;
 use axum::Json;
@@ -202,40 +203,13 @@ async fn retry(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn int_param(
-    p: &[(String, String)],
-    name: &str,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> ApiResult<i64> {
-    match p.iter().rev().find(|(k, _)| k == name) {
-        None => Ok(default),
-        Some((_, v)) => match v.trim().parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid(
-                name,
-                format!("{name}: '{v}' must be a whole number from {min} to {max}"),
-            )),
-        },
-    }
-}
-
 async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
-    let p = pairs(q.as_deref());
-    let limit = int_param(&p, "limit", 20, 1, 1000)?;
-    let offset = int_param(&p, "offset", 0, 0, i64::MAX / 2)?;
+    let p = QueryArgs::parse(q.as_deref());
+    let limit = p.int("limit", 20, 1, 1000)?;
+    let offset = p.int("offset", 0, 0, i64::MAX / 2)?;
     let get = |k: &str| {
-        p.iter()
-            .rev()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
+        p.last(k)
+            .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
     let status = get("status")
@@ -326,17 +300,12 @@ async fn job_metrics(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     })))
 }
 
-fn parse_date(p: &[(String, String)], name: &str) -> ApiResult<Option<DateTime<Utc>>> {
-    p.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(_, v)| queue::parse_time(name, v))
-        .transpose()
+fn parse_date(p: &QueryArgs, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
+    queue::schedule_time(name, p.last(name))
 }
 
 async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
-    let p = pairs(q.as_deref());
+    let p = QueryArgs::parse(q.as_deref());
     let now = Utc::now();
     let end = parse_date(&p, "end_date")?.unwrap_or(now);
     let start = parse_date(&p, "start_date")?.unwrap_or(end - ChronoDuration::days(7));
@@ -346,11 +315,7 @@ async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiR
             "start_date must be before end_date",
         ));
     }
-    let granularity = p
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "granularity")
-        .map_or("day", |(_, v)| v.as_str());
+    let granularity = p.last("granularity").unwrap_or("day");
     let step = match granularity {
         "hour" => ChronoDuration::hours(1),
         "day" => ChronoDuration::days(1),

@@ -6,6 +6,7 @@
 use super::{Entry, READ, route};
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
+use crate::http::query::QueryArgs;
 use crate::queue::{iso, job_json};
 use crate::state::AppState;
 use crate::targets;
@@ -77,24 +78,9 @@ async fn summary(state: &AppState, v: &ContentVersion) -> ApiResult<(Value, Opti
 }
 
 async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
-    let num = |k: &str, d: i64, max: i64| -> ApiResult<i64> {
-        match pairs.iter().rev().find(|(n, _)| n == k) {
-            None => Ok(d),
-            Some((_, v)) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (if k == "limit" { 1 } else { 0 }..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(k, format!("{k}: '{v}' must be a whole number up to {max}"))
-                }),
-        }
-    };
-    let limit = num("limit", 20, 200)?;
-    let offset = num("offset", 0, i64::MAX / 2)?;
+    let q = QueryArgs::parse(q.as_deref());
+    let limit = q.int("limit", 20, 1, 200)?;
+    let offset = q.int("offset", 0, 0, i64::MAX / 2)?;
     let (versions, total) = state.store.content_versions(limit, offset).await?;
     let mut out = Vec::with_capacity(versions.len());
     for v in &versions {
