@@ -1,0 +1,2 @@
+//! Living-document sources: where the team's running notes are read from.
+#![forbid(unsafe_code)]
