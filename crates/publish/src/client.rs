@@ -87,6 +87,8 @@ pub struct Call<'a> {
     pub idempotency_key: Option<&'a str>,
     pub correlation_id: &'a str,
     pub limiter: Option<&'a RateLimiter>,
+    /// A token sent as `Authorization: Bearer` (APIs that take one instead of `X-API-Key`).
+    pub bearer: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -189,6 +191,9 @@ impl HttpClient {
             }
             if let Some(key) = &upstream.api_key {
                 req = req.header("X-API-Key", key);
+            }
+            if let Some(token) = call.bearer {
+                req = req.bearer_auth(token);
             }
             if let Some(b) = call.body {
                 req = req.json(b);

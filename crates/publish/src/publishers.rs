@@ -114,6 +114,7 @@ impl EmailPublisher {
                 idempotency_key: None,
                 correlation_id: ctx.correlation_id,
                 limiter: None,
+                bearer: None,
             };
             let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
             let answer = answer.map_err(|e| (e, attempts))?;
@@ -203,6 +204,7 @@ impl Publisher for EmailPublisher {
                     idempotency_key: Some(&key),
                     correlation_id: ctx.correlation_id,
                     limiter: Some(&self.limiter),
+                    bearer: None,
                 };
                 let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
                 let outcome = answer.map(|a| (text(&a.body, "batch_id"), None));
@@ -262,6 +264,7 @@ impl Publisher for WebPublisher {
                 idempotency_key: Some(&key),
                 correlation_id: ctx.correlation_id,
                 limiter: Some(&self.limiter),
+                bearer: None,
             };
             let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
             let outcome = answer.map(|a| (text(&a.body, "content_id"), text(&a.body, "url")));
@@ -309,6 +312,7 @@ impl Publisher for SocialPublisher {
                     idempotency_key: Some(&key),
                     correlation_id: ctx.correlation_id,
                     limiter: Some(&self.limiter),
+                    bearer: None,
                 };
                 let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
                 let outcome = answer.map(|a| (text(&a.body, "post_id"), text(&a.body, "url")));
@@ -422,6 +426,7 @@ impl Publishing {
                     idempotency_key: Some(&key),
                     correlation_id,
                     limiter: Some(&self.email.limiter),
+                    bearer: None,
                 };
                 let (answer, attempts) = self.client.send(&self.crm, &call).await;
                 let outcome =

@@ -50,6 +50,7 @@ impl Application {
             retry_base: Duration::from_secs(2),
             wake: self.state.job_queued.clone(),
             metrics: self.state.app_metrics.clone(),
+            events: self.state.job_events.clone(),
         }
     }
 
@@ -70,6 +71,7 @@ impl Application {
                 let _ = rx.wait_for(|stop| *stop).await;
             }))
         });
+        let invalidation = crate::cache::after_publish::spawn(self.state.clone());
         let router = routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -84,6 +86,7 @@ impl Application {
             // The worker finishes the job in hand before it stops.
             let _ = w.await;
         }
+        invalidation.abort();
         served
     }
 }

@@ -1,6 +1,7 @@
 //! The API service's own settings (publishing settings live in `halcytone_publish`): who it
 //! is, where the living document comes from, and the limits every request meets.
 
+use crate::cache::settings::CacheConfig;
 use halcytone_publish::SettingError;
 use halcytone_publish::settings::{flag, number};
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ pub struct ServerConfig {
     pub monitoring: bool,
     /// A second listener serving only `/metrics` (`METRICS_PORT`).
     pub metrics_port: Option<u16>,
+    /// The response cache, its invalidation webhook and CDN.
+    pub cache: CacheConfig,
 }
 
 impl ServerConfig {
@@ -76,6 +79,7 @@ impl ServerConfig {
             job_lease: Duration::from_secs(60),
             monitoring: true,
             metrics_port: None,
+            cache: CacheConfig::default(),
         }
     }
 
@@ -190,6 +194,7 @@ impl ServerConfig {
             |s| (1.0..=3600.0).contains(s),
             "seconds, from 1 to 3600",
         )?);
+        c.cache = CacheConfig::from_vars(get)?;
         Ok(c)
     }
 }

@@ -21,6 +21,8 @@ pub enum ApiError {
     MissingKey,
     #[error("the API key is not valid or has been revoked")]
     BadKey,
+    #[error("webhook signature refused: {0}")]
+    BadSignature(String),
     #[error("this key lacks the '{0}' scope")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -53,7 +55,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::MissingKey | ApiError::BadKey => StatusCode::UNAUTHORIZED,
+            ApiError::MissingKey | ApiError::BadKey | ApiError::BadSignature(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -72,6 +76,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid_field",
             ApiError::MissingKey => "missing_api_key",
             ApiError::BadKey => "invalid_api_key",
+            ApiError::BadSignature(_) => "bad_signature",
             ApiError::Forbidden(_) => "insufficient_scope",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",

@@ -184,6 +184,13 @@ pub fn content_json(bundle: &Bundle, seo: bool) -> Value {
 }
 
 /// The document-and-options key of a generation (cache key, content id).
+/// A short hash of a document's text (cache tags name documents by it).
+pub fn document_hash(doc: &DocumentText) -> String {
+    let mut h = halcytone_store::sha256_hex(&doc.text);
+    h.truncate(16);
+    h
+}
+
 pub fn key(doc: &DocumentText, req: &Request, extra: &str) -> String {
     let opts = format!(
         "{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",

@@ -5,17 +5,19 @@
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod config;
 pub mod correlation;
 pub mod error;
+pub mod events;
 pub mod generation;
 pub mod http;
-pub mod preview_cache;
 pub mod queue;
 pub mod routes;
 pub mod state;
 pub mod targets;
 pub mod worker;
+pub mod ws;
 
 pub use app::Application;
 pub use config::{DocumentSource, ServerConfig};

@@ -141,6 +141,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
     state.store.put_content_version(&version).await?;
     tracing::info!(job_id = %job.id, content_version = %version.id, channels = ?job.channels, run_at = run_at, "job queued");
     state.job_queued.notify_one();
+    state.job_events.announce(&job, true);
     Ok(job)
 }
 

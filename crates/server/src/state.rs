@@ -1,9 +1,11 @@
 //! The shared state every handler sees.
 
+use crate::cache::ResponseCache;
+use crate::cache::invalidation::Invalidator;
+use crate::cache::signature::Verifier;
 use crate::config::ServerConfig;
 use crate::http::metrics::HttpMetrics;
 use crate::http::rate_limit::RateLimiter;
-use crate::preview_cache::PreviewCache;
 use chrono::{DateTime, Utc};
 use halcytone_content::{Brand, Templates};
 use halcytone_publish::Publishing;
@@ -34,10 +36,16 @@ pub struct Parts {
     pub app_metrics: Arc<crate::http::app_metrics::AppMetrics>,
     pub rate_limiter: Arc<RateLimiter>,
     pub in_flight: Arc<Semaphore>,
-    pub previews: Arc<PreviewCache>,
+    /// Rendered answers of the read-heavy GET routes.
+    pub cache: Arc<ResponseCache>,
+    pub invalidator: Arc<Invalidator>,
+    /// Signatures of inbound cache webhooks already used (replay protection).
+    pub webhook_signatures: Arc<Verifier>,
     pub health: Arc<crate::routes::health::HealthCache>,
     /// Woken when a job is queued, so an idle worker in this process starts at once.
     pub job_queued: Arc<Notify>,
+    /// Job transitions, for `/ws/jobs` and cache invalidation.
+    pub job_events: Arc<crate::events::JobEvents>,
     pub started: Instant,
     pub started_at: DateTime<Utc>,
 }
@@ -50,6 +58,17 @@ impl AppState {
         templates: Arc<Templates>,
         brand: Brand,
     ) -> AppState {
+        let cache = Arc::new(ResponseCache::new(
+            config.cache.enabled,
+            config.cache.max_entries,
+            config.cache.ttl,
+        ));
+        let invalidator = Arc::new(Invalidator::new(
+            cache.clone(),
+            config.cache.cdn.clone(),
+            publishing.clone(),
+            store.clone(),
+        ));
         AppState(Arc::new(Parts {
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
             in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
@@ -60,9 +79,12 @@ impl AppState {
             brand: Arc::new(brand),
             http_metrics: Arc::default(),
             app_metrics: Arc::default(),
-            previews: Arc::new(PreviewCache::new(512)),
+            cache,
+            invalidator,
+            webhook_signatures: Arc::default(),
             health: Arc::default(),
             job_queued: Arc::default(),
+            job_events: Arc::default(),
             started: Instant::now(),
             started_at: Utc::now(),
         }))

@@ -63,6 +63,8 @@ pub struct Worker {
     pub wake: Arc<tokio::sync::Notify>,
     /// Generation and publish metrics (shared with the API when embedded in it).
     pub metrics: Arc<crate::http::app_metrics::AppMetrics>,
+    /// Where job transitions are announced (`/ws/jobs`, cache invalidation).
+    pub events: Arc<crate::events::JobEvents>,
 }
 
 fn now_ms() -> i64 {
@@ -109,8 +111,18 @@ impl Worker {
         }
     }
 
+    /// Announces the job's stored state.
+    async fn announce(&self, id: &str, status_changed: bool) {
+        match self.store.job(id).await {
+            Ok(Some(job)) => self.events.announce(&job, status_changed),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the job to announce it"),
+        }
+    }
+
     async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {
         tracing::info!(attempt = job.attempts, "running job");
+        self.events.announce(&job, true);
         let status = match self.execute_with_heartbeat(&job).await? {
             Err(Unrunnable(reason)) => {
                 let results = json!({ "error": reason });
@@ -151,6 +163,7 @@ impl Worker {
             }
         };
         tracing::info!(status = %status, "job done");
+        self.announce(&job.id, true).await;
         Ok(Some((job.id, status)))
     }
 

@@ -74,6 +74,7 @@ async fn env() -> Env {
         retry_base: Duration::from_millis(0),
         wake: Arc::default(),
         metrics: Arc::default(),
+        events: Arc::default(),
     };
     Env {
         worker,

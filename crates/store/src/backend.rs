@@ -324,6 +324,11 @@ macro_rules! store_impl {
                 }).collect()
             }
 
+            async fn invalidation_count(&self) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM cache_invalidations").fetch_one(&self.pool).await?;
+                Ok(row.try_get("n")?)
+            }
+
             async fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, now_ms: i64) -> Result<(), StoreError> {
                 sqlx::query("INSERT INTO audit_log (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)")
                     .bind(now_ms).bind(actor).bind(action).bind(target).bind(detail).execute(&self.pool).await?;

@@ -128,6 +128,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
     /// The latest invalidations, newest first.
     async fn invalidations(&self, limit: i64) -> Result<Vec<CacheInvalidation>, StoreError>;
+    /// How many invalidations are recorded.
+    async fn invalidation_count(&self) -> Result<i64, StoreError>;
 
     async fn audit(
         &self,

@@ -531,6 +531,7 @@ async fn cache_invalidations_are_kept_newest_first(s: &dyn Store) {
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].request_id, "r2");
     assert_eq!(list[1].result["invalidated"], 1);
+    assert_eq!(s.invalidation_count().await.unwrap(), 3);
 }
 
 async fn queue_lag_is_the_wait_of_the_oldest_due_job(s: &dyn Store) {

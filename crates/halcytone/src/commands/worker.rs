@@ -54,6 +54,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             retry_base: Duration::from_secs(5),
             wake: Arc::default(),
             metrics: state.app_metrics.clone(),
+            events: state.job_events.clone(),
         };
         if args.drain {
             let mut ran = 0;

@@ -5,16 +5,16 @@
 use super::{Entry, READ, route};
 use crate::auth::{Access, Caller, require};
 use crate::body::JsonBody;
-use crate::correlation;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
 use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission};
 use crate::state::AppState;
+use crate::{cache, correlation};
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -199,8 +199,8 @@ fn plan(state: &AppState, body: GenerateBody, query: &QueryArgs, v2: bool) -> Ap
     })
 }
 
-fn json_bytes(bytes: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+fn json_bytes((bytes, hit): (Bytes, bool)) -> Response {
+    cache::serve::respond(bytes, "application/json", hit)
 }
 
 fn now_iso() -> String {
@@ -209,11 +209,17 @@ fn now_iso() -> String {
 
 /// Generates the preview answer (from the cache when the same document and options were
 /// generated today).
-fn preview_answer(state: &AppState, p: &Plan, version: &str, fresh: bool) -> ApiResult<Bytes> {
+fn preview_answer(
+    state: &AppState,
+    p: &Plan,
+    version: &str,
+    fresh: bool,
+) -> ApiResult<(Bytes, bool)> {
     let as_of = generation::today();
     let key = generation::key(&p.doc, &p.req, &format!("{version}|{}", as_of.timestamp()));
-    if !fresh && let Some(hit) = state.previews.get(&key) {
-        return Ok(hit);
+    let cache_key = format!("preview:{version}:{key}");
+    if !fresh && let Some(hit) = state.cache.get(&cache_key) {
+        return Ok((hit.body, true));
     }
     let parsed = generation::parse_document(&p.doc, as_of)?;
     let (bundle, report) = generation::generate(state, &parsed, &p.req, as_of)?;
@@ -252,10 +258,23 @@ fn preview_answer(state: &AppState, p: &Plan, version: &str, fresh: bool) -> Api
             .unwrap_or_default()
     );
     body["generated_at"] = json!(now_iso());
-    let bytes =
-        Bytes::from(serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?);
-    state.previews.put(key, bytes.clone());
-    Ok(bytes)
+    if version == "preview" {
+        body["preview_generated_at"] = body["generated_at"].clone();
+    }
+    let bytes = cache::serve::to_bytes(&body)?;
+    state.cache.put(
+        cache_key,
+        cache::Cached {
+            body: bytes.clone(),
+            content_type: "application/json",
+        },
+        vec![
+            "preview".into(),
+            format!("document:{}", generation::document_hash(&p.doc)),
+        ],
+        None,
+    );
+    Ok((bytes, false))
 }
 
 /// The targets a generate request publishes to.
@@ -283,10 +302,7 @@ fn publish_targets(req: &Request) -> Vec<String> {
 
 /// `Cache-Control: no-cache` asks for a freshly generated answer.
 fn wants_fresh(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
+    cache::serve::bypass(headers)
 }
 
 async fn generate(
@@ -408,7 +424,11 @@ async fn generate_v2(
     generate(state, caller.map(|c| c.0), body, query, true, fresh).await
 }
 
-async fn preview(State(state): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Response> {
+async fn preview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
     let query = QueryArgs::parse(query.as_deref());
     let body = GenerateBody {
         tone: query.last("tone").map(str::to_string),
@@ -417,11 +437,12 @@ async fn preview(State(state): State<AppState>, RawQuery(query): RawQuery) -> Ap
         ..GenerateBody::default()
     };
     let p = plan(&state, body, &QueryArgs::default(), true)?;
-    let bytes = preview_answer(&state, &p, "preview", false)?;
-    let mut v: Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
-    v["preview_generated_at"] = v["generated_at"].clone();
-    Ok(Json(v).into_response())
+    Ok(json_bytes(preview_answer(
+        &state,
+        &p,
+        "preview",
+        wants_fresh(&headers),
+    )?))
 }
 
 async fn status(State(state): State<AppState>) -> Json<Value> {
@@ -511,7 +532,19 @@ async fn validate_content(
     })))
 }
 
-async fn templates() -> Json<Value> {
+async fn templates(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    cache::serve::json(
+        &state.cache,
+        "templates".into(),
+        vec!["static".into(), "templates".into()],
+        None,
+        cache::serve::bypass(&headers),
+        || async { cache::serve::to_bytes(&templates_json()) },
+    )
+    .await
+}
+
+fn templates_json() -> Value {
     let describe = |t: EmailTemplate| match t {
         EmailTemplate::Modern => (
             "Modern Newsletter",
@@ -558,13 +591,13 @@ async fn templates() -> Json<Value> {
             )
         })
         .collect();
-    Json(json!({
+    json!({
         "email_templates": email,
         "web_templates": [{ "id": "post", "name": "Web post", "description": "Markdown and HTML body, table of contents, SEO metadata and JSON-LD" }],
         "social_platforms": social,
         "tones": Tone::ALL.map(Tone::as_str),
         "default_template": EmailTemplate::Modern.as_str(),
-    }))
+    })
 }
 
 async fn content_types() -> Json<Value> {
@@ -608,24 +641,52 @@ async fn validation_rules() -> Json<Value> {
 async fn social_preview(
     State(state): State<AppState>,
     Path(platform): Path<String>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let p = platform
         .parse::<Platform>()
         .map_err(|e| ApiError::invalid("platform", format!("platform: {e}")))?;
     let query = QueryArgs::parse(query.as_deref());
-    let tone = query.last("tone");
     let req = Request {
         channels: vec![Channel::Social],
         platforms: vec![p],
-        tone: parse_tone(tone)?,
+        tone: parse_tone(query.last("tone"))?,
         validate: false,
         ..Request::default()
     };
     let doc = generation::configured(&state)?;
     let as_of = generation::today();
-    let parsed = generation::parse_document(&doc, as_of)?;
-    let (bundle, _) = generation::generate(&state, &parsed, &req, as_of)?;
+    let key = format!(
+        "social-preview:{}:{}",
+        p.as_str(),
+        generation::key(&doc, &req, &as_of.timestamp().to_string())
+    );
+    let tags = vec![
+        "preview".into(),
+        "social".into(),
+        format!("document:{}", generation::document_hash(&doc)),
+    ];
+    cache::serve::json(
+        &state.cache,
+        key,
+        tags,
+        None,
+        cache::serve::bypass(&headers),
+        || async { cache::serve::to_bytes(&social_preview_json(&state, &doc, &req, p)?) },
+    )
+    .await
+}
+
+fn social_preview_json(
+    state: &AppState,
+    doc: &DocumentText,
+    req: &Request,
+    p: Platform,
+) -> ApiResult<Value> {
+    let as_of = generation::today();
+    let parsed = generation::parse_document(doc, as_of)?;
+    let (bundle, _) = generation::generate(state, &parsed, req, as_of)?;
     let Some(post) = bundle.social.iter().find(|s| s.platform == p) else {
         return Err(ApiError::NotFound(format!(
             "the living document has nothing to post on {p}"
@@ -642,5 +703,5 @@ async fn social_preview(
         "fits_limit": post.lengths.iter().all(|l| *l <= post.limit),
         "requires_media": p == Platform::Instagram,
     });
-    Ok(Json(v))
+    Ok(v)
 }

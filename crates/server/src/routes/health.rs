@@ -185,15 +185,15 @@ async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option
         "crm" => upstream_check(state, &state.publishing.crm, call_upstreams).await,
         "platform" => upstream_check(state, &state.publishing.platform, call_upstreams).await,
         "cache" => {
-            let c = state.previews.counts();
+            let c = state.cache.counts();
             (
-                Level::Pass,
+                if c.enabled { Level::Pass } else { Level::Warn },
                 format!(
-                    "{} preview(s) cached, hit rate {:.2}",
+                    "{} answer(s) cached, hit rate {:.2}",
                     c.entries,
                     c.hit_rate()
                 ),
-                json!({ "entries": c.entries, "hits": c.hits, "misses": c.misses, "evictions": c.evictions }),
+                json!({ "enabled": c.enabled, "entries": c.entries, "hits": c.hits, "misses": c.misses, "evictions": c.evictions, "invalidated": c.invalidated }),
             )
         }
         "memory" => match crate::http::process::memory() {

@@ -159,6 +159,7 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
             job.status
         )));
     }
+    state.job_events.announce(&job, true);
     let mut v = job_json(&job);
     v["cancelled"] = json!(true);
     Ok(Json(v))

@@ -81,6 +81,9 @@ fn operation(d: &RouteDoc) -> Value {
     }
     match d.access {
         Access::Public => {}
+        Access::Signed => {
+            errors.push((401, "Missing, wrong, stale or replayed X-Signature"));
+        }
         Access::Key(_) | Access::PreviewOrWrite => {
             errors.push((401, "No API key, or an unknown or revoked one"));
             errors.push((403, "The key lacks the scope this route needs"));
@@ -102,6 +105,12 @@ fn operation(d: &RouteDoc) -> Value {
     });
     match d.access {
         Access::Public => op["security"] = json!([]),
+        Access::Signed => {
+            op["security"] = json!([]);
+            op["x-signature"] = json!(
+                "X-Signature: sha256=<hex HMAC-SHA256(CACHE_WEBHOOK_SECRET, \"<X-Timestamp>.<body>\")>; a write key when no secret is configured"
+            );
+        }
         Access::Key(scope) => {
             op["security"] = json!([{ "bearer": [] }, { "apiKey": [] }]);
             op["x-required-scope"] = json!(scope.as_str());

@@ -39,7 +39,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let counts = state.store.job_counts().await?;
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
-    let cache = state.previews.counts();
+    let cache = state.cache.counts();
     if wants_json(&headers) {
         let s = state.http_metrics.summary();
         return Ok(Json(json!({
@@ -95,8 +95,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     }
     let _ = writeln!(
         out,
-        "# HELP halcytone_preview_cache_hits_total Previews answered from the cache.\n# TYPE halcytone_preview_cache_hits_total counter\nhalcytone_preview_cache_hits_total {}\n# HELP halcytone_preview_cache_misses_total Previews that had to be generated.\n# TYPE halcytone_preview_cache_misses_total counter\nhalcytone_preview_cache_misses_total {}\n# HELP halcytone_preview_cache_evictions_total Previews dropped to make room.\n# TYPE halcytone_preview_cache_evictions_total counter\nhalcytone_preview_cache_evictions_total {}",
-        cache.hits, cache.misses, cache.evictions
+        "# HELP halcytone_cache_hits_total GET answers served from the response cache.\n# TYPE halcytone_cache_hits_total counter\nhalcytone_cache_hits_total {}\n# HELP halcytone_cache_misses_total GET answers that had to be computed.\n# TYPE halcytone_cache_misses_total counter\nhalcytone_cache_misses_total {}\n# HELP halcytone_cache_evictions_total Cached answers dropped to make room or because they expired.\n# TYPE halcytone_cache_evictions_total counter\nhalcytone_cache_evictions_total {}\n# HELP halcytone_cache_invalidated_total Cached answers removed by invalidation.\n# TYPE halcytone_cache_invalidated_total counter\nhalcytone_cache_invalidated_total {}\n# HELP halcytone_cache_entries Answers in the response cache.\n# TYPE halcytone_cache_entries gauge\nhalcytone_cache_entries {}\n# HELP halcytone_cache_bytes Bytes held by the response cache.\n# TYPE halcytone_cache_bytes gauge\nhalcytone_cache_bytes {}",
+        cache.hits, cache.misses, cache.evictions, cache.invalidated, cache.entries, cache.bytes
     );
     let _ = writeln!(
         out,

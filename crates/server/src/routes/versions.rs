@@ -4,18 +4,21 @@
 //! gives byte-identical content.
 
 use super::{Entry, READ, route};
+use crate::cache;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
 use crate::http::query::QueryArgs;
 use crate::queue::{iso, job_json};
 use crate::state::AppState;
 use crate::targets;
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use chrono::Utc;
 use halcytone_store::{ContentVersion, Job, JobStatus};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 pub fn routes() -> Vec<Entry> {
     vec![
@@ -77,24 +80,59 @@ async fn summary(state: &AppState, v: &ContentVersion) -> ApiResult<(Value, Opti
     ))
 }
 
-async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
+/// Cached version answers live briefly: a worker in another process changes their status
+/// without telling this one (in-process transitions drop them at once).
+const VERSION_TTL: Duration = Duration::from_secs(10);
+
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
     let q = QueryArgs::parse(q.as_deref());
     let limit = q.int("limit", 20, 1, 200)?;
     let offset = q.int("offset", 0, 0, i64::MAX / 2)?;
-    let (versions, total) = state.store.content_versions(limit, offset).await?;
-    let mut out = Vec::with_capacity(versions.len());
-    for v in &versions {
-        out.push(summary(&state, v).await?.0);
-    }
-    Ok(Json(
-        json!({ "versions": out, "total": total, "limit": limit, "offset": offset }),
-    ))
+    cache::serve::json(
+        &state.cache,
+        format!("content:list:{limit}:{offset}"),
+        vec!["content".into()],
+        Some(VERSION_TTL),
+        cache::serve::bypass(&headers),
+        || async {
+            let (versions, total) = state.store.content_versions(limit, offset).await?;
+            let mut out = Vec::with_capacity(versions.len());
+            for v in &versions {
+                out.push(summary(&state, v).await?.0);
+            }
+            cache::serve::to_bytes(
+                &json!({ "versions": out, "total": total, "limit": limit, "offset": offset }),
+            )
+        },
+    )
+    .await
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    cache::serve::json(
+        &state.cache,
+        format!("content:{id}"),
+        vec!["content".into(), format!("content:{id}")],
+        Some(VERSION_TTL),
+        cache::serve::bypass(&headers),
+        || async { cache::serve::to_bytes(&version_json(&state, &id).await?) },
+    )
+    .await
+}
+
+async fn version_json(state: &AppState, id: &str) -> ApiResult<Value> {
+    let state = state.clone();
     let v = state
         .store
-        .content_version(&id)
+        .content_version(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("content version {id} not found")))?;
     let (mut body, job) = summary(&state, &v).await?;
@@ -146,5 +184,5 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
         }
     };
     body["job"] = job.as_ref().map_or(Value::Null, job_json);
-    Ok(Json(body))
+    Ok(body)
 }

@@ -71,6 +71,13 @@ both_backends!(
                     );
                     assert!(a.status.as_u16() < 500, "{} {path}: {}", d.method, a.text);
                 }
+                Access::Signed => assert_eq!(
+                    anonymous.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{} {path} unsigned: {}",
+                    d.method,
+                    anonymous.text
+                ),
                 Access::PreviewOrWrite => {
                     assert_eq!(
                         anonymous.status,

@@ -7,6 +7,8 @@ mod helpers;
 
 mod auth;
 mod batch;
+mod cache;
 mod content;
 mod health;
 mod jobs;
+mod ws_jobs;

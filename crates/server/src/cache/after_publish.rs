@@ -1,0 +1,90 @@
+//! After a publish: every job transition drops the cached content-version answers (their
+//! status changed); a finished publish also runs a recorded invalidation — local entries
+//! tagged `content`, and the CDN (the published pages' URLs) when one is configured.
+
+use super::invalidation::Request;
+use crate::events::JobEvent;
+use crate::state::AppState;
+use halcytone_store::JobStatus;
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+
+/// URLs a job's results report (the web posts it published).
+fn published_urls(job: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(results) = job.get("results").and_then(Value::as_object) {
+        for r in results.values() {
+            if let Some(u) = r.get("url").and_then(Value::as_str)
+                && (u.starts_with("http://") || u.starts_with("https://"))
+            {
+                out.push(u.to_string());
+            }
+        }
+    }
+    out
+}
+
+async fn handle(state: &AppState, event: &JobEvent) {
+    state.cache.invalidate_tags(&["content"]);
+    let finished = matches!(event.status, JobStatus::Completed | JobStatus::Partial);
+    if !finished || !state.config.cache.invalidate_on_publish || event.kind != "job_status_change" {
+        return;
+    }
+    let mut targets = vec!["local".to_string()];
+    if state.invalidator.configured("cdn") {
+        targets.push("cdn".into());
+    }
+    let keys = published_urls(&event.job);
+    let req = Request {
+        targets,
+        tags: vec!["content".into()],
+        keys,
+        reason: Some(format!("published by job {}", event.job_id)),
+        ..Request::default()
+    };
+    let correlation = event.job["correlation_id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    state
+        .invalidator
+        .run(&req, &format!("publish:{}", event.job_id), &correlation)
+        .await;
+}
+
+/// Listens to job events until the process ends.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    let mut rx = state.job_events.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => handle(&state, &event).await,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "cache invalidation fell behind job events");
+                    state.cache.invalidate_tags(&["content"]);
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn urls_come_from_the_results() {
+        let job = json!({"results": {
+            "website": {"status": "success", "url": "https://halcytone.com/updates/x"},
+            "email": {"status": "success"},
+            "social_twitter": {"url": "javascript:alert(1)"},
+        }});
+        assert_eq!(
+            published_urls(&job),
+            vec!["https://halcytone.com/updates/x"]
+        );
+        assert!(published_urls(&json!({})).is_empty());
+    }
+}

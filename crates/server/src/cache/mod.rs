@@ -1,0 +1,14 @@
+//! The API's response cache and everything that invalidates it: the in-process store of
+//! rendered answers (`response`), key patterns (`pattern`), invalidation requests and their
+//! targets — local, CDN — with history (`invalidation`), and signed inbound webhooks
+//! (`signature`).
+
+pub mod after_publish;
+pub mod invalidation;
+pub mod pattern;
+pub mod response;
+pub mod serve;
+pub mod settings;
+pub mod signature;
+
+pub use response::{CacheCounts, Cached, ResponseCache};

@@ -1,0 +1,349 @@
+//! Rendered answers of the read-heavy GET routes (templates, previews, social previews,
+//! content versions), kept in memory by key with tags and a time to live. Composition is
+//! deterministic, so a hit is byte-identical to what a miss would produce; every entry also
+//! carries tags (`preview`, `document:<hash>`, `content`, …) so a publish can drop exactly
+//! what it made stale. Full: the oldest entry goes first. Expired: dropped when next read.
+
+use super::pattern;
+use bytes::Bytes;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// One cached answer.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    pub body: Bytes,
+    pub content_type: &'static str,
+}
+
+#[derive(Debug)]
+struct Entry {
+    seq: u64,
+    value: Cached,
+    tags: Vec<String>,
+    inserted: Instant,
+    ttl: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    /// Insertion order: sequence number → key.
+    order: BTreeMap<u64, String>,
+    next_seq: u64,
+    bytes: usize,
+}
+
+impl Inner {
+    fn remove(&mut self, key: &str) -> bool {
+        match self.entries.remove(key) {
+            Some(e) => {
+                self.order.remove(&e.seq);
+                self.bytes -= e.value.body.len();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ResponseCache {
+    enabled: bool,
+    capacity: usize,
+    default_ttl: Duration,
+    inner: Mutex<Inner>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+    expirations: AtomicU64,
+    invalidated: AtomicU64,
+}
+
+/// Counters for `/metrics` and the cache statistics routes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CacheCounts {
+    pub enabled: bool,
+    pub hits: u64,
+    pub misses: u64,
+    /// Entries dropped to make room or because they expired.
+    pub evictions: u64,
+    pub expirations: u64,
+    /// Entries removed by invalidation.
+    pub invalidated: u64,
+    pub entries: usize,
+    pub bytes: usize,
+    pub capacity: usize,
+    /// Mean time to live of the live entries, seconds.
+    pub avg_ttl_seconds: f64,
+    /// Age of the oldest live entry, seconds.
+    pub oldest_age_seconds: f64,
+}
+
+impl CacheCounts {
+    /// Hits over lookups, 0–1 (0 before any lookup).
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+
+    /// Misses over lookups, 0–1 (0 before any lookup).
+    pub fn miss_rate(&self) -> f64 {
+        if self.hits + self.misses == 0 {
+            0.0
+        } else {
+            1.0 - self.hit_rate()
+        }
+    }
+}
+
+impl ResponseCache {
+    /// A cache of at most `capacity` entries, each kept `default_ttl` unless put with its own.
+    /// A disabled cache stores nothing and counts every lookup as a miss.
+    pub fn new(enabled: bool, capacity: usize, default_ttl: Duration) -> Self {
+        ResponseCache {
+            enabled,
+            capacity: capacity.max(1),
+            default_ttl,
+            inner: Mutex::default(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            expirations: AtomicU64::new(0),
+            invalidated: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn default_ttl(&self) -> Duration {
+        self.default_ttl
+    }
+
+    pub fn get(&self, key: &str) -> Option<Cached> {
+        let found = {
+            let mut inner = self.lock();
+            match inner.entries.get(key) {
+                Some(e) if e.inserted.elapsed() < e.ttl => Some(e.value.clone()),
+                Some(_) => {
+                    inner.remove(key);
+                    self.expirations.fetch_add(1, Ordering::Relaxed);
+                    self.evictions.fetch_add(1, Ordering::Relaxed);
+                    None
+                }
+                None => None,
+            }
+        };
+        match &found {
+            Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
+            None => self.misses.fetch_add(1, Ordering::Relaxed),
+        };
+        found
+    }
+
+    /// Stores an answer under `key` with `tags`, for `ttl` (the default when `None`).
+    pub fn put(&self, key: String, value: Cached, tags: Vec<String>, ttl: Option<Duration>) {
+        if !self.enabled {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.remove(&key);
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.bytes += value.body.len();
+        inner.order.insert(seq, key.clone());
+        inner.entries.insert(
+            key,
+            Entry {
+                seq,
+                value,
+                tags,
+                inserted: Instant::now(),
+                ttl: ttl.unwrap_or(self.default_ttl),
+            },
+        );
+        while inner.entries.len() > self.capacity {
+            let Some((_, oldest)) = inner.order.pop_first() else {
+                break;
+            };
+            if let Some(e) = inner.entries.remove(&oldest) {
+                inner.bytes -= e.value.body.len();
+            }
+            self.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn remove_where(&self, pred: impl Fn(&str, &Entry) -> bool) -> usize {
+        let mut inner = self.lock();
+        let doomed: Vec<String> = inner
+            .entries
+            .iter()
+            .filter(|(k, e)| pred(k, e))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &doomed {
+            inner.remove(k);
+        }
+        self.invalidated
+            .fetch_add(doomed.len() as u64, Ordering::Relaxed);
+        doomed.len()
+    }
+
+    /// Removes the entries with exactly these keys; returns how many there were.
+    pub fn invalidate_keys(&self, keys: &[String]) -> usize {
+        self.remove_where(|k, _| keys.iter().any(|x| x == k))
+    }
+
+    /// Removes the entries whose key matches any pattern (`*` wildcard).
+    pub fn invalidate_patterns(&self, patterns: &[String]) -> usize {
+        self.remove_where(|k, _| patterns.iter().any(|p| pattern::matches(p, k)))
+    }
+
+    /// Removes the entries carrying any of the tags.
+    pub fn invalidate_tags(&self, tags: &[&str]) -> usize {
+        self.remove_where(|_, e| e.tags.iter().any(|t| tags.contains(&t.as_str())))
+    }
+
+    /// Removes every entry; returns how many there were.
+    pub fn clear(&self) -> usize {
+        self.remove_where(|_, _| true)
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        let inner = self.lock();
+        inner.order.values().cloned().collect()
+    }
+
+    pub fn counts(&self) -> CacheCounts {
+        let inner = self.lock();
+        let n = inner.entries.len();
+        let avg_ttl_seconds = if n == 0 {
+            0.0
+        } else {
+            inner
+                .entries
+                .values()
+                .map(|e| e.ttl.as_secs_f64())
+                .sum::<f64>()
+                / n as f64
+        };
+        let oldest_age_seconds = inner
+            .order
+            .first_key_value()
+            .and_then(|(_, k)| inner.entries.get(k))
+            .map_or(0.0, |e| e.inserted.elapsed().as_secs_f64());
+        CacheCounts {
+            enabled: self.enabled,
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            expirations: self.expirations.load(Ordering::Relaxed),
+            invalidated: self.invalidated.load(Ordering::Relaxed),
+            entries: n,
+            bytes: inner.bytes,
+            capacity: self.capacity,
+            avg_ttl_seconds,
+            oldest_age_seconds,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &'static str) -> Cached {
+        Cached {
+            body: Bytes::from_static(s.as_bytes()),
+            content_type: "application/json",
+        }
+    }
+
+    fn cache(capacity: usize) -> ResponseCache {
+        ResponseCache::new(true, capacity, Duration::from_secs(60))
+    }
+
+    #[test]
+    fn hits_misses_and_oldest_first_eviction() {
+        let c = cache(2);
+        assert!(c.get("a").is_none());
+        c.put("a".into(), v("1"), vec![], None);
+        c.put("b".into(), v("2"), vec![], None);
+        assert_eq!(c.get("a").map(|x| x.body), Some(Bytes::from_static(b"1")));
+        c.put("c".into(), v("3"), vec![], None);
+        assert!(c.get("a").is_none(), "oldest entry evicted");
+        let n = c.counts();
+        assert_eq!((n.hits, n.misses, n.evictions, n.entries), (1, 2, 1, 2));
+        assert_eq!(n.bytes, 2);
+        assert!((n.hit_rate() - 1.0 / 3.0).abs() < 1e-9);
+        assert!((n.miss_rate() - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(c.clear(), 2);
+        assert_eq!(c.counts().bytes, 0);
+    }
+
+    #[test]
+    fn replacing_a_key_keeps_one_entry_and_renews_its_place() {
+        let c = cache(2);
+        c.put("a".into(), v("1"), vec![], None);
+        c.put("b".into(), v("2"), vec![], None);
+        c.put("a".into(), v("11"), vec![], None);
+        c.put("c".into(), v("3"), vec![], None);
+        assert!(c.get("b").is_none(), "b is now the oldest");
+        assert_eq!(c.get("a").map(|x| x.body.len()), Some(2));
+        assert_eq!(c.counts().entries, 2);
+        assert_eq!(c.counts().bytes, 3);
+    }
+
+    #[test]
+    fn expired_entries_miss_and_count_as_evictions() {
+        let c = cache(4);
+        c.put("a".into(), v("1"), vec![], Some(Duration::ZERO));
+        assert!(c.get("a").is_none());
+        let n = c.counts();
+        assert_eq!((n.expirations, n.evictions, n.entries), (1, 1, 0));
+    }
+
+    #[test]
+    fn invalidation_by_key_pattern_and_tag() {
+        let c = cache(10);
+        c.put("templates".into(), v("t"), vec!["static".into()], None);
+        c.put(
+            "preview:abc".into(),
+            v("p"),
+            vec!["preview".into(), "document:abc".into()],
+            None,
+        );
+        c.put(
+            "social-preview:twitter:abc".into(),
+            v("s"),
+            vec!["preview".into(), "document:abc".into()],
+            None,
+        );
+        c.put("content:list".into(), v("l"), vec!["content".into()], None);
+        c.put("content:cv_1".into(), v("c"), vec!["content".into()], None);
+        assert_eq!(c.invalidate_keys(&["templates".into(), "nope".into()]), 1);
+        assert_eq!(c.invalidate_patterns(&["content:*".into()]), 2);
+        assert_eq!(c.invalidate_tags(&["document:abc"]), 2);
+        assert_eq!(c.counts().entries, 0);
+        assert_eq!(c.counts().invalidated, 5);
+    }
+
+    #[test]
+    fn a_disabled_cache_stores_nothing() {
+        let c = ResponseCache::new(false, 10, Duration::from_secs(60));
+        c.put("a".into(), v("1"), vec![], None);
+        assert!(c.get("a").is_none());
+        assert_eq!(c.counts().entries, 0);
+        assert!(!c.counts().enabled);
+    }
+}

@@ -1,0 +1,73 @@
+//! Job events: every transition of a publish job (queued, claimed, retried, finished,
+//! cancelled) as one message on an in-process broadcast. The `/ws/jobs` stream sends them to
+//! dashboards and the response cache drops what a finished publish made stale. A slow
+//! listener misses old events (it is told how many) instead of holding anyone up.
+
+use crate::queue::job_json;
+use chrono::{SecondsFormat, Utc};
+use halcytone_store::{Job, JobStatus};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+/// Events kept for listeners that have not read them yet.
+const CAPACITY: usize = 1024;
+
+/// One transition.
+#[derive(Debug, Clone)]
+pub struct JobEvent {
+    /// `job_status_change` when the status moved, `job_update` otherwise (a retry scheduled,
+    /// a new job queued).
+    pub kind: &'static str,
+    pub status: JobStatus,
+    pub job_id: String,
+    /// The job as `/api/v2/jobs/{id}` shows it.
+    pub job: Value,
+    pub timestamp: String,
+}
+
+impl JobEvent {
+    /// The WebSocket message: `{type, job, timestamp}`.
+    pub fn message(&self) -> Value {
+        json!({ "type": self.kind, "job": self.job, "timestamp": self.timestamp })
+    }
+}
+
+#[derive(Debug)]
+pub struct JobEvents {
+    tx: broadcast::Sender<JobEvent>,
+}
+
+impl Default for JobEvents {
+    fn default() -> Self {
+        JobEvents {
+            tx: broadcast::channel(CAPACITY).0,
+        }
+    }
+}
+
+impl JobEvents {
+    /// Announces `job` in its current state.
+    pub fn announce(&self, job: &Job, status_changed: bool) {
+        let event = JobEvent {
+            kind: if status_changed {
+                "job_status_change"
+            } else {
+                "job_update"
+            },
+            status: job.status,
+            job_id: job.id.clone(),
+            job: job_json(job),
+            timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        };
+        // No listener is not an error: nobody is watching.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.tx.subscribe()
+    }
+
+    pub fn listeners(&self) -> usize {
+        self.tx.receiver_count()
+    }
+}

@@ -1,0 +1,76 @@
+//! `/ws/jobs`: the dashboard's job stream reports every transition of a publish job.
+
+use crate::helpers::{Backend, spawn_app};
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn next_json(
+    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("stream open")
+            .expect("no error");
+        if let Message::Text(t) = m {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_job_transition_reaches_the_stream() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let url = format!("{}/ws/jobs", app.base.replace("http://", "ws://"));
+    let (mut anon, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (mut keyed, _) =
+        tokio_tungstenite::connect_async(format!("{url}?api_key={}", app.read_key))
+            .await
+            .unwrap();
+    assert_eq!(next_json(&mut anon).await["type"], "connected");
+    assert_eq!(next_json(&mut keyed).await["type"], "connected");
+    let m = app.get("/metrics", None).await;
+    assert!(
+        m.text
+            .contains("halcytone_websocket_connections{endpoint=\"/ws/jobs\"} 2"),
+        "{}",
+        m.text
+    );
+    let job = app.sync(r#"{"channels": ["email"]}"#).await;
+    let id = job.body["job_id"].as_str().unwrap().to_string();
+    let mut seen = Vec::new();
+    while seen.last().map(String::as_str) != Some("completed") {
+        let e = next_json(&mut anon).await;
+        assert_eq!(e["type"], "job_status_change", "{e}");
+        assert_eq!(e["job"]["job_id"], id.as_str());
+        assert!(e["timestamp"].is_string());
+        assert!(e["job"].get("results").is_none(), "anonymous: no results");
+        seen.push(e["job"]["status"].as_str().unwrap().to_string());
+    }
+    assert_eq!(seen, ["pending", "in_progress", "completed"]);
+    // The keyed listener got the same transitions with whole jobs.
+    let mut full = Vec::new();
+    for _ in 0..3 {
+        full.push(next_json(&mut keyed).await);
+    }
+    assert_eq!(full[2]["job"]["status"], "completed");
+    assert!(full[2]["job"]["results"].is_object(), "{}", full[2]);
+    drop(anon);
+    drop(keyed);
+    // Closed connections leave the gauge.
+    let mut zero = false;
+    for _ in 0..100 {
+        let m = app.get("/metrics", None).await;
+        if m.text
+            .contains("halcytone_websocket_connections{endpoint=\"/ws/jobs\"} 0")
+        {
+            zero = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(zero);
+}
