@@ -32,7 +32,7 @@ impl Application {
     ) -> std::io::Result<Application> {
         let addr = listener.local_addr()?;
         Ok(Application {
-            state: AppState::new(config, store, publishing, templates, brand),
+            state: AppState::new(config, store, publishing, templates, brand)?,
             listener,
             addr,
         })

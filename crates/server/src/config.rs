@@ -4,6 +4,7 @@
 use crate::cache::settings::CacheConfig;
 use halcytone_publish::SettingError;
 use halcytone_publish::settings::{flag, number};
+use halcytone_sources::{SourceRef, SourceSettings};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ pub enum DocumentSource {
     File(PathBuf),
     /// Text held in memory (the bundled sample of `halcytone up`).
     Inline { label: String, text: String },
+    /// Fetched from a URL, a Google Doc or a Notion database on use
+    /// (`LIVING_DOC_TYPE=url|google_docs|notion`).
+    Remote(SourceRef),
     /// Nothing configured: requests must send the document inline.
     None,
 }
@@ -54,6 +58,10 @@ pub struct ServerConfig {
     pub metrics_port: Option<u16>,
     /// The response cache, its invalidation webhook and CDN.
     pub cache: CacheConfig,
+    /// How remote living documents are reached (credentials, limits, `LIVING_DOC_DIR`).
+    pub sources: SourceSettings,
+    /// How long a fetched remote document is reused before it is fetched again.
+    pub source_cache: Duration,
 }
 
 impl ServerConfig {
@@ -80,6 +88,8 @@ impl ServerConfig {
             monitoring: true,
             metrics_port: None,
             cache: CacheConfig::default(),
+            sources: SourceSettings::default(),
+            source_cache: Duration::from_secs(30),
         }
     }
 
@@ -107,19 +117,40 @@ impl ServerConfig {
             }
             c.api_key = Some(key);
         }
-        c.document = match (
-            text("LIVING_DOC_TYPE").map(|t| t.to_ascii_lowercase()),
-            text("LIVING_DOC_ID"),
-        ) {
+        c.sources = SourceSettings::from_vars(get).map_err(|e| SettingError {
+            name: e.name,
+            value: e.value,
+            reason: e.reason,
+        })?;
+        c.source_cache = Duration::from_secs(number(
+            get,
+            "SOURCE_CACHE_SECONDS",
+            30u64,
+            |s| *s <= 3600,
+            "seconds, from 0 (fetch on every use) to 3600",
+        )?);
+        let doc_type = text("LIVING_DOC_TYPE").map(|t| t.to_ascii_lowercase());
+        let doc_id = text("LIVING_DOC_ID");
+        c.document = match (doc_type, doc_id) {
+            (Some(t), None) if t == "notion" && c.sources.notion_database_id.is_some() => {
+                DocumentSource::Remote(SourceRef::configured("notion", "default").map_err(|e| {
+                    SettingError {
+                        name: "LIVING_DOC_TYPE",
+                        value: t.clone(),
+                        reason: e.to_string(),
+                    }
+                })?)
+            }
             (_, None) => DocumentSource::None,
             (None, Some(id)) => DocumentSource::File(PathBuf::from(id)),
             (Some(t), Some(id)) if t == "file" => DocumentSource::File(PathBuf::from(id)),
-            (Some(t), Some(_)) => {
-                return Err(SettingError {
+            (Some(t), Some(id)) => {
+                let r = SourceRef::configured(&t, &id).map_err(|e| SettingError {
                     name: "LIVING_DOC_TYPE",
-                    value: t,
-                    reason: "this build reads living documents from files only (file); send other documents inline".into(),
-                });
+                    value: t.clone(),
+                    reason: e.to_string(),
+                })?;
+                DocumentSource::Remote(r)
             }
         };
         if let Some(v) = text("CORS_ORIGINS") {
@@ -289,11 +320,30 @@ mod tests {
     fn document_source_from_type_and_id() {
         let c = ServerConfig::from_vars(&vars(&[("LIVING_DOC_ID", "docs/living.md")])).unwrap();
         assert_eq!(c.document, DocumentSource::File("docs/living.md".into()));
-        let e = ServerConfig::from_vars(&vars(&[
+        let c = ServerConfig::from_vars(&vars(&[
             ("LIVING_DOC_TYPE", "notion"),
+            ("LIVING_DOC_ID", "0123456789abcdef0123456789abcdef"),
+        ]))
+        .unwrap();
+        match &c.document {
+            DocumentSource::Remote(r) => {
+                assert_eq!(r.label(), "notion:0123456789abcdef0123456789abcdef")
+            }
+            other => panic!("{other:?}"),
+        }
+        let c = ServerConfig::from_vars(&vars(&[
+            ("LIVING_DOC_TYPE", "google_docs"),
+            ("LIVING_DOC_ID", "1AbCdEf"),
+        ]))
+        .unwrap();
+        assert!(matches!(c.document, DocumentSource::Remote(_)));
+        let e = ServerConfig::from_vars(&vars(&[
+            ("LIVING_DOC_TYPE", "sharepoint"),
             ("LIVING_DOC_ID", "x"),
         ]))
         .unwrap_err();
         assert_eq!(e.name, "LIVING_DOC_TYPE");
+        let e = ServerConfig::from_vars(&vars(&[("SOURCE_CACHE_SECONDS", "-1")])).unwrap_err();
+        assert_eq!(e.name, "SOURCE_CACHE_SECONDS");
     }
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     Timeout(u64),
     #[error("{0}")]
     Unavailable(String),
+    /// A service we read from (a living-document source) failed.
+    #[error("{0}")]
+    Upstream(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::Busy => "busy",
             ApiError::Timeout(_) => "timeout",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Upstream(_) => "source_failed",
             ApiError::Internal(_) => "internal_error",
         }
     }

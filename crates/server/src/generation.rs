@@ -1,7 +1,6 @@
 //! Generation for the API: the living document (configured, or sent inline), parsed and
 //! composed into every requested channel, validated, and shaped as the API answers it.
 
-use crate::config::DocumentSource;
 use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::{DateTime, TimeZone, Utc};
@@ -47,34 +46,6 @@ impl Default for Request {
 pub fn today() -> DateTime<Utc> {
     let now = Utc::now();
     Utc.from_utc_datetime(&now.date_naive().and_time(chrono::NaiveTime::MIN))
-}
-
-/// The configured living document.
-pub fn configured(state: &AppState) -> Result<DocumentText, ApiError> {
-    match &state.config.document {
-        DocumentSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ApiError::Unavailable(format!(
-                    "the living document {} cannot be read: {e}",
-                    path.display()
-                ))
-            })?;
-            Ok(DocumentText {
-                label: format!("file:{}", path.display()),
-                text,
-                format: None,
-            })
-        }
-        DocumentSource::Inline { label, text } => Ok(DocumentText {
-            label: label.clone(),
-            text: text.clone(),
-            format: None,
-        }),
-        DocumentSource::None => Err(ApiError::invalid(
-            "document",
-            "no living document is configured (set LIVING_DOC_ID); send one inline as \"document\"",
-        )),
-    }
 }
 
 /// An inline document from a request body: text, or a JSON document given as an object.

@@ -46,6 +46,10 @@ pub struct Parts {
     pub job_queued: Arc<Notify>,
     /// Job transitions, for `/ws/jobs` and cache invalidation.
     pub job_events: Arc<crate::events::JobEvents>,
+    /// Fetchers of remote living documents (URL, Google Docs, Notion).
+    pub sources: halcytone_sources::Sources,
+    /// Remote documents fetched recently (`SOURCE_CACHE_SECONDS`).
+    pub fetched: Arc<crate::documents::FetchMemo>,
     pub started: Instant,
     pub started_at: DateTime<Utc>,
 }
@@ -57,7 +61,9 @@ impl AppState {
         publishing: Arc<Publishing>,
         templates: Arc<Templates>,
         brand: Brand,
-    ) -> AppState {
+    ) -> std::io::Result<AppState> {
+        let sources = halcytone_sources::Sources::new(config.sources.clone())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let cache = Arc::new(ResponseCache::new(
             config.cache.enabled,
             config.cache.max_entries,
@@ -69,7 +75,7 @@ impl AppState {
             publishing.clone(),
             store.clone(),
         ));
-        AppState(Arc::new(Parts {
+        Ok(AppState(Arc::new(Parts {
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
             in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
             config: Arc::new(config),
@@ -87,6 +93,8 @@ impl AppState {
             job_events: Arc::default(),
             started: Instant::now(),
             started_at: Utc::now(),
-        }))
+            sources,
+            fetched: Arc::default(),
+        })))
     }
 }

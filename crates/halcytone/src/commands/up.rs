@@ -131,6 +131,12 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
                 config.document = DocumentSource::File(path.clone());
                 path.display().to_string()
             }
+            None if matches!(config.document, DocumentSource::Remote(_)) => {
+                match &config.document {
+                    DocumentSource::Remote(r) => format!("{} (LIVING_DOC_TYPE)", r.label()),
+                    _ => String::new(),
+                }
+            }
             None => {
                 config.document = DocumentSource::Inline {
                     label: "sample:living-document.md".into(),

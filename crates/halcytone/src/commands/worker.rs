@@ -35,7 +35,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             publishing.clone(),
             templates.clone(),
             brand.clone(),
-        );
+        )?;
         if let Some(port) = server.metrics_port {
             let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
             super::serve_metrics(&host, port, state.clone()).await?;

@@ -178,7 +178,7 @@ async fn generate(
     let dry_run = body.dry_run.unwrap_or(false);
     let doc: DocumentText = match &body.document {
         Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
-        _ => generation::configured(&state)?,
+        _ => crate::documents::configured(&state).await?,
     };
     let as_of = generation::today();
     let living = generation::parse_document(&doc, as_of)?;

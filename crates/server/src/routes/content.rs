@@ -72,6 +72,8 @@ struct GenerateBody {
     /// The living document itself (text, or a JSON document); default: the configured one.
     document: Option<Value>,
     document_format: Option<String>,
+    /// A source to fetch the document from (`gdocs:…`, `notion:…`, `url:…`, `file:…`).
+    document_id: Option<String>,
     /// Publish even when validation reports errors.
     force: bool,
     // Accepted from the earlier API; they change nothing here.
@@ -114,15 +116,26 @@ fn parse_platforms(names: &[String]) -> ApiResult<Vec<Platform>> {
     Ok(out)
 }
 
-/// The document a request names: inline, or the configured one.
-fn document_of(
+/// The document a request names: inline, fetched from the source `document_id` names, or
+/// the configured one.
+async fn document_of(
     document: Option<&Value>,
     format: Option<&str>,
+    document_id: Option<&str>,
     state: &AppState,
 ) -> ApiResult<DocumentText> {
-    match document {
-        Some(v) if !v.is_null() => generation::inline(v, format),
-        _ => generation::configured(state),
+    match (document, document_id) {
+        (Some(v), _) if !v.is_null() => generation::inline(v, format),
+        (_, Some(id)) if !id.trim().is_empty() => {
+            if !crate::documents::has_source_prefix(id) {
+                return Err(ApiError::invalid(
+                    "document_id",
+                    "document_id: name a source with its prefix: gdocs:<id>, notion:<database id>, url:<https URL> or file:<path under LIVING_DOC_DIR>",
+                ));
+            }
+            crate::documents::by_reference(state, id).await
+        }
+        _ => crate::documents::configured(state).await,
     }
 }
 
@@ -135,7 +148,12 @@ struct Plan {
     template_name: &'static str,
 }
 
-fn plan(state: &AppState, body: GenerateBody, query: &QueryArgs, v2: bool) -> ApiResult<Plan> {
+async fn plan(
+    state: &AppState,
+    body: GenerateBody,
+    query: &QueryArgs,
+    v2: bool,
+) -> ApiResult<Plan> {
     let mut req = Request::default();
     let mut channels = Vec::new();
     if body.send_email.unwrap_or(true) {
@@ -187,8 +205,10 @@ fn plan(state: &AppState, body: GenerateBody, query: &QueryArgs, v2: bool) -> Ap
     let doc = document_of(
         body.document.as_ref(),
         body.document_format.as_deref(),
+        body.document_id.as_deref(),
         state,
-    )?;
+    )
+    .await?;
     Ok(Plan {
         template_name: req.template.unwrap_or(EmailTemplate::Modern).as_str(),
         req,
@@ -313,7 +333,7 @@ async fn generate(
     v2: bool,
     fresh: bool,
 ) -> ApiResult<Response> {
-    let p = plan(&state, body, &query, v2)?;
+    let p = plan(&state, body, &query, v2).await?;
     let version = if v2 { "v2" } else { "v1" };
     if p.preview_only {
         return Ok(json_bytes(preview_answer(&state, &p, version, fresh)?));
@@ -436,7 +456,7 @@ async fn preview(
         preview_only: true,
         ..GenerateBody::default()
     };
-    let p = plan(&state, body, &QueryArgs::default(), true)?;
+    let p = plan(&state, body, &QueryArgs::default(), true).await?;
     Ok(json_bytes(preview_answer(
         &state,
         &p,
@@ -453,6 +473,9 @@ async fn status(State(state): State<AppState>) -> Json<Value> {
         }
         crate::config::DocumentSource::Inline { label, .. } => {
             json!({ "type": "bundled", "id": label })
+        }
+        crate::config::DocumentSource::Remote(r) => {
+            json!({ "type": r.kind.as_str(), "id": r.label() })
         }
         crate::config::DocumentSource::None => json!(null),
     };
@@ -478,6 +501,7 @@ async fn status(State(state): State<AppState>) -> Json<Value> {
 struct ValidateBody {
     document: Option<Value>,
     document_format: Option<String>,
+    document_id: Option<String>,
     /// Treat warnings as failures.
     strict: bool,
 }
@@ -489,8 +513,10 @@ async fn validate_content(
     let doc = document_of(
         body.document.as_ref(),
         body.document_format.as_deref(),
+        body.document_id.as_deref(),
         &state,
-    )?;
+    )
+    .await?;
     let as_of = generation::today();
     let parsed = generation::parse_document(&doc, as_of)?;
     let (bundle, report) = generation::generate(&state, &parsed, &Request::default(), as_of)?;
@@ -655,7 +681,7 @@ async fn social_preview(
         validate: false,
         ..Request::default()
     };
-    let doc = generation::configured(&state)?;
+    let doc = crate::documents::configured(&state).await?;
     let as_of = generation::today();
     let key = format!(
         "social-preview:{}:{}",

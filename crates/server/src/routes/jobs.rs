@@ -4,6 +4,7 @@
 use super::{Entry, READ, WRITE, route};
 use crate::body::JsonBody;
 use crate::correlation;
+use crate::documents;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText};
 use crate::http::query::QueryArgs;
@@ -90,6 +91,9 @@ async fn sync(
     let document: DocumentText = match &body.document {
         Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
         _ => match label.as_deref().filter(|l| l.starts_with("doc_")) {
+            None if label.as_deref().is_some_and(documents::has_source_prefix) => {
+                documents::by_reference(&state, label.as_deref().unwrap_or_default()).await?
+            }
             Some(snapshot) => {
                 let d = state.store.document(snapshot).await?.ok_or_else(|| {
                     ApiError::NotFound(format!("document snapshot {snapshot} not found"))
@@ -100,7 +104,7 @@ async fn sync(
                     format: None,
                 }
             }
-            None => generation::configured(&state)?,
+            None => documents::configured(&state).await?,
         },
     };
     // Refuse now what the worker could never compose.

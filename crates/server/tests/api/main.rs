@@ -11,4 +11,5 @@ mod cache;
 mod content;
 mod health;
 mod jobs;
+mod sources;
 mod ws_jobs;

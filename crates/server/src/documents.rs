@@ -1,0 +1,179 @@
+//! Where a request's living document comes from: the configured source (a file, the bundled
+//! sample, or a URL, Google Doc or Notion database fetched through `halcytone_sources`), or
+//! a per-request `document_id` with a source prefix (`gdocs:`, `notion:`, `url:`, `file:`).
+//! A remote document is reused for `SOURCE_CACHE_SECONDS` so a burst of previews makes one
+//! fetch. A source that fails is an error with its reason; nothing falls back to sample text.
+
+use crate::config::DocumentSource;
+use crate::error::ApiError;
+use crate::generation::DocumentText;
+use crate::state::AppState;
+use halcytone_content::SourceFormat;
+use halcytone_sources::{Fetched, FetchedFormat, SourceError, SourceRef};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Recently fetched remote documents, by label.
+#[derive(Debug, Default)]
+pub struct FetchMemo {
+    entries: Mutex<HashMap<String, (Instant, DocumentText)>>,
+}
+
+impl FetchMemo {
+    fn get(&self, label: &str, ttl: Duration) -> Option<DocumentText> {
+        let map = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(label)
+            .filter(|(at, _)| at.elapsed() < ttl)
+            .map(|(_, d)| d.clone())
+    }
+
+    fn put(&self, doc: &DocumentText) {
+        let mut map = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= 64 {
+            map.clear();
+        }
+        map.insert(doc.label.clone(), (Instant::now(), doc.clone()));
+    }
+
+    /// Forgets every fetched document (the next use fetches again).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// A source failure as the API answers it: the caller's mistake (a bad prefix, a private
+/// address, an unconfigured source) is a 422 on `field`; the source's own failure a 502.
+pub fn source_error(field: &str, e: &SourceError) -> ApiError {
+    if e.is_caller_error() {
+        ApiError::invalid(field, format!("{field}: {e}"))
+    } else {
+        ApiError::Upstream(e.to_string())
+    }
+}
+
+fn text_of(f: Fetched) -> DocumentText {
+    let format = match f.format {
+        FetchedFormat::Markdown => Some(SourceFormat::Markdown),
+        FetchedFormat::Json => Some(SourceFormat::Json),
+        FetchedFormat::Text => Some(SourceFormat::Freeform),
+        FetchedFormat::Auto => None,
+    };
+    DocumentText {
+        label: f.label,
+        text: f.text,
+        format,
+    }
+}
+
+async fn fetch(
+    state: &AppState,
+    r: &SourceRef,
+    configured: bool,
+    field: &str,
+    fresh: bool,
+) -> Result<DocumentText, ApiError> {
+    let ttl = state.config.source_cache;
+    let label = r.label();
+    if !fresh
+        && !ttl.is_zero()
+        && let Some(d) = state.fetched.get(&label, ttl)
+    {
+        return Ok(d);
+    }
+    let doc = state
+        .sources
+        .fetch(r, configured)
+        .await
+        .map(text_of)
+        .map_err(|e| source_error(field, &e))?;
+    if !ttl.is_zero() {
+        state.fetched.put(&doc);
+    }
+    Ok(doc)
+}
+
+/// The configured living document.
+pub async fn configured(state: &AppState) -> Result<DocumentText, ApiError> {
+    configured_fresh(state, false).await
+}
+
+/// The configured living document; `fresh` skips the reuse window (scheduled runs).
+pub async fn configured_fresh(state: &AppState, fresh: bool) -> Result<DocumentText, ApiError> {
+    match &state.config.document {
+        DocumentSource::File(path) => {
+            let text = tokio::fs::read_to_string(path).await.map_err(|e| {
+                ApiError::Unavailable(format!(
+                    "the living document {} cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            Ok(DocumentText {
+                label: format!("file:{}", path.display()),
+                text,
+                format: None,
+            })
+        }
+        DocumentSource::Inline { label, text } => Ok(DocumentText {
+            label: label.clone(),
+            text: text.clone(),
+            format: None,
+        }),
+        DocumentSource::Remote(r) => fetch(state, r, true, "document", fresh).await,
+        DocumentSource::None => Err(ApiError::invalid(
+            "document",
+            "no living document is configured (set LIVING_DOC_TYPE and LIVING_DOC_ID); send one inline as \"document\" or name one with document_id (gdocs:, notion:, url:, file:)",
+        )),
+    }
+}
+
+/// Whether an id names a source (`gdocs:…`, `notion:…`, `url:…`, `file:…`).
+pub fn has_source_prefix(id: &str) -> bool {
+    let id = id.trim();
+    ["gdocs:", "notion:", "url:", "file:", "google_docs:"]
+        .iter()
+        .any(|p| id.len() > p.len() && id[..p.len()].eq_ignore_ascii_case(p))
+}
+
+/// The document a per-request `document_id` names, fetched now.
+pub async fn by_reference(state: &AppState, id: &str) -> Result<DocumentText, ApiError> {
+    let r = SourceRef::parse(id).map_err(|e| source_error("document_id", &e))?;
+    fetch(state, &r, false, "document_id", false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_recognised() {
+        assert!(has_source_prefix("gdocs:1AbC"));
+        assert!(has_source_prefix("NOTION:abc"));
+        assert!(has_source_prefix(" url:https://example.com/doc.md"));
+        assert!(has_source_prefix("file:notes.md"));
+        assert!(!has_source_prefix("gdocs:"));
+        assert!(!has_source_prefix("weekly-update"));
+        assert!(!has_source_prefix("doc_123"));
+    }
+
+    #[test]
+    fn caller_mistakes_are_422_and_source_failures_502() {
+        let bad = SourceError::BadReference("no prefix".into());
+        assert_eq!(source_error("document_id", &bad).status().as_u16(), 422);
+        let down = SourceError::Transport {
+            kind: halcytone_sources::SourceKind::Url,
+            target: "x".into(),
+            detail: "refused".into(),
+        };
+        assert_eq!(source_error("document_id", &down).status().as_u16(), 502);
+    }
+}
