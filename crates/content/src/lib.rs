@@ -5,6 +5,7 @@
 //! and "now"; the same inputs always produce byte-identical output.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 pub mod compose;
 pub mod content_type;
 pub mod model;

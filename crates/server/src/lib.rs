@@ -14,6 +14,7 @@ pub mod events;
 pub mod generation;
 pub mod http;
 pub mod queue;
+pub mod review;
 pub mod routes;
 pub mod state;
 pub mod targets;

@@ -26,6 +26,9 @@ pub struct Submission {
     pub batch_id: Option<String>,
     /// `newsletter` for a hand-written newsletter (the document is its JSON).
     pub kind: Option<String>,
+    /// The reviewed content version this job publishes; `None` records a new version for a
+    /// direct publish.
+    pub version: Option<String>,
 }
 
 pub fn now_ms() -> i64 {
@@ -128,6 +131,12 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
             now,
         )
         .await?;
+    if let Some(version) = &s.version {
+        tracing::info!(job_id = %job.id, content_version = %version, channels = ?job.channels, run_at = run_at, "job queued for a reviewed version");
+        state.job_queued.notify_one();
+        state.job_events.announce(&job, false);
+        return Ok(job);
+    }
     let version = ContentVersion {
         id: format!("cv_{}", uuid::Uuid::new_v4().simple()),
         document_id: job.document_id.clone(),
@@ -137,11 +146,17 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         options: json!({ "tone": tone, "template": template, "as_of": iso(s.as_of.timestamp_millis()) }),
         job_id: Some(job.id.clone()),
         created_ms: now,
+        review_state: "scheduled".into(),
+        review_level: None,
+        review: json!({ "direct": true }),
+        updated_ms: now,
+        schedule_id: None,
     };
     state.store.put_content_version(&version).await?;
     tracing::info!(job_id = %job.id, content_version = %version.id, channels = ?job.channels, run_at = run_at, "job queued");
     state.job_queued.notify_one();
-    state.job_events.announce(&job, true);
+    // A new job is an update of the list; its later moves are status changes.
+    state.job_events.announce(&job, false);
     Ok(job)
 }
 

@@ -29,6 +29,47 @@ macro_rules! store_impl {
                     options: json(&options, "version options")?,
                     job_id: row.try_get("job_id")?,
                     created_ms: row.try_get("created_ms")?,
+                    review_state: row.try_get("review_state")?,
+                    review_level: row.try_get("review_level")?,
+                    review: json(&row.try_get::<String, _>("review")?, "version review")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                    schedule_id: row.try_get("schedule_id")?,
+                })
+            }
+
+            fn schedule_from_row(row: &$row) -> Result<Schedule, StoreError> {
+                let channels: String = row.try_get("channels")?;
+                let last: Option<String> = row.try_get("last_result")?;
+                Ok(Schedule {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    cron: row.try_get("cron")?,
+                    timezone: row.try_get("timezone")?,
+                    scheduled_for_ms: row.try_get("scheduled_for_ms")?,
+                    document_id: row.try_get("document_id")?,
+                    channels: serde_json::from_value(json(&channels, "schedule channels")?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    options: json(&row.try_get::<String, _>("options")?, "schedule options")?,
+                    status: row.try_get("status")?,
+                    next_run_ms: row.try_get("next_run_ms")?,
+                    last_run_ms: row.try_get("last_run_ms")?,
+                    last_result: last.as_deref().map(|t| json(t, "schedule result")).transpose()?,
+                    created_by: row.try_get("created_by")?,
+                    created_ms: row.try_get("created_ms")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                })
+            }
+
+            fn run_from_row(row: &$row) -> Result<ScheduleRun, StoreError> {
+                Ok(ScheduleRun {
+                    id: row.try_get("id")?,
+                    schedule_id: row.try_get("schedule_id")?,
+                    due_ms: row.try_get("due_ms")?,
+                    started_ms: row.try_get("started_ms")?,
+                    finished_ms: row.try_get("finished_ms")?,
+                    status: row.try_get("status")?,
+                    version_id: row.try_get("version_id")?,
+                    job_id: row.try_get("job_id")?,
+                    detail: row.try_get("detail")?,
                 })
             }
 
@@ -283,10 +324,89 @@ macro_rules! store_impl {
 
             async fn put_content_version(&self, v: &ContentVersion) -> Result<(), StoreError> {
                 let channels = serde_json::to_string(&v.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                sqlx::query("INSERT INTO content_versions (id, document_id, label, content_hash, channels, options, job_id, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                sqlx::query("INSERT INTO content_versions (id, document_id, label, content_hash, channels, options, job_id, created_ms, review_state, review_level, review, updated_ms, schedule_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
                     .bind(&v.id).bind(&v.document_id).bind(&v.label).bind(&v.content_hash).bind(channels).bind(v.options.to_string()).bind(&v.job_id).bind(v.created_ms)
+                    .bind(&v.review_state).bind(&v.review_level).bind(v.review.to_string()).bind(v.updated_ms).bind(&v.schedule_id)
                     .execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn update_review(&self, id: &str, from: &str, to: &str, level: Option<&str>, review: &Value, job_id: Option<&str>, now_ms: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE content_versions SET review_state = $1, review_level = COALESCE($2, review_level), review = $3, job_id = COALESCE($4, job_id), updated_ms = $5 WHERE id = $6 AND review_state = $7")
+                    .bind(to).bind(level).bind(review.to_string()).bind(job_id).bind(now_ms).bind(id).bind(from)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn versions_in_review_state(&self, state: &str, limit: i64) -> Result<Vec<ContentVersion>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM content_versions WHERE review_state = $1 ORDER BY created_ms, id LIMIT $2")
+                    .bind(state).bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::version_from_row).collect()
+            }
+
+            async fn schedule_version_for_hash(&self, schedule_id: &str, content_hash: &str) -> Result<Option<ContentVersion>, StoreError> {
+                let row = sqlx::query("SELECT * FROM content_versions WHERE schedule_id = $1 AND content_hash = $2 ORDER BY created_ms DESC, id DESC LIMIT 1")
+                    .bind(schedule_id).bind(content_hash).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::version_from_row).transpose()
+            }
+
+            async fn put_schedule(&self, s: &Schedule) -> Result<(), StoreError> {
+                let channels = serde_json::to_string(&s.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("INSERT INTO schedules (id, name, cron, timezone, scheduled_for_ms, document_id, channels, options, status, next_run_ms, last_run_ms, last_result, created_by, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+                    .bind(&s.id).bind(&s.name).bind(&s.cron).bind(&s.timezone).bind(s.scheduled_for_ms).bind(&s.document_id).bind(channels)
+                    .bind(s.options.to_string()).bind(&s.status).bind(s.next_run_ms).bind(s.last_run_ms).bind(s.last_result.as_ref().map(Value::to_string))
+                    .bind(&s.created_by).bind(s.created_ms).bind(s.updated_ms)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn schedule(&self, id: &str) -> Result<Option<Schedule>, StoreError> {
+                let row = sqlx::query("SELECT * FROM schedules WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::schedule_from_row).transpose()
+            }
+
+            async fn schedules(&self) -> Result<Vec<Schedule>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM schedules ORDER BY created_ms, id").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::schedule_from_row).collect()
+            }
+
+            async fn due_schedules(&self, now_ms: i64) -> Result<Vec<Schedule>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM schedules WHERE status = 'active' AND next_run_ms IS NOT NULL AND next_run_ms <= $1 ORDER BY next_run_ms, id LIMIT 100")
+                    .bind(now_ms).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::schedule_from_row).collect()
+            }
+
+            async fn advance_schedule(&self, id: &str, expected_next_ms: i64, next_ms: Option<i64>, now_ms: i64) -> Result<bool, StoreError> {
+                let status = if next_ms.is_some() { "active" } else { "completed" };
+                let done = sqlx::query("UPDATE schedules SET next_run_ms = $1, last_run_ms = $2, status = $3, updated_ms = $4 WHERE id = $5 AND status = 'active' AND next_run_ms = $6")
+                    .bind(next_ms).bind(expected_next_ms).bind(status).bind(now_ms).bind(id).bind(expected_next_ms)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_schedule_status(&self, id: &str, status: &str, next_run_ms: Option<i64>, now_ms: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE schedules SET status = $1, next_run_ms = $2, updated_ms = $3 WHERE id = $4")
+                    .bind(status).bind(next_run_ms).bind(now_ms).bind(id)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_schedule(&self, id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM schedules WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn put_schedule_run(&self, r: &ScheduleRun) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO schedule_runs (id, schedule_id, due_ms, started_ms, finished_ms, status, version_id, job_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET finished_ms = EXCLUDED.finished_ms, status = EXCLUDED.status, version_id = EXCLUDED.version_id, job_id = EXCLUDED.job_id, detail = EXCLUDED.detail")
+                    .bind(&r.id).bind(&r.schedule_id).bind(r.due_ms).bind(r.started_ms).bind(r.finished_ms).bind(&r.status).bind(&r.version_id).bind(&r.job_id).bind(&r.detail)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn schedule_runs(&self, schedule_id: &str, limit: i64) -> Result<Vec<ScheduleRun>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM schedule_runs WHERE schedule_id = $1 ORDER BY started_ms DESC, id DESC LIMIT $2")
+                    .bind(schedule_id).bind(limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::run_from_row).collect()
             }
 
             async fn content_version(&self, id: &str) -> Result<Option<ContentVersion>, StoreError> {

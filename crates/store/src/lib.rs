@@ -118,6 +118,62 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         offset: i64,
     ) -> Result<(Vec<ContentVersion>, i64), StoreError>;
 
+    /// Moves a version's review state from `from` to `to` (with its new record, and a job
+    /// once it is scheduled); false when it was not in `from` (someone else moved it first).
+    #[allow(clippy::too_many_arguments)]
+    async fn update_review(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        level: Option<&str>,
+        review: &serde_json::Value,
+        job_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Versions in one review state, oldest first.
+    async fn versions_in_review_state(
+        &self,
+        state: &str,
+        limit: i64,
+    ) -> Result<Vec<ContentVersion>, StoreError>;
+    /// The latest version a schedule made from this document hash.
+    async fn schedule_version_for_hash(
+        &self,
+        schedule_id: &str,
+        content_hash: &str,
+    ) -> Result<Option<ContentVersion>, StoreError>;
+
+    async fn put_schedule(&self, s: &Schedule) -> Result<(), StoreError>;
+    async fn schedule(&self, id: &str) -> Result<Option<Schedule>, StoreError>;
+    async fn schedules(&self) -> Result<Vec<Schedule>, StoreError>;
+    /// Active schedules whose next run is due at `now_ms`.
+    async fn due_schedules(&self, now_ms: i64) -> Result<Vec<Schedule>, StoreError>;
+    /// Takes the run due at `expected_next_ms` by moving the schedule on to `next_ms` (None
+    /// when nothing follows: it completes); false when another replica took it first.
+    async fn advance_schedule(
+        &self,
+        id: &str,
+        expected_next_ms: i64,
+        next_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Pauses or resumes (with the next run) a schedule; false when it does not exist.
+    async fn set_schedule_status(
+        &self,
+        id: &str,
+        status: &str,
+        next_run_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    async fn delete_schedule(&self, id: &str) -> Result<bool, StoreError>;
+    async fn put_schedule_run(&self, run: &ScheduleRun) -> Result<(), StoreError>;
+    async fn schedule_runs(
+        &self,
+        schedule_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ScheduleRun>, StoreError>;
+
     async fn record_invalidation(
         &self,
         at_ms: i64,

@@ -225,6 +225,55 @@ pub struct ContentVersion {
     /// The publish job of this version, when there is one.
     pub job_id: Option<String>,
     pub created_ms: i64,
+    /// Where it is in review: draft, in_review, approved, rejected, scheduled (handed to
+    /// the publisher; the job's status says the rest).
+    pub review_state: String,
+    /// The review level it needs (L1–L4), once known.
+    pub review_level: Option<String>,
+    /// The review record: approvals (who, when), submission, rejection, forced publish.
+    pub review: Value,
+    pub updated_ms: i64,
+    /// The schedule whose run made it.
+    pub schedule_id: Option<String>,
+}
+
+/// A schedule: one run at `scheduled_for_ms`, or runs on a cron expression in a time zone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Schedule {
+    pub id: String,
+    pub name: String,
+    pub cron: Option<String>,
+    pub timezone: String,
+    pub scheduled_for_ms: Option<i64>,
+    /// A source reference (`gdocs:…`), or `None` for the configured living document.
+    pub document_id: Option<String>,
+    pub channels: Vec<String>,
+    /// Tone, template and other options for the generated content.
+    pub options: Value,
+    /// active, paused or completed.
+    pub status: String,
+    pub next_run_ms: Option<i64>,
+    pub last_run_ms: Option<i64>,
+    pub last_result: Option<Value>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// One run of a schedule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleRun {
+    pub id: String,
+    pub schedule_id: String,
+    /// The occurrence it ran for.
+    pub due_ms: i64,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// running, awaiting_approval, queued, unchanged, failed.
+    pub status: String,
+    pub version_id: Option<String>,
+    pub job_id: Option<String>,
+    pub detail: String,
 }
 
 /// One cache invalidation, as requested and as it went.

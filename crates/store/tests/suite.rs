@@ -125,14 +125,16 @@ suite!(
     content_versions_are_listed_newest_first,
     cache_invalidations_are_kept_newest_first,
     queue_lag_is_the_wait_of_the_oldest_due_job,
+    review_moves_only_from_the_expected_state,
+    schedules_advance_once_per_run,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3]);
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2],
+        vec![1, 2, 3],
         "migrating again changes nothing"
     );
 }
@@ -500,6 +502,11 @@ async fn content_versions_are_listed_newest_first(s: &dyn Store) {
             options: json!({ "tone": null }),
             job_id: Some(format!("job_{i}")),
             created_ms: i,
+            review_state: "scheduled".into(),
+            review_level: None,
+            review: json!({}),
+            updated_ms: i,
+            schedule_id: None,
         })
         .await
         .unwrap();
@@ -545,4 +552,188 @@ async fn queue_lag_is_the_wait_of_the_oldest_due_job(s: &dyn Store) {
         None,
         "nothing due yet"
     );
+}
+
+fn draft(id: &str, schedule: Option<&str>, hash: &str, at: i64) -> ContentVersion {
+    ContentVersion {
+        id: id.into(),
+        document_id: "doc_1".into(),
+        label: "weekly".into(),
+        content_hash: hash.into(),
+        channels: vec!["email".into()],
+        options: json!({}),
+        job_id: None,
+        created_ms: at,
+        review_state: "draft".into(),
+        review_level: None,
+        review: json!({}),
+        updated_ms: at,
+        schedule_id: schedule.map(String::from),
+    }
+}
+
+async fn review_moves_only_from_the_expected_state(s: &dyn Store) {
+    s.put_content_version(&draft("cv_a", None, "h1", 1))
+        .await
+        .unwrap();
+    let record = json!({ "submitted_by": "key_1" });
+    assert!(
+        s.update_review("cv_a", "draft", "in_review", Some("L2"), &record, None, 5)
+            .await
+            .unwrap()
+    );
+    // A second, racing move from the old state does nothing.
+    assert!(
+        !s.update_review("cv_a", "draft", "in_review", Some("L2"), &record, None, 6)
+            .await
+            .unwrap()
+    );
+    let v = s.content_version("cv_a").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            v.review_state.as_str(),
+            v.review_level.as_deref(),
+            v.updated_ms
+        ),
+        ("in_review", Some("L2"), 5)
+    );
+    assert_eq!(v.review["submitted_by"], "key_1");
+    assert_eq!(
+        s.versions_in_review_state("in_review", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        s.update_review(
+            "cv_a",
+            "in_review",
+            "scheduled",
+            None,
+            &record,
+            Some("job_9"),
+            7
+        )
+        .await
+        .unwrap()
+    );
+    let v = s.content_version("cv_a").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            v.review_state.as_str(),
+            v.review_level.as_deref(),
+            v.job_id.as_deref()
+        ),
+        ("scheduled", Some("L2"), Some("job_9"))
+    );
+    s.put_content_version(&draft("cv_b", Some("sch_1"), "h1", 2))
+        .await
+        .unwrap();
+    s.put_content_version(&draft("cv_c", Some("sch_1"), "h1", 3))
+        .await
+        .unwrap();
+    let latest = s
+        .schedule_version_for_hash("sch_1", "h1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, "cv_c");
+    assert!(
+        s.schedule_version_for_hash("sch_1", "h2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn schedules_advance_once_per_run(s: &dyn Store) {
+    let sch = Schedule {
+        id: "sch_1".into(),
+        name: "weekly update".into(),
+        cron: Some("0 10 * * TUE".into()),
+        timezone: "America/New_York".into(),
+        scheduled_for_ms: None,
+        document_id: None,
+        channels: vec!["email".into()],
+        options: json!({ "tone": "professional" }),
+        status: "active".into(),
+        next_run_ms: Some(1_000),
+        last_run_ms: None,
+        last_result: None,
+        created_by: "key_1".into(),
+        created_ms: 0,
+        updated_ms: 0,
+    };
+    s.put_schedule(&sch).await.unwrap();
+    assert!(s.due_schedules(999).await.unwrap().is_empty());
+    assert_eq!(s.due_schedules(5_000).await.unwrap().len(), 1);
+    // Two replicas race for the same run: one wins.
+    assert!(
+        s.advance_schedule("sch_1", 1_000, Some(9_000), 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.advance_schedule("sch_1", 1_000, Some(9_000), 5_000)
+            .await
+            .unwrap()
+    );
+    let got = s.schedule("sch_1").await.unwrap().unwrap();
+    assert_eq!(
+        (got.next_run_ms, got.last_run_ms, got.status.as_str()),
+        (Some(9_000), Some(1_000), "active")
+    );
+    assert!(s.due_schedules(5_000).await.unwrap().is_empty());
+    // Paused schedules are never due; resuming sets the next run.
+    assert!(
+        s.set_schedule_status("sch_1", "paused", None, 6_000)
+            .await
+            .unwrap()
+    );
+    assert!(s.due_schedules(100_000).await.unwrap().is_empty());
+    assert!(
+        s.set_schedule_status("sch_1", "active", Some(10_000), 7_000)
+            .await
+            .unwrap()
+    );
+    // The last run completes a schedule.
+    assert!(
+        s.advance_schedule("sch_1", 10_000, None, 11_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.schedule("sch_1").await.unwrap().unwrap().status,
+        "completed"
+    );
+    let run = ScheduleRun {
+        id: "run_1".into(),
+        schedule_id: "sch_1".into(),
+        due_ms: 1_000,
+        started_ms: 5_000,
+        finished_ms: None,
+        status: "running".into(),
+        version_id: None,
+        job_id: None,
+        detail: String::new(),
+    };
+    s.put_schedule_run(&run).await.unwrap();
+    s.put_schedule_run(&ScheduleRun {
+        finished_ms: Some(6_000),
+        status: "awaiting_approval".into(),
+        version_id: Some("cv_1".into()),
+        ..run.clone()
+    })
+    .await
+    .unwrap();
+    let runs = s.schedule_runs("sch_1", 10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].status.as_str(), runs[0].version_id.as_deref()),
+        ("awaiting_approval", Some("cv_1"))
+    );
+    assert_eq!(s.schedules().await.unwrap().len(), 1);
+    assert!(s.delete_schedule("sch_1").await.unwrap());
+    assert!(!s.delete_schedule("sch_1").await.unwrap());
 }

@@ -13,13 +13,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Variables whose values are never printed.
-const SECRETS: [&str; 6] = [
+const SECRETS: [&str; 10] = [
     "API_KEY",
     "CRM_API_KEY",
     "PLATFORM_API_KEY",
     "JWT_SECRET_KEY",
     "API_KEY_ENCRYPTION_KEY",
     "DATABASE_URL",
+    "CACHE_WEBHOOK_SECRET",
+    "CDN_API_KEY",
+    "NOTION_API_KEY",
+    "GOOGLE_CREDENTIALS_JSON",
 ];
 
 fn shown(name: &str, value: &str) -> String {
@@ -122,7 +126,14 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
     let dry_run = Settings::from_vars(&|n| std::env::var(n).ok(), false).is_ok_and(|s| s.dry_run);
     let production = var("ENVIRONMENT").is_some_and(|e| e.eq_ignore_ascii_case("production"));
     if production {
-        for name in ["API_KEY", "JWT_SECRET_KEY", "API_KEY_ENCRYPTION_KEY"] {
+        for name in [
+            "API_KEY",
+            "JWT_SECRET_KEY",
+            "API_KEY_ENCRYPTION_KEY",
+            "CACHE_WEBHOOK_SECRET",
+            "CDN_API_KEY",
+            "NOTION_API_KEY",
+        ] {
             if let Some(v) = var(name)
                 && looks_like_placeholder(&v)
             {

@@ -183,9 +183,17 @@ impl Invalidator {
         let Some((cfg, upstream)) = &self.cdn else {
             return Err("Cache target 'cdn' not configured".into());
         };
-        let files: Vec<&String> = req.keys.iter().chain(req.patterns.iter()).collect();
-        let body = if req.force || files.is_empty() {
+        // The CDN caches pages by URL: only URLs are purged file by file, and the whole zone
+        // only when the request says force. Keys, patterns and tags name our own entries.
+        let files: Vec<&String> = req
+            .keys
+            .iter()
+            .filter(|k| k.starts_with("https://") || k.starts_with("http://"))
+            .collect();
+        let body = if req.force {
             json!({ "purge_everything": true })
+        } else if files.is_empty() {
+            return Ok(0);
         } else {
             json!({ "files": files })
         };

@@ -417,6 +417,7 @@ async fn schedule(
                 as_of,
                 batch_id: Some(id.clone()),
                 kind: None,
+                version: None,
             },
         )
         .await?;

@@ -375,6 +375,7 @@ async fn generate(
             as_of,
             batch_id: None,
             kind: None,
+            version: None,
         },
     )
     .await?;

@@ -130,6 +130,7 @@ async fn sync(
             as_of,
             batch_id: None,
             kind: None,
+            version: None,
         },
     )
     .await?;

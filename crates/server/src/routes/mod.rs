@@ -12,6 +12,7 @@ pub mod meta;
 pub mod metrics;
 pub mod newsletter;
 pub mod operations;
+pub mod review;
 pub mod versions;
 
 use crate::auth::{self, Access};
@@ -102,6 +103,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(newsletter::routes());
     t.extend(batch::routes());
     t.extend(versions::routes());
+    t.extend(review::routes());
     t.extend(operations::routes());
     t.extend(cache::routes());
     t.extend(crate::ws::jobs::routes());

@@ -136,6 +136,7 @@ async fn send(
             as_of: generation::today(),
             batch_id: None,
             kind: Some("newsletter".into()),
+            version: None,
         },
     )
     .await?;

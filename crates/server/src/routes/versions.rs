@@ -43,9 +43,13 @@ pub fn routes() -> Vec<Entry> {
     ]
 }
 
-fn status(job: Option<&Job>) -> &'static str {
+/// A version's status: its review state until it is handed to the publisher, then its job's.
+pub fn status<'a>(v: &'a ContentVersion, job: Option<&Job>) -> &'a str {
+    if v.review_state != "scheduled" {
+        return &v.review_state;
+    }
     match job {
-        None => "draft",
+        None => "scheduled",
         Some(j) => match j.status {
             JobStatus::Pending if j.run_at_ms > Utc::now().timestamp_millis() => "scheduled",
             JobStatus::Pending => "queued",
@@ -58,7 +62,7 @@ fn status(job: Option<&Job>) -> &'static str {
     }
 }
 
-async fn summary(state: &AppState, v: &ContentVersion) -> ApiResult<(Value, Option<Job>)> {
+pub async fn summary(state: &AppState, v: &ContentVersion) -> ApiResult<(Value, Option<Job>)> {
     let job = match &v.job_id {
         Some(id) => state.store.job(id).await?,
         None => None,
@@ -71,7 +75,8 @@ async fn summary(state: &AppState, v: &ContentVersion) -> ApiResult<(Value, Opti
             "content_hash": v.content_hash,
             "channels": v.channels,
             "options": v.options,
-            "status": status(job.as_ref()),
+            "status": status(v, job.as_ref()),
+            "review": crate::review::review_json(v),
             "job_id": v.job_id,
             "created_at": iso(v.created_ms),
             "published_at": job.as_ref().filter(|j| j.status == JobStatus::Completed).and_then(|j| j.completed_ms).and_then(iso),

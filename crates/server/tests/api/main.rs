@@ -11,5 +11,6 @@ mod cache;
 mod content;
 mod health;
 mod jobs;
+mod review;
 mod sources;
 mod ws_jobs;

@@ -44,7 +44,12 @@ async fn every_job_transition_reaches_the_stream() {
     let mut seen = Vec::new();
     while seen.last().map(String::as_str) != Some("completed") {
         let e = next_json(&mut anon).await;
-        assert_eq!(e["type"], "job_status_change", "{e}");
+        let expected = if seen.is_empty() {
+            "job_update"
+        } else {
+            "job_status_change"
+        };
+        assert_eq!(e["type"], expected, "{e}");
         assert_eq!(e["job"]["job_id"], id.as_str());
         assert!(e["timestamp"].is_string());
         assert!(e["job"].get("results").is_none(), "anonymous: no results");

@@ -1,0 +1,483 @@
+//! The editorial review of content versions: a draft is made from a document snapshot with
+//! its options, submitted, approved (by as many distinct people as its level needs) or
+//! rejected with a reason, then scheduled — which hands it to the publisher as a job, once.
+//! Only an admin may publish an unapproved version, by saying `force_publish`, and that is
+//! written to the audit log. Every move is a compare-and-set on the stored state, so two
+//! reviewers acting at once cannot both move it.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::generation::{self, DocumentText, Request};
+use crate::queue::{self, Submission, iso, now_ms};
+use crate::state::AppState;
+use crate::targets;
+use chrono::{DateTime, Utc};
+use halcytone_content::approval::{self, Action, Approval, Level, ReviewState};
+use halcytone_content::{Severity, SourceFormat};
+use halcytone_store::{ContentVersion, Job, Scope};
+use serde_json::{Value, json};
+
+/// Who acts: an API key, or the scheduler on a schedule's behalf.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub admin: bool,
+}
+
+impl Actor {
+    pub fn of(caller: &Caller) -> Actor {
+        Actor {
+            id: caller.key_id.clone(),
+            admin: caller.allows(Scope::Admin),
+        }
+    }
+
+    pub fn schedule(id: &str) -> Actor {
+        Actor {
+            id: format!("schedule:{id}"),
+            admin: false,
+        }
+    }
+}
+
+/// What a draft is made of.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub label: String,
+    pub document: DocumentText,
+    pub targets: Vec<String>,
+    pub tone: Option<String>,
+    pub template: Option<String>,
+    pub as_of: DateTime<Utc>,
+    pub schedule_id: Option<String>,
+}
+
+/// What validation and the approval rules say about a document.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub level: Level,
+    pub level_reason: Option<String>,
+    pub errors: Vec<String>,
+    pub warnings: usize,
+}
+
+/// Validates the document as it would be published and works out its review level.
+pub fn assess(
+    state: &AppState,
+    doc: &DocumentText,
+    targets_: &[String],
+    tone: Option<&str>,
+    template: Option<&str>,
+    as_of: DateTime<Utc>,
+) -> ApiResult<Assessment> {
+    let parsed = generation::parse_document(doc, as_of)?;
+    let (level, level_reason) = approval::required_level(&parsed);
+    let wanted: Vec<targets::Target> = targets_
+        .iter()
+        .filter_map(|c| targets::parse(c).ok())
+        .collect();
+    let (channels, platforms) = targets::plan(&wanted);
+    let mut req = Request {
+        channels,
+        ..Request::default()
+    };
+    if !platforms.is_empty() {
+        req.platforms = platforms;
+    }
+    req.tone = crate::routes::content::parse_tone(tone)?;
+    req.template = crate::routes::content::parse_template(template)?;
+    let (_, report) = generation::generate(state, &parsed, &req, as_of)?;
+    let issues = report.map(|r| r.issues).unwrap_or_default();
+    Ok(Assessment {
+        level,
+        level_reason,
+        errors: issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .map(|i| i.message.clone())
+            .collect(),
+        warnings: issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
+            .count(),
+    })
+}
+
+/// Stores the snapshot and a draft version of it.
+pub async fn create_draft(state: &AppState, d: Draft, by: &Actor) -> ApiResult<ContentVersion> {
+    let targets_ = queue::check_targets("channels", &d.targets)?;
+    let a = assess(
+        state,
+        &d.document,
+        &targets_,
+        d.tone.as_deref(),
+        d.template.as_deref(),
+        d.as_of,
+    )?;
+    let now = now_ms();
+    let format = d.document.format.map(SourceFormat::as_str);
+    let (snapshot, _) = state
+        .store
+        .put_document(&d.label, format.unwrap_or("auto"), &d.document.text, now)
+        .await?;
+    let v = ContentVersion {
+        id: format!("cv_{}", uuid::Uuid::new_v4().simple()),
+        document_id: snapshot.id,
+        label: d.label,
+        content_hash: snapshot.hash,
+        channels: targets_,
+        options: json!({ "tone": d.tone, "template": d.template, "as_of": iso(d.as_of.timestamp_millis()) }),
+        job_id: None,
+        created_ms: now,
+        review_state: ReviewState::Draft.as_str().into(),
+        review_level: Some(a.level.as_str().into()),
+        review: json!({
+            "created_by": by.id,
+            "level_reason": a.level_reason,
+            "validation": { "errors": a.errors, "warnings": a.warnings },
+            "approvals": [],
+        }),
+        updated_ms: now,
+        schedule_id: d.schedule_id,
+    };
+    state.store.put_content_version(&v).await?;
+    state.cache.invalidate_tags(&["content"]);
+    Ok(v)
+}
+
+async fn load(state: &AppState, id: &str) -> ApiResult<ContentVersion> {
+    state
+        .store
+        .content_version(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("content version {id} not found")))
+}
+
+fn review_state(v: &ContentVersion) -> ApiResult<ReviewState> {
+    ReviewState::parse(&v.review_state).ok_or_else(|| {
+        ApiError::Internal(format!(
+            "content version {} has an unknown review state {}",
+            v.id, v.review_state
+        ))
+    })
+}
+
+fn check(v: &ContentVersion, action: Action) -> ApiResult<ReviewState> {
+    let s = review_state(v)?;
+    approval::allowed(s, action)
+        .map_err(|why| ApiError::Conflict(format!("content version {}: {why}", v.id)))?;
+    Ok(s)
+}
+
+fn level(v: &ContentVersion) -> Level {
+    v.review_level
+        .as_deref()
+        .and_then(Level::parse)
+        .unwrap_or(Level::L1)
+}
+
+/// Applies a move; a lost race is a 409 and nothing changes.
+async fn commit(
+    state: &AppState,
+    v: &ContentVersion,
+    to: ReviewState,
+    review: &Value,
+    job_id: Option<&str>,
+) -> ApiResult<ContentVersion> {
+    let moved = state
+        .store
+        .update_review(
+            &v.id,
+            &v.review_state,
+            to.as_str(),
+            None,
+            review,
+            job_id,
+            now_ms(),
+        )
+        .await?;
+    if !moved {
+        return Err(ApiError::Conflict(format!(
+            "content version {} changed while this request was handled; reload it and try again",
+            v.id
+        )));
+    }
+    state.cache.invalidate_tags(&["content"]);
+    load(state, &v.id).await
+}
+
+fn approvals(review: &Value) -> Vec<Value> {
+    review["approvals"].as_array().cloned().unwrap_or_default()
+}
+
+fn met(level: Level, list: &[Value]) -> bool {
+    let given: Vec<Approval<'_>> = list
+        .iter()
+        .filter_map(|a| {
+            Some(Approval {
+                by: a["by"].as_str()?,
+                admin: a["admin"].as_bool().unwrap_or(false),
+            })
+        })
+        .collect();
+    level.requirement().met_by(&given)
+}
+
+/// Submits a draft (or a rejected version) for review. Validation runs again; an L1 version
+/// that passes it is approved at once.
+pub async fn submit(state: &AppState, id: &str, by: &Actor) -> ApiResult<ContentVersion> {
+    let v = load(state, id).await?;
+    check(&v, Action::Submit)?;
+    let snapshot = state
+        .store
+        .document(&v.document_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("snapshot {} is missing", v.document_id)))?;
+    let doc = DocumentText {
+        label: v.label.clone(),
+        text: snapshot.body,
+        format: snapshot.format.parse().ok(),
+    };
+    let as_of = as_of(&v);
+    let a = assess(
+        state,
+        &doc,
+        &v.channels,
+        v.options["tone"].as_str(),
+        v.options["template"].as_str(),
+        as_of,
+    )?;
+    let now = iso(now_ms());
+    let mut review = v.review.clone();
+    review["submitted_by"] = json!(by.id);
+    review["submitted_at"] = json!(now);
+    review["validation"] = json!({ "errors": a.errors, "warnings": a.warnings });
+    review["level_reason"] = json!(a.level_reason);
+    review["approvals"] = json!([]);
+    review["rejection"] = Value::Null;
+    let mut to = ReviewState::InReview;
+    if a.level == Level::L1 && a.errors.is_empty() {
+        review["approvals"] =
+            json!([{ "by": "auto", "admin": false, "at": now, "note": "L1: validation passed" }]);
+        review["auto_approved"] = json!(true);
+        to = ReviewState::Approved;
+    }
+    let moved = state
+        .store
+        .update_review(
+            &v.id,
+            &v.review_state,
+            to.as_str(),
+            Some(a.level.as_str()),
+            &review,
+            None,
+            now_ms(),
+        )
+        .await?;
+    if !moved {
+        return Err(ApiError::Conflict(format!(
+            "content version {} changed while this request was handled; reload it and try again",
+            v.id
+        )));
+    }
+    state.cache.invalidate_tags(&["content"]);
+    tracing::info!(content_version = %v.id, level = a.level.as_str(), state = to.as_str(), by = %by.id, "content submitted for review");
+    let v = load(state, id).await?;
+    publish_if_ready(state, v).await
+}
+
+/// Records one approval; with enough of them the version is approved (and, when a schedule
+/// made it, handed to the publisher).
+pub async fn approve(
+    state: &AppState,
+    id: &str,
+    by: &Actor,
+    note: Option<&str>,
+) -> ApiResult<ContentVersion> {
+    let v = load(state, id).await?;
+    check(&v, Action::Approve)?;
+    let lvl = level(&v);
+    let mut list = approvals(&v.review);
+    if list.iter().any(|a| a["by"] == by.id.as_str()) {
+        return Err(ApiError::Conflict(format!(
+            "content version {}: already approved by this key; {} needs {} distinct approver(s)",
+            v.id,
+            lvl.as_str(),
+            lvl.requirement().approvers
+        )));
+    }
+    if lvl > Level::L1 && v.review["submitted_by"] == by.id.as_str() {
+        return Err(ApiError::Forbidden(
+            "approve (not your own submission: levels L2 and above need another reviewer)",
+        ));
+    }
+    list.push(json!({ "by": by.id, "admin": by.admin, "at": iso(now_ms()), "note": note }));
+    let mut review = v.review.clone();
+    review["approvals"] = json!(list);
+    let to = if met(lvl, &list) {
+        ReviewState::Approved
+    } else {
+        ReviewState::InReview
+    };
+    let v = commit(state, &v, to, &review, None).await?;
+    tracing::info!(content_version = %v.id, by = %by.id, state = to.as_str(), "content approved");
+    publish_if_ready(state, v).await
+}
+
+/// Rejects a version in review (or approved and not yet scheduled), with the reason.
+pub async fn reject(
+    state: &AppState,
+    id: &str,
+    by: &Actor,
+    reason: &str,
+) -> ApiResult<ContentVersion> {
+    let v = load(state, id).await?;
+    check(&v, Action::Reject)?;
+    let mut review = v.review.clone();
+    review["rejection"] = json!({ "by": by.id, "at": iso(now_ms()), "reason": reason });
+    let v = commit(state, &v, ReviewState::Rejected, &review, None).await?;
+    tracing::info!(content_version = %v.id, by = %by.id, "content rejected");
+    Ok(v)
+}
+
+fn as_of(v: &ContentVersion) -> DateTime<Utc> {
+    v.options["as_of"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(generation::today, |t| t.with_timezone(&Utc))
+}
+
+/// A version a schedule made is published as soon as it is approved.
+async fn publish_if_ready(state: &AppState, v: ContentVersion) -> ApiResult<ContentVersion> {
+    if v.review_state == ReviewState::Approved.as_str()
+        && let Some(schedule) = v.schedule_id.clone()
+    {
+        let (v, _) =
+            schedule_version(state, &v.id, &Actor::schedule(&schedule), None, false).await?;
+        return Ok(v);
+    }
+    Ok(v)
+}
+
+/// Hands an approved version to the publisher (now, or at `when`). `force` lets an admin
+/// publish an unapproved version; that is audited.
+pub async fn schedule_version(
+    state: &AppState,
+    id: &str,
+    by: &Actor,
+    when: Option<DateTime<Utc>>,
+    force: bool,
+) -> ApiResult<(ContentVersion, Job)> {
+    let v = load(state, id).await?;
+    let current = review_state(&v)?;
+    let mut review = v.review.clone();
+    if force && current != ReviewState::Approved {
+        if !by.admin {
+            return Err(ApiError::Forbidden("admin (force_publish)"));
+        }
+        if current == ReviewState::Scheduled {
+            check(&v, Action::Schedule)?;
+        }
+        review["forced"] =
+            json!({ "by": by.id, "at": iso(now_ms()), "from_state": current.as_str() });
+        state
+            .store
+            .audit(
+                &by.id,
+                "content.force_publish",
+                &v.id,
+                &format!("published from state {} without approval", current.as_str()),
+                now_ms(),
+            )
+            .await?;
+    } else {
+        check(&v, Action::Schedule)?;
+    }
+    if let Some(t) = when {
+        review["scheduled_for"] = json!(iso(t.timestamp_millis()));
+    }
+    review["scheduled_by"] = json!(by.id);
+    // Take the version first: a second scheduler loses here and no second job is made.
+    let v = commit(state, &v, ReviewState::Scheduled, &review, None).await?;
+    let snapshot = state
+        .store
+        .document(&v.document_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("snapshot {} is missing", v.document_id)))?;
+    let submission = Submission {
+        label: v.label.clone(),
+        document: DocumentText {
+            label: v.label.clone(),
+            text: snapshot.body,
+            format: snapshot.format.parse().ok(),
+        },
+        targets: v.channels.clone(),
+        tone: v.options["tone"].as_str().map(String::from),
+        template: v.options["template"].as_str().map(String::from),
+        run_at: when,
+        correlation_id: crate::correlation::current(),
+        retry_of: None,
+        as_of: as_of(&v),
+        batch_id: None,
+        kind: None,
+        version: Some(v.id.clone()),
+    };
+    let job = match queue::submit(state, submission).await {
+        Ok(job) => job,
+        Err(e) => {
+            // Give the version back so it can be scheduled again.
+            let _ = state
+                .store
+                .update_review(
+                    &v.id,
+                    "scheduled",
+                    current.as_str(),
+                    None,
+                    &v.review,
+                    None,
+                    now_ms(),
+                )
+                .await;
+            return Err(e);
+        }
+    };
+    state
+        .store
+        .update_review(
+            &v.id,
+            "scheduled",
+            "scheduled",
+            None,
+            &v.review,
+            Some(&job.id),
+            now_ms(),
+        )
+        .await?;
+    state.cache.invalidate_tags(&["content"]);
+    tracing::info!(content_version = %v.id, job_id = %job.id, by = %by.id, forced = force, "content scheduled");
+    Ok((load(state, id).await?, job))
+}
+
+/// The review part of a version as the API shows it.
+pub fn review_json(v: &ContentVersion) -> Value {
+    let lvl = level(v);
+    let req = lvl.requirement();
+    let list = approvals(&v.review);
+    json!({
+        "state": v.review_state,
+        "level": v.review_level,
+        "level_reason": v.review["level_reason"],
+        "reviewers": lvl.reviewers(),
+        "required_approvals": req.approvers,
+        "required_admin_approvals": req.admins,
+        "approvals": list,
+        "submitted_by": v.review["submitted_by"],
+        "submitted_at": v.review["submitted_at"],
+        "rejection": v.review["rejection"],
+        "forced": v.review["forced"],
+        "validation": v.review["validation"],
+        "direct_publish": v.review["direct"].as_bool().unwrap_or(false),
+        "schedule_id": v.schedule_id,
+        "updated_at": iso(v.updated_ms),
+    })
+}

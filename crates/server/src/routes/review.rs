@@ -1,0 +1,236 @@
+//! Review routes: make a draft content version, submit it, approve or reject it, and
+//! schedule it for publishing (`/api/v2/content` and `/api/v2/content/{id}/…`).
+
+use super::{Entry, WRITE, route};
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::generation::{self, DocumentText};
+use crate::queue::{self, job_json};
+use crate::review::{self, Actor, Draft};
+use crate::routes::versions::summary;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<Entry> {
+    vec![
+        route(
+            "post",
+            "/api/v2/content",
+            WRITE,
+            "review",
+            "Make a draft content version from the configured document, a source (document_id) or an inline document; its review level (L1–L4) is worked out from the items",
+            post(create),
+        )
+        .body("{document_id?: gdocs:|notion:|url:|file:…, document?, document_format?, channels?: [email, website, social_twitter, …] (default all), tone?, template_style?, submit?: bool}")
+        .ok(201)
+        .errors(&[(422, "Bad channel, tone, template or document"), (502, "The document source failed")]),
+        route(
+            "post",
+            "/api/v2/content/{id}/submit",
+            WRITE,
+            "review",
+            "Submit a draft (or rejected) version for review; an L1 version that passes validation is approved at once",
+            post(submit),
+        )
+        .errors(&[(404, "Unknown version"), (409, "Not a draft or rejected version")]),
+        route(
+            "post",
+            "/api/v2/content/{id}/approve",
+            WRITE,
+            "review",
+            "Approve a version in review; it is approved when its level's approvals are in (L2: 2 people, L3: 3 with an admin, L4: 2 admins); a version a schedule made is then published",
+            post(approve),
+        )
+        .body("{note?: string}")
+        .errors(&[
+            (403, "Approving your own L2+ submission"),
+            (404, "Unknown version"),
+            (409, "Not in review, or already approved by this key"),
+        ]),
+        route(
+            "post",
+            "/api/v2/content/{id}/reject",
+            WRITE,
+            "review",
+            "Reject a version in review (or approved and not yet scheduled) with a reason",
+            post(reject),
+        )
+        .body("{reason: string, 1–1000 characters}")
+        .errors(&[(404, "Unknown version"), (409, "Not in review or approved"), (422, "No reason")]),
+        route(
+            "post",
+            "/api/v2/content/{id}/schedule",
+            WRITE,
+            "review",
+            "Hand an approved version to the publisher, now or at scheduled_for; force_publish (admin only, audited) publishes an unapproved one",
+            post(schedule),
+        )
+        .body("{scheduled_for?: RFC 3339, force_publish?: bool}")
+        .ok(202)
+        .errors(&[
+            (403, "force_publish without an admin key"),
+            (404, "Unknown version"),
+            (409, "Not approved, or already scheduled"),
+            (422, "scheduled_for in the past or not a date-time"),
+        ]),
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CreateBody {
+    document_id: Option<String>,
+    document: Option<Value>,
+    document_format: Option<String>,
+    channels: Option<Vec<String>>,
+    tone: Option<String>,
+    template_style: Option<String>,
+    submit: bool,
+}
+
+/// Every channel a version can go to.
+pub fn default_targets() -> Vec<String> {
+    [
+        "email",
+        "website",
+        "social_twitter",
+        "social_linkedin",
+        "social_facebook",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+async fn version_json(state: &AppState, v: &halcytone_store::ContentVersion) -> ApiResult<Value> {
+    let (mut body, job) = summary(state, v).await?;
+    body["job"] = job.as_ref().map_or(Value::Null, job_json);
+    Ok(body)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let tone = crate::routes::content::parse_tone(body.tone.as_deref())?;
+    let template = crate::routes::content::parse_template(body.template_style.as_deref())?;
+    let document: DocumentText = match (&body.document, &body.document_id) {
+        (Some(v), _) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
+        (_, Some(id)) if !id.trim().is_empty() => {
+            crate::documents::by_reference(&state, id).await?
+        }
+        _ => crate::documents::configured(&state).await?,
+    };
+    let by = Actor::of(&caller);
+    let v = review::create_draft(
+        &state,
+        Draft {
+            label: document.label.clone(),
+            document,
+            targets: body.channels.unwrap_or_else(default_targets),
+            tone: tone.map(|t| t.as_str().to_string()),
+            template: template.map(|t| t.as_str().to_string()),
+            as_of: generation::today(),
+            schedule_id: None,
+        },
+        &by,
+    )
+    .await?;
+    let v = if body.submit {
+        review::submit(&state, &v.id, &by).await?
+    } else {
+        v
+    };
+    Ok((StatusCode::CREATED, Json(version_json(&state, &v).await?)))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let v = review::submit(&state, &id, &Actor::of(&caller)).await?;
+    Ok(Json(version_json(&state, &v).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ApproveBody {
+    note: Option<String>,
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ApproveBody>,
+) -> ApiResult<Json<Value>> {
+    if body.note.as_ref().is_some_and(|n| n.len() > 1000) {
+        return Err(ApiError::invalid("note", "note: at most 1000 characters"));
+    }
+    let v = review::approve(&state, &id, &Actor::of(&caller), body.note.as_deref()).await?;
+    Ok(Json(version_json(&state, &v).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RejectBody {
+    reason: Option<String>,
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RejectBody>,
+) -> ApiResult<Json<Value>> {
+    let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
+    if reason.is_empty() || reason.len() > 1000 {
+        return Err(ApiError::invalid(
+            "reason",
+            "reason: say why the version is rejected (1 to 1000 characters)",
+        ));
+    }
+    let v = review::reject(&state, &id, &Actor::of(&caller), reason).await?;
+    Ok(Json(version_json(&state, &v).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ScheduleBody {
+    scheduled_for: Option<String>,
+    force_publish: bool,
+}
+
+async fn schedule(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ScheduleBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let when = queue::schedule_time("scheduled_for", body.scheduled_for.as_deref())?;
+    if let Some(t) = when
+        && t.timestamp_millis() < queue::now_ms() - 60_000
+    {
+        return Err(ApiError::invalid(
+            "scheduled_for",
+            format!("scheduled_for: {} is in the past", t.to_rfc3339()),
+        ));
+    }
+    let (v, job) =
+        review::schedule_version(&state, &id, &Actor::of(&caller), when, body.force_publish)
+            .await?;
+    let mut out = version_json(&state, &v).await?;
+    out["job"] = job_json(&job);
+    out["message"] = json!(match when {
+        Some(t) => format!("scheduled for {}", t.to_rfc3339()),
+        None => "queued for publishing".to_string(),
+    });
+    Ok((StatusCode::ACCEPTED, Json(out)))
+}

@@ -1,0 +1,215 @@
+//! The review pipeline over HTTP: draft → in_review → approved → scheduled → published, or
+//! rejected with a reason; levels decide how many approvals; only an admin may force.
+
+use crate::both_backends;
+use crate::helpers::{ADMIN_KEY, TestApp};
+use halcytone_store::Scope;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const ITEM: &str = "- **Date:** 2026-11-20\n- **Content:** A plain update with enough words in it to be a real item of news for the week.\n";
+
+fn doc(flags: &str) -> String {
+    format!("# Weekly\n\n## [Breathscape] Updates\n\n### Something new\n{flags}{ITEM}")
+}
+
+async fn writer(app: &TestApp, name: &str) -> String {
+    app.store
+        .create_api_key(name, &[Scope::Read, Scope::Write], 0)
+        .await
+        .unwrap()
+        .1
+}
+
+fn body(document: &str, submit: bool) -> String {
+    json!({ "document": document, "channels": ["email", "website"], "submit": submit }).to_string()
+}
+
+both_backends!(
+    an_l1_version_is_approved_automatically_and_published_once,
+    |app: TestApp| async move {
+        let key = Some(app.write_key.as_str());
+        let v = app
+            .post("/api/v2/content", key, &body(&doc(""), true))
+            .await;
+        assert_eq!(v.status, StatusCode::CREATED, "{}", v.text);
+        assert_eq!(v.body["status"], "approved");
+        assert_eq!(v.body["review"]["level"], "L1");
+        assert_eq!(v.body["review"]["approvals"][0]["by"], "auto");
+        let id = v.body["content_id"].as_str().unwrap().to_string();
+        let s = app
+            .post(&format!("/api/v2/content/{id}/schedule"), key, "{}")
+            .await;
+        assert_eq!(s.status, StatusCode::ACCEPTED, "{}", s.text);
+        let job = s.body["job"]["job_id"].as_str().unwrap().to_string();
+        assert_eq!(app.wait_job(&job).await["status"], "completed");
+        let sent = app.captures(&app.crm, "email").await.len();
+        assert!(sent > 0);
+        let shown = app.get(&format!("/api/v2/content/{id}"), key).await;
+        assert_eq!(shown.body["status"], "published", "{}", shown.text);
+        // Scheduling again is refused: one version, one publish.
+        let again = app
+            .post(&format!("/api/v2/content/{id}/schedule"), key, "{}")
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+        let approve = app
+            .post(&format!("/api/v2/content/{id}/approve"), key, "{}")
+            .await;
+        assert_eq!(
+            approve.status,
+            StatusCode::CONFLICT,
+            "approving a published version: {}",
+            approve.text
+        );
+        assert_eq!(app.captures(&app.crm, "email").await.len(), sent);
+    }
+);
+
+both_backends!(
+    an_l2_version_waits_for_two_other_reviewers,
+    |app: TestApp| async move {
+        let submitter = app.write_key.clone();
+        let v = app
+            .post(
+                "/api/v2/content",
+                Some(&submitter),
+                &body(&doc("<!-- featured: true -->\n"), true),
+            )
+            .await;
+        assert_eq!(v.status, StatusCode::CREATED, "{}", v.text);
+        assert_eq!(v.body["status"], "in_review");
+        assert_eq!(v.body["review"]["level"], "L2");
+        assert_eq!(v.body["review"]["required_approvals"], 2);
+        assert!(
+            v.body["review"]["level_reason"]
+                .as_str()
+                .unwrap()
+                .contains("featured")
+        );
+        let id = v.body["content_id"].as_str().unwrap().to_string();
+        let path = |a: &str| format!("/api/v2/content/{id}/{a}");
+        // Not yet approved: no schedule, and a write key cannot force.
+        let s = app.post(&path("schedule"), Some(&submitter), "{}").await;
+        assert_eq!(s.status, StatusCode::CONFLICT, "{}", s.text);
+        let f = app
+            .post(
+                &path("schedule"),
+                Some(&submitter),
+                r#"{"force_publish": true}"#,
+            )
+            .await;
+        assert_eq!(f.status, StatusCode::FORBIDDEN, "{}", f.text);
+        // The submitter's own approval does not count.
+        let own = app.post(&path("approve"), Some(&submitter), "{}").await;
+        assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
+        let second = writer(&app, "senior editor").await;
+        let a = app
+            .post(&path("approve"), Some(&second), r#"{"note": "reads well"}"#)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body["status"], "in_review");
+        let twice = app.post(&path("approve"), Some(&second), "{}").await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        let third = writer(&app, "marketing").await;
+        let a = app.post(&path("approve"), Some(&third), "{}").await;
+        assert_eq!(a.body["status"], "approved", "{}", a.text);
+        let approvals = a.body["review"]["approvals"].as_array().unwrap();
+        assert_eq!(approvals.len(), 2);
+        assert_eq!(approvals[0]["note"], "reads well");
+        assert!(approvals[0]["at"].is_string());
+        // Nothing went out before the schedule.
+        assert!(app.captures(&app.crm, "email").await.is_empty());
+        let s = app.post(&path("schedule"), Some(&submitter), "{}").await;
+        assert_eq!(s.status, StatusCode::ACCEPTED, "{}", s.text);
+        app.wait_job(s.body["job"]["job_id"].as_str().unwrap())
+            .await;
+        assert!(!app.captures(&app.crm, "email").await.is_empty());
+    }
+);
+
+both_backends!(
+    rejection_needs_a_reason_and_force_is_audited,
+    |app: TestApp| async move {
+        let key = Some(app.write_key.as_str());
+        let v = app
+            .post(
+                "/api/v2/content",
+                key,
+                &body(&doc("<!-- type: announcement; priority: 2 -->\n"), false),
+            )
+            .await;
+        assert_eq!(v.body["status"], "draft", "{}", v.text);
+        assert_eq!(v.body["review"]["level"], "L3");
+        let id = v.body["content_id"].as_str().unwrap().to_string();
+        let path = |a: &str| format!("/api/v2/content/{id}/{a}");
+        let early = app.post(&path("approve"), Some(ADMIN_KEY), "{}").await;
+        assert_eq!(
+            early.status,
+            StatusCode::CONFLICT,
+            "a draft cannot be approved"
+        );
+        assert!(
+            early.text.contains("submit it for review first"),
+            "{}",
+            early.text
+        );
+        assert_eq!(
+            app.post(&path("submit"), key, "").await.body["status"],
+            "in_review"
+        );
+        let r = app.post(&path("reject"), Some(ADMIN_KEY), "{}").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["error"]["field"], "reason");
+        assert_eq!(
+            app.get(&format!("/api/v2/content/{id}"), key).await.body["status"],
+            "in_review"
+        );
+        let r = app
+            .post(
+                &path("reject"),
+                Some(ADMIN_KEY),
+                r#"{"reason": "legal has not seen it"}"#,
+            )
+            .await;
+        assert_eq!(r.body["status"], "rejected", "{}", r.text);
+        assert_eq!(
+            r.body["review"]["rejection"]["reason"],
+            "legal has not seen it"
+        );
+        assert_eq!(
+            app.post(&path("submit"), key, "").await.body["status"],
+            "in_review"
+        );
+        let f = app
+            .post(
+                &path("schedule"),
+                Some(ADMIN_KEY),
+                r#"{"force_publish": true, "scheduled_for": "2000-01-01T00:00:00Z"}"#,
+            )
+            .await;
+        assert_eq!(
+            f.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a time in the past: {}",
+            f.text
+        );
+        let f = app
+            .post(
+                &path("schedule"),
+                Some(ADMIN_KEY),
+                r#"{"force_publish": true}"#,
+            )
+            .await;
+        assert_eq!(f.status, StatusCode::ACCEPTED, "{}", f.text);
+        assert_eq!(f.body["review"]["forced"]["from_state"], "in_review");
+        let audit = app.store.audit_log(10).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == "content.force_publish" && e.target == id),
+            "{audit:?}"
+        );
+        let missing = app.post("/api/v2/content/cv_nope/approve", key, "{}").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
+);
