@@ -72,6 +72,12 @@ impl Application {
             }))
         });
         let invalidation = crate::cache::after_publish::spawn(self.state.clone());
+        let scheduler = self.state.config.run_worker.then(|| {
+            crate::schedules::runner::spawn(
+                self.state.clone(),
+                self.state.config.scheduler_interval,
+            )
+        });
         let router = routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -87,6 +93,9 @@ impl Application {
             let _ = w.await;
         }
         invalidation.abort();
+        if let Some(s) = scheduler {
+            s.abort();
+        }
         served
     }
 }

@@ -62,6 +62,9 @@ pub struct ServerConfig {
     pub sources: SourceSettings,
     /// How long a fetched remote document is reused before it is fetched again.
     pub source_cache: Duration,
+    /// How often due schedules are looked for (`SCHEDULER_INTERVAL_SECONDS`); the scheduler
+    /// runs beside the embedded worker.
+    pub scheduler_interval: Duration,
 }
 
 impl ServerConfig {
@@ -90,6 +93,7 @@ impl ServerConfig {
             cache: CacheConfig::default(),
             sources: SourceSettings::default(),
             source_cache: Duration::from_secs(30),
+            scheduler_interval: Duration::from_secs(15),
         }
     }
 
@@ -226,6 +230,13 @@ impl ServerConfig {
             "seconds, from 1 to 3600",
         )?);
         c.cache = CacheConfig::from_vars(get)?;
+        c.scheduler_interval = Duration::from_secs(number(
+            get,
+            "SCHEDULER_INTERVAL_SECONDS",
+            15u64,
+            |s| (1..=3600).contains(s),
+            "seconds, from 1 to 3600",
+        )?);
         Ok(c)
     }
 }

@@ -144,10 +144,19 @@ pub fn has_source_prefix(id: &str) -> bool {
         .any(|p| id.len() > p.len() && id[..p.len()].eq_ignore_ascii_case(p))
 }
 
-/// The document a per-request `document_id` names, fetched now.
+/// The document a per-request `document_id` names (reused within the window).
 pub async fn by_reference(state: &AppState, id: &str) -> Result<DocumentText, ApiError> {
+    by_reference_fresh(state, id, false).await
+}
+
+/// The document a `document_id` names; `fresh` fetches it whatever was fetched recently.
+pub async fn by_reference_fresh(
+    state: &AppState,
+    id: &str,
+    fresh: bool,
+) -> Result<DocumentText, ApiError> {
     let r = SourceRef::parse(id).map_err(|e| source_error("document_id", &e))?;
-    fetch(state, &r, false, "document_id", false).await
+    fetch(state, &r, false, "document_id", fresh).await
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod http;
 pub mod queue;
 pub mod review;
 pub mod routes;
+pub mod schedules;
 pub mod state;
 pub mod targets;
 pub mod worker;

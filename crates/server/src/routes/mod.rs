@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod newsletter;
 pub mod operations;
 pub mod review;
+pub mod schedules;
 pub mod versions;
 
 use crate::auth::{self, Access};
@@ -104,6 +105,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(batch::routes());
     t.extend(versions::routes());
     t.extend(review::routes());
+    t.extend(schedules::routes());
     t.extend(operations::routes());
     t.extend(cache::routes());
     t.extend(crate::ws::jobs::routes());

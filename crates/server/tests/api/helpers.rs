@@ -32,6 +32,8 @@ pub struct TestApp {
     /// A read-only key and a write key made through the store.
     pub read_key: String,
     pub write_key: String,
+    /// The running app's state (for driving the scheduler at a chosen time).
+    pub state: halcytone_server::AppState,
     _dir: tempfile::TempDir,
     _stops: Vec<tokio::sync::oneshot::Sender<()>>,
     pg_cleanup: Option<(String, String)>,
@@ -165,6 +167,7 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<Te
     )
     .unwrap();
     let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async {
         let _ = rx.await;
@@ -178,6 +181,7 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<Te
         http: reqwest::Client::new(),
         read_key,
         write_key,
+        state,
         _dir: dir,
         _stops: stops,
         pg_cleanup,

@@ -12,5 +12,6 @@ mod content;
 mod health;
 mod jobs;
 mod review;
+mod scheduled_publish;
 mod sources;
 mod ws_jobs;
