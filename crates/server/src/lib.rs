@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod generation;
 pub mod http;
+pub mod live;
 pub mod queue;
 pub mod review;
 pub mod routes;

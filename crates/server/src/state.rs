@@ -50,6 +50,10 @@ pub struct Parts {
     pub sources: halcytone_sources::Sources,
     /// Remote documents fetched recently (`SOURCE_CACHE_SECONDS`).
     pub fetched: Arc<crate::documents::FetchMemo>,
+    /// Halcytone Live rooms (WebSocket connections by session).
+    pub live: Arc<crate::live::hub::LiveHub>,
+    /// Live sessions as their platform events describe them.
+    pub live_sessions: Arc<crate::live::events::LiveSessions>,
     pub started: Instant,
     pub started_at: DateTime<Utc>,
 }
@@ -95,6 +99,8 @@ impl AppState {
             started_at: Utc::now(),
             sources,
             fetched: Arc::default(),
+            live: Arc::default(),
+            live_sessions: Arc::default(),
         })))
     }
 }

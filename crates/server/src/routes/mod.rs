@@ -8,6 +8,7 @@ pub mod cache;
 pub mod content;
 pub mod health;
 pub mod jobs;
+pub mod live;
 pub mod meta;
 pub mod metrics;
 pub mod newsletter;
@@ -109,6 +110,8 @@ pub fn table() -> Vec<Entry> {
     t.extend(operations::routes());
     t.extend(cache::routes());
     t.extend(crate::ws::jobs::routes());
+    t.extend(crate::ws::live::routes());
+    t.extend(live::routes());
     t
 }
 

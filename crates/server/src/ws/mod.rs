@@ -2,6 +2,7 @@
 //! the connection gauge, keep-alive timing and the size limit on what clients send.
 
 pub mod jobs;
+pub mod live;
 
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};

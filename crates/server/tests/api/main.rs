@@ -11,6 +11,7 @@ mod cache;
 mod content;
 mod health;
 mod jobs;
+mod live;
 mod review;
 mod scheduled_publish;
 mod sources;

@@ -1,0 +1,456 @@
+//! Halcytone Live over WebSockets and HTTP: roles, chat, HRV, technique feedback, replay,
+//! closing a session, platform events through to a stored summary, announcements, session
+//! summaries, and one broadcast to 200 clients.
+
+use crate::helpers::{ADMIN_KEY, Backend, TestApp, spawn_app};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn join(app: &TestApp, session: &str, client: &str, role: &str) -> Ws {
+    let url = format!(
+        "{}/ws/live-updates?session_id={session}&client_id={client}&role={role}",
+        app.base.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let welcome = next(&mut ws).await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert_eq!(welcome["client_id"], client);
+    assert_eq!(welcome["role"], role);
+    ws
+}
+
+/// The next text message as JSON (pings and pongs skipped); Null when the connection ends.
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+        {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(Message::Close(f))) => {
+                return json!({ "closed": f.map(|f| (u16::from(f.code), f.reason.to_string())) });
+            }
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => return Value::Null,
+        }
+    }
+}
+
+/// Whether nothing arrives within a short wait.
+async fn quiet(ws: &mut Ws) -> bool {
+    tokio::time::timeout(Duration::from_millis(200), ws.next())
+        .await
+        .is_err()
+}
+
+async fn say(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_clients_in_one_session_get_what_their_roles_should() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let mut teacher = join(&app, "s1", "teacher", "instructor").await;
+    let mut ann = join(&app, "s1", "ann", "participant").await;
+    assert_eq!(next(&mut teacher).await["client_id"], "ann");
+    let mut bob = join(&app, "s1", "bob", "participant").await;
+    for ws in [&mut teacher, &mut ann] {
+        let j = next(ws).await;
+        assert_eq!(
+            (
+                j["type"].as_str(),
+                j["client_id"].as_str(),
+                j["participant_count"].as_u64()
+            ),
+            (Some("participant_joined"), Some("bob"), Some(3))
+        );
+    }
+    // Chat goes to the others; the sender gets a receipt.
+    say(
+        &mut ann,
+        json!({"type": "chat", "data": {"message": "hello from ann"}}),
+    )
+    .await;
+    assert_eq!(next(&mut ann).await["type"], "message_sent");
+    for ws in [&mut teacher, &mut bob] {
+        let m = next(ws).await;
+        assert_eq!(
+            (m["type"].as_str(), m["message"].as_str()),
+            (Some("chat_message"), Some("hello from ann"))
+        );
+    }
+    // HRV goes to everyone as a session update.
+    say(
+        &mut bob,
+        json!({"type": "hrv_update", "data": {"hrv_value": 62.5, "improvement": 8.0}}),
+    )
+    .await;
+    let mut got_receipt = false;
+    for _ in 0..2 {
+        let m = next(&mut bob).await;
+        got_receipt |= m["type"] == "hrv_received";
+    }
+    assert!(got_receipt);
+    for ws in [&mut teacher, &mut ann] {
+        let m = next(ws).await;
+        assert_eq!(m["update_type"], "hrv_update", "{m}");
+        assert_eq!(m["data"]["hrv_value"], 62.5);
+    }
+    // Technique feedback reaches the instructor only.
+    say(&mut ann, json!({"type": "technique_feedback", "data": {"technique": "Box Breathing", "difficulty": 2, "effectiveness": 5}})).await;
+    assert_eq!(next(&mut ann).await["type"], "feedback_received");
+    let f = next(&mut teacher).await;
+    assert_eq!(
+        (f["type"].as_str(), f["technique"].as_str()),
+        (Some("technique_feedback"), Some("Box Breathing"))
+    );
+    assert!(quiet(&mut bob).await, "a participant does not see feedback");
+    // Bad messages get errors, not disconnection.
+    ann.send(Message::Text("{not json".into())).await.unwrap();
+    assert_eq!(next(&mut ann).await["message"], "Invalid JSON format");
+    say(&mut ann, json!({"type": "dance"})).await;
+    assert_eq!(
+        next(&mut ann).await["message"],
+        "Unknown message type: dance"
+    );
+    say(&mut ann, json!({"type": "heartbeat"})).await;
+    assert_eq!(next(&mut ann).await["type"], "heartbeat_ack");
+    // Replay holds the broadcasts in order.
+    let r = app.get("/ws/sessions/s1/replay", Some(&app.read_key)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let types: Vec<&str> = r.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "participant_joined",
+            "participant_joined",
+            "participant_joined",
+            "chat_message",
+            "session_update"
+        ]
+    );
+    let info = app.get("/ws/sessions/s1/info", Some(&app.read_key)).await;
+    assert_eq!(info.body["participant_count"], 3);
+    let m = app.get("/metrics", None).await;
+    assert!(
+        m.text
+            .contains("halcytone_websocket_connections{endpoint=\"/ws/live-updates\"} 3"),
+        "{}",
+        m.text
+    );
+    // Bob leaves; the others are told.
+    bob.close(None).await.unwrap();
+    for ws in [&mut teacher, &mut ann] {
+        let m = next(ws).await;
+        assert_eq!(
+            (m["type"].as_str(), m["participant_count"].as_u64()),
+            (Some("participant_left"), Some(2))
+        );
+    }
+    // Closing the session ends every connection, after a goodbye.
+    let c = app
+        .post("/ws/sessions/s1/close", Some(&app.write_key), "")
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+    for ws in [&mut teacher, &mut ann] {
+        assert_eq!(next(ws).await["type"], "session_ending");
+        let closed = next(ws).await;
+        assert_eq!(closed["closed"][0], 1000, "{closed}");
+    }
+    assert!(
+        !app.get("/ws/sessions/active", Some(&app.read_key))
+            .await
+            .text
+            .contains("s1")
+    );
+    assert_eq!(
+        app.post("/ws/sessions/s1/close", Some(&app.write_key), "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let mut person = join(&app, "evt-1", "p1", "participant").await;
+    let url = format!(
+        "{}/ws/session/evt-1/events",
+        app.base.replace("http://", "ws://")
+    );
+    assert!(
+        tokio_tungstenite::connect_async(&url).await.is_err(),
+        "events need a key"
+    );
+    let mut req = url.clone().into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", app.write_key).parse().unwrap(),
+    );
+    let (mut platform, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    say(
+        &mut platform,
+        json!({"type": "session.started", "data": {"title": "Morning calm", "instructor": "Dana"}}),
+    )
+    .await;
+    assert_eq!(next(&mut platform).await["type"], "ack");
+    let u = next(&mut person).await;
+    assert_eq!(u["update_type"], "session_started", "{u}");
+    assert!(
+        u["data"]["content"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Morning calm")
+    );
+    for e in [
+        json!({"type": "participant.joined", "data": {"participant_id": "p1"}}),
+        json!({"type": "technique.changed", "data": {"technique": "Box Breathing", "duration": 300}}),
+        json!({"type": "hrv.milestone", "data": {"improvement": 12.5}}),
+        json!({"type": "session.metrics_update", "data": {"metrics": {"avg_hrv": 61}}}),
+    ] {
+        say(&mut platform, e).await;
+        assert_eq!(next(&mut platform).await["type"], "ack");
+        assert_eq!(next(&mut person).await["type"], "session_update");
+    }
+    say(&mut platform, json!({"type": "session.exploded"})).await;
+    assert!(
+        next(&mut platform).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown event type")
+    );
+    say(
+        &mut platform,
+        json!({"type": "hrv.milestone", "session_id": "other"}),
+    )
+    .await;
+    assert!(
+        next(&mut platform).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match")
+    );
+    let live = app
+        .get(
+            "/api/v2/sessions/live?include_metrics=true",
+            Some(&app.read_key),
+        )
+        .await;
+    assert_eq!(
+        live.body["sessions"][0]["metrics"]["avg_hrv"], 61,
+        "{}",
+        live.text
+    );
+    say(
+        &mut platform,
+        json!({"type": "session.ended", "data": {"duration": 1200, "participant_count": 12}}),
+    )
+    .await;
+    let ack = next(&mut platform).await;
+    assert_eq!(ack["summary"]["available"], true, "{ack}");
+    let cv = ack["summary"]["content_id"].as_str().unwrap().to_string();
+    let ended = next(&mut person).await;
+    assert_eq!(
+        (
+            ended["update_type"].as_str(),
+            ended["data"]["summary_available"].as_bool()
+        ),
+        (Some("session_ended"), Some(true))
+    );
+    assert_eq!(next(&mut person).await["type"], "session_ending");
+    let c = app
+        .get("/api/v2/session/evt-1/content", Some(&app.read_key))
+        .await;
+    assert_eq!(c.body["summary"]["content_id"], cv.as_str(), "{}", c.text);
+    assert_eq!(c.body["active"], false);
+    let v = app
+        .get(&format!("/api/v2/content/{cv}"), Some(&app.read_key))
+        .await;
+    assert_eq!(v.body["status"], "draft", "{}", v.text);
+    assert!(v.text.contains("Morning calm"), "{}", v.text);
+    // A message over 64 KiB closes the connection with the reason.
+    say(
+        &mut platform,
+        json!({"type": "instructor.message", "data": {"message": "x".repeat(70_000)}}),
+    )
+    .await;
+    let closed = next(&mut platform).await;
+    assert_eq!(closed["closed"][0], 1009, "{closed}");
+    // Stopping the listener refuses events.
+    assert_eq!(
+        app.post("/ws/events/stop-listener", Some(ADMIN_KEY), "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", app.write_key).parse().unwrap(),
+    );
+    let (mut again, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    say(&mut again, json!({"type": "session.started"})).await;
+    assert!(
+        next(&mut again).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("stopped")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summaries_and_announcements_validate_their_input() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let key = Some(app.read_key.as_str());
+    let today = chrono::Utc::now().to_rfc3339();
+    let good = json!({
+        "title": "Evening wind-down", "content": "A calm guided session to close the day.",
+        "session_id": "sess-42", "session_duration": 1800, "participant_count": 24,
+        "breathing_techniques": ["Box Breathing", "Moon Breath"], "average_hrv_improvement": 16.0,
+        "session_type": "live", "instructor_name": "Dana", "session_date": today,
+    });
+    let a = app
+        .post("/api/v2/session-summary", key, &good.to_string())
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["validation_result"]["content_type"], "session");
+    assert_eq!(
+        a.body["validation_result"]["enhanced_metadata"]["featured"],
+        true
+    );
+    assert!(a.body["newsletter"]["subject"].is_string(), "{}", a.text);
+    assert!(a.body["web_update"].is_object());
+    assert!(
+        a.body["social_posts"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    );
+    let mut bad = good.clone();
+    bad["participant_count"] = json!(0);
+    let e = app
+        .post("/api/v2/session-summary", key, &bad.to_string())
+        .await;
+    assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", e.text);
+    assert_eq!(e.body["error"]["field"], "participant_count");
+    let e = app
+        .post("/api/v2/session-summary", key, "{\"title\": ")
+        .await;
+    assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", e.text);
+    let e = app
+        .post(
+            "/api/v2/session-summary?publish_immediately=true",
+            key,
+            &good.to_string(),
+        )
+        .await;
+    assert_eq!(
+        e.status,
+        StatusCode::FORBIDDEN,
+        "publishing needs write: {}",
+        e.text
+    );
+    // Announcements.
+    let w = Some(app.write_key.as_str());
+    assert_eq!(
+        app.post("/api/v2/live-announce", w, "{}").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.post("/api/v2/live-announce?session_id=nobody", w, "{}")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let mut ws = join(&app, "ann-1", "c1", "observer").await;
+    let a = app
+        .post(
+            "/api/v2/live-announce?session_id=ann-1",
+            w,
+            r#"{"title": "Doors open"}"#,
+        )
+        .await;
+    assert_eq!(a.body["participant_count"], 1, "{}", a.text);
+    let m = next(&mut ws).await;
+    assert_eq!(
+        (m["type"].as_str(), m["content"]["title"].as_str()),
+        (Some("live_announcement"), Some("Doors open"))
+    );
+    let url = format!(
+        "{}/ws/live-updates?session_id=../../x",
+        app.base.replace("http://", "ws://")
+    );
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 422),
+        other => panic!("a bad session id must be refused: {other:?}"),
+    }
+}
+
+/// Correctness of a fan-out to 200 clients; the time it takes is printed, not asserted
+/// (scripts/ws-broadcast-bench.sh reports it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_reaches_200_clients() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let mut clients = Vec::new();
+    for i in 0..200 {
+        let url = format!(
+            "{}/ws/live-updates?session_id=big&client_id=c{i}&role=participant",
+            app.base.replace("http://", "ws://")
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        clients.push(ws);
+    }
+    // Drain the welcome and join notices.
+    let info = app.get("/ws/sessions/big/info", Some(&app.read_key)).await;
+    assert_eq!(info.body["participant_count"], 200);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Instant)>(256);
+    for (i, mut ws) in clients.into_iter().enumerate() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(m)) = ws.next().await {
+                if let Message::Text(t) = m
+                    && t.contains("\"bench\"")
+                {
+                    let _ = tx.send((i, Instant::now())).await;
+                    return;
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = Instant::now();
+    let b = app
+        .post(
+            "/ws/sessions/big/broadcast",
+            Some(&app.write_key),
+            r#"{"type": "bench"}"#,
+        )
+        .await;
+    assert_eq!(b.body["delivered"], 200, "{}", b.text);
+    let mut worst = Duration::ZERO;
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < 200 {
+        let (i, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        seen.insert(i);
+        worst = worst.max(at - sent);
+    }
+    println!(
+        "broadcast to 200 clients: last one received after {} ms (including the HTTP call)",
+        worst.as_secs_f64() * 1000.0
+    );
+}
