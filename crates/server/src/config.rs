@@ -62,6 +62,9 @@ pub struct ServerConfig {
     pub sources: SourceSettings,
     /// How long a fetched remote document is reused before it is fetched again.
     pub source_cache: Duration,
+    /// Whether direct publishing (sync, generate-content, batches) needs approved content
+    /// (`APPROVAL_REQUIRED`; on by default when ENVIRONMENT=production).
+    pub approval_required: bool,
     /// How often due schedules are looked for (`SCHEDULER_INTERVAL_SECONDS`); the scheduler
     /// runs beside the embedded worker.
     pub scheduler_interval: Duration,
@@ -94,6 +97,7 @@ impl ServerConfig {
             sources: SourceSettings::default(),
             source_cache: Duration::from_secs(30),
             scheduler_interval: Duration::from_secs(15),
+            approval_required: false,
         }
     }
 
@@ -230,6 +234,10 @@ impl ServerConfig {
             "seconds, from 1 to 3600",
         )?);
         c.cache = CacheConfig::from_vars(get)?;
+        c.approval_required = match get("APPROVAL_REQUIRED").filter(|v| !v.trim().is_empty()) {
+            Some(_) => flag(get, "APPROVAL_REQUIRED")?,
+            None => c.environment.eq_ignore_ascii_case("production"),
+        };
         c.scheduler_interval = Duration::from_secs(number(
             get,
             "SCHEDULER_INTERVAL_SECONDS",

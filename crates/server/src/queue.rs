@@ -29,6 +29,8 @@ pub struct Submission {
     /// The reviewed content version this job publishes; `None` records a new version for a
     /// direct publish.
     pub version: Option<String>,
+    /// How a direct publish was cleared (see `review::gate_direct`), kept on its version.
+    pub review: Option<Value>,
 }
 
 pub fn now_ms() -> i64 {
@@ -148,7 +150,10 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         created_ms: now,
         review_state: "scheduled".into(),
         review_level: None,
-        review: json!({ "direct": true }),
+        review: s
+            .review
+            .clone()
+            .unwrap_or_else(|| json!({ "direct": true })),
         updated_ms: now,
         schedule_id: None,
     };

@@ -421,6 +421,7 @@ pub async fn schedule_version(
         batch_id: None,
         kind: None,
         version: Some(v.id.clone()),
+        review: None,
     };
     let job = match queue::submit(state, submission).await {
         Ok(job) => job,
@@ -477,7 +478,64 @@ pub fn review_json(v: &ContentVersion) -> Value {
         "forced": v.review["forced"],
         "validation": v.review["validation"],
         "direct_publish": v.review["direct"].as_bool().unwrap_or(false),
+        "direct_approval": v.review["approval"],
         "schedule_id": v.schedule_id,
         "updated_at": iso(v.updated_ms),
     })
+}
+
+/// Clears a direct publish (sync, generate-content, a batch) when `APPROVAL_REQUIRED` is on:
+/// L1 content that validates goes out (auto-approved); anything else needs the review routes,
+/// or `force_publish` from an admin, which is audited. Returns the record kept on the
+/// version. With approval not required, direct publishing is the operator's own approval.
+#[allow(clippy::too_many_arguments)]
+pub async fn gate_direct(
+    state: &AppState,
+    caller: Option<&Caller>,
+    doc: &DocumentText,
+    targets_: &[String],
+    tone: Option<&str>,
+    template: Option<&str>,
+    as_of: DateTime<Utc>,
+    force: bool,
+) -> ApiResult<Value> {
+    let by = caller.map_or("unknown", |c| c.key_id.as_str());
+    if !state.config.approval_required {
+        return Ok(json!({ "direct": true, "approval": "not_required", "by": by }));
+    }
+    let a = assess(state, doc, targets_, tone, template, as_of)?;
+    if a.level == Level::L1 && a.errors.is_empty() {
+        return Ok(json!({
+            "direct": true, "approval": "auto", "level": "L1",
+            "approvals": [{ "by": "auto", "admin": false, "at": iso(now_ms()), "note": "L1: validation passed" }],
+        }));
+    }
+    let why = match (&a.level_reason, a.errors.first()) {
+        (Some(r), _) if a.level > Level::L1 => format!("{} review ({r})", a.level.as_str()),
+        (_, Some(e)) => format!("review because validation failed: {e}"),
+        _ => format!("{} review", a.level.as_str()),
+    };
+    if !force {
+        return Err(ApiError::Conflict(format!(
+            "this content needs {why}; make a version with POST /api/v2/content and have it approved, or send force_publish with an admin key"
+        )));
+    }
+    let caller = caller.ok_or(ApiError::MissingKey)?;
+    if !caller.allows(Scope::Admin) {
+        return Err(ApiError::Forbidden("admin (force_publish)"));
+    }
+    state
+        .store
+        .audit(
+            &caller.key_id,
+            "content.force_publish",
+            &doc.label,
+            &format!("direct publish without approval; it needed {why}"),
+            now_ms(),
+        )
+        .await?;
+    Ok(json!({
+        "direct": true, "approval": "forced", "level": a.level.as_str(),
+        "forced": { "by": caller.key_id, "at": iso(now_ms()), "from_state": "draft" },
+    }))
 }

@@ -9,10 +9,10 @@ use crate::generation::{self, DocumentText, Request};
 use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission, iso, now_ms};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use axum::{Extension, Json};
 use chrono::{Duration as ChronoDuration, Timelike, Utc};
 use halcytone_content::{Channel, EmailTemplate, Platform};
 use halcytone_store::{Batch, JobFilter, JobStatus};
@@ -318,6 +318,8 @@ struct ScheduleBody {
     schedule_all: Option<bool>,
     custom_schedule: Option<Map<String, Value>>,
     dry_run: bool,
+    /// Schedule unapproved content (admin keys only; audited) when APPROVAL_REQUIRED is on.
+    force_publish: bool,
 }
 
 async fn find(state: &AppState, id: &str) -> ApiResult<Batch> {
@@ -330,6 +332,7 @@ async fn find(state: &AppState, id: &str) -> ApiResult<Batch> {
 
 async fn schedule(
     State(state): State<AppState>,
+    Extension(caller): Extension<crate::auth::Caller>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ScheduleBody>,
 ) -> ApiResult<Json<Value>> {
@@ -382,11 +385,6 @@ async fn schedule(
             "batch {id} was generated as a dry run; generate it again without dry_run to schedule it"
         )));
     }
-    if !state.store.mark_batch_scheduled(&id, now_ms()).await? {
-        return Err(ApiError::Conflict(format!(
-            "batch {id} is already scheduled; see /api/v1/batch/status/{id}"
-        )));
-    }
     let snapshot_id = batch.items["snapshot_id"].as_str().unwrap_or_default();
     let snapshot = state.store.document(snapshot_id).await?.ok_or_else(|| {
         ApiError::Internal(format!(
@@ -397,6 +395,30 @@ async fn schedule(
         .as_str()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or_else(generation::today, |t| t.with_timezone(&Utc));
+    let targets: Vec<String> = plan
+        .iter()
+        .map(|(_, it, _)| it["target"].as_str().unwrap_or("email").to_string())
+        .collect();
+    let cleared = crate::review::gate_direct(
+        &state,
+        Some(&caller),
+        &DocumentText {
+            label: snapshot.source.clone(),
+            text: snapshot.body.clone(),
+            format: None,
+        },
+        &targets,
+        None,
+        None,
+        as_of,
+        body.force_publish,
+    )
+    .await?;
+    if !state.store.mark_batch_scheduled(&id, now_ms()).await? {
+        return Err(ApiError::Conflict(format!(
+            "batch {id} is already scheduled; see /api/v1/batch/status/{id}"
+        )));
+    }
     let mut scheduled = Vec::new();
     for (item_id, it, at) in plan {
         let job = queue::submit(
@@ -418,6 +440,7 @@ async fn schedule(
                 batch_id: Some(id.clone()),
                 kind: None,
                 version: None,
+                review: Some(cleared.clone()),
             },
         )
         .await?;

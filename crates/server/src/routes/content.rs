@@ -76,6 +76,8 @@ struct GenerateBody {
     document_id: Option<String>,
     /// Publish even when validation reports errors.
     force: bool,
+    /// Publish unapproved content (admin keys only; audited) when APPROVAL_REQUIRED is on.
+    force_publish: bool,
     // Accepted from the earlier API; they change nothing here.
     invalidate_cache: Option<bool>,
     cache_targets: Option<Vec<String>>,
@@ -145,6 +147,7 @@ struct Plan {
     preview_only: bool,
     include_preview: bool,
     force: bool,
+    force_publish: bool,
     template_name: &'static str,
 }
 
@@ -216,6 +219,7 @@ async fn plan(
         preview_only: body.preview_only,
         include_preview: body.include_preview.unwrap_or(true),
         force: body.force,
+        force_publish: body.force_publish,
     })
 }
 
@@ -361,12 +365,24 @@ async fn generate(
             ),
         ));
     }
+    let targets = publish_targets(&p.req);
+    let cleared = crate::review::gate_direct(
+        &state,
+        caller.as_ref(),
+        &p.doc,
+        &targets,
+        p.req.tone.map(|t| t.as_str()),
+        p.req.template.map(|t| t.as_str()),
+        as_of,
+        p.force_publish,
+    )
+    .await?;
     let job = queue::submit(
         &state,
         Submission {
             label: p.doc.label.clone(),
             document: p.doc.clone(),
-            targets: publish_targets(&p.req),
+            targets,
             tone: p.req.tone.map(|t| t.as_str().to_string()),
             template: p.req.template.map(|t| t.as_str().to_string()),
             run_at: None,
@@ -376,6 +392,7 @@ async fn generate(
             batch_id: None,
             kind: None,
             version: None,
+            review: Some(cleared),
         },
     )
     .await?;

@@ -10,10 +10,10 @@ use crate::generation::{self, DocumentText};
 use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission, iso, job_json, now_ms};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
+use axum::{Extension, Json};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use halcytone_content::ContentType;
 use halcytone_store::{Job, JobFilter, JobStatus, NewJob};
@@ -64,6 +64,9 @@ struct SyncBody {
     document_format: Option<String>,
     #[serde(default)]
     correlation_id: Option<String>,
+    /// Publish without approval (admin keys only; audited) when APPROVAL_REQUIRED is on.
+    #[serde(default)]
+    force_publish: bool,
     /// Accepted from the earlier API; unused.
     #[serde(default, rename = "options")]
     _options: Option<serde::de::IgnoredAny>,
@@ -71,6 +74,7 @@ struct SyncBody {
 
 async fn sync(
     State(state): State<AppState>,
+    Extension(caller): Extension<crate::auth::Caller>,
     JsonBody(body): JsonBody<SyncBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let targets = queue::check_targets("channels", &body.channels)?;
@@ -110,6 +114,17 @@ async fn sync(
     // Refuse now what the worker could never compose.
     let as_of = generation::today();
     generation::parse_document(&document, as_of)?;
+    let cleared = crate::review::gate_direct(
+        &state,
+        Some(&caller),
+        &document,
+        &targets,
+        tone.map(|t| t.as_str()),
+        template.map(|t| t.as_str()),
+        as_of,
+        body.force_publish,
+    )
+    .await?;
     let label = label.unwrap_or_else(|| document.label.clone());
     let correlation_id = body
         .correlation_id
@@ -131,6 +146,7 @@ async fn sync(
             batch_id: None,
             kind: None,
             version: None,
+            review: Some(cleared),
         },
     )
     .await?;

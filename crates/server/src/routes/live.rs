@@ -144,6 +144,7 @@ async fn session_summary(
                 batch_id: None,
                 kind: None,
                 version: None,
+                review: None,
             },
         )
         .await?;

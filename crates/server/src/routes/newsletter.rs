@@ -137,6 +137,7 @@ async fn send(
             batch_id: None,
             kind: Some("newsletter".into()),
             version: None,
+            review: None,
         },
     )
     .await?;

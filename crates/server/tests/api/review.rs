@@ -213,3 +213,62 @@ both_backends!(
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_approval_required_direct_publishing_needs_approved_content() {
+    let mut c = crate::helpers::config();
+    c.approval_required = true;
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, c)
+        .await
+        .unwrap();
+    // The sample opens with a featured announcement: L3.
+    let refused = app.sync(r#"{"channels": ["email"]}"#).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("L3"), "{}", refused.text);
+    assert!(
+        app.store
+            .jobs(&Default::default())
+            .await
+            .unwrap()
+            .0
+            .is_empty(),
+        "no job made"
+    );
+    let g = app
+        .post(
+            "/api/v2/generate-content",
+            Some(&app.write_key),
+            r#"{"send_email": true, "publish_web": false, "generate_social": false}"#,
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::CONFLICT, "{}", g.text);
+    let weak = app
+        .sync(r#"{"channels": ["email"], "force_publish": true}"#)
+        .await;
+    assert_eq!(weak.status, StatusCode::FORBIDDEN, "{}", weak.text);
+    let forced = app
+        .post(
+            "/api/v2/content/sync",
+            Some(ADMIN_KEY),
+            r#"{"channels": ["email"], "force_publish": true}"#,
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::ACCEPTED, "{}", forced.text);
+    let audit = app.store.audit_log(10).await.unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "content.force_publish"),
+        "{audit:?}"
+    );
+    // Plain L1 content goes straight out, approved automatically.
+    let body = json!({ "document": doc(""), "channels": ["email"] }).to_string();
+    let ok = app.sync(&body).await;
+    assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.text);
+    let list = app.get("/api/v2/content", Some(&app.read_key)).await;
+    let reviews: Vec<&str> = list.body["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["review"]["direct_approval"].as_str())
+        .collect();
+    assert_eq!(reviews, ["auto", "forced"], "{}", list.text);
+}
