@@ -380,3 +380,75 @@ async fn a_run_whose_source_fails_ends_failed_with_the_reason() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notion_and_url_sources_run_on_a_schedule_too() {
+    let server = MockServer::start().await;
+    // Notion's database query: {results: [page], has_more, next_cursor}; plain update → L1.
+    let page = json!({
+        "object": "page", "id": "p1", "created_time": "2026-11-28T09:00:00.000Z",
+        "properties": {
+            "Name": {"type": "title", "title": [{"plain_text": "Quiet hours reminder"}]},
+            "Content": {"type": "rich_text", "rich_text": [{"plain_text": "Breathscape can now hold reminders during the quiet hours you choose, so evenings stay calm."}]},
+            "Category": {"type": "select", "select": {"name": "App"}},
+            "Date": {"type": "date", "date": {"start": "2026-11-28"}}
+        }
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/databases/db-weekly/query"))
+        .and(header("notion-version", "2022-06-28"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut c = config();
+    c.sources.notion_api_key = Some("secret_test_notion".into());
+    c.sources.notion_base_url = server.uri();
+    let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
+    let a = app
+        .post("/api/v2/schedules", Some(&app.write_key), r#"{"name": "Notion weekly", "cron": "30 9 * * MON", "timezone": "Europe/Berlin", "document_id": "notion:db-weekly", "channels": ["website"]}"#)
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let next = at(a.body["next_run_at"].as_str().unwrap());
+    let runs = tick(&app.state, next + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        runs[0].status, "queued",
+        "L1 content publishes at once: {}",
+        runs[0].detail
+    );
+    let done = app.wait_job(runs[0].job_id.as_deref().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let posts = app.captures(&app.platform, "content").await;
+    assert!(
+        posts
+            .iter()
+            .any(|p| p.to_string().contains("Quiet hours reminder")),
+        "{posts:?}"
+    );
+    // A URL on the loopback address is refused by default, and the run says why.
+    let u = app
+        .post(
+            "/api/v2/schedules",
+            Some(&app.write_key),
+            &format!(
+                r#"{{"name": "URL daily", "cron": "0 8 * * *", "document_id": "url:{}/doc.md"}}"#,
+                server.uri()
+            ),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::CREATED, "{}", u.text);
+    let next = at(u.body["next_run_at"].as_str().unwrap());
+    let runs = tick(&app.state, next + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    let url_run = runs
+        .iter()
+        .find(|r| r.schedule_id == u.body["schedule_id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(url_run.status, "failed");
+    assert!(url_run.detail.contains("127.0.0.1"), "{}", url_run.detail);
+}
