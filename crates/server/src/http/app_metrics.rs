@@ -7,6 +7,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
+/// The WebSocket endpoints, always present in the exposition (0 when none is open).
+pub const WEBSOCKET_ENDPOINTS: [&str; 3] =
+    ["/ws/jobs", "/ws/live-updates", "/ws/session/{id}/events"];
+
 #[derive(Debug, Default)]
 struct Inner {
     generated: BTreeMap<String, u64>,
@@ -62,7 +66,7 @@ impl AppMetrics {
             .observe(seconds);
     }
 
-    /// A WebSocket on `endpoint` opened (+1) or closed (-1).
+    /// A WebSocket on `endpoint` (one of [`WEBSOCKET_ENDPOINTS`]) opened (+1) or closed (-1).
     pub fn websocket(&self, endpoint: &str, delta: i64) {
         *self
             .lock()
@@ -124,15 +128,18 @@ impl AppMetrics {
                 "halcytone_publish_retries_total{{channel=\"{c}\"}} {n}"
             );
         }
-        if !i.websockets.is_empty() {
-            out.push_str("# HELP halcytone_websocket_connections Open WebSocket connections, by endpoint.\n# TYPE halcytone_websocket_connections gauge\n");
-            for (e, n) in &i.websockets {
-                let _ = writeln!(
-                    out,
-                    "halcytone_websocket_connections{{endpoint=\"{}\"}} {n}",
-                    esc(e)
-                );
+        out.push_str("# HELP halcytone_websocket_connections Open WebSocket connections, by endpoint.\n# TYPE halcytone_websocket_connections gauge\n");
+        for e in WEBSOCKET_ENDPOINTS {
+            if !i.websockets.contains_key(e) {
+                let _ = writeln!(out, "halcytone_websocket_connections{{endpoint=\"{e}\"}} 0");
             }
+        }
+        for (e, n) in &i.websockets {
+            let _ = writeln!(
+                out,
+                "halcytone_websocket_connections{{endpoint=\"{}\"}} {n}",
+                esc(e)
+            );
         }
     }
 }
