@@ -371,3 +371,79 @@ both_backends!(
         assert!(found, "publish invalidation recorded");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cdn_purge_goes_through_the_guarded_client() {
+    use wiremock::matchers::{body_json, header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let cdn = MockServer::start().await;
+    // Cloudflare's purge API: POST /zones/{zone}/purge_cache {"files": [...]} with a bearer
+    // token, answering {"success": true, ...}.
+    Mock::given(method("POST"))
+        .and(path("/client/v4/zones/zone-1/purge_cache"))
+        .and(header("authorization", "Bearer cdn-token-for-tests"))
+        .and(body_json(
+            serde_json::json!({"files": ["https://halcytone.com/updates/x"]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"success": true, "errors": [], "result": {"id": "zone-1"}}),
+        ))
+        .expect(1)
+        .mount(&cdn)
+        .await;
+    let mut c = config();
+    c.cache.cdn = Some(halcytone_server::cache::settings::CdnConfig {
+        kind: "cloudflare".into(),
+        base_url: url::Url::parse(&format!("{}/client/v4/", cdn.uri())).unwrap(),
+        zone_id: "zone-1".into(),
+        api_key: Some("cdn-token-for-tests".into()),
+    });
+    // Dry run (the test app's default): the CDN is not a mock, so the guard refuses it.
+    let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
+    let r = app
+        .post(
+            "/api/v1/cache/invalidate",
+            Some(&app.write_key),
+            r#"{"targets": ["local", "cdn"], "keys": ["https://halcytone.com/updates/x"]}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "partial", "{}", r.text);
+    assert_eq!(r.body["targets_processed"]["cdn"], false);
+    assert!(
+        r.body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("dry run: refused"),
+        "{}",
+        r.text
+    );
+    let m = app.get("/metrics", None).await;
+    assert!(
+        m.text.contains("halcytone_egress_blocked_total 1"),
+        "{}",
+        m.text
+    );
+    assert_eq!(
+        app.get("/api/v1/cache/health", Some(&app.read_key))
+            .await
+            .body["targets"]["cdn"]["configured"],
+        true
+    );
+    // Live (no dry run): the same invalidation reaches the CDN once, with its token.
+    let mut live = crate::helpers::settings(&app.crm, &app.platform);
+    live.dry_run = false;
+    let invalidator = halcytone_server::cache::invalidation::Invalidator::new(
+        app.state.cache.clone(),
+        app.state.config.cache.cdn.clone(),
+        std::sync::Arc::new(halcytone_publish::Publishing::new(live).unwrap()),
+        app.store.clone(),
+    );
+    let req = halcytone_server::cache::invalidation::Request {
+        targets: vec!["cdn".into()],
+        keys: vec!["https://halcytone.com/updates/x".into(), "templates".into()],
+        ..Default::default()
+    };
+    let out = invalidator.run(&req, "test", "corr-1").await;
+    assert_eq!(out["status"], "success", "{out}");
+}
