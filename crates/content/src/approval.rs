@@ -233,7 +233,9 @@ fn hint(s: ReviewState) -> &'static str {
         ReviewState::Draft => "submit it for review first",
         ReviewState::InReview => "it is waiting for approvals",
         ReviewState::Approved => "schedule it, or reject it",
-        ReviewState::Rejected => "resubmit it after changes",
+        ReviewState::Rejected => {
+            "make a new version with the changes (POST /api/v2/content), or resubmit this one as it is"
+        }
         ReviewState::Scheduled => "it is with the publisher",
     }
 }

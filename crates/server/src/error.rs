@@ -23,6 +23,8 @@ pub enum ApiError {
     BadKey,
     #[error("webhook signature refused: {0}")]
     BadSignature(String),
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("this key lacks the '{0}' scope")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -61,7 +63,7 @@ impl ApiError {
             ApiError::MissingKey | ApiError::BadKey | ApiError::BadSignature(_) => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::NotAllowed(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -82,6 +84,7 @@ impl ApiError {
             ApiError::BadKey => "invalid_api_key",
             ApiError::BadSignature(_) => "bad_signature",
             ApiError::Forbidden(_) => "insufficient_scope",
+            ApiError::NotAllowed(_) => "not_allowed",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "payload_too_large",

@@ -307,9 +307,11 @@ pub async fn approve(
         )));
     }
     if lvl > Level::L1 && v.review["submitted_by"] == by.id.as_str() {
-        return Err(ApiError::Forbidden(
-            "approve (not your own submission: levels L2 and above need another reviewer)",
-        ));
+        return Err(ApiError::NotAllowed(format!(
+            "content version {}: you submitted it; {} needs approval from other reviewers",
+            v.id,
+            lvl.as_str()
+        )));
     }
     list.push(json!({ "by": by.id, "admin": by.admin, "at": iso(now_ms()), "note": note }));
     let mut review = v.review.clone();
@@ -351,6 +353,7 @@ fn as_of(v: &ContentVersion) -> DateTime<Utc> {
 async fn publish_if_ready(state: &AppState, v: ContentVersion) -> ApiResult<ContentVersion> {
     if v.review_state == ReviewState::Approved.as_str()
         && let Some(schedule) = v.schedule_id.clone()
+        && state.store.schedule(&schedule).await?.is_some()
     {
         let (v, _) =
             schedule_version(state, &v.id, &Actor::schedule(&schedule), None, false).await?;
@@ -380,16 +383,6 @@ pub async fn schedule_version(
         }
         review["forced"] =
             json!({ "by": by.id, "at": iso(now_ms()), "from_state": current.as_str() });
-        state
-            .store
-            .audit(
-                &by.id,
-                "content.force_publish",
-                &v.id,
-                &format!("published from state {} without approval", current.as_str()),
-                now_ms(),
-            )
-            .await?;
     } else {
         check(&v, Action::Schedule)?;
     }
@@ -398,6 +391,7 @@ pub async fn schedule_version(
     }
     review["scheduled_by"] = json!(by.id);
     // Take the version first: a second scheduler loses here and no second job is made.
+    let before = v.review.clone();
     let v = commit(state, &v, ReviewState::Scheduled, &review, None).await?;
     let snapshot = state
         .store
@@ -434,7 +428,7 @@ pub async fn schedule_version(
                     "scheduled",
                     current.as_str(),
                     None,
-                    &v.review,
+                    &before,
                     None,
                     now_ms(),
                 )
@@ -454,6 +448,22 @@ pub async fn schedule_version(
             now_ms(),
         )
         .await?;
+    if force && current != ReviewState::Approved {
+        state
+            .store
+            .audit(
+                &by.id,
+                "content.force_publish",
+                &v.id,
+                &format!(
+                    "published from state {} without approval (job {})",
+                    current.as_str(),
+                    job.id
+                ),
+                now_ms(),
+            )
+            .await?;
+    }
     state.cache.invalidate_tags(&["content"]);
     tracing::info!(content_version = %v.id, job_id = %job.id, by = %by.id, forced = force, "content scheduled");
     Ok((load(state, id).await?, job))

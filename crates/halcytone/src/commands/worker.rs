@@ -64,13 +64,19 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             }
             eprintln!("queue drained: {ran} job(s) run");
         } else {
-            eprintln!("{} waiting for jobs", worker.id);
+            eprintln!("{} waiting for jobs and due schedules", worker.id);
+            // The scheduler runs beside every worker; replicas take each run once.
+            let scheduler = halcytone_server::schedules::runner::spawn(
+                state.clone(),
+                server.scheduler_interval,
+            );
             worker
                 .run(
                     Duration::from_secs_f64(args.poll_seconds),
                     shutdown_signal(),
                 )
                 .await;
+            scheduler.abort();
             eprintln!("worker stopped");
         }
         if tracing_on {

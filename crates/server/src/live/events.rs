@@ -361,6 +361,15 @@ async fn summarize(state: &AppState, session: &str, record: &Value) -> Result<St
 
 /// `session.ended`: store the summary, tell the room, close it.
 async fn end(state: &AppState, session: &str, data: &Value) -> Value {
+    if let Some(Ok(id)) = state.live_sessions.get(session).and_then(|t| t.summary) {
+        // Already ended: the summary stands; the platform may resend the event.
+        state.live.close(session);
+        return json!({
+            "type": "ack", "status": "received", "event_type": "session.ended",
+            "summary": { "available": true, "content_id": id, "already_ended": true },
+            "timestamp": now_iso(),
+        });
+    }
     let now = Utc::now();
     let tracked = state.live_sessions.update(session, |t| {
         t.ended_at = Some(now);

@@ -116,6 +116,15 @@ async fn session_summary(
     if publish {
         let caller = caller.map(|c| c.0);
         crate::auth::require(caller.as_ref(), Scope::Write)?;
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(
+                "body",
+                format!(
+                    "the summary fails validation ({}); it is not published",
+                    errors[0].message
+                ),
+            ));
+        }
         let targets: Vec<String> = channels
             .iter()
             .flat_map(|c| match c {
@@ -125,6 +134,22 @@ async fn session_summary(
             })
             .map(String::from)
             .collect();
+        let document = generation::DocumentText {
+            label: format!("live:{}", record.session_id),
+            text: text.to_string(),
+            format: Some(halcytone_content::SourceFormat::Json),
+        };
+        let cleared = crate::review::gate_direct(
+            &state,
+            caller.as_ref(),
+            &document,
+            &targets,
+            None,
+            Some("breathscape"),
+            as_of,
+            q.boolean("force_publish")?.unwrap_or(false),
+        )
+        .await?;
         let j = queue::submit(
             &state,
             Submission {
@@ -144,7 +169,7 @@ async fn session_summary(
                 batch_id: None,
                 kind: None,
                 version: None,
-                review: None,
+                review: Some(cleared),
             },
         )
         .await?;

@@ -8,10 +8,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText};
 use crate::queue::{self, Submission};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
+use axum::{Extension, Json};
 use halcytone_publish::DirectNewsletter;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -41,6 +41,9 @@ struct SendBody {
     schedule_time: Option<String>,
     #[serde(default)]
     recipient_filter: Option<Map<String, Value>>,
+    /// Send to subscribers while APPROVAL_REQUIRED is on (admin keys only; audited).
+    #[serde(default)]
+    force_publish: bool,
 }
 
 fn check(body: &SendBody) -> ApiResult<()> {
@@ -87,9 +90,32 @@ fn check(body: &SendBody) -> ApiResult<()> {
 
 async fn send(
     State(state): State<AppState>,
+    Extension(caller): Extension<crate::auth::Caller>,
     JsonBody(body): JsonBody<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     check(&body)?;
+    // A hand-written newsletter has no living document to review: with approval required,
+    // only a test send, or an admin's audited force_publish, goes out.
+    if state.config.approval_required && !body.test_mode {
+        if !body.force_publish {
+            return Err(ApiError::Conflict(
+                "approval is required (APPROVAL_REQUIRED) and a hand-written newsletter is not reviewed here; send it in test_mode, publish reviewed content through /api/v2/content, or send force_publish with an admin key".into(),
+            ));
+        }
+        if !caller.allows(halcytone_store::Scope::Admin) {
+            return Err(ApiError::Forbidden("admin (force_publish)"));
+        }
+        state
+            .store
+            .audit(
+                &caller.key_id,
+                "newsletter.force_publish",
+                body.subject.trim(),
+                "hand-written newsletter sent to subscribers without review",
+                queue::now_ms(),
+            )
+            .await?;
+    }
     let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
     let to = body.test_mode.then(|| {
         vec![

@@ -171,7 +171,7 @@ async fn approve(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ApproveBody>,
 ) -> ApiResult<Json<Value>> {
-    if body.note.as_ref().is_some_and(|n| n.len() > 1000) {
+    if body.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::invalid("note", "note: at most 1000 characters"));
     }
     let v = review::approve(&state, &id, &Actor::of(&caller), body.note.as_deref()).await?;
@@ -191,7 +191,7 @@ async fn reject(
     JsonBody(body): JsonBody<RejectBody>,
 ) -> ApiResult<Json<Value>> {
     let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
-    if reason.is_empty() || reason.len() > 1000 {
+    if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(ApiError::invalid(
             "reason",
             "reason: say why the version is rejected (1 to 1000 characters)",

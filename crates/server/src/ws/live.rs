@@ -89,6 +89,23 @@ async fn live_updates(
         None => format!("ws-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
     };
     let role = Role::parse(q.last("role"));
+    // Instructors and admins hear technique feedback: they must show a key.
+    if matches!(role, Role::Instructor | Role::Admin) {
+        let key = auth::presented_key(&headers).or_else(|| q.last("api_key").map(String::from));
+        let ok = match key {
+            Some(k) => auth::authenticate(&state, &k)
+                .await
+                .is_ok_and(|c| c.allows(Scope::Read)),
+            None => false,
+        };
+        if !ok {
+            return ApiError::NotAllowed(format!(
+                "role {}: needs an API key (Authorization header or ?api_key=)",
+                role.as_str()
+            ))
+            .into_response();
+        }
+    }
     let header = |n: &str| {
         headers
             .get(n)
@@ -147,7 +164,14 @@ async fn participant(
         state.live.broadcast(&session, &joined, Some(&client));
         run(&state, &mut socket, &session, &client, role, rx).await;
     }
-    if let Some(left) = state.live.leave(&session, &client) {
+    // The hub may have dropped a slow connection already; the others hear of it either way.
+    let left = state.live.leave(&session, &client).or_else(|| {
+        state
+            .live
+            .is_active(&session)
+            .then(|| state.live.participants(&session))
+    });
+    if let Some(left) = left {
         let msg = json!({
             "type": "participant_left",
             "client_id": client,

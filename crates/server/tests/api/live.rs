@@ -14,10 +14,13 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn join(app: &TestApp, session: &str, client: &str, role: &str) -> Ws {
-    let url = format!(
+    let mut url = format!(
         "{}/ws/live-updates?session_id={session}&client_id={client}&role={role}",
         app.base.replace("http://", "ws://")
     );
+    if matches!(role, "instructor" | "admin") {
+        url.push_str(&format!("&api_key={}", app.read_key));
+    }
     let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     let welcome = next(&mut ws).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
@@ -388,6 +391,14 @@ async fn summaries_and_announcements_validate_their_input() {
         (m["type"].as_str(), m["content"]["title"].as_str()),
         (Some("live_announcement"), Some("Doors open"))
     );
+    let no_key = format!(
+        "{}/ws/live-updates?session_id=ok&role=instructor",
+        app.base.replace("http://", "ws://")
+    );
+    match tokio_tungstenite::connect_async(&no_key).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 403),
+        other => panic!("an instructor without a key must be refused: {other:?}"),
+    }
     let url = format!(
         "{}/ws/live-updates?session_id=../../x",
         app.base.replace("http://", "ws://")

@@ -102,6 +102,7 @@ both_backends!(
         // The submitter's own approval does not count.
         let own = app.post(&path("approve"), Some(&submitter), "{}").await;
         assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.text);
+        assert_eq!(own.body["error"]["code"], "not_allowed");
         let second = writer(&app, "senior editor").await;
         let a = app
             .post(&path("approve"), Some(&second), r#"{"note": "reads well"}"#)
@@ -271,4 +272,16 @@ async fn with_approval_required_direct_publishing_needs_approved_content() {
         .filter_map(|v| v["review"]["direct_approval"].as_str())
         .collect();
     assert_eq!(reviews, ["auto", "forced"], "{}", list.text);
+    // A hand-written newsletter: a test send goes out, a real one needs an admin's force.
+    let n = r#"{"subject": "A hand-written note", "html_content": "<p>Hello</p>"}"#;
+    let held = app
+        .post("/api/v1/newsletter/send", Some(&app.write_key), n)
+        .await;
+    assert_eq!(held.status, StatusCode::CONFLICT, "{}", held.text);
+    let t =
+        r#"{"subject": "A hand-written note", "html_content": "<p>Hello</p>", "test_mode": true}"#;
+    let test = app
+        .post("/api/v1/newsletter/send", Some(&app.write_key), t)
+        .await;
+    assert!(test.status.is_success(), "{}", test.text);
 }
