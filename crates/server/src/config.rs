@@ -65,6 +65,10 @@ pub struct ServerConfig {
     /// Whether direct publishing (sync, generate-content, batches) needs approved content
     /// (`APPROVAL_REQUIRED`; on by default when ENVIRONMENT=production).
     pub approval_required: bool,
+    /// WebSocket keep-alive: ping interval (`WS_PING_SECONDS`, 20) and the silence after
+    /// which a connection is closed (`WS_IDLE_SECONDS`, 60).
+    pub ws_ping: Duration,
+    pub ws_idle: Duration,
     /// How often due schedules are looked for (`SCHEDULER_INTERVAL_SECONDS`); the scheduler
     /// runs beside the embedded worker.
     pub scheduler_interval: Duration,
@@ -98,6 +102,8 @@ impl ServerConfig {
             source_cache: Duration::from_secs(30),
             scheduler_interval: Duration::from_secs(15),
             approval_required: false,
+            ws_ping: Duration::from_secs(20),
+            ws_idle: Duration::from_secs(60),
         }
     }
 
@@ -238,6 +244,28 @@ impl ServerConfig {
             Some(_) => flag(get, "APPROVAL_REQUIRED")?,
             None => c.environment.eq_ignore_ascii_case("production"),
         };
+        c.ws_ping = Duration::from_secs(number(
+            get,
+            "WS_PING_SECONDS",
+            20u64,
+            |s| (1..=300).contains(s),
+            "seconds, from 1 to 300",
+        )?);
+        c.ws_idle = Duration::from_secs(number(
+            get,
+            "WS_IDLE_SECONDS",
+            60u64,
+            |s| (2..=3600).contains(s),
+            "seconds, from 2 to 3600",
+        )?);
+        if c.ws_idle <= c.ws_ping {
+            return Err(SettingError {
+                name: "WS_IDLE_SECONDS",
+                value: c.ws_idle.as_secs().to_string(),
+                reason: "must be longer than WS_PING_SECONDS, or every connection is dropped"
+                    .into(),
+            });
+        }
         c.scheduler_interval = Duration::from_secs(number(
             get,
             "SCHEDULER_INTERVAL_SECONDS",

@@ -4,7 +4,7 @@
 //! times; a connection that presents an API key (header, or `?api_key=` for browsers) with
 //! the read scope gets the whole job as `/api/v2/jobs/{id}` shows it.
 
-use super::{Gauge, IDLE_LIMIT, PING_EVERY, close};
+use super::{Gauge, KeepAlive};
 use crate::auth;
 use crate::events::JobEvent;
 use crate::http::query::QueryArgs;
@@ -18,7 +18,6 @@ use axum::routing::get;
 use halcytone_store::Scope;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::time::Instant;
 
 pub fn routes() -> Vec<Entry> {
     vec![route(
@@ -95,9 +94,7 @@ async fn stream(state: AppState, mut socket: WebSocket, full: bool) {
     {
         return;
     }
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
-    let mut last_heard = Instant::now();
+    let mut keep = KeepAlive::new(&state);
     loop {
         tokio::select! {
             event = events.recv() => match event {
@@ -116,14 +113,10 @@ async fn stream(state: AppState, mut socket: WebSocket, full: bool) {
             },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => last_heard = Instant::now(),
+                Some(Ok(_)) => keep.heard(),
             },
-            _ = ping.tick() => {
-                if last_heard.elapsed() > IDLE_LIMIT {
-                    close(&mut socket, 1001, "idle: no pong or message within 60 s").await;
-                    return;
-                }
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+            idle = keep.due() => {
+                if !keep.act(&mut socket, idle).await {
                     return;
                 }
             }

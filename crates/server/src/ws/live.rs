@@ -2,7 +2,7 @@
 //! feedback to instructors, HRV updates, chat) and `/ws/session/{id}/events` (the platform
 //! pushing session events, with an API key).
 
-use super::{Gauge, IDLE_LIMIT, MAX_MESSAGE_BYTES, PING_EVERY, close};
+use super::{Gauge, KeepAlive, MAX_MESSAGE_BYTES, close};
 use crate::auth;
 use crate::error::ApiError;
 use crate::http::query::QueryArgs;
@@ -18,7 +18,6 @@ use axum::routing::get;
 use halcytone_store::Scope;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 pub fn routes() -> Vec<Entry> {
     vec![
@@ -190,9 +189,7 @@ async fn run(
     role: Role,
     mut rx: mpsc::Receiver<Outgoing>,
 ) {
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
-    let mut last_heard = Instant::now();
+    let mut keep = KeepAlive::new(state);
     loop {
         tokio::select! {
             out = rx.recv() => match out {
@@ -214,7 +211,7 @@ async fn run(
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(Message::Text(t))) => {
-                    last_heard = Instant::now();
+                    keep.heard();
                     if t.len() > MAX_MESSAGE_BYTES {
                         close(socket, 1009, "message too big: the limit is 65536 bytes").await;
                         return;
@@ -225,7 +222,7 @@ async fn run(
                     }
                 }
                 Some(Ok(Message::Binary(b))) => {
-                    last_heard = Instant::now();
+                    keep.heard();
                     if b.len() > MAX_MESSAGE_BYTES {
                         close(socket, 1009, "message too big: the limit is 65536 bytes").await;
                         return;
@@ -235,14 +232,10 @@ async fn run(
                         return;
                     }
                 }
-                Some(Ok(_)) => last_heard = Instant::now(),
+                Some(Ok(_)) => keep.heard(),
             },
-            _ = ping.tick() => {
-                if last_heard.elapsed() > IDLE_LIMIT {
-                    close(socket, 1001, "idle: no pong or message within 60 s").await;
-                    return;
-                }
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+            idle = keep.due() => {
+                if !keep.act(socket, idle).await {
                     return;
                 }
             }
@@ -336,15 +329,13 @@ async fn session_events(
 
 async fn ingest(state: AppState, mut socket: WebSocket, session: String) {
     let _gauge = Gauge::open(&state, "/ws/session/{id}/events");
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
-    let mut last_heard = Instant::now();
+    let mut keep = KeepAlive::new(&state);
     loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(Message::Text(t))) => {
-                    last_heard = Instant::now();
+                    keep.heard();
                     if t.len() > MAX_MESSAGE_BYTES {
                         close(&mut socket, 1009, "message too big: the limit is 65536 bytes").await;
                         return;
@@ -357,14 +348,10 @@ async fn ingest(state: AppState, mut socket: WebSocket, session: String) {
                         return;
                     }
                 }
-                Some(Ok(_)) => last_heard = Instant::now(),
+                Some(Ok(_)) => keep.heard(),
             },
-            _ = ping.tick() => {
-                if last_heard.elapsed() > IDLE_LIMIT {
-                    close(&mut socket, 1001, "idle: no pong or message within 60 s").await;
-                    return;
-                }
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+            idle = keep.due() => {
+                if !keep.act(&mut socket, idle).await {
                     return;
                 }
             }

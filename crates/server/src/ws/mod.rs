@@ -8,10 +8,46 @@ use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use std::time::Duration;
 
-/// How often the server pings an idle connection.
-pub const PING_EVERY: Duration = Duration::from_secs(20);
-/// A connection that has sent nothing (not even a pong) for this long is dropped.
-pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// Keep-alive of one connection: a ping every `WS_PING_SECONDS`; a connection that has sent
+/// nothing, not even a pong, for `WS_IDLE_SECONDS` is closed (1001) with the reason.
+#[derive(Debug)]
+pub struct KeepAlive {
+    ping: tokio::time::Interval,
+    last_heard: tokio::time::Instant,
+    idle: Duration,
+}
+
+impl KeepAlive {
+    pub fn new(state: &AppState) -> KeepAlive {
+        let every = state.config.ws_ping;
+        KeepAlive {
+            ping: tokio::time::interval_at(tokio::time::Instant::now() + every, every),
+            last_heard: tokio::time::Instant::now(),
+            idle: state.config.ws_idle,
+        }
+    }
+
+    /// The client sent something.
+    pub fn heard(&mut self) {
+        self.last_heard = tokio::time::Instant::now();
+    }
+
+    /// Waits for the next ping time; returns whether the connection has gone idle.
+    pub async fn due(&mut self) -> bool {
+        self.ping.tick().await;
+        self.last_heard.elapsed() > self.idle
+    }
+
+    /// Pings, or closes an idle connection; false when the connection is done.
+    pub async fn act(&self, socket: &mut WebSocket, idle: bool) -> bool {
+        if idle {
+            let reason = format!("idle: no pong or message within {} s", self.idle.as_secs());
+            close(socket, 1001, &reason).await;
+            return false;
+        }
+        socket.send(Message::Ping(Vec::new().into())).await.is_ok()
+    }
+}
 /// The largest message a client may send; a bigger one closes the connection (1009).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 

@@ -79,3 +79,33 @@ async fn every_job_transition_reaches_the_stream() {
     }
     assert!(zero);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_pinged_then_closed_with_the_reason() {
+    let mut c = crate::helpers::config();
+    c.ws_ping = Duration::from_secs(1);
+    c.ws_idle = Duration::from_secs(2);
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, c)
+        .await
+        .unwrap();
+    let url = format!("{}/ws/jobs", app.base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    // Not reading means not answering pings: the server hears nothing.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut pings = 0;
+    let mut closed = None;
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+        match m {
+            Message::Ping(_) => pings += 1,
+            Message::Close(f) => {
+                closed = f.map(|f| (u16::from(f.code), f.reason.to_string()));
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(pings >= 1, "pinged before being dropped");
+    let (code, reason) = closed.expect("a close frame");
+    assert_eq!(code, 1001);
+    assert!(reason.contains("idle"), "{reason}");
+}
