@@ -184,13 +184,25 @@ async fn commit(
     review: &Value,
     job_id: Option<&str>,
 ) -> ApiResult<ContentVersion> {
+    commit_at(state, v, to, None, review, job_id).await
+}
+
+/// [`commit`], also setting the review level.
+async fn commit_at(
+    state: &AppState,
+    v: &ContentVersion,
+    to: ReviewState,
+    level: Option<Level>,
+    review: &Value,
+    job_id: Option<&str>,
+) -> ApiResult<ContentVersion> {
     let moved = state
         .store
         .update_review(
             &v.id,
             &v.review_state,
             to.as_str(),
-            None,
+            level.map(Level::as_str),
             review,
             job_id,
             now_ms(),
@@ -262,27 +274,8 @@ pub async fn submit(state: &AppState, id: &str, by: &Actor) -> ApiResult<Content
         review["auto_approved"] = json!(true);
         to = ReviewState::Approved;
     }
-    let moved = state
-        .store
-        .update_review(
-            &v.id,
-            &v.review_state,
-            to.as_str(),
-            Some(a.level.as_str()),
-            &review,
-            None,
-            now_ms(),
-        )
-        .await?;
-    if !moved {
-        return Err(ApiError::Conflict(format!(
-            "content version {} changed while this request was handled; reload it and try again",
-            v.id
-        )));
-    }
-    state.cache.invalidate_tags(&["content"]);
+    let v = commit_at(state, &v, to, Some(a.level), &review, None).await?;
     tracing::info!(content_version = %v.id, level = a.level.as_str(), state = to.as_str(), by = %by.id, "content submitted for review");
-    let v = load(state, id).await?;
     publish_if_ready(state, v).await
 }
 

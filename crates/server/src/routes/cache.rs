@@ -426,17 +426,30 @@ async fn invalidate_v2(
         ),
         other => other,
     })?;
+    Ok(Json(
+        dashboard_run(&state, &caller, &req, "invalidated").await,
+    ))
+}
+
+/// Runs an invalidation for the dashboard; the count is answered under `count_field`.
+async fn dashboard_run(
+    state: &AppState,
+    caller: &Caller,
+    req: &Request,
+    count_field: &str,
+) -> Value {
     let actor = format!("api_key:{}", caller.key_id);
     let r = state
         .invalidator
-        .run(&req, &actor, &correlation::current())
+        .run(req, &actor, &correlation::current())
         .await;
-    Ok(Json(json!({
+    let mut out = json!({
         "success": r["success"],
-        "invalidated": r["keys_invalidated"],
         "request_id": r["request_id"],
         "timestamp": r["timestamp"],
-    })))
+    });
+    out[count_field] = r["keys_invalidated"].clone();
+    out
 }
 
 async fn clear_v2(
@@ -449,15 +462,5 @@ async fn clear_v2(
         reason: Some("dashboard clear".into()),
         ..Request::default()
     };
-    let actor = format!("api_key:{}", caller.key_id);
-    let r = state
-        .invalidator
-        .run(&req, &actor, &correlation::current())
-        .await;
-    Ok(Json(json!({
-        "success": r["success"],
-        "cleared": r["keys_invalidated"],
-        "request_id": r["request_id"],
-        "timestamp": r["timestamp"],
-    })))
+    Ok(Json(dashboard_run(&state, &caller, &req, "cleared").await))
 }
