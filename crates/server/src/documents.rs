@@ -136,6 +136,29 @@ pub async fn configured_fresh(state: &AppState, fresh: bool) -> Result<DocumentT
     }
 }
 
+/// The document a request names: inline (`document`, with its format), fetched from the
+/// source `document_id` names, or the configured one.
+pub async fn requested(
+    document: Option<&serde_json::Value>,
+    format: Option<&str>,
+    document_id: Option<&str>,
+    state: &AppState,
+) -> Result<DocumentText, ApiError> {
+    match (document, document_id) {
+        (Some(v), _) if !v.is_null() => crate::generation::inline(v, format),
+        (_, Some(id)) if !id.trim().is_empty() => {
+            if !has_source_prefix(id) {
+                return Err(ApiError::invalid(
+                    "document_id",
+                    "document_id: name a source with its prefix: gdocs:<id>, notion:<database id>, url:<https URL> or file:<path under LIVING_DOC_DIR>",
+                ));
+            }
+            by_reference(state, id).await
+        }
+        _ => configured(state).await,
+    }
+}
+
 /// Whether an id names a source (`gdocs:…`, `notion:…`, `url:…`, `file:…`).
 pub fn has_source_prefix(id: &str) -> bool {
     let id = id.trim();

@@ -12,48 +12,33 @@ pub const MAX_RESULT_PAGES: usize = 50;
 /// The document title when the database has none (or it cannot be read).
 pub const DEFAULT_TITLE: &str = "Notion living document";
 
-/// The four living-document categories, in document order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Category {
-    Breathscape,
-    Hardware,
-    Tips,
-    Vision,
+pub use halcytone_content::Category;
+
+/// The section heading a category's items go under, in the authoring format.
+fn heading(c: Category) -> &'static str {
+    match c {
+        Category::Breathscape => "## [Breathscape] Recent Updates",
+        Category::Hardware => "## [Hardware] Development Progress",
+        Category::Tips => "## [Tips] Breathing Techniques",
+        Category::Vision => "## [Vision] Company Mission",
+    }
 }
 
-impl Category {
-    pub const ALL: [Category; 4] = [
-        Category::Breathscape,
-        Category::Hardware,
-        Category::Tips,
-        Category::Vision,
-    ];
-
-    fn heading(self) -> &'static str {
-        match self {
-            Category::Breathscape => "## [Breathscape] Recent Updates",
-            Category::Hardware => "## [Hardware] Development Progress",
-            Category::Tips => "## [Tips] Breathing Techniques",
-            Category::Vision => "## [Vision] Company Mission",
-        }
-    }
-
-    /// The original's rule: substring match on the lowercased Category (or Type) value;
-    /// anything else, including the default "general", is Breathscape.
-    pub fn from_value(value: &str) -> Category {
-        let v = value.to_lowercase();
-        let has = |words: &[&str]| words.iter().any(|w| v.contains(w));
-        if has(&["breathscape", "app", "software"]) {
-            Category::Breathscape
-        } else if has(&["hardware", "device", "sensor"]) {
-            Category::Hardware
-        } else if has(&["tip", "wellness", "breathing"]) {
-            Category::Tips
-        } else if has(&["vision", "mission", "about"]) {
-            Category::Vision
-        } else {
-            Category::Breathscape
-        }
+/// The original's rule: substring match on the lowercased Category (or Type) value;
+/// anything else, including the default "general", is Breathscape.
+pub fn category_of(value: &str) -> Category {
+    let v = value.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| v.contains(w));
+    if has(&["breathscape", "app", "software"]) {
+        Category::Breathscape
+    } else if has(&["hardware", "device", "sensor"]) {
+        Category::Hardware
+    } else if has(&["tip", "wellness", "breathing"]) {
+        Category::Tips
+    } else if has(&["vision", "mission", "about"]) {
+        Category::Vision
+    } else {
+        Category::Breathscape
     }
 }
 
@@ -160,7 +145,7 @@ pub fn page_to_item(page: &Value) -> Option<NotionItem> {
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|| "Untitled".into()),
         content: content.unwrap_or_default(),
-        category: Category::from_value(&category),
+        category: category_of(&category),
         date,
         featured,
         priority,
@@ -186,7 +171,7 @@ pub fn items_to_markdown(title: &str, items: &[NotionItem]) -> String {
             continue;
         }
         out.push('\n');
-        out.push_str(category.heading());
+        out.push_str(heading(category));
         out.push('\n');
         for item in section {
             out.push_str("\n### ");
@@ -449,7 +434,7 @@ mod tests {
             ("app tips", Category::Breathscape),
         ];
         for (value, want) in cases {
-            assert_eq!(Category::from_value(value), want, "{value:?}");
+            assert_eq!(category_of(value), want, "{value:?}");
         }
     }
 

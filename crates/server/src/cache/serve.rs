@@ -31,11 +31,12 @@ pub fn respond(body: Bytes, content_type: &'static str, hit: bool) -> Response {
     r
 }
 
-/// The cached answer under `key`, or `compute`'s, stored with `tags` for `ttl`.
+/// The cached answer under `key`, or `compute`'s, stored with `tags` (worked out only on a
+/// miss) for `ttl`.
 pub async fn json<F, Fut>(
     cache: &ResponseCache,
     key: String,
-    tags: Vec<String>,
+    tags: impl FnOnce() -> Vec<String>,
     ttl: Option<Duration>,
     skip_lookup: bool,
     compute: F,
@@ -54,7 +55,7 @@ where
             body: body.clone(),
             content_type: "application/json",
         },
-        tags,
+        tags(),
         ttl,
     );
     Ok(respond(body, "application/json", false))

@@ -118,29 +118,6 @@ fn parse_platforms(names: &[String]) -> ApiResult<Vec<Platform>> {
     Ok(out)
 }
 
-/// The document a request names: inline, fetched from the source `document_id` names, or
-/// the configured one.
-async fn document_of(
-    document: Option<&Value>,
-    format: Option<&str>,
-    document_id: Option<&str>,
-    state: &AppState,
-) -> ApiResult<DocumentText> {
-    match (document, document_id) {
-        (Some(v), _) if !v.is_null() => generation::inline(v, format),
-        (_, Some(id)) if !id.trim().is_empty() => {
-            if !crate::documents::has_source_prefix(id) {
-                return Err(ApiError::invalid(
-                    "document_id",
-                    "document_id: name a source with its prefix: gdocs:<id>, notion:<database id>, url:<https URL> or file:<path under LIVING_DOC_DIR>",
-                ));
-            }
-            crate::documents::by_reference(state, id).await
-        }
-        _ => crate::documents::configured(state).await,
-    }
-}
-
 struct Plan {
     req: Request,
     doc: DocumentText,
@@ -205,7 +182,7 @@ async fn plan(
             .or(query.boolean("validate_content")?)
             .unwrap_or(true);
     }
-    let doc = document_of(
+    let doc = crate::documents::requested(
         body.document.as_ref(),
         body.document_format.as_deref(),
         body.document_id.as_deref(),
@@ -528,7 +505,7 @@ async fn validate_content(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<ValidateBody>,
 ) -> ApiResult<Json<Value>> {
-    let doc = document_of(
+    let doc = crate::documents::requested(
         body.document.as_ref(),
         body.document_format.as_deref(),
         body.document_id.as_deref(),
@@ -580,7 +557,7 @@ async fn templates(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
     cache::serve::json(
         &state.cache,
         "templates".into(),
-        vec!["static".into(), "templates".into()],
+        || vec!["static".into(), "templates".into()],
         None,
         cache::serve::bypass(&headers),
         || async { cache::serve::to_bytes(&templates_json()) },
@@ -706,11 +683,13 @@ async fn social_preview(
         p.as_str(),
         generation::key(&doc, &req, &as_of.timestamp().to_string())
     );
-    let tags = vec![
-        "preview".into(),
-        "social".into(),
-        format!("document:{}", generation::document_hash(&doc)),
-    ];
+    let tags = || {
+        vec![
+            "preview".into(),
+            "social".into(),
+            format!("document:{}", generation::document_hash(&doc)),
+        ]
+    };
     cache::serve::json(
         &state.cache,
         key,

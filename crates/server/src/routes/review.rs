@@ -5,7 +5,7 @@ use super::{Entry, WRITE, route};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::generation::{self, DocumentText};
+use crate::generation;
 use crate::queue::{self, job_json};
 use crate::review::{self, Actor, Draft};
 use crate::routes::versions::summary;
@@ -120,13 +120,13 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let tone = crate::routes::content::parse_tone(body.tone.as_deref())?;
     let template = crate::routes::content::parse_template(body.template_style.as_deref())?;
-    let document: DocumentText = match (&body.document, &body.document_id) {
-        (Some(v), _) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
-        (_, Some(id)) if !id.trim().is_empty() => {
-            crate::documents::by_reference(&state, id).await?
-        }
-        _ => crate::documents::configured(&state).await?,
-    };
+    let document = crate::documents::requested(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        body.document_id.as_deref(),
+        &state,
+    )
+    .await?;
     let by = Actor::of(&caller);
     let v = review::create_draft(
         &state,

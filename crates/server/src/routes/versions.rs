@@ -100,7 +100,7 @@ async fn list(
     cache::serve::json(
         &state.cache,
         format!("content:list:{limit}:{offset}"),
-        vec!["content".into()],
+        || vec!["content".into()],
         Some(VERSION_TTL),
         cache::serve::bypass(&headers),
         || async {
@@ -125,7 +125,7 @@ async fn show(
     cache::serve::json(
         &state.cache,
         format!("content:{id}"),
-        vec!["content".into(), format!("content:{id}")],
+        || vec!["content".into(), format!("content:{id}")],
         Some(VERSION_TTL),
         cache::serve::bypass(&headers),
         || async { cache::serve::to_bytes(&version_json(&state, &id).await?) },
