@@ -107,7 +107,10 @@ impl LiveHub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds a connection; returns its queue and the number of people now in the session.
+    /// Adds a connection. Under one lock it queues the newcomer's `welcome`, then tells the
+    /// others (`participant_joined`, recorded for replay), so a client that joins later can
+    /// never see an earlier arrival's announcement. Returns the queue and the number of
+    /// people now in the session.
     pub fn join(
         &self,
         session: &str,
@@ -125,6 +128,26 @@ impl LiveHub {
         if room.clients.contains_key(client_id) {
             return Err(JoinError::Duplicate(client_id.to_string()));
         }
+        let count = room.clients.len() + 1;
+        let welcome = json!({
+            "type": "welcome",
+            "session_id": session,
+            "client_id": client_id,
+            "role": role,
+            "participant_count": count,
+            "timestamp": now_iso(),
+            "message": format!("Welcome to session {session}!"),
+        });
+        // A fresh queue has room for one message.
+        let _ = tx.try_send(Outgoing::Text(Arc::from(welcome.to_string())));
+        let joined = json!({
+            "type": "participant_joined",
+            "client_id": client_id,
+            "role": role,
+            "participant_count": count,
+            "timestamp": now_iso(),
+        });
+        deliver(session, room, &joined, |_| true, None, true);
         let now = Utc::now();
         room.clients.insert(
             client_id.to_string(),
@@ -137,7 +160,7 @@ impl LiveHub {
                 origin: meta.origin,
             },
         );
-        Ok((rx, room.clients.len()))
+        Ok((rx, count))
     }
 
     /// Removes a connection; returns how many remain (an empty room is deleted).
@@ -172,32 +195,9 @@ impl LiveHub {
         except: Option<&str>,
         record: bool,
     ) -> Option<usize> {
-        let text: Arc<str> = Arc::from(message.to_string());
         let mut rooms = self.lock();
         let room = rooms.get_mut(session)?;
-        if record {
-            room.replay.push_back((Utc::now(), message.clone()));
-            while room.replay.len() > REPLAY_LIMIT {
-                room.replay.pop_front();
-            }
-        }
-        let mut delivered = 0;
-        let mut slow = Vec::new();
-        for (id, c) in &room.clients {
-            if Some(id.as_str()) == except || !to(c.role) {
-                continue;
-            }
-            match c.tx.try_send(Outgoing::Text(text.clone())) {
-                Ok(()) => delivered += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => slow.push(id.clone()),
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
-            }
-        }
-        for id in slow {
-            tracing::warn!(session, client_id = %id, "live connection dropped: its queue is full");
-            room.clients.remove(&id);
-        }
-        Some(delivered)
+        Some(deliver(session, room, message, to, except, record))
     }
 
     /// Sends to everyone in the session and records it for replay.
@@ -286,6 +286,42 @@ impl LiveHub {
     }
 }
 
+/// Offers `message` to one room's connections (see [`LiveHub::send`]); the caller holds the
+/// lock. Returns how many queues took it.
+fn deliver(
+    session: &str,
+    room: &mut Room,
+    message: &Value,
+    to: impl Fn(Role) -> bool,
+    except: Option<&str>,
+    record: bool,
+) -> usize {
+    let text: Arc<str> = Arc::from(message.to_string());
+    if record {
+        room.replay.push_back((Utc::now(), message.clone()));
+        while room.replay.len() > REPLAY_LIMIT {
+            room.replay.pop_front();
+        }
+    }
+    let mut delivered = 0;
+    let mut slow = Vec::new();
+    for (id, c) in &room.clients {
+        if Some(id.as_str()) == except || !to(c.role) {
+            continue;
+        }
+        match c.tx.try_send(Outgoing::Text(text.clone())) {
+            Ok(()) => delivered += 1,
+            Err(mpsc::error::TrySendError::Full(_)) => slow.push(id.clone()),
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+    for id in slow {
+        tracing::warn!(session, client_id = %id, "live connection dropped: its queue is full");
+        room.clients.remove(&id);
+    }
+    delivered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +353,26 @@ mod tests {
             hub.join("s1", "p", Role::Observer, ClientMeta::default())
                 .is_err()
         );
+        // Each newcomer is welcomed first; only those already there hear of the arrival.
+        assert_eq!(text(p.try_recv().ok())["type"], "welcome");
+        let joined = text(p.try_recv().ok());
+        assert_eq!(
+            (
+                &joined["type"],
+                &joined["client_id"],
+                &joined["participant_count"]
+            ),
+            (&json!("participant_joined"), &json!("i"), &json!(2))
+        );
+        let welcome = text(i.try_recv().ok());
+        assert_eq!(
+            (&welcome["type"], &welcome["role"]),
+            (&json!("welcome"), &json!("instructor"))
+        );
+        assert!(
+            i.try_recv().is_err(),
+            "i never hears of its own or p's arrival"
+        );
         let fb = json!({"type": "technique_feedback"});
         assert_eq!(
             hub.send("s1", &fb, Role::hears_feedback, None, false),
@@ -330,8 +386,8 @@ mod tests {
         );
         assert_eq!(
             hub.replay("s1", None).map(|r| r.len()),
-            Some(1),
-            "broadcasts are recorded, targeted sends not"
+            Some(3),
+            "two arrivals and a broadcast are recorded, targeted sends not"
         );
         assert_eq!(hub.leave("s1", "p"), Some(1));
         assert_eq!(hub.leave("s1", "i"), Some(0));
@@ -360,6 +416,7 @@ mod tests {
         let (mut fast, _) = hub
             .join("s", "fast", Role::Participant, ClientMeta::default())
             .unwrap_or_else(|e| unreachable!("{e}"));
+        while fast.try_recv().is_ok() {}
         for n in 0..QUEUE_LIMIT + 1 {
             hub.broadcast("s", &json!({ "n": n }), None);
             // The fast client reads as it goes.
@@ -375,6 +432,7 @@ mod tests {
             .join("s", "a", Role::Participant, ClientMeta::default())
             .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(hub.close("s"), Some(1));
+        assert_eq!(text(a.try_recv().ok())["type"], "welcome");
         assert_eq!(text(a.try_recv().ok())["type"], "session_ending");
         assert!(matches!(a.try_recv(), Ok(Outgoing::Close(1000, _))));
         assert_eq!(hub.close("s"), None);

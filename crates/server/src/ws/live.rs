@@ -132,8 +132,8 @@ async fn participant(
     role: Role,
     meta: ClientMeta,
 ) {
-    let (rx, count) = match state.live.join(&session, &client, role, meta) {
-        Ok(joined) => joined,
+    let rx = match state.live.join(&session, &client, role, meta) {
+        Ok((rx, _)) => rx,
         Err(e) => {
             let _ = socket
                 .send(text(&json!({ "type": "error", "message": e.to_string() })))
@@ -143,26 +143,8 @@ async fn participant(
         }
     };
     let _gauge = Gauge::open(&state, "/ws/live-updates");
-    let welcome = json!({
-        "type": "welcome",
-        "session_id": session,
-        "client_id": client,
-        "role": role,
-        "participant_count": count,
-        "timestamp": now_iso(),
-        "message": format!("Welcome to session {session}!"),
-    });
-    let joined = json!({
-        "type": "participant_joined",
-        "client_id": client,
-        "role": role,
-        "participant_count": count,
-        "timestamp": now_iso(),
-    });
-    if socket.send(text(&welcome)).await.is_ok() {
-        state.live.broadcast(&session, &joined, Some(&client));
-        run(&state, &mut socket, &session, &client, role, rx).await;
-    }
+    // The hub has queued the welcome and told the others.
+    run(&state, &mut socket, &session, &client, role, rx).await;
     // The hub may have dropped a slow connection already; the others hear of it either way.
     let left = state.live.leave(&session, &client).or_else(|| {
         state
