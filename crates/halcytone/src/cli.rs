@@ -41,6 +41,10 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Outbound credentials stored encrypted (API_KEY_ENCRYPTION_KEY): list, set, delete,
+    /// and seal again after a key rotation.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
     /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
     Mock(MockArgs),
     /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
@@ -215,6 +219,34 @@ pub enum KeysCommand {
     /// Revoke a key by id.
     Revoke {
         id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// What is stored, under which key, and whether it opens (never the values).
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Store a credential (crm_api_key, platform_api_key), read from standard input so it
+    /// never appears in the process list or shell history.
+    Set {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Delete a stored credential (the environment's key is used again).
+    Delete {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Seal every stored credential again under API_KEY_ENCRYPTION_KEY, opening old ones with
+    /// API_KEY_ENCRYPTION_KEY_PREVIOUS.
+    Rotate {
         #[command(flatten)]
         db: DatabaseArgs,
     },

@@ -549,7 +549,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 3"),
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 4"),
         "{}",
         stdout(&o)
     );
@@ -732,5 +732,124 @@ fn production_refuses_dry_run_mock_services_and_any_origin() {
     assert!(
         !out.contains("API_KEY=("),
         "a real-looking key is accepted:\n{out}"
+    );
+}
+
+#[test]
+fn credentials_are_set_from_stdin_listed_masked_and_rotated() {
+    use std::io::Write;
+    use std::process::Stdio;
+    const OLD: &str = "first encryption passphrase, long enough to use";
+    const NEW: &str = "second encryption passphrase, long enough to use";
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("halcytone.db").display());
+    let run = |args: &[&str], keys: &[(&str, &str)], input: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+        cmd.args(args)
+            .current_dir(tmp.path())
+            .env("DATABASE_URL", &url)
+            .env_remove("API_KEY_ENCRYPTION_KEY")
+            .env_remove("API_KEY_ENCRYPTION_KEY_PREVIOUS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in keys {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.unwrap_or("").as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let old = [("API_KEY_ENCRYPTION_KEY", OLD)];
+    let o = run(
+        &["credentials", "set", "crm_api_key"],
+        &[],
+        Some("crm-live-key-0001-abcd\n"),
+    );
+    assert_eq!(o.status.code(), Some(2), "no key, no storing");
+    assert!(
+        stderr(&o).contains("API_KEY_ENCRYPTION_KEY is not set"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["credentials", "set", "crm_api_key"], &old, Some(" x\n"));
+    assert!(
+        stderr(&o).contains("crm_api_key: the value has leading or trailing whitespace"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["credentials", "set", "password"], &old, Some("x\n"));
+    assert!(
+        stderr(&o).contains("known: crm_api_key, platform_api_key"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &["credentials", "set", "crm_api_key"],
+        &old,
+        Some("crm-live-key-0001-abcd\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("stored crm_api_key (****abcd)"),
+        "{}",
+        stdout(&o)
+    );
+    let raw = std::fs::read(tmp.path().join("halcytone.db")).unwrap();
+    let wal = std::fs::read(tmp.path().join("halcytone.db-wal")).unwrap_or_default();
+    for bytes in [&raw, &wal] {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("crm-live-key-0001"),
+            "the database file holds the plaintext"
+        );
+    }
+    let o = run(&["credentials", "list"], &old, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("****abcd") && stdout(&o).contains(": opens"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("crm-live-key"), "{}", stdout(&o));
+    // Rotation: the new key with the old one as previous seals everything again.
+    let both = [
+        ("API_KEY_ENCRYPTION_KEY", NEW),
+        ("API_KEY_ENCRYPTION_KEY_PREVIOUS", OLD),
+    ];
+    let o = run(&["credentials", "list"], &both, None);
+    assert!(
+        stdout(&o).contains("sealed with an older key"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["credentials", "rotate"], &both, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("resealed 1 (crm_api_key)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(
+        &["credentials", "list"],
+        &[("API_KEY_ENCRYPTION_KEY", NEW)],
+        None,
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    let o = run(&["credentials", "list"], &old, None);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the old key alone no longer opens it"
+    );
+    assert!(stdout(&o).contains("DOES NOT OPEN"), "{}", stdout(&o));
+    let o = run(&["credentials", "delete", "crm_api_key"], &old, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["credentials", "delete", "crm_api_key"], &old, None);
+    assert!(
+        stderr(&o).contains("crm_api_key is not stored"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -31,6 +31,10 @@ pub struct Entry {
     pub idempotency_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The `X-API-Key` sent, as its last four characters only (`****cdef`), so a rehearsal
+    /// shows which key was used without the journal holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +77,18 @@ fn header(req: &Request, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `****` and the last four characters; keys shorter than 12 show only the stars.
+fn masked(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 12 {
+        return "****".into();
+    }
+    format!(
+        "****{}",
+        chars[chars.len() - 4..].iter().collect::<String>()
+    )
+}
+
 /// Middleware: correlation id in and out, one journal entry per request.
 pub async fn record(State(state): State<MockState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -90,6 +106,7 @@ pub async fn record(State(state): State<MockState>, mut req: Request, next: Next
         .map(|p| p.as_str().to_string());
     let idempotency_key = header(&req, "idempotency-key");
     let traceparent = header(&req, "traceparent");
+    let api_key = header(&req, "x-api-key").map(|k| masked(&k));
     let mut resp = next.run(req).await;
     if let Ok(v) = HeaderValue::from_str(&correlation_id) {
         resp.headers_mut().insert("x-correlation-id", v);
@@ -110,6 +127,7 @@ pub async fn record(State(state): State<MockState>, mut req: Request, next: Next
         correlation_id,
         idempotency_key,
         traceparent,
+        api_key,
     });
     resp
 }

@@ -6,8 +6,10 @@ use crate::breaker::{BreakerState, CircuitBreaker};
 use crate::egress::{EgressGuard, EgressRefused};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{RetryPolicy, is_transient_status};
+use halcytone_vault::Secret;
 use reqwest::Method;
 use serde_json::Value;
+use std::sync::RwLock;
 use std::time::Duration;
 use url::Url;
 
@@ -16,7 +18,8 @@ use url::Url;
 pub struct Upstream {
     pub name: &'static str,
     pub base: Url,
-    pub api_key: Option<String>,
+    /// Sent as `X-API-Key`; replaced at run time when an operator stores a new key.
+    api_key: RwLock<Option<Secret>>,
     pub breaker: CircuitBreaker,
 }
 
@@ -25,9 +28,25 @@ impl Upstream {
         Upstream {
             name,
             base,
-            api_key,
+            api_key: RwLock::new(api_key.map(Secret::new)),
             breaker: CircuitBreaker::new(5, Duration::from_secs(30)),
         }
+    }
+
+    /// The key sent with every call, if any.
+    pub fn api_key(&self) -> Option<Secret> {
+        self.api_key
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the key for the calls that follow (`None` sends none).
+    pub fn set_api_key(&self, key: Option<Secret>) {
+        *self
+            .api_key
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = key;
     }
 }
 
@@ -189,8 +208,8 @@ impl HttpClient {
             if let Some(k) = call.idempotency_key {
                 req = req.header("Idempotency-Key", k);
             }
-            if let Some(key) = &upstream.api_key {
-                req = req.header("X-API-Key", key);
+            if let Some(key) = upstream.api_key() {
+                req = req.header("X-API-Key", key.expose());
             }
             if let Some(token) = call.bearer {
                 req = req.bearer_auth(token);

@@ -51,6 +51,7 @@ impl Application {
             wake: self.state.job_queued.clone(),
             metrics: self.state.app_metrics.clone(),
             events: self.state.job_events.clone(),
+            credentials: self.state.credentials.clone(),
         }
     }
 
@@ -60,6 +61,14 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Err(e) = self
+            .state
+            .credentials
+            .sync(self.state.store.as_ref(), &self.state.publishing)
+            .await
+        {
+            tracing::error!(error = %e, "stored credentials could not be read; using the environment's keys");
+        }
         let worker = self.state.config.run_worker.then(|| {
             let w = self.worker(format!(
                 "api-{}-{}",

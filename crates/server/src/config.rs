@@ -5,6 +5,7 @@ use crate::cache::settings::CacheConfig;
 use halcytone_publish::SettingError;
 use halcytone_publish::settings::{flag, number};
 use halcytone_sources::{SourceRef, SourceSettings};
+use halcytone_vault::{Keyring, VaultError};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -72,6 +73,9 @@ pub struct ServerConfig {
     /// How often due schedules are looked for (`SCHEDULER_INTERVAL_SECONDS`); the scheduler
     /// runs beside the embedded worker.
     pub scheduler_interval: Duration,
+    /// Seals stored outbound credentials (`API_KEY_ENCRYPTION_KEY`, with
+    /// `API_KEY_ENCRYPTION_KEY_PREVIOUS` during a rotation); without it none can be stored.
+    pub keyring: Option<Keyring>,
 }
 
 impl ServerConfig {
@@ -104,6 +108,7 @@ impl ServerConfig {
             approval_required: false,
             ws_ping: Duration::from_secs(20),
             ws_idle: Duration::from_secs(60),
+            keyring: None,
         }
     }
 
@@ -273,6 +278,14 @@ impl ServerConfig {
             |s| (1..=3600).contains(s),
             "seconds, from 1 to 3600",
         )?);
+        c.keyring = Keyring::from_vars(get).map_err(|e| SettingError {
+            name: match &e {
+                VaultError::ShortKey { var, .. } => var,
+                _ => "API_KEY_ENCRYPTION_KEY",
+            },
+            value: "(hidden)".into(),
+            reason: e.to_string(),
+        })?;
         Ok(c)
     }
 }

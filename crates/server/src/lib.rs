@@ -8,6 +8,7 @@ pub mod body;
 pub mod cache;
 pub mod config;
 pub mod correlation;
+pub mod credentials;
 pub mod documents;
 pub mod error;
 pub mod events;

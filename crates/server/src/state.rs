@@ -54,6 +54,8 @@ pub struct Parts {
     pub live: Arc<crate::live::hub::LiveHub>,
     /// Live sessions as their platform events describe them.
     pub live_sessions: Arc<crate::live::events::LiveSessions>,
+    /// Stored outbound credentials and the keys the publishers use.
+    pub credentials: Arc<crate::credentials::Credentials>,
     pub started: Instant,
     pub started_at: DateTime<Utc>,
 }
@@ -79,6 +81,10 @@ impl AppState {
             publishing.clone(),
             store.clone(),
         ));
+        let credentials = Arc::new(crate::credentials::Credentials::new(
+            config.keyring.clone(),
+            &publishing,
+        ));
         Ok(AppState(Arc::new(Parts {
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
             in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
@@ -101,6 +107,7 @@ impl AppState {
             fetched: Arc::default(),
             live: Arc::default(),
             live_sessions: Arc::default(),
+            credentials,
         })))
     }
 }

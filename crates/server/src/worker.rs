@@ -65,6 +65,8 @@ pub struct Worker {
     pub metrics: Arc<crate::http::app_metrics::AppMetrics>,
     /// Where job transitions are announced (`/ws/jobs`, cache invalidation).
     pub events: Arc<crate::events::JobEvents>,
+    /// Stored CRM and Platform keys, brought up to date before every run.
+    pub credentials: Arc<crate::credentials::Credentials>,
 }
 
 fn now_ms() -> i64 {
@@ -123,6 +125,10 @@ impl Worker {
     async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {
         tracing::info!(attempt = job.attempts, "running job");
         self.events.announce(&job, true);
+        // A key stored since the last run (by any replica) is used from this run on.
+        self.credentials
+            .sync(self.store.as_ref(), &self.publishing)
+            .await?;
         let status = match self.execute_with_heartbeat(&job).await? {
             Err(Unrunnable(reason)) => {
                 let results = json!({ "error": reason });

@@ -6,6 +6,7 @@ use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
+use halcytone_server::credentials::Credentials;
 use halcytone_server::worker::{JobSpec, Worker};
 use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
 use serde_json::{Value, json};
@@ -64,10 +65,12 @@ async fn env() -> Env {
         web_rate: 1000.0,
         social_rate: 1000.0,
     };
+    let publishing = Arc::new(Publishing::new(settings).unwrap());
     let worker = Worker {
         id: "test-worker".into(),
         store: store.clone(),
-        publishing: Arc::new(Publishing::new(settings).unwrap()),
+        credentials: Arc::new(Credentials::new(None, &publishing)),
+        publishing,
         templates: Arc::new(Templates::defaults()),
         brand: Brand::default(),
         lease: Duration::from_secs(30),

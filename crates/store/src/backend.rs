@@ -59,6 +59,18 @@ macro_rules! store_impl {
                 })
             }
 
+            fn credential_from_row(row: &$row) -> Result<StoredCredential, StoreError> {
+                Ok(StoredCredential {
+                    name: row.try_get("name")?,
+                    sealed: row.try_get("sealed")?,
+                    key_id: row.try_get("key_id")?,
+                    meta: json(&row.try_get::<String, _>("meta")?, "credential meta")?,
+                    revision: row.try_get("revision")?,
+                    created_ms: row.try_get("created_ms")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                })
+            }
+
             fn run_from_row(row: &$row) -> Result<ScheduleRun, StoreError> {
                 Ok(ScheduleRun {
                     id: row.try_get("id")?,
@@ -447,6 +459,36 @@ macro_rules! store_impl {
             async fn invalidation_count(&self) -> Result<i64, StoreError> {
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM cache_invalidations").fetch_one(&self.pool).await?;
                 Ok(row.try_get("n")?)
+            }
+
+            async fn put_credential(&self, name: &str, sealed: &str, key_id: &str, meta: &Value, now_ms: i64) -> Result<StoredCredential, StoreError> {
+                sqlx::query("INSERT INTO credentials (name, sealed, key_id, meta, revision, created_ms, updated_ms) VALUES ($1, $2, $3, $4, 1, $5, $5) \
+                             ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, key_id = excluded.key_id, meta = excluded.meta, revision = credentials.revision + 1, updated_ms = excluded.updated_ms")
+                    .bind(name).bind(sealed).bind(key_id).bind(meta.to_string()).bind(now_ms)
+                    .execute(&self.pool).await?;
+                self.credential(name).await?.ok_or_else(|| StoreError::Corrupt(format!("credential {name} vanished while it was written")))
+            }
+
+            async fn replace_credential(&self, name: &str, expected_revision: i64, sealed: &str, key_id: &str, meta: &Value, now_ms: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE credentials SET sealed = $1, key_id = $2, meta = $3, revision = revision + 1, updated_ms = $4 WHERE name = $5 AND revision = $6")
+                    .bind(sealed).bind(key_id).bind(meta.to_string()).bind(now_ms).bind(name).bind(expected_revision)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn credential(&self, name: &str) -> Result<Option<StoredCredential>, StoreError> {
+                let row = sqlx::query("SELECT * FROM credentials WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::credential_from_row).transpose()
+            }
+
+            async fn credentials(&self) -> Result<Vec<StoredCredential>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM credentials ORDER BY name").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::credential_from_row).collect()
+            }
+
+            async fn delete_credential(&self, name: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM credentials WHERE name = $1").bind(name).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, now_ms: i64) -> Result<(), StoreError> {

@@ -187,6 +187,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// How many invalidations are recorded.
     async fn invalidation_count(&self) -> Result<i64, StoreError>;
 
+    /// Stores a sealed credential, replacing any earlier one of that name.
+    async fn put_credential(
+        &self,
+        name: &str,
+        sealed: &str,
+        key_id: &str,
+        meta: &serde_json::Value,
+        now_ms: i64,
+    ) -> Result<StoredCredential, StoreError>;
+    /// Replaces a credential only if it is still at `expected_revision` (a key rotation or a
+    /// token refresh racing another replica); false when it changed or is gone.
+    async fn replace_credential(
+        &self,
+        name: &str,
+        expected_revision: i64,
+        sealed: &str,
+        key_id: &str,
+        meta: &serde_json::Value,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    async fn credential(&self, name: &str) -> Result<Option<StoredCredential>, StoreError>;
+    /// Every stored credential, by name.
+    async fn credentials(&self) -> Result<Vec<StoredCredential>, StoreError>;
+    async fn delete_credential(&self, name: &str) -> Result<bool, StoreError>;
+
     async fn audit(
         &self,
         actor: &str,

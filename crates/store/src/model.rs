@@ -286,3 +286,21 @@ pub struct CacheInvalidation {
     pub request: Value,
     pub result: Value,
 }
+
+/// An outbound credential as stored: sealed by the vault (the store never sees the value).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredCredential {
+    /// What it is for: `crm_api_key`, `platform_api_key`, …
+    pub name: String,
+    /// `hv1:<key id>:<data>` (see halcytone-vault).
+    #[serde(skip)]
+    pub sealed: String,
+    /// The encryption key that sealed it.
+    pub key_id: String,
+    /// Details that are not secret (who set it, a masked tail, expiry).
+    pub meta: Value,
+    /// Grows by one on every change; replacing needs the revision read.
+    pub revision: i64,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}

@@ -127,14 +127,15 @@ suite!(
     queue_lag_is_the_wait_of_the_oldest_due_job,
     review_moves_only_from_the_expected_state,
     schedules_advance_once_per_run,
+    credentials_are_replaced_only_at_the_revision_read,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4]);
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3],
+        vec![1, 2, 3, 4],
         "migrating again changes nothing"
     );
 }
@@ -736,4 +737,55 @@ async fn schedules_advance_once_per_run(s: &dyn Store) {
     assert_eq!(s.schedules().await.unwrap().len(), 1);
     assert!(s.delete_schedule("sch_1").await.unwrap());
     assert!(!s.delete_schedule("sch_1").await.unwrap());
+}
+
+async fn credentials_are_replaced_only_at_the_revision_read(s: &dyn Store) {
+    assert_eq!(s.credential("crm_api_key").await.unwrap(), None);
+    let meta = json!({ "masked": "****abcd", "set_by": "key_1" });
+    let a = s
+        .put_credential("crm_api_key", "hv1:aaaa:one", "aaaa", &meta, 10)
+        .await
+        .unwrap();
+    assert_eq!((a.revision, a.created_ms, a.updated_ms), (1, 10, 10));
+    let b = s
+        .put_credential("crm_api_key", "hv1:aaaa:two", "aaaa", &meta, 20)
+        .await
+        .unwrap();
+    assert_eq!((b.revision, b.created_ms, b.updated_ms), (2, 10, 20));
+    assert_eq!(b.sealed, "hv1:aaaa:two");
+    // A writer holding revision 1 loses; one holding 2 wins.
+    assert!(
+        !s.replace_credential("crm_api_key", 1, "hv1:bbbb:x", "bbbb", &meta, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.replace_credential("crm_api_key", 2, "hv1:bbbb:three", "bbbb", &meta, 30)
+            .await
+            .unwrap()
+    );
+    let c = s.credential("crm_api_key").await.unwrap().unwrap();
+    assert_eq!(
+        (c.revision, c.key_id.as_str(), c.meta["masked"].as_str()),
+        (3, "bbbb", Some("****abcd"))
+    );
+    s.put_credential("platform_api_key", "hv1:bbbb:p", "bbbb", &json!({}), 40)
+        .await
+        .unwrap();
+    let names: Vec<String> = s
+        .credentials()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["crm_api_key", "platform_api_key"]);
+    assert!(s.delete_credential("crm_api_key").await.unwrap());
+    assert!(!s.delete_credential("crm_api_key").await.unwrap());
+    assert!(
+        !s.replace_credential("crm_api_key", 3, "hv1:bbbb:y", "bbbb", &meta, 50)
+            .await
+            .unwrap(),
+        "a deleted credential is not brought back by a replace"
+    );
 }

@@ -13,8 +13,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Variables whose values are never printed.
-const SECRETS: [&str; 10] = [
+const SECRETS: [&str; 11] = [
     "API_KEY",
+    "API_KEY_ENCRYPTION_KEY_PREVIOUS",
     "CRM_API_KEY",
     "PLATFORM_API_KEY",
     "JWT_SECRET_KEY",
@@ -130,6 +131,7 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
             "API_KEY",
             "JWT_SECRET_KEY",
             "API_KEY_ENCRYPTION_KEY",
+            "API_KEY_ENCRYPTION_KEY_PREVIOUS",
             "CACHE_WEBHOOK_SECRET",
             "CDN_API_KEY",
             "NOTION_API_KEY",
@@ -173,15 +175,18 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         runtime.block_on(async {
             match halcytone_store::open(&db).await {
-                Ok(store) => match store.migrations().await {
-                    Ok(v) => println!(
-                        "ok     database answers ({}; migrations {v:?})",
-                        store.backend()
-                    ),
-                    Err(e) => errors.push(format!(
-                        "DATABASE_URL: the database answers but its migrations cannot be read: {e}"
-                    )),
-                },
+                Ok(store) => {
+                    match store.migrations().await {
+                        Ok(v) => println!(
+                            "ok     database answers ({}; migrations {v:?})",
+                            store.backend()
+                        ),
+                        Err(e) => errors.push(format!(
+                            "DATABASE_URL: the database answers but its migrations cannot be read: {e}"
+                        )),
+                    }
+                    check_stored_credentials(store.as_ref(), &mut errors, &mut warnings).await;
+                }
                 Err(e) => errors.push(format!("DATABASE_URL: cannot open the database: {e}")),
             }
             if let Ok(settings) = Settings::from_vars(&|n| std::env::var(n).ok(), false)
@@ -229,5 +234,50 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
     } else {
         println!("{} error(s)", errors.len());
         Ok(ExitCode::from(1))
+    }
+}
+
+/// With `--connect`: every stored credential must open with the configured keys; one sealed
+/// with a key being retired is a warning until `halcytone credentials rotate` runs.
+async fn check_stored_credentials(
+    store: &dyn halcytone_store::Store,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let rows = match store.credentials().await {
+        Ok(rows) => rows,
+        Err(e) => {
+            errors.push(format!("stored credentials cannot be read: {e}"));
+            return;
+        }
+    };
+    if rows.is_empty() {
+        return;
+    }
+    let ring = match halcytone_vault::Keyring::from_vars(|n| std::env::var(n).ok()) {
+        Ok(Some(ring)) => ring,
+        Ok(None) => {
+            errors.push(format!(
+                "API_KEY_ENCRYPTION_KEY is not set but {} credential(s) are stored encrypted; they cannot be used",
+                rows.len()
+            ));
+            return;
+        }
+        Err(_) => return, // reported with the other variables
+    };
+    for row in &rows {
+        match ring.open(&row.name, &row.sealed) {
+            Err(e) => errors.push(e.to_string()),
+            Ok(_) if ring.needs_reseal(&row.sealed) => warnings.push(format!(
+                "credential {} is sealed with key {}, not the current {}: run `halcytone credentials rotate`",
+                row.name,
+                row.key_id,
+                ring.current_id()
+            )),
+            Ok(_) => println!(
+                "ok     credential {} opens (key {})",
+                row.name, row.key_id
+            ),
+        }
     }
 }

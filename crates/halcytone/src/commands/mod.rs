@@ -1,6 +1,7 @@
 //! One module per subcommand; shared loading of the living document.
 
 mod config;
+mod credentials;
 mod database;
 mod generate;
 mod mock;
@@ -30,6 +31,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Worker(args) => worker::run(&args),
         Command::Keys(cmd) => database::keys(cmd),
+        Command::Credentials(cmd) => credentials::run(cmd),
         Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {
             let text = crate::samples::by_name(&kind)?;

@@ -55,6 +55,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             wake: Arc::default(),
             metrics: state.app_metrics.clone(),
             events: state.job_events.clone(),
+            credentials: state.credentials.clone(),
         };
         if args.drain {
             let mut ran = 0;

@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod cache;
 pub mod content;
+pub mod credentials;
 pub mod health;
 pub mod jobs;
 pub mod live;
@@ -109,6 +110,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(schedules::routes());
     t.extend(operations::routes());
     t.extend(cache::routes());
+    t.extend(credentials::routes());
     t.extend(crate::ws::jobs::routes());
     t.extend(crate::ws::live::routes());
     t.extend(live::routes());

@@ -54,7 +54,7 @@ fn upstream_info(u: &Upstream) -> Value {
     json!({
         "name": u.name,
         "url": u.base.as_str(),
-        "api_key_configured": u.api_key.is_some(),
+        "api_key_configured": u.api_key().is_some(),
         "circuit_breaker": format!("{:?}", u.breaker.state()).to_lowercase(),
     })
 }

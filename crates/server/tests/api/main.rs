@@ -9,6 +9,7 @@ mod auth;
 mod batch;
 mod cache;
 mod content;
+mod credentials;
 mod health;
 mod jobs;
 mod live;
