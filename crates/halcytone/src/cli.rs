@@ -190,6 +190,10 @@ pub struct MockArgs {
     /// Delay of the "slow" trigger, in milliseconds (default 2000 for crm, 3000 for platform).
     #[arg(long, env = "MOCK_SLOW_DELAY_MS")]
     pub slow_delay_ms: Option<u64>,
+    /// Port of the mock CRM's SMTP capture, beside its HTTP port (the platform has none).
+    /// Unset: 1025, or a free port when 1025 is taken; set: that port or an error; 0: a free one.
+    #[arg(long, env = "MOCK_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +304,10 @@ pub struct UpArgs {
     pub crm_port: u16,
     #[arg(long, default_value_t = 8002)]
     pub platform_port: u16,
+    /// Port of the mock CRM's SMTP capture. Unset: 1025, or a free port when 1025 is taken;
+    /// set: that port or an error; 0: a free one.
+    #[arg(long, env = "MOCK_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
     /// Directory of the databases (halcytone.db, mock-crm.db, mock-platform.db).
     #[arg(long, env = "HALCYTONE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,

@@ -63,6 +63,7 @@ async fn health(State(state): State<MockState>) -> Json<Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "timestamp": now(),
         "uptime_seconds": state.started.elapsed().as_secs(),
+        "smtp_port": state.config.smtp_port,
     }))
 }
 

@@ -15,9 +15,11 @@ pub mod faults;
 pub mod idempotency;
 pub mod journal;
 pub mod metrics;
+pub mod networks;
 pub mod openapi;
 pub mod platform;
 pub mod seeded;
+pub mod smtp;
 pub mod state;
 pub mod store;
 
@@ -35,12 +37,22 @@ pub async fn router(
     config: MockConfig,
     store: Store,
 ) -> Result<Router, store::StoreError> {
+    Ok(app(state(kind, config, store).await?))
+}
+
+/// The shared state of one mock over `store`, counting this start as a new run. Serve it with
+/// [`app`], and for the CRM also with [`smtp::serve`], so both capture into the same store.
+pub async fn state(
+    kind: MockKind,
+    config: MockConfig,
+    store: Store,
+) -> Result<MockState, store::StoreError> {
     let run = store.start_run().await?;
-    let (service_routes, fault_routes) = match kind {
-        MockKind::Crm => (crm::routes(), crm::FAULT_ROUTES),
-        MockKind::Platform => (platform::routes(), platform::FAULT_ROUTES),
+    let fault_routes = match kind {
+        MockKind::Crm => crm::FAULT_ROUTES,
+        MockKind::Platform => platform::FAULT_ROUTES,
     };
-    let state = MockState {
+    Ok(MockState {
         kind,
         config: Arc::new(config),
         store,
@@ -53,6 +65,14 @@ pub async fn router(
         started: Instant::now(),
         run,
         in_flight: Arc::default(),
+    })
+}
+
+/// The HTTP router of a mock over `state`.
+pub fn app(state: MockState) -> Router {
+    let service_routes = match state.kind {
+        MockKind::Crm => crm::routes(),
+        MockKind::Platform => platform::routes(),
     };
     let admin = Router::new()
         .route("/api/v1/captures", get(captures::list))
@@ -64,7 +84,7 @@ pub async fn router(
         .route("/api/v1/journal", get(journal::list))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::serve));
-    Ok(service_routes
+    service_routes
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::inject,
@@ -76,7 +96,7 @@ pub async fn router(
             journal::record,
         ))
         .with_state(state)
-        .merge(openapi::swagger_ui()))
+        .merge(openapi::swagger_ui())
 }
 
 /// Unknown paths: a JSON 404, journalled and counted like any other request.

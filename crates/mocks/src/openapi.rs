@@ -125,7 +125,7 @@ fn crm_ops() -> Vec<Op> {
             "get",
             "/health",
             "operations",
-            "Liveness and capture-store check",
+            "Liveness and capture-store check; smtp_port is the SMTP capture's port when it runs",
         ),
         Op {
             body: Some("EmailRequest"),
@@ -238,6 +238,63 @@ fn platform_ops() -> Vec<Op> {
             "operations",
             "Liveness and capture-store check",
         ),
+        Op {
+            errors: &[
+                (400, "No text, not JSON, or a reply to an unknown post"),
+                (
+                    401,
+                    "No bearer token, or one starting with \"expired\" or \"revoked\"",
+                ),
+                (403, "More than 280 weighted characters"),
+            ],
+            ..op(
+                "post",
+                "/2/tweets",
+                "x",
+                "X API v2 create post ({text, reply?: {in_reply_to_tweet_id}}); 201 {data: {id, text}}; captured as social",
+            )
+        },
+        Op {
+            errors: &[(
+                400,
+                "Not a refresh_token grant, no client_id, or a refresh token starting with \"revoked\"",
+            )],
+            ..op(
+                "post",
+                "/2/oauth2/token",
+                "x",
+                "X OAuth 2.0 token refresh (form); a new access and refresh token every time",
+            )
+        },
+        Op {
+            errors: &[
+                (
+                    401,
+                    "No bearer token, or one starting with \"expired\" or \"revoked\"",
+                ),
+                (400, "No X-Restli-Protocol-Version: 2.0.0, or not JSON"),
+                (422, "Bad author URN or commentary"),
+                (426, "No LinkedIn-Version (YYYYMM)"),
+            ],
+            ..op(
+                "post",
+                "/rest/posts",
+                "linkedin",
+                "LinkedIn Posts API create post; 201 with the URN in x-restli-id; captured as social",
+            )
+        },
+        Op {
+            errors: &[(
+                400,
+                "Not a refresh_token grant, no client_id, or a refresh token starting with \"revoked\"",
+            )],
+            ..op(
+                "post",
+                "/oauth/v2/accessToken",
+                "linkedin",
+                "LinkedIn OAuth token refresh (form)",
+            )
+        },
         Op {
             body: Some("PublishRequest"),
             errors: &[

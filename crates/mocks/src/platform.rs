@@ -34,6 +34,11 @@ pub const FAULT_ROUTES: &[&str] = &[
     "GET /api/v1/analytics/social/{post_id}",
     "POST /api/v1/webhooks/content",
     "GET /api/v1/stats",
+    // X and LinkedIn, played by the mock Platform (networks.rs).
+    "POST /2/tweets",
+    "POST /2/oauth2/token",
+    "POST /rest/posts",
+    "POST /oauth/v2/accessToken",
 ];
 
 pub fn routes() -> Router<MockState> {
@@ -53,6 +58,7 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/webhooks/content", post(webhook))
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/test-data", delete(crate::crm::reset))
+        .merge(crate::networks::routes())
 }
 
 fn now() -> String {

@@ -46,6 +46,8 @@ pub struct MockConfig {
     pub seed: u64,
     /// Delay of the "slow" trigger (the seeds: 2 s on the CRM, 3 s on the Platform).
     pub slow_delay: Duration,
+    /// Port of the SMTP capture beside the mock CRM, when it runs (shown by `/health`).
+    pub smtp_port: Option<u16>,
 }
 
 impl MockConfig {
@@ -57,6 +59,7 @@ impl MockConfig {
                 MockKind::Crm => 2,
                 MockKind::Platform => 3,
             }),
+            smtp_port: None,
         }
     }
 }

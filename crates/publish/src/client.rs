@@ -110,6 +110,57 @@ pub struct Call<'a> {
     pub bearer: Option<&'a str>,
 }
 
+/// How a raw exchange authenticates.
+#[derive(Debug)]
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    /// HTTP Basic with a user and an optional password (OAuth confidential clients).
+    Basic(&'a str, Option<&'a str>),
+}
+
+/// A request for [`HttpClient::exchange`].
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    /// Names the service in errors and spans (`x`, `linkedin`, `x-oauth`).
+    pub upstream: &'static str,
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(&'static str, String)>,
+    pub auth: Auth<'a>,
+    pub json: Option<&'a Value>,
+    pub form: Option<&'a [(&'a str, &'a str)]>,
+    pub correlation_id: &'a str,
+}
+
+/// Any answer of a raw exchange, with its headers.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The platform's own words for an error, or the body.
+    pub fn message(&self) -> String {
+        for key in ["detail", "message", "error_description", "title", "error"] {
+            if let Some(m) = self.body.get(key).and_then(Value::as_str) {
+                return m.to_string();
+            }
+        }
+        match &self.body {
+            Value::String(s) if s.is_empty() => format!("HTTP {}", self.status),
+            Value::String(s) => s.chars().take(300).collect(),
+            other => other.to_string().chars().take(300).collect(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct HttpClient {
     http: reqwest::Client,
@@ -163,6 +214,83 @@ impl HttpClient {
                 message: e.to_string(),
             })?;
         Ok(resp.status().as_u16())
+    }
+
+    /// One request shaped by the caller — the social networks' APIs need their own headers,
+    /// form bodies and response headers — under the egress guard, with a client span and
+    /// `traceparent`. No retries and no breaker: posting is not idempotent on those APIs, so
+    /// the caller decides what a 401 or a 429 means.
+    pub async fn exchange(&self, req: Exchange<'_>) -> Result<RawAnswer, CallError> {
+        self.guard.check(&req.url)?;
+        let mut builder = self
+            .http
+            .request(req.method.clone(), req.url.clone())
+            .header("X-Correlation-ID", req.correlation_id);
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        builder = match &req.auth {
+            Auth::None => builder,
+            Auth::Bearer(token) => builder.bearer_auth(token),
+            Auth::Basic(user, password) => builder.basic_auth(user, *password),
+        };
+        if let Some(b) = req.json {
+            builder = builder.json(b);
+        }
+        if let Some(f) = req.form {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(f.iter())
+                .finish();
+            builder = builder
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let mut span = halcytone_telemetry::start(
+            format!("{} {}", req.method, req.url.path()),
+            halcytone_telemetry::Kind::Client,
+            None,
+        );
+        if let Some(s) = &mut span {
+            s.set("http.request.method", req.method.as_str());
+            s.set("url.full", req.url.as_str());
+            s.set("peer.service", req.upstream);
+            s.set("correlation_id", req.correlation_id);
+            builder = builder.header("traceparent", s.context().traceparent());
+        }
+        let sent = builder.send().await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(mut s) = span {
+                    s.fail(e.to_string());
+                    s.end();
+                }
+                return Err(CallError::Transport {
+                    upstream: req.upstream,
+                    message: if e.is_timeout() {
+                        "timed out".into()
+                    } else {
+                        e.to_string()
+                    },
+                });
+            }
+        };
+        let status = resp.status().as_u16();
+        if let Some(mut s) = span {
+            s.set("http.response.status_code", status);
+            if !resp.status().is_success() {
+                s.fail(format!("{} answered {status}", req.upstream));
+            }
+            s.end();
+        }
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(RawAnswer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Sends `call` to `upstream`, retrying transient failures.

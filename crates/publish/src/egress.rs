@@ -1,5 +1,6 @@
-//! The egress guard: while dry run is on, the HTTP client may only reach the mock services.
-//! Anything else is refused before a connection is opened, and counted.
+//! The egress guard: while dry run is on, the HTTP client may only reach the mock services,
+//! and the SMTP transport only the mock CRM's SMTP capture. Anything else is refused before
+//! a connection is opened, and counted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use url::Url;
@@ -8,6 +9,8 @@ use url::Url;
 #[derive(Debug, Default)]
 pub struct EgressGuard {
     allowed: Option<Vec<(String, u16)>>,
+    /// SMTP endpoints (host, port) allowed in dry run.
+    smtp: Vec<(String, u16)>,
     refused: AtomicU64,
 }
 
@@ -22,12 +25,16 @@ pub struct EgressRefused {
 }
 
 fn host_port(url: &Url) -> Option<(String, u16)> {
-    let host = url.host_str()?.to_ascii_lowercase();
-    let host = match host.as_str() {
+    Some((normal_host(url.host_str()?), url.port_or_known_default()?))
+}
+
+/// Lower case, with the loopback names folded into one.
+fn normal_host(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    match host.as_str() {
         "localhost" | "[::1]" | "::1" => "127.0.0.1".to_string(),
         _ => host,
-    };
-    Some((host, url.port_or_known_default()?))
+    }
 }
 
 impl EgressGuard {
@@ -40,8 +47,39 @@ impl EgressGuard {
     pub fn only(bases: &[&Url]) -> Self {
         EgressGuard {
             allowed: Some(bases.iter().filter_map(|u| host_port(u)).collect()),
+            smtp: Vec::new(),
             refused: AtomicU64::new(0),
         }
+    }
+
+    /// Also lets SMTP reach `host:port` in dry run (the mock CRM's SMTP capture).
+    pub fn allow_smtp(mut self, host: &str, port: u16) -> Self {
+        self.smtp.push((normal_host(host), port));
+        self
+    }
+
+    /// Checks an SMTP relay before connecting; in dry run only the allowed SMTP endpoints
+    /// pass. A refusal is counted with the HTTP ones.
+    pub fn check_smtp(&self, host: &str, port: u16) -> Result<(), EgressRefused> {
+        if self.allowed.is_none() {
+            return Ok(());
+        }
+        let target = (normal_host(host), port);
+        if self.smtp.contains(&target) {
+            return Ok(());
+        }
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(host = %target.0, port = target.1, "SMTP egress refused in dry run");
+        Err(EgressRefused {
+            host: target.0,
+            port: target.1,
+            allowed: self
+                .smtp
+                .iter()
+                .map(|(h, p)| format!("smtp {h}:{p}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     pub fn is_dry_run(&self) -> bool {
@@ -104,6 +142,28 @@ mod tests {
         assert!(
             EgressGuard::open()
                 .check(&u("https://anywhere.example"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn only_the_mock_smtp_capture_passes_in_dry_run() {
+        let crm = u("http://localhost:8001");
+        let g = EgressGuard::only(&[&crm]).allow_smtp("localhost", 1025);
+        assert!(g.check_smtp("127.0.0.1", 1025).is_ok());
+        assert!(g.check_smtp("LOCALHOST", 1025).is_ok());
+        let err = g.check_smtp("smtp.example.com", 587).unwrap_err();
+        assert!(err.to_string().contains("smtp.example.com:587"), "{err}");
+        assert!(err.to_string().contains("smtp 127.0.0.1:1025"), "{err}");
+        assert!(g.check_smtp("127.0.0.1", 25).is_err(), "another port");
+        assert!(
+            g.check(&u("http://127.0.0.1:1025/")).is_err(),
+            "the SMTP allowance is not an HTTP one"
+        );
+        assert_eq!(g.refused(), 3);
+        assert!(
+            EgressGuard::open()
+                .check_smtp("smtp.example.com", 587)
                 .is_ok()
         );
     }

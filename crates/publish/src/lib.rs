@@ -10,6 +10,8 @@ pub mod rate_limit;
 pub mod report;
 pub mod retry;
 pub mod settings;
+pub mod smtp;
+pub mod social;
 
 pub use publishers::{DirectNewsletter, Publisher, Publishing};
 pub use report::{Outcome, PublishReport, TargetResult};

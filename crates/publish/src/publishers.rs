@@ -6,6 +6,8 @@ use crate::egress::EgressGuard;
 use crate::rate_limit::RateLimiter;
 use crate::report::{Outcome, PublishReport, TargetResult};
 use crate::settings::Settings;
+use crate::smtp::{EmailTransport, SmtpSender};
+use crate::social::LiveSocial;
 use halcytone_content::compose::DocumentSummary;
 use halcytone_content::compose::newsletter::Newsletter;
 use halcytone_content::{Bundle, Channel, EmailTemplate, Tone};
@@ -92,11 +94,15 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-/// Email: the subscriber list from the CRM, then the newsletter in batches.
+/// Email: the subscriber list from the CRM, then the newsletter in batches — through the
+/// CRM's batch endpoint, or (`EMAIL_TRANSPORT=smtp`) one SMTP message per subscriber.
 #[derive(Debug)]
 pub struct EmailPublisher {
     pub batch_size: usize,
+    /// Paces CRM batch requests, or SMTP messages.
     pub limiter: RateLimiter,
+    /// `Some` when email goes out over SMTP rather than through the CRM.
+    pub smtp: Option<SmtpSender>,
 }
 
 impl EmailPublisher {
@@ -175,6 +181,19 @@ impl Publisher for EmailPublisher {
                     "email",
                     "the CRM has no active, opted-in subscribers",
                 )];
+            }
+            if let Some(smtp) = &self.smtp {
+                return smtp
+                    .send_all(
+                        n,
+                        &recipients,
+                        self.batch_size,
+                        &self.limiter,
+                        &ctx.client.guard,
+                        ctx.version,
+                        ctx.correlation_id,
+                    )
+                    .await;
             }
             let campaign = format!("halcytone-{}", ctx.version);
             let mut results = Vec::new();
@@ -273,10 +292,12 @@ impl Publisher for WebPublisher {
     }
 }
 
-/// Social: one request per network; a thread's later parts travel with the first.
+/// Social: one request per network; a thread's later parts travel with the first. A network
+/// with a connected account (X, LinkedIn) is posted to directly instead.
 #[derive(Debug)]
 pub struct SocialPublisher {
     pub limiter: RateLimiter,
+    pub live: std::sync::OnceLock<std::sync::Arc<LiveSocial>>,
 }
 
 impl Publisher for SocialPublisher {
@@ -297,6 +318,14 @@ impl Publisher for SocialPublisher {
             for post in &bundle.social {
                 let target = format!("social:{}", post.platform);
                 let key = format!("{}:social:{}", ctx.version, post.platform);
+                if let Some(live) = self.live.get()
+                    && let Some(r) = live
+                        .publish(ctx.client, post, &key, ctx.correlation_id)
+                        .await
+                {
+                    results.push(r);
+                    continue;
+                }
                 let body = json!({
                     "platform": post.platform,
                     "content": post.posts.first(),
@@ -351,13 +380,21 @@ pub struct Publishing {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the HTTP client: {0}")]
-pub struct BuildError(#[from] reqwest::Error);
+pub enum BuildError {
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Smtp(#[from] crate::smtp::SmtpSetupError),
+}
 
 impl Publishing {
     pub fn new(settings: Settings) -> Result<Self, BuildError> {
         let guard = if settings.dry_run {
-            EgressGuard::only(&settings.mock_urls.iter().collect::<Vec<_>>())
+            let guard = EgressGuard::only(&settings.mock_urls.iter().collect::<Vec<_>>());
+            match &settings.email_transport {
+                EmailTransport::Smtp(smtp) => guard.allow_smtp(&smtp.mock.0, smtp.mock.1),
+                EmailTransport::Crm => guard,
+            }
         } else {
             EgressGuard::open()
         };
@@ -376,16 +413,35 @@ impl Publishing {
             email: EmailPublisher {
                 batch_size: settings.email_batch_size,
                 limiter: RateLimiter::per_second(settings.email_rate),
+                smtp: match &settings.email_transport {
+                    EmailTransport::Smtp(smtp) => Some(SmtpSender::new(
+                        smtp.as_ref().clone(),
+                        settings.retry.clone(),
+                    )?),
+                    EmailTransport::Crm => None,
+                },
             },
             web: WebPublisher {
                 limiter: RateLimiter::per_second(settings.web_rate),
             },
             social: SocialPublisher {
                 limiter: RateLimiter::per_second(settings.social_rate),
+                live: std::sync::OnceLock::new(),
             },
             client,
             settings,
         })
+    }
+
+    /// Posts to X and LinkedIn directly for networks with a connected account (set once, at
+    /// start; later calls are ignored).
+    pub fn attach_live_social(&self, live: std::sync::Arc<LiveSocial>) {
+        let _ = self.social.live.set(live);
+    }
+
+    /// The live social adapters, when attached.
+    pub fn live_social(&self) -> Option<&LiveSocial> {
+        self.social.live.get().map(|l| l.as_ref())
     }
 
     fn publishers(&self) -> [&dyn Publisher; 3] {

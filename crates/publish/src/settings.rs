@@ -2,6 +2,7 @@
 //! timeouts, retries, batch size and per-channel rates.
 
 use crate::retry::RetryPolicy;
+use crate::smtp::{EmailTransport, SmtpSettings, SmtpTls};
 use std::time::Duration;
 use url::Url;
 
@@ -23,6 +24,8 @@ pub struct Settings {
     pub email_rate: f64,
     pub web_rate: f64,
     pub social_rate: f64,
+    /// CRM batches (default) or one SMTP message per subscriber (`EMAIL_TRANSPORT=smtp`).
+    pub email_transport: EmailTransport,
 }
 
 /// A variable with a bad value, named with the value and the reason.
@@ -163,6 +166,7 @@ impl Settings {
             |n| *n <= 60_000,
             "milliseconds, at most 60000",
         )?;
+        let email_transport = email_transport(get, dry_run, &mock_crm)?;
         Ok(Settings {
             dry_run,
             crm_url,
@@ -204,8 +208,166 @@ impl Settings {
                 |r| *r > 0.0,
                 "a positive number",
             )?,
+            email_transport,
         })
     }
+}
+
+/// A variable's trimmed value, `None` when unset or blank.
+fn text(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// EMAIL_TRANSPORT and, for `smtp`, the SMTP_* variables. In dry run the relay is the mock
+/// CRM's SMTP capture (host of MOCK_CRM_BASE_URL, port MOCK_SMTP_PORT, no TLS) whatever
+/// SMTP_HOST says, and the real SMTP_PASSWORD is not sent to it.
+fn email_transport(
+    get: &dyn Fn(&str) -> Option<String>,
+    dry_run: bool,
+    mock_crm: &Url,
+) -> Result<EmailTransport, SettingError> {
+    let bad = |name: &'static str, value: String, reason: &str| SettingError {
+        name,
+        value,
+        reason: reason.into(),
+    };
+    match text(get, "EMAIL_TRANSPORT")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("crm") => return Ok(EmailTransport::Crm),
+        Some("smtp") => {}
+        Some(other) => {
+            return Err(bad(
+                "EMAIL_TRANSPORT",
+                other.to_string(),
+                "use crm (the CRM sends) or smtp (one message per subscriber through SMTP_HOST)",
+            ));
+        }
+    }
+    let port = |name: &'static str, default: u16| {
+        number(
+            get,
+            name,
+            default,
+            |p| *p > 0,
+            "a port number from 1 to 65535",
+        )
+    };
+    let from_raw = text(get, "SMTP_FROM").ok_or_else(|| {
+        bad(
+            "SMTP_FROM",
+            String::new(),
+            "required with EMAIL_TRANSPORT=smtp, e.g. \"Halcytone <newsletter@example.com>\"",
+        )
+    })?;
+    let from = from_raw.parse::<lettre::message::Mailbox>().map_err(|e| {
+        bad(
+            "SMTP_FROM",
+            from_raw.clone(),
+            &format!("not a mailbox ({e}); e.g. \"Halcytone <newsletter@example.com>\""),
+        )
+    })?;
+    let tls = match text(get, "SMTP_TLS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("starttls") => SmtpTls::StartTls,
+        Some("tls") => SmtpTls::Tls,
+        Some("none") => SmtpTls::None,
+        Some(other) => {
+            return Err(bad(
+                "SMTP_TLS",
+                other.to_string(),
+                "use starttls (port 587), tls (port 465) or none",
+            ));
+        }
+    };
+    let timeout = number(
+        get,
+        "SMTP_TIMEOUT_SECONDS",
+        30u64,
+        |s| (1..=600).contains(s),
+        "seconds, from 1 to 600",
+    )?;
+    let unsubscribe_raw =
+        text(get, "UNSUBSCRIBE_URL").unwrap_or_else(|| "https://halcytone.com/unsubscribe".into());
+    let unsubscribe_url = Url::parse(&unsubscribe_raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| {
+            bad(
+                "UNSUBSCRIBE_URL",
+                unsubscribe_raw.clone(),
+                "must be an http:// or https:// URL (List-Unsubscribe needs it; one-click wants https)",
+            )
+        })?;
+    let mock_host = mock_crm
+        .host_str()
+        .unwrap_or("localhost")
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let smtp_port = port("SMTP_PORT", 587)?;
+    let mock = (mock_host, port("MOCK_SMTP_PORT", 1025)?);
+    let username = text(get, "SMTP_USERNAME");
+    let settings = if dry_run {
+        SmtpSettings {
+            host: mock.0.clone(),
+            port: mock.1,
+            // The capture records the username; the real password stays out of dry run.
+            password: username
+                .as_ref()
+                .map(|_| halcytone_vault::Secret::new("dry-run")),
+            username,
+            tls: SmtpTls::None,
+            from,
+            timeout: Duration::from_secs(timeout),
+            unsubscribe_url,
+            mock,
+        }
+    } else {
+        let host = text(get, "SMTP_HOST").ok_or_else(|| {
+            bad(
+                "SMTP_HOST",
+                String::new(),
+                "required with EMAIL_TRANSPORT=smtp when dry run is off",
+            )
+        })?;
+        if host.contains(['/', ' ', '\t'])
+            || (host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err())
+        {
+            return Err(bad(
+                "SMTP_HOST",
+                host,
+                "a host name or address only; the port goes in SMTP_PORT",
+            ));
+        }
+        let password = get("SMTP_PASSWORD")
+            .filter(|p| !p.is_empty())
+            .map(halcytone_vault::Secret::new);
+        if password.is_some() && username.is_none() {
+            return Err(bad(
+                "SMTP_USERNAME",
+                String::new(),
+                "required when SMTP_PASSWORD is set",
+            ));
+        }
+        SmtpSettings {
+            host,
+            port: smtp_port,
+            username,
+            password,
+            tls,
+            from,
+            timeout: Duration::from_secs(timeout),
+            unsubscribe_url,
+            mock,
+        }
+    };
+    Ok(EmailTransport::Smtp(Box::new(settings)))
 }
 
 fn required(value: Option<Url>, name: &'static str) -> Result<Url, SettingError> {
@@ -250,6 +412,77 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.crm_url.as_str(), "http://mock-crm:9001/base/");
+    }
+
+    #[test]
+    fn email_transport_defaults_to_the_crm_and_smtp_is_read_and_checked() {
+        let s = Settings::from_vars(&vars(&[("DRY_RUN_MODE", "true")]), false).unwrap();
+        assert!(matches!(s.email_transport, EmailTransport::Crm));
+        let live = [
+            ("CRM_BASE_URL", "https://crm.example.com"),
+            ("PLATFORM_BASE_URL", "https://cms.example.com"),
+            ("EMAIL_TRANSPORT", "SMTP"),
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_USERNAME", "apikey"),
+            ("SMTP_PASSWORD", "s3cret"),
+            ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
+        ];
+        let s = Settings::from_vars(&vars(&live), false).unwrap();
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!((smtp.host.as_str(), smtp.port), ("smtp.example.com", 587));
+        assert_eq!(smtp.tls, SmtpTls::StartTls);
+        assert_eq!(smtp.timeout, Duration::from_secs(30));
+        assert_eq!(smtp.from.email.to_string(), "newsletter@example.com");
+        assert_eq!(smtp.password.as_ref().map(|p| p.expose()), Some("s3cret"));
+        assert!(
+            !format!("{s:?}").contains("s3cret"),
+            "the password never shows"
+        );
+        assert_eq!(smtp.mock, ("localhost".to_string(), 1025));
+
+        // Dry run: the mock CRM's host and MOCK_SMTP_PORT, no TLS, whatever SMTP_HOST says.
+        let mut dry = live.to_vec();
+        dry.extend([
+            ("DRY_RUN_MODE", "true"),
+            ("MOCK_CRM_BASE_URL", "http://127.0.0.1:9001"),
+            ("MOCK_SMTP_PORT", "2525"),
+            ("SMTP_TLS", "tls"),
+        ]);
+        let s = Settings::from_vars(&vars(&dry), false).unwrap();
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected");
+        };
+        assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+        assert_eq!(smtp.tls, SmtpTls::None);
+        assert_eq!(smtp.username.as_deref(), Some("apikey"));
+        assert_ne!(
+            smtp.password.as_ref().map(|p| p.expose()),
+            Some("s3cret"),
+            "the real password is not sent to the mock"
+        );
+
+        for (name, value, wrong) in [
+            ("EMAIL_TRANSPORT", "sendgrid", "EMAIL_TRANSPORT"),
+            ("SMTP_TLS", "ssl", "SMTP_TLS"),
+            ("SMTP_PORT", "0", "SMTP_PORT"),
+            ("SMTP_PORT", "70000", "SMTP_PORT"),
+            ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS"),
+            ("SMTP_FROM", "not a mailbox", "SMTP_FROM"),
+            ("SMTP_FROM", "", "SMTP_FROM"),
+            ("SMTP_HOST", "", "SMTP_HOST"),
+            ("SMTP_HOST", "smtp.example.com:587", "SMTP_HOST"),
+            ("SMTP_USERNAME", "", "SMTP_USERNAME"),
+            ("UNSUBSCRIBE_URL", "mailto:x@example.com", "UNSUBSCRIBE_URL"),
+            ("MOCK_SMTP_PORT", "x", "MOCK_SMTP_PORT"),
+        ] {
+            let mut v: Vec<(&str, &str)> =
+                live.iter().copied().filter(|(k, _)| *k != name).collect();
+            v.push((name, value));
+            let err = Settings::from_vars(&vars(&v), false).unwrap_err();
+            assert_eq!(err.name, wrong, "{name}={value}: {err}");
+        }
     }
 
     #[test]

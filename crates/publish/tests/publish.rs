@@ -65,6 +65,7 @@ fn settings(crm: &Url, platform: &Url) -> Settings {
         email_rate: 1000.0,
         web_rate: 1000.0,
         social_rate: 1000.0,
+        email_transport: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::cache::settings::CacheConfig;
 use halcytone_publish::SettingError;
 use halcytone_publish::settings::{flag, number};
+use halcytone_publish::social::SocialSettings;
 use halcytone_sources::{SourceRef, SourceSettings};
 use halcytone_vault::{Keyring, VaultError};
 use std::path::PathBuf;
@@ -76,6 +77,8 @@ pub struct ServerConfig {
     /// Seals stored outbound credentials (`API_KEY_ENCRYPTION_KEY`, with
     /// `API_KEY_ENCRYPTION_KEY_PREVIOUS` during a rotation); without it none can be stored.
     pub keyring: Option<Keyring>,
+    /// The live X and LinkedIn adapters: OAuth clients, API bases, quotas.
+    pub social: SocialSettings,
 }
 
 impl ServerConfig {
@@ -109,6 +112,7 @@ impl ServerConfig {
             ws_ping: Duration::from_secs(20),
             ws_idle: Duration::from_secs(60),
             keyring: None,
+            social: SocialSettings::default(),
         }
     }
 
@@ -278,6 +282,7 @@ impl ServerConfig {
             |s| (1..=3600).contains(s),
             "seconds, from 1 to 3600",
         )?);
+        c.social = SocialSettings::from_vars(get)?;
         c.keyring = Keyring::from_vars(get).map_err(|e| SettingError {
             name: match &e {
                 VaultError::ShortKey { var, .. } => var,

@@ -19,6 +19,7 @@ pub mod queue;
 pub mod review;
 pub mod routes;
 pub mod schedules;
+pub mod social;
 pub mod state;
 pub mod targets;
 pub mod worker;

@@ -81,6 +81,7 @@ impl AppState {
             publishing.clone(),
             store.clone(),
         ));
+        crate::social::attach(&config, store.clone(), &publishing);
         let credentials = Arc::new(crate::credentials::Credentials::new(
             config.keyring.clone(),
             &publishing,

@@ -64,6 +64,7 @@ async fn env() -> Env {
         email_rate: 1000.0,
         web_rate: 1000.0,
         social_rate: 1000.0,
+        email_transport: Default::default(),
     };
     let publishing = Arc::new(Publishing::new(settings).unwrap());
     let worker = Worker {

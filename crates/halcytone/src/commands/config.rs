@@ -13,8 +13,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Variables whose values are never printed.
-const SECRETS: [&str; 11] = [
+const SECRETS: [&str; 13] = [
     "API_KEY",
+    "X_CLIENT_SECRET",
+    "LINKEDIN_CLIENT_SECRET",
     "API_KEY_ENCRYPTION_KEY_PREVIOUS",
     "CRM_API_KEY",
     "PLATFORM_API_KEY",

@@ -1,4 +1,5 @@
 //! `halcytone mock crm|platform`: one mock service, in the foreground, until Ctrl-C or SIGTERM.
+//! The mock CRM also runs its SMTP capture (MOCK_SMTP_PORT, default 1025) beside it.
 
 use crate::cli::MockArgs;
 use anyhow::{Context, Result, bail};
@@ -50,12 +51,76 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
         db.display()
     );
     tracing::info!(service = kind.service_name(), %addr, "listening");
-    let router = halcytone_mocks::router(kind, config, store)
+    // After the line above, which scripts and tests read for the HTTP address.
+    let smtp = match kind {
+        MockKind::Crm => {
+            let listener = bind_smtp(&args.host, args.smtp_port).await?;
+            config.smtp_port = Some(listener.local_addr()?.port());
+            Some(listener)
+        }
+        MockKind::Platform => None,
+    };
+    let state = halcytone_mocks::state(kind, config, store)
         .await
         .with_context(|| format!("cannot prepare {}", db.display()))?;
-    halcytone_mocks::serve(listener, router, shutdown_signal()).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let smtp = match smtp {
+        Some(listener) => {
+            eprintln!(
+                "{} SMTP capture listening on smtp://{} (no TLS; any credentials)",
+                kind.service_name(),
+                listener.local_addr()?
+            );
+            Some(tokio::spawn(halcytone_mocks::smtp::serve(
+                listener,
+                state.clone(),
+                until(stopped.clone()),
+            )))
+        }
+        None => None,
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    halcytone_mocks::serve(listener, halcytone_mocks::app(state), until(stopped)).await?;
+    if let Some(smtp) = smtp {
+        let _ = smtp.await;
+    }
     eprintln!("{} stopped", kind.service_name());
     Ok(())
+}
+
+/// The SMTP capture's listener on `host`: on `port` when one was asked for (an error when it
+/// is taken), else on 1025 (Mailpit's port), or on a free port when 1025 is taken — so two
+/// mock CRMs, or one beside Mailpit, still start. The address is printed either way.
+pub async fn bind_smtp(host: &str, port: Option<u16>) -> Result<tokio::net::TcpListener> {
+    if let Some(port) = port {
+        return tokio::net::TcpListener::bind((host, port))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {host}:{port} for the mock CRM's SMTP capture (is another process using it? choose another with --smtp-port / MOCK_SMTP_PORT)"
+                )
+            });
+    }
+    let default = halcytone_mocks::smtp::DEFAULT_PORT;
+    match tokio::net::TcpListener::bind((host, default)).await {
+        Ok(l) => Ok(l),
+        Err(e) => {
+            let l = tokio::net::TcpListener::bind((host, 0))
+                .await
+                .with_context(|| format!("cannot listen on {host} for the SMTP capture"))?;
+            eprintln!(
+                "note: port {default} is taken ({e}); the SMTP capture listens on {} instead (set MOCK_SMTP_PORT to choose)",
+                l.local_addr()?
+            );
+            Ok(l)
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,6 +1,6 @@
-//! `halcytone up`: the whole dry-run stack in one process — API, mock CRM, mock Platform,
-//! job worker, SQLite under ./data and the bundled sample living document — with a banner
-//! that says where everything is and what to try.
+//! `halcytone up`: the whole dry-run stack in one process — API, mock CRM (with its SMTP
+//! capture), mock Platform, job worker, SQLite under ./data and the bundled sample living
+//! document — with a banner that says where everything is and what to try.
 
 use super::generate::brand;
 use super::mock::shutdown_signal;
@@ -9,6 +9,7 @@ use crate::samples;
 use anyhow::{Context, Result, anyhow};
 use halcytone_content::Templates;
 use halcytone_mocks::state::{MockConfig, MockKind};
+use halcytone_publish::smtp::EmailTransport;
 use halcytone_publish::{Publishing, Settings};
 use halcytone_server::{Application, DocumentSource, ServerConfig};
 use std::net::SocketAddr;
@@ -25,10 +26,12 @@ async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener> {
     })
 }
 
-/// Starts one mock on `listener`; it stops when `stop` turns true.
+/// Starts one mock on `listener` (and the CRM's SMTP capture on `smtp`, capturing into the
+/// same store); they stop when `stop` turns true.
 async fn start_mock(
     kind: MockKind,
     listener: TcpListener,
+    smtp: Option<TcpListener>,
     data_dir: &Path,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
@@ -36,17 +39,36 @@ async fn start_mock(
     let store = halcytone_mocks::store::Store::open(&db)
         .await
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
-    let router = halcytone_mocks::router(kind, mock_config(kind)?, store)
+    let mut config = mock_config(kind)?;
+    config.smtp_port = match &smtp {
+        Some(l) => Some(l.local_addr()?.port()),
+        None => None,
+    };
+    let state = halcytone_mocks::state(kind, config, store)
         .await
         .with_context(|| format!("cannot prepare {}", db.display()))?;
-    let mut stop = stop;
-    Ok(tokio::spawn(halcytone_mocks::serve(
+    let until = |mut stop: watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let smtp = smtp.map(|l| {
+        tokio::spawn(halcytone_mocks::smtp::serve(
+            l,
+            state.clone(),
+            until(stop.clone()),
+        ))
+    });
+    let http = tokio::spawn(halcytone_mocks::serve(
         listener,
-        router,
-        async move {
-            let _ = stop.wait_for(|s| *s).await;
-        },
-    )))
+        halcytone_mocks::app(state),
+        until(stop),
+    ));
+    Ok(tokio::spawn(async move {
+        let served = http.await.map_err(std::io::Error::other)?;
+        if let Some(smtp) = smtp {
+            smtp.await.map_err(std::io::Error::other)??;
+        }
+        served
+    }))
 }
 
 /// A mock's settings from MOCK_SEED, MOCK_CAPTURE_RETENTION and MOCK_SLOW_DELAY_MS, as
@@ -88,15 +110,18 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
         let crm_listener = bind(&args.host, args.crm_port, "mock CRM").await?;
+        let smtp_listener = super::mock::bind_smtp(&args.host, args.smtp_port).await?;
         let platform_listener = bind(&args.host, args.platform_port, "mock Platform").await?;
         let api_listener = bind(&args.host, args.port, "API").await?;
         let crm_addr = crm_listener.local_addr()?;
+        let smtp_addr = smtp_listener.local_addr()?;
         let platform_addr = platform_listener.local_addr()?;
 
         let (stop_mocks, mocks_stop) = watch::channel(false);
         let crm = start_mock(
             MockKind::Crm,
             crm_listener,
+            Some(smtp_listener),
             &args.data_dir,
             mocks_stop.clone(),
         )
@@ -104,6 +129,7 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let platform = start_mock(
             MockKind::Platform,
             platform_listener,
+            None,
             &args.data_dir,
             mocks_stop,
         )
@@ -112,10 +138,12 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         // Dry run always, against the mocks just started; everything else from the environment.
         let crm_url = format!("http://{crm_addr}");
         let platform_url = format!("http://{platform_addr}");
+        let smtp_port = smtp_addr.port().to_string();
         let get = |name: &str| match name {
             "DRY_RUN_MODE" => Some("true".to_string()),
             "MOCK_CRM_BASE_URL" => Some(crm_url.clone()),
             "MOCK_PLATFORM_BASE_URL" => Some(platform_url.clone()),
+            "MOCK_SMTP_PORT" => Some(smtp_port.clone()),
             "LIVING_DOC_TYPE" | "LIVING_DOC_ID" => None,
             other => std::env::var(other).ok(),
         };
@@ -123,6 +151,10 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             ServerConfig::from_vars(&get).map_err(|e| anyhow!("configuration: {e}"))?;
         let settings =
             Settings::from_vars(&get, true).map_err(|e| anyhow!("configuration: {e}"))?;
+        let settings_email = match &settings.email_transport {
+            EmailTransport::Smtp(smtp) => Some(smtp.from.to_string()),
+            EmailTransport::Crm => None,
+        };
         let document_line = match &args.document {
             Some(path) => {
                 std::fs::metadata(path).with_context(|| {
@@ -180,17 +212,23 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let api = tokio::spawn(app.run(async move {
             let _ = api_stop.wait_for(|s| *s).await;
         }));
+        let email_line = match &settings_email {
+            Some(from) => format!("EMAIL_TRANSPORT=smtp from {from}: one message per subscriber into the SMTP capture"),
+            None => "EMAIL_TRANSPORT=crm: batches through the mock CRM's API".to_string(),
+        };
         banner(
             api_addr,
             crm_addr,
+            smtp_addr,
             platform_addr,
+            &email_line,
             &db_path,
             &document_line,
             &key_line,
             &key_for_curl,
             started,
         );
-        tracing::info!(api = %api_addr, crm = %crm_addr, platform = %platform_addr, "halcytone up");
+        tracing::info!(api = %api_addr, crm = %crm_addr, smtp = %smtp_addr, platform = %platform_addr, "halcytone up");
 
         shutdown_signal().await;
         eprintln!("stopping: finishing requests and the job in hand…");
@@ -222,7 +260,9 @@ fn write_key(path: &Path, key: &str) -> Result<()> {
 fn banner(
     api: SocketAddr,
     crm: SocketAddr,
+    smtp: SocketAddr,
     platform: SocketAddr,
+    email: &str,
     db: &Path,
     document: &str,
     key: &str,
@@ -233,7 +273,9 @@ fn banner(
         "\nHalcytone is up in dry run: every publish goes to the mock services ({:.0} ms)\n\n  \
          API            http://{api}   docs /docs · health /health · metrics /metrics\n  \
          mock CRM       http://{crm}   captured email: /api/v1/captures\n  \
+         SMTP capture   smtp://{smtp}   no TLS, any login; messages appear in the CRM's captures\n  \
          mock Platform  http://{platform}   captured posts: /api/v1/captures\n  \
+         email          {email}\n  \
          database       sqlite://{}\n  \
          document       {document}\n  \
          API key        {key}\n\n\

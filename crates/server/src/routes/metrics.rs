@@ -98,6 +98,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         "# HELP halcytone_cache_hits_total GET answers served from the response cache.\n# TYPE halcytone_cache_hits_total counter\nhalcytone_cache_hits_total {}\n# HELP halcytone_cache_misses_total GET answers that had to be computed.\n# TYPE halcytone_cache_misses_total counter\nhalcytone_cache_misses_total {}\n# HELP halcytone_cache_evictions_total Cached answers dropped to make room or because they expired.\n# TYPE halcytone_cache_evictions_total counter\nhalcytone_cache_evictions_total {}\n# HELP halcytone_cache_invalidated_total Cached answers removed by invalidation.\n# TYPE halcytone_cache_invalidated_total counter\nhalcytone_cache_invalidated_total {}\n# HELP halcytone_cache_entries Answers in the response cache.\n# TYPE halcytone_cache_entries gauge\nhalcytone_cache_entries {}\n# HELP halcytone_cache_bytes Bytes held by the response cache.\n# TYPE halcytone_cache_bytes gauge\nhalcytone_cache_bytes {}",
         cache.hits, cache.misses, cache.evictions, cache.invalidated, cache.entries, cache.bytes
     );
+    render_social(&state, &mut out).await;
     let _ = writeln!(
         out,
         "# HELP halcytone_build_info Build of this process.\n# TYPE halcytone_build_info gauge\nhalcytone_build_info{{version=\"{}\",service=\"{}\"}} 1",
@@ -120,4 +121,61 @@ pub fn standalone(state: AppState) -> axum::Router {
     axum::Router::new()
         .route("/metrics", get(metrics))
         .with_state(state)
+}
+
+/// Social accounts: "reconnect needed" from the store (so every replica agrees), the quota
+/// wait, posts and token refreshes from this process's live adapters.
+async fn render_social(state: &AppState, out: &mut String) {
+    use halcytone_publish::social::{AccountStatus, Network};
+    let tokens = crate::social::tokens::StoreTokens::new(state.store.clone(), None);
+    let health = state
+        .publishing
+        .live_social()
+        .map(|l| l.health())
+        .unwrap_or_default();
+    out.push_str("# HELP halcytone_social_account_reconnect_needed 1 when a connected social account's tokens stopped working and an operator must connect it again.\n# TYPE halcytone_social_account_reconnect_needed gauge\n");
+    for n in Network::ALL {
+        let needed = match tokens.info(n).await {
+            Ok(Some((info, _))) => info.status == AccountStatus::ReconnectNeeded,
+            _ => false,
+        };
+        let _ = writeln!(
+            out,
+            "halcytone_social_account_reconnect_needed{{network=\"{n}\"}} {}",
+            u8::from(needed)
+        );
+    }
+    let h = |n: Network| {
+        health
+            .iter()
+            .find(|(hn, _)| *hn == n)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_default()
+    };
+    out.push_str("# HELP halcytone_social_quota_wait_seconds How long the next post to a network would wait for its quota or a 429 reset.\n# TYPE halcytone_social_quota_wait_seconds gauge\n");
+    for n in Network::ALL {
+        let w = h(n).quota_wait_seconds;
+        let w = if w.is_finite() { w } else { 86_400.0 };
+        let _ = writeln!(
+            out,
+            "halcytone_social_quota_wait_seconds{{network=\"{n}\"}} {w}"
+        );
+    }
+    out.push_str("# HELP halcytone_social_posts_total Posts created directly on a network.\n# TYPE halcytone_social_posts_total counter\n");
+    for n in Network::ALL {
+        let _ = writeln!(
+            out,
+            "halcytone_social_posts_total{{network=\"{n}\"}} {}",
+            h(n).posts
+        );
+    }
+    out.push_str("# HELP halcytone_social_token_refreshes_total OAuth token refreshes, by outcome.\n# TYPE halcytone_social_token_refreshes_total counter\n");
+    for n in Network::ALL {
+        let x = h(n);
+        let _ = writeln!(
+            out,
+            "halcytone_social_token_refreshes_total{{network=\"{n}\",outcome=\"success\"}} {}\nhalcytone_social_token_refreshes_total{{network=\"{n}\",outcome=\"failed\"}} {}",
+            x.refreshes, x.refresh_failures
+        );
+    }
 }

@@ -16,6 +16,7 @@ pub mod newsletter;
 pub mod operations;
 pub mod review;
 pub mod schedules;
+pub mod social;
 pub mod versions;
 
 use crate::auth::{self, Access};
@@ -111,6 +112,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(operations::routes());
     t.extend(cache::routes());
     t.extend(credentials::routes());
+    t.extend(social::routes());
     t.extend(crate::ws::jobs::routes());
     t.extend(crate::ws::live::routes());
     t.extend(live::routes());

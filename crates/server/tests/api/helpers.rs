@@ -111,6 +111,7 @@ pub fn settings(crm: &Url, platform: &Url) -> Settings {
         email_rate: 10_000.0,
         web_rate: 10_000.0,
         social_rate: 10_000.0,
+        email_transport: Default::default(),
     }
 }
 
@@ -126,6 +127,15 @@ pub fn config() -> ServerConfig {
 
 /// Starts the app; `None` when the PostgreSQL backend is asked for but not configured.
 pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+    spawn_app_with_settings(backend, config, |_| {}).await
+}
+
+/// Starts the app with its publish settings adjusted by `tweak` (e.g. dry run off).
+pub async fn spawn_app_with_settings(
+    backend: Backend,
+    config: ServerConfig,
+    tweak: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let mut stops = Vec::new();
     let crm = mock(MockKind::Crm, &mut stops).await;
     let platform = mock(MockKind::Platform, &mut stops).await;
@@ -160,7 +170,11 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<Te
     let app = Application::build(
         config,
         store.clone(),
-        Arc::new(Publishing::new(settings(&crm, &platform)).unwrap()),
+        Arc::new({
+            let mut s = settings(&crm, &platform);
+            tweak(&mut s);
+            Publishing::new(s).unwrap()
+        }),
         Arc::new(Templates::defaults()),
         Brand::default(),
         listener,

@@ -15,5 +15,6 @@ mod jobs;
 mod live;
 mod review;
 mod scheduled_publish;
+mod social;
 mod sources;
 mod ws_jobs;

@@ -1,0 +1,754 @@
+//! The SMTP email transport (`EMAIL_TRANSPORT=smtp`), for teams without a CRM that sends
+//! email: the subscriber list still comes from the CRM, and each subscriber gets their own
+//! message through an SMTP relay — multipart/alternative (text, then HTML, UTF-8) with
+//! `List-Unsubscribe` and one-click `List-Unsubscribe-Post` (RFC 8058).
+//!
+//! Sent with `lettre` over rustls (aws-lc-rs). In dry run the relay is the mock CRM's SMTP
+//! capture, without TLS, and the egress guard refuses any other SMTP host before connecting.
+//!
+//! Idempotency: every message has a Message-ID made of the content version and the
+//! subscriber id. The mock capture keeps one capture per Message-ID; a real relay does not
+//! de-duplicate, so the sender remembers, in memory, which messages of recent versions a
+//! relay accepted and does not send them again when a job is retried in the same process.
+
+use crate::egress::EgressGuard;
+use crate::rate_limit::RateLimiter;
+use crate::report::{Outcome, TargetResult};
+use crate::retry::RetryPolicy;
+use halcytone_content::compose::newsletter::Newsletter;
+use halcytone_vault::Secret;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, Message};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+use url::Url;
+
+/// How email leaves: through the CRM's batch API (the default) or one SMTP message per
+/// subscriber.
+#[derive(Debug, Clone, Default)]
+pub enum EmailTransport {
+    #[default]
+    Crm,
+    Smtp(Box<SmtpSettings>),
+}
+
+/// How the SMTP connection is secured (`SMTP_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    StartTls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+    /// No encryption (a local relay; the dry-run capture).
+    None,
+}
+
+impl SmtpTls {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Tls => "tls",
+            SmtpTls::None => "none",
+        }
+    }
+}
+
+/// The SMTP relay and the sender.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub tls: SmtpTls,
+    /// `From:` of every message, and the envelope sender.
+    pub from: Mailbox,
+    /// For each SMTP command.
+    pub timeout: Duration,
+    /// Used for `List-Unsubscribe` when the newsletter carries no `Unsubscribe: URL` line.
+    pub unsubscribe_url: Url,
+    /// The mock CRM's SMTP capture (host of MOCK_CRM_BASE_URL, MOCK_SMTP_PORT): the only SMTP
+    /// endpoint the egress guard lets through in dry run.
+    pub mock: (String, u16),
+}
+
+/// Messages a relay accepted, per content version, for the last [`REMEMBERED_VERSIONS`]
+/// versions. (Refusals are not remembered: a 5xx after AUTH says nothing about the recipient.)
+#[derive(Debug, Default)]
+struct Ledger {
+    versions: VecDeque<String>,
+    /// version → Message-IDs accepted.
+    sent: HashMap<String, HashSet<String>>,
+}
+
+const REMEMBERED_VERSIONS: usize = 8;
+
+impl Ledger {
+    fn was_sent(&self, version: &str, message_id: &str) -> bool {
+        self.sent
+            .get(version)
+            .is_some_and(|ids| ids.contains(message_id))
+    }
+
+    fn sent(&mut self, version: &str, message_id: String) {
+        if !self.sent.contains_key(version) {
+            self.versions.push_back(version.to_string());
+            while self.versions.len() > REMEMBERED_VERSIONS {
+                if let Some(old) = self.versions.pop_front() {
+                    self.sent.remove(&old);
+                }
+            }
+        }
+        self.sent
+            .entry(version.to_string())
+            .or_default()
+            .insert(message_id);
+    }
+}
+
+/// One subscriber from the CRM's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: Option<String>,
+    pub email: String,
+    pub name: Option<String>,
+}
+
+impl Recipient {
+    pub fn from_subscriber(s: &Value) -> Option<Recipient> {
+        let text = |k: &str| {
+            s.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Some(Recipient {
+            id: text("id"),
+            email: text("email")?,
+            name: text("name").or_else(|| text("first_name")),
+        })
+    }
+
+    /// The subscriber id as it may appear in a Message-ID and a URL.
+    fn key(&self) -> String {
+        let raw = self
+            .id
+            .clone()
+            .unwrap_or_else(|| self.email.replace('@', "="));
+        raw.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-=".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(128)
+            .collect()
+    }
+}
+
+/// Why one message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    email: String,
+    reason: String,
+    retryable: bool,
+}
+
+/// Why one delivery attempt failed, and whether another may succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SendError {
+    reason: String,
+    retryable: bool,
+}
+
+impl SendError {
+    fn transient(reason: String) -> Self {
+        SendError {
+            reason,
+            retryable: true,
+        }
+    }
+}
+
+impl From<lettre::transport::smtp::Error> for SendError {
+    /// A 5xx reply is final, and so is a client-side refusal (no STARTTLS offered, no usable
+    /// AUTH mechanism); a 4xx, a broken connection or a TLS hiccup may pass later.
+    fn from(e: lettre::transport::smtp::Error) -> Self {
+        SendError {
+            retryable: !e.is_permanent() && !e.is_client(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// After this many failed attempts in a row the relay is taken to be down or refusing
+/// everything, and the remaining recipients are not tried (they are reported failed,
+/// retryable).
+const GIVE_UP_AFTER: u32 = 5;
+
+/// Messages sent over one connection before it is closed and a new one opened (relays
+/// often limit messages per connection).
+const MESSAGES_PER_CONNECTION: usize = 100;
+
+/// Sends newsletters over SMTP.
+pub struct SmtpSender {
+    settings: SmtpSettings,
+    tls: Tls,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    retry: RetryPolicy,
+    ledger: Mutex<Ledger>,
+}
+
+impl std::fmt::Debug for SmtpSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSender")
+            .field("settings", &self.settings)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The open connection of one send, reused from message to message.
+struct Relay {
+    conn: AsyncSmtpConnection,
+    messages: usize,
+}
+
+/// The SMTP transport could not be set up (its TLS configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the SMTP transport to {host}:{port}: {source}")]
+pub struct SmtpSetupError {
+    host: String,
+    port: u16,
+    source: lettre::transport::smtp::Error,
+}
+
+/// What one batch of recipients came to.
+#[derive(Debug, Default)]
+struct BatchTally {
+    sent: usize,
+    failures: Vec<Failure>,
+    max_attempts: u32,
+}
+
+impl SmtpSender {
+    /// Prepares the TLS parameters and credentials; no connection is made until a send.
+    pub fn new(settings: SmtpSettings, retry: RetryPolicy) -> Result<Self, SmtpSetupError> {
+        let err = |source| SmtpSetupError {
+            host: settings.host.clone(),
+            port: settings.port,
+            source,
+        };
+        let tls = match settings.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::StartTls => {
+                Tls::Required(TlsParameters::new(settings.host.clone()).map_err(err)?)
+            }
+            SmtpTls::Tls => Tls::Wrapper(TlsParameters::new(settings.host.clone()).map_err(err)?),
+        };
+        let credentials = settings.username.as_ref().map(|user| {
+            let password = settings
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_string())
+                .unwrap_or_default();
+            Credentials::new(user.clone(), password)
+        });
+        Ok(SmtpSender {
+            tls,
+            credentials,
+            hello: ClientId::default(),
+            settings,
+            retry,
+            ledger: Mutex::default(),
+        })
+    }
+
+    /// A new connection: TLS (from the start, or by a STARTTLS that must succeed), then AUTH
+    /// when a username is set.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let (host, port) = (self.settings.host.as_str(), self.settings.port);
+        let mut conn = match &self.tls {
+            Tls::Wrapper(p) => AsyncSmtpConnection::connect_tokio1(
+                (host, port),
+                Some(self.settings.timeout),
+                &self.hello,
+                Some(p.clone()),
+                None,
+            )
+            .await
+            .map_err(SendError::from)?,
+            _ => {
+                // Our own socket, to turn Nagle off: the client writes a message and its final
+                // "." separately, which would otherwise wait on the relay's delayed ACK.
+                let tcp = tokio::net::TcpStream::connect((host, port))
+                    .await
+                    .map_err(|e| SendError::transient(format!("cannot connect: {e}")))?;
+                let _ = tcp.set_nodelay(true);
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                    .await
+                    .map_err(SendError::from)?
+            }
+        };
+        if let Tls::Required(p) = &self.tls {
+            conn.starttls(p.clone(), &self.hello)
+                .await
+                .map_err(SendError::from)?;
+        }
+        if let Some(c) = &self.credentials {
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], c)
+                .await
+                .map_err(SendError::from)?;
+        }
+        Ok(conn)
+    }
+
+    /// Sends one message over the send's connection, opening one when needed, all within
+    /// SMTP_TIMEOUT_SECONDS; a connection that failed or timed out is dropped, so the next
+    /// message starts afresh.
+    async fn deliver(&self, relay: &mut Option<Relay>, message: &Message) -> Result<(), SendError> {
+        let work = async {
+            let mut current = match relay.take() {
+                Some(r) if r.messages < MESSAGES_PER_CONNECTION && !r.conn.has_broken() => r,
+                Some(mut old) => {
+                    let _ = old.conn.quit().await;
+                    Relay {
+                        conn: self.connect().await?,
+                        messages: 0,
+                    }
+                }
+                None => Relay {
+                    conn: self.connect().await?,
+                    messages: 0,
+                },
+            };
+            let sent = current
+                .conn
+                .send(message.envelope(), &message.formatted())
+                .await;
+            current.messages += 1;
+            if !current.conn.has_broken() {
+                *relay = Some(current);
+            }
+            sent.map(|_| ()).map_err(SendError::from)
+        };
+        match tokio::time::timeout(self.settings.timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::transient(format!(
+                "timed out after {} s",
+                self.settings.timeout.as_secs()
+            ))),
+        }
+    }
+
+    pub fn settings(&self) -> &SmtpSettings {
+        &self.settings
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn domain(&self) -> &str {
+        self.settings.from.email.domain()
+    }
+
+    /// `<halcytone.VERSION.SUBSCRIBER@DOMAIN>`: the same for every attempt at one message.
+    pub fn message_id(&self, version: &str, recipient: &Recipient) -> String {
+        format!(
+            "<halcytone.{version}.{}@{}>",
+            recipient.key(),
+            self.domain()
+        )
+    }
+
+    /// The `List-Unsubscribe` value for one subscriber: the newsletter's unsubscribe link
+    /// (its `Unsubscribe: URL` line, else UNSUBSCRIBE_URL) with `u=ID`, and a mailto.
+    pub fn list_unsubscribe(&self, newsletter: &Newsletter, recipient: &Recipient) -> String {
+        let mut url = unsubscribe_link(&newsletter.text)
+            .unwrap_or_else(|| self.settings.unsubscribe_url.clone());
+        url.query_pairs_mut().append_pair("u", &recipient.key());
+        format!(
+            "<{url}>, <mailto:unsubscribe@{}?subject=unsubscribe>",
+            self.domain()
+        )
+    }
+
+    /// The message for one subscriber.
+    pub fn message(
+        &self,
+        newsletter: &Newsletter,
+        recipient: &Recipient,
+        version: &str,
+        campaign: &str,
+        correlation_id: &str,
+    ) -> Result<Message, String> {
+        let address: Address = recipient
+            .email
+            .parse()
+            .map_err(|e| format!("not an email address: {e}"))?;
+        let to = Mailbox::new(recipient.name.clone(), address);
+        let header = |name: &'static str, value: String| {
+            HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+        };
+        Message::builder()
+            .from(self.settings.from.clone())
+            .to(to)
+            .subject(newsletter.subject.clone())
+            .date_now()
+            .message_id(Some(self.message_id(version, recipient)))
+            .raw_header(header(
+                "List-Unsubscribe",
+                self.list_unsubscribe(newsletter, recipient),
+            ))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ))
+            .raw_header(header("X-Campaign-ID", campaign.to_string()))
+            .raw_header(header("X-Correlation-ID", correlation_id.to_string()))
+            .multipart(MultiPart::alternative_plain_html(
+                newsletter.text.clone(),
+                newsletter.html.clone(),
+            ))
+            .map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    /// Sends `newsletter` to every subscriber, `batch_size` to a report line
+    /// (`email:batch-N`), pacing each message with `limiter`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_all(
+        &self,
+        newsletter: &Newsletter,
+        subscribers: &[Value],
+        batch_size: usize,
+        limiter: &RateLimiter,
+        guard: &EgressGuard,
+        version: &str,
+        correlation_id: &str,
+    ) -> Vec<TargetResult> {
+        let campaign = format!("halcytone-{version}");
+        let batches: Vec<&[Value]> = subscribers.chunks(batch_size.max(1)).collect();
+        // One check for the whole send: in dry run only the mock capture may be reached.
+        let refused = guard
+            .check_smtp(&self.settings.host, self.settings.port)
+            .err()
+            .map(|e| e.to_string());
+        let mut failed_in_a_row = 0u32;
+        // Once given up: why, and whether the job may try again later.
+        let mut given_up: Option<(String, bool)> = None;
+        let mut relay: Option<Relay> = None;
+        let mut results = Vec::with_capacity(batches.len());
+        for (i, chunk) in batches.iter().enumerate() {
+            let mut tally = BatchTally::default();
+            for s in chunk.iter() {
+                let Some(recipient) = Recipient::from_subscriber(s) else {
+                    tally.failures.push(Failure {
+                        email: s.get("id").map(Value::to_string).unwrap_or_default(),
+                        reason: "the subscriber has no email address".into(),
+                        retryable: false,
+                    });
+                    continue;
+                };
+                if let Some(reason) = &refused {
+                    tally.failures.push(Failure {
+                        email: recipient.email,
+                        reason: reason.clone(),
+                        retryable: false,
+                    });
+                    continue;
+                }
+                if let Some((reason, retryable)) = &given_up {
+                    tally.failures.push(Failure {
+                        email: recipient.email,
+                        reason: reason.clone(),
+                        retryable: *retryable,
+                    });
+                    continue;
+                }
+                let message_id = self.message_id(version, &recipient);
+                if self.ledger().was_sent(version, &message_id) {
+                    // Accepted by the relay in an earlier attempt of this job.
+                    tally.sent += 1;
+                    continue;
+                }
+                let message = match self.message(
+                    newsletter,
+                    &recipient,
+                    version,
+                    &campaign,
+                    correlation_id,
+                ) {
+                    Ok(m) => m,
+                    Err(reason) => {
+                        tally.failures.push(Failure {
+                            email: recipient.email,
+                            reason,
+                            retryable: false,
+                        });
+                        continue;
+                    }
+                };
+                let (outcome, attempts) = self
+                    .send_one(
+                        &mut relay,
+                        &message,
+                        limiter,
+                        &message_id,
+                        &mut failed_in_a_row,
+                    )
+                    .await;
+                tally.max_attempts = tally.max_attempts.max(attempts);
+                match outcome {
+                    Ok(()) => {
+                        self.ledger().sent(version, message_id);
+                        tally.sent += 1;
+                    }
+                    Err((reason, retryable)) => {
+                        if failed_in_a_row >= GIVE_UP_AFTER {
+                            given_up = Some((
+                                format!(
+                                    "not attempted: {GIVE_UP_AFTER} SMTP attempts in a row failed (last: {reason})"
+                                ),
+                                retryable,
+                            ));
+                        }
+                        tally.failures.push(Failure {
+                            email: recipient.email,
+                            reason,
+                            retryable,
+                        });
+                    }
+                }
+            }
+            results.push(report(i + 1, version, chunk.len(), tally));
+        }
+        if let Some(mut r) = relay {
+            let _ = r.conn.quit().await;
+        }
+        results
+    }
+
+    /// One message, retrying transient failures. Returns the outcome (a reason and whether a
+    /// later try may succeed) and the attempts made.
+    async fn send_one(
+        &self,
+        relay: &mut Option<Relay>,
+        message: &Message,
+        limiter: &RateLimiter,
+        message_id: &str,
+        failed_in_a_row: &mut u32,
+    ) -> (Result<(), (String, bool)>, u32) {
+        let salt = message_id
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            limiter.acquire().await;
+            let error = match self.deliver(relay, message).await {
+                Ok(()) => {
+                    *failed_in_a_row = 0;
+                    return (Ok(()), attempt);
+                }
+                Err(e) => e,
+            };
+            *failed_in_a_row += 1;
+            let reason = format!(
+                "smtp {}:{}: {}",
+                self.settings.host, self.settings.port, error.reason
+            );
+            if !error.retryable
+                || attempt >= self.retry.max_attempts
+                || *failed_in_a_row >= GIVE_UP_AFTER
+            {
+                return (Err((reason, error.retryable)), attempt);
+            }
+            let wait = self.retry.backoff(attempt, salt);
+            tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %reason, "retrying SMTP send");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The report line of batch `n`: succeeded when every recipient was sent; otherwise failed,
+/// with the counts and the first reasons. `external_id` carries the counts either way.
+fn report(n: usize, version: &str, size: usize, tally: BatchTally) -> TargetResult {
+    let failed = tally.failures.len();
+    let counts = format!("smtp:sent={},failed={failed}", tally.sent);
+    let reason = (failed > 0).then(|| {
+        let head = format!("{failed} of {size} recipients failed ({} sent)", tally.sent);
+        let first = &tally.failures[0].reason;
+        if tally.failures.iter().all(|f| &f.reason == first) {
+            // One cause for all (a refusal, a relay that is down): say it once.
+            return format!("{head}: {first}");
+        }
+        let shown: Vec<String> = tally
+            .failures
+            .iter()
+            .take(3)
+            .map(|f| format!("{}: {}", f.email, f.reason))
+            .collect();
+        let more = if failed > shown.len() {
+            format!("; and {} more", failed - shown.len())
+        } else {
+            String::new()
+        };
+        format!("{head}: {}{more}", shown.join("; "))
+    });
+    TargetResult {
+        channel: "email",
+        target: format!("email:batch-{n}"),
+        outcome: if failed == 0 {
+            Outcome::Succeeded
+        } else {
+            Outcome::Failed
+        },
+        reason,
+        retryable: tally.failures.iter().any(|f| f.retryable),
+        upstream_status: None,
+        attempts: tally.max_attempts,
+        external_id: Some(counts),
+        url: None,
+        idempotency_key: format!("{version}:email:batch-{n}"),
+    }
+}
+
+/// The `Unsubscribe: URL` line of a newsletter's text part (the bundled templates end with
+/// one), when it holds an http(s) URL.
+fn unsubscribe_link(text: &str) -> Option<Url> {
+    text.lines().find_map(|l| {
+        let l = l.trim();
+        let rest = l
+            .get(..12)?
+            .eq_ignore_ascii_case("unsubscribe:")
+            .then(|| l.get(12..))??;
+        let url = Url::parse(rest.trim()).ok()?;
+        matches!(url.scheme(), "http" | "https").then_some(url)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use halcytone_content::{EmailTemplate, Tone};
+
+    fn sender() -> SmtpSender {
+        SmtpSender::new(
+            SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: 1025,
+                username: None,
+                password: None,
+                tls: SmtpTls::None,
+                from: "Halcytone <newsletter@example.com>".parse().unwrap(),
+                timeout: Duration::from_secs(5),
+                unsubscribe_url: Url::parse("https://halcytone.com/unsubscribe").unwrap(),
+                mock: ("127.0.0.1".into(), 1025),
+            },
+            RetryPolicy::default(),
+        )
+        .unwrap()
+    }
+
+    fn newsletter(text: &str) -> Newsletter {
+        Newsletter {
+            subject: "Breathe — this week".into(),
+            preview_text: String::new(),
+            template: EmailTemplate::Plain,
+            tone: Tone::Professional,
+            html: "<p>Hello</p>".into(),
+            text: text.into(),
+            item_count: 1,
+        }
+    }
+
+    fn recipient(id: &str) -> Recipient {
+        Recipient {
+            id: Some(id.into()),
+            email: "subscriber1@example.com".into(),
+            name: Some("Subscriber One".into()),
+        }
+    }
+
+    #[test]
+    fn the_message_has_both_parts_and_the_list_headers() {
+        let s = sender();
+        let n = newsletter("Hello\n\nUnsubscribe: https://news.example.org/leave?list=weekly\n");
+        let m = s
+            .message(
+                &n,
+                &recipient("sub_0001"),
+                "0123456789abcdef",
+                "halcytone-0123",
+                "corr-1",
+            )
+            .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        for expected in [
+            "From: Halcytone <newsletter@example.com>\r\n",
+            "To: \"Subscriber One\" <subscriber1@example.com>\r\n",
+            "Message-ID: <halcytone.0123456789abcdef.sub_0001@example.com>\r\n",
+            "List-Unsubscribe: <https://news.example.org/leave?list=weekly&u=sub_0001>,",
+            "<mailto:unsubscribe@example.com?subject=unsubscribe>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+            "Content-Type: multipart/alternative;",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Type: text/html; charset=utf-8",
+            "Date: ",
+        ] {
+            assert!(raw.contains(expected), "{expected:?} in\n{raw}");
+        }
+        let plain = raw.find("text/plain").unwrap();
+        let html = raw.find("text/html").unwrap();
+        assert!(plain < html, "text part first");
+    }
+
+    #[test]
+    fn without_a_link_in_the_newsletter_the_configured_url_is_used() {
+        let s = sender();
+        let v = s.list_unsubscribe(&newsletter("no footer"), &recipient("sub 7/é"));
+        assert_eq!(
+            v,
+            "<https://halcytone.com/unsubscribe?u=sub-7-->, <mailto:unsubscribe@example.com?subject=unsubscribe>"
+        );
+        assert!(
+            s.message(
+                &newsletter("x"),
+                &Recipient {
+                    email: "not an address".into(),
+                    ..recipient("a")
+                },
+                "v",
+                "c",
+                "k"
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_ledger_forgets_old_versions() {
+        let mut l = Ledger::default();
+        for v in 0..10 {
+            l.sent(&v.to_string(), "m".into());
+        }
+        assert!(!l.was_sent("0", "m"));
+        assert!(l.was_sent("9", "m"));
+        assert!(!l.was_sent("9", "n"));
+        assert_eq!(l.versions.len(), REMEMBERED_VERSIONS);
+    }
+}

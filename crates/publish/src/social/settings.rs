@@ -1,0 +1,215 @@
+//! Configuration of the live social adapters. Quota defaults, from the networks' published
+//! limits (tiers differ; set the variables to yours):
+//! - X: `POST /2/tweets` allows 100 posts per 24 hours per user on the Basic tier; we pace at
+//!   50 per hour below the app-wide 15-minute and 3-hour windows.
+//! - LinkedIn: 150 member posts per day; we pace at 25 per hour.
+
+use crate::settings::{SettingError, number};
+use halcytone_vault::Secret;
+use std::time::Duration;
+use url::Url;
+
+/// One network's client and limits.
+#[derive(Debug, Clone)]
+pub struct NetworkSettings {
+    /// The OAuth client id; without it tokens cannot be refreshed.
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub api_base: Url,
+    pub token_url: Url,
+    pub per_hour: u32,
+    pub per_day: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SocialSettings {
+    pub x: NetworkSettings,
+    pub linkedin: NetworkSettings,
+    /// `LinkedIn-Version` header (YYYYMM).
+    pub linkedin_version: String,
+    /// The longest wait for a 429's reset before the post fails instead.
+    pub max_rate_limit_wait: Duration,
+}
+
+fn url(v: &str) -> Url {
+    Url::parse(v).unwrap_or_else(|_| unreachable!("built-in URL {v}"))
+}
+
+impl Default for SocialSettings {
+    fn default() -> Self {
+        SocialSettings {
+            x: NetworkSettings {
+                client_id: None,
+                client_secret: None,
+                api_base: url("https://api.x.com/"),
+                token_url: url("https://api.x.com/2/oauth2/token"),
+                per_hour: 50,
+                per_day: 100,
+            },
+            linkedin: NetworkSettings {
+                client_id: None,
+                client_secret: None,
+                api_base: url("https://api.linkedin.com/"),
+                token_url: url("https://www.linkedin.com/oauth/v2/accessToken"),
+                per_hour: 25,
+                per_day: 150,
+            },
+            linkedin_version: "202501".into(),
+            max_rate_limit_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+fn parse_url(name: &'static str, value: &str) -> Result<Url, SettingError> {
+    match Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(u),
+        _ => Err(SettingError {
+            name,
+            value: value.to_string(),
+            reason: "an absolute http(s) URL".into(),
+        }),
+    }
+}
+
+impl SocialSettings {
+    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let mut s = SocialSettings::default();
+        let text = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        for (prefix, n) in [("X", &mut s.x), ("LINKEDIN", &mut s.linkedin)] {
+            let var = |suffix: &str| format!("{prefix}_{suffix}");
+            n.client_id = text(&var("CLIENT_ID"));
+            n.client_secret = text(&var("CLIENT_SECRET")).map(Secret::new);
+            let names: [&'static str; 4] = if prefix == "X" {
+                [
+                    "X_API_BASE_URL",
+                    "X_TOKEN_URL",
+                    "X_POSTS_PER_HOUR",
+                    "X_POSTS_PER_DAY",
+                ]
+            } else {
+                [
+                    "LINKEDIN_API_BASE_URL",
+                    "LINKEDIN_TOKEN_URL",
+                    "LINKEDIN_POSTS_PER_HOUR",
+                    "LINKEDIN_POSTS_PER_DAY",
+                ]
+            };
+            if let Some(v) = text(names[0]) {
+                let mut u = parse_url(names[0], &v)?;
+                if !u.path().ends_with('/') {
+                    u.set_path(&format!("{}/", u.path()));
+                }
+                n.api_base = u;
+            }
+            if let Some(v) = text(names[1]) {
+                n.token_url = parse_url(names[1], &v)?;
+            }
+            n.per_hour = number(
+                get,
+                names[2],
+                n.per_hour,
+                |v| (1..=10_000).contains(v),
+                "posts, 1 to 10000",
+            )?;
+            n.per_day = number(
+                get,
+                names[3],
+                n.per_day,
+                |v| (1..=100_000).contains(v),
+                "posts, 1 to 100000",
+            )?;
+        }
+        if let Some(v) = text("LINKEDIN_VERSION") {
+            if v.len() != 6 || !v.chars().all(|c| c.is_ascii_digit()) {
+                return Err(SettingError {
+                    name: "LINKEDIN_VERSION",
+                    value: v,
+                    reason: "the API version as YYYYMM, e.g. 202501".into(),
+                });
+            }
+            s.linkedin_version = v;
+        }
+        s.max_rate_limit_wait = Duration::from_secs(number(
+            get,
+            "SOCIAL_RATE_LIMIT_MAX_WAIT_SECONDS",
+            60u64,
+            |v| *v <= 900,
+            "seconds, 0 to 900",
+        )?);
+        Ok(s)
+    }
+
+    pub fn network(&self, n: super::Network) -> &NetworkSettings {
+        match n {
+            super::Network::X => &self.x,
+            super::Network::Linkedin => &self.linkedin,
+        }
+    }
+
+    /// Points every network at `base` (the mock Platform in dry run), keeping the paths.
+    pub fn routed_to(&self, base: &Url) -> SocialSettings {
+        let mut s = self.clone();
+        let join = |p: &str| base.join(p).unwrap_or_else(|_| base.clone());
+        s.x.api_base = base.clone();
+        s.x.token_url = join("2/oauth2/token");
+        s.linkedin.api_base = base.clone();
+        s.linkedin.token_url = join("oauth/v2/accessToken");
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let s = SocialSettings::from_vars(&vars(&[])).unwrap_or_default();
+        assert_eq!(s.x.api_base.as_str(), "https://api.x.com/");
+        assert_eq!((s.x.per_hour, s.x.per_day), (50, 100));
+        assert_eq!((s.linkedin.per_hour, s.linkedin.per_day), (25, 150));
+        let s = SocialSettings::from_vars(&vars(&[
+            ("X_CLIENT_ID", "abc"),
+            ("X_API_BASE_URL", "http://127.0.0.1:9/x"),
+            ("LINKEDIN_POSTS_PER_DAY", "10"),
+        ]))
+        .unwrap_or_default();
+        assert_eq!(s.x.client_id.as_deref(), Some("abc"));
+        assert_eq!(s.x.api_base.as_str(), "http://127.0.0.1:9/x/");
+        assert_eq!(s.linkedin.per_day, 10);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (pairs, name) in [
+            (&[("X_API_BASE_URL", "ftp://x")][..], "X_API_BASE_URL"),
+            (&[("LINKEDIN_VERSION", "2025-01")][..], "LINKEDIN_VERSION"),
+            (&[("X_POSTS_PER_HOUR", "0")][..], "X_POSTS_PER_HOUR"),
+            (
+                &[("SOCIAL_RATE_LIMIT_MAX_WAIT_SECONDS", "9999")][..],
+                "SOCIAL_RATE_LIMIT_MAX_WAIT_SECONDS",
+            ),
+        ] {
+            let owned: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let get = move |k: &str| owned.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let e = SocialSettings::from_vars(&get).err().map(|e| e.name);
+            assert_eq!(e, Some(name));
+        }
+    }
+}

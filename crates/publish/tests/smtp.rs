@@ -1,0 +1,417 @@
+//! EMAIL_TRANSPORT=smtp against the mock CRM and its SMTP capture on random ports: the message
+//! a subscriber gets, one message per subscriber through `Publishing`, no second capture on a
+//! re-run, the dry-run egress guard for SMTP, and an unreachable relay.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::TimeZone;
+use halcytone_content::{Bundle, Channel, ComposeOptions, Templates, compose, parse};
+use halcytone_mocks::state::{MockConfig, MockKind};
+use halcytone_mocks::store::Store;
+use halcytone_publish::smtp::EmailTransport;
+use halcytone_publish::{Outcome, Publishing, Settings};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use url::Url;
+
+const SAMPLE: &str = include_str!("../../../samples/living-document.md");
+
+/// The mock CRM (HTTP and SMTP capture) and the mock Platform, on port 0.
+struct Mocks {
+    crm: Url,
+    platform: Url,
+    smtp_port: u16,
+    _stop: tokio::sync::watch::Sender<bool>,
+}
+
+async fn mocks() -> Mocks {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let smtp_port = smtp.local_addr().unwrap().port();
+    let mut config = MockConfig::new(MockKind::Crm);
+    config.smtp_port = Some(smtp_port);
+    let state = halcytone_mocks::state(MockKind::Crm, config, Store::in_memory().await.unwrap())
+        .await
+        .unwrap();
+    let crm_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let crm = Url::parse(&format!("http://{}/", crm_listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(halcytone_mocks::serve(
+        crm_listener,
+        halcytone_mocks::app(state.clone()),
+        until(rx.clone()),
+    ));
+    tokio::spawn(halcytone_mocks::smtp::serve(smtp, state, until(rx.clone())));
+    let platform_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let platform = Url::parse(&format!(
+        "http://{}/",
+        platform_listener.local_addr().unwrap()
+    ))
+    .unwrap();
+    let router = halcytone_mocks::router(
+        MockKind::Platform,
+        MockConfig::new(MockKind::Platform),
+        Store::in_memory().await.unwrap(),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(halcytone_mocks::serve(platform_listener, router, until(rx)));
+    Mocks {
+        crm,
+        platform,
+        smtp_port,
+        _stop: stop,
+    }
+}
+
+/// Dry-run settings with EMAIL_TRANSPORT=smtp, read as the binary reads them.
+fn settings(m: &Mocks, extra: &[(&str, &str)]) -> Settings {
+    let smtp_port = m.smtp_port.to_string();
+    let mut vars: HashMap<String, String> = [
+        ("DRY_RUN_MODE", "true"),
+        ("MOCK_CRM_BASE_URL", m.crm.as_str()),
+        ("MOCK_PLATFORM_BASE_URL", m.platform.as_str()),
+        ("MOCK_SMTP_PORT", smtp_port.as_str()),
+        ("EMAIL_TRANSPORT", "smtp"),
+        // Ignored in dry run: the mock capture is used instead, without TLS.
+        ("SMTP_HOST", "smtp.example.com"),
+        ("SMTP_TLS", "tls"),
+        ("SMTP_USERNAME", "newsletter-bot"),
+        ("SMTP_PASSWORD", "real-secret"),
+        ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
+        ("EMAIL_BATCH_SIZE", "250"),
+        ("EMAIL_RATE_PER_SECOND", "100000"),
+        ("PUBLISH_RETRY_BASE_MS", "1"),
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    vars.retain(|_, v| !v.is_empty());
+    Settings::from_vars(&|k| vars.get(k).cloned(), false).unwrap()
+}
+
+fn bundle() -> Bundle {
+    let doc = parse(SAMPLE, None).unwrap();
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+        .single()
+        .unwrap();
+    compose(&doc, &ComposeOptions::new(now), &Templates::defaults()).unwrap()
+}
+
+async fn get(url: &Url, path: &str) -> Value {
+    reqwest::get(url.join(path).unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn opted_in(crm: &Url) -> Vec<Value> {
+    let subs = get(
+        crm,
+        "api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1000",
+    )
+    .await;
+    subs["subscribers"].as_array().unwrap().clone()
+}
+
+/// The acceptance test: what one subscriber receives, as the SMTP capture saw it.
+#[tokio::test]
+async fn a_subscriber_gets_a_multipart_message_with_both_parts_and_list_unsubscribe() {
+    let m = mocks().await;
+    let p = Publishing::new(settings(&m, &[("EMAIL_BATCH_SIZE", "1000")])).unwrap();
+    let b = bundle();
+    let n = b.newsletter.as_ref().unwrap();
+    let report = p.publish(&b, &[Channel::Email], "corr-smtp-1").await;
+    assert!(report.all_succeeded(), "{report:#?}");
+
+    let first = opted_in(&m.crm).await.remove(0);
+    let (id, email) = (
+        first["id"].as_str().unwrap(),
+        first["email"].as_str().unwrap(),
+    );
+    let caps = get(&m.crm, "api/v1/captures?kind=email&limit=1000").await;
+    let cap = caps["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["request"]["envelope"]["rcpt_to"][0] == email)
+        .expect("a capture for the first subscriber");
+    let r = &cap["request"];
+    assert_eq!(r["transport"], "smtp");
+    assert_eq!(r["envelope"]["mail_from"], "newsletter@example.com");
+    assert_eq!(r["envelope"]["rcpt_to"], serde_json::json!([email]));
+    assert_eq!(r["auth_username"], "newsletter-bot");
+    assert!(
+        !cap.to_string().contains("real-secret"),
+        "the real SMTP password never reaches the mock"
+    );
+    assert_eq!(r["subject"], n.subject.as_str());
+    assert_eq!(r["from"], "Halcytone <newsletter@example.com>");
+    assert!(
+        r["to"].as_str().unwrap().contains(&format!("<{email}>")),
+        "{}",
+        r["to"]
+    );
+    let version: String = b.document.content_hash.chars().take(16).collect();
+    assert_eq!(
+        r["message_id"],
+        format!("<halcytone.{version}.{id}@example.com>")
+    );
+    assert_eq!(
+        r["list_unsubscribe"],
+        format!(
+            "<https://halcytone.com/unsubscribe?u={id}>, <mailto:unsubscribe@example.com?subject=unsubscribe>"
+        )
+    );
+    assert_eq!(r["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
+    let header_names: HashSet<&str> = r["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    for h in ["Date", "Message-ID", "MIME-Version", "Content-Type"] {
+        assert!(header_names.contains(h), "{h} in {header_names:?}");
+    }
+    let parts: Vec<&str> = r["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["content_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(parts, ["multipart/alternative", "text/plain", "text/html"]);
+    assert_eq!(r["parts"][1]["charset"], "utf-8");
+    assert_eq!(r["parts"][2]["charset"], "utf-8");
+    // Both parts arrive exactly as composed (line endings aside).
+    let crlf = |s: &str| s.replace("\r\n", "\n");
+    assert_eq!(
+        crlf(r["text_content"].as_str().unwrap()).trim_end(),
+        crlf(&n.text).trim_end()
+    );
+    assert_eq!(
+        crlf(r["html_content"].as_str().unwrap()).trim_end(),
+        crlf(&n.html).trim_end()
+    );
+    assert_eq!(cap["campaign"], format!("halcytone-{version}"));
+    assert_eq!(cap["correlation_id"], "corr-smtp-1");
+}
+
+#[tokio::test]
+async fn publishing_sends_one_message_per_subscriber_and_a_rerun_sends_none_again() {
+    let m = mocks().await;
+    let subscribers = opted_in(&m.crm).await;
+    let total = subscribers.len();
+    assert!(total > 500, "the mock CRM's opted-in list: {total}");
+    let p = Publishing::new(settings(&m, &[])).unwrap();
+    let b = bundle();
+    let started = Instant::now();
+    let report = p.publish(&b, &[Channel::Email], "corr-smtp-all").await;
+    assert!(report.all_succeeded(), "{report:#?}");
+    let email: Vec<_> = report
+        .targets
+        .iter()
+        .filter(|t| t.channel == "email")
+        .collect();
+    let names: Vec<&str> = email.iter().map(|t| t.target.as_str()).collect();
+    let expected: Vec<String> = (1..=total.div_ceil(250))
+        .map(|i| format!("email:batch-{i}"))
+        .collect();
+    assert_eq!(names, expected);
+    let mut sent = 0;
+    for t in &email {
+        assert_eq!(t.outcome, Outcome::Succeeded);
+        let counts = t.external_id.as_deref().unwrap();
+        let n: usize = counts
+            .strip_prefix("smtp:sent=")
+            .and_then(|c| c.strip_suffix(",failed=0"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        sent += n;
+    }
+    assert_eq!(sent, total);
+    eprintln!("{total} messages over SMTP in {:?}", started.elapsed());
+
+    let caps = get(&m.crm, "api/v1/captures?kind=email&limit=1000").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, total);
+    let recipients: HashSet<String> = caps["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let r = &c["request"];
+            assert_eq!(r["envelope"]["rcpt_to"].as_array().unwrap().len(), 1);
+            assert!(r["text_content"].is_string() && r["html_content"].is_string());
+            r["envelope"]["rcpt_to"][0].as_str().unwrap().to_string()
+        })
+        .collect();
+    let wanted: HashSet<String> = subscribers
+        .iter()
+        .map(|s| s["email"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(recipients, wanted, "every opted-in subscriber exactly once");
+
+    // A retried job in the same process: nothing is sent again.
+    let again = p.publish(&b, &[Channel::Email], "corr-smtp-retry").await;
+    assert!(again.all_succeeded(), "{again:#?}");
+    // And from a new process (no memory of the first run): the relay gets the messages again,
+    // but their Message-IDs are the same, so the capture keeps one per subscriber.
+    let fresh = Publishing::new(settings(&m, &[])).unwrap();
+    let third = fresh.publish(&b, &[Channel::Email], "corr-smtp-new").await;
+    assert!(third.all_succeeded(), "{third:#?}");
+    let caps = get(&m.crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, total);
+}
+
+#[tokio::test]
+async fn dry_run_refuses_a_non_mock_smtp_host_without_connecting() {
+    let m = mocks().await;
+    // A listener standing in for a real relay, counting every connection it accepts.
+    let outside = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let outside_port = outside.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = outside.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let mut s = settings(&m, &[]);
+    let EmailTransport::Smtp(smtp) = &mut s.email_transport else {
+        panic!("smtp expected");
+    };
+    // As if the relay had been pointed elsewhere behind the settings' back.
+    smtp.host = "127.0.0.1".into();
+    smtp.port = outside_port;
+    let p = Publishing::new(s).unwrap();
+    let report = p.publish(&bundle(), &[Channel::Email], "corr-egress").await;
+    let email: Vec<_> = report
+        .targets
+        .iter()
+        .filter(|t| t.channel == "email")
+        .collect();
+    assert!(!email.is_empty());
+    for t in &email {
+        assert_eq!(t.outcome, Outcome::Failed, "{t:?}");
+        assert!(!t.retryable, "a refusal will not pass later: {t:?}");
+        let reason = t.reason.as_deref().unwrap();
+        assert!(
+            reason.contains(&format!(
+                "dry run: refused to contact 127.0.0.1:{outside_port}"
+            )),
+            "{reason}"
+        );
+        assert!(
+            t.external_id
+                .as_deref()
+                .unwrap()
+                .starts_with("smtp:sent=0,failed="),
+            "{t:?}"
+        );
+    }
+    assert_eq!(p.client.guard.refused(), 1, "counted once for the send");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "never connected");
+    let caps = get(&m.crm, "api/v1/captures?kind=email").await;
+    assert_eq!(caps["total"], 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_relay_fails_every_batch_with_the_reason_and_stops_trying() {
+    let m = mocks().await;
+    // A port with nothing listening.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closed_port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let p = Publishing::new(settings(&m, &[("MOCK_SMTP_PORT", &closed_port)])).unwrap();
+    let started = Instant::now();
+    let report = p.publish(&bundle(), &[Channel::Email], "corr-down").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "gives up quickly"
+    );
+    let email: Vec<_> = report
+        .targets
+        .iter()
+        .filter(|t| t.channel == "email")
+        .collect();
+    assert!(email.len() > 1);
+    for t in &email {
+        assert_eq!(t.outcome, Outcome::Failed, "{t:?}");
+        assert!(t.retryable, "a relay that is down may be up later: {t:?}");
+        let reason = t.reason.as_deref().unwrap();
+        assert!(reason.contains("recipients failed (0 sent)"), "{reason}");
+        assert!(
+            t.external_id
+                .as_deref()
+                .unwrap()
+                .starts_with("smtp:sent=0,failed=")
+        );
+    }
+    let first = email[0].reason.as_deref().unwrap();
+    assert!(
+        first.contains(&format!("smtp 127.0.0.1:{closed_port}")),
+        "{first}"
+    );
+    let last = email.last().unwrap().reason.as_deref().unwrap();
+    assert!(last.contains("not attempted"), "{last}");
+}
+
+#[tokio::test]
+async fn live_starttls_is_required_and_nothing_is_sent_to_a_relay_without_it() {
+    let m = mocks().await;
+    let port = m.smtp_port.to_string();
+    // Live mode against the capture (it is local): the relay offers no STARTTLS.
+    let live = |tls: &'static str| {
+        let vars: HashMap<String, String> = [
+            ("CRM_BASE_URL", m.crm.as_str()),
+            ("PLATFORM_BASE_URL", m.platform.as_str()),
+            ("EMAIL_TRANSPORT", "smtp"),
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", port.as_str()),
+            ("SMTP_TLS", tls),
+            ("SMTP_USERNAME", "newsletter-bot"),
+            ("SMTP_PASSWORD", "real-secret"),
+            ("SMTP_FROM", "newsletter@example.com"),
+            ("EMAIL_RATE_PER_SECOND", "100000"),
+            ("PUBLISH_RETRY_BASE_MS", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Settings::from_vars(&|k| vars.get(k).cloned(), false).unwrap()
+    };
+    let p = Publishing::new(live("starttls")).unwrap();
+    let report = p
+        .publish(&bundle(), &[Channel::Email], "corr-starttls")
+        .await;
+    let email: Vec<_> = report
+        .targets
+        .iter()
+        .filter(|t| t.channel == "email")
+        .collect();
+    assert!(!email.is_empty());
+    for t in &email {
+        assert_eq!(t.outcome, Outcome::Failed, "{t:?}");
+        assert!(
+            !t.retryable,
+            "no STARTTLS will not appear by retrying: {t:?}"
+        );
+    }
+    let first = email[0].reason.as_deref().unwrap();
+    assert!(first.contains("STARTTLS"), "{first}");
+    let last = email.last().unwrap().reason.as_deref().unwrap();
+    assert!(last.contains("not attempted"), "{last}");
+    let caps = get(&m.crm, "api/v1/captures?kind=email").await;
+    assert_eq!(caps["total"], 0, "nothing was sent without TLS");
+    assert_eq!(p.client.guard.refused(), 0, "live mode: no egress guard");
+}

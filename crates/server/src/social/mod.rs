@@ -1,0 +1,24 @@
+//! Social accounts for the live X and LinkedIn adapters: their OAuth tokens sealed in the
+//! credentials table (`social:x`, `social:linkedin`) with the vault, their details and health
+//! beside them, and the wiring that hands them to the publishers.
+
+pub mod tokens;
+
+use crate::config::ServerConfig;
+use halcytone_publish::Publishing;
+use halcytone_publish::social::LiveSocial;
+use halcytone_store::Store;
+use std::sync::Arc;
+
+/// Attaches the live adapters to `publishing`. In dry run they talk to the mock Platform,
+/// which plays X and LinkedIn (`/2/tweets`, `/rest/posts` and their token endpoints), so a
+/// rehearsal runs the same code with the egress guard on.
+pub fn attach(config: &ServerConfig, store: Arc<dyn Store>, publishing: &Publishing) {
+    let settings = if publishing.settings.dry_run {
+        config.social.routed_to(&publishing.settings.platform_url)
+    } else {
+        config.social.clone()
+    };
+    let vault = Arc::new(tokens::StoreTokens::new(store, config.keyring.clone()));
+    publishing.attach_live_social(Arc::new(LiveSocial::new(settings, vault)));
+}
