@@ -55,6 +55,7 @@ impl Subscriber {
                 .attributes
                 .get("created_at")
                 .or_else(|| s.attributes.get("signup_date"))
+                .or_else(|| s.attributes.get("subscription_date"))
                 .and_then(Value::as_str)
         {
             s.signed_up = date_or_time(serde_json::Value::String(t.to_string()))

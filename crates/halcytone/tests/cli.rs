@@ -549,7 +549,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 4"),
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 5"),
         "{}",
         stdout(&o)
     );
@@ -613,6 +613,7 @@ fn worker_drains_the_queue_into_the_mocks() {
             document_label: None,
             kind: None,
             traceparent: None,
+            segment: None,
         };
         let job = NewJob {
             document_id: doc.id,

@@ -350,13 +350,29 @@ fn subscriber(seed: u64, i: u64) -> Value {
         "status": status,
         "newsletter_opt_in": i % 7 != 6,
         "subscription_date": format!("2025-{month:02}-{day:02}T00:00:00Z"),
-        "tags": ["newsletter", "dry-run"],
+        "tags": tags(i),
         "engagement": {
             "opens_last_30_days": seeded::range(seed, &["opens", &i.to_string()], 0, 12),
             "clicks_last_30_days": seeded::range(seed, &["clicks", &i.to_string()], 0, 4),
         },
         "metadata": {},
     })
+}
+
+/// Tags that segment rules can select on: everyone is on the newsletter list; every third
+/// subscriber is in the beta programme, every fifth a clinician, every eleventh a VIP.
+fn tags(i: u64) -> Vec<&'static str> {
+    let mut t = vec!["newsletter", "dry-run"];
+    if i.is_multiple_of(3) {
+        t.push("beta");
+    }
+    if i.is_multiple_of(5) {
+        t.push("clinician");
+    }
+    if i.is_multiple_of(11) {
+        t.push("vip");
+    }
+    t
 }
 
 async fn subscribers(

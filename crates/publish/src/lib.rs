@@ -13,6 +13,6 @@ pub mod settings;
 pub mod smtp;
 pub mod social;
 
-pub use publishers::{DirectNewsletter, Publisher, Publishing};
+pub use publishers::{Audience, DirectNewsletter, Publisher, Publishing};
 pub use report::{Outcome, PublishReport, TargetResult};
 pub use settings::{SettingError, Settings};

@@ -28,6 +28,25 @@ pub struct PublishContext<'a> {
     /// Content version (the first 16 hex digits of the document hash): part of every
     /// idempotency key, so a retry or re-run of the same content never sends twice.
     pub version: &'a str,
+    /// Only subscribers in this segment get the newsletter.
+    pub audience: Option<&'a Audience>,
+}
+
+/// A segment a send is limited to, with the day its rule is evaluated on.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    pub segment_id: String,
+    pub segment_name: String,
+    pub rule: halcytone_audience::Rule,
+    pub today: chrono::NaiveDate,
+}
+
+impl Audience {
+    /// Whether a CRM subscriber object belongs to the segment.
+    pub fn admits(&self, subscriber: &Value) -> bool {
+        halcytone_audience::Subscriber::from_json(subscriber)
+            .is_some_and(|s| self.rule.matches(&s, self.today))
+    }
 }
 
 /// Publishes one channel of a bundle.
@@ -182,6 +201,30 @@ impl Publisher for EmailPublisher {
                     "the CRM has no active, opted-in subscribers",
                 )];
             }
+            let (recipients, version) = match ctx.audience {
+                None => (recipients, ctx.version.to_string()),
+                Some(a) => {
+                    let total = recipients.len();
+                    let inside: Vec<Value> =
+                        recipients.into_iter().filter(|r| a.admits(r)).collect();
+                    if inside.is_empty() {
+                        return vec![skipped(
+                            "email",
+                            "email",
+                            &format!(
+                                "segment {} ({}) matches none of the {total} active, opted-in subscribers",
+                                a.segment_name, a.segment_id
+                            ),
+                        )];
+                    }
+                    // Another segment of the same content is another send: its own keys.
+                    (inside, format!("{}-{}", ctx.version, a.segment_id))
+                }
+            };
+            let ctx = &PublishContext {
+                version: &version,
+                ..*ctx
+            };
             if let Some(smtp) = &self.smtp {
                 return smtp
                     .send_all(
@@ -433,6 +476,19 @@ impl Publishing {
         })
     }
 
+    /// The CRM's active, opted-in subscribers (every page), for segment previews.
+    pub async fn subscribers(&self, correlation_id: &str) -> Result<Vec<Value>, CallError> {
+        let ctx = PublishContext {
+            client: &self.client,
+            crm: &self.crm,
+            platform: &self.platform,
+            correlation_id,
+            version: "preview",
+            audience: None,
+        };
+        self.email.subscribers(&ctx).await.map_err(|(e, _)| e)
+    }
+
     /// Posts to X and LinkedIn directly for networks with a connected account (set once, at
     /// start; later calls are ignored).
     pub fn attach_live_social(&self, live: std::sync::Arc<LiveSocial>) {
@@ -463,6 +519,7 @@ impl Publishing {
             platform: &self.platform,
             correlation_id,
             version: &version,
+            audience: None,
         };
         let targets = match &newsletter.to {
             Some(to) => {
@@ -524,6 +581,18 @@ impl Publishing {
         channels: &[Channel],
         correlation_id: &str,
     ) -> PublishReport {
+        self.publish_to(bundle, channels, correlation_id, None)
+            .await
+    }
+
+    /// Like [`Publishing::publish`], with the newsletter limited to a segment.
+    pub async fn publish_to(
+        &self,
+        bundle: &Bundle,
+        channels: &[Channel],
+        correlation_id: &str,
+        audience: Option<&Audience>,
+    ) -> PublishReport {
         let version: String = bundle.document.content_hash.chars().take(16).collect();
         let ctx = PublishContext {
             client: &self.client,
@@ -531,6 +600,7 @@ impl Publishing {
             platform: &self.platform,
             correlation_id,
             version: &version,
+            audience,
         };
         let mut targets = Vec::new();
         let mut channel_seconds = Vec::new();

@@ -31,6 +31,8 @@ pub struct Submission {
     pub version: Option<String>,
     /// How a direct publish was cleared (see `review::gate_direct`), kept on its version.
     pub review: Option<Value>,
+    /// The segment the newsletter goes to (everyone when `None`).
+    pub segment: Option<crate::worker::SegmentRef>,
 }
 
 pub fn now_ms() -> i64 {
@@ -113,6 +115,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         document_label: Some(s.label),
         kind: s.kind,
         traceparent: halcytone_telemetry::current().map(|c| c.traceparent()),
+        segment: s.segment.clone(),
     };
     let payload = serde_json::to_value(&spec).map_err(|e| ApiError::Internal(e.to_string()))?;
     let run_at = s.run_at.map_or(now, |t| t.timestamp_millis());

@@ -36,9 +36,20 @@ pub struct JobSpec {
     /// `newsletter`: the stored document is a hand-written newsletter (JSON), sent as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// The segment the newsletter is limited to (its rule as it was when the job was made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentRef>,
     /// The trace of the request that queued the job, so its run joins that trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+}
+
+/// A segment as a job carries it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SegmentRef {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -328,9 +339,26 @@ impl Worker {
         let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         self.metrics
             .generated(&names, started.elapsed().as_secs_f64());
+        let audience = match &spec.segment {
+            None => None,
+            Some(seg) => match halcytone_audience::Rule::parse(&seg.rule) {
+                Ok(rule) => Some(halcytone_publish::Audience {
+                    segment_id: seg.id.clone(),
+                    segment_name: seg.name.clone(),
+                    rule,
+                    today: opts.now.date_naive(),
+                }),
+                Err(e) => {
+                    return Ok(Err(Unrunnable(format!(
+                        "segment {} rule does not parse: {e}",
+                        seg.id
+                    ))));
+                }
+            },
+        };
         let report = self
             .publishing
-            .publish(&bundle, &channels, &job.correlation_id)
+            .publish_to(&bundle, &channels, &job.correlation_id, audience.as_ref())
             .await;
         self.record(&report);
         Ok(Ok(summarize(&wanted, &report.targets)))

@@ -104,6 +104,7 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         document_label: None,
         kind: None,
         traceparent: None,
+        segment: None,
     };
     let job = NewJob {
         document_id: doc.id,

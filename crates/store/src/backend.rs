@@ -71,6 +71,18 @@ macro_rules! store_impl {
                 })
             }
 
+            fn segment_from_row(row: &$row) -> Result<Segment, StoreError> {
+                Ok(Segment {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    rule: row.try_get("rule")?,
+                    description: row.try_get("description")?,
+                    created_by: row.try_get("created_by")?,
+                    created_ms: row.try_get("created_ms")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                })
+            }
+
             fn run_from_row(row: &$row) -> Result<ScheduleRun, StoreError> {
                 Ok(ScheduleRun {
                     id: row.try_get("id")?,
@@ -488,6 +500,28 @@ macro_rules! store_impl {
 
             async fn delete_credential(&self, name: &str) -> Result<bool, StoreError> {
                 let done = sqlx::query("DELETE FROM credentials WHERE name = $1").bind(name).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn put_segment(&self, s: &Segment) -> Result<bool, StoreError> {
+                let done = sqlx::query("INSERT INTO segments (id, name, rule, description, created_by, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING")
+                    .bind(&s.id).bind(&s.name).bind(&s.rule).bind(&s.description).bind(&s.created_by).bind(s.created_ms).bind(s.updated_ms)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn segment(&self, id: &str) -> Result<Option<Segment>, StoreError> {
+                let row = sqlx::query("SELECT * FROM segments WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::segment_from_row).transpose()
+            }
+
+            async fn segments(&self) -> Result<Vec<Segment>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM segments ORDER BY name").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::segment_from_row).collect()
+            }
+
+            async fn delete_segment(&self, id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
 

@@ -212,6 +212,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn credentials(&self) -> Result<Vec<StoredCredential>, StoreError>;
     async fn delete_credential(&self, name: &str) -> Result<bool, StoreError>;
 
+    /// Stores a new segment; false when the name is taken.
+    async fn put_segment(&self, s: &Segment) -> Result<bool, StoreError>;
+    async fn segment(&self, id: &str) -> Result<Option<Segment>, StoreError>;
+    /// Every segment, by name.
+    async fn segments(&self) -> Result<Vec<Segment>, StoreError>;
+    async fn delete_segment(&self, id: &str) -> Result<bool, StoreError>;
+
     async fn audit(
         &self,
         actor: &str,

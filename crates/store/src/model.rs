@@ -304,3 +304,15 @@ pub struct StoredCredential {
     pub created_ms: i64,
     pub updated_ms: i64,
 }
+
+/// A named audience segment: a rule over subscriber attributes (see halcytone-audience).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
+    pub description: Option<String>,
+    pub created_by: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}

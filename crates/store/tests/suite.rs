@@ -128,14 +128,15 @@ suite!(
     review_moves_only_from_the_expected_state,
     schedules_advance_once_per_run,
     credentials_are_replaced_only_at_the_revision_read,
+    segments_have_unique_names,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5]);
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4],
+        vec![1, 2, 3, 4, 5],
         "migrating again changes nothing"
     );
 }
@@ -788,4 +789,36 @@ async fn credentials_are_replaced_only_at_the_revision_read(s: &dyn Store) {
             .unwrap(),
         "a deleted credential is not brought back by a replace"
     );
+}
+
+async fn segments_have_unique_names(s: &dyn Store) {
+    let seg = |id: &str, name: &str| Segment {
+        id: id.into(),
+        name: name.into(),
+        rule: "tags contains \"beta\"".into(),
+        description: None,
+        created_by: "key_1".into(),
+        created_ms: 1,
+        updated_ms: 1,
+    };
+    assert!(s.put_segment(&seg("seg_1", "Beta testers")).await.unwrap());
+    assert!(
+        !s.put_segment(&seg("seg_2", "Beta testers")).await.unwrap(),
+        "name taken"
+    );
+    assert!(s.put_segment(&seg("seg_3", "All")).await.unwrap());
+    let names: Vec<String> = s
+        .segments()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.name)
+        .collect();
+    assert_eq!(names, ["All", "Beta testers"]);
+    assert_eq!(
+        s.segment("seg_1").await.unwrap().unwrap().rule,
+        "tags contains \"beta\""
+    );
+    assert!(s.delete_segment("seg_1").await.unwrap());
+    assert!(s.segment("seg_1").await.unwrap().is_none());
 }

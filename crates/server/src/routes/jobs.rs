@@ -67,6 +67,9 @@ struct SyncBody {
     /// Publish without approval (admin keys only; audited) when APPROVAL_REQUIRED is on.
     #[serde(default)]
     force_publish: bool,
+    /// Send the newsletter only to this segment (`POST /api/v2/segments`).
+    #[serde(default)]
+    segment_id: Option<String>,
     /// Accepted from the earlier API; unused.
     #[serde(default, rename = "options")]
     _options: Option<serde::de::IgnoredAny>,
@@ -91,6 +94,15 @@ async fn sync(
         ));
     }
     let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
+    let segment = match body
+        .segment_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(id) => Some(super::segments::for_send(&state, id, &targets).await?),
+    };
     let label = body.document_id.clone().filter(|d| !d.trim().is_empty());
     let document: DocumentText = match &body.document {
         Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
@@ -147,6 +159,7 @@ async fn sync(
             kind: None,
             version: None,
             review: Some(cleared),
+            segment,
         },
     )
     .await?;

@@ -170,6 +170,7 @@ async fn session_summary(
                 kind: None,
                 version: None,
                 review: Some(cleared),
+                segment: None,
             },
         )
         .await?;

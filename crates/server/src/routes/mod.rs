@@ -16,6 +16,7 @@ pub mod newsletter;
 pub mod operations;
 pub mod review;
 pub mod schedules;
+pub mod segments;
 pub mod social;
 pub mod versions;
 
@@ -113,6 +114,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(cache::routes());
     t.extend(credentials::routes());
     t.extend(social::routes());
+    t.extend(segments::routes());
     t.extend(crate::ws::jobs::routes());
     t.extend(crate::ws::live::routes());
     t.extend(live::routes());

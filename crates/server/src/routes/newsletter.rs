@@ -164,6 +164,7 @@ async fn send(
             kind: Some("newsletter".into()),
             version: None,
             review: None,
+            segment: None,
         },
     )
     .await?;

@@ -15,6 +15,7 @@ mod jobs;
 mod live;
 mod review;
 mod scheduled_publish;
+mod segments;
 mod social;
 mod sources;
 mod ws_jobs;

@@ -1,0 +1,10 @@
+-- Audience segments: a named rule over the subscriber attributes the CRM returns (sqlite).
+CREATE TABLE IF NOT EXISTS segments (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE,
+    rule        TEXT    NOT NULL,
+    description TEXT,
+    created_by  TEXT    NOT NULL,
+    created_ms  INTEGER  NOT NULL,
+    updated_ms  INTEGER  NOT NULL
+);
