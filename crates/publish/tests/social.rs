@@ -49,6 +49,16 @@ struct Memory {
 }
 
 impl Memory {
+    /// A store holding `account`.
+    fn with(account: Account) -> Arc<Memory> {
+        let m = Memory::default();
+        m.accounts
+            .lock()
+            .unwrap()
+            .insert(account.info.network, account);
+        Arc::new(m)
+    }
+
     fn get(&self, n: Network) -> Account {
         self.accounts.lock().unwrap().get(&n).cloned().unwrap()
     }
@@ -197,11 +207,13 @@ async fn a_post_and_a_three_part_thread_publish_on_x() {
         .expect(4)
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
-    store.accounts.lock().unwrap().insert(
+    let store = Memory::with(account(
         Network::X,
-        account(Network::X, "42", "access-1", Some("refresh-1"), None),
-    );
+        "42",
+        "access-1",
+        Some("refresh-1"),
+        None,
+    ));
     let social = live(&server, store.clone());
     let c = client(EgressGuard::open());
     let single = social
@@ -286,11 +298,13 @@ async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_is_sto
         .expect(1)
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
-    store.accounts.lock().unwrap().insert(
+    let store = Memory::with(account(
         Network::X,
-        account(Network::X, "42", "access-old", Some("refresh-old"), None),
-    );
+        "42",
+        "access-old",
+        Some("refresh-old"),
+        None,
+    ));
     let social = live(&server, store.clone());
     let r = social
         .publish(
@@ -333,18 +347,14 @@ async fn a_token_about_to_expire_is_refreshed_before_posting() {
         .expect(1)
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
     let soon = chrono::Utc::now().timestamp_millis() + 10_000;
-    store.accounts.lock().unwrap().insert(
+    let store = Memory::with(account(
         Network::X,
-        account(
-            Network::X,
-            "42",
-            "access-old",
-            Some("refresh-kept"),
-            Some(soon),
-        ),
-    );
+        "42",
+        "access-old",
+        Some("refresh-kept"),
+        Some(soon),
+    ));
     let r = live(&server, store.clone())
         .publish(
             &client(EgressGuard::open()),
@@ -381,17 +391,13 @@ async fn a_refused_refresh_marks_the_account_and_keeps_its_tokens() {
         .expect(1)
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
-    store.accounts.lock().unwrap().insert(
+    let store = Memory::with(account(
         Network::X,
-        account(
-            Network::X,
-            "42",
-            "access-revoked",
-            Some("refresh-revoked"),
-            None,
-        ),
-    );
+        "42",
+        "access-revoked",
+        Some("refresh-revoked"),
+        None,
+    ));
     let social = live(&server, store.clone());
     let c = client(EgressGuard::open());
     let r = social
@@ -449,17 +455,13 @@ async fn a_linkedin_post_carries_the_author_urn_and_protocol_headers() {
         .expect(1)
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
-    store.accounts.lock().unwrap().insert(
+    let store = Memory::with(account(
         Network::Linkedin,
-        account(
-            Network::Linkedin,
-            "urn:li:organization:2414183",
-            "li-access",
-            Some("li-refresh"),
-            None,
-        ),
-    );
+        "urn:li:organization:2414183",
+        "li-access",
+        Some("li-refresh"),
+        None,
+    ));
     let r = live(&server, store)
         .publish(
             &client(EgressGuard::open()),
@@ -510,12 +512,7 @@ async fn a_429_waits_for_its_reset_once_then_posts() {
         .respond_with(Tweets::default())
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
-    store
-        .accounts
-        .lock()
-        .unwrap()
-        .insert(Network::X, account(Network::X, "42", "a", Some("r"), None));
+    let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
     let r = live(&server, store)
         .publish(
             &client(EgressGuard::open()),
@@ -538,12 +535,7 @@ async fn the_quota_is_checked_before_anything_is_sent() {
         .expect(2)
         .mount(&server)
         .await;
-    let store = Arc::new(Memory::default());
-    store
-        .accounts
-        .lock()
-        .unwrap()
-        .insert(Network::X, account(Network::X, "42", "a", Some("r"), None));
+    let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
     let mut s = settings(&server);
     s.x.per_hour = 3;
     let social = LiveSocial::new(s, store);
@@ -590,12 +582,7 @@ async fn facebook_and_unconnected_networks_go_through_the_platform() {
 #[tokio::test]
 async fn in_dry_run_the_real_networks_are_never_reached() {
     let mock = Url::parse("http://127.0.0.1:9/").unwrap();
-    let store = Arc::new(Memory::default());
-    store
-        .accounts
-        .lock()
-        .unwrap()
-        .insert(Network::X, account(Network::X, "42", "a", Some("r"), None));
+    let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
     // Settings still pointing at api.x.com, a client guarded for the mock only.
     let social = LiveSocial::new(SocialSettings::default(), store);
     let r = social

@@ -67,7 +67,7 @@ pub fn check_value(value: &str) -> Result<(), String> {
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     #[error(
-        "API_KEY_ENCRYPTION_KEY is not set, so credentials cannot be stored encrypted; set it (32 or more characters) and restart"
+        "API_KEY_ENCRYPTION_KEY is not set, so credentials and social tokens cannot be stored encrypted; set it (32 or more characters) and restart"
     )]
     NoKeyring,
     #[error(transparent)]

@@ -202,9 +202,7 @@ async fn connect(
         ));
     }
     if state.config.keyring.is_none() {
-        return Err(ApiError::Conflict(
-            "API_KEY_ENCRYPTION_KEY is not set, so social tokens cannot be stored encrypted; set it (32 or more characters) and restart".into(),
-        ));
+        return Err(crate::credentials::CredentialError::NoKeyring.into());
     }
     let now = now_ms();
     let expires_at_ms = body.expires_in.map(|s| now + s * 1000);

@@ -14,6 +14,17 @@ use url::Url;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+fn keyring() -> Keyring {
+    Keyring::new(
+        DataKey::derive(
+            "API_KEY_ENCRYPTION_KEY",
+            "a passphrase of thirty-two characters or more",
+        )
+        .unwrap(),
+        vec![],
+    )
+}
+
 async fn put(app: &TestApp, path: &str, key: &str, body: Value) -> crate::helpers::Answer {
     app.call(Method::PUT, path, Some(key), Some(&body.to_string()))
         .await
@@ -65,14 +76,7 @@ fn alert_fires(value: &str) -> Option<bool> {
 async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
     let x = MockServer::start().await;
     let mut c = config();
-    c.keyring = Some(Keyring::new(
-        DataKey::derive(
-            "API_KEY_ENCRYPTION_KEY",
-            "a passphrase of thirty-two characters or more",
-        )
-        .unwrap(),
-        vec![],
-    ));
+    c.keyring = Some(keyring());
     let mut social =
         SocialSettings::default().routed_to(&Url::parse(&format!("{}/", x.uri())).unwrap());
     social.x.client_id = Some("x-client".into());
@@ -282,14 +286,7 @@ async fn a_refused_refresh_needs_a_reconnect_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     let mut c = config();
-    c.keyring = Some(Keyring::new(
-        DataKey::derive(
-            "API_KEY_ENCRYPTION_KEY",
-            "a passphrase of thirty-two characters or more",
-        )
-        .unwrap(),
-        vec![],
-    ));
+    c.keyring = Some(keyring());
     c.social.x.client_id = Some("rehearsal".into());
     c.social.linkedin.client_id = Some("rehearsal".into());
     let app = crate::helpers::spawn_app_with(Backend::Sqlite, c)
