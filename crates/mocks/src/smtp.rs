@@ -471,20 +471,11 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
         };
         let username = match mechanism.to_ascii_uppercase().as_str() {
             "PLAIN" => {
-                let response = match initial {
-                    Some(r) => r.to_string(),
-                    None => {
-                        self.reply("334 ").await?;
-                        match self.challenge().await? {
-                            Some(r) => r,
-                            None => return Ok(Next::Close),
-                        }
-                    }
+                let response = match self.respond(initial, "334 ").await? {
+                    Answer::Text(r) => r,
+                    Answer::Cancelled => return self.cancelled().await,
+                    Answer::Closed => return Ok(Next::Close),
                 };
-                if response == "*" {
-                    self.reply("501 5.7.0 authentication cancelled").await?;
-                    return Ok(Next::Continue);
-                }
                 // authzid NUL authcid NUL password: only the authcid is kept.
                 decode(&response).and_then(|raw| {
                     let mut fields = raw.split(|b| *b == 0);
@@ -495,33 +486,20 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
                 })
             }
             "LOGIN" => {
-                let user = match initial {
-                    Some(u) => u.to_string(),
-                    None => {
-                        self.reply("334 VXNlcm5hbWU6").await?;
-                        match self.challenge().await? {
-                            Some(r) => r,
-                            None => return Ok(Next::Close),
-                        }
-                    }
+                let user = match self.respond(initial, "334 VXNlcm5hbWU6").await? {
+                    Answer::Text(u) => u,
+                    Answer::Cancelled => return self.cancelled().await,
+                    Answer::Closed => return Ok(Next::Close),
                 };
-                if user == "*" {
-                    self.reply("501 5.7.0 authentication cancelled").await?;
-                    return Ok(Next::Continue);
-                }
                 let Some(user) = decode(&user).map(|u| text(&u)) else {
                     self.reply("501 5.5.2 the username is not base64").await?;
                     return Ok(Next::Continue);
                 };
-                self.reply("334 UGFzc3dvcmQ6").await?;
                 // The password is read and dropped: never decoded, never stored.
-                match self.challenge().await?.as_deref() {
-                    None => return Ok(Next::Close),
-                    Some("*") => {
-                        self.reply("501 5.7.0 authentication cancelled").await?;
-                        return Ok(Next::Continue);
-                    }
-                    Some(_) => Some(user),
+                match self.respond(None, "334 UGFzc3dvcmQ6").await? {
+                    Answer::Text(_) => Some(user),
+                    Answer::Cancelled => return self.cancelled().await,
+                    Answer::Closed => return Ok(Next::Close),
                 }
             }
             "" => {
@@ -548,6 +526,31 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
         Ok(Next::Continue)
     }
 
+    /// The client's answer in an AUTH exchange: the initial response when it came with the
+    /// command, otherwise the line after `prompt`; `*` cancels.
+    async fn respond(&mut self, initial: Option<&str>, prompt: &str) -> std::io::Result<Answer> {
+        let line = match initial {
+            Some(r) => r.to_string(),
+            None => {
+                self.reply(prompt).await?;
+                match self.challenge().await? {
+                    Some(r) => r,
+                    None => return Ok(Answer::Closed),
+                }
+            }
+        };
+        Ok(if line == "*" {
+            Answer::Cancelled
+        } else {
+            Answer::Text(line)
+        })
+    }
+
+    async fn cancelled(&mut self) -> std::io::Result<Next> {
+        self.reply("501 5.7.0 authentication cancelled").await?;
+        Ok(Next::Continue)
+    }
+
     /// One line of an AUTH exchange; `None` when the connection closed or went idle.
     async fn challenge(&mut self) -> std::io::Result<Option<String>> {
         match self.next_line().await? {
@@ -556,6 +559,13 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             Some(Line::Eof) | None => Ok(None),
         }
     }
+}
+
+/// What a client answered to an AUTH prompt.
+enum Answer {
+    Text(String),
+    Cancelled,
+    Closed,
 }
 
 fn decode(b64: &str) -> Option<Vec<u8>> {

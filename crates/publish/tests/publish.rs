@@ -3,8 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::TimeZone;
-use halcytone_content::{Bundle, Channel, ComposeOptions, Templates, compose, parse};
+use halcytone_content::{Channel, ComposeOptions, Templates, compose, parse};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
 use halcytone_publish::retry::RetryPolicy;
@@ -15,7 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use url::Url;
 
-const SAMPLE: &str = include_str!("../../../samples/living-document.md");
+mod common;
+
+use common::{bundle, get};
 
 struct Mock {
     url: Url,
@@ -67,24 +68,6 @@ fn settings(crm: &Url, platform: &Url) -> Settings {
         social_rate: 1000.0,
         email_transport: Default::default(),
     }
-}
-
-fn bundle() -> Bundle {
-    let doc = parse(SAMPLE, None).unwrap();
-    let now = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
-        .single()
-        .unwrap();
-    compose(&doc, &ComposeOptions::new(now), &Templates::defaults()).unwrap()
-}
-
-async fn get(url: &Url, path: &str) -> Value {
-    reqwest::get(url.join(path).unwrap())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn put(url: &Url, path: &str, body: Value) {

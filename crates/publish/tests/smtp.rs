@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::TimeZone;
-use halcytone_content::{Bundle, Channel, ComposeOptions, Templates, compose, parse};
+use halcytone_content::Channel;
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
 use halcytone_publish::smtp::EmailTransport;
@@ -17,7 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use url::Url;
 
-const SAMPLE: &str = include_str!("../../../samples/living-document.md");
+mod common;
+
+use common::{bundle, get};
 
 /// The mock CRM (HTTP and SMTP capture) and the mock Platform, on port 0.
 struct Mocks {
@@ -94,24 +95,6 @@ fn settings(m: &Mocks, extra: &[(&str, &str)]) -> Settings {
     .collect();
     vars.retain(|_, v| !v.is_empty());
     Settings::from_vars(&|k| vars.get(k).cloned(), false).unwrap()
-}
-
-fn bundle() -> Bundle {
-    let doc = parse(SAMPLE, None).unwrap();
-    let now = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
-        .single()
-        .unwrap();
-    compose(&doc, &ComposeOptions::new(now), &Templates::defaults()).unwrap()
-}
-
-async fn get(url: &Url, path: &str) -> Value {
-    reqwest::get(url.join(path).unwrap())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn opted_in(crm: &Url) -> Vec<Value> {
