@@ -28,14 +28,46 @@ pub enum Assignment {
     Remainder,
 }
 
-/// Assigns `recipient` for test `test_id` with `variants` variants and `fraction` of the
-/// audience in the test group. Deterministic: the same ids always get the same answer.
-pub fn split(test_id: &str, recipient: &str, variants: usize, fraction: f64) -> Assignment {
-    if variants == 0 || unit(&[test_id, recipient, "in-test"]) >= fraction.clamp(0.0, 1.0) {
-        return Assignment::Remainder;
+/// Splits `recipients` for test `test_id`: recipients are ranked by SHA-256 of the test id and
+/// their id; the first `round(fraction × n)` form the test group, dealt to the variants in turn
+/// (so variant sizes differ by at most one), and the rest wait for the winner.
+///
+/// The test group is exactly the configured fraction (to one recipient), and the answer depends
+/// only on the test id and the set of ids: the same ids always get the same assignment,
+/// whatever order they come in. Another test id shuffles differently. Repeated ids are
+/// assigned once (their first position answers for all).
+pub fn split(
+    test_id: &str,
+    recipients: &[&str],
+    variants: usize,
+    fraction: f64,
+) -> Vec<Assignment> {
+    let mut out = vec![Assignment::Remainder; recipients.len()];
+    if variants == 0 || !fraction.is_finite() {
+        return out;
     }
-    let v = (unit(&[test_id, recipient, "variant"]) * variants as f64) as usize;
-    Assignment::Test(v.min(variants - 1))
+    let mut ranked: Vec<(f64, &str, usize)> = Vec::with_capacity(recipients.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, id) in recipients.iter().enumerate() {
+        if seen.insert(*id) {
+            ranked.push((unit(&[test_id, id]), id, i));
+        }
+    }
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
+    let test_n = (fraction.clamp(0.0, 1.0) * ranked.len() as f64).round() as usize;
+    let mut by_id = std::collections::HashMap::new();
+    for (rank, (_, id, _)) in ranked.iter().enumerate() {
+        let a = if rank < test_n {
+            Assignment::Test(rank % variants)
+        } else {
+            Assignment::Remainder
+        };
+        by_id.insert(*id, a);
+    }
+    for (slot, id) in out.iter_mut().zip(recipients) {
+        *slot = by_id.get(id).copied().unwrap_or(Assignment::Remainder);
+    }
+    out
 }
 
 /// One variant's figures from the CRM's analytics.
@@ -106,24 +138,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_split_is_deterministic_and_matches_the_fraction() {
-        let ids: Vec<String> = (0..10_000).map(|i| format!("sub_{i}")).collect();
-        let first: Vec<Assignment> = ids.iter().map(|id| split("t1", id, 2, 0.2)).collect();
-        let again: Vec<Assignment> = ids.iter().map(|id| split("t1", id, 2, 0.2)).collect();
-        assert_eq!(first, again);
+    fn the_split_is_exact_deterministic_and_order_free() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("sub_{i:04}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let first = split("t1", &refs, 2, 0.2);
+        assert_eq!(first, split("t1", &refs, 2, 0.2));
         let test = first
             .iter()
             .filter(|a| matches!(a, Assignment::Test(_)))
             .count();
-        assert!((test as f64 / 10_000.0 - 0.2).abs() < 0.02, "{test}");
+        assert_eq!(test, 200);
         let a = first.iter().filter(|a| **a == Assignment::Test(0)).count();
-        assert!((a as f64 / test as f64 - 0.5).abs() < 0.05, "{a} of {test}");
+        assert_eq!(a, 100);
+        // The order of the list does not matter.
+        let mut reversed = refs.clone();
+        reversed.reverse();
+        let mut back = split("t1", &reversed, 2, 0.2);
+        back.reverse();
+        assert_eq!(first, back);
         // Another test shuffles differently.
-        let other: Vec<Assignment> = ids.iter().map(|id| split("t2", id, 2, 0.2)).collect();
-        assert_ne!(first, other);
-        assert_eq!(split("t", "x", 0, 1.0), Assignment::Remainder);
-        assert_eq!(split("t", "x", 3, 0.0), Assignment::Remainder);
-        assert!(matches!(split("t", "x", 3, 1.0), Assignment::Test(v) if v < 3));
+        assert_ne!(first, split("t2", &refs, 2, 0.2));
+        // Three variants of 301 test members: 101, 100, 100.
+        let three = split("t3", &refs, 3, 0.301);
+        let sizes: Vec<usize> = (0..3)
+            .map(|v| three.iter().filter(|a| **a == Assignment::Test(v)).count())
+            .collect();
+        assert_eq!(sizes, vec![101, 100, 100]);
+        assert!(
+            split("t", &["x"], 0, 1.0)
+                .iter()
+                .all(|a| *a == Assignment::Remainder)
+        );
+        assert!(
+            split("t", &["x"], 3, 0.0)
+                .iter()
+                .all(|a| *a == Assignment::Remainder)
+        );
+        assert!(
+            split("t", &["x"], 3, f64::NAN)
+                .iter()
+                .all(|a| *a == Assignment::Remainder)
+        );
+        assert!(matches!(split("t", &["x"], 3, 1.0)[0], Assignment::Test(0)));
+        let twice = split("t", &["x", "y", "x"], 2, 1.0);
+        assert_eq!(twice[0], twice[2]);
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub mod text;
 pub mod tone;
 pub mod validate;
 
-pub use compose::{Brand, Bundle, ComposeError, ComposeOptions, EmailTemplate, compose};
+pub use compose::{
+    Brand, Bundle, ComposeError, ComposeOptions, EmailTemplate, Personalization, compose,
+};
 pub use model::{Category, Channel, ContentType, LivingDocument, SourceFormat};
 pub use parse::{ParseError, parse};
 pub use platform::Platform;

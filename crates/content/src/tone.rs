@@ -97,7 +97,7 @@ pub struct NewsletterVoice {
 #[derive(Debug, Clone, Serialize)]
 pub struct CallToAction {
     pub heading: &'static str,
-    pub text: &'static str,
+    pub text: String,
     pub button_text: &'static str,
     pub url: String,
 }
@@ -146,24 +146,34 @@ pub fn newsletter_voice(
     }
 }
 
+/// The greeting of a personalised newsletter: the reader's first name as a merge tag
+/// (`*|FIRST_NAME|*`), filled per recipient.
+pub fn personal_greeting(tone: Tone) -> String {
+    match tone {
+        Tone::Professional => "Hello *|FIRST_NAME|*,".into(),
+        Tone::Encouraging => "Hi *|FIRST_NAME|*, fellow breather!".into(),
+        Tone::MedicalScientific => "Dear *|FIRST_NAME|*,".into(),
+    }
+}
+
 pub fn newsletter_cta(tone: Tone, website_url: &str) -> CallToAction {
     let url = format!("{}/app", website_url.trim_end_matches('/'));
     match tone {
         Tone::Professional => CallToAction {
             heading: "See the release notes",
-            text: "The latest Breathscape build is available now for iOS and Android.",
+            text: "The latest Breathscape build is available now for iOS and Android.".into(),
             button_text: "Get the update",
             url,
         },
         Tone::Encouraging => CallToAction {
             heading: "Ready for your next calm minute?",
-            text: "Open Breathscape and try one of this week's exercises — five minutes is plenty to start.",
+            text: "Open Breathscape and try one of this week's exercises — five minutes is plenty to start.".into(),
             button_text: "Start breathing",
             url,
         },
         Tone::MedicalScientific => CallToAction {
             heading: "Review the details",
-            text: "Full notes on methods, device accuracy and known limitations are published on our website.",
+            text: "Full notes on methods, device accuracy and known limitations are published on our website.".into(),
             button_text: "Read the technical notes",
             url: format!("{}/research", website_url.trim_end_matches('/')),
         },

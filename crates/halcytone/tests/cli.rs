@@ -549,7 +549,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 5"),
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 6"),
         "{}",
         stdout(&o)
     );
@@ -614,6 +614,9 @@ fn worker_drains_the_queue_into_the_mocks() {
             kind: None,
             traceparent: None,
             segment: None,
+            personalize: false,
+            first_name_fallback: None,
+            ab_test: None,
         };
         let job = NewJob {
             document_id: doc.id,

@@ -42,6 +42,7 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/email/send", post(send))
         .route("/api/v1/email/batch", post(batch))
         .route("/api/v1/email/{message_id}/status", get(status))
+        .route("/api/v1/email/{message_id}/render", get(render))
         .route("/api/v1/users/subscribers", get(subscribers))
         .route("/api/v1/contacts", post(create_contact).get(list_contacts))
         .route("/api/v1/contacts/count", get(count_contacts))
@@ -325,6 +326,66 @@ async fn status(
 }
 
 #[derive(Debug, Deserialize)]
+pub struct RenderQuery {
+    recipient: Option<String>,
+}
+
+/// A captured email as one recipient receives it: the merge tags (`*|FIRST_NAME|*`) filled
+/// with that recipient's `merge_vars`, as the CRM does when it sends.
+async fn render(
+    State(state): State<MockState>,
+    Path(message_id): Path<String>,
+    Params(q): Params<RenderQuery>,
+) -> MockResult<Json<Value>> {
+    use halcytone_audience::merge::{Escape, MergeVars, apply};
+    let record = state
+        .store
+        .get(Some("email"), &message_id)
+        .await?
+        .ok_or_else(|| MockError::not_found("Email"))?;
+    let recipients = record.request["recipients"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let wanted = q.recipient.as_deref().map(str::trim).unwrap_or_default();
+    let found = recipients.iter().find(|r| {
+        let email = r
+            .get("email")
+            .and_then(Value::as_str)
+            .or_else(|| r.as_str());
+        wanted.is_empty() || email.is_some_and(|e| e.eq_ignore_ascii_case(wanted))
+    });
+    let Some(recipient) = found else {
+        return Err(MockError::new(
+            StatusCode::NOT_FOUND,
+            "recipient: not a recipient of this email",
+        ));
+    };
+    let vars: MergeVars = recipient
+        .get("merge_vars")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let field = |k: &str| record.request[k].as_str().unwrap_or_default().to_string();
+    Ok(Json(json!({
+        "message_id": message_id,
+        "recipient": recipient.get("email").or(Some(recipient)),
+        "subject": apply(&field("subject"), &vars, Escape::Text),
+        "html_content": apply(&field("html_content"), &vars, Escape::Html),
+        "text_content": apply(&field("text_content"), &vars, Escape::Text),
+        "unfilled_tags": halcytone_audience::merge::tags_in(&apply(
+            &format!("{} {}", field("subject"), field("text_content")),
+            &vars,
+            Escape::Text,
+        )),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
 pub struct Page {
     limit: Option<u64>,
     offset: Option<u64>,
@@ -537,16 +598,13 @@ async fn create_campaign(
     .await
 }
 
-/// Analytics of a campaign: sends counted from captures, engagement fixed by the seed.
+/// Analytics of a campaign: sends counted from captures, engagement fixed by the seed and the
+/// campaign id (so two variants of a test get different, repeatable open rates).
 async fn campaign_analytics(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    state
-        .store
-        .get(Some("campaign"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Campaign"))?;
+    let created = state.store.get(Some("campaign"), &id).await?.is_some();
     let (emails, _) = state
         .store
         .list(&Filter {
@@ -556,6 +614,11 @@ async fn campaign_analytics(
             ..Filter::default()
         })
         .await?;
+    // A campaign exists once it was created, or once an email was sent under its id (as a
+    // CRM files a send under the campaign it names).
+    if !created && emails.is_empty() {
+        return Err(MockError::not_found("Campaign"));
+    }
     let sent: u64 = emails
         .iter()
         .map(|e| {

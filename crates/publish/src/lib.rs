@@ -13,6 +13,9 @@ pub mod settings;
 pub mod smtp;
 pub mod social;
 
-pub use publishers::{Audience, DirectNewsletter, Publisher, Publishing};
+pub use publishers::{
+    AbGroup, AbSend, Audience, CampaignFigures, DEFAULT_FIRST_NAME_FALLBACK, DirectNewsletter,
+    Members, Publisher, Publishing, SegmentFilter, merge_vars,
+};
 pub use report::{Outcome, PublishReport, TargetResult};
 pub use settings::{SettingError, Settings};

@@ -32,21 +32,96 @@ pub struct PublishContext<'a> {
     pub audience: Option<&'a Audience>,
 }
 
+/// Who gets a newsletter and how it speaks to them: a segment, the first-name fallback of
+/// the merge tags, and an A/B subject test's groups.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    /// Only subscribers in this segment get the newsletter.
+    pub segment: Option<SegmentFilter>,
+    /// Written for `*|FIRST_NAME|*` where a subscriber has no first name (empty: "there").
+    pub first_name_fallback: String,
+    /// The groups of an A/B subject test, each with its own subject and campaign.
+    pub ab: Option<AbSend>,
+}
+
+/// The fallback first name when none is configured.
+pub const DEFAULT_FIRST_NAME_FALLBACK: &str = "there";
+
 /// A segment a send is limited to, with the day its rule is evaluated on.
 #[derive(Debug, Clone)]
-pub struct Audience {
+pub struct SegmentFilter {
     pub segment_id: String,
     pub segment_name: String,
     pub rule: halcytone_audience::Rule,
     pub today: chrono::NaiveDate,
 }
 
-impl Audience {
+impl SegmentFilter {
     /// Whether a CRM subscriber object belongs to the segment.
     pub fn admits(&self, subscriber: &Value) -> bool {
         halcytone_audience::Subscriber::from_json(subscriber)
             .is_some_and(|s| self.rule.matches(&s, self.today))
     }
+}
+
+/// The part of an A/B subject test one job sends.
+#[derive(Debug, Clone)]
+pub struct AbSend {
+    /// Part of the idempotency keys and campaign ids.
+    pub test_id: String,
+    pub groups: Vec<AbGroup>,
+}
+
+/// One group of an A/B test: a subject, and who gets it.
+#[derive(Debug, Clone)]
+pub struct AbGroup {
+    /// `v1`, `v2`, … for the variants, `rest` for the remainder.
+    pub label: String,
+    pub subject: String,
+    pub members: Members,
+}
+
+/// Which of the (segment's) subscribers a group holds, by subscriber id.
+#[derive(Debug, Clone)]
+pub enum Members {
+    Only(std::collections::HashSet<String>),
+    AllBut(std::collections::HashSet<String>),
+}
+
+impl Members {
+    fn admits(&self, subscriber: &Value) -> bool {
+        let id = subscriber.get("id").and_then(Value::as_str).unwrap_or("");
+        match self {
+            Members::Only(ids) => ids.contains(id),
+            Members::AllBut(ids) => !ids.contains(id),
+        }
+    }
+}
+
+/// A subscriber's merge values (`FIRST_NAME`, `LAST_NAME`, `EMAIL`), with the fallback.
+pub fn merge_vars(subscriber: &Value, fallback: &str) -> halcytone_audience::merge::MergeVars {
+    let fallback = if fallback.trim().is_empty() {
+        DEFAULT_FIRST_NAME_FALLBACK
+    } else {
+        fallback
+    };
+    let s = halcytone_audience::Subscriber::from_json(subscriber).unwrap_or_else(|| {
+        halcytone_audience::Subscriber {
+            email: text(subscriber, "email").unwrap_or_default(),
+            first_name: text(subscriber, "first_name"),
+            last_name: text(subscriber, "last_name"),
+            ..Default::default()
+        }
+    });
+    halcytone_audience::merge::vars_for(&s, fallback)
+}
+
+/// One send of the newsletter: a subject to a list, under its own campaign.
+struct GroupSend<'a> {
+    /// `None` for a plain send; `v1`, `rest`, … for an A/B group.
+    label: Option<&'a str>,
+    subject: &'a str,
+    recipients: Vec<&'a Value>,
 }
 
 /// Publishes one channel of a bundle.
@@ -78,6 +153,8 @@ fn result(
             external_id,
             url,
             idempotency_key: key,
+            campaign: None,
+            recipients: None,
         },
         Err(e) => TargetResult {
             channel,
@@ -90,6 +167,8 @@ fn result(
             external_id: None,
             url: None,
             idempotency_key: key,
+            campaign: None,
+            recipients: None,
         },
     }
 }
@@ -106,6 +185,8 @@ fn skipped(channel: &'static str, target: &str, reason: &str) -> TargetResult {
         external_id: None,
         url: None,
         idempotency_key: String::new(),
+        campaign: None,
+        recipients: None,
     }
 }
 
@@ -201,12 +282,12 @@ impl Publisher for EmailPublisher {
                     "the CRM has no active, opted-in subscribers",
                 )];
             }
-            let (recipients, version) = match ctx.audience {
-                None => (recipients, ctx.version.to_string()),
+            let segment = ctx.audience.and_then(|a| a.segment.as_ref());
+            let (recipients, version): (Vec<&Value>, String) = match segment {
+                None => (recipients.iter().collect(), ctx.version.to_string()),
                 Some(a) => {
                     let total = recipients.len();
-                    let inside: Vec<Value> =
-                        recipients.into_iter().filter(|r| a.admits(r)).collect();
+                    let inside: Vec<&Value> = recipients.iter().filter(|r| a.admits(r)).collect();
                     if inside.is_empty() {
                         return vec![skipped(
                             "email",
@@ -221,59 +302,148 @@ impl Publisher for EmailPublisher {
                     (inside, format!("{}-{}", ctx.version, a.segment_id))
                 }
             };
+            let ab = ctx.audience.and_then(|a| a.ab.as_ref());
+            let version = match ab {
+                Some(ab) => format!("{version}-{}", ab.test_id),
+                None => version,
+            };
+            let fallback = ctx
+                .audience
+                .map(|a| a.first_name_fallback.as_str())
+                .unwrap_or_default();
+            let sends: Vec<GroupSend<'_>> = match ab {
+                None => vec![GroupSend {
+                    label: None,
+                    subject: &n.subject,
+                    recipients,
+                }],
+                Some(ab) => ab
+                    .groups
+                    .iter()
+                    .map(|g| GroupSend {
+                        label: Some(&g.label),
+                        subject: &g.subject,
+                        recipients: recipients
+                            .iter()
+                            .copied()
+                            .filter(|r| g.members.admits(r))
+                            .collect(),
+                    })
+                    .collect(),
+            };
             let ctx = &PublishContext {
                 version: &version,
                 ..*ctx
             };
-            if let Some(smtp) = &self.smtp {
-                return smtp
-                    .send_all(
-                        n,
-                        &recipients,
-                        self.batch_size,
-                        &self.limiter,
-                        &ctx.client.guard,
-                        ctx.version,
-                        ctx.correlation_id,
-                    )
-                    .await;
-            }
-            let campaign = format!("halcytone-{}", ctx.version);
             let mut results = Vec::new();
-            for (i, chunk) in recipients.chunks(self.batch_size.max(1)).enumerate() {
-                let target = format!("email:batch-{}", i + 1);
-                let key = format!("{}:email:batch-{}", ctx.version, i + 1);
-                let list: Vec<Value> = chunk
-                    .iter()
-                    .map(|s| json!({
-                        "email": s.get("email"),
-                        "name": s.get("name").or(s.get("first_name")),
-                        "merge_vars": { "first_name": s.get("first_name"), "subscriber_id": s.get("id") },
-                    }))
-                    .collect();
-                let body = json!({
-                    "subject": n.subject,
-                    "html_content": n.html,
-                    "text_content": n.text,
-                    "recipients": list,
-                    "campaign_id": campaign,
-                    "metadata": { "preview_text": n.preview_text, "template": n.template, "tone": n.tone, "batch": i + 1 },
-                });
-                let call = Call {
-                    method: Method::POST,
-                    path: "api/v1/email/batch",
-                    body: Some(&body),
-                    idempotency_key: Some(&key),
-                    correlation_id: ctx.correlation_id,
-                    limiter: Some(&self.limiter),
-                    bearer: None,
+            for send in &sends {
+                let target = match send.label {
+                    Some(l) => format!("email:{l}"),
+                    None => "email".to_string(),
                 };
-                let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
-                let outcome = answer.map(|a| (text(&a.body, "batch_id"), None));
-                results.push(result("email", target, key, outcome, attempts));
+                if send.recipients.is_empty() {
+                    results.push(skipped("email", &target, "no subscriber is in this group"));
+                    continue;
+                }
+                let campaign = match send.label {
+                    Some(l) => format!("halcytone-{version}-{l}"),
+                    None => format!("halcytone-{version}"),
+                };
+                let lines = match &self.smtp {
+                    Some(smtp) => {
+                        let newsletter = Newsletter {
+                            subject: send.subject.to_string(),
+                            ..n.clone()
+                        };
+                        let list: Vec<Value> =
+                            send.recipients.iter().map(|r| (*r).clone()).collect();
+                        smtp.send_all(
+                            &newsletter,
+                            &list,
+                            &crate::smtp::SendNames {
+                                batch_size: self.batch_size,
+                                version: ctx.version,
+                                campaign: &campaign,
+                                target: &target,
+                                first_name_fallback: fallback,
+                            },
+                            &self.limiter,
+                            &ctx.client.guard,
+                            ctx.correlation_id,
+                        )
+                        .await
+                    }
+                    None => {
+                        self.send_batches(n, send, &campaign, &target, fallback, ctx)
+                            .await
+                    }
+                };
+                results.extend(lines.into_iter().map(|mut l| {
+                    l.campaign = Some(campaign.clone());
+                    l
+                }));
             }
             results
         })
+    }
+}
+
+impl EmailPublisher {
+    /// One group through the CRM's batch endpoint, `batch_size` recipients a request. Each
+    /// recipient carries its merge values; the CRM fills the content's merge tags with them.
+    async fn send_batches(
+        &self,
+        n: &Newsletter,
+        send: &GroupSend<'_>,
+        campaign: &str,
+        target: &str,
+        fallback: &str,
+        ctx: &PublishContext<'_>,
+    ) -> Vec<TargetResult> {
+        let mut results = Vec::new();
+        for (i, chunk) in send.recipients.chunks(self.batch_size.max(1)).enumerate() {
+            let target = format!("{target}:batch-{}", i + 1);
+            let key = format!("{}:{target}", ctx.version);
+            let list: Vec<Value> = chunk
+                .iter()
+                .map(|s| {
+                    let mut vars = json!(merge_vars(s, fallback));
+                    vars["first_name"] = s.get("first_name").cloned().unwrap_or(Value::Null);
+                    vars["subscriber_id"] = s.get("id").cloned().unwrap_or(Value::Null);
+                    json!({
+                        "email": s.get("email"),
+                        "name": s.get("name").or(s.get("first_name")),
+                        "merge_vars": vars,
+                    })
+                })
+                .collect();
+            let body = json!({
+                "subject": send.subject,
+                "html_content": n.html,
+                "text_content": n.text,
+                "recipients": list,
+                "campaign_id": campaign,
+                "metadata": {
+                    "preview_text": n.preview_text, "template": n.template, "tone": n.tone,
+                    "batch": i + 1, "variant": send.label,
+                },
+            });
+            let call = Call {
+                method: Method::POST,
+                path: "api/v1/email/batch",
+                body: Some(&body),
+                idempotency_key: Some(&key),
+                correlation_id: ctx.correlation_id,
+                limiter: Some(&self.limiter),
+                bearer: None,
+            };
+            let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
+            let outcome = answer.map(|a| (text(&a.body, "batch_id"), None));
+            let mut line = result("email", target, key, outcome, attempts);
+            line.recipients = Some(chunk.len());
+            results.push(line);
+        }
+        results
     }
 }
 
@@ -395,6 +565,17 @@ impl Publisher for SocialPublisher {
     }
 }
 
+/// A campaign's figures as the CRM reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct CampaignFigures {
+    pub sent: u64,
+    pub delivered: u64,
+    pub opened: u64,
+    pub clicked: u64,
+    pub unsubscribed: u64,
+    pub bounced: u64,
+}
+
 /// A newsletter written by hand rather than composed from a document.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DirectNewsletter {
@@ -487,6 +668,35 @@ impl Publishing {
             audience: None,
         };
         self.email.subscribers(&ctx).await.map_err(|(e, _)| e)
+    }
+
+    /// A campaign's figures from the CRM's analytics (`GET /api/v1/campaigns/{id}/analytics`).
+    pub async fn campaign_figures(
+        &self,
+        campaign_id: &str,
+        correlation_id: &str,
+    ) -> Result<CampaignFigures, CallError> {
+        let path = format!("api/v1/campaigns/{campaign_id}/analytics");
+        let call = Call {
+            method: Method::GET,
+            path: &path,
+            body: None,
+            idempotency_key: None,
+            correlation_id,
+            limiter: None,
+            bearer: None,
+        };
+        let (answer, _) = self.client.send(&self.crm, &call).await;
+        let body = answer?.body;
+        let n = |k: &str| body.get(k).and_then(Value::as_u64).unwrap_or(0);
+        Ok(CampaignFigures {
+            sent: n("sent"),
+            delivered: n("delivered"),
+            opened: n("opened"),
+            clicked: n("clicked"),
+            unsubscribed: n("unsubscribed"),
+            bounced: n("bounced"),
+        })
     }
 
     /// Posts to X and LinkedIn directly for networks with a connected account (set once, at

@@ -31,6 +31,12 @@ pub struct TargetResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub idempotency_key: String,
+    /// The email campaign this line belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    /// Recipients the line was for (email batches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<usize>,
 }
 
 /// Every target of one publish.

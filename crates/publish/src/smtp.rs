@@ -426,21 +426,20 @@ impl SmtpSender {
             .map_err(|e| format!("cannot build the message: {e}"))
     }
 
-    /// Sends `newsletter` to every subscriber, `batch_size` to a report line
-    /// (`email:batch-N`), pacing each message with `limiter`.
-    #[allow(clippy::too_many_arguments)]
+    /// Sends `newsletter` to every subscriber, `names.batch_size` to a report line
+    /// (`<target>:batch-N`), pacing each message with `limiter`. Merge tags are filled per
+    /// recipient.
     pub async fn send_all(
         &self,
         newsletter: &Newsletter,
         subscribers: &[Value],
-        batch_size: usize,
+        names: &SendNames<'_>,
         limiter: &RateLimiter,
         guard: &EgressGuard,
-        version: &str,
         correlation_id: &str,
     ) -> Vec<TargetResult> {
-        let campaign = format!("halcytone-{version}");
-        let batches: Vec<&[Value]> = subscribers.chunks(batch_size.max(1)).collect();
+        let (version, campaign) = (names.version, names.campaign);
+        let batches: Vec<&[Value]> = subscribers.chunks(names.batch_size.max(1)).collect();
         // One check for the whole send: in dry run only the mock capture may be reached.
         let refused = guard
             .check_smtp(&self.settings.host, self.settings.port)
@@ -484,23 +483,20 @@ impl SmtpSender {
                     tally.sent += 1;
                     continue;
                 }
-                let message = match self.message(
-                    newsletter,
-                    &recipient,
-                    version,
-                    &campaign,
-                    correlation_id,
-                ) {
-                    Ok(m) => m,
-                    Err(reason) => {
-                        tally.failures.push(Failure {
-                            email: recipient.email,
-                            reason,
-                            retryable: false,
-                        });
-                        continue;
-                    }
-                };
+                let vars = crate::publishers::merge_vars(s, names.first_name_fallback);
+                let personal = personalize(newsletter, &vars);
+                let message =
+                    match self.message(&personal, &recipient, version, campaign, correlation_id) {
+                        Ok(m) => m,
+                        Err(reason) => {
+                            tally.failures.push(Failure {
+                                email: recipient.email,
+                                reason,
+                                retryable: false,
+                            });
+                            continue;
+                        }
+                    };
                 let (outcome, attempts) = self
                     .send_one(
                         &mut relay,
@@ -533,7 +529,9 @@ impl SmtpSender {
                     }
                 }
             }
-            results.push(report(i + 1, version, chunk.len(), tally));
+            let mut line = report(i + 1, version, names.target, chunk.len(), tally);
+            line.recipients = Some(chunk.len());
+            results.push(line);
         }
         if let Some(mut r) = relay {
             let _ = r.conn.quit().await;
@@ -585,7 +583,32 @@ impl SmtpSender {
 
 /// The report line of batch `n`: succeeded when every recipient was sent; otherwise failed,
 /// with the counts and the first reasons. `external_id` carries the counts either way.
-fn report(n: usize, version: &str, size: usize, tally: BatchTally) -> TargetResult {
+/// How one SMTP send is named and cut.
+#[derive(Debug, Clone, Copy)]
+pub struct SendNames<'a> {
+    pub batch_size: usize,
+    /// Part of every Message-ID (with the recipient) and idempotency key.
+    pub version: &'a str,
+    pub campaign: &'a str,
+    /// The report line prefix: `email`, `email:v1`, …
+    pub target: &'a str,
+    /// Written for `*|FIRST_NAME|*` where the subscriber has none.
+    pub first_name_fallback: &'a str,
+}
+
+/// The newsletter as one recipient reads it: subject, HTML and text with merge tags filled.
+fn personalize(n: &Newsletter, vars: &halcytone_audience::merge::MergeVars) -> Newsletter {
+    use halcytone_audience::merge::{Escape, apply};
+    Newsletter {
+        subject: apply(&n.subject, vars, Escape::Text),
+        preview_text: apply(&n.preview_text, vars, Escape::Text),
+        html: apply(&n.html, vars, Escape::Html),
+        text: apply(&n.text, vars, Escape::Text),
+        ..n.clone()
+    }
+}
+
+fn report(n: usize, version: &str, target: &str, size: usize, tally: BatchTally) -> TargetResult {
     let failed = tally.failures.len();
     let counts = format!("smtp:sent={},failed={failed}", tally.sent);
     let reason = (failed > 0).then(|| {
@@ -610,7 +633,7 @@ fn report(n: usize, version: &str, size: usize, tally: BatchTally) -> TargetResu
     });
     TargetResult {
         channel: "email",
-        target: format!("email:batch-{n}"),
+        target: format!("{target}:batch-{n}"),
         outcome: if failed == 0 {
             Outcome::Succeeded
         } else {
@@ -622,7 +645,9 @@ fn report(n: usize, version: &str, size: usize, tally: BatchTally) -> TargetResu
         attempts: tally.max_attempts,
         external_id: Some(counts),
         url: None,
-        idempotency_key: format!("{version}:email:batch-{n}"),
+        idempotency_key: format!("{version}:{target}:batch-{n}"),
+        campaign: None,
+        recipients: None,
     }
 }
 

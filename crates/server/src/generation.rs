@@ -27,6 +27,8 @@ pub struct Request {
     pub template: Option<EmailTemplate>,
     pub seo: bool,
     pub validate: bool,
+    /// Per-reader and per-segment words in the newsletter.
+    pub personalization: Option<halcytone_content::Personalization>,
 }
 
 impl Default for Request {
@@ -38,6 +40,7 @@ impl Default for Request {
             template: None,
             seo: true,
             validate: true,
+            personalization: None,
         }
     }
 }
@@ -101,6 +104,7 @@ pub fn generate(
     opts.tone = req.tone;
     opts.template = req.template;
     opts.brand = (*state.brand).clone();
+    opts.personalization = req.personalization.clone();
     let started = std::time::Instant::now();
     let bundle = compose(doc, &opts, &state.templates).map_err(|e| {
         state.app_metrics.generation_failed();

@@ -2,10 +2,12 @@
 //! metrics), publish jobs and the worker that runs them.
 #![forbid(unsafe_code)]
 
+pub mod abtest;
 pub mod app;
 pub mod auth;
 pub mod body;
 pub mod cache;
+pub mod campaigns;
 pub mod config;
 pub mod correlation;
 pub mod credentials;

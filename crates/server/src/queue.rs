@@ -31,8 +31,20 @@ pub struct Submission {
     pub version: Option<String>,
     /// How a direct publish was cleared (see `review::gate_direct`), kept on its version.
     pub review: Option<Value>,
+    /// Who the newsletter goes to and how it speaks to them.
+    pub email: EmailOptions,
+}
+
+/// The newsletter's audience options of a send.
+#[derive(Debug, Clone, Default)]
+pub struct EmailOptions {
     /// The segment the newsletter goes to (everyone when `None`).
     pub segment: Option<crate::worker::SegmentRef>,
+    /// Greet each reader by first name.
+    pub personalize: bool,
+    pub first_name_fallback: Option<String>,
+    /// The A/B subject test whose variants this job sends.
+    pub ab_test: Option<crate::worker::AbRef>,
 }
 
 pub fn now_ms() -> i64 {
@@ -115,7 +127,10 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         document_label: Some(s.label),
         kind: s.kind,
         traceparent: halcytone_telemetry::current().map(|c| c.traceparent()),
-        segment: s.segment.clone(),
+        segment: s.email.segment.clone(),
+        personalize: s.email.personalize,
+        first_name_fallback: s.email.first_name_fallback.clone(),
+        ab_test: s.email.ab_test.clone(),
     };
     let payload = serde_json::to_value(&spec).map_err(|e| ApiError::Internal(e.to_string()))?;
     let run_at = s.run_at.map_or(now, |t| t.timestamp_millis());

@@ -409,7 +409,7 @@ pub async fn schedule_version(
         kind: None,
         version: Some(v.id.clone()),
         review: None,
-        segment: None,
+        email: Default::default(),
     };
     let job = match queue::submit(state, submission).await {
         Ok(job) => job,

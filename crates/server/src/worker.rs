@@ -39,6 +39,15 @@ pub struct JobSpec {
     /// The segment the newsletter is limited to (its rule as it was when the job was made).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<SegmentRef>,
+    /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub personalize: bool,
+    /// Written where a reader has no first name (default "there").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name_fallback: Option<String>,
+    /// The A/B subject test this job sends part of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ab_test: Option<AbRef>,
     /// The trace of the request that queued the job, so its run joins that trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
@@ -50,6 +59,28 @@ pub struct SegmentRef {
     pub id: String,
     pub name: String,
     pub rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta_url: Option<String>,
+}
+
+/// The A/B subject test a job takes part in, and which part.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AbRef {
+    pub id: String,
+    pub phase: AbPhase,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AbPhase {
+    /// Send each variant to its share of the test group.
+    Test,
+    /// Pick the winner from the CRM's open rates and send it to everyone else.
+    Remainder,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +319,19 @@ impl Worker {
                 .send_newsletter(&newsletter, &job.correlation_id)
                 .await;
             self.record(&report);
+            let sent = crate::campaigns::Sent {
+                job_id: job.id.clone(),
+                ab_test_id: None,
+                segment_id: None,
+            };
+            crate::campaigns::record(
+                self.store.as_ref(),
+                &sent,
+                &report.targets,
+                |_| newsletter.subject.clone(),
+                now_ms(),
+            )
+            .await?;
             return Ok(Ok(summarize(&wanted, &report.targets)));
         }
         let format = match spec
@@ -328,6 +372,16 @@ impl Worker {
             Ok(t) => t,
             Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
         };
+        let seg = spec.segment.as_ref();
+        let personal = halcytone_content::Personalization {
+            first_name: spec.personalize,
+            intro: seg.and_then(|s| s.intro.clone()),
+            cta_text: seg.and_then(|s| s.cta_text.clone()),
+            cta_url: seg.and_then(|s| s.cta_url.clone()),
+        };
+        if personal != halcytone_content::Personalization::default() {
+            opts.personalization = Some(personal);
+        }
         let started = std::time::Instant::now();
         let bundle = match compose(&parsed, &opts, &self.templates) {
             Ok(b) => b,
@@ -339,10 +393,10 @@ impl Worker {
         let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
         self.metrics
             .generated(&names, started.elapsed().as_secs_f64());
-        let audience = match &spec.segment {
+        let segment = match &spec.segment {
             None => None,
             Some(seg) => match halcytone_audience::Rule::parse(&seg.rule) {
-                Ok(rule) => Some(halcytone_publish::Audience {
+                Ok(rule) => Some(halcytone_publish::SegmentFilter {
                     segment_id: seg.id.clone(),
                     segment_name: seg.name.clone(),
                     rule,
@@ -356,12 +410,115 @@ impl Worker {
                 }
             },
         };
+        let mut audience = halcytone_publish::Audience {
+            segment,
+            first_name_fallback: spec.first_name_fallback.clone().unwrap_or_default(),
+            ab: None,
+        };
+        let mut ab = None;
+        if let Some(r) = &spec.ab_test {
+            let prepared = crate::abtest::prepare(
+                self.store.as_ref(),
+                &self.publishing,
+                r,
+                audience.segment.as_ref(),
+                &job.correlation_id,
+            )
+            .await?;
+            match prepared {
+                crate::abtest::Prepared::Send(t, send) => {
+                    audience.ab = Some(send);
+                    ab = Some((*t, r.phase));
+                }
+                crate::abtest::Prepared::Done(note) => {
+                    let results: Map<String, Value> = wanted
+                        .iter()
+                        .map(|(name, _)| {
+                            (name.clone(), json!({ "status": "success", "note": note }))
+                        })
+                        .collect();
+                    return Ok(Ok((
+                        JobStatus::Completed,
+                        Value::Object(results),
+                        Vec::new(),
+                        false,
+                    )));
+                }
+                crate::abtest::Prepared::Stop(reason, retry) => {
+                    if !retry || job.attempts >= job.max_attempts {
+                        crate::abtest::fail(self.store.as_ref(), &r.id, &reason).await?;
+                    }
+                    let results: Map<String, Value> = wanted
+                        .iter()
+                        .map(|(name, _)| {
+                            (name.clone(), json!({ "status": "failed", "error": reason }))
+                        })
+                        .collect();
+                    return Ok(Ok((
+                        JobStatus::Failed,
+                        Value::Object(results),
+                        vec![reason.clone()],
+                        retry,
+                    )));
+                }
+            }
+        }
         let report = self
             .publishing
-            .publish_to(&bundle, &channels, &job.correlation_id, audience.as_ref())
+            .publish_to(&bundle, &channels, &job.correlation_id, Some(&audience))
             .await;
         self.record(&report);
-        Ok(Ok(summarize(&wanted, &report.targets)))
+        let outcome = summarize(&wanted, &report.targets);
+        let subject = bundle
+            .newsletter
+            .as_ref()
+            .map(|n| n.subject.clone())
+            .unwrap_or_default();
+        let subject_of = |variant: Option<&str>| -> String {
+            let Some((t, _)) = &ab else {
+                return subject.clone();
+            };
+            let i = match variant {
+                Some("rest") => t.winner.unwrap_or(0).max(0) as usize,
+                Some(v) => v
+                    .trim_start_matches('v')
+                    .parse::<usize>()
+                    .unwrap_or(1)
+                    .saturating_sub(1),
+                None => return subject.clone(),
+            };
+            t.subjects
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| subject.clone())
+        };
+        let sent = crate::campaigns::Sent {
+            job_id: job.id.clone(),
+            ab_test_id: spec.ab_test.as_ref().map(|r| r.id.clone()),
+            segment_id: spec.segment.as_ref().map(|s| s.id.clone()),
+        };
+        crate::campaigns::record(
+            self.store.as_ref(),
+            &sent,
+            &report.targets,
+            subject_of,
+            now_ms(),
+        )
+        .await?;
+        if let Some((t, phase)) = ab {
+            let last = !outcome.3 || job.attempts >= job.max_attempts;
+            crate::abtest::after_publish(
+                self.store.as_ref(),
+                job,
+                &spec,
+                t,
+                phase,
+                &report.targets,
+                last,
+            )
+            .await?;
+        }
+        Ok(Ok(outcome))
     }
 }
 

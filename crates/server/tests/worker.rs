@@ -105,6 +105,9 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         kind: None,
         traceparent: None,
         segment: None,
+        personalize: false,
+        first_name_fallback: None,
+        ab_test: None,
     };
     let job = NewJob {
         document_id: doc.id,

@@ -77,9 +77,67 @@ macro_rules! store_impl {
                     name: row.try_get("name")?,
                     rule: row.try_get("rule")?,
                     description: row.try_get("description")?,
+                    intro: row.try_get("intro")?,
+                    cta_text: row.try_get("cta_text")?,
+                    cta_url: row.try_get("cta_url")?,
                     created_by: row.try_get("created_by")?,
                     created_ms: row.try_get("created_ms")?,
                     updated_ms: row.try_get("updated_ms")?,
+                })
+            }
+
+            fn ab_test_from_row(row: &$row) -> Result<AbTest, StoreError> {
+                let assignment: Option<String> = row.try_get("assignment")?;
+                Ok(AbTest {
+                    id: row.try_get("id")?,
+                    job_id: row.try_get("job_id")?,
+                    remainder_job_id: row.try_get("remainder_job_id")?,
+                    segment_id: row.try_get("segment_id")?,
+                    subjects: serde_json::from_str(&row.try_get::<String, _>("subjects")?)
+                        .map_err(|e| StoreError::Corrupt(format!("A/B test subjects: {e}")))?,
+                    test_fraction: row.try_get("test_fraction")?,
+                    decide_after_ms: row.try_get("decide_after_ms")?,
+                    status: row.try_get("status")?,
+                    assignment: assignment
+                        .map(|a| serde_json::from_str(&a))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(format!("A/B test assignment: {e}")))?,
+                    winner: row.try_get("winner")?,
+                    results: json(&row.try_get::<String, _>("results")?, "A/B test results")?,
+                    reason: row.try_get("reason")?,
+                    created_ms: row.try_get("created_ms")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                    decided_ms: row.try_get("decided_ms")?,
+                })
+            }
+
+            fn campaign_from_row(row: &$row) -> Result<EmailCampaign, StoreError> {
+                let fetched_ms: Option<i64> = row.try_get("fetched_ms")?;
+                let stat = |k: &str| -> Result<i64, StoreError> {
+                    Ok(row.try_get::<Option<i64>, _>(k)?.unwrap_or(0))
+                };
+                let stats = match fetched_ms {
+                    None => None,
+                    Some(_) => Some(CampaignStats {
+                        sent: stat("sent")?,
+                        delivered: stat("delivered")?,
+                        opened: stat("opened")?,
+                        clicked: stat("clicked")?,
+                        unsubscribed: stat("unsubscribed")?,
+                        bounced: stat("bounced")?,
+                    }),
+                };
+                Ok(EmailCampaign {
+                    campaign_id: row.try_get("campaign_id")?,
+                    job_id: row.try_get("job_id")?,
+                    ab_test_id: row.try_get("ab_test_id")?,
+                    variant: row.try_get("variant")?,
+                    subject: row.try_get("subject")?,
+                    segment_id: row.try_get("segment_id")?,
+                    recipients: row.try_get("recipients")?,
+                    stats,
+                    fetched_ms,
+                    created_ms: row.try_get("created_ms")?,
                 })
             }
 
@@ -504,8 +562,8 @@ macro_rules! store_impl {
             }
 
             async fn put_segment(&self, s: &Segment) -> Result<bool, StoreError> {
-                let done = sqlx::query("INSERT INTO segments (id, name, rule, description, created_by, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING")
-                    .bind(&s.id).bind(&s.name).bind(&s.rule).bind(&s.description).bind(&s.created_by).bind(s.created_ms).bind(s.updated_ms)
+                let done = sqlx::query("INSERT INTO segments (id, name, rule, description, intro, cta_text, cta_url, created_by, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING")
+                    .bind(&s.id).bind(&s.name).bind(&s.rule).bind(&s.description).bind(&s.intro).bind(&s.cta_text).bind(&s.cta_url).bind(&s.created_by).bind(s.created_ms).bind(s.updated_ms)
                     .execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -523,6 +581,58 @@ macro_rules! store_impl {
             async fn delete_segment(&self, id: &str) -> Result<bool, StoreError> {
                 let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn put_ab_test(&self, t: &AbTest) -> Result<(), StoreError> {
+                let subjects = serde_json::to_string(&t.subjects).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let assignment = t.assignment.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query("INSERT INTO ab_tests (id, job_id, remainder_job_id, segment_id, subjects, test_fraction, decide_after_ms, status, assignment, winner, results, reason, created_ms, updated_ms, decided_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+                    .bind(&t.id).bind(&t.job_id).bind(&t.remainder_job_id).bind(&t.segment_id).bind(subjects).bind(t.test_fraction).bind(t.decide_after_ms)
+                    .bind(&t.status).bind(assignment).bind(t.winner).bind(t.results.to_string()).bind(&t.reason).bind(t.created_ms).bind(t.updated_ms).bind(t.decided_ms)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn update_ab_test(&self, t: &AbTest) -> Result<bool, StoreError> {
+                let assignment = t.assignment.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let done = sqlx::query("UPDATE ab_tests SET remainder_job_id = $2, status = $3, assignment = $4, winner = $5, results = $6, reason = $7, updated_ms = $8, decided_ms = $9, job_id = $10 WHERE id = $1")
+                    .bind(&t.id).bind(&t.remainder_job_id).bind(&t.status).bind(assignment).bind(t.winner).bind(t.results.to_string()).bind(&t.reason).bind(t.updated_ms).bind(t.decided_ms).bind(&t.job_id)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn ab_test(&self, id: &str) -> Result<Option<AbTest>, StoreError> {
+                let row = sqlx::query("SELECT * FROM ab_tests WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::ab_test_from_row).transpose()
+            }
+
+            async fn ab_tests(&self, limit: i64) -> Result<Vec<AbTest>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM ab_tests ORDER BY created_ms DESC, id DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::ab_test_from_row).collect()
+            }
+
+            async fn record_campaign(&self, c: &EmailCampaign) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO email_campaigns (campaign_id, job_id, ab_test_id, variant, subject, segment_id, recipients, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (campaign_id) DO UPDATE SET recipients = excluded.recipients, job_id = excluded.job_id")
+                    .bind(&c.campaign_id).bind(&c.job_id).bind(&c.ab_test_id).bind(&c.variant).bind(&c.subject).bind(&c.segment_id).bind(c.recipients).bind(c.created_ms)
+                    .execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn set_campaign_stats(&self, campaign_id: &str, st: &CampaignStats, fetched_ms: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE email_campaigns SET sent = $2, delivered = $3, opened = $4, clicked = $5, unsubscribed = $6, bounced = $7, fetched_ms = $8 WHERE campaign_id = $1")
+                    .bind(campaign_id).bind(st.sent).bind(st.delivered).bind(st.opened).bind(st.clicked).bind(st.unsubscribed).bind(st.bounced).bind(fetched_ms)
+                    .execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn campaign(&self, campaign_id: &str) -> Result<Option<EmailCampaign>, StoreError> {
+                let row = sqlx::query("SELECT * FROM email_campaigns WHERE campaign_id = $1").bind(campaign_id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::campaign_from_row).transpose()
+            }
+
+            async fn campaigns(&self, since_ms: i64, limit: i64) -> Result<Vec<EmailCampaign>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM email_campaigns WHERE created_ms >= $1 ORDER BY created_ms DESC, campaign_id LIMIT $2").bind(since_ms).bind(limit).fetch_all(&self.pool).await?;
+                rows.iter().map(Self::campaign_from_row).collect()
             }
 
             async fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, now_ms: i64) -> Result<(), StoreError> {

@@ -219,6 +219,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn segments(&self) -> Result<Vec<Segment>, StoreError>;
     async fn delete_segment(&self, id: &str) -> Result<bool, StoreError>;
 
+    /// Stores a new A/B test.
+    async fn put_ab_test(&self, t: &AbTest) -> Result<(), StoreError>;
+    /// Writes a test's changing fields (its job, status, assignment, winner, results, reason, the
+    /// remainder job, decision time); false when it is unknown.
+    async fn update_ab_test(&self, t: &AbTest) -> Result<bool, StoreError>;
+    async fn ab_test(&self, id: &str) -> Result<Option<AbTest>, StoreError>;
+    /// The newest tests first.
+    async fn ab_tests(&self, limit: i64) -> Result<Vec<AbTest>, StoreError>;
+
+    /// Records a campaign sent; a second record of the same id (a retried job) keeps the first
+    /// creation time and its figures, and takes the new recipient count.
+    async fn record_campaign(&self, c: &EmailCampaign) -> Result<(), StoreError>;
+    /// Stores the CRM's figures for a campaign; false when it is unknown.
+    async fn set_campaign_stats(
+        &self,
+        campaign_id: &str,
+        stats: &CampaignStats,
+        fetched_ms: i64,
+    ) -> Result<bool, StoreError>;
+    async fn campaign(&self, campaign_id: &str) -> Result<Option<EmailCampaign>, StoreError>;
+    /// Campaigns created at or after `since_ms`, newest first.
+    async fn campaigns(&self, since_ms: i64, limit: i64) -> Result<Vec<EmailCampaign>, StoreError>;
+
     async fn audit(
         &self,
         actor: &str,

@@ -312,7 +312,73 @@ pub struct Segment {
     pub name: String,
     pub rule: String,
     pub description: Option<String>,
+    /// Replaces the newsletter's introduction for this segment.
+    pub intro: Option<String>,
+    /// Replaces the call to action's text for this segment.
+    pub cta_text: Option<String>,
+    /// Replaces the call to action's link for this segment.
+    pub cta_url: Option<String>,
     pub created_by: String,
     pub created_ms: i64,
     pub updated_ms: i64,
+}
+
+/// An A/B subject test: a test group split over the variants, then (after a wait) the
+/// winner by open rate sent to the rest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AbTest {
+    pub id: String,
+    /// The job that sends the variants.
+    pub job_id: String,
+    /// The job that picks the winner and sends it to the rest.
+    pub remainder_job_id: Option<String>,
+    pub segment_id: Option<String>,
+    pub subjects: Vec<String>,
+    /// Share of the audience in the test group, (0, 1].
+    pub test_fraction: f64,
+    /// Wait between the variants' send and the choice of the winner.
+    pub decide_after_ms: i64,
+    /// `testing`, `waiting`, `sending_winner`, `completed` or `failed`.
+    pub status: String,
+    /// Subscriber ids of the test group, one list per variant (fixed at the first send).
+    #[serde(skip)]
+    pub assignment: Option<Vec<Vec<String>>>,
+    /// The winning variant (0-based).
+    pub winner: Option<i64>,
+    /// Per-variant figures and the decision.
+    pub results: Value,
+    pub reason: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub decided_ms: Option<i64>,
+}
+
+/// One email campaign sent (a plain send, an A/B variant or its remainder), with the last
+/// figures pulled from the CRM.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct EmailCampaign {
+    pub campaign_id: String,
+    pub job_id: String,
+    pub ab_test_id: Option<String>,
+    /// `v1`, `v2`, … or `rest` within an A/B test.
+    pub variant: Option<String>,
+    pub subject: String,
+    pub segment_id: Option<String>,
+    /// Recipients we handed to the CRM.
+    pub recipients: i64,
+    pub stats: Option<CampaignStats>,
+    /// When `stats` were pulled.
+    pub fetched_ms: Option<i64>,
+    pub created_ms: i64,
+}
+
+/// A campaign's figures as the CRM reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+pub struct CampaignStats {
+    pub sent: i64,
+    pub delivered: i64,
+    pub opened: i64,
+    pub clicked: i64,
+    pub unsubscribed: i64,
+    pub bounced: i64,
 }

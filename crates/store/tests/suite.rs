@@ -129,14 +129,15 @@ suite!(
     schedules_advance_once_per_run,
     credentials_are_replaced_only_at_the_revision_read,
     segments_have_unique_names,
+    ab_tests_and_campaigns_keep_their_figures,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5],
+        vec![1, 2, 3, 4, 5, 6],
         "migrating again changes nothing"
     );
 }
@@ -797,6 +798,9 @@ async fn segments_have_unique_names(s: &dyn Store) {
         name: name.into(),
         rule: "tags contains \"beta\"".into(),
         description: None,
+        intro: Some("For our beta testers".into()),
+        cta_text: None,
+        cta_url: Some("https://example.com/beta".into()),
         created_by: "key_1".into(),
         created_ms: 1,
         updated_ms: 1,
@@ -819,6 +823,95 @@ async fn segments_have_unique_names(s: &dyn Store) {
         s.segment("seg_1").await.unwrap().unwrap().rule,
         "tags contains \"beta\""
     );
+    let one = s.segment("seg_1").await.unwrap().unwrap();
+    assert_eq!(one.intro.as_deref(), Some("For our beta testers"));
+    assert_eq!(one.cta_url.as_deref(), Some("https://example.com/beta"));
     assert!(s.delete_segment("seg_1").await.unwrap());
     assert!(s.segment("seg_1").await.unwrap().is_none());
+}
+
+async fn ab_tests_and_campaigns_keep_their_figures(s: &dyn Store) {
+    let mut t = AbTest {
+        id: "ab_1".into(),
+        job_id: "job_1".into(),
+        remainder_job_id: None,
+        segment_id: Some("seg_1".into()),
+        subjects: vec!["A — calm".into(), "B — focus".into()],
+        test_fraction: 0.2,
+        decide_after_ms: 3_600_000,
+        status: "testing".into(),
+        assignment: None,
+        winner: None,
+        results: serde_json::json!({}),
+        reason: None,
+        created_ms: 10,
+        updated_ms: 10,
+        decided_ms: None,
+    };
+    s.put_ab_test(&t).await.unwrap();
+    assert!(s.put_ab_test(&t).await.is_err(), "ids are unique");
+    t.status = "waiting".into();
+    t.assignment = Some(vec![
+        vec!["sub_1".into()],
+        vec!["sub_2".into(), "sub_3".into()],
+    ]);
+    t.remainder_job_id = Some("job_2".into());
+    t.winner = Some(1);
+    t.results = serde_json::json!({"variants": [{"open_rate": 0.3}]});
+    t.updated_ms = 20;
+    t.decided_ms = Some(20);
+    assert!(s.update_ab_test(&t).await.unwrap());
+    assert_eq!(s.ab_test("ab_1").await.unwrap().unwrap(), t);
+    assert_eq!(s.ab_tests(10).await.unwrap().len(), 1);
+    assert!(s.ab_test("ab_2").await.unwrap().is_none());
+
+    let c = |id: &str, at: i64| EmailCampaign {
+        campaign_id: id.into(),
+        job_id: "job_1".into(),
+        ab_test_id: Some("ab_1".into()),
+        variant: Some("v1".into()),
+        subject: "A — calm".into(),
+        segment_id: None,
+        recipients: 100,
+        stats: None,
+        fetched_ms: None,
+        created_ms: at,
+    };
+    s.record_campaign(&c("halcytone-x-v1", 5)).await.unwrap();
+    s.record_campaign(&c("halcytone-x-v2", 6)).await.unwrap();
+    let figures = CampaignStats {
+        sent: 100,
+        delivered: 97,
+        opened: 30,
+        clicked: 4,
+        unsubscribed: 0,
+        bounced: 3,
+    };
+    assert!(
+        s.set_campaign_stats("halcytone-x-v1", &figures, 50)
+            .await
+            .unwrap()
+    );
+    assert!(!s.set_campaign_stats("nope", &figures, 50).await.unwrap());
+    // A retried job records the campaign again: the figures and the creation time stay.
+    s.record_campaign(&EmailCampaign {
+        recipients: 101,
+        job_id: "job_1b".into(),
+        ..c("halcytone-x-v1", 99)
+    })
+    .await
+    .unwrap();
+    let got = s.campaign("halcytone-x-v1").await.unwrap().unwrap();
+    assert_eq!(
+        (got.recipients, got.created_ms, got.stats, got.fetched_ms),
+        (101, 5, Some(figures), Some(50))
+    );
+    let listed: Vec<String> = s
+        .campaigns(6, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.campaign_id)
+        .collect();
+    assert_eq!(listed, ["halcytone-x-v2"]);
 }

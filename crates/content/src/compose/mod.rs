@@ -118,6 +118,22 @@ pub struct ComposeOptions {
     /// Newsletter layout; `None` uses the document's `template` flag, else `modern`.
     pub template: Option<EmailTemplate>,
     pub brand: Brand,
+    /// Per-reader and per-segment words in the newsletter; `None` writes to everyone alike.
+    pub personalization: Option<Personalization>,
+}
+
+/// How a newsletter speaks to its readers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Personalization {
+    /// Greet each reader by first name: the greeting carries the merge tag `*|FIRST_NAME|*`,
+    /// which the CRM (or the SMTP transport) fills per recipient, with a fallback.
+    pub first_name: bool,
+    /// Replaces the tone's introduction (a segment's own words).
+    pub intro: Option<String>,
+    /// Replaces the call to action's text.
+    pub cta_text: Option<String>,
+    /// Replaces the call to action's link.
+    pub cta_url: Option<String>,
 }
 
 impl ComposeOptions {
@@ -129,6 +145,7 @@ impl ComposeOptions {
             tone: None,
             template: None,
             brand: Brand::default(),
+            personalization: None,
         }
     }
 }

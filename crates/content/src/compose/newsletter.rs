@@ -182,6 +182,32 @@ pub(crate) fn compose(
         &ctx.month_year(),
         plan.news().count(),
     );
+    let mut voice = voice;
+    let mut cta = tone::newsletter_cta(tone, ctx.brand().website());
+    if let Some(p) = &ctx.opts.personalization {
+        if p.first_name {
+            voice.greeting = tone::personal_greeting(tone);
+        }
+        if let Some(intro) = p.intro.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+            voice.intro = intro.to_string();
+        }
+        if let Some(text) = p
+            .cta_text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            cta.text = text.to_string();
+        }
+        if let Some(url) = p
+            .cta_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            cta.url = url.to_string();
+        }
+    }
     let use_emoji = voice.use_emoji;
     let subject = subject(ctx, tone, &plan);
     let preview = preview_text(&plan, tone);
@@ -237,7 +263,7 @@ pub(crate) fn compose(
         highlight: plan.highlight.as_ref().map(|h| item_view(ctx, h)),
         sections,
         vision,
-        cta: tone::newsletter_cta(tone, ctx.brand().website()),
+        cta,
     };
     let html = templates.render(template.template_name(), &view)?;
     let text = templates.render("newsletter/text.txt", &view)?;

@@ -213,6 +213,8 @@ impl LiveSocial {
                 external_id: Some(id),
                 url: Some(url),
                 idempotency_key: key.to_string(),
+                campaign: None,
+                recipients: None,
             },
             Err(f) => TargetResult {
                 channel: "social",
@@ -225,6 +227,8 @@ impl LiveSocial {
                 external_id: None,
                 url: None,
                 idempotency_key: key.to_string(),
+                campaign: None,
+                recipients: None,
             },
         }
     }

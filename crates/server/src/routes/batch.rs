@@ -441,7 +441,7 @@ async fn schedule(
                 kind: None,
                 version: None,
                 review: Some(cleared.clone()),
-                segment: None,
+                email: Default::default(),
             },
         )
         .await?;

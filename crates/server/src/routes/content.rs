@@ -370,7 +370,7 @@ async fn generate(
             kind: None,
             version: None,
             review: Some(cleared),
-            segment: None,
+            email: Default::default(),
         },
     )
     .await?;

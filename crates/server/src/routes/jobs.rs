@@ -25,7 +25,7 @@ pub fn routes() -> Vec<Entry> {
     vec![
         route("post", "/api/v2/content/sync", WRITE, "jobs", "Queue a publish job for the living document (now, or at schedule_time)", post(sync))
             .ok(202)
-            .body("{document_id, channels: [email, website, social_twitter, social_linkedin, social_facebook, twitter, linkedin, facebook, web, …], schedule_time?, template_style?, tone?, content_type?, dry_run?, document?, document_format?, correlation_id?}"),
+            .body("{document_id, channels: [email, website, social_twitter, social_linkedin, social_facebook, twitter, linkedin, facebook, web, …], schedule_time?, template_style?, tone?, content_type?, dry_run?, document?, document_format?, correlation_id?, force_publish?, segment_id?, personalize?, first_name_fallback?, ab_test?: {subjects: [2–5 subject lines], test_fraction? (0–1], default 0.2), decide_after_minutes? (default 240)}}"),
         route("get", "/api/v2/content/sync/{job_id}", READ, "jobs", "One job (same as /api/v2/jobs/{job_id})", get(show))
             .errors(&[(404, "Unknown job")]),
         route("delete", "/api/v2/content/sync/{job_id}", WRITE, "jobs", "Cancel a job that has not started", delete(cancel))
@@ -70,6 +70,15 @@ struct SyncBody {
     /// Send the newsletter only to this segment (`POST /api/v2/segments`).
     #[serde(default)]
     segment_id: Option<String>,
+    /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
+    #[serde(default)]
+    personalize: bool,
+    /// Written where a reader has no first name (default "there").
+    #[serde(default)]
+    first_name_fallback: Option<String>,
+    /// An A/B subject test: `{subjects: [..], test_fraction?, decide_after_minutes?}`.
+    #[serde(default)]
+    ab_test: Option<crate::abtest::AbTestBody>,
     /// Accepted from the earlier API; unused.
     #[serde(default, rename = "options")]
     _options: Option<serde::de::IgnoredAny>,
@@ -102,6 +111,32 @@ async fn sync(
     {
         None => None,
         Some(id) => Some(super::segments::for_send(&state, id, &targets).await?),
+    };
+    let email_wanted = targets
+        .iter()
+        .any(|t| matches!(crate::targets::parse(t), Ok(crate::targets::Target::Email)));
+    let fallback = body
+        .first_name_fallback
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
+    if let Some(f) = fallback
+        && (f.chars().count() > 50 || f.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "first_name_fallback",
+            "first_name_fallback: at most 50 characters on one line",
+        ));
+    }
+    let ab_plan = match body.ab_test {
+        None => None,
+        Some(_) if !email_wanted => {
+            return Err(ApiError::invalid(
+                "ab_test",
+                "ab_test: an A/B subject test is a newsletter send; add \"email\" to channels",
+            ));
+        }
+        Some(ab) => Some(crate::abtest::check(ab)?),
     };
     let label = body.document_id.clone().filter(|d| !d.trim().is_empty());
     let document: DocumentText = match &body.document {
@@ -143,6 +178,15 @@ async fn sync(
         .as_deref()
         .map(|c| correlation::sanitize(Some(c)))
         .unwrap_or_else(correlation::current);
+    // The test is stored before its job is queued, so the worker always finds it.
+    let ab_test = match &ab_plan {
+        None => None,
+        Some(plan) => {
+            let t = crate::abtest::new_test(plan, segment.as_ref().map(|s| s.id.clone()), now_ms());
+            state.store.put_ab_test(&t).await?;
+            Some(t)
+        }
+    };
     let job = queue::submit(
         &state,
         Submission {
@@ -159,11 +203,24 @@ async fn sync(
             kind: None,
             version: None,
             review: Some(cleared),
-            segment,
+            email: queue::EmailOptions {
+                segment,
+                personalize: body.personalize,
+                first_name_fallback: fallback.map(str::to_string),
+                ab_test: ab_test.as_ref().map(|t| crate::worker::AbRef {
+                    id: t.id.clone(),
+                    phase: crate::worker::AbPhase::Test,
+                }),
+            },
         },
     )
     .await?;
     let mut v = job_json(&job);
+    if let Some(mut t) = ab_test {
+        t.job_id = job.id.clone();
+        state.store.update_ab_test(&t).await?;
+        v["ab_test"] = crate::abtest::test_json(&t);
+    }
     v["message"] = json!(match run_at {
         Some(t) if t.timestamp_millis() > now_ms() => format!("scheduled for {}", t.to_rfc3339()),
         _ => "queued".to_string(),

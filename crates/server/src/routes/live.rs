@@ -170,7 +170,7 @@ async fn session_summary(
                 kind: None,
                 version: None,
                 review: Some(cleared),
-                segment: None,
+                email: Default::default(),
             },
         )
         .await?;

@@ -3,10 +3,12 @@
 //! `/openapi.json` are all built from this table, so they cannot disagree — and the auth
 //! test walks the same table.
 
+pub mod ab_tests;
 pub mod batch;
 pub mod cache;
 pub mod content;
 pub mod credentials;
+pub mod email_analytics;
 pub mod health;
 pub mod jobs;
 pub mod live;
@@ -14,6 +16,7 @@ pub mod meta;
 pub mod metrics;
 pub mod newsletter;
 pub mod operations;
+pub mod personalization;
 pub mod review;
 pub mod schedules;
 pub mod segments;
@@ -115,6 +118,9 @@ pub fn table() -> Vec<Entry> {
     t.extend(credentials::routes());
     t.extend(social::routes());
     t.extend(segments::routes());
+    t.extend(ab_tests::routes());
+    t.extend(email_analytics::routes());
+    t.extend(personalization::routes());
     t.extend(crate::ws::jobs::routes());
     t.extend(crate::ws::live::routes());
     t.extend(live::routes());

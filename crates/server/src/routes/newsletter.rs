@@ -164,7 +164,7 @@ async fn send(
             kind: Some("newsletter".into()),
             version: None,
             review: None,
-            segment: None,
+            email: Default::default(),
         },
     )
     .await?;

@@ -31,7 +31,7 @@ pub fn routes() -> Vec<Entry> {
             "Create a segment: a name and a rule such as `status = \"active\" and tags contains \"beta\" and engagement.opens_last_30_days >= 3` (fields: status, email, first_name, last_name, tags, signed_up, days_since_signup, engagement.<name>, attr.<name>)",
             axum::routing::post(create),
         )
-        .body("{name, rule, description?}")
+        .body("{name, rule, description?, intro?, cta_text?, cta_url?}")
         .ok(201)
         .errors(&[(409, "The name is taken"), (422, "A rule that does not parse (with the column), or a bad name")]),
         route("get", "/api/v2/segments", READ, "segments", "Every segment", get(list)),
@@ -72,6 +72,9 @@ fn segment_json(s: &Segment) -> Value {
         "name": s.name,
         "rule": s.rule,
         "description": s.description,
+        "intro": s.intro,
+        "cta_text": s.cta_text,
+        "cta_url": s.cta_url,
         "created_by": s.created_by,
         "created_at": iso(s.created_ms),
         "updated_at": iso(s.updated_ms),
@@ -84,6 +87,48 @@ struct CreateBody {
     name: Option<String>,
     rule: Option<String>,
     description: Option<String>,
+    /// The newsletter's introduction for this segment (replaces the tone's own).
+    intro: Option<String>,
+    /// The call to action's text for this segment.
+    cta_text: Option<String>,
+    /// The call to action's link for this segment (http or https).
+    cta_url: Option<String>,
+}
+
+/// An optional text field: trimmed, empty as none, at most `max` characters.
+fn optional_text(field: &str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
+    let v = value
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
+    if let Some(v) = &v {
+        if v.chars().count() > max {
+            return Err(ApiError::invalid(
+                field,
+                format!("{field}: at most {max} characters"),
+            ));
+        }
+        if v.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(ApiError::invalid(
+                field,
+                format!("{field}: control characters are not allowed"),
+            ));
+        }
+    }
+    Ok(v)
+}
+
+/// A call-to-action link: an absolute http(s) URL.
+fn cta_url(value: Option<String>) -> ApiResult<Option<String>> {
+    let Some(v) = optional_text("cta_url", value, 2000)? else {
+        return Ok(None);
+    };
+    match url::Url::parse(&v) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(Some(v)),
+        _ => Err(ApiError::invalid(
+            "cta_url",
+            format!("cta_url: {v:?} is not an absolute http(s) address"),
+        )),
+    }
 }
 
 /// Checks a rule; the error names the field `rule` and the column.
@@ -105,25 +150,19 @@ async fn create(
     }
     let rule = body.rule.unwrap_or_default();
     parse_rule(&rule)?;
-    let description = body
-        .description
-        .map(|d| d.trim().to_string())
-        .filter(|d| !d.is_empty());
-    if description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 500)
-    {
-        return Err(ApiError::invalid(
-            "description",
-            "description: at most 500 characters",
-        ));
-    }
+    let description = optional_text("description", body.description, 500)?;
+    let intro = optional_text("intro", body.intro, 1000)?;
+    let cta_text = optional_text("cta_text", body.cta_text, 300)?;
+    let cta_url = cta_url(body.cta_url)?;
     let now = now_ms();
     let s = Segment {
         id: format!("seg_{}", uuid::Uuid::new_v4().simple()),
         name: name.to_string(),
         rule: rule.trim().to_string(),
         description,
+        intro,
+        cta_text,
+        cta_url,
         created_by: caller.key_id.clone(),
         created_ms: now,
         updated_ms: now,
@@ -249,5 +288,8 @@ pub async fn for_send(
         id: seg.id,
         name: seg.name,
         rule: seg.rule,
+        intro: seg.intro,
+        cta_text: seg.cta_text,
+        cta_url: seg.cta_url,
     })
 }

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod ab_tests;
 mod auth;
 mod batch;
 mod cache;
