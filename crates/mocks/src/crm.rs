@@ -26,6 +26,7 @@ pub const FAULT_ROUTES: &[&str] = &[
     "POST /api/v1/email/send",
     "POST /api/v1/email/batch",
     "GET /api/v1/email/{message_id}/status",
+    "GET /api/v1/email/{message_id}/render",
     "GET /api/v1/users/subscribers",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts",

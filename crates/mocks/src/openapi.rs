@@ -168,6 +168,16 @@ fn crm_ops() -> Vec<Op> {
             )
         },
         Op {
+            query: &[("recipient", "an address the email went to (default: the first)")],
+            errors: &[(404, "Email not found, or not a recipient of it")],
+            ..op(
+                "get",
+                "/api/v1/email/{message_id}/render",
+                "email",
+                "The copy one recipient receives: merge tags filled from their merge_vars",
+            )
+        },
+        Op {
             query: &[
                 ("limit", "1–1000"),
                 ("offset", ""),
