@@ -9,6 +9,7 @@
 
 pub mod body;
 pub mod captures;
+pub mod console;
 pub mod crm;
 pub mod error;
 pub mod faults;
@@ -95,6 +96,7 @@ pub fn app(state: MockState) -> Router {
             state.clone(),
             journal::record,
         ))
+        .merge(console::routes())
         .with_state(state)
         .merge(openapi::swagger_ui())
 }

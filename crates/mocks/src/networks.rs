@@ -152,7 +152,7 @@ async fn tweet(
 
 /// X's length rule (twitter-text v3), written here independently of the client's: a URL
 /// counts 23; characters in the Latin-heavy ranges count 1, everything else (CJK, emoji) 2.
-fn weighted_length(text: &str) -> usize {
+pub(crate) fn weighted_length(text: &str) -> usize {
     let mut n = 0;
     for word in text.split_inclusive(char::is_whitespace) {
         let bare = word.trim_end();

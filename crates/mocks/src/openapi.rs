@@ -168,7 +168,10 @@ fn crm_ops() -> Vec<Op> {
             )
         },
         Op {
-            query: &[("recipient", "an address the email went to (default: the first)")],
+            query: &[(
+                "recipient",
+                "an address the email went to (default: the first)",
+            )],
             errors: &[(404, "Email not found, or not a recipient of it")],
             ..op(
                 "get",

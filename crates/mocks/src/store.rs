@@ -441,3 +441,212 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 }
+
+/// What one page of the web console lists: captures of one kind, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleQuery {
+    /// `email`, `content` or `social`.
+    pub kind: String,
+    /// Case-insensitive (ASCII) substring of the subject or campaign, and for emails of a
+    /// recipient's address.
+    pub q: Option<String>,
+    /// Exact campaign.
+    pub campaign: Option<String>,
+    /// Exact channel (`social:twitter`, …).
+    pub channel: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One line of the console's inbox: the columns it shows, never the payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxRow {
+    pub seq: i64,
+    pub id: String,
+    pub subject: Option<String>,
+    pub campaign: Option<String>,
+    pub created_at: String,
+    /// Recipients as the mock answered (`recipients_count`, or `accepted` for a batch).
+    pub recipients: Option<i64>,
+    /// The request's `metadata.variant`, as text.
+    pub variant: Option<String>,
+}
+
+/// One line of the console's list of web posts.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostRow {
+    pub seq: i64,
+    pub id: String,
+    pub title: Option<String>,
+    pub campaign: Option<String>,
+    pub status: Option<String>,
+    pub created_at: String,
+    pub slug: Option<String>,
+    /// The request's `metadata.seo_score`, as text.
+    pub seo_score: Option<String>,
+    /// The request's `tags`, as JSON text.
+    pub tags: Option<String>,
+}
+
+/// The `WHERE` clause of a console query and its bound values, in order.
+fn console_where(q: &ConsoleQuery) -> (String, Vec<String>) {
+    let mut sql = String::from(" FROM records WHERE kind = ? AND captured = 1");
+    let mut binds = vec![q.kind.clone()];
+    if let Some(c) = &q.campaign {
+        sql.push_str(" AND campaign = ?");
+        binds.push(c.clone());
+    }
+    if let Some(c) = &q.channel {
+        sql.push_str(" AND channel = ?");
+        binds.push(c.clone());
+    }
+    if let Some(text) = q.q.as_deref().filter(|t| !t.is_empty()) {
+        // ASCII only, as SQLite's lower() is.
+        let text = text.to_ascii_lowercase();
+        sql.push_str(
+            " AND (instr(lower(COALESCE(subject, '')), ?) > 0 OR instr(lower(COALESCE(campaign, '')), ?) > 0",
+        );
+        binds.push(text.clone());
+        binds.push(text.clone());
+        if q.kind == "email" {
+            // Addresses kept by the triggers of migration 0003 (console_recipients), so no payload is read.
+            sql.push_str(
+                " OR EXISTS (SELECT 1 FROM console_recipients AS cr WHERE cr.seq = records.seq AND instr(cr.addresses, ?) > 0)",
+            );
+            binds.push(text);
+        }
+        sql.push(')');
+    }
+    (sql, binds)
+}
+
+impl Store {
+    /// A page of the inbox (emails), newest first, reading only the columns it shows.
+    pub async fn inbox_rows(&self, q: &ConsoleQuery) -> Result<Vec<InboxRow>, StoreError> {
+        let (sql, binds) = console_where(q);
+        // The page's seqs first, so payload fields are read for those rows only.
+        let sql = format!(
+            "WITH page AS (SELECT seq{sql} ORDER BY seq DESC LIMIT ? OFFSET ?)
+             SELECT r.seq, r.id, r.subject, r.campaign, r.created_at,
+                    COALESCE(json_extract(r.response, '$.recipients_count'), json_extract(r.response, '$.accepted')) AS recipients,
+                    CAST(json_extract(r.request, '$.metadata.variant') AS TEXT) AS variant
+             FROM records AS r JOIN page ON page.seq = r.seq ORDER BY r.seq DESC"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .bind(q.limit.clamp(1, 1000))
+            .bind(q.offset.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InboxRow {
+                    seq: r.try_get("seq")?,
+                    id: r.try_get("id")?,
+                    subject: r.try_get("subject")?,
+                    campaign: r.try_get("campaign")?,
+                    created_at: r.try_get("created_at")?,
+                    recipients: r.try_get("recipients").ok().flatten(),
+                    variant: r.try_get("variant")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A page of web posts, newest first, reading only the columns the list shows.
+    pub async fn post_rows(&self, q: &ConsoleQuery) -> Result<Vec<PostRow>, StoreError> {
+        let (sql, binds) = console_where(q);
+        let sql = format!(
+            "WITH page AS (SELECT seq{sql} ORDER BY seq DESC LIMIT ? OFFSET ?)
+             SELECT r.seq, r.id, r.subject, r.campaign, r.status, r.created_at,
+                    CAST(json_extract(r.request, '$.slug') AS TEXT) AS slug,
+                    CAST(json_extract(r.request, '$.metadata.seo_score') AS TEXT) AS seo_score,
+                    CASE json_type(r.request, '$.tags') WHEN 'array' THEN json_extract(r.request, '$.tags') END AS tags
+             FROM records AS r JOIN page ON page.seq = r.seq ORDER BY r.seq DESC"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .bind(q.limit.clamp(1, 1000))
+            .bind(q.offset.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PostRow {
+                    seq: r.try_get("seq")?,
+                    id: r.try_get("id")?,
+                    title: r.try_get("subject")?,
+                    campaign: r.try_get("campaign")?,
+                    status: r.try_get("status")?,
+                    created_at: r.try_get("created_at")?,
+                    slug: r.try_get("slug")?,
+                    seo_score: r.try_get("seo_score")?,
+                    tags: r.try_get("tags")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many captures a console query matches.
+    pub async fn console_count(&self, q: &ConsoleQuery) -> Result<i64, StoreError> {
+        let (sql, binds) = console_where(q);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n{sql}")));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        Ok(query.fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    /// The campaigns of captures of `kind`, most recently used first, with their counts.
+    pub async fn console_campaigns(
+        &self,
+        kind: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT campaign, COUNT(*) AS n FROM records
+             WHERE kind = ? AND captured = 1 AND campaign IS NOT NULL
+             GROUP BY campaign ORDER BY MAX(seq) DESC LIMIT ?",
+        )
+        .bind(kind)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("campaign")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The newest capture's `seq` (of `kind`, when given; 0 when there is none).
+    pub async fn latest_capture_seq(&self, kind: Option<&str>) -> Result<i64, StoreError> {
+        // One statement per case, so SQLite answers MAX from an index.
+        let query = match kind {
+            Some(k) => sqlx::query(
+                "SELECT COALESCE(MAX(seq), 0) AS seq FROM records WHERE kind = ? AND captured = 1",
+            )
+            .bind(k),
+            None => {
+                sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM records WHERE captured = 1")
+            }
+        };
+        Ok(query.fetch_one(&self.pool).await?.try_get("seq")?)
+    }
+
+    /// How many captures (of `kind`, when given) were stored after `seq`.
+    pub async fn captures_after(&self, kind: Option<&str>, seq: i64) -> Result<i64, StoreError> {
+        let query = match kind {
+            Some(k) => sqlx::query(
+                "SELECT COUNT(*) AS n FROM records WHERE kind = ? AND captured = 1 AND seq > ?",
+            )
+            .bind(k),
+            None => sqlx::query("SELECT COUNT(*) AS n FROM records WHERE captured = 1 AND seq > ?"),
+        };
+        Ok(query.bind(seq).fetch_one(&self.pool).await?.try_get("n")?)
+    }
+}

@@ -1,0 +1,168 @@
+//! `/faults`: the mock's fault rules, changed with plain forms (the same `Faults` table the
+//! JSON `PUT /api/v1/faults` uses), and `POST /reset`, which does what
+//! `DELETE /api/v1/test-data` does. Forms answer 303 back to their page with a flash message.
+//!
+//! The mocks have no authentication, but a form post needs no CORS preflight, so any web page
+//! could post to a local mock: posts from another origin are refused.
+
+use super::page::{self, ConsoleError, encode};
+use super::params::Params;
+use crate::faults::FaultRule;
+use crate::state::MockState;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde_json::Value;
+
+/// Pages a form may send the browser back to.
+const BACK: &[&str] = &["/", "/faults", "/posts/web", "/posts/social"];
+
+/// `GET /faults`.
+pub async fn view(
+    State(state): State<MockState>,
+    params: Params,
+) -> Result<Response, ConsoleError> {
+    let table = state.faults.describe();
+    let rules: Vec<Value> = table["faults"].as_array().cloned().unwrap_or_default();
+    let routes: Vec<Value> = table["routes"].as_array().cloned().unwrap_or_default();
+    let selected = params.get("route").map(str::to_string);
+    let ctx = context! {
+        rules => Serde(&rules),
+        routes => Serde(&routes),
+        selected,
+        flash => Serde(params.flash()),
+    };
+    page::html(&state, "faults.html", "faults", "Fault injection", ctx)
+}
+
+/// Refuses a form posted from another site (a browser names it in `Sec-Fetch-Site` or
+/// `Origin`); tools that send neither header are let through, as on the JSON API.
+fn same_origin(headers: &HeaderMap) -> Result<(), ConsoleError> {
+    let refuse = || {
+        ConsoleError::forbidden(
+            "This form was posted from another site. Use the console's own page to change the mock.",
+        )
+    };
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.to_str(), Ok("same-origin" | "none"))
+    {
+        return Err(refuse());
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let origin = origin.to_str().unwrap_or_default();
+        let authority = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        if host.is_empty() || authority != Some(host) {
+            return Err(refuse());
+        }
+    }
+    Ok(())
+}
+
+/// The form's fields (the last of a repeated name wins).
+fn fields(
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Params, ConsoleError> {
+    form.map(|Form(pairs)| Params::new(pairs)).map_err(|e| {
+        ConsoleError::bad_request(format!("the form cannot be read: {}", e.body_text()))
+    })
+}
+
+fn back_to(path: &str, outcome: Result<&str, String>) -> Response {
+    let target = match outcome {
+        Ok(code) => format!("{path}?ok={code}"),
+        Err(message) => format!("{path}?error={}", encode(&message)),
+    };
+    Redirect::to(&target).into_response()
+}
+
+fn number<T: std::str::FromStr>(
+    f: &Params,
+    name: &str,
+    default: T,
+    what: &str,
+) -> Result<T, String> {
+    match f.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("{name}: '{v}' is not {what}")),
+    }
+}
+
+/// The rule a "set" form describes.
+fn rule(f: &Params) -> Result<FaultRule, String> {
+    Ok(FaultRule {
+        route: f
+            .get("route")
+            .ok_or("route: choose the route the fault applies to")?
+            .to_string(),
+        status: number(f, "status", 503, "an HTTP status (400–599)")?,
+        probability: number(f, "probability", 1.0, "a number between 0.0 and 1.0")?,
+        latency_ms: number(f, "latency_ms", 0, "a whole number of milliseconds")?,
+        seed: number(f, "seed", 0, "a whole number ≥ 0")?,
+    })
+}
+
+/// `POST /faults` with `action` = `set` (route, status, probability, latency_ms, seed),
+/// `remove` (route) or `clear`.
+pub async fn change(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, ConsoleError> {
+    same_origin(&headers)?;
+    let f = fields(form)?;
+    let outcome = match f.get("action") {
+        Some("set") => rule(&f).and_then(|r| {
+            state
+                .faults
+                .set(r)
+                .map(|()| "fault-set")
+                .map_err(|e| e.to_string())
+        }),
+        Some("remove") => match f.get("route") {
+            Some(route) => state
+                .faults
+                .remove(route)
+                .map(|()| "fault-removed")
+                .map_err(|e| e.to_string()),
+            None => Err("route: say which rule to remove".to_string()),
+        },
+        Some("clear") => {
+            state.faults.clear();
+            Ok("faults-cleared")
+        }
+        other => Err(format!(
+            "action: '{}' is not set, remove or clear",
+            other.unwrap_or_default()
+        )),
+    };
+    Ok(back_to("/faults", outcome))
+}
+
+/// `POST /reset`: clears captures, idempotency keys, fault rules and the journal
+/// (`crm::reset`, which both mocks serve as `DELETE /api/v1/test-data`), then goes `back`.
+pub async fn reset(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, ConsoleError> {
+    same_origin(&headers)?;
+    let f = fields(form)?;
+    let back = f
+        .get("back")
+        .and_then(|b| BACK.iter().find(|p| **p == b))
+        .copied()
+        .unwrap_or("/");
+    let _cleared = crate::crm::reset(State(state)).await?;
+    Ok(back_to(back, Ok("reset")))
+}

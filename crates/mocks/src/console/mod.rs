@@ -1,0 +1,91 @@
+//! The mock's web console, in the manner of Mailpit: server-rendered pages that show what the
+//! mock captured, change its fault rules and empty it. On the mock CRM `/` is an inbox of
+//! captured emails; on the mock Platform it lists web and social posts.
+//!
+//! Every page is HTML rendered from minijinja templates with autoescaping, and works without
+//! JavaScript; `/console/live.js` only adds a "new captures" banner fed by `/console/events`.
+//! Captured HTML is never put in a console page: it is served on its own route with a
+//! `sandbox` CSP and shown in a `sandbox=""` iframe. Console requests are not journalled,
+//! counted in `/metrics` or subject to injected faults.
+
+mod assets;
+mod faults_page;
+mod inbox;
+mod links;
+mod live;
+mod message;
+mod page;
+mod params;
+mod posts;
+mod social;
+
+pub use inbox::inbox_html;
+pub use page::ConsoleError;
+pub use params::Params;
+
+use crate::state::{MockKind, MockState};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+/// The policy of every console page: nothing from elsewhere, no inline script or style.
+pub const PAGE_CSP: &str = "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// The policy of captured HTML: a sandbox (no scripts, an opaque origin) that may only load
+/// images and fonts.
+pub const CAPTURED_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src https: data:";
+
+/// The console's routes; pages of the other mock answer an HTML 404.
+pub fn routes() -> Router<MockState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/messages/{id}", get(message::view))
+        .route("/messages/{id}/html", get(message::html))
+        .route("/posts/web", get(posts::web_list))
+        .route("/posts/web/{id}", get(posts::web_post))
+        .route("/posts/web/{id}/html", get(posts::web_html))
+        .route("/posts/social", get(social::cards))
+        .route("/faults", get(faults_page::view).post(faults_page::change))
+        .route("/reset", post(faults_page::reset))
+        .route("/console/events", get(live::events))
+        .route("/console/live.js", get(assets::script))
+        .route("/console/style.css", get(assets::style))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// `/`: the inbox on the CRM, the posts overview on the Platform.
+async fn home(State(state): State<MockState>, params: Params) -> Result<Response, ConsoleError> {
+    match state.kind {
+        MockKind::Crm => inbox::page(&state, &params).await,
+        MockKind::Platform => posts::overview(&state, &params).await,
+    }
+}
+
+/// Headers of every console answer; a route that set its own policy (captured HTML) keeps it.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        );
+    }
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,256 @@
+//! Rendering: the template environment (every template autoescaped as HTML), the layout every
+//! page shares, the HTML error page, and small formatting helpers.
+
+use crate::state::{MockKind, MockState};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
+use std::sync::LazyLock;
+
+/// The console's templates, embedded at build time.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../templates/console/base.html"),
+    ),
+    (
+        "pager.html",
+        include_str!("../../templates/console/pager.html"),
+    ),
+    (
+        "live_banner.html",
+        include_str!("../../templates/console/live_banner.html"),
+    ),
+    (
+        "social_card.html",
+        include_str!("../../templates/console/social_card.html"),
+    ),
+    (
+        "inbox.html",
+        include_str!("../../templates/console/inbox.html"),
+    ),
+    (
+        "message.html",
+        include_str!("../../templates/console/message.html"),
+    ),
+    (
+        "platform_home.html",
+        include_str!("../../templates/console/platform_home.html"),
+    ),
+    (
+        "web_list.html",
+        include_str!("../../templates/console/web_list.html"),
+    ),
+    (
+        "web_post.html",
+        include_str!("../../templates/console/web_post.html"),
+    ),
+    (
+        "social.html",
+        include_str!("../../templates/console/social.html"),
+    ),
+    (
+        "faults.html",
+        include_str!("../../templates/console/faults.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../templates/console/error.html"),
+    ),
+];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // Every console template is HTML, whatever its name: captured text is always escaped.
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // A misspelt variable is an error, not an empty string.
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    for (name, source) in TEMPLATES {
+        if let Err(e) = env.add_template(name, source) {
+            // Caught by the tests; rendering that template answers a 500 page.
+            tracing::error!(template = name, error = %e, "a console template does not compile");
+        }
+    }
+    env
+});
+
+/// Why a console page could not be shown; answered as an HTML page.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("{1}")]
+    Status(StatusCode, String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("template error: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+impl ConsoleError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ConsoleError::Status(StatusCode::NOT_FOUND, message.into())
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ConsoleError::Status(StatusCode::BAD_REQUEST, message.into())
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ConsoleError::Status(StatusCode::FORBIDDEN, message.into())
+    }
+    /// A page that lives on the other mock.
+    pub fn elsewhere(what: &str, kind: MockKind) -> Self {
+        let other = match kind {
+            MockKind::Crm => "mock Platform (port 8002)",
+            MockKind::Platform => "mock CRM (port 8001)",
+        };
+        Self::not_found(format!("{what} are shown by the console of the {other}."))
+    }
+}
+
+impl From<crate::error::MockError> for ConsoleError {
+    fn from(e: crate::error::MockError) -> Self {
+        match e {
+            crate::error::MockError::Status { status, detail } => {
+                ConsoleError::Status(status, detail)
+            }
+            crate::error::MockError::Store(e) => ConsoleError::Store(e),
+        }
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            ConsoleError::Status(status, message) => (status, message),
+            ConsoleError::Store(e) => {
+                tracing::error!(error = %e, "console: the capture store failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The mock's capture store failed; see its log.".to_string(),
+                )
+            }
+            ConsoleError::Template(e) => {
+                tracing::error!(error = %e, "console: a page did not render");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "This page could not be rendered; see the mock's log.".to_string(),
+                )
+            }
+        };
+        let title = status.canonical_reason().unwrap_or("Error");
+        let ctx = context! {
+            mock => "Mock service",
+            crm => false,
+            platform => false,
+            section => "",
+            title,
+            status => status.as_u16(),
+            message,
+        };
+        match ENV.get_template("error.html").and_then(|t| t.render(ctx)) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "console: the error page did not render");
+                (
+                    status,
+                    Html(format!(
+                        "<!doctype html><title>{title}</title><p>{title}</p>"
+                    )),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// Renders `template` inside the layout: `section` marks the current navigation entry.
+pub fn render(
+    state: &MockState,
+    template: &str,
+    section: &str,
+    title: &str,
+    ctx: Value,
+) -> Result<String, ConsoleError> {
+    let layout = context! {
+        mock => match state.kind {
+            MockKind::Crm => "Mock CRM",
+            MockKind::Platform => "Mock Platform",
+        },
+        crm => state.kind == MockKind::Crm,
+        platform => state.kind == MockKind::Platform,
+        section,
+        title,
+    };
+    Ok(ENV
+        .get_template(template)?
+        .render(context! { ..layout, ..ctx })?)
+}
+
+/// [`render`] as an HTML answer.
+pub fn html(
+    state: &MockState,
+    template: &str,
+    section: &str,
+    title: &str,
+    ctx: Value,
+) -> Result<Response, ConsoleError> {
+    Ok(Html(render(state, template, section, title, ctx)?).into_response())
+}
+
+/// A stored RFC 3339 time as people read it: `2026-01-05 10:00:55 UTC`.
+pub fn display_time(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+/// A number of bytes as people read it.
+pub fn display_size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// Percent-encodes `s` for a query value or a path segment (everything but RFC 3986's
+/// unreserved characters).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        for (name, _) in TEMPLATES {
+            assert!(ENV.get_template(name).is_ok(), "{name} compiles");
+        }
+    }
+
+    #[test]
+    fn helpers_format() {
+        assert_eq!(
+            display_time("2026-01-05T10:00:55.123Z"),
+            "2026-01-05 10:00:55 UTC"
+        );
+        assert_eq!(display_time("yesterday"), "yesterday");
+        assert_eq!(display_size(10), "10 B");
+        assert_eq!(display_size(2048), "2.0 KB");
+        assert_eq!(encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
+    }
+}

@@ -1,0 +1,230 @@
+//! The mock Platform's pages: the overview at `/`, the list of web posts, and one web post
+//! (title, slug, meta description, JSON-LD, SEO score, tags, and its HTML in a sandboxed
+//! iframe served by [`web_html`]).
+
+use super::message::{NO_HTML, captured_html};
+use super::page::{self, ConsoleError, display_time};
+use super::params::{Pager, Params};
+use super::social;
+use crate::state::{MockKind, MockState};
+use crate::store::{ConsoleQuery, PostRow};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Posts per page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Posts of each kind on the overview.
+const OVERVIEW: i64 = 10;
+
+/// Search engines show about this many characters of a meta description.
+const META_DESCRIPTION_LIMIT: usize = 160;
+
+#[derive(Debug, Serialize)]
+struct Row {
+    href: String,
+    title: String,
+    slug: String,
+    status: String,
+    campaign: String,
+    seo_score: String,
+    tags: Vec<String>,
+    time: String,
+    datetime: String,
+}
+
+fn row(r: PostRow) -> Row {
+    Row {
+        href: format!("/posts/web/{}", page::encode(&r.id)),
+        title: r
+            .title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| "(untitled)".into()),
+        slug: r.slug.unwrap_or_else(|| "—".into()),
+        status: r.status.unwrap_or_else(|| "—".into()),
+        campaign: r.campaign.unwrap_or_else(|| "—".into()),
+        seo_score: r.seo_score.unwrap_or_else(|| "—".into()),
+        tags: r
+            .tags
+            .and_then(|t| serde_json::from_str::<Vec<Value>>(&t).ok())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
+            .collect(),
+        time: display_time(&r.created_at),
+        datetime: r.created_at,
+    }
+}
+
+fn platform_only(state: &MockState) -> Result<(), ConsoleError> {
+    match state.kind {
+        MockKind::Platform => Ok(()),
+        MockKind::Crm => Err(ConsoleError::elsewhere("Web and social posts", state.kind)),
+    }
+}
+
+/// `/` on the Platform: counts and the latest web and social posts.
+pub async fn overview(state: &MockState, params: &Params) -> Result<Response, ConsoleError> {
+    let live_after = state.store.latest_capture_seq(None).await?;
+    let query = |kind: &str| ConsoleQuery {
+        kind: kind.into(),
+        limit: OVERVIEW,
+        ..ConsoleQuery::default()
+    };
+    let web: Vec<Row> = state
+        .store
+        .post_rows(&query("content"))
+        .await?
+        .into_iter()
+        .map(row)
+        .collect();
+    let web_total = state.store.console_count(&query("content")).await?;
+    let social_total = state.store.console_count(&query("social")).await?;
+    let social = social::latest(state, OVERVIEW).await?;
+    let ctx = context! {
+        web => Serde(&web),
+        web_total,
+        social => Serde(&social),
+        social_total,
+        live_after,
+        flash => Serde(params.flash()),
+    };
+    page::html(state, "platform_home.html", "home", "Overview", ctx)
+}
+
+/// `GET /posts/web`: web posts, newest first, searchable by title or campaign.
+pub async fn web_list(
+    State(state): State<MockState>,
+    params: Params,
+) -> Result<Response, ConsoleError> {
+    platform_only(&state)?;
+    let q = params.text("q")?;
+    let campaign = params.text("campaign")?;
+    let page_no = params.page()?;
+    let live_after = state.store.latest_capture_seq(Some("content")).await?;
+    let query = ConsoleQuery {
+        kind: "content".into(),
+        q: q.clone(),
+        campaign: campaign.clone(),
+        channel: None,
+        limit: PAGE_SIZE + 1,
+        offset: (page_no - 1) * PAGE_SIZE,
+    };
+    let mut rows = state.store.post_rows(&query).await?;
+    let has_older = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let total = state.store.console_count(&query).await?;
+    let rows: Vec<Row> = rows.into_iter().map(row).collect();
+    let filters = [("q", q.as_deref()), ("campaign", campaign.as_deref())];
+    let pager = Pager::new("/posts/web", &filters, page_no, has_older);
+    let ctx = context! {
+        rows => Serde(&rows),
+        total,
+        q => q.as_deref(),
+        campaign => campaign.as_deref(),
+        filtered => filters.iter().any(|(_, v)| v.is_some()),
+        pager => Serde(&pager),
+        live_after,
+        refresh_href => super::params::href("/posts/web", &filters, None),
+        flash => Serde(params.flash()),
+    };
+    page::html(&state, "web_list.html", "web", "Web posts", ctx)
+}
+
+async fn web_record(state: &MockState, id: &str) -> Result<crate::store::Record, ConsoleError> {
+    platform_only(state)?;
+    match state.store.get(Some("content"), id).await? {
+        Some(r) if r.captured => Ok(r),
+        _ => Err(ConsoleError::not_found(format!(
+            "No web post has the id '{id}'. It may have been deleted, pruned or reset."
+        ))),
+    }
+}
+
+/// JSON-LD as indented text: a JSON value as it is, a string parsed when it holds JSON.
+fn pretty_json_ld(v: &Value) -> Option<String> {
+    let value = match v {
+        Value::Null => return None,
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(parsed) => parsed,
+            Err(_) => return Some(s.clone()),
+        },
+        other => other.clone(),
+    };
+    serde_json::to_string_pretty(&value).ok()
+}
+
+/// `GET /posts/web/{id}`.
+pub async fn web_post(
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let r = web_record(&state, &id).await?;
+    let req = &r.request;
+    let meta = &req["metadata"];
+    let str_of = |v: &Value| v.as_str().map(str::to_string);
+    let title = r
+        .subject
+        .clone()
+        .or_else(|| str_of(&req["title"]))
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "(untitled)".into());
+    let description = str_of(&meta["meta_description"]);
+    let description_length = description.as_ref().map(|d| d.chars().count());
+    let tags: Vec<String> = req["tags"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let scalar = |v: &Value| match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    };
+    let encoded = page::encode(&r.id);
+    let ctx = context! {
+        id => r.id.clone(),
+        title => title.clone(),
+        slug => str_of(&req["slug"]),
+        status => r.status.clone(),
+        url => str_of(&r.response["url"]),
+        content_type => str_of(&req["content_type"]),
+        campaign => r.campaign.clone(),
+        excerpt => str_of(&req["excerpt"]),
+        description,
+        description_length,
+        description_limit => META_DESCRIPTION_LIMIT,
+        description_over => description_length.is_some_and(|n| n > META_DESCRIPTION_LIMIT),
+        json_ld => pretty_json_ld(&meta["json_ld"]),
+        seo_score => scalar(&meta["seo_score"]),
+        reading_time => scalar(&meta["reading_time_minutes"]),
+        tags,
+        time => display_time(&r.created_at),
+        datetime => r.created_at.clone(),
+        updated => r.updated_at.as_deref().map(display_time),
+        has_html => req["html"].is_string(),
+        html_href => format!("/posts/web/{encoded}/html"),
+        markdown => str_of(&req["content"]),
+        json_href => format!("/api/v1/captures/{encoded}"),
+    };
+    page::html(&state, "web_post.html", "web", &title, ctx)
+}
+
+/// `GET /posts/web/{id}/html`: the post's captured HTML, under a sandbox policy.
+pub async fn web_html(
+    State(state): State<MockState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let r = web_record(&state, &id).await?;
+    let body = r.request["html"]
+        .as_str()
+        .map_or_else(|| NO_HTML.to_string(), str::to_string);
+    Ok(captured_html(body))
+}

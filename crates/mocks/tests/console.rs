@@ -1,0 +1,817 @@
+//! The web console of both mocks over real HTTP on random ports: the inbox and its search,
+//! hostile captures, web and social posts, the faults and reset forms, and live events.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use halcytone_mocks::console::{CAPTURED_CSP, PAGE_CSP, Params, inbox_html};
+use halcytone_mocks::state::{MockConfig, MockKind, MockState};
+use halcytone_mocks::store::{NewRecord, Store};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+struct TestMock {
+    base: String,
+    http: reqwest::Client,
+    state: MockState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestMock {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn state(kind: MockKind) -> MockState {
+    let mut config = MockConfig::new(kind);
+    config.seed = 7;
+    halcytone_mocks::state(kind, config, Store::in_memory().await.unwrap())
+        .await
+        .unwrap()
+}
+
+async fn serve(state: MockState) -> TestMock {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(halcytone_mocks::serve(
+        listener,
+        halcytone_mocks::app(state.clone()),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    TestMock {
+        base,
+        // Redirects are checked, not followed.
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        stop: Some(tx),
+    }
+}
+
+async fn spawn(kind: MockKind) -> TestMock {
+    serve(state(kind).await).await
+}
+
+/// A form value as a browser encodes it.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Minijinja escapes `/` in text and attributes; tests read paths unescaped.
+fn unslash(html: &str) -> String {
+    html.replace("&#x2f;", "/")
+}
+
+impl TestMock {
+    async fn page(&self, path: &str) -> (StatusCode, HeaderMap, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        (status, headers, resp.text().await.unwrap())
+    }
+
+    /// A page that must answer 200 with HTML and the console's security headers.
+    async fn ok(&self, path: &str) -> String {
+        let (status, headers, body) = self.page(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(
+            headers["content-type"], "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(headers["content-security-policy"], PAGE_CSP, "{path}");
+        assert_eq!(headers["x-frame-options"], "SAMEORIGIN", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        body
+    }
+
+    async fn post_json(&self, path: &str, body: Value) -> Value {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap()
+    }
+
+    async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
+        let body: Vec<String> = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect();
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.join("&"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, location, resp.text().await.unwrap())
+    }
+}
+
+fn batch(subject: &str, campaign: &str) -> Value {
+    json!({
+        "subject": subject,
+        "html_content": "<p>Hello *|FIRST_NAME|*</p><a href=\"https://halcytone.com/news\">News</a>",
+        "text_content": "Hello",
+        "campaign_id": campaign,
+        "recipients": [
+            { "email": "reader1@example.com", "name": "Reader One", "merge_vars": { "first_name": "Reader" } },
+            { "email": "reader2@example.com", "name": "Reader Two", "merge_vars": {} }
+        ],
+        "metadata": { "template": "modern", "tone": "professional", "batch": 1, "variant": "B" }
+    })
+}
+
+#[tokio::test]
+async fn the_inbox_lists_a_batch_email_and_search_finds_it() {
+    let m = spawn(MockKind::Crm).await;
+    let empty = m.ok("/").await;
+    assert!(empty.contains("No email captured yet"), "{empty}");
+    m.post_json(
+        "/api/v1/email/batch",
+        batch("Weekly breath update", "camp-7"),
+    )
+    .await;
+    m.post_json(
+        "/api/v1/email/send",
+        json!({ "subject": "Another letter", "html_content": "<p>x</p>" }),
+    )
+    .await;
+
+    let inbox = m.ok("/").await;
+    for expected in [
+        "Weekly breath update",
+        "camp-7",
+        "Another letter",
+        "<h1>Inbox</h1>",
+    ] {
+        assert!(inbox.contains(expected), "{expected} in {inbox}");
+    }
+    assert!(
+        inbox.contains("<td class=\"num\">2</td>"),
+        "two recipients: {inbox}"
+    );
+    assert!(inbox.contains("<td>B</td>"), "variant B: {inbox}");
+    assert!(
+        inbox.contains("<td class=\"num\">1000</td>"),
+        "a send without a list: {inbox}"
+    );
+    assert!(inbox.contains("Showing 1–2 of 2 emails"), "{inbox}");
+
+    for query in [
+        "q=WEEKLY",
+        "q=camp-7",
+        "q=reader2%40example.com",
+        "campaign=camp-7",
+    ] {
+        let found = m.ok(&format!("/?{query}")).await;
+        assert!(found.contains("Weekly breath update"), "{query}: {found}");
+        assert!(!found.contains("Another letter"), "{query}: {found}");
+    }
+    let none = m.ok("/?q=no+such+thing").await;
+    assert!(!none.contains("Weekly breath update"), "{none}");
+    assert!(
+        none.contains("No captured email matches these filters"),
+        "{none}"
+    );
+    assert!(
+        none.contains("value=\"no such thing\""),
+        "the search is kept: {none}"
+    );
+}
+
+#[tokio::test]
+async fn bad_values_and_unknown_ids_answer_html_pages() {
+    let m = spawn(MockKind::Crm).await;
+    for (path, status, says) in [
+        (
+            "/?page=0",
+            StatusCode::BAD_REQUEST,
+            "page: &#x27;0&#x27; is not a page number",
+        ),
+        (
+            "/?page=abc",
+            StatusCode::BAD_REQUEST,
+            "page: &#x27;abc&#x27;",
+        ),
+        (
+            "/messages/nope",
+            StatusCode::NOT_FOUND,
+            "No captured email has the id",
+        ),
+        (
+            "/messages/nope/html",
+            StatusCode::NOT_FOUND,
+            "No captured email has the id",
+        ),
+        ("/posts/web", StatusCode::NOT_FOUND, "mock Platform"),
+        (
+            "/console/events?kind=contact",
+            StatusCode::BAD_REQUEST,
+            "kind: &#x27;contact&#x27;",
+        ),
+        (
+            "/console/events?after=-1",
+            StatusCode::BAD_REQUEST,
+            "after:",
+        ),
+    ] {
+        let (got, headers, body) = m.page(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(
+            headers["content-type"], "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(headers["content-security-policy"], PAGE_CSP, "{path}");
+        assert!(body.contains(says), "{path}: {says} in {body}");
+        assert!(body.contains("<main id=\"main\""), "{path}");
+    }
+    let p = spawn(MockKind::Platform).await;
+    let (got, _, body) = p.page("/messages/x").await;
+    assert_eq!(got, StatusCode::NOT_FOUND);
+    assert!(body.contains("mock CRM"), "{body}");
+    let (got, _, body) = p.page("/posts/social?network=mastodon").await;
+    assert_eq!(got, StatusCode::BAD_REQUEST);
+    assert!(body.contains("network:"), "{body}");
+}
+
+const HOSTILE_SUBJECT: &str = "<script>window.pwned=1</script>";
+const HOSTILE_HTML: &str = "<p>Hi</p><script>window.pwned=1</script><a href=\"javascript:alert(1)\">x</a><div style=\"width:expression(alert(1))\">y</div><a href=\"https://halcytone.com/ok\">ok</a>";
+
+#[tokio::test]
+async fn a_hostile_capture_is_escaped_and_its_html_sandboxed() {
+    let m = spawn(MockKind::Crm).await;
+    let sent = m
+        .post_json(
+            "/api/v1/email/send",
+            json!({ "subject": HOSTILE_SUBJECT, "html_content": HOSTILE_HTML, "text_content": "</pre><script>window.pwned=1</script>" }),
+        )
+        .await;
+    let id = sent["message_id"].as_str().unwrap();
+
+    let inbox = m.ok("/").await;
+    assert!(!inbox.contains("<script>window"), "{inbox}");
+    assert!(
+        inbox.contains("&lt;script&gt;window.pwned=1&lt;"),
+        "{inbox}"
+    );
+
+    let page = m.ok(&format!("/messages/{id}")).await;
+    let lower = page.to_lowercase();
+    assert!(!lower.contains("<script>window"), "{page}");
+    assert!(!lower.contains("href=\"javascript:"), "{page}");
+    assert!(
+        !lower.contains("expression("),
+        "the HTML is only in the frame: {page}"
+    );
+    assert!(
+        !lower.contains("allow-scripts") && !lower.contains("allow-same-origin"),
+        "{page}"
+    );
+    let page = unslash(&page);
+    assert!(
+        page.contains(&format!(
+            "<iframe class=\"preview\" sandbox=\"\" src=\"/messages/{id}/html\""
+        )),
+        "{page}"
+    );
+    assert!(page.contains("<code>javascript:alert(1)</code>"), "{page}");
+    assert!(page.contains("blocked scheme"), "{page}");
+    assert!(page.contains("1 link(s) use a blocked scheme"), "{page}");
+    assert!(
+        page.contains("<code>https://halcytone.com/ok</code>"),
+        "{page}"
+    );
+    // Scripts come only from the console itself.
+    assert!(!page.contains("<script>"), "{page}");
+
+    let (status, headers, body) = m.page(&format!("/messages/{id}/html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, HOSTILE_HTML, "served exactly as captured");
+    assert_eq!(headers["content-security-policy"], CAPTURED_CSP);
+    assert!(CAPTURED_CSP.starts_with("sandbox;"));
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn the_message_view_shows_recipients_headers_text_and_checks() {
+    let m = spawn(MockKind::Crm).await;
+    let mut body = batch("Breathe — weekly", "camp-9");
+    body["recipients"] = json!(
+        (0..60)
+            .map(|i| json!({ "email": format!("r{i}@example.com"), "name": format!("R {i}") }))
+            .collect::<Vec<_>>()
+    );
+    let resp = m
+        .http
+        .post(format!("{}/api/v1/email/batch", m.base))
+        .header("Idempotency-Key", "v1:email:batch-1")
+        .header("X-Correlation-ID", "corr-123")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let id = resp.json::<Value>().await.unwrap()["batch_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = unslash(&m.ok(&format!("/messages/{id}")).await);
+    for expected in [
+        "<h1>Breathe — weekly</h1>",
+        "noreply@halcytone.com",
+        "Recipients (60)",
+        "R 0 &lt;r0@example.com&gt;",
+        "R 49 &lt;r49@example.com&gt;",
+        "… and 10 more.",
+        "v1:email:batch-1",
+        "corr-123",
+        "HTTP API, batch",
+        "<pre class=\"text-part\">Hello</pre>",
+        "<code>https://halcytone.com/news</code>",
+        "<dt>template</dt><dd>modern</dd>",
+        "<dt>variant</dt><dd>B</dd>",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    assert!(
+        !page.contains("r50@example.com"),
+        "only the first 50 are listed"
+    );
+}
+
+const SMTP_MESSAGE: &str = "From: Halcytone <newsletter@example.com>\r\n\
+To: Subscriber One <subscriber1@example.com>\r\n\
+Subject: Breathe over SMTP\r\n\
+Message-ID: <halcytone.smtp.1@example.com>\r\n\
+X-Mailer: halcytone-test\r\n\
+X-Campaign-ID: halcytone-smtp\r\n\
+List-Unsubscribe: <https://halcytone.com/unsubscribe?u=1>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/html; charset=utf-8\r\n\
+\r\n\
+<p>Hello over SMTP</p>\r\n";
+
+#[tokio::test]
+async fn an_smtp_capture_shows_its_headers_and_envelope() {
+    let m = spawn(MockKind::Crm).await;
+    let envelope = halcytone_mocks::smtp::Envelope {
+        mail_from: "bounce@example.com".into(),
+        rcpt_to: vec!["subscriber1@example.com".into()],
+        helo: Some("client.example".into()),
+        auth_username: None,
+        peer: "127.0.0.1:5555".into(),
+    };
+    let captured = halcytone_mocks::smtp::capture(&m.state, &envelope, SMTP_MESSAGE.as_bytes())
+        .await
+        .unwrap();
+    let halcytone_mocks::smtp::Captured::New(id) = captured else {
+        panic!("{captured:?}");
+    };
+    let inbox = m.ok("/").await;
+    assert!(
+        inbox.contains("Breathe over SMTP") && inbox.contains("halcytone-smtp"),
+        "{inbox}"
+    );
+    let page = unslash(&m.ok(&format!("/messages/{id}")).await);
+    for expected in [
+        "<th scope=\"row\">X-Mailer</th><td>halcytone-test</td>",
+        "Halcytone &lt;newsletter@example.com&gt;",
+        "<dt>MAIL FROM</dt><dd>bounce@example.com</dd>",
+        "<dt>HELO</dt><dd>client.example</dd>",
+        "SMTP",
+        "List-Unsubscribe</strong>: &lt;https://halcytone.com/unsubscribe?u=1&gt;",
+        "This email has no text part.",
+        "subscriber1@example.com",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+}
+
+#[tokio::test]
+async fn social_cards_count_like_each_network_and_flag_long_posts() {
+    let m = spawn(MockKind::Platform).await;
+    let long = "Breathe slowly and steadily. ".repeat(11); // 318 characters once trimmed
+    m.post_json(
+        "/api/v1/social/post",
+        json!({ "platform": "twitter", "content": long.trim_end() }),
+    )
+    .await;
+    m.post_json(
+        "/api/v1/social/post",
+        json!({ "platform": "twitter", "content": "呼吸 https://halcytone.com/a/very/long/path/indeed", "thread": ["Part two, #calm"], "hashtags": ["#Halcytone", "Breathwork"] }),
+    )
+    .await;
+    m.post_json(
+        "/api/v1/social/post",
+        json!({ "platform": "linkedin", "content": "A calm update" }),
+    )
+    .await;
+
+    let page = m.ok("/posts/social").await;
+    for expected in [
+        "318 / 280 weighted characters <span class=\"badge badge-bad\">over limit by 38</span>",
+        // 呼吸 (4) + space + URL (23) + "\n\n#Halcytone #Breathwork" (24).
+        "52 / 280 weighted characters",
+        "<span class=\"part-number\">1/2</span>",
+        "<span class=\"part-number\">2/2</span>",
+        "<span class=\"hashtag\">#Halcytone</span> <span class=\"hashtag\">#Breathwork</span>",
+        "Part two, <span class=\"hashtag\">#calm</span>",
+        "13 / 3000 characters",
+        "<span class=\"network\">LinkedIn</span>",
+        "<span class=\"network\">X</span> thread of 2",
+        "3 social posts.",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    assert_eq!(page.matches(">over limit</span>").count(), 1, "{page}");
+    let linkedin = m.ok("/posts/social?network=linkedin").await;
+    assert!(
+        linkedin.contains("A calm update") && !linkedin.contains("呼吸"),
+        "{linkedin}"
+    );
+    let overview = m.ok("/").await;
+    assert!(
+        overview.contains("Social posts (3)") && overview.contains("A calm update"),
+        "{overview}"
+    );
+}
+
+#[tokio::test]
+async fn web_posts_show_seo_fields_and_their_sandboxed_html() {
+    let m = spawn(MockKind::Platform).await;
+    let description = "d".repeat(170);
+    let published = m
+        .post_json(
+            "/api/v1/content/publish",
+            json!({
+                "title": "Breathing <b>news</b>",
+                "content": "# Breathing news",
+                "html": "<h1>Breathing news</h1><script>window.pwned=1</script>",
+                "slug": "breathing-news",
+                "tags": ["breathing", "news"],
+                "metadata": {
+                    "meta_description": description,
+                    "json_ld": { "@type": "BlogPosting", "headline": "</script><script>alert(1)</script>" },
+                    "seo_score": 87,
+                    "campaign_id": "halcytone-v1"
+                }
+            }),
+        )
+        .await;
+    let id = published["content_id"].as_str().unwrap();
+    let list = unslash(&m.ok("/posts/web").await);
+    for expected in [
+        "Breathing &lt;b&gt;news&lt;/b&gt;",
+        "breathing-news",
+        "<td class=\"num\">87</td>",
+        "breathing, news",
+    ] {
+        assert!(list.contains(expected), "{expected} in {list}");
+    }
+    let page = m.ok(&format!("/posts/web/{id}")).await;
+    assert!(
+        !page.contains("<script>alert") && !page.contains("<script>window"),
+        "{page}"
+    );
+    let page = unslash(&page);
+    for expected in [
+        "170 / 160 characters <span class=\"badge badge-bad\">over limit</span>",
+        "&quot;@type&quot;: &quot;BlogPosting&quot;",
+        "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
+        "<dt>SEO score</dt><dd>87</dd>",
+        "<li>breathing</li><li>news</li>",
+        &format!("sandbox=\"\" src=\"/posts/web/{id}/html\""),
+        "<code>breathing-news</code>",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    let (status, headers, body) = m.page(&format!("/posts/web/{id}/html")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-security-policy"], CAPTURED_CSP);
+    assert!(body.contains("<h1>Breathing news</h1>"));
+    let overview = m.ok("/").await;
+    assert!(overview.contains("Web posts (1)"), "{overview}");
+}
+
+#[tokio::test]
+async fn the_faults_form_round_trips_and_refuses_other_sites() {
+    let m = spawn(MockKind::Crm).await;
+    let page = m.ok("/faults").await;
+    assert!(page.contains("No fault rule is active"), "{page}");
+    assert!(
+        unslash(&page).contains("<option value=\"POST /api/v1/email/send\""),
+        "{page}"
+    );
+
+    let set = [
+        ("action", "set"),
+        ("route", "POST /api/v1/email/send"),
+        ("status", "502"),
+        ("probability", "1"),
+        ("latency_ms", ""),
+        ("seed", "3"),
+    ];
+    for hostile in [
+        [("Origin", "http://evil.example")],
+        [("Sec-Fetch-Site", "cross-site")],
+    ] {
+        let (status, _, body) = m.post_form("/faults", &set, &hostile).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let origin = m.base.clone();
+    let (status, location, _) = m
+        .post_form(
+            "/faults",
+            &set,
+            &[
+                ("Origin", origin.as_str()),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/faults?ok=fault-set");
+    let rules: Value = m
+        .http
+        .get(format!("{}/api/v1/faults", m.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rules["faults"][0]["route"], "POST /api/v1/email/send",
+        "{rules}"
+    );
+    assert_eq!(rules["faults"][0]["status"], 502);
+    assert_eq!(rules["faults"][0]["seed"], 3);
+    let failed = m
+        .http
+        .post(format!("{}/api/v1/email/send", m.base))
+        .json(&json!({ "subject": "x", "html_content": "y" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::BAD_GATEWAY);
+    let page = unslash(&m.ok("/faults?ok=fault-set").await);
+    assert!(page.contains("The fault rule was saved."), "{page}");
+    assert!(
+        page.contains("<td><code>POST /api/v1/email/send</code></td>"),
+        "{page}"
+    );
+    assert!(page.contains("<td class=\"num\">502</td>"), "{page}");
+
+    let (status, location, _) = m
+        .post_form(
+            "/faults",
+            &[
+                ("action", "set"),
+                ("route", "POST /api/v1/email/send"),
+                ("status", "200"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location.starts_with("/faults?error=status%3A"),
+        "{location}"
+    );
+    let shown = m.ok(&location).await;
+    assert!(
+        shown.contains("status: must be an HTTP error status"),
+        "{shown}"
+    );
+    let (_, location, _) = m
+        .post_form("/faults", &[("action", "set"), ("route", "GET /nope")], &[])
+        .await;
+    assert!(location.contains("error=no%20route"), "{location}");
+
+    let (_, location, _) = m
+        .post_form(
+            "/faults",
+            &[("action", "remove"), ("route", "POST /api/v1/email/send")],
+            &[],
+        )
+        .await;
+    assert_eq!(location, "/faults?ok=fault-removed");
+    m.post_form("/faults", &set, &[]).await;
+    let (_, location, _) = m.post_form("/faults", &[("action", "clear")], &[]).await;
+    assert_eq!(location, "/faults?ok=faults-cleared");
+    assert!(m.ok("/faults").await.contains("No fault rule is active"));
+    let (status, _, _) = m.post_form("/faults", &[("action", "explode")], &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn reset_empties_the_inbox() {
+    let m = spawn(MockKind::Crm).await;
+    m.post_json("/api/v1/email/batch", batch("To be cleared", "camp-1"))
+        .await;
+    assert!(m.ok("/").await.contains("To be cleared"));
+    let (status, location, _) = m
+        .post_form("/reset", &[("back", "https://evil.example/")], &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/?ok=reset", "only console pages are followed");
+    let inbox = m.ok(&location).await;
+    assert!(!inbox.contains("To be cleared"), "{inbox}");
+    assert!(inbox.contains("No email captured yet"), "{inbox}");
+    assert!(
+        inbox.contains("Captures, idempotency keys, fault rules and the journal were cleared.")
+    );
+    let (_, location, _) = m.post_form("/reset", &[("back", "/faults")], &[]).await;
+    assert_eq!(location, "/faults?ok=reset");
+    let (status, _, _) = m
+        .post_form("/reset", &[], &[("Origin", "http://evil.example")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let p = spawn(MockKind::Platform).await;
+    p.post_json(
+        "/api/v1/social/post",
+        json!({ "platform": "facebook", "content": "Gone soon" }),
+    )
+    .await;
+    let (_, location, _) = p
+        .post_form("/reset", &[("back", "/posts/social")], &[])
+        .await;
+    assert_eq!(location, "/posts/social?ok=reset");
+    assert!(
+        p.ok("/posts/social")
+            .await
+            .contains("No social post captured yet")
+    );
+}
+
+#[tokio::test]
+async fn live_events_stream_counts_new_captures() {
+    let m = spawn(MockKind::Crm).await;
+    let inbox = m.ok("/").await;
+    assert!(inbox.contains("data-live-after=\"0\""), "{inbox}");
+    assert!(unslash(&inbox).contains("<script src=\"/console/live.js\" defer></script>"));
+    let mut events = m
+        .http
+        .get(format!("{}/console/events?after=0&kind=email", m.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut seen = String::new();
+    let mut next = async |seen: &mut String, want: &str| {
+        while !seen.contains(want) {
+            let chunk = tokio::time::timeout(Duration::from_secs(5), events.chunk())
+                .await
+                .expect("an event within 5 s")
+                .unwrap()
+                .expect("the stream stays open");
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    next(&mut seen, "\"new\":0").await;
+    assert!(seen.contains("event: captures"), "{seen}");
+    m.post_json("/api/v1/email/batch", batch("Live one", "camp-1"))
+        .await;
+    next(&mut seen, "\"new\":1").await;
+
+    for (path, kind) in [
+        ("/console/live.js", "text/javascript; charset=utf-8"),
+        ("/console/style.css", "text/css; charset=utf-8"),
+    ] {
+        let (status, headers, body) = m.page(path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["content-type"], kind);
+        assert!(body.len() > 100);
+    }
+}
+
+/// Console pages are not journalled: the journal shows what clients sent.
+#[tokio::test]
+async fn console_requests_stay_out_of_the_journal() {
+    let m = spawn(MockKind::Crm).await;
+    m.ok("/").await;
+    m.ok("/faults").await;
+    let journal: Value = m
+        .http
+        .get(format!("{}/api/v1/journal", m.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = journal.to_string();
+    assert!(!text.contains("\"path\":\"/faults\""), "{text}");
+}
+
+async fn commit(store: &Store, i: usize, variant: Option<&str>) {
+    let mut metadata = json!({ "template": "modern", "batch": 1 });
+    if let Some(v) = variant {
+        metadata["variant"] = json!(v);
+    }
+    let record = NewRecord {
+        id: format!("email-{i:04}"),
+        kind: "email",
+        captured: true,
+        subject: Some(format!("Weekly update {i} <b>&</b>")),
+        campaign: Some(format!("halcytone-v{}", i % 2)),
+        channel: Some("email".into()),
+        status: Some("sent".into()),
+        created_at: format!("2026-01-05T10:{:02}:00.000Z", i % 60),
+        request: json!({ "subject": format!("Weekly update {i}"), "html_content": "<p>x</p>",
+                         "recipients": [{ "email": "a@example.com" }, { "email": "b@example.com" }],
+                         "metadata": metadata }),
+        response: json!({ "batch_id": format!("email-{i:04}"), "accepted": 2 }),
+        ..NewRecord::default()
+    };
+    store.commit(Some(&record), None, 100_000).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_inbox_pages_by_fifty() {
+    let state = state(MockKind::Crm).await;
+    for i in 0..120 {
+        commit(&state.store, i, None).await;
+    }
+    let m = serve(state).await;
+    let rows = |html: &str| unslash(html).matches("<a href=\"/messages/email-").count();
+    let first = unslash(&m.ok("/").await);
+    assert_eq!(rows(&first), 50);
+    assert!(
+        first.contains("Weekly update 119") && !first.contains("Weekly update 69 "),
+        "newest first"
+    );
+    assert!(
+        first.contains("<a href=\"/?page=2\" rel=\"next\">Older →</a>"),
+        "{first}"
+    );
+    assert!(!first.contains("rel=\"prev\""));
+    let third = unslash(&m.ok("/?page=3").await);
+    assert_eq!(rows(&third), 20);
+    assert!(third.contains("Showing 101–120 of 120 emails"), "{third}");
+    assert!(
+        third.contains("<a href=\"/?page=2\" rel=\"prev\">← Newer</a>"),
+        "{third}"
+    );
+    assert!(!third.contains("rel=\"next\""));
+    let filtered = unslash(&m.ok("/?campaign=halcytone-v1&page=2").await);
+    assert_eq!(rows(&filtered), 10);
+    assert!(
+        filtered.contains("<a href=\"/?campaign=halcytone-v1\" rel=\"prev\">"),
+        "{filtered}"
+    );
+    let beyond = m.ok("/?page=9").await;
+    assert_eq!(rows(&beyond), 0);
+    assert!(beyond.contains("There is no page 9"), "{beyond}");
+}
+
+#[tokio::test]
+async fn an_inbox_page_renders_as_its_snapshot() {
+    let state = state(MockKind::Crm).await;
+    for (i, variant) in [(1, None), (2, Some("A")), (3, Some("B"))] {
+        commit(&state.store, i, variant).await;
+    }
+    let html = inbox_html(&state, &Params::default()).await.unwrap();
+    insta::assert_snapshot!(html);
+}
