@@ -1,0 +1,149 @@
+//! Browser tests of the consoles: `halcytone up` as an operator runs it, driven by a real
+//! Chromium through playwright-core (e2e/consoles.mjs). Screenshots land in
+//! target/e2e-screenshots.
+//!
+//! Needs Node.js, `npm ci --prefix e2e` and Debian's chromium (`CHROMIUM`, default
+//! /usr/bin/chromium). Without them the test says what is missing and passes, unless
+//! `HALCYTONE_E2E=required` (set by .ci/run), which makes a missing piece a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// What is missing to run a browser, if anything.
+fn missing(chromium: &Path) -> Option<String> {
+    if !chromium.exists() {
+        return Some(format!(
+            "no browser at {} (apt-get install chromium, or set CHROMIUM)",
+            chromium.display()
+        ));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("no node on PATH".into());
+    }
+    if !workspace()
+        .join("e2e/node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return Some("playwright-core is not installed (npm ci --prefix e2e)".into());
+    }
+    None
+}
+
+/// Starts `halcytone up` on free ports in `dir`; returns it with the API's address.
+fn up(dir: &Path) -> (Proc, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args([
+            "up",
+            "--port",
+            "0",
+            "--crm-port",
+            "0",
+            "--platform-port",
+            "0",
+            "--smtp-port",
+            "0",
+        ])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("API_KEY")
+        .env("LOG_DIR", dir.join("logs"))
+        .env("APPROVAL_REQUIRED", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let api = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("halcytone up exited before listening"))
+            .unwrap();
+        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break u.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), api)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consoles_work_in_a_real_browser() {
+    let chromium = PathBuf::from(
+        std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    if let Some(why) = missing(&chromium) {
+        assert_ne!(
+            std::env::var("HALCYTONE_E2E").as_deref(),
+            Ok("required"),
+            "browser tests are required here but cannot run: {why}"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, api) = up(dir.path());
+    let key = std::fs::read_to_string(dir.path().join("data/api-key.txt")).unwrap();
+    let key = key.trim().to_string();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status: serde_json::Value = loop {
+        if let Ok(r) = http
+            .get(format!("{api}/api/v1/services/status"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            break r.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "halcytone up did not answer");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let url = |name: &str| {
+        status["service_info"][name]["url"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string()
+    };
+    let shots = workspace().join("target/e2e-screenshots");
+    let out = tokio::process::Command::new("node")
+        .arg(workspace().join("e2e/consoles.mjs"))
+        .env("HALCYTONE_API", &api)
+        .env("HALCYTONE_KEY", &key)
+        .env("MOCK_CRM", url("crm"))
+        .env("MOCK_PLATFORM", url("platform"))
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(240), out)
+        .await
+        .expect("the browser run took over 4 minutes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}{stderr}");
+    assert!(out.status.success(), "browser steps failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("browser tests passed"), "{stdout}");
+    for shot in ["inbox.png", "message.png", "social-cards.png"] {
+        assert!(shots.join(shot).exists(), "screenshot {shot}");
+    }
+}

@@ -1,0 +1,204 @@
+// Browser tests of Halcytone's consoles: a real Chromium (Debian's, driven by playwright-core)
+// against a running `halcytone up`. Started by crates/halcytone/tests/browser.rs, which passes:
+//
+//   HALCYTONE_API, HALCYTONE_KEY    the API and its admin key
+//   MOCK_CRM, MOCK_PLATFORM         the mocks' base URLs
+//   SCREENSHOT_DIR                  where the screenshots go (target/e2e-screenshots)
+//   CHROMIUM                        the browser (default /usr/bin/chromium)
+//
+// Each step prints one line; the first failure ends the run with exit status 1.
+
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v.replace(/\/+$/, "");
+};
+const API = env("HALCYTONE_API");
+const KEY = env("HALCYTONE_KEY");
+const CRM = env("MOCK_CRM");
+const PLATFORM = env("MOCK_PLATFORM");
+const SHOTS = env("SCREENSHOT_DIR");
+mkdirSync(SHOTS, { recursive: true });
+
+async function api(method, path, body, key = KEY) {
+  const res = await fetch(API + path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json };
+}
+
+async function waitJob(id) {
+  for (let i = 0; i < 400; i++) {
+    const { json } = await api("GET", `/api/v2/jobs/${id}`);
+    if (["completed", "partial", "failed", "cancelled"].includes(json.status)) return json;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+async function publish(body) {
+  const { status, json } = await api("POST", "/api/v2/content/sync", { force_publish: true, ...body });
+  assert.equal(status, 202, JSON.stringify(json));
+  const job = await waitJob(json.job_id);
+  assert.equal(job.status, "completed", JSON.stringify(job));
+  return job;
+}
+
+const HOSTILE = `# Hostile week
+
+## Breathscape Updates
+
+### <script>window.pwned = 1</script>Release with a script in its title
+A link that must not run: [tap here](javascript:window.pwned=2) and
+<img src="x" onerror="window.pwned=3"> an image that must not fire.
+
+### Styled release <div style="width: expression(window.pwned=4)">notes</div>
+Calmer pacing <a href="javascript:window.pwned=5">everywhere</a>, and a
+<svg onload="window.pwned=6"></svg> drawing.
+`;
+
+const steps = [];
+const step = (name, fn) => steps.push([name, fn]);
+
+let browser;
+let page;
+const dialogs = [];
+
+step("publish the sample document in dry run", async () => {
+  await publish({ document_id: "weekly", channels: ["email", "website", "social_twitter", "social_linkedin"] });
+});
+
+step("the inbox lists the newsletter", async () => {
+  await page.goto(CRM + "/");
+  await page.getByRole("heading", { name: "Inbox" }).waitFor();
+  const rows = page.locator("table tbody tr");
+  assert.ok((await rows.count()) >= 1, "at least one captured email");
+  await page.screenshot({ path: join(SHOTS, "inbox.png"), fullPage: true });
+});
+
+step("the message shows the newsletter in its sandboxed frame", async () => {
+  await page.locator("table tbody tr td.subject a").first().click();
+  const subject = (await page.locator("h1").innerText()).trim();
+  assert.ok(subject.length > 0);
+  const frame = page.locator("iframe.preview");
+  assert.equal(await frame.getAttribute("sandbox"), "", "sandbox without permissions");
+  const inner = page.frameLocator("iframe.preview");
+  const title = await inner.locator("title").textContent();
+  assert.equal(title.trim(), subject, "the frame's title is the newsletter's subject");
+  await inner.locator("body").getByText("Breathscape", { exact: false }).first().waitFor();
+  await page.screenshot({ path: join(SHOTS, "message.png"), fullPage: true });
+  // Chromium puts a sandboxed frame in its own process, which full-page captures leave
+  // blank: the rendered newsletter is captured in the viewport.
+  await frame.scrollIntoViewIfNeeded();
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(SHOTS, "message-html-part.png") });
+});
+
+step("a hostile newsletter renders inert", async () => {
+  await publish({ document: HOSTILE, document_format: "markdown", channels: ["email"] });
+  // The newest capture is the hostile one.
+  await page.goto(CRM + "/");
+  await page.locator("table tbody tr td.subject a").first().click();
+  const frameEl = await page.locator("iframe.preview").elementHandle();
+  const frame = await frameEl.contentFrame();
+  await frame.waitForLoadState("load");
+  const body = await frame.locator("body").innerText();
+  assert.ok(body.includes("Release with a script in its title"), "the item is shown as text");
+  assert.equal(await page.evaluate(() => window.pwned), undefined, "console page untouched");
+  assert.equal(await frame.evaluate(() => window.pwned), undefined, "nothing ran in the frame");
+  for (const a of await frame.locator("a").all()) {
+    const href = (await a.getAttribute("href")) ?? "";
+    assert.ok(!/^\s*javascript:/i.test(href), `no javascript: link in the newsletter: ${href}`);
+  }
+  // What the browser built from the captured HTML: no script element, no event handler
+  // attribute, no CSS expression in a style attribute (escaped text may mention them).
+  const dom = await frame.evaluate(() => {
+    const all = [...document.querySelectorAll("*")];
+    return {
+      scripts: document.querySelectorAll("script").length,
+      handlers: all.filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).length,
+      expressions: all.filter((e) => /expression\s*\(/i.test(e.getAttribute("style") || "")).length,
+    };
+  });
+  assert.deepEqual(dom, { scripts: 0, handlers: 0, expressions: 0 }, JSON.stringify(dom));
+  const blocked = await page.locator("span.badge-bad", { hasText: "blocked scheme" }).count();
+  assert.equal(dialogs.length, 0, `no dialog opened: ${dialogs.join(", ")}`);
+  await page.locator("iframe.preview").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, "hostile-message.png") });
+  return `${blocked} link(s) flagged`;
+});
+
+step("social cards show counts within each network's limit", async () => {
+  await page.goto(PLATFORM + "/posts/social");
+  const cards = page.locator("article");
+  const n = await cards.count();
+  assert.ok(n >= 2, `cards for X and LinkedIn (${n})`);
+  const text = await page.locator("main").innerText();
+  const counts = [...text.matchAll(/(\d[\d,]*)\s*\/\s*(\d[\d,]*)/g)].map((m) => [
+    Number(m[1].replace(/,/g, "")),
+    Number(m[2].replace(/,/g, "")),
+  ]);
+  assert.ok(counts.length >= 2, `weighted counts shown: ${text.slice(0, 300)}`);
+  for (const [used, limit] of counts) assert.ok(used <= limit, `${used} of ${limit}`);
+  await page.screenshot({ path: join(SHOTS, "social-cards.png"), fullPage: true });
+  return `${counts.length} counts, all within limits`;
+});
+
+step("the phone layout has no sideways scrolling on the inbox", async () => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.goto(CRM + "/");
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 375 + 1, `page is ${wide}px wide at 375px`);
+  await page.screenshot({ path: join(SHOTS, "inbox-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+async function main() {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.on("dialog", async (d) => {
+    dialogs.push(d.message());
+    await d.dismiss();
+  });
+  let failed = 0;
+  for (const [name, fn] of steps) {
+    const started = Date.now();
+    try {
+      const note = await fn();
+      console.log(`ok   ${name} (${Date.now() - started} ms)${note ? ": " + note : ""}`);
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL ${name}: ${e.stack || e}`);
+      await page.screenshot({ path: join(SHOTS, `failed-${steps.findIndex((s) => s[0] === name)}.png`), fullPage: true }).catch(() => {});
+      break;
+    }
+  }
+  await browser.close();
+  console.log(failed ? "browser tests failed" : `browser tests passed (${steps.length} steps); screenshots in ${SHOTS}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch(async (e) => {
+  console.log(`FAIL ${e.stack || e}`);
+  if (browser) await browser.close().catch(() => {});
+  process.exit(1);
+});
