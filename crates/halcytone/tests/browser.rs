@@ -85,9 +85,8 @@ fn up(dir: &Path) -> (Proc, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_consoles_work_in_a_real_browser() {
-    let chromium = PathBuf::from(
-        std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-    );
+    let chromium =
+        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
     if let Some(why) = missing(&chromium) {
         assert_ne!(
             std::env::var("HALCYTONE_E2E").as_deref(),
@@ -141,7 +140,10 @@ async fn the_consoles_work_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     eprintln!("{stdout}{stderr}");
-    assert!(out.status.success(), "browser steps failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "browser steps failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("browser tests passed"), "{stdout}");
     for shot in ["inbox.png", "message.png", "social-cards.png"] {
         assert!(shots.join(shot).exists(), "screenshot {shot}");

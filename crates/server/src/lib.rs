@@ -9,6 +9,7 @@ pub mod body;
 pub mod cache;
 pub mod campaigns;
 pub mod config;
+pub mod console;
 pub mod correlation;
 pub mod credentials;
 pub mod documents;

@@ -56,6 +56,8 @@ pub struct Parts {
     pub live_sessions: Arc<crate::live::events::LiveSessions>,
     /// Stored outbound credentials and the keys the publishers use.
     pub credentials: Arc<crate::credentials::Credentials>,
+    /// Sessions of the web console at `/ui` (key id and scopes, never the key).
+    pub ui_sessions: Arc<crate::console::session::Sessions>,
     pub started: Instant,
     pub started_at: DateTime<Utc>,
 }
@@ -109,6 +111,7 @@ impl AppState {
             live: Arc::default(),
             live_sessions: Arc::default(),
             credentials,
+            ui_sessions: Arc::default(),
         })))
     }
 }

@@ -241,7 +241,15 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
 }
 
 async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let Some(job) = state.store.cancel(&id, now_ms()).await? else {
+    let job = cancel_job(&state, &id).await?;
+    let mut v = job_json(&job);
+    v["cancelled"] = json!(true);
+    Ok(Json(v))
+}
+
+/// Cancels a pending job (the API's cancel and the console's Cancel button).
+pub(crate) async fn cancel_job(state: &AppState, id: &str) -> ApiResult<Job> {
+    let Some(job) = state.store.cancel(id, now_ms()).await? else {
         return Err(ApiError::NotFound(format!("job {id} not found")));
     };
     if job.status != JobStatus::Cancelled {
@@ -251,16 +259,24 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
         )));
     }
     state.job_events.announce(&job, true);
-    let mut v = job_json(&job);
-    v["cancelled"] = json!(true);
-    Ok(Json(v))
+    Ok(job)
 }
 
 async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let old = find(&state, &id).await?;
+    let (old, job) = retry_job(&state, &id).await?;
+    let mut v = job_json(&job);
+    v["new_job_id"] = json!(job.id);
+    v["original_job_id"] = json!(old.id);
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Queues a new job repeating a failed, partial or cancelled one; returns (old, new) (the
+/// API's retry and the console's Retry button).
+pub(crate) async fn retry_job(state: &AppState, id: &str) -> ApiResult<(Job, Job)> {
+    let old = find(state, id).await?;
     if !matches!(
         old.status,
         JobStatus::Failed | JobStatus::Partial | JobStatus::Cancelled
@@ -289,10 +305,7 @@ async fn retry(
         )
         .await?;
     state.job_queued.notify_one();
-    let mut v = job_json(&job);
-    v["new_job_id"] = json!(job.id);
-    v["original_job_id"] = json!(old.id);
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok((old, job))
 }
 
 async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {

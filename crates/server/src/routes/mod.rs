@@ -159,7 +159,8 @@ pub fn router(state: AppState) -> Router {
             r.route(e.doc.path, e.handler.layer(guard))
         };
     }
-    r.fallback(not_found)
+    r.merge(crate::console::routes())
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_body_bytes,

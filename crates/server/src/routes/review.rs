@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Extension, Json};
+use halcytone_store::ContentVersion;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -171,11 +172,22 @@ async fn approve(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ApproveBody>,
 ) -> ApiResult<Json<Value>> {
-    if body.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+    let v = approve_as(&state, &caller, &id, body.note.as_deref()).await?;
+    Ok(Json(version_json(&state, &v).await?))
+}
+
+/// One approval by `caller`, with an optional note of at most 1000 characters (the API's
+/// approve and the console's Approve button).
+pub(crate) async fn approve_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    note: Option<&str>,
+) -> ApiResult<ContentVersion> {
+    if note.is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::invalid("note", "note: at most 1000 characters"));
     }
-    let v = review::approve(&state, &id, &Actor::of(&caller), body.note.as_deref()).await?;
-    Ok(Json(version_json(&state, &v).await?))
+    review::approve(state, id, &Actor::of(caller), note).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,15 +202,26 @@ async fn reject(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RejectBody>,
 ) -> ApiResult<Json<Value>> {
-    let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
+    let v = reject_as(&state, &caller, &id, body.reason.as_deref()).await?;
+    Ok(Json(version_json(&state, &v).await?))
+}
+
+/// A rejection by `caller`, with its reason of 1 to 1000 characters (the API's reject and
+/// the console's Reject button).
+pub(crate) async fn reject_as(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    reason: Option<&str>,
+) -> ApiResult<ContentVersion> {
+    let reason = reason.map(str::trim).unwrap_or_default();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(ApiError::invalid(
             "reason",
             "reason: say why the version is rejected (1 to 1000 characters)",
         ));
     }
-    let v = review::reject(&state, &id, &Actor::of(&caller), reason).await?;
-    Ok(Json(version_json(&state, &v).await?))
+    review::reject(state, id, &Actor::of(caller), reason).await
 }
 
 #[derive(Debug, Default, Deserialize)]

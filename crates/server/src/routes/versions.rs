@@ -151,30 +151,7 @@ async fn version_json(state: &AppState, id: &str) -> ApiResult<Value> {
         None => Value::Null,
         Some(d) if is_newsletter => serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
         Some(d) => {
-            let mut req = Request {
-                validate: false,
-                ..Request::default()
-            };
-            let wanted: Vec<targets::Target> = v
-                .channels
-                .iter()
-                .filter_map(|c| targets::parse(c).ok())
-                .collect();
-            let (channels, platforms) = targets::plan(&wanted);
-            req.channels = channels;
-            if !platforms.is_empty() {
-                req.platforms = platforms;
-            }
-            req.tone = super::content::parse_tone(v.options["tone"].as_str())
-                .ok()
-                .flatten();
-            req.template = super::content::parse_template(v.options["template"].as_str())
-                .ok()
-                .flatten();
-            let as_of = v.options["as_of"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map_or_else(generation::today, |t| t.with_timezone(&Utc));
+            let (req, as_of) = request_for(&v);
             let text = DocumentText {
                 label: v.label.clone(),
                 text: d.body,
@@ -190,4 +167,34 @@ async fn version_json(state: &AppState, id: &str) -> ApiResult<Value> {
     };
     body["job"] = job.as_ref().map_or(Value::Null, job_json);
     Ok(body)
+}
+
+/// What a version is recomposed with (its channels, networks, tone and template, without
+/// validation) and its reference time (the JSON route and the console's version preview).
+pub(crate) fn request_for(v: &ContentVersion) -> (Request, chrono::DateTime<Utc>) {
+    let mut req = Request {
+        validate: false,
+        ..Request::default()
+    };
+    let wanted: Vec<targets::Target> = v
+        .channels
+        .iter()
+        .filter_map(|c| targets::parse(c).ok())
+        .collect();
+    let (channels, platforms) = targets::plan(&wanted);
+    req.channels = channels;
+    if !platforms.is_empty() {
+        req.platforms = platforms;
+    }
+    req.tone = super::content::parse_tone(v.options["tone"].as_str())
+        .ok()
+        .flatten();
+    req.template = super::content::parse_template(v.options["template"].as_str())
+        .ok()
+        .flatten();
+    let as_of = v.options["as_of"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(generation::today, |t| t.with_timezone(&Utc));
+    (req, as_of)
 }

@@ -19,4 +19,5 @@ mod scheduled_publish;
 mod segments;
 mod social;
 mod sources;
+mod ui;
 mod ws_jobs;

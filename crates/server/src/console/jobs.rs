@@ -1,0 +1,244 @@
+//! `/ui/jobs`: publish jobs, newest first, filtered by status, 25 a page; one job with its
+//! per-target results; and the Retry and Cancel buttons, which call the API's own retry and
+//! cancel ([`crate::routes::jobs`]). Looking needs `read`; the buttons need `write`.
+
+use super::guard;
+use super::page::{self, UiError, display_ms};
+use super::params::{Id, Pager, Params, back_to, encode};
+use crate::error::ApiError;
+use crate::queue::spec_label;
+use crate::routes::jobs::{cancel_job, retry_job};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use bytes::Bytes;
+use halcytone_store::{Job, JobFilter, JobStatus, Scope};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// Jobs on one page of the list.
+const PAGE_SIZE: i64 = 25;
+
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    href: String,
+    document: String,
+    channels: String,
+    status: &'static str,
+    attempts: i64,
+    max_attempts: i64,
+    created: String,
+    finished: Option<String>,
+}
+
+fn row(j: &Job) -> Row {
+    Row {
+        id: j.id.clone(),
+        href: format!("/ui/jobs/{}", encode(&j.id)),
+        document: spec_label(j),
+        channels: j.channels.join(", "),
+        status: j.status.as_str(),
+        attempts: j.attempts,
+        max_attempts: j.max_attempts,
+        created: display_ms(j.created_ms),
+        finished: j.completed_ms.map(display_ms),
+    }
+}
+
+/// `GET /ui/jobs?status=…&page=…`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    params: Params,
+) -> Result<Response, UiError> {
+    let me = guard::page(&state, &headers, &uri, Scope::Read)?;
+    let statuses = JobStatus::ALL.map(JobStatus::as_str);
+    let status = params.choice("status", &statuses)?;
+    let page = params.page()?;
+    let filter = JobFilter {
+        status: status.as_deref().and_then(|s| s.parse().ok()),
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+        ..JobFilter::default()
+    };
+    let (jobs, total) = state.store.jobs(&filter).await.map_err(ApiError::from)?;
+    let rows: Vec<Row> = jobs.iter().map(row).collect();
+    let pager = Pager::new(
+        "/ui/jobs",
+        &[("status", status.as_deref())],
+        page,
+        PAGE_SIZE,
+        total,
+    );
+    let ctx = context! {
+        jobs => Serde(&rows),
+        total,
+        statuses,
+        status,
+        pager => Serde(&pager),
+    };
+    page::html("jobs.html", "jobs", "Jobs", Some(&me), &params.flash(), ctx)
+}
+
+/// One target's line of a channel's result.
+#[derive(Debug, Serialize)]
+struct Publish {
+    target: String,
+    outcome: String,
+    external_id: String,
+    upstream_status: String,
+    attempts: String,
+    reason: String,
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ChannelResult {
+    channel: String,
+    status: String,
+    error: Option<String>,
+    note: Option<String>,
+    publishes: Vec<Publish>,
+}
+
+/// A JSON value as one line of text ("—" for nothing).
+fn text(v: &Json) -> String {
+    match v {
+        Json::Null => "—".into(),
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn results(j: &Job) -> Vec<ChannelResult> {
+    let Some(map) = j.results.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(channel, r)| ChannelResult {
+            channel: channel.clone(),
+            status: text(&r["status"]),
+            error: r["error"].as_str().map(str::to_string),
+            note: r["note"].as_str().map(str::to_string),
+            publishes: r["publishes"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|p| Publish {
+                            target: text(&p["target"]),
+                            outcome: text(&p["outcome"]),
+                            external_id: text(&p["external_id"]),
+                            upstream_status: text(&p["upstream_status"]),
+                            attempts: text(&p["attempts"]),
+                            reason: text(&p["reason"]),
+                            url: text(&p["url"]),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Job, UiError> {
+    state
+        .store
+        .job(id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| UiError::not_found(format!("There is no job with the id '{id}'.")))
+}
+
+/// `GET /ui/jobs/{id}`.
+pub async fn detail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Id(id): Id,
+    params: Params,
+) -> Result<Response, UiError> {
+    let me = guard::page(&state, &headers, &uri, Scope::Read)?;
+    let j = load(&state, &id).await?;
+    let spec = crate::queue::job_json(&j);
+    let ctx = context! {
+        job => Serde(row(&j)),
+        path => format!("/ui/jobs/{}", encode(&j.id)),
+        snapshot => j.document_id.clone(),
+        correlation_id => j.correlation_id.clone(),
+        started => j.started_ms.map(display_ms),
+        scheduled => j.scheduled_ms.map(display_ms),
+        next_attempt => (j.status == JobStatus::Pending && j.attempts > 0).then(|| display_ms(j.run_at_ms)),
+        tone => spec["metadata"]["tone"].as_str().map(str::to_string),
+        template => spec["metadata"]["template"].as_str().map(str::to_string),
+        retry_of => j.retry_of.clone(),
+        retry_of_href => j.retry_of.as_deref().map(|r| format!("/ui/jobs/{}", encode(r))),
+        batch => j.batch_id.clone(),
+        last_error => j.last_error.clone(),
+        errors => j.errors.clone(),
+        results => Serde(results(&j)),
+        can_retry => matches!(j.status, JobStatus::Failed | JobStatus::Partial | JobStatus::Cancelled),
+        can_cancel => j.status == JobStatus::Pending,
+        can_write => me.allows(Scope::Write),
+    };
+    page::html(
+        "job.html",
+        "jobs",
+        &format!("Job {}", j.id),
+        Some(&me),
+        &params.flash(),
+        ctx,
+    )
+}
+
+/// An API refusal as a flash message; a server failure as an error page.
+fn outcome(r: Result<String, ApiError>) -> Result<Result<String, String>, UiError> {
+    match r {
+        Ok(m) => Ok(Ok(m)),
+        Err(e @ (ApiError::Internal(_) | ApiError::NotFound(_))) => Err(e.into()),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// `POST /ui/jobs/{id}/retry` (`csrf`): queues a new job repeating this one.
+pub async fn retry(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Id(id): Id,
+    body: Bytes,
+) -> Result<Response, UiError> {
+    let back = format!("/ui/jobs/{}", encode(&id));
+    let fields = Params::parse(&body);
+    let me = guard::form(&state, &headers, &fields, Scope::Write, &back)?;
+    match retry_job(&state, &id).await {
+        Ok((old, new)) => {
+            tracing::info!(job_id = %old.id, new_job_id = %new.id, key_id = %me.key_id, "console: job retried");
+            Ok(back_to(
+                &format!("/ui/jobs/{}", encode(&new.id)),
+                Ok(format!("Queued job {} to retry job {}.", new.id, old.id)),
+            ))
+        }
+        Err(e) => Ok(back_to(&back, outcome(Err(e))?)),
+    }
+}
+
+/// `POST /ui/jobs/{id}/cancel` (`csrf`): cancels a pending job.
+pub async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Id(id): Id,
+    body: Bytes,
+) -> Result<Response, UiError> {
+    let back = format!("/ui/jobs/{}", encode(&id));
+    let fields = Params::parse(&body);
+    let me = guard::form(&state, &headers, &fields, Scope::Write, &back)?;
+    let r = cancel_job(&state, &id).await.map(|j| {
+        tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
+        format!("Job {} was cancelled.", j.id)
+    });
+    Ok(back_to(&back, outcome(r)?))
+}

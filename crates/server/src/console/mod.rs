@@ -1,0 +1,119 @@
+//! The API's web console at `/ui`: server-rendered pages (minijinja templates, autoescaped)
+//! that work without JavaScript — an overview, a preview of the living document in every
+//! channel, publish jobs with retry and cancel, and the review queue with approve and reject.
+//!
+//! It is not part of the API's route table (which drives `/openapi.json` and the key guard):
+//! a browser signs in once with an API key and holds a server-side session (see
+//! [`session`]); every form carries the session's CSRF token, and forms posted from another
+//! site are refused. Generated HTML is never put in a console page: it is served on its own
+//! route under a `sandbox` CSP and shown in a `sandbox=""` iframe.
+
+mod assets;
+mod guard;
+mod jobs;
+mod login;
+mod overview;
+mod page;
+mod params;
+mod preview;
+mod reviews;
+pub mod session;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, any, get, post};
+pub use page::UiError;
+
+/// The policy of every console page: nothing from elsewhere, no inline script or style.
+pub const PAGE_CSP: &str = "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// The policy of generated HTML (as the mock consoles serve captured HTML): a sandbox (no
+/// scripts, an opaque origin) that may only load images and fonts.
+pub const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src https: data:";
+
+/// An HTML 405 for a console path asked with another method.
+async fn method_not_allowed() -> UiError {
+    UiError::Status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This page does not take that method.".into(),
+    )
+}
+
+async fn not_found() -> UiError {
+    UiError::not_found("There is no console page at this address.")
+}
+
+fn html405(r: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    r.fallback(method_not_allowed)
+}
+
+/// The console's routes, with their security headers. Merged into the API router before its
+/// edge middleware, so correlation ids, admission, timeouts and metrics apply here too.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ui", html405(get(overview::page)))
+        .route("/ui/", get(|| async { Redirect::to("/ui") }))
+        .route("/ui/style.css", html405(get(assets::style)))
+        .route("/ui/login", html405(get(login::form).post(login::submit)))
+        .route("/ui/logout", html405(post(login::logout)))
+        .route("/ui/preview", html405(get(preview::page)))
+        .route(
+            "/ui/preview/newsletter.html",
+            html405(get(preview::newsletter_html)),
+        )
+        .route("/ui/preview/web.html", html405(get(preview::web_html)))
+        .route("/ui/jobs", html405(get(jobs::list)))
+        .route("/ui/jobs/{id}", html405(get(jobs::detail)))
+        .route("/ui/jobs/{id}/retry", html405(post(jobs::retry)))
+        .route("/ui/jobs/{id}/cancel", html405(post(jobs::cancel)))
+        .route("/ui/reviews", html405(get(reviews::list)))
+        .route("/ui/reviews/{id}", html405(get(reviews::version)))
+        .route(
+            "/ui/reviews/{id}/newsletter.html",
+            html405(get(reviews::newsletter_html)),
+        )
+        .route("/ui/reviews/{id}/web.html", html405(get(reviews::web_html)))
+        .route("/ui/reviews/{id}/approve", html405(post(reviews::approve)))
+        .route("/ui/reviews/{id}/reject", html405(post(reviews::reject)))
+        .route("/ui/{*rest}", any(not_found))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers of every console answer; a route that set its own policy (generated HTML) keeps it.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        );
+    }
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Generated HTML, alone, under the sandbox policy (shown in a `sandbox=""` iframe).
+fn sandboxed(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, SANDBOX_CSP),
+        ],
+        html,
+    )
+        .into_response()
+}

@@ -1,0 +1,253 @@
+//! Rendering: the template environment (every template autoescaped as HTML, a misspelt
+//! variable an error), the layout every page shares, and the console's error type, answered
+//! as an HTML page (or, when a sign-in is needed, a redirect to the sign-in form).
+
+use super::params::{Flash, encode};
+use super::session::Session;
+use crate::error::ApiError;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
+use serde::Serialize;
+use std::sync::LazyLock;
+
+/// The console's templates, embedded at build time.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/ui/base.html")),
+    ("pager.html", include_str!("../../templates/ui/pager.html")),
+    (
+        "issues.html",
+        include_str!("../../templates/ui/issues.html"),
+    ),
+    (
+        "channels.html",
+        include_str!("../../templates/ui/channels.html"),
+    ),
+    (
+        "overview.html",
+        include_str!("../../templates/ui/overview.html"),
+    ),
+    ("login.html", include_str!("../../templates/ui/login.html")),
+    (
+        "preview.html",
+        include_str!("../../templates/ui/preview.html"),
+    ),
+    ("jobs.html", include_str!("../../templates/ui/jobs.html")),
+    ("job.html", include_str!("../../templates/ui/job.html")),
+    (
+        "review_facts.html",
+        include_str!("../../templates/ui/review_facts.html"),
+    ),
+    (
+        "review_forms.html",
+        include_str!("../../templates/ui/review_forms.html"),
+    ),
+    (
+        "reviews.html",
+        include_str!("../../templates/ui/reviews.html"),
+    ),
+    (
+        "version.html",
+        include_str!("../../templates/ui/version.html"),
+    ),
+    ("error.html", include_str!("../../templates/ui/error.html")),
+];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // Every console template is HTML, whatever its name: document text is always escaped.
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    for (name, source) in TEMPLATES {
+        if let Err(e) = env.add_template(name, source) {
+            // Caught by the tests; rendering that template answers a 500 page.
+            tracing::error!(template = name, error = %e, "a console template does not compile");
+        }
+    }
+    env
+});
+
+/// Why a console request could not be answered with its page.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    /// An HTML page with this status and message.
+    #[error("{1}")]
+    Status(StatusCode, String),
+    /// Not signed in: off to the sign-in form, which comes back to this console path.
+    #[error("sign in first")]
+    SignIn(String),
+    #[error("template error: {0}")]
+    Template(#[from] minijinja::Error),
+    /// A failure whose cause is logged, not shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl UiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        UiError::Status(StatusCode::BAD_REQUEST, message.into())
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        UiError::Status(StatusCode::NOT_FOUND, message.into())
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        UiError::Status(StatusCode::FORBIDDEN, message.into())
+    }
+}
+
+impl From<ApiError> for UiError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Internal(cause) => UiError::Internal(cause),
+            other => UiError::Status(other.status(), other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            UiError::SignIn(next) => {
+                return Redirect::to(&format!("/ui/login?next={}", encode(&next))).into_response();
+            }
+            UiError::Status(status, message) => (status, message),
+            UiError::Template(e) => {
+                tracing::error!(error = %e, "console: a page did not render");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "This page could not be rendered; the server log has the cause.".to_string(),
+                )
+            }
+            UiError::Internal(cause) => {
+                tracing::error!(cause = %cause, "console: request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something failed on the server; its log has the cause.".to_string(),
+                )
+            }
+        };
+        let title = status.canonical_reason().unwrap_or("Error");
+        let ctx = context! {
+            status => status.as_u16(),
+            message,
+            correlation_id => crate::correlation::current(),
+        };
+        match render("error.html", "", title, None, &Flash::default(), ctx) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "console: the error page did not render");
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    format!("{} {title}", status.as_u16()),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// Who is signed in, as the layout shows it (and the CSRF token of its forms).
+#[derive(Debug, Serialize)]
+struct Viewer<'a> {
+    key_id: &'a str,
+    scopes: String,
+    csrf: &'a str,
+}
+
+/// Renders `template` inside the layout: `section` marks the current navigation entry.
+pub fn render(
+    template: &str,
+    section: &str,
+    title: &str,
+    viewer: Option<&Session>,
+    flash: &Flash,
+    ctx: Value,
+) -> Result<String, UiError> {
+    let viewer = viewer.map(|s| Viewer {
+        key_id: &s.key_id,
+        scopes: s.scope_names(),
+        csrf: &s.csrf,
+    });
+    let layout = context! {
+        section,
+        title,
+        viewer => Serde(&viewer),
+        flash => Serde(flash),
+    };
+    Ok(ENV
+        .get_template(template)?
+        .render(context! { ..layout, ..ctx })?)
+}
+
+/// [`render`] as an HTML answer.
+pub fn html(
+    template: &str,
+    section: &str,
+    title: &str,
+    viewer: Option<&Session>,
+    flash: &Flash,
+    ctx: Value,
+) -> Result<Response, UiError> {
+    Ok(Html(render(template, section, title, viewer, flash, ctx)?).into_response())
+}
+
+/// A stored time (Unix ms) as people read it: `2026-01-05 10:00:55 UTC`.
+pub fn display_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// An RFC 3339 time as people read it; other text as it is.
+pub fn display_rfc3339(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        for (name, _) in TEMPLATES {
+            assert!(ENV.get_template(name).is_ok(), "{name} compiles");
+        }
+    }
+
+    #[test]
+    fn times_are_shown_in_utc() {
+        assert_eq!(display_ms(1_767_607_255_000), "2026-01-05 10:00:55 UTC");
+        assert_eq!(
+            display_rfc3339("2026-01-05T10:00:55.123Z"),
+            "2026-01-05 10:00:55 UTC"
+        );
+        assert_eq!(display_rfc3339("soon"), "soon");
+    }
+
+    /// The sign-in page with fixed data, as a browser receives it.
+    #[test]
+    fn the_sign_in_page_is_stable() {
+        let flash = Flash {
+            ok: None,
+            error: Some("The API key is not valid or has been revoked.".into()),
+        };
+        let page = render(
+            "login.html",
+            "login",
+            "Sign in",
+            None,
+            &flash,
+            context! { next => "/ui/jobs?status=failed" },
+        )
+        .unwrap();
+        insta::assert_snapshot!(page);
+    }
+}
