@@ -2,6 +2,7 @@
 // against a running `halcytone up`. Started by crates/halcytone/tests/browser.rs, which passes:
 //
 //   HALCYTONE_API, HALCYTONE_KEY    the API and its admin key
+//   WRITER_KEY, REVIEWER_KEY        two more keys with the write scope
 //   MOCK_CRM, MOCK_PLATFORM         the mocks' base URLs
 //   SCREENSHOT_DIR                  where the screenshots go (target/e2e-screenshots)
 //   CHROMIUM                        the browser (default /usr/bin/chromium)
@@ -23,6 +24,8 @@ const KEY = env("HALCYTONE_KEY");
 const CRM = env("MOCK_CRM");
 const PLATFORM = env("MOCK_PLATFORM");
 const SHOTS = env("SCREENSHOT_DIR");
+const WRITER = env("WRITER_KEY");
+const REVIEWER = env("REVIEWER_KEY");
 mkdirSync(SHOTS, { recursive: true });
 
 async function api(method, path, body, key = KEY) {
@@ -165,6 +168,75 @@ step("the phone layout has no sideways scrolling on the inbox", async () => {
   assert.ok(wide <= 375 + 1, `page is ${wide}px wide at 375px`);
   await page.screenshot({ path: join(SHOTS, "inbox-phone.png"), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+// A featured item makes a version L2: two approvers, neither of them the submitter.
+const L2_DOC = `# Weekly
+
+## Breathscape Updates
+
+### Quiet mode for the evening
+<!-- featured: true -->
+- **Date:** 2026-11-20
+- **Content:** Quiet mode dims the screen and slows the pacing cues after eight in the evening, so a last session before bed stays calm.
+`;
+
+async function signIn(key) {
+  await page.goto(API + "/ui/login");
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith("/ui/login"));
+}
+
+async function signOut() {
+  await page.goto(API + "/ui");
+  await page.getByRole("button", { name: /sign out/i }).click();
+}
+
+step("keyboard: the first Tab reaches the skip link, which jumps to the content", async () => {
+  await page.goto(API + "/ui/preview");
+  await page.keyboard.press("Tab");
+  const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  assert.match(first ?? "", /skip/i, `first focus: ${first}`);
+  await page.keyboard.press("Enter");
+  const hash = await page.evaluate(() => location.hash);
+  assert.ok(hash.length > 1, "the skip link moves to the main content");
+  await page.screenshot({ path: join(SHOTS, "ui-preview.png"), fullPage: true });
+});
+
+step("approve a version waiting for review from the console", async () => {
+  const made = await api("POST", "/api/v2/content", { document: L2_DOC, channels: ["email", "website"], submit: true }, WRITER);
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  assert.equal(made.json.status, "in_review");
+  const id = made.json.content_id;
+  for (const [n, key] of [[1, KEY], [2, REVIEWER]]) {
+    await signIn(key);
+    await page.goto(API + "/ui/reviews");
+    const form = page.locator(`form[action="/ui/reviews/${id}/approve"]`);
+    await form.getByLabel(/note/i).fill(`approved in the browser (${n} of 2)`);
+    await form.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL(/\/ui\/reviews/);
+    if (n === 1) await page.screenshot({ path: join(SHOTS, "ui-reviews.png"), fullPage: true });
+    await signOut();
+  }
+  const { json } = await api("GET", `/api/v2/content/${id}`);
+  assert.equal(json.status, "approved", JSON.stringify(json.review));
+  assert.equal(json.review.approvals.length, 2);
+  return `${id} approved by ${json.review.approvals.map((a) => a.by).join(" and ")}`;
+});
+
+step("a fault rule is set and cleared with the mock's own forms", async () => {
+  await page.goto(CRM + "/faults");
+  await page.locator("select#route").selectOption("GET /api/v1/stats");
+  await page.locator("input#status").fill("503");
+  await page.getByRole("button", { name: "Save rule" }).click();
+  await page.waitForURL(/\/faults/);
+  const res = await fetch(CRM + "/api/v1/stats");
+  assert.equal(res.status, 503, "the rule set in the browser is in force");
+  await page.screenshot({ path: join(SHOTS, "mock-faults.png"), fullPage: true });
+  await page.getByRole("button", { name: "Clear all rules" }).click();
+  await page.waitForURL(/\/faults/);
+  assert.equal((await fetch(CRM + "/api/v1/stats")).status, 200, "cleared");
 });
 
 async function main() {

@@ -122,11 +122,26 @@ async fn the_consoles_work_in_a_real_browser() {
             .trim_end_matches('/')
             .to_string()
     };
+    let keys: Vec<String> = ["e2e-writer", "e2e-reviewer"]
+        .iter()
+        .map(|name| {
+            let out = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+                .args(["keys", "create", "--name", name, "--scopes", "read,write"])
+                .current_dir(dir.path())
+                .env("DATABASE_URL", "sqlite://data/halcytone.db")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .collect();
     let shots = workspace().join("target/e2e-screenshots");
     let out = tokio::process::Command::new("node")
         .arg(workspace().join("e2e/consoles.mjs"))
         .env("HALCYTONE_API", &api)
         .env("HALCYTONE_KEY", &key)
+        .env("WRITER_KEY", &keys[0])
+        .env("REVIEWER_KEY", &keys[1])
         .env("MOCK_CRM", url("crm"))
         .env("MOCK_PLATFORM", url("platform"))
         .env("SCREENSHOT_DIR", &shots)
@@ -145,7 +160,13 @@ async fn the_consoles_work_in_a_real_browser() {
         "browser steps failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("browser tests passed"), "{stdout}");
-    for shot in ["inbox.png", "message.png", "social-cards.png"] {
+    for shot in [
+        "inbox.png",
+        "message.png",
+        "message-html-part.png",
+        "social-cards.png",
+        "ui-reviews.png",
+    ] {
         assert!(shots.join(shot).exists(), "screenshot {shot}");
     }
 }

@@ -11,7 +11,7 @@ use crate::faults::FaultRule;
 use crate::state::MockState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -38,33 +38,13 @@ pub async fn view(
     page::html(&state, "faults.html", "faults", "Fault injection", ctx)
 }
 
-/// Refuses a form posted from another site (a browser names it in `Sec-Fetch-Site` or
-/// `Origin`); tools that send neither header are let through, as on the JSON API.
+/// Refuses a form posted from another site (see `halcytone_webpage::same_origin`).
 fn same_origin(headers: &HeaderMap) -> Result<(), ConsoleError> {
-    let refuse = || {
+    halcytone_webpage::same_origin(headers).map_err(|_| {
         ConsoleError::forbidden(
             "This form was posted from another site. Use the console's own page to change the mock.",
         )
-    };
-    if let Some(site) = headers.get("sec-fetch-site")
-        && !matches!(site.to_str(), Ok("same-origin" | "none"))
-    {
-        return Err(refuse());
-    }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
-        let origin = origin.to_str().unwrap_or_default();
-        let authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        if host.is_empty() || authority != Some(host) {
-            return Err(refuse());
-        }
-    }
-    Ok(())
+    })
 }
 
 /// The form's fields (the last of a repeated name wins).

@@ -1,14 +1,12 @@
 //! One captured email: summary, recipients, headers, checks, the HTML part in a sandboxed
 //! iframe (served by [`html`] under a `sandbox` CSP), the text part and the links of the HTML.
 
-use super::CAPTURED_CSP;
 use super::links::{Link, links};
 use super::page::{self, ConsoleError, display_size, display_time};
 use crate::state::{MockKind, MockState};
 use crate::store::Record;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -255,19 +253,5 @@ pub const NO_HTML: &str =
 
 /// Captured HTML as an answer that can do nothing but show itself.
 pub fn captured_html(body: String) -> Response {
-    let mut resp = body.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CAPTURED_CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    resp
+    halcytone_webpage::sandboxed(body)
 }

@@ -26,16 +26,11 @@ pub use params::Params;
 use crate::state::{MockKind, MockState};
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-/// The policy of every console page: nothing from elsewhere, no inline script or style.
-pub const PAGE_CSP: &str = "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
-
-/// The policy of captured HTML: a sandbox (no scripts, an opaque origin) that may only load
-/// images and fonts.
-pub const CAPTURED_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src https: data:";
+/// The page and sandbox policies, shared with the API's console.
+pub use halcytone_webpage::{PAGE_CSP, SANDBOX_CSP as CAPTURED_CSP};
 
 /// The console's routes; pages of the other mock answer an HTML 404.
 pub fn routes() -> Router<MockState> {
@@ -52,7 +47,9 @@ pub fn routes() -> Router<MockState> {
         .route("/console/events", get(live::events))
         .route("/console/live.js", get(assets::script))
         .route("/console/style.css", get(assets::style))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response(
+            halcytone_webpage::security_headers,
+        ))
 }
 
 /// `/`: the inbox on the CRM, the posts overview on the Platform.
@@ -61,31 +58,4 @@ async fn home(State(state): State<MockState>, params: Params) -> Result<Response
         MockKind::Crm => inbox::page(&state, &params).await,
         MockKind::Platform => posts::overview(&state, &params).await,
     }
-}
-
-/// Headers of every console answer; a route that set its own policy (captured HTML) keeps it.
-async fn security_headers(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_CSP),
-        );
-    }
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }

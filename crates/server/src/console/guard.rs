@@ -6,7 +6,7 @@ use super::page::UiError;
 use super::params::Params;
 use super::session::{Session, cookie_id};
 use crate::state::AppState;
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, Uri};
 use halcytone_store::Scope;
 
 /// The signed-in session, if any.
@@ -66,72 +66,12 @@ pub fn form(
     Ok(s)
 }
 
-/// Refuses a form posted from another site, which a browser names in `Sec-Fetch-Site` or
-/// `Origin`. Tools that send neither header still need the session cookie and CSRF token.
+/// Refuses a form posted from another site (see `halcytone_webpage::same_origin`). Tools that
+/// send no fetch metadata still need the session cookie and CSRF token.
 pub fn same_site(headers: &HeaderMap) -> Result<(), UiError> {
-    let refuse = || {
+    halcytone_webpage::same_origin(headers).map_err(|_| {
         UiError::forbidden(
             "This form was posted from another site. Use the console's own pages to make changes.",
         )
-    };
-    if headers
-        .get_all("sec-fetch-site")
-        .iter()
-        .any(|site| !matches!(site.to_str(), Ok("same-origin" | "none")))
-    {
-        return Err(refuse());
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    for origin in headers.get_all(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or_default();
-        let authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        if host.is_empty() || authority != Some(host) {
-            return Err(refuse());
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
-
-    #[test]
-    fn cross_site_posts_are_refused() {
-        assert!(same_site(&headers(&[("host", "localhost:8000")])).is_ok());
-        assert!(
-            same_site(&headers(&[
-                ("host", "localhost:8000"),
-                ("origin", "http://localhost:8000"),
-                ("sec-fetch-site", "same-origin"),
-            ]))
-            .is_ok()
-        );
-        for bad in [
-            headers(&[
-                ("host", "localhost:8000"),
-                ("origin", "http://evil.example"),
-            ]),
-            headers(&[("host", "localhost:8000"), ("origin", "null")]),
-            headers(&[("host", "localhost:8000"), ("sec-fetch-site", "cross-site")]),
-            headers(&[("host", "localhost:8000"), ("sec-fetch-site", "same-site")]),
-            headers(&[("origin", "http://localhost:8000")]),
-        ] {
-            assert!(same_site(&bad).is_err(), "{bad:?}");
-        }
-    }
+    })
 }

@@ -21,17 +21,13 @@ pub mod session;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::Redirect;
 use axum::routing::{MethodRouter, any, get, post};
 pub use page::UiError;
 
-/// The policy of every console page: nothing from elsewhere, no inline script or style.
-pub const PAGE_CSP: &str = "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
-
-/// The policy of generated HTML (as the mock consoles serve captured HTML): a sandbox (no
-/// scripts, an opaque origin) that may only load images and fonts.
-pub const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src https: data:";
+/// The page and sandbox policies and the sandboxed answer, shared with the mocks' console.
+pub use halcytone_webpage::{PAGE_CSP, SANDBOX_CSP, sandboxed};
 
 /// An HTML 405 for a console path asked with another method.
 async fn method_not_allowed() -> UiError {
@@ -78,42 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/reviews/{id}/approve", html405(post(reviews::approve)))
         .route("/ui/reviews/{id}/reject", html405(post(reviews::reject)))
         .route("/ui/{*rest}", any(not_found))
-        .layer(axum::middleware::map_response(security_headers))
-}
-
-/// Headers of every console answer; a route that set its own policy (generated HTML) keeps it.
-async fn security_headers(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_CSP),
-        );
-    }
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// Generated HTML, alone, under the sandbox policy (shown in a `sandbox=""` iframe).
-fn sandboxed(html: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, SANDBOX_CSP),
-        ],
-        html,
-    )
-        .into_response()
+        .layer(axum::middleware::map_response(
+            halcytone_webpage::security_headers,
+        ))
 }

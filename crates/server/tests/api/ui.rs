@@ -124,7 +124,7 @@ fn assert_console_headers(p: &Page) {
     assert_eq!(h("content-security-policy"), Some(PAGE_CSP));
     assert_eq!(h("x-frame-options"), Some("SAMEORIGIN"));
     assert_eq!(h("x-content-type-options"), Some("nosniff"));
-    assert_eq!(h("referrer-policy"), Some("no-referrer"));
+    assert_eq!(h("referrer-policy"), Some("same-origin"));
     assert_eq!(h("cache-control"), Some("no-store"));
     assert!(
         h("x-correlation-id").is_some(),

@@ -1,0 +1,164 @@
+//! What Halcytone's web consoles share — the mock services' console at `/` and the API's at
+//! `/ui` — so the rules that keep captured content inert are written once:
+//!
+//! - [`PAGE_CSP`] and [`security_headers`]: every console page loads scripts, styles and
+//!   frames from its own origin only, and is never framed by another site;
+//! - [`SANDBOX_CSP`] and [`sandboxed`]: captured or generated HTML is served alone under a
+//!   `sandbox` policy (no script, opaque origin) and shown in a `sandbox=""` iframe;
+//! - [`same_origin`]: a form post must come from the console's own pages.
+#![forbid(unsafe_code)]
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+/// The policy of every console page: nothing from elsewhere, no inline script or style.
+pub const PAGE_CSP: &str = "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// The policy of captured or generated HTML: a sandbox (no scripts, an opaque origin) that
+/// may only load images and fonts and use inline styles (email HTML is styled inline).
+pub const SANDBOX_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src https: data:";
+
+/// Adds the console headers to an answer; one that set its own policy (sandboxed HTML) keeps
+/// it. The referrer is sent to the console's own origin only: a browser then names the origin
+/// of its form posts, which [`same_origin`] checks, and never tells another site where a
+/// link came from.
+pub async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        );
+    }
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// HTML served alone under [`SANDBOX_CSP`], for a `sandbox=""` iframe.
+pub fn sandboxed(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, SANDBOX_CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// A form post from another site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrossSite;
+
+/// Whether a form post came from this origin.
+///
+/// A browser says so in `Sec-Fetch-Site` (`same-origin`, or `none` for something the user did
+/// directly) and names the page's origin in `Origin`, which must then be this host. Under a
+/// strict referrer policy a browser sends `Origin: null`; that passes only beside
+/// `Sec-Fetch-Site: same-origin` or `none`. Tools that send neither header — curl, tests — are
+/// let through: they still need whatever else the form asks for (a session and its token on
+/// the API's console).
+pub fn same_origin(headers: &HeaderMap) -> Result<(), CrossSite> {
+    let mut fetch_site = headers.get_all("sec-fetch-site").iter().peekable();
+    let vouched = fetch_site.peek().is_some();
+    if !fetch_site.all(|s| matches!(s.to_str(), Ok("same-origin" | "none"))) {
+        return Err(CrossSite);
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    for origin in headers.get_all(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        if origin == "null" && vouched {
+            continue;
+        }
+        let authority = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        if host.is_empty() || authority != Some(host) {
+            return Err(CrossSite);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn posts_from_this_origin_pass_and_others_do_not() {
+        let host = ("host", "localhost:8000");
+        for ok in [
+            headers(&[host]),
+            headers(&[host, ("origin", "http://localhost:8000")]),
+            headers(&[host, ("sec-fetch-site", "same-origin")]),
+            headers(&[host, ("sec-fetch-site", "none")]),
+            // A browser under a strict referrer policy: the fetch metadata decides.
+            headers(&[host, ("origin", "null"), ("sec-fetch-site", "same-origin")]),
+        ] {
+            assert_eq!(same_origin(&ok), Ok(()), "{ok:?}");
+        }
+        for bad in [
+            headers(&[host, ("origin", "http://evil.example")]),
+            headers(&[host, ("origin", "null")]),
+            headers(&[host, ("sec-fetch-site", "cross-site")]),
+            headers(&[host, ("sec-fetch-site", "same-site")]),
+            headers(&[
+                host,
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-site", "cross-site"),
+            ]),
+            headers(&[("origin", "http://localhost:8000")]),
+            // A browser never sends these two together; whoever did is not to be believed.
+            headers(&[
+                host,
+                ("origin", "http://evil.example"),
+                ("sec-fetch-site", "same-origin"),
+            ]),
+        ] {
+            assert_eq!(same_origin(&bad), Err(CrossSite), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_get_the_headers_and_sandboxed_html_keeps_its_policy() {
+        let page = security_headers("<p>hi</p>".into_response()).await;
+        assert_eq!(page.headers()[header::CONTENT_SECURITY_POLICY], PAGE_CSP);
+        assert_eq!(page.headers()[header::REFERRER_POLICY], "same-origin");
+        assert_eq!(page.headers()[header::X_FRAME_OPTIONS], "SAMEORIGIN");
+        let framed = security_headers(sandboxed("<script>x()</script>".into())).await;
+        assert_eq!(
+            framed.headers()[header::CONTENT_SECURITY_POLICY],
+            SANDBOX_CSP
+        );
+        assert_eq!(
+            framed.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+    }
+}
