@@ -5,8 +5,11 @@
 //!   frames from its own origin only, and is never framed by another site;
 //! - [`SANDBOX_CSP`] and [`sandboxed`]: captured or generated HTML is served alone under a
 //!   `sandbox` policy (no script, opaque origin) and shown in a `sandbox=""` iframe;
-//! - [`same_origin`]: a form post must come from the console's own pages.
+//! - [`same_origin`]: a form post must come from the console's own pages;
+//! - [`query`]: query strings and forms read with errors that name the parameter.
 #![forbid(unsafe_code)]
+
+pub mod query;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};

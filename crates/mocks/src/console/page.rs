@@ -74,6 +74,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+pub use halcytone_webpage::query::encode;
+
 /// Why a console page could not be shown; answered as an HTML page.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -217,18 +219,10 @@ pub fn display_size(bytes: usize) -> String {
     }
 }
 
-/// Percent-encodes `s` for a query value or a path segment (everything but RFC 3986's
-/// unreserved characters).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+impl From<halcytone_webpage::query::BadValue> for ConsoleError {
+    fn from(e: halcytone_webpage::query::BadValue) -> Self {
+        ConsoleError::bad_request(e.0)
     }
-    out
 }
 
 #[cfg(test)]

@@ -1,87 +1,27 @@
 //! Query parameters of console pages: parsed by hand so a bad value is a 400 page that says
 //! what is wrong, and links between pages (pager, flash messages) keep the filters.
 
-use super::page::{ConsoleError, encode};
+use super::page::ConsoleError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use halcytone_webpage::query::Query;
 use serde::Serialize;
 
-/// Longest search text accepted.
-const MAX_TEXT: usize = 200;
-
-/// Highest page number accepted.
-const MAX_PAGE: i64 = 100_000;
-
-/// The query string of a console page, as name/value pairs (the last of a repeated name wins).
+/// The query string of a console page, as name/value pairs (the last of a repeated name wins),
+/// read with the shared checks of `halcytone_webpage::query`.
 #[derive(Debug, Clone, Default)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params(Query);
+
+impl std::ops::Deref for Params {
+    type Target = Query;
+    fn deref(&self) -> &Query {
+        &self.0
+    }
+}
 
 impl Params {
     pub fn new(pairs: Vec<(String, String)>) -> Params {
-        Params(pairs)
-    }
-
-    /// The trimmed value of `name`; absent and blank are the same.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A free-text parameter of at most 200 characters.
-    pub fn text(&self, name: &str) -> Result<Option<String>, ConsoleError> {
-        match self.get(name) {
-            Some(v) if v.chars().count() > MAX_TEXT => Err(ConsoleError::bad_request(format!(
-                "{name}: at most {MAX_TEXT} characters"
-            ))),
-            v => Ok(v.map(str::to_string)),
-        }
-    }
-
-    /// A parameter that must be one of `allowed`.
-    pub fn choice(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, ConsoleError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-            Some(v) => Err(ConsoleError::bad_request(format!(
-                "{name}: '{v}' is not one of {}",
-                allowed.join(", ")
-            ))),
-        }
-    }
-
-    /// `page`: 1 when absent, else a whole number from 1 to 100000.
-    pub fn page(&self) -> Result<i64, ConsoleError> {
-        match self.get("page") {
-            None => Ok(1),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|p| (1..=MAX_PAGE).contains(p))
-                .ok_or_else(|| {
-                    ConsoleError::bad_request(format!(
-                        "page: '{v}' is not a page number (a whole number from 1 to {MAX_PAGE})"
-                    ))
-                }),
-        }
-    }
-
-    /// A whole number of at least 0, when given.
-    pub fn count(&self, name: &str) -> Result<Option<i64>, ConsoleError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .map(Some)
-                .ok_or_else(|| {
-                    ConsoleError::bad_request(format!("{name}: '{v}' is not a whole number ≥ 0"))
-                }),
-        }
+        Params(Query::new(pairs))
     }
 
     /// The flash message a form redirect left: a fixed sentence for `ok`, the text of `error`.
@@ -110,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
-            .map(|axum::extract::Query(pairs)| Params(pairs))
+            .map(|axum::extract::Query(pairs)| Params::new(pairs))
             .map_err(|e| {
                 ConsoleError::bad_request(format!(
                     "the query string cannot be read: {}",
@@ -149,18 +89,10 @@ impl Pager {
 
 /// `path?name=value&…` with the given filters and page; `path` alone when there are none.
 pub fn href(path: &str, filters: &[(&str, Option<&str>)], page: Option<i64>) -> String {
-    let mut pairs: Vec<String> = filters
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
-        .collect();
-    if let Some(p) = page {
-        pairs.push(format!("page={p}"));
-    }
-    if pairs.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", pairs.join("&"))
-    }
+    let page = page.map(|p| p.to_string());
+    let mut all = filters.to_vec();
+    all.push(("page", page.as_deref()));
+    halcytone_webpage::query::href(path, &all)
 }
 
 #[cfg(test)]

@@ -211,6 +211,12 @@ pub fn display_rfc3339(t: &str) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
+impl From<halcytone_webpage::query::BadValue> for UiError {
+    fn from(e: halcytone_webpage::query::BadValue) -> Self {
+        UiError::bad_request(e.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,62 +5,29 @@
 use super::page::UiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use halcytone_webpage::query::Query;
+pub use halcytone_webpage::query::{encode, href};
 use serde::Serialize;
 
 /// Longest flash message shown.
 const MAX_FLASH: usize = 300;
 
-/// Highest page number accepted.
-const MAX_PAGE: i64 = 100_000;
-
-/// Decoded `name=value` pairs (the last of a repeated name wins).
+/// Decoded `name=value` pairs (the last of a repeated name wins), read with the shared checks
+/// of `halcytone_webpage::query`.
 #[derive(Debug, Clone, Default)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params(Query);
+
+impl std::ops::Deref for Params {
+    type Target = Query;
+    fn deref(&self) -> &Query {
+        &self.0
+    }
+}
 
 impl Params {
     /// Reads `application/x-www-form-urlencoded` text (a query string or a form body).
     pub fn parse(raw: &[u8]) -> Params {
-        Params(url::form_urlencoded::parse(raw).into_owned().collect())
-    }
-
-    /// The trimmed value of `name`; absent and blank are the same.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A value that must be one of `allowed`.
-    pub fn choice(&self, name: &str, allowed: &[&str]) -> Result<Option<String>, UiError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-            Some(v) => Err(UiError::bad_request(format!(
-                "{name}: '{}' is not one of {}",
-                shorten(v),
-                allowed.join(", ")
-            ))),
-        }
-    }
-
-    /// `page`: 1 when absent, else a whole number from 1 to 100000.
-    pub fn page(&self) -> Result<i64, UiError> {
-        match self.get("page") {
-            None => Ok(1),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|p| (1..=MAX_PAGE).contains(p))
-                .ok_or_else(|| {
-                    UiError::bad_request(format!(
-                        "page: '{}' is not a page number (a whole number from 1 to {MAX_PAGE})",
-                        shorten(v)
-                    ))
-                }),
-        }
+        Params(Query::parse(raw))
     }
 
     /// The message a form's redirect left (`ok` or `error`), shortened.
@@ -71,15 +38,6 @@ impl Params {
             error: self.get("error").map(cut),
         }
     }
-}
-
-/// A value quoted in an error message, at most 60 characters.
-fn shorten(v: &str) -> String {
-    let mut s: String = v.chars().take(60).collect();
-    if v.chars().count() > 60 {
-        s.push('…');
-    }
-    s
 }
 
 /// The query string of a console request.
@@ -141,19 +99,6 @@ pub fn safe_next(raw: Option<&str>) -> String {
     }
 }
 
-/// Percent-encodes `s` for a query value or a path segment (all but RFC 3986's unreserved).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The 303 answer of a form: back to `path` with the outcome as its flash message.
 pub fn back_to(path: &str, outcome: Result<String, String>) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -163,19 +108,6 @@ pub fn back_to(path: &str, outcome: Result<String, String>) -> axum::response::R
     };
     let sep = if path.contains('?') { '&' } else { '?' };
     axum::response::Redirect::to(&format!("{path}{sep}{name}={}", encode(&message))).into_response()
-}
-
-/// `path?name=value&…` with the filters that are set; `path` alone when none are.
-pub fn href(path: &str, pairs: &[(&str, Option<&str>)]) -> String {
-    let q: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(v))))
-        .collect();
-    if q.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", q.join("&"))
-    }
 }
 
 /// Links to the newer and older pages of a list.
@@ -272,6 +204,5 @@ mod tests {
         assert_eq!(p.older.as_deref(), Some("/ui/jobs?status=failed&page=3"));
         let one = Pager::new("/ui/jobs", &[], 1, 25, 0);
         assert_eq!((one.pages, one.newer, one.older), (1, None, None));
-        assert_eq!(encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
     }
 }
