@@ -6,10 +6,27 @@
 //! - [`SANDBOX_CSP`] and [`sandboxed`]: captured or generated HTML is served alone under a
 //!   `sandbox` policy (no script, opaque origin) and shown in a `sandbox=""` iframe;
 //! - [`same_origin`]: a form post must come from the console's own pages;
-//! - [`query`]: query strings and forms read with errors that name the parameter.
+//! - [`query`]: query strings and forms read with errors that name the parameter;
+//! - [`templates`]: the template environment, HTML-escaping every value.
 #![forbid(unsafe_code)]
 
 pub mod query;
+
+/// The template environment of a console: every template is HTML whatever its name, so
+/// captured or user-written text is always escaped, and a misspelt variable is an error rather
+/// than an empty string. A template that does not compile is logged (each console has a test
+/// that compiles all of its templates), and rendering it answers an error.
+pub fn templates(sources: &[(&'static str, &'static str)]) -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+    for (name, source) in sources {
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "a console template does not compile");
+        }
+    }
+    env
+}
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};

@@ -4,7 +4,7 @@
 use crate::state::{MockKind, MockState};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
+use minijinja::{Environment, Value, context};
 use std::sync::LazyLock;
 
 /// The console's templates, embedded at build time.
@@ -59,20 +59,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    // Every console template is HTML, whatever its name: captured text is always escaped.
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    // A misspelt variable is an error, not an empty string.
-    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-    for (name, source) in TEMPLATES {
-        if let Err(e) = env.add_template(name, source) {
-            // Caught by the tests; rendering that template answers a 500 page.
-            tracing::error!(template = name, error = %e, "a console template does not compile");
-        }
-    }
-    env
-});
+static ENV: LazyLock<Environment<'static>> =
+    LazyLock::new(|| halcytone_webpage::templates(TEMPLATES));
 
 pub use halcytone_webpage::query::encode;
 

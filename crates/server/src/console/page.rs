@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
+use minijinja::{Environment, Value, context};
 use serde::Serialize;
 use std::sync::LazyLock;
 
@@ -54,19 +54,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../../templates/ui/error.html")),
 ];
 
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    // Every console template is HTML, whatever its name: document text is always escaped.
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-    for (name, source) in TEMPLATES {
-        if let Err(e) = env.add_template(name, source) {
-            // Caught by the tests; rendering that template answers a 500 page.
-            tracing::error!(template = name, error = %e, "a console template does not compile");
-        }
-    }
-    env
-});
+static ENV: LazyLock<Environment<'static>> =
+    LazyLock::new(|| halcytone_webpage::templates(TEMPLATES));
 
 /// Why a console request could not be answered with its page.
 #[derive(Debug, thiserror::Error)]
