@@ -161,13 +161,23 @@ step("social cards show counts within each network's limit", async () => {
   return `${counts.length} counts, all within limits`;
 });
 
-step("the phone layout has no sideways scrolling on the inbox", async () => {
+step("at a phone's width no page scrolls sideways", async () => {
   await page.setViewportSize({ width: 375, height: 740 });
-  await page.goto(CRM + "/");
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(wide <= 375 + 1, `page is ${wide}px wide at 375px`);
-  await page.screenshot({ path: join(SHOTS, "inbox-phone.png"), fullPage: true });
+  const pages = [
+    ["inbox-phone", CRM + "/"],
+    ["social-phone", PLATFORM + "/posts/social"],
+    ["web-posts-phone", PLATFORM + "/posts/web"],
+    ["faults-phone", CRM + "/faults"],
+    ["ui-preview-phone", API + "/ui/preview"],
+  ];
+  for (const [name, url] of pages) {
+    await page.goto(url);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 375 + 1, `${url} is ${wide}px wide at 375px`);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  }
   await page.setViewportSize({ width: 1280, height: 900 });
+  return `${pages.length} pages`;
 });
 
 // A featured item makes a version L2: two approvers, neither of them the submitter.
