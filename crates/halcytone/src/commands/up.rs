@@ -271,10 +271,10 @@ fn banner(
 ) {
     println!(
         "\nHalcytone is up in dry run: every publish goes to the mock services ({:.0} ms)\n\n  \
-         API            http://{api}   docs /docs · health /health · metrics /metrics\n  \
-         mock CRM       http://{crm}   captured email: /api/v1/captures\n  \
+         API            http://{api}   console /ui · docs /docs · health /health · metrics /metrics\n  \
+         mock CRM       http://{crm}   inbox / · captured email: /api/v1/captures\n  \
          SMTP capture   smtp://{smtp}   no TLS, any login; messages appear in the CRM's captures\n  \
-         mock Platform  http://{platform}   captured posts: /api/v1/captures\n  \
+         mock Platform  http://{platform}   posts / · captured posts: /api/v1/captures\n  \
          email          {email}\n  \
          database       sqlite://{}\n  \
          document       {document}\n  \
@@ -286,6 +286,7 @@ fn banner(
          -d '{{\"document_id\":\"weekly\",\"channels\":[\"email\",\"website\",\"social_twitter\"]}}'\n  \
          curl -s http://{api}/api/v2/jobs -H 'Authorization: Bearer {key_for_curl}'\n  \
          curl -s http://{crm}/api/v1/captures\n\n\
+         In a browser: the inbox at http://{crm}/, the console at http://{api}/ui\n\n\
          Stop with Ctrl-C.\n",
         started.elapsed().as_secs_f64() * 1000.0,
         db.display()
