@@ -42,6 +42,9 @@ pub struct Audience {
     pub first_name_fallback: String,
     /// The groups of an A/B subject test, each with its own subject and campaign.
     pub ab: Option<AbSend>,
+    /// The CRM's active, opted-in subscribers when the caller has just fetched them (to split
+    /// an A/B test); `None` asks the CRM.
+    pub subscribers: Option<Vec<Value>>,
 }
 
 /// The fallback first name when none is configured.
@@ -263,17 +266,21 @@ impl Publisher for EmailPublisher {
                     "the document has no items for email",
                 )];
             };
-            let recipients = match self.subscribers(ctx).await {
-                Ok(r) => r,
-                Err((e, attempts)) => {
-                    return vec![result(
-                        "email",
-                        "email".into(),
-                        String::new(),
-                        Err(e),
-                        attempts,
-                    )];
-                }
+            let prefetched = ctx.audience.and_then(|a| a.subscribers.as_deref());
+            let recipients: std::borrow::Cow<'_, [Value]> = match prefetched {
+                Some(list) => std::borrow::Cow::Borrowed(list),
+                None => match self.subscribers(ctx).await {
+                    Ok(r) => std::borrow::Cow::Owned(r),
+                    Err((e, attempts)) => {
+                        return vec![result(
+                            "email",
+                            "email".into(),
+                            String::new(),
+                            Err(e),
+                            attempts,
+                        )];
+                    }
+                },
             };
             if recipients.is_empty() {
                 return vec![skipped(

@@ -158,8 +158,8 @@ pub fn test_json(t: &AbTest) -> Value {
 /// What one phase of a test decided before publishing.
 #[derive(Debug)]
 pub enum Prepared {
-    /// Send these groups.
-    Send(Box<AbTest>, AbSend),
+    /// Send these groups; the CRM's subscriber list when it was just fetched (to split).
+    Send(Box<AbTest>, AbSend, Option<Vec<Value>>),
     /// Nothing left to send: the job ends with this note.
     Done(String),
     /// The phase cannot go on now: the reason, and whether a later attempt may succeed.
@@ -168,22 +168,6 @@ pub enum Prepared {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// The (segment's) audience now: the CRM's active, opted-in subscribers, filtered.
-async fn audience(
-    publishing: &Publishing,
-    segment: Option<&SegmentFilter>,
-    correlation_id: &str,
-) -> Result<Vec<Value>, String> {
-    let all = publishing
-        .subscribers(correlation_id)
-        .await
-        .map_err(|e| format!("the CRM's subscriber list: {e}"))?;
-    Ok(match segment {
-        Some(s) => all.into_iter().filter(|r| s.admits(r)).collect(),
-        None => all,
-    })
 }
 
 /// Prepares the phase `r` of a test: for `test`, the groups (fixed on the first attempt and
@@ -203,13 +187,21 @@ pub async fn prepare(
     };
     match r.phase {
         AbPhase::Test => {
+            let mut fetched = None;
             if t.assignment.is_none() {
-                let people = match audience(publishing, segment, correlation_id).await {
-                    Ok(p) => p,
-                    Err(e) => return Ok(Prepared::Stop(e, true)),
+                let all = match publishing.subscribers(correlation_id).await {
+                    Ok(all) => all,
+                    Err(e) => {
+                        let retry = e.is_retryable();
+                        return Ok(Prepared::Stop(
+                            format!("the CRM's subscriber list: {e}"),
+                            retry,
+                        ));
+                    }
                 };
-                let ids: Vec<&str> = people
+                let ids: Vec<&str> = all
                     .iter()
+                    .filter(|p| segment.is_none_or(|s| s.admits(p)))
                     .filter_map(|p| p.get("id").and_then(Value::as_str))
                     .collect();
                 let mut groups = vec![Vec::new(); t.subjects.len()];
@@ -224,6 +216,7 @@ pub async fn prepare(
                 t.assignment = Some(groups);
                 t.updated_ms = now_ms();
                 store.update_ab_test(&t).await?;
+                fetched = Some(all);
             }
             let groups = t
                 .assignment
@@ -241,7 +234,7 @@ pub async fn prepare(
                 test_id: t.id.clone(),
                 groups,
             };
-            Ok(Prepared::Send(Box::new(t), send))
+            Ok(Prepared::Send(Box::new(t), send, fetched))
         }
         AbPhase::Remainder => {
             if t.status == "completed" {
@@ -276,7 +269,7 @@ pub async fn prepare(
                     members: Members::AllBut(tested),
                 }],
             };
-            Ok(Prepared::Send(Box::new(t), send))
+            Ok(Prepared::Send(Box::new(t), send, None))
         }
     }
 }
@@ -360,7 +353,7 @@ async fn decide(
     t.status = "sending_winner".into();
     t.decided_ms = Some(now);
     t.updated_ms = now;
-    store.update_ab_test(&t.clone()).await?;
+    store.update_ab_test(t).await?;
     Ok(Ok(()))
 }
 

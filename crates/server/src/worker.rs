@@ -414,6 +414,7 @@ impl Worker {
             segment,
             first_name_fallback: spec.first_name_fallback.clone().unwrap_or_default(),
             ab: None,
+            subscribers: None,
         };
         let mut ab = None;
         if let Some(r) = &spec.ab_test {
@@ -426,8 +427,9 @@ impl Worker {
             )
             .await?;
             match prepared {
-                crate::abtest::Prepared::Send(t, send) => {
+                crate::abtest::Prepared::Send(t, send, fetched) => {
                     audience.ab = Some(send);
+                    audience.subscribers = fetched;
                     ab = Some((*t, r.phase));
                 }
                 crate::abtest::Prepared::Done(note) => {
