@@ -93,6 +93,20 @@ step("the inbox lists the newsletter", async () => {
   await page.screenshot({ path: join(SHOTS, "inbox.png"), fullPage: true });
 });
 
+step("a new capture shows up live on an open inbox", async () => {
+  await page.goto(CRM + "/");
+  const banner = page.locator("#live-banner");
+  assert.equal(await banner.isHidden(), true, "no banner before anything new");
+  // New content (the same content again would reuse its idempotency keys and capture nothing).
+  const doc = `# Live week\n\n## Breathscape Updates\n\n### Morning check-in ${Date.now()}\nA short morning check-in now opens the day with three slow breaths and a note of how you slept.\n`;
+  await publish({ document: doc, document_format: "markdown", channels: ["email"] });
+  await banner.waitFor({ state: "visible", timeout: 15000 });
+  const text = (await banner.innerText()).trim();
+  assert.match(text, /new message/, text);
+  await page.screenshot({ path: join(SHOTS, "inbox-live.png") });
+  return text;
+});
+
 step("the message shows the newsletter in its sandboxed frame", async () => {
   await page.locator("table tbody tr td.subject a").first().click();
   const subject = (await page.locator("h1").innerText()).trim();
