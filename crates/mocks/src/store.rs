@@ -521,25 +521,40 @@ fn console_where(q: &ConsoleQuery) -> (String, Vec<String>) {
 }
 
 impl Store {
-    /// A page of the inbox (emails), newest first, reading only the columns it shows.
-    pub async fn inbox_rows(&self, q: &ConsoleQuery) -> Result<Vec<InboxRow>, StoreError> {
+    /// One page of console rows, newest first: the page's seqs are chosen first (on the
+    /// covering indexes), so payload fields — `extra` columns over `r.request` and
+    /// `r.response` — are read for those rows only. Every row also has seq, id, subject,
+    /// campaign, status and created_at.
+    async fn console_page(
+        &self,
+        q: &ConsoleQuery,
+        extra: &str,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
         let (sql, binds) = console_where(q);
-        // The page's seqs first, so payload fields are read for those rows only.
         let sql = format!(
             "WITH page AS (SELECT seq{sql} ORDER BY seq DESC LIMIT ? OFFSET ?)
-             SELECT r.seq, r.id, r.subject, r.campaign, r.created_at,
-                    COALESCE(json_extract(r.response, '$.recipients_count'), json_extract(r.response, '$.accepted')) AS recipients,
-                    CAST(json_extract(r.request, '$.metadata.variant') AS TEXT) AS variant
+             SELECT r.seq, r.id, r.subject, r.campaign, r.status, r.created_at, {extra}
              FROM records AS r JOIN page ON page.seq = r.seq ORDER BY r.seq DESC"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
             query = query.bind(b);
         }
-        let rows = query
+        Ok(query
             .bind(q.limit.clamp(1, 1000))
             .bind(q.offset.max(0))
             .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// A page of the inbox (emails), newest first, reading only the columns it shows.
+    pub async fn inbox_rows(&self, q: &ConsoleQuery) -> Result<Vec<InboxRow>, StoreError> {
+        let rows = self
+            .console_page(
+                q,
+                "COALESCE(json_extract(r.response, '$.recipients_count'), json_extract(r.response, '$.accepted')) AS recipients,
+                 CAST(json_extract(r.request, '$.metadata.variant') AS TEXT) AS variant",
+            )
             .await?;
         rows.iter()
             .map(|r| {
@@ -558,23 +573,13 @@ impl Store {
 
     /// A page of web posts, newest first, reading only the columns the list shows.
     pub async fn post_rows(&self, q: &ConsoleQuery) -> Result<Vec<PostRow>, StoreError> {
-        let (sql, binds) = console_where(q);
-        let sql = format!(
-            "WITH page AS (SELECT seq{sql} ORDER BY seq DESC LIMIT ? OFFSET ?)
-             SELECT r.seq, r.id, r.subject, r.campaign, r.status, r.created_at,
-                    CAST(json_extract(r.request, '$.slug') AS TEXT) AS slug,
-                    CAST(json_extract(r.request, '$.metadata.seo_score') AS TEXT) AS seo_score,
-                    CASE json_type(r.request, '$.tags') WHEN 'array' THEN json_extract(r.request, '$.tags') END AS tags
-             FROM records AS r JOIN page ON page.seq = r.seq ORDER BY r.seq DESC"
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in &binds {
-            query = query.bind(b);
-        }
-        let rows = query
-            .bind(q.limit.clamp(1, 1000))
-            .bind(q.offset.max(0))
-            .fetch_all(&self.pool)
+        let rows = self
+            .console_page(
+                q,
+                "CAST(json_extract(r.request, '$.slug') AS TEXT) AS slug,
+                 CAST(json_extract(r.request, '$.metadata.seo_score') AS TEXT) AS seo_score,
+                 CASE json_type(r.request, '$.tags') WHEN 'array' THEN json_extract(r.request, '$.tags') END AS tags",
+            )
             .await?;
         rows.iter()
             .map(|r| {
