@@ -4,7 +4,7 @@
 
 use super::guard;
 use super::page::{self, UiError, display_ms};
-use super::params::{Id, Pager, Params, back_to, encode};
+use super::params::{Id, Pager, Params, answer, back_to, encode};
 use crate::error::ApiError;
 use crate::queue::spec_label;
 use crate::routes::jobs::{cancel_job, retry_job};
@@ -195,15 +195,6 @@ pub async fn detail(
     )
 }
 
-/// An API refusal as a flash message; a server failure as an error page.
-fn outcome(r: Result<String, ApiError>) -> Result<Result<String, String>, UiError> {
-    match r {
-        Ok(m) => Ok(Ok(m)),
-        Err(e @ (ApiError::Internal(_) | ApiError::NotFound(_))) => Err(e.into()),
-        Err(e) => Ok(Err(e.to_string())),
-    }
-}
-
 /// `POST /ui/jobs/{id}/retry` (`csrf`): queues a new job repeating this one.
 pub async fn retry(
     State(state): State<AppState>,
@@ -222,7 +213,7 @@ pub async fn retry(
                 Ok(format!("Queued job {} to retry job {}.", new.id, old.id)),
             ))
         }
-        Err(e) => Ok(back_to(&back, outcome(Err(e))?)),
+        Err(e) => answer(&back, Err(e)),
     }
 }
 
@@ -240,5 +231,5 @@ pub async fn cancel(
         tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
         format!("Job {} was cancelled.", j.id)
     });
-    Ok(back_to(&back, outcome(r)?))
+    answer(&back, r)
 }

@@ -99,6 +99,21 @@ pub fn safe_next(raw: Option<&str>) -> String {
     }
 }
 
+/// A form's answer to an API call: back to `back` with the outcome as its flash message — a
+/// refusal of the API's rules included — or, for an unknown id or a server failure, an
+/// error page.
+pub fn answer(
+    back: &str,
+    r: Result<String, crate::error::ApiError>,
+) -> Result<axum::response::Response, UiError> {
+    use crate::error::ApiError;
+    match r {
+        Ok(m) => Ok(back_to(back, Ok(m))),
+        Err(e @ (ApiError::Internal(_) | ApiError::NotFound(_))) => Err(e.into()),
+        Err(e) => Ok(back_to(back, Err(e.to_string()))),
+    }
+}
+
 /// The 303 answer of a form: back to `path` with the outcome as its flash message.
 pub fn back_to(path: &str, outcome: Result<String, String>) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -6,7 +6,7 @@
 
 use super::guard;
 use super::page::{self, UiError, display_rfc3339};
-use super::params::{Id, Params, back_to, encode};
+use super::params::{Id, Params, answer, encode};
 use super::preview::{self, Frames};
 use crate::error::ApiError;
 use crate::generation::DocumentText;
@@ -280,15 +280,6 @@ fn back(fields: &Params, id: &str) -> String {
         page
     } else {
         "/ui/reviews".into()
-    }
-}
-
-/// A refusal of the review rules as a flash message; an unknown id or a failure as a page.
-fn answer(back: &str, r: Result<String, ApiError>) -> Result<Response, UiError> {
-    match r {
-        Ok(m) => Ok(back_to(back, Ok(m))),
-        Err(e @ (ApiError::Internal(_) | ApiError::NotFound(_))) => Err(e.into()),
-        Err(e) => Ok(back_to(back, Err(e.to_string()))),
     }
 }
 
