@@ -220,9 +220,15 @@ pub enum KeysCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
-    /// Revoke a key by id.
+    /// Revoke a key by id. Its console sessions end at their next request.
     Revoke {
         id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List the stored keys: id, name, the secret's first characters, scopes and state
+    /// (never the secret).
+    List {
         #[command(flatten)]
         db: DatabaseArgs,
     },

@@ -549,7 +549,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 6"),
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 7"),
         "{}",
         stdout(&o)
     );
@@ -564,7 +564,24 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).trim().starts_with("hk_"), "{}", stdout(&o));
     let id = stderr(&o).split_whitespace().nth(1).unwrap().to_string();
+    let secret = stdout(&o).trim().to_string();
+    let listed = run(&["keys", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let line = stdout(&listed)
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("{id} listed: {}", stdout(&listed)));
+    assert!(line.contains("dashboard") && line.contains("read,write") && line.ends_with("active"));
+    assert!(!stdout(&listed).contains(&secret), "never the secret");
     assert!(run(&["keys", "revoke", &id]).status.success());
+    let listed = stdout(&run(&["keys", "list"]));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&id) && l.contains("revoked 20")),
+        "{listed}"
+    );
     assert_eq!(
         run(&["keys", "revoke", &id]).status.code(),
         Some(2),

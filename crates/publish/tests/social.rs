@@ -46,6 +46,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 #[derive(Debug, Default)]
 struct Memory {
     accounts: Mutex<HashMap<Network, Account>>,
+    sent: Mutex<Vec<(Network, i64)>>,
 }
 
 impl Memory {
@@ -106,6 +107,31 @@ impl TokenStore for Memory {
                 a.info.last_error = Some(reason.to_string());
                 a.revision += 1;
             }
+            Ok(())
+        })
+    }
+    fn sent_since(
+        &self,
+        n: Network,
+        since_ms: i64,
+    ) -> BoxFuture<'_, Result<Vec<i64>, TokenStoreError>> {
+        Box::pin(async move {
+            let sent = self.sent.lock().unwrap();
+            Ok(sent
+                .iter()
+                .filter(|(net, at)| *net == n && *at > since_ms)
+                .map(|(_, at)| *at)
+                .collect())
+        })
+    }
+    fn record_sent<'a>(
+        &'a self,
+        n: Network,
+        _post_id: &'a str,
+        sent_ms: i64,
+    ) -> BoxFuture<'a, Result<(), TokenStoreError>> {
+        Box::pin(async move {
+            self.sent.lock().unwrap().push((n, sent_ms));
             Ok(())
         })
     }
@@ -538,13 +564,17 @@ async fn the_quota_is_checked_before_anything_is_sent() {
     let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
     let mut s = settings(&server);
     s.x.per_hour = 3;
-    let social = LiveSocial::new(s, store);
+    // Two publishers sharing one store, as the API process and a worker share the database:
+    // the second sees the first one's posts.
+    let api = LiveSocial::new(s.clone(), store.clone());
+    let social = LiveSocial::new(s, store.clone());
     let c = client(EgressGuard::open());
-    let ok = social
+    let ok = api
         .publish(&c, &post(Platform::Twitter, &["1/2 a", "2/2 b"]), "k", "c")
         .await
         .unwrap();
     assert_eq!(ok.outcome, Outcome::Succeeded);
+    assert_eq!(store.sent.lock().unwrap().len(), 2, "both posts recorded");
     let refused = social
         .publish(&c, &post(Platform::Twitter, &["1/2 c", "2/2 d"]), "k", "c")
         .await

@@ -13,6 +13,9 @@ use axum::response::{IntoResponse, Response};
 use halcytone_store::{Scope, sha256_hex};
 use subtle::ConstantTimeEq;
 
+/// The id callers presenting the configured `API_KEY` get.
+pub const ENV_KEY_ID: &str = "env:API_KEY";
+
 /// What a route requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -64,7 +67,7 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<Caller, ApiErro
         let b = sha256_hex(configured);
         if bool::from(a.as_bytes().ct_eq(b.as_bytes())) {
             return Ok(Caller {
-                key_id: "env:API_KEY".into(),
+                key_id: ENV_KEY_ID.into(),
                 scopes: vec![Scope::Admin],
             });
         }

@@ -366,6 +366,16 @@ macro_rules! store_impl {
                 row.as_ref().map(Self::key_from_row).transpose()
             }
 
+            async fn api_key_by_id(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
+                let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::key_from_row).transpose()
+            }
+
+            async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+                let rows = sqlx::query("SELECT * FROM api_keys ORDER BY created_ms, id").fetch_all(&self.pool).await?;
+                rows.iter().map(Self::key_from_row).collect()
+            }
+
             async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
                 let n = sqlx::query("UPDATE api_keys SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                     .bind(now_ms).bind(id).execute(&self.pool).await?.rows_affected();
@@ -554,6 +564,25 @@ macro_rules! store_impl {
             async fn credentials(&self) -> Result<Vec<StoredCredential>, StoreError> {
                 let rows = sqlx::query("SELECT * FROM credentials ORDER BY name").fetch_all(&self.pool).await?;
                 rows.iter().map(Self::credential_from_row).collect()
+            }
+
+            async fn record_social_post(&self, network: &str, mode: &str, post_id: &str, sent_ms: i64) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO social_posts (network, mode, post_id, sent_ms) VALUES ($1, $2, $3, $4)")
+                    .bind(network).bind(mode).bind(post_id).bind(sent_ms)
+                    .execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM social_posts WHERE network = $1 AND sent_ms < $2")
+                    .bind(network).bind(sent_ms - crate::SOCIAL_POSTS_KEPT_MS)
+                    .execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn social_posts_since(&self, network: &str, mode: &str, since_ms: i64) -> Result<Vec<i64>, StoreError> {
+                let rows = sqlx::query("SELECT sent_ms FROM social_posts WHERE network = $1 AND mode = $2 AND sent_ms > $3 ORDER BY sent_ms")
+                    .bind(network).bind(mode).bind(since_ms)
+                    .fetch_all(&self.pool).await?;
+                rows.iter().map(|r| r.try_get::<i64, _>("sent_ms").map_err(StoreError::from)).collect()
             }
 
             async fn delete_credential(&self, name: &str) -> Result<bool, StoreError> {

@@ -10,6 +10,9 @@ pub mod model;
 pub use backend::{PostgresStore, SqliteStore};
 pub use model::*;
 
+/// How long sent social posts are remembered: longer than the widest quota window (a day).
+pub const SOCIAL_POSTS_KEPT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -102,6 +105,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(ApiKey, String), StoreError>;
     /// The key a secret belongs to (looked up by its hash).
     async fn api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// The key with this id, revoked or not.
+    async fn api_key_by_id(&self, id: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// Every key, revoked ones included, oldest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
     async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
 
     async fn put_batch(&self, batch: &Batch) -> Result<(), StoreError>;
@@ -211,6 +218,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every stored credential, by name.
     async fn credentials(&self) -> Result<Vec<StoredCredential>, StoreError>;
     async fn delete_credential(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Records one post sent to a social `network` in `mode` (`live` or `dry_run`), and drops
+    /// that network's records older than [`SOCIAL_POSTS_KEPT_MS`] before `sent_ms`.
+    async fn record_social_post(
+        &self,
+        network: &str,
+        mode: &str,
+        post_id: &str,
+        sent_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// When each post to `network` in `mode` after `since_ms` was sent, oldest first.
+    async fn social_posts_since(
+        &self,
+        network: &str,
+        mode: &str,
+        since_ms: i64,
+    ) -> Result<Vec<i64>, StoreError>;
 
     /// Stores a new segment; false when the name is taken.
     async fn put_segment(&self, s: &Segment) -> Result<bool, StoreError>;

@@ -130,14 +130,15 @@ suite!(
     credentials_are_replaced_only_at_the_revision_read,
     segments_have_unique_names,
     ab_tests_and_campaigns_keep_their_figures,
+    social_posts_are_counted_per_network_and_mode,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6],
+        vec![1, 2, 3, 4, 5, 6, 7],
         "migrating again changes nothing"
     );
 }
@@ -369,13 +370,25 @@ async fn api_keys_are_hashed_scoped_and_revocable(s: &dyn Store) {
     assert_eq!(found, key);
     assert!(found.allows(Scope::Read) && found.allows(Scope::Write) && !found.allows(Scope::Admin));
     assert!(s.api_key("hk_wrong").await.unwrap().is_none());
+    assert_eq!(s.api_key_by_id(&key.id).await.unwrap().as_ref(), Some(&key));
+    assert!(s.api_key_by_id("key_missing").await.unwrap().is_none());
+    let (other, _) = s.create_api_key("ci", &[Scope::Read], 3).await.unwrap();
     assert!(s.revoke_api_key(&key.id, 2).await.unwrap());
+    assert!(!s.revoke_api_key(&key.id, 4).await.unwrap(), "revoked once");
     assert!(
         !s.api_key(&secret)
             .await
             .unwrap()
             .unwrap()
             .allows(Scope::Read)
+    );
+    let listed = s.api_keys().await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|k| (k.id.as_str(), k.revoked_ms))
+            .collect::<Vec<_>>(),
+        vec![(key.id.as_str(), Some(2)), (other.id.as_str(), None)]
     );
 }
 
@@ -914,4 +927,56 @@ async fn ab_tests_and_campaigns_keep_their_figures(s: &dyn Store) {
         .map(|c| c.campaign_id)
         .collect();
     assert_eq!(listed, ["halcytone-x-v2"]);
+}
+
+async fn social_posts_are_counted_per_network_and_mode(s: &dyn Store) {
+    const DAY: i64 = 24 * 3_600_000;
+    for (i, at) in [1_000, 2_000, 3_000].into_iter().enumerate() {
+        s.record_social_post("x", "live", &format!("x{i}"), at)
+            .await
+            .unwrap();
+    }
+    s.record_social_post("x", "dry_run", "d1", 2_500)
+        .await
+        .unwrap();
+    s.record_social_post("linkedin", "live", "l1", 2_500)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.social_posts_since("x", "live", 1_000).await.unwrap(),
+        vec![2_000, 3_000],
+        "after since, oldest first"
+    );
+    assert_eq!(
+        s.social_posts_since("x", "dry_run", 0).await.unwrap(),
+        vec![2_500]
+    );
+    assert_eq!(
+        s.social_posts_since("linkedin", "live", 0).await.unwrap(),
+        vec![2_500]
+    );
+    // A post a week later drops that network's records older than a week.
+    let later = 2_500 + halcytone_store::SOCIAL_POSTS_KEPT_MS;
+    s.record_social_post("x", "live", "x9", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.social_posts_since("x", "live", 0).await.unwrap(),
+        vec![3_000, later]
+    );
+    assert_eq!(
+        s.social_posts_since("x", "dry_run", 0).await.unwrap(),
+        vec![2_500]
+    );
+    assert_eq!(
+        s.social_posts_since("linkedin", "live", 0).await.unwrap(),
+        vec![2_500],
+        "another network's records stay"
+    );
+    assert!(
+        s.social_posts_since("x", "live", later + DAY)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,8 +1,8 @@
-//! `halcytone migrate` and `halcytone keys create|revoke`.
+//! `halcytone migrate` and `halcytone keys create|revoke|list`.
 
 use crate::cli::{DatabaseArgs, KeysCommand};
 use anyhow::{Context, Result, bail};
-use halcytone_store::{Scope, Store};
+use halcytone_store::{ApiKey, Scope, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -96,13 +96,101 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                     bail!("no active key with id '{id}'")
                 }
             }
+            KeysCommand::List { db } => {
+                let store = open(&db).await?;
+                let keys = store.api_keys().await?;
+                if keys.is_empty() {
+                    eprintln!(
+                        "no stored keys; create one with `halcytone keys create --name NAME`"
+                    );
+                }
+                print!("{}", key_table(&keys));
+                Ok(ExitCode::SUCCESS)
+            }
         }
     })
 }
 
+/// A UTC time to the second, from epoch milliseconds.
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+    )
+}
+
+/// The keys as aligned columns under a header, one line each.
+fn key_table(keys: &[ApiKey]) -> String {
+    let rows: Vec<[String; 6]> = keys
+        .iter()
+        .map(|k| {
+            [
+                k.id.clone(),
+                k.name.clone(),
+                format!("{}…", k.prefix),
+                k.scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                utc(k.created_ms),
+                k.revoked_ms
+                    .map_or_else(|| "active".to_string(), |r| format!("revoked {}", utc(r))),
+            ]
+        })
+        .collect();
+    let header = ["ID", "NAME", "PREFIX", "SCOPES", "CREATED", "STATE"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{key_table, redact};
+    use halcytone_store::{ApiKey, Scope};
+
+    #[test]
+    fn keys_are_listed_in_columns_without_their_secrets() {
+        let keys = [
+            ApiKey {
+                id: "key_1".into(),
+                name: "dashboard".into(),
+                prefix: "hk_0123456".into(),
+                scopes: vec![Scope::Read, Scope::Write],
+                created_ms: 1_796_112_000_000,
+                revoked_ms: None,
+            },
+            ApiKey {
+                id: "key_22".into(),
+                name: "ci".into(),
+                prefix: "hk_abcdefg".into(),
+                scopes: vec![Scope::Admin],
+                created_ms: 1_796_112_000_000,
+                revoked_ms: Some(1_796_115_600_000),
+            },
+        ];
+        assert_eq!(
+            key_table(&keys),
+            "ID      NAME       PREFIX       SCOPES      CREATED               STATE\n\
+             key_1   dashboard  hk_0123456…  read,write  2026-12-01 08:00:00Z  active\n\
+             key_22  ci         hk_abcdefg…  admin       2026-12-01 08:00:00Z  revoked 2026-12-01 09:00:00Z\n"
+        );
+    }
 
     #[test]
     fn passwords_are_redacted() {

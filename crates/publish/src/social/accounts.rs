@@ -101,8 +101,9 @@ pub struct Account {
 #[error("social account storage: {0}")]
 pub struct TokenStoreError(pub String);
 
-/// Where accounts and their tokens are kept. Every write names the revision it read, so two
-/// processes refreshing at once never overwrite each other's rotated refresh token.
+/// Where accounts and their tokens are kept, and the posts each account sent. Every token
+/// write names the revision it read, so two processes refreshing at once never overwrite each
+/// other's rotated refresh token; the sent posts are shared, so quotas hold across processes.
 pub trait TokenStore: Send + Sync + fmt::Debug {
     fn load(&self, network: Network) -> BoxFuture<'_, Result<Option<Account>, TokenStoreError>>;
     /// Stores refreshed tokens if the account is still at `revision`; `false` when another
@@ -121,6 +122,19 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
         revision: i64,
         reason: &'a str,
         now_ms: i64,
+    ) -> BoxFuture<'a, Result<(), TokenStoreError>>;
+    /// When each post to `network` after `since_ms` went out, from every process, oldest first.
+    fn sent_since(
+        &self,
+        network: Network,
+        since_ms: i64,
+    ) -> BoxFuture<'_, Result<Vec<i64>, TokenStoreError>>;
+    /// Records one post (`post_id`) that went out to `network` at `sent_ms`.
+    fn record_sent<'a>(
+        &'a self,
+        network: Network,
+        post_id: &'a str,
+        sent_ms: i64,
     ) -> BoxFuture<'a, Result<(), TokenStoreError>>;
 }
 

@@ -4,6 +4,7 @@
 //! touching its stored tokens.
 
 use super::oauth::{self, RefreshError};
+use super::quota::DAY_MS;
 use super::{
     Account, AccountStatus, Network, Quota, SocialSettings, TokenStore, TokenStoreError, linkedin,
     x,
@@ -39,7 +40,6 @@ pub struct NetworkHealth {
 pub struct LiveSocial {
     settings: SocialSettings,
     store: Arc<dyn TokenStore>,
-    quotas: Mutex<HashMap<Network, Quota>>,
     health: Mutex<HashMap<Network, NetworkHealth>>,
     /// One refresh at a time in this process (another process is handled by revisions).
     refreshing: tokio::sync::Mutex<()>,
@@ -92,17 +92,9 @@ impl From<TokenStoreError> for Failure {
 
 impl LiveSocial {
     pub fn new(settings: SocialSettings, store: Arc<dyn TokenStore>) -> Self {
-        let quotas = Network::ALL
-            .iter()
-            .map(|n| {
-                let s = settings.network(*n);
-                (*n, Quota::new(s.per_hour, s.per_day))
-            })
-            .collect();
         LiveSocial {
             settings,
             store,
-            quotas: Mutex::new(quotas),
             health: Mutex::default(),
             refreshing: tokio::sync::Mutex::new(()),
         }
@@ -282,14 +274,12 @@ impl LiveSocial {
             return Err(Failure::new("the composed post has no text", false));
         }
         let wanted = parts.len() as u32;
-        let quota = {
-            let mut q = self
-                .quotas
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            q.get_mut(&network).map(|q| q.wait_for(wanted, now_ms()))
-        };
-        if let Some(Err((wait, why))) = quota {
+        // The windows hold every process's posts (the store's), not only this one's.
+        let now = now_ms();
+        let sent = self.store.sent_since(network, now - DAY_MS).await?;
+        let limits = self.settings.network(network);
+        let quota = Quota::with_sent(limits.per_hour, limits.per_day, sent).wait_for(wanted, now);
+        if let Err((wait, why)) = quota {
             let secs = if wait == Duration::MAX {
                 f64::INFINITY
             } else {
@@ -371,10 +361,9 @@ impl LiveSocial {
                             ),
                         ));
                     };
-                    if let Ok(mut q) = self.quotas.lock()
-                        && let Some(q) = q.get_mut(&network)
-                    {
-                        q.record(1, now_ms());
+                    if let Err(e) = self.store.record_sent(network, &id, now_ms()).await {
+                        // The post is out; only the quota's memory of it is lost.
+                        tracing::warn!(network = %network, post_id = %id, error = %e, "cannot record a sent post for the quota");
                     }
                     self.with_health(network, |h| h.posts += 1);
                     ids.push(id);

@@ -1,12 +1,14 @@
 //! Posts per hour and per day for one account, counted before sending. The defaults follow
 //! the networks' published limits (see settings.rs); both are configurable because they
-//! depend on the API tier.
+//! depend on the API tier. The posts counted are the ones the account store remembers, so
+//! every process sharing the database sees the same windows.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 const HOUR_MS: i64 = 3_600_000;
-const DAY_MS: i64 = 24 * HOUR_MS;
+/// The widest window: posts older than this never count.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 #[derive(Debug, Clone)]
 pub struct Quota {
@@ -22,6 +24,17 @@ impl Quota {
             hourly,
             daily,
             sent: VecDeque::new(),
+        }
+    }
+
+    /// A quota whose windows already hold the posts sent at `sent` (ms, any order).
+    pub fn with_sent(hourly: u32, daily: u32, sent: impl IntoIterator<Item = i64>) -> Self {
+        let mut sent: Vec<i64> = sent.into_iter().collect();
+        sent.sort_unstable();
+        Quota {
+            hourly,
+            daily,
+            sent: sent.into(),
         }
     }
 
@@ -101,6 +114,15 @@ mod tests {
             Duration::from_millis(599_999),
             "both posts at 10 min must leave"
         );
+    }
+
+    #[test]
+    fn a_quota_starts_from_the_posts_already_sent() {
+        let mut q = Quota::with_sent(2, 10, [HOUR_MS / 2, 0, -DAY_MS]);
+        let (wait, why) = q.wait_for(1, HOUR_MS / 2 + 1).unwrap_err();
+        assert_eq!(why, "hourly quota of 2 posts reached");
+        assert_eq!(wait, Duration::from_millis((HOUR_MS / 2 - 1) as u64));
+        assert!(q.wait_for(1, HOUR_MS + 1).is_ok(), "the post at 0 left");
     }
 
     #[test]

@@ -5,13 +5,43 @@
 use super::page::UiError;
 use super::params::Params;
 use super::session::{Session, cookie_id};
+use crate::auth::ENV_KEY_ID;
 use crate::state::AppState;
 use axum::http::{HeaderMap, Uri};
 use halcytone_store::Scope;
 
-/// The signed-in session, if any.
-pub fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Session> {
-    cookie_id(headers).and_then(|id| state.ui_sessions.get(id))
+/// The signed-in session, if any. The key it was opened with is looked up on every request,
+/// so a key revoked with `halcytone keys revoke` (by any process sharing the database) ends
+/// its sessions at their next request.
+pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let id = cookie_id(headers)?;
+    let s = state.ui_sessions.get(id)?;
+    match key_is_live(state, &s.key_id).await {
+        Ok(true) => Some(s),
+        Ok(false) => {
+            state.ui_sessions.end(id);
+            tracing::info!(key_id = %s.key_id, "console: session ended, its key was revoked");
+            None
+        }
+        Err(e) => {
+            // Fail closed, but keep the session: the store may answer on the next request.
+            tracing::warn!(error = %e, "console: cannot check the session's key");
+            None
+        }
+    }
+}
+
+/// Whether the key `key_id` names still opens the API: the configured `API_KEY` lives as
+/// long as the process, a stored key until it is revoked.
+async fn key_is_live(state: &AppState, key_id: &str) -> Result<bool, halcytone_store::StoreError> {
+    if key_id == ENV_KEY_ID {
+        return Ok(state.config.api_key.is_some());
+    }
+    Ok(state
+        .store
+        .api_key_by_id(key_id)
+        .await?
+        .is_some_and(|k| k.revoked_ms.is_none()))
 }
 
 /// What a missing scope is called on a page.
@@ -26,13 +56,13 @@ fn lacks(s: &Session, needed: Scope) -> UiError {
 
 /// A page that needs `needed`: the session, or a redirect to the sign-in form that comes
 /// back to this page, or a 403 page.
-pub fn page(
+pub async fn page(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
     needed: Scope,
 ) -> Result<Session, UiError> {
-    let Some(s) = viewer(state, headers) else {
+    let Some(s) = viewer(state, headers).await else {
         let back = uri.path_and_query().map_or("/ui", |p| p.as_str());
         return Err(UiError::SignIn(back.to_string()));
     };
@@ -44,7 +74,7 @@ pub fn page(
 
 /// A form post that needs `needed`: posted from this site, by a signed-in session (else off
 /// to the sign-in form, back to `back`), with the session's CSRF token.
-pub fn form(
+pub async fn form(
     state: &AppState,
     headers: &HeaderMap,
     fields: &Params,
@@ -52,7 +82,7 @@ pub fn form(
     back: &str,
 ) -> Result<Session, UiError> {
     same_site(headers)?;
-    let Some(s) = viewer(state, headers) else {
+    let Some(s) = viewer(state, headers).await else {
         return Err(UiError::SignIn(back.to_string()));
     };
     if !s.csrf_matches(fields.get("csrf")) {

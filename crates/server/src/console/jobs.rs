@@ -56,7 +56,7 @@ pub async fn list(
     uri: Uri,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read)?;
+    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
     let statuses = JobStatus::ALL.map(JobStatus::as_str);
     let status = params.choice("status", &statuses)?;
     let page = params.page()?;
@@ -162,7 +162,7 @@ pub async fn detail(
     Id(id): Id,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read)?;
+    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
     let j = load(&state, &id).await?;
     let spec = crate::queue::job_json(&j);
     let ctx = context! {
@@ -204,7 +204,7 @@ pub async fn retry(
 ) -> Result<Response, UiError> {
     let back = format!("/ui/jobs/{}", encode(&id));
     let fields = Params::parse(&body);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back)?;
+    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
     match retry_job(&state, &id).await {
         Ok((old, new)) => {
             tracing::info!(job_id = %old.id, new_job_id = %new.id, key_id = %me.key_id, "console: job retried");
@@ -226,7 +226,7 @@ pub async fn cancel(
 ) -> Result<Response, UiError> {
     let back = format!("/ui/jobs/{}", encode(&id));
     let fields = Params::parse(&body);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back)?;
+    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
     let r = cancel_job(&state, &id).await.map(|j| {
         tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
         format!("Job {} was cancelled.", j.id)

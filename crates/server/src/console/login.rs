@@ -21,7 +21,7 @@ pub async fn form(
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = viewer(&state, &headers);
+    let me = viewer(&state, &headers).await;
     let next = safe_next(params.get("next"));
     page::html(
         "login.html",
@@ -101,7 +101,7 @@ pub async fn logout(
 ) -> Result<Response, UiError> {
     same_site(&headers)?;
     let fields = Params::parse(&body);
-    if let Some(s) = viewer(&state, &headers) {
+    if let Some(s) = viewer(&state, &headers).await {
         if !s.csrf_matches(fields.get("csrf")) {
             return Err(UiError::forbidden(
                 "This form's security token is missing or out of date. Reload the page and sign out again.",

@@ -26,7 +26,7 @@ pub async fn page(
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = viewer(&state, &headers);
+    let me = viewer(&state, &headers).await;
     let s = &state.publishing.settings;
     let ctx = context! {
         service => state.config.service_name.clone(),

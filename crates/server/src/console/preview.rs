@@ -439,7 +439,7 @@ pub async fn page(
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = viewer(&state, &headers);
+    let me = viewer(&state, &headers).await;
     let choice = Choice::read(&params)?;
     let doc = crate::documents::configured(&state).await?;
     let frames = Frames {

@@ -131,7 +131,7 @@ pub async fn list(
     uri: Uri,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read)?;
+    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
     let pending = state
         .store
         .versions_in_review_state("in_review", PENDING_SHOWN)
@@ -204,7 +204,7 @@ pub async fn version(
     Id(id): Id,
     params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read)?;
+    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
     let v = load(&state, &id).await?;
     let base = format!("/ui/reviews/{}", encode(&v.id));
     let frames = Frames {
@@ -246,7 +246,7 @@ async fn version_html(
     id: &str,
     channel: Channel,
 ) -> Result<Response, UiError> {
-    guard::page(state, headers, uri, Scope::Read)?;
+    guard::page(state, headers, uri, Scope::Read).await?;
     let v = load(state, id).await?;
     let doc = snapshot(state, &v).await?;
     let (req, as_of) = request_for(&v);
@@ -292,7 +292,7 @@ pub async fn approve(
 ) -> Result<Response, UiError> {
     let fields = Params::parse(&body);
     let back = back(&fields, &id);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back)?;
+    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
     let r = approve_as(&state, &me.caller(), &id, fields.get("note"))
         .await
         .map(|v| {
@@ -318,7 +318,7 @@ pub async fn reject(
 ) -> Result<Response, UiError> {
     let fields = Params::parse(&body);
     let back = back(&fields, &id);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back)?;
+    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
     let r = reject_as(&state, &me.caller(), &id, fields.get("reason"))
         .await
         .map(|v| {

@@ -1,7 +1,8 @@
 //! Console sessions: after a sign-in with an API key, the browser holds only a random 256-bit
 //! session id in the `halcytone_ui` cookie (HttpOnly, SameSite=Strict, Path=/ui). The server
 //! keeps, under the SHA-256 of that id, the key's id and scopes and a CSRF token — never the
-//! key itself. A session ends at sign-out or after 8 hours without a request.
+//! key itself. A session ends at sign-out, after 8 hours without a request, or at its first
+//! request after its key is revoked (see `guard::viewer`).
 
 use crate::auth::Caller;
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -12,13 +12,17 @@ use std::sync::Arc;
 
 /// Attaches the live adapters to `publishing`. In dry run they talk to the mock Platform,
 /// which plays X and LinkedIn (`/2/tweets`, `/rest/posts` and their token endpoints), so a
-/// rehearsal runs the same code with the egress guard on.
+/// rehearsal runs the same code with the egress guard on, and its posts count against a
+/// quota of their own.
 pub fn attach(config: &ServerConfig, store: Arc<dyn Store>, publishing: &Publishing) {
     let settings = if publishing.settings.dry_run {
         config.social.routed_to(&publishing.settings.platform_url)
     } else {
         config.social.clone()
     };
-    let vault = Arc::new(tokens::StoreTokens::new(store, config.keyring.clone()));
+    let vault = Arc::new(
+        tokens::StoreTokens::new(store, config.keyring.clone())
+            .rehearsal(publishing.settings.dry_run),
+    );
     publishing.attach_live_social(Arc::new(LiveSocial::new(settings, vault)));
 }

@@ -1,7 +1,8 @@
 //! [`TokenStore`] over the credentials table: the tokens are sealed JSON
 //! (`{access_token, refresh_token}`), the account's details (`AccountInfo`) are the row's
 //! meta, and every write is revision-checked so a rotated refresh token is never lost to a
-//! concurrent writer.
+//! concurrent writer. Sent posts go to the `social_posts` table under the mode (`live` or
+//! `dry_run`), so a rehearsal never uses up the live quota.
 
 use halcytone_publish::publishers::BoxFuture;
 use halcytone_publish::social::{
@@ -16,6 +17,8 @@ use std::sync::Arc;
 pub struct StoreTokens {
     store: Arc<dyn Store>,
     keyring: Option<Keyring>,
+    /// Which quota the posts count against: `live`, or `dry_run` for rehearsals.
+    mode: &'static str,
 }
 
 fn err(e: impl std::fmt::Display) -> TokenStoreError {
@@ -33,7 +36,17 @@ pub fn sealed_json(tokens: &Tokens) -> String {
 
 impl StoreTokens {
     pub fn new(store: Arc<dyn Store>, keyring: Option<Keyring>) -> Self {
-        StoreTokens { store, keyring }
+        StoreTokens {
+            store,
+            keyring,
+            mode: "live",
+        }
+    }
+
+    /// Counts sent posts as a rehearsal's (`dry_run`) rather than live ones.
+    pub fn rehearsal(mut self, dry_run: bool) -> Self {
+        self.mode = if dry_run { "dry_run" } else { "live" };
+        self
     }
 
     fn ring(&self) -> Result<&Keyring, TokenStoreError> {
@@ -182,6 +195,33 @@ impl TokenStore for StoreTokens {
                 .await
                 .map_err(err)?;
             Ok(())
+        })
+    }
+
+    fn sent_since(
+        &self,
+        network: Network,
+        since_ms: i64,
+    ) -> BoxFuture<'_, Result<Vec<i64>, TokenStoreError>> {
+        Box::pin(async move {
+            self.store
+                .social_posts_since(network.as_str(), self.mode, since_ms)
+                .await
+                .map_err(err)
+        })
+    }
+
+    fn record_sent<'a>(
+        &'a self,
+        network: Network,
+        post_id: &'a str,
+        sent_ms: i64,
+    ) -> BoxFuture<'a, Result<(), TokenStoreError>> {
+        Box::pin(async move {
+            self.store
+                .record_social_post(network.as_str(), self.mode, post_id, sent_ms)
+                .await
+                .map_err(err)
         })
     }
 }

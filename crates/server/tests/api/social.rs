@@ -342,6 +342,28 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
             .starts_with("mock-x-refresh-"),
         "rotated"
     );
+    // The rehearsal's posts count against the rehearsal's quota, never the live one.
+    let rehearsed = app
+        .store
+        .social_posts_since("x", "dry_run", 0)
+        .await
+        .unwrap();
+    assert_eq!(rehearsed.len(), via("x-api-v2"), "one record per post");
+    assert_eq!(
+        app.store
+            .social_posts_since("linkedin", "dry_run", 0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        app.store
+            .social_posts_since("x", "live", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let m = app.get("/metrics", None).await;
     assert!(
         m.text.contains("halcytone_egress_blocked_total 0"),

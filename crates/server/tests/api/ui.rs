@@ -235,6 +235,48 @@ both_backends!(
     }
 );
 
+both_backends!(
+    revoking_a_key_ends_its_console_sessions,
+    |app: TestApp| async move {
+        let (key, secret) = app
+            .store
+            .create_api_key("reviewer", &[Scope::Write], 0)
+            .await
+            .unwrap();
+        let (mut b, csrf) = signed_in(&app, &secret).await;
+        let (mut other, _) = signed_in(&app, &app.write_key).await;
+        assert_eq!(b.get("/ui/jobs").await.status, StatusCode::OK);
+        // Revoked through the store, as `halcytone keys revoke` does from another process.
+        assert!(app.store.revoke_api_key(&key.id, 1).await.unwrap());
+        let p = b.get("/ui/jobs").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(p.location(), "/ui/login?next=%2Fui%2Fjobs");
+        let job = pending_job(&app).await;
+        let cancel = b
+            .post(&format!("/ui/jobs/{job}/cancel"), &[("csrf", &csrf)], &[])
+            .await;
+        assert_eq!(cancel.status, StatusCode::SEE_OTHER);
+        assert!(
+            cancel.location().starts_with("/ui/login"),
+            "{}",
+            cancel.location()
+        );
+        let api = app
+            .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
+            .await;
+        assert_eq!(
+            api.body["status"], "pending",
+            "the revoked session changed nothing"
+        );
+        // Signing in again with the revoked key is refused; other keys' sessions go on.
+        assert_eq!(
+            b.login(&secret, "/ui").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(other.get("/ui/jobs").await.status, StatusCode::OK);
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_token_or_from_another_site_are_refused() {
     let app = sqlite().await;
