@@ -87,6 +87,20 @@ impl Application {
                 self.state.config.scheduler_interval,
             )
         });
+        let analytics = self
+            .state
+            .config
+            .run_worker
+            .then_some(self.state.config.analytics_refresh)
+            .flatten()
+            .map(|every| {
+                crate::campaigns::spawn_refresher(
+                    self.state.store.clone(),
+                    self.state.publishing.clone(),
+                    every,
+                    self.state.config.analytics_refresh_days,
+                )
+            });
         let router = routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -104,6 +118,9 @@ impl Application {
         invalidation.abort();
         if let Some(s) = scheduler {
             s.abort();
+        }
+        if let Some(a) = analytics {
+            a.abort();
         }
         served
     }

@@ -6,6 +6,8 @@ use halcytone_publish::{CampaignFigures, Outcome, Publishing, TargetResult};
 use halcytone_store::{CampaignStats, EmailCampaign, Store, StoreError};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The CRM's figures as stored.
 pub fn stats(f: &CampaignFigures) -> CampaignStats {
@@ -89,6 +91,77 @@ pub async fn refresh(
         }
         Err(e) => Ok(Err(e)),
     }
+}
+
+/// What one pass of the refresher did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPass {
+    /// Campaigns whose figures were pulled and stored.
+    pub refreshed: usize,
+    /// Whether the pass stopped at a CRM that could not answer (the rest wait for the next).
+    pub stopped: bool,
+}
+
+/// Pulls the figures of every campaign sent in the last `days` days whose figures were never
+/// pulled or are older than `stale`, oldest figures first (at most 500 campaigns a pass). A CRM
+/// that cannot answer ends the pass; the next pass tries again.
+pub async fn refresh_stale(
+    store: &dyn Store,
+    publishing: &Publishing,
+    now_ms: i64,
+    stale: Duration,
+    days: i64,
+) -> Result<RefreshPass, StoreError> {
+    let stale_ms = i64::try_from(stale.as_millis()).unwrap_or(i64::MAX);
+    let mut due: Vec<EmailCampaign> = store
+        .campaigns(now_ms - days * 86_400_000, 500)
+        .await?
+        .into_iter()
+        .filter(|c| c.fetched_ms.is_none_or(|f| now_ms - f >= stale_ms))
+        .collect();
+    due.sort_by_key(|c| (c.fetched_ms.unwrap_or(i64::MIN), c.created_ms));
+    let correlation_id = format!("analytics-refresh-{}", uuid::Uuid::new_v4().simple());
+    let mut pass = RefreshPass::default();
+    for c in &due {
+        match refresh(store, publishing, &c.campaign_id, &correlation_id, now_ms).await? {
+            Ok(_) => pass.refreshed += 1,
+            Err(e) => {
+                tracing::warn!(campaign_id = %c.campaign_id, error = %e, "the CRM's analytics could not be read; the next pass tries again");
+                pass.stopped = true;
+                break;
+            }
+        }
+    }
+    Ok(pass)
+}
+
+/// Every `every`, pulls the figures of the recent campaigns older than `every`
+/// ([`refresh_stale`]); the first pass runs at once.
+pub fn spawn_refresher(
+    store: Arc<dyn Store>,
+    publishing: Arc<Publishing>,
+    every: Duration,
+    days: i64,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            match refresh_stale(store.as_ref(), &publishing, now, every, days).await {
+                Ok(p) if p.refreshed > 0 || p.stopped => {
+                    tracing::info!(
+                        refreshed = p.refreshed,
+                        stopped = p.stopped,
+                        "campaign figures refreshed"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "campaign figures could not be refreshed"),
+            }
+        }
+    })
 }
 
 fn rate(part: i64, whole: i64) -> f64 {

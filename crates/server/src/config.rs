@@ -74,6 +74,11 @@ pub struct ServerConfig {
     /// How often due schedules are looked for (`SCHEDULER_INTERVAL_SECONDS`); the scheduler
     /// runs beside the embedded worker.
     pub scheduler_interval: Duration,
+    /// How often the figures of recent email campaigns are pulled from the CRM
+    /// (`ANALYTICS_REFRESH_MINUTES`, 60; 0 = only on request), beside every worker.
+    pub analytics_refresh: Option<Duration>,
+    /// How far back a campaign counts as recent (`ANALYTICS_REFRESH_DAYS`, 14).
+    pub analytics_refresh_days: i64,
     /// Seals stored outbound credentials (`API_KEY_ENCRYPTION_KEY`, with
     /// `API_KEY_ENCRYPTION_KEY_PREVIOUS` during a rotation); without it none can be stored.
     pub keyring: Option<Keyring>,
@@ -108,6 +113,8 @@ impl ServerConfig {
             sources: SourceSettings::default(),
             source_cache: Duration::from_secs(30),
             scheduler_interval: Duration::from_secs(15),
+            analytics_refresh: Some(Duration::from_secs(60 * 60)),
+            analytics_refresh_days: 14,
             approval_required: false,
             ws_ping: Duration::from_secs(20),
             ws_idle: Duration::from_secs(60),
@@ -282,6 +289,21 @@ impl ServerConfig {
             |s| (1..=3600).contains(s),
             "seconds, from 1 to 3600",
         )?);
+        let minutes = number(
+            get,
+            "ANALYTICS_REFRESH_MINUTES",
+            60u64,
+            |m| (0..=1440).contains(m),
+            "minutes, from 0 (only on request) to 1440",
+        )?;
+        c.analytics_refresh = (minutes > 0).then(|| Duration::from_secs(minutes * 60));
+        c.analytics_refresh_days = number(
+            get,
+            "ANALYTICS_REFRESH_DAYS",
+            14i64,
+            |d| (1..=90).contains(d),
+            "days, from 1 to 90",
+        )?;
         c.social = SocialSettings::from_vars(get)?;
         c.keyring = Keyring::from_vars(get).map_err(|e| SettingError {
             name: match &e {
@@ -347,6 +369,28 @@ mod tests {
         assert_eq!(e.name, "RATE_LIMIT_PER_MINUTE");
         let e = ServerConfig::from_vars(&vars(&[("CORS_ORIGINS", "not a url")])).unwrap_err();
         assert_eq!(e.name, "CORS_ORIGINS");
+    }
+
+    #[test]
+    fn analytics_refresh_is_hourly_by_default_and_zero_turns_it_off() {
+        let c = ServerConfig::from_vars(&vars(&[])).unwrap();
+        assert_eq!(c.analytics_refresh, Some(Duration::from_secs(3600)));
+        assert_eq!(c.analytics_refresh_days, 14);
+        let c = ServerConfig::from_vars(&vars(&[
+            ("ANALYTICS_REFRESH_MINUTES", "0"),
+            ("ANALYTICS_REFRESH_DAYS", "30"),
+        ]))
+        .unwrap();
+        assert_eq!(c.analytics_refresh, None);
+        assert_eq!(c.analytics_refresh_days, 30);
+        for (name, bad) in [
+            ("ANALYTICS_REFRESH_MINUTES", "1441"),
+            ("ANALYTICS_REFRESH_MINUTES", "-5"),
+            ("ANALYTICS_REFRESH_DAYS", "0"),
+        ] {
+            let e = ServerConfig::from_vars(&vars(&[(name, bad)])).unwrap_err();
+            assert_eq!(e.name, name, "{bad}");
+        }
     }
 
     #[test]

@@ -71,6 +71,15 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
                 state.clone(),
                 server.scheduler_interval,
             );
+            // So does the refresh of recent campaigns' figures from the CRM.
+            let analytics = server.analytics_refresh.map(|every| {
+                halcytone_server::campaigns::spawn_refresher(
+                    state.store.clone(),
+                    state.publishing.clone(),
+                    every,
+                    server.analytics_refresh_days,
+                )
+            });
             worker
                 .run(
                     Duration::from_secs_f64(args.poll_seconds),
@@ -78,6 +87,9 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
                 )
                 .await;
             scheduler.abort();
+            if let Some(a) = analytics {
+                a.abort();
+            }
             eprintln!("worker stopped");
         }
         if tracing_on {

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod ab_tests;
+mod analytics;
 mod auth;
 mod batch;
 mod cache;
