@@ -135,8 +135,13 @@ pub async fn refresh_stale(
     Ok(pass)
 }
 
-/// Every `every`, pulls the figures of the recent campaigns older than `every`
-/// ([`refresh_stale`]); the first pass runs at once.
+/// The refresher looks for due campaigns at least this often, so a new campaign's first
+/// figures arrive within minutes even with an hourly refresh.
+const LOOK_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Pulls the figures of recent campaigns ([`refresh_stale`]) whose figures are older than
+/// `every`, or that were never pulled; it looks every `every` or every five minutes, whichever
+/// is shorter, and the first time at once.
 pub fn spawn_refresher(
     store: Arc<dyn Store>,
     publishing: Arc<Publishing>,
@@ -144,7 +149,7 @@ pub fn spawn_refresher(
     days: i64,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
+        let mut interval = tokio::time::interval(every.min(LOOK_EVERY));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;

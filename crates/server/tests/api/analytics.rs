@@ -100,14 +100,7 @@ async fn a_pass_refreshes_only_stale_figures_and_stops_at_a_failing_crm() {
     assert_eq!(pass, RefreshPass::default());
     // An hour later the CRM's analytics fail: the pass stops, the stored figures stay.
     let fault = json!({ "route": "GET /api/v1/campaigns/{id}/analytics", "status": 503 });
-    let put = app
-        .http
-        .put(app.crm.join("api/v1/faults").unwrap())
-        .json(&fault)
-        .send()
-        .await
-        .unwrap();
-    assert!(put.status().is_success());
+    app.set_fault(&app.crm, fault).await;
     let pass = refresh_stale(store, publishing, now + HOUR.as_millis() as i64, HOUR, 14)
         .await
         .unwrap();
@@ -119,11 +112,7 @@ async fn a_pass_refreshes_only_stale_figures_and_stops_at_a_failing_crm() {
         }
     );
     assert_eq!(show(&app, &id).await, first, "nothing stored was touched");
-    app.http
-        .delete(app.crm.join("api/v1/faults").unwrap())
-        .send()
-        .await
-        .unwrap();
+    app.clear_faults(&app.crm).await;
     let later = now + HOUR.as_millis() as i64;
     let pass = refresh_stale(store, publishing, later, HOUR, 14)
         .await

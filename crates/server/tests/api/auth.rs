@@ -260,12 +260,7 @@ async fn load_is_shed_and_slow_requests_time_out() {
     // The mock CRM's /health now takes a second, so /health/detailed outlives the timeout.
     let fault =
         serde_json::json!({ "route": "GET /health", "probability": 0.0, "latency_ms": 1000 });
-    app.http
-        .put(app.crm.join("api/v1/faults").unwrap())
-        .json(&fault)
-        .send()
-        .await
-        .unwrap();
+    app.set_fault(&app.crm, fault).await;
     let slow = {
         let http = app.http.clone();
         let url = format!("{}/health/detailed", app.base);

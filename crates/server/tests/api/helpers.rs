@@ -295,6 +295,29 @@ impl TestApp {
             .unwrap();
         v["captures"].as_array().cloned().unwrap_or_default()
     }
+
+    /// Sets a fault rule on a mock (`PUT /api/v1/faults`).
+    pub async fn set_fault(&self, mock: &Url, rule: Value) {
+        let r = self
+            .http
+            .put(mock.join("api/v1/faults").unwrap())
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "fault {rule} refused");
+    }
+
+    /// Clears every fault rule of a mock.
+    pub async fn clear_faults(&self, mock: &Url) {
+        let r = self
+            .http
+            .delete(mock.join("api/v1/faults").unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
 }
 
 /// Runs a test body once on SQLite and once on PostgreSQL (when configured).

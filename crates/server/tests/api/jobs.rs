@@ -152,12 +152,7 @@ both_backends!(
     |app: TestApp| async move {
         // Web publishing fails for good (a 400 is not retried): the job ends partial.
         let fault = json!({ "route": "POST /api/v1/content/publish", "status": 400 });
-        app.http
-            .put(app.platform.join("api/v1/faults").unwrap())
-            .json(&fault)
-            .send()
-            .await
-            .unwrap();
+        app.set_fault(&app.platform, fault).await;
         let a = app
             .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
             .await;
@@ -183,11 +178,7 @@ both_backends!(
             StatusCode::CONFLICT,
             "a pending job is not retried"
         );
-        app.http
-            .delete(app.platform.join("api/v1/faults").unwrap())
-            .send()
-            .await
-            .unwrap();
+        app.clear_faults(&app.platform).await;
         let r = app
             .post(
                 &format!("/api/v2/jobs/{id}/retry"),
