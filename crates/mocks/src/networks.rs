@@ -1,17 +1,19 @@
-//! The mock Platform also plays X and LinkedIn, so the live social adapters can be rehearsed
-//! against it: `POST /2/tweets` and `POST /2/oauth2/token` answer like X's API v2,
-//! `POST /rest/posts` and `POST /oauth/v2/accessToken` like LinkedIn's. Every post is a
-//! `social` capture like the Platform's own.
+//! The mock Platform also plays X, LinkedIn and Facebook Pages, so the live social adapters
+//! can be rehearsed against it: `POST /2/tweets` and `POST /2/oauth2/token` answer like X's API
+//! v2, `POST /rest/posts` and `POST /oauth/v2/accessToken` like LinkedIn's, and
+//! `POST /{version}/{page_id}/feed` like the Graph API. Every post is a `social` capture like
+//! the Platform's own.
 //!
-//! Rehearsal triggers: a bearer token starting with `expired` or `revoked` gets 401; a refresh
-//! token starting with `revoked` gets 400 `invalid_request`. Every refresh hands out a new
-//! refresh token (X rotates them).
+//! Rehearsal triggers: a bearer token starting with `expired` or `revoked` gets 401 (on the
+//! Graph API, 400 with error code 190, as Facebook answers); a refresh token starting with
+//! `revoked` gets 400 `invalid_request`. Every refresh hands out a new refresh token (X rotates
+//! them).
 
 use crate::error::MockResult;
 use crate::idempotency::correlation;
 use crate::state::MockState;
 use crate::store::NewRecord;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -25,6 +27,7 @@ pub fn routes() -> Router<MockState> {
         .route("/2/oauth2/token", post(x_token))
         .route("/rest/posts", post(linkedin_post))
         .route("/oauth/v2/accessToken", post(linkedin_token))
+        .route("/{version}/{page_id}/feed", post(facebook_feed))
 }
 
 fn now() -> String {
@@ -343,6 +346,101 @@ async fn linkedin_post(
         resp.headers_mut().insert("x-restli-id", v);
     }
     Ok(resp)
+}
+
+/// The Graph API's error shape.
+fn graph_error(status: StatusCode, code: i64, kind: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "message": message, "type": kind, "code": code, "fbtrace_id": "AmockTrace" } })),
+    )
+        .into_response()
+}
+
+/// `POST /{version}/{page_id}/feed`: a Page post with `message` and/or `link`, authorised by
+/// a bearer token or the `access_token` field. Answers `{"id": "<page>_<post>"}`.
+async fn facebook_feed(
+    State(state): State<MockState>,
+    Path((version, page_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> MockResult<Response> {
+    let known_version = version.strip_prefix('v').is_some_and(|v| {
+        v.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.chars().all(|c| c.is_ascii_digit())
+                && b.chars().all(|c| c.is_ascii_digit())
+        })
+    });
+    if !known_version {
+        return Ok(graph_error(
+            StatusCode::BAD_REQUEST,
+            2500,
+            "OAuthException",
+            &format!("Unknown path components: /{version}/{page_id}/feed"),
+        ));
+    }
+    let fields = form(&body);
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let token = match (bearer(&headers), field("access_token")) {
+        (Ok(t), _) => Ok(t),
+        (Err(_), Some(t)) if !(t.starts_with("expired") || t.starts_with("revoked")) => Ok(t),
+        (Err(why), Some(_)) => Err(why),
+        (Err(why), None) => Err(why),
+    };
+    if let Err(why) = token {
+        return Ok(graph_error(
+            StatusCode::BAD_REQUEST,
+            190,
+            "OAuthException",
+            &format!("Error validating access token: {why}"),
+        ));
+    }
+    if page_id.is_empty() || !page_id.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "OAuthException",
+            &format!("(#100) {page_id} is not a Page id"),
+        ));
+    }
+    let message = field("message").unwrap_or_default();
+    let link = field("link");
+    if message.is_empty() && link.is_none() {
+        return Ok(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "OAuthException",
+            "(#100) Param message or link is required",
+        ));
+    }
+    if message.chars().count() > 63_206 {
+        return Ok(graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "OAuthException",
+            "(#100) message is longer than 63206 characters",
+        ));
+    }
+    let id = format!("{page_id}_{}", numeric_id(&state));
+    capture(
+        &state,
+        &headers,
+        &id,
+        "facebook",
+        &message,
+        json!({ "platform": "facebook", "via": "facebook-graph-api", "graph_version": version, "page_id": page_id, "content": message, "link": link }),
+        json!({ "id": id }),
+    )
+    .await?;
+    Ok((StatusCode::OK, Json(json!({ "id": id }))).into_response())
 }
 
 #[cfg(test)]

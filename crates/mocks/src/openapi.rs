@@ -309,6 +309,18 @@ fn platform_ops() -> Vec<Op> {
             )
         },
         Op {
+            errors: &[(
+                400,
+                "Graph API error {error: {message, type, code}}: code 190 for no token or one starting with \"expired\" or \"revoked\"; 100 for a non-numeric Page id, no message or link, or a message over 63,206 characters; 2500 for a bad version",
+            )],
+            ..op(
+                "post",
+                "/{version}/{page_id}/feed",
+                "facebook",
+                "Facebook Graph API Page post (form: message, link; bearer token or access_token); 200 {id: \"<page>_<post>\"}; captured as social",
+            )
+        },
+        Op {
             body: Some("PublishRequest"),
             errors: &[
                 (

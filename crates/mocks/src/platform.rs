@@ -34,11 +34,12 @@ pub const FAULT_ROUTES: &[&str] = &[
     "GET /api/v1/analytics/social/{post_id}",
     "POST /api/v1/webhooks/content",
     "GET /api/v1/stats",
-    // X and LinkedIn, played by the mock Platform (networks.rs).
+    // X, LinkedIn and Facebook Pages, played by the mock Platform (networks.rs).
     "POST /2/tweets",
     "POST /2/oauth2/token",
     "POST /rest/posts",
     "POST /oauth/v2/accessToken",
+    "POST /{version}/{page_id}/feed",
 ];
 
 pub fn routes() -> Router<MockState> {

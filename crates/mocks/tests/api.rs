@@ -711,3 +711,48 @@ async fn unknown_routes_and_bad_query_strings_answer_json_and_are_journalled() {
     let (status, _) = m.get("/docs/").await;
     assert_eq!(status, StatusCode::OK, "Swagger UI still served");
 }
+
+/// The Graph API the mock Platform plays: a Page post is captured; a bad token, Page id,
+/// version or an empty post get the Graph API's error shape with its code.
+#[tokio::test]
+async fn the_graph_api_page_feed_answers_like_facebook() {
+    let m = spawn(MockKind::Platform, |_| {}).await;
+    let send = |path: &str, token: &str, body: &str| {
+        m.http
+            .post(format!("{}{path}", m.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+            .send()
+    };
+    let ok = send(
+        "/v21.0/104000000000001/feed",
+        "page-token",
+        "message=Calm+in+five+minutes&link=https%3A%2F%2Fhalcytone.example%2Fu",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: Value = ok.json().await.unwrap();
+    let id = body["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("104000000000001_"), "{body}");
+    let (_, captured) = m.get(&format!("/api/v1/captures/{id}")).await;
+    assert_eq!(
+        captured["request"]["via"], "facebook-graph-api",
+        "{captured}"
+    );
+    assert_eq!(captured["request"]["content"], "Calm in five minutes");
+    assert_eq!(captured["request"]["link"], "https://halcytone.example/u");
+    for (path, token, body, code) in [
+        ("/v21.0/104000000000001/feed", "expired-1", "message=a", 190),
+        ("/v21.0/my-page/feed", "t", "message=a", 100),
+        ("/v21.0/104000000000001/feed", "t", "message=+", 100),
+        ("/latest/104000000000001/feed", "t", "message=a", 2500),
+    ] {
+        let r = send(path, token, body).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path} {token} {body}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], code, "{e}");
+        assert_eq!(e["error"]["type"], "OAuthException");
+    }
+}

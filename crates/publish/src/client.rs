@@ -148,6 +148,10 @@ impl RawAnswer {
 
     /// The platform's own words for an error, or the body.
     pub fn message(&self) -> String {
+        // The Graph API nests its words: {"error": {"message": …}}.
+        if let Some(m) = self.body.pointer("/error/message").and_then(Value::as_str) {
+            return m.to_string();
+        }
         for key in ["detail", "message", "error_description", "title", "error"] {
             if let Some(m) = self.body.get(key).and_then(Value::as_str) {
                 return m.to_string();

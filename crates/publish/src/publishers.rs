@@ -706,7 +706,7 @@ impl Publishing {
         })
     }
 
-    /// Posts to X and LinkedIn directly for networks with a connected account (set once, at
+    /// Posts to X, LinkedIn and Facebook directly for networks with a connected account (set once, at
     /// start; later calls are ignored).
     pub fn attach_live_social(&self, live: std::sync::Arc<LiveSocial>) {
         let _ = self.social.live.set(live);

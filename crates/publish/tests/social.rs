@@ -1,4 +1,4 @@
-//! The live X and LinkedIn adapters against wiremock servers that answer like the real APIs.
+//! The live X, LinkedIn and Facebook adapters against wiremock servers that answer like the real APIs.
 //!
 //! Shapes used (from the networks' API references):
 //! - X `POST /2/tweets`, `Authorization: Bearer <user token>`, body `{"text": "…"}` or
@@ -17,6 +17,11 @@
 //! - LinkedIn `POST /oauth/v2/accessToken`, form with `client_id` and `client_secret`; 200
 //!   `{"access_token": "…", "expires_in": 5183999, "refresh_token": "…",
 //!   "refresh_token_expires_in": 31535999}`.
+//! - Facebook Graph API `POST /v21.0/{page-id}/feed`, form `message=…&link=…`, authorised by
+//!   the Page access token; 200 `{"id": "<page-id>_<post-id>"}`; an expired or revoked token is
+//!   400 `{"error": {"message": "Error validating access token: …", "type": "OAuthException",
+//!   "code": 190, "error_subcode": 463, "fbtrace_id": "…"}}`; a rate limit is code 4, 17, 32 or
+//!   613. A Page token has no refresh token.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -590,16 +595,139 @@ async fn the_quota_is_checked_before_anything_is_sent() {
 }
 
 #[tokio::test]
-async fn facebook_and_unconnected_networks_go_through_the_platform() {
+async fn a_facebook_page_post_is_one_message_with_its_link() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/104000000000001/feed"))
+        .and(header("authorization", "Bearer page-token"))
+        .and(body_string_contains("message=1%2F2+First+part."))
+        .and(body_string_contains("%0A%0A2%2F2+Second+part."))
+        .and(body_string_contains(
+            "link=https%3A%2F%2Fhalcytone.example%2Fupdates",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "104000000000001_991"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = Memory::with(account(
+        Network::Facebook,
+        "104000000000001",
+        "page-token",
+        None,
+        None,
+    ));
+    let social = live(&server, store.clone());
+    let mut p = post(Platform::Facebook, &["1/2 First part.", "2/2 Second part."]);
+    p.link = Some("https://halcytone.example/updates".into());
+    let r = social
+        .publish(&client(EgressGuard::open()), &p, "k", "c")
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
+    assert_eq!(r.target, "social:facebook");
+    assert_eq!(r.external_id.as_deref(), Some("104000000000001_991"));
+    assert_eq!(
+        r.url.as_deref(),
+        Some("https://www.facebook.com/104000000000001_991")
+    );
+    assert_eq!(store.sent.lock().unwrap().len(), 1, "one post counted");
+}
+
+#[tokio::test]
+async fn an_expired_page_token_needs_a_reconnect_without_a_refresh_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/104000000000001/feed"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "Error validating access token: Session has expired on Tuesday, 01-Dec-26 10:00:00 PST.",
+            "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "A1b2C3"
+        }})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store = Memory::with(account(
+        Network::Facebook,
+        "104000000000001",
+        "page-token-old",
+        None,
+        None,
+    ));
+    let social = live(&server, store.clone());
+    let r = social
+        .publish(
+            &client(EgressGuard::open()),
+            &post(Platform::Facebook, &["Hello."]),
+            "k",
+            "c",
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(!r.retryable);
+    let reason = r.reason.unwrap();
+    assert!(
+        reason.contains("facebook account 104000000000001 needs reconnecting"),
+        "{reason}"
+    );
+    assert!(reason.contains("has no refresh token"), "{reason}");
+    let a = store.get(Network::Facebook);
+    assert_eq!(a.info.status, AccountStatus::ReconnectNeeded);
+    assert_eq!(a.tokens.access_token.expose(), "page-token-old", "kept");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "no token endpoint was asked");
+}
+
+#[tokio::test]
+async fn a_facebook_rate_limit_fails_with_the_graph_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v21.0/104000000000001/feed"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {
+            "message": "(#32) Page request limit reached", "type": "OAuthException", "code": 32
+        }})))
+        .mount(&server)
+        .await;
+    let store = Memory::with(account(
+        Network::Facebook,
+        "104000000000001",
+        "t",
+        None,
+        None,
+    ));
+    let r = live(&server, store)
+        .publish(
+            &client(EgressGuard::open()),
+            &post(Platform::Facebook, &["Hello."]),
+            "k",
+            "c",
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.retryable, "a later retry may fit");
+    assert_eq!(r.upstream_status, Some(403));
+    let reason = r.reason.unwrap();
+    assert!(
+        reason.contains("facebook rate limit reached (403: (#32) Page request limit reached)"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn instagram_and_unconnected_networks_go_through_the_platform() {
     let server = MockServer::start().await;
     let social = live(&server, Arc::new(Memory::default()));
     let c = client(EgressGuard::open());
-    assert!(
-        social
-            .publish(&c, &post(Platform::Facebook, &["x"]), "k", "c")
-            .await
-            .is_none()
-    );
+    for platform in [Platform::Instagram, Platform::Facebook] {
+        assert!(
+            social
+                .publish(&c, &post(platform, &["x"]), "k", "c")
+                .await
+                .is_none()
+        );
+    }
     assert!(
         social
             .publish(&c, &post(Platform::Twitter, &["x"]), "k", "c")

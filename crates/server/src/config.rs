@@ -82,7 +82,7 @@ pub struct ServerConfig {
     /// Seals stored outbound credentials (`API_KEY_ENCRYPTION_KEY`, with
     /// `API_KEY_ENCRYPTION_KEY_PREVIOUS` during a rotation); without it none can be stored.
     pub keyring: Option<Keyring>,
-    /// The live X and LinkedIn adapters: OAuth clients, API bases, quotas.
+    /// The live X, LinkedIn and Facebook adapters: OAuth clients, API bases, quotas.
     pub social: SocialSettings,
 }
 

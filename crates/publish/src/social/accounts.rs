@@ -9,23 +9,27 @@ use std::fmt;
 pub enum Network {
     X,
     Linkedin,
+    /// A Facebook Page, posted to with a Page access token (Graph API).
+    Facebook,
 }
 
 impl Network {
-    pub const ALL: [Network; 2] = [Network::X, Network::Linkedin];
+    pub const ALL: [Network; 3] = [Network::X, Network::Linkedin, Network::Facebook];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Network::X => "x",
             Network::Linkedin => "linkedin",
+            Network::Facebook => "facebook",
         }
     }
 
-    /// `x` (or `twitter`) and `linkedin`, any letter case.
+    /// `x` (or `twitter`), `linkedin` and `facebook`, any letter case.
     pub fn parse(s: &str) -> Option<Network> {
         match s.trim().to_ascii_lowercase().as_str() {
             "x" | "twitter" => Some(Network::X),
             "linkedin" => Some(Network::Linkedin),
+            "facebook" => Some(Network::Facebook),
             _ => None,
         }
     }
@@ -35,6 +39,7 @@ impl Network {
         match self {
             Network::X => "social:x",
             Network::Linkedin => "social:linkedin",
+            Network::Facebook => "social:facebook",
         }
     }
 
@@ -43,6 +48,16 @@ impl Network {
         match self {
             Network::X => "twitter",
             Network::Linkedin => "linkedin",
+            Network::Facebook => "facebook",
+        }
+    }
+
+    /// How the network is called in messages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Network::X => "X",
+            Network::Linkedin => "LinkedIn",
+            Network::Facebook => "Facebook",
         }
     }
 }
@@ -75,7 +90,7 @@ pub enum AccountStatus {
 pub struct AccountInfo {
     pub network: Network,
     /// X: the numeric user id; LinkedIn: the author URN (`urn:li:organization:…` or
-    /// `urn:li:person:…`).
+    /// `urn:li:person:…`); Facebook: the numeric Page id.
     pub account_id: String,
     #[serde(default)]
     pub username: Option<String>,
@@ -150,5 +165,8 @@ mod tests {
         assert_eq!(Network::parse("myspace"), None);
         assert_eq!(Network::X.credential_name(), "social:x");
         assert_eq!(Network::Linkedin.platform_name(), "linkedin");
+        assert_eq!(Network::parse("Facebook"), Some(Network::Facebook));
+        assert_eq!(Network::parse("instagram"), None);
+        assert_eq!(Network::Facebook.credential_name(), "social:facebook");
     }
 }

@@ -6,8 +6,8 @@
 use super::oauth::{self, RefreshError};
 use super::quota::DAY_MS;
 use super::{
-    Account, AccountStatus, Network, Quota, SocialSettings, TokenStore, TokenStoreError, linkedin,
-    x,
+    Account, AccountStatus, Network, Quota, SocialSettings, TokenStore, TokenStoreError, facebook,
+    linkedin, x,
 };
 use crate::client::{CallError, HttpClient, RawAnswer};
 use crate::report::{Outcome, TargetResult};
@@ -155,7 +155,8 @@ impl LiveSocial {
         let network = match post.platform {
             Platform::Twitter => Network::X,
             Platform::Linkedin => Network::Linkedin,
-            Platform::Facebook | Platform::Instagram => return None,
+            Platform::Facebook => Network::Facebook,
+            Platform::Instagram => return None,
         };
         let account = match self.store.load(network).await {
             Ok(Some(a)) => a,
@@ -262,8 +263,8 @@ impl LiveSocial {
             Network::X => (0..post.posts.len())
                 .map(|i| post.published_text(i))
                 .collect(),
-            // LinkedIn has no threads: one post with the parts as paragraphs.
-            Network::Linkedin => vec![
+            // LinkedIn and Facebook have no threads: one post with the parts as paragraphs.
+            Network::Linkedin | Network::Facebook => vec![
                 (0..post.posts.len())
                     .map(|i| post.published_text(i))
                     .collect::<Vec<_>>()
@@ -294,10 +295,7 @@ impl LiveSocial {
             return Err(Failure::new(
                 format!(
                     "{} {why}; {wanted} post(s) fit {when} (nothing was sent)",
-                    match network {
-                        Network::X => "X",
-                        Network::Linkedin => "LinkedIn",
-                    }
+                    network.display_name()
                 ),
                 false,
             ));
@@ -325,6 +323,7 @@ impl LiveSocial {
                     &account,
                     &parts[index],
                     ids.last().map(String::as_str),
+                    post.link.as_deref(),
                     correlation_id,
                 )
                 .await;
@@ -342,11 +341,16 @@ impl LiveSocial {
                     ));
                 }
             };
-            match answer.status {
+            let status = match network {
+                Network::Facebook => facebook::effective_status(&answer),
+                Network::X | Network::Linkedin => answer.status,
+            };
+            match status {
                 200..=299 => {
                     let id = match network {
                         Network::X => x::post_id(&answer),
                         Network::Linkedin => linkedin::post_urn(&answer),
+                        Network::Facebook => facebook::post_id(&answer),
                     };
                     let Some(id) = id else {
                         return Err(Self::partial(
@@ -393,6 +397,8 @@ impl LiveSocial {
                     let reset = match network {
                         Network::X => x::reset_at_ms(&answer),
                         Network::Linkedin => linkedin::reset_at_ms(&answer, now),
+                        // The Graph API names no reset time for its rate limits.
+                        Network::Facebook => None,
                     };
                     let wait = reset.map(|r| Duration::from_millis((r - now).max(0) as u64));
                     self.with_health(network, |h| {
@@ -412,10 +418,12 @@ impl LiveSocial {
                                 parts.len(),
                                 Failure {
                                     reason: format!(
-                                        "{network} rate limit reached (429); it resets at {until}"
+                                        "{network} rate limit reached ({}: {}); it resets at {until}",
+                                        answer.status,
+                                        answer.message()
                                     ),
                                     retryable: ids.is_empty(),
-                                    status: Some(429),
+                                    status: Some(answer.status),
                                 },
                             ));
                         }
@@ -441,6 +449,7 @@ impl LiveSocial {
         let url = match network {
             Network::X => x::url_of(account.info.username.as_deref(), &first),
             Network::Linkedin => linkedin::url_of(&first),
+            Network::Facebook => facebook::url_of(&first),
         };
         Ok((first, url, ids.len()))
     }
@@ -461,6 +470,7 @@ impl LiveSocial {
         f
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_part(
         &self,
         client: &HttpClient,
@@ -468,6 +478,7 @@ impl LiveSocial {
         account: &Account,
         text: &str,
         reply_to: Option<&str>,
+        link: Option<&str>,
         correlation_id: &str,
     ) -> Result<RawAnswer, CallError> {
         let token = account.tokens.access_token.expose();
@@ -491,6 +502,19 @@ impl LiveSocial {
                     token,
                     &account.info.account_id,
                     text,
+                    correlation_id,
+                )
+                .await
+            }
+            Network::Facebook => {
+                facebook::post(
+                    client,
+                    &self.settings.facebook.api_base,
+                    &self.settings.facebook_version,
+                    token,
+                    &account.info.account_id,
+                    text,
+                    link,
                     correlation_id,
                 )
                 .await

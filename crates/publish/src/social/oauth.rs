@@ -1,4 +1,6 @@
 //! Refreshing an access token with the refresh token (RFC 6749 §6), as X and LinkedIn do it.
+//! A Facebook Page token has nothing to refresh with: when it stops working, the Page must be
+//! connected again.
 //! X rotates refresh tokens (each works once); LinkedIn may return none, in which case the
 //! one we hold stays valid. A refresh never loses the token we hold: the caller stores the
 //! result only when the exchange succeeded.
@@ -29,6 +31,11 @@ pub async fn refresh(
     correlation_id: &str,
     now_ms: i64,
 ) -> Result<Tokens, RefreshError> {
+    if network == Network::Facebook {
+        return Err(RefreshError::Impossible(
+            "a Facebook Page access token is not refreshed (it has no refresh token)".into(),
+        ));
+    }
     let Some(client_id) = settings.client_id.as_deref() else {
         return Err(RefreshError::Impossible(format!(
             "{}_CLIENT_ID is not set, so the token cannot be refreshed",
@@ -57,13 +64,14 @@ pub async fn refresh(
             form.push(("client_secret", s));
             Auth::None
         }
-        (_, None) => Auth::None,
+        (Network::Facebook, _) | (_, None) => Auth::None,
     };
     let answer = client
         .exchange(Exchange {
             upstream: match network {
                 Network::X => "x-oauth",
                 Network::Linkedin => "linkedin-oauth",
+                Network::Facebook => "facebook-oauth",
             },
             method: Method::POST,
             url: settings.token_url.clone(),

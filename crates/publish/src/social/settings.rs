@@ -3,6 +3,8 @@
 //! - X: `POST /2/tweets` allows 100 posts per 24 hours per user on the Basic tier; we pace at
 //!   50 per hour below the app-wide 15-minute and 3-hour windows.
 //! - LinkedIn: 150 member posts per day; we pace at 25 per hour.
+//! - Facebook Pages: Meta publishes no post count, only call budgets (the Pages rate limit,
+//!   4,800 calls per engaged user per day); we pace at 25 posts per hour and 200 per day.
 
 use crate::settings::{SettingError, number};
 use halcytone_vault::Secret;
@@ -25,8 +27,12 @@ pub struct NetworkSettings {
 pub struct SocialSettings {
     pub x: NetworkSettings,
     pub linkedin: NetworkSettings,
+    /// A Page token is not refreshed, so its client id, secret and token URL go unused.
+    pub facebook: NetworkSettings,
     /// `LinkedIn-Version` header (YYYYMM).
     pub linkedin_version: String,
+    /// The Graph API version in the path (`v21.0`).
+    pub facebook_version: String,
     /// The longest wait for a 429's reset before the post fails instead.
     pub max_rate_limit_wait: Duration,
 }
@@ -54,7 +60,16 @@ impl Default for SocialSettings {
                 per_hour: 25,
                 per_day: 150,
             },
+            facebook: NetworkSettings {
+                client_id: None,
+                client_secret: None,
+                api_base: url("https://graph.facebook.com/"),
+                token_url: url("https://graph.facebook.com/oauth/access_token"),
+                per_hour: 25,
+                per_day: 200,
+            },
             linkedin_version: "202501".into(),
+            facebook_version: "v21.0".into(),
             max_rate_limit_wait: Duration::from_secs(60),
         }
     }
@@ -79,24 +94,36 @@ impl SocialSettings {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        for (prefix, n) in [("X", &mut s.x), ("LINKEDIN", &mut s.linkedin)] {
+        for (prefix, n) in [
+            ("X", &mut s.x),
+            ("LINKEDIN", &mut s.linkedin),
+            ("FACEBOOK", &mut s.facebook),
+        ] {
             let var = |suffix: &str| format!("{prefix}_{suffix}");
-            n.client_id = text(&var("CLIENT_ID"));
-            n.client_secret = text(&var("CLIENT_SECRET")).map(Secret::new);
-            let names: [&'static str; 4] = if prefix == "X" {
-                [
+            if prefix != "FACEBOOK" {
+                n.client_id = text(&var("CLIENT_ID"));
+                n.client_secret = text(&var("CLIENT_SECRET")).map(Secret::new);
+            }
+            let names: [&'static str; 4] = match prefix {
+                "X" => [
                     "X_API_BASE_URL",
                     "X_TOKEN_URL",
                     "X_POSTS_PER_HOUR",
                     "X_POSTS_PER_DAY",
-                ]
-            } else {
-                [
+                ],
+                "LINKEDIN" => [
                     "LINKEDIN_API_BASE_URL",
                     "LINKEDIN_TOKEN_URL",
                     "LINKEDIN_POSTS_PER_HOUR",
                     "LINKEDIN_POSTS_PER_DAY",
-                ]
+                ],
+                // A Page token is never refreshed: no token endpoint.
+                _ => [
+                    "FACEBOOK_API_BASE_URL",
+                    "",
+                    "FACEBOOK_POSTS_PER_HOUR",
+                    "FACEBOOK_POSTS_PER_DAY",
+                ],
             };
             if let Some(v) = text(names[0]) {
                 let mut u = parse_url(names[0], &v)?;
@@ -105,7 +132,7 @@ impl SocialSettings {
                 }
                 n.api_base = u;
             }
-            if let Some(v) = text(names[1]) {
+            if let Some(v) = text(names[1]).filter(|_| !names[1].is_empty()) {
                 n.token_url = parse_url(names[1], &v)?;
             }
             n.per_hour = number(
@@ -133,6 +160,23 @@ impl SocialSettings {
             }
             s.linkedin_version = v;
         }
+        if let Some(v) = text("FACEBOOK_GRAPH_VERSION") {
+            let digits = v.strip_prefix('v').unwrap_or_default();
+            let ok = digits.split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().all(|c| c.is_ascii_digit())
+                    && b.chars().all(|c| c.is_ascii_digit())
+            });
+            if !ok {
+                return Err(SettingError {
+                    name: "FACEBOOK_GRAPH_VERSION",
+                    value: v,
+                    reason: "the Graph API version as vMAJOR.MINOR, e.g. v21.0".into(),
+                });
+            }
+            s.facebook_version = v;
+        }
         s.max_rate_limit_wait = Duration::from_secs(number(
             get,
             "SOCIAL_RATE_LIMIT_MAX_WAIT_SECONDS",
@@ -147,6 +191,7 @@ impl SocialSettings {
         match n {
             super::Network::X => &self.x,
             super::Network::Linkedin => &self.linkedin,
+            super::Network::Facebook => &self.facebook,
         }
     }
 
@@ -158,6 +203,8 @@ impl SocialSettings {
         s.x.token_url = join("2/oauth2/token");
         s.linkedin.api_base = base.clone();
         s.linkedin.token_url = join("oauth/v2/accessToken");
+        s.facebook.api_base = base.clone();
+        s.facebook.token_url = join("oauth/access_token");
         s
     }
 }
@@ -181,6 +228,8 @@ mod tests {
         assert_eq!(s.x.api_base.as_str(), "https://api.x.com/");
         assert_eq!((s.x.per_hour, s.x.per_day), (50, 100));
         assert_eq!((s.linkedin.per_hour, s.linkedin.per_day), (25, 150));
+        assert_eq!((s.facebook.per_hour, s.facebook.per_day), (25, 200));
+        assert_eq!(s.facebook_version, "v21.0");
         let s = SocialSettings::from_vars(&vars(&[
             ("X_CLIENT_ID", "abc"),
             ("X_API_BASE_URL", "http://127.0.0.1:9/x"),
@@ -197,6 +246,14 @@ mod tests {
         for (pairs, name) in [
             (&[("X_API_BASE_URL", "ftp://x")][..], "X_API_BASE_URL"),
             (&[("LINKEDIN_VERSION", "2025-01")][..], "LINKEDIN_VERSION"),
+            (
+                &[("FACEBOOK_GRAPH_VERSION", "21")][..],
+                "FACEBOOK_GRAPH_VERSION",
+            ),
+            (
+                &[("FACEBOOK_POSTS_PER_DAY", "0")][..],
+                "FACEBOOK_POSTS_PER_DAY",
+            ),
             (&[("X_POSTS_PER_HOUR", "0")][..], "X_POSTS_PER_HOUR"),
             (
                 &[("SOCIAL_RATE_LIMIT_MAX_WAIT_SECONDS", "9999")][..],

@@ -1,6 +1,6 @@
 //! Social account routes (`/api/v2/social/accounts`): connect an X or LinkedIn account with
-//! its OAuth tokens (stored sealed), list every network with its health, disconnect. Tokens
-//! are never returned.
+//! its OAuth tokens, or a Facebook Page with its Page access token (stored sealed), list every
+//! network with its health, disconnect. Tokens are never returned.
 
 use super::{ADMIN, Entry, READ, route};
 use crate::auth::Caller;
@@ -24,7 +24,7 @@ pub fn routes() -> Vec<Entry> {
             "/api/v2/social/accounts",
             READ,
             "social",
-            "Every social network: whether an account is connected (X, LinkedIn), whether it needs reconnecting and why, token expiry, quota and how posts are sent (direct, or through the Platform). Never a token",
+            "Every social network: whether an account is connected (X, LinkedIn, a Facebook Page), whether it needs reconnecting and why, token expiry, quota and how posts are sent (direct, or through the Platform). Never a token",
             get(list),
         ),
         route(
@@ -32,10 +32,10 @@ pub fn routes() -> Vec<Entry> {
             "/api/v2/social/accounts/{network}",
             ADMIN,
             "social",
-            "Connect an account (x or linkedin) with the OAuth tokens from the network's developer portal or your OAuth flow; the tokens are sealed with AES-256-GCM (audited)",
+            "Connect an account (x, linkedin or facebook) with the OAuth tokens from the network's developer portal or your OAuth flow (for facebook, a Page access token); the tokens are sealed with AES-256-GCM (audited)",
             put(connect),
         )
-        .body("{account_id: X user id | LinkedIn author URN, username?, access_token, refresh_token?, expires_in?: seconds}")
+        .body("{account_id: X user id | LinkedIn author URN | Facebook Page id, username?, access_token, refresh_token?, expires_in?: seconds}")
         .errors(&[
             (404, "Not a network with a live adapter"),
             (409, "API_KEY_ENCRYPTION_KEY is not set"),
@@ -56,10 +56,10 @@ pub fn routes() -> Vec<Entry> {
 fn network(name: &str) -> ApiResult<Network> {
     Network::parse(name).ok_or_else(|| {
         ApiError::NotFound(match name.to_ascii_lowercase().as_str() {
-            "facebook" | "instagram" => {
+            "instagram" => {
                 format!("{name} has no live adapter: its posts always go through the Platform")
             }
-            _ => format!("no social network named {name}; live adapters: x, linkedin"),
+            _ => format!("no social network named {name}; live adapters: x, linkedin, facebook"),
         })
     })
 }
@@ -119,9 +119,7 @@ async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         let h = health.iter().find(|(hn, _)| *hn == n).map(|(_, h)| h);
         out.push(view(info.as_ref().map(|(i, _)| i), h, &state, n));
     }
-    for name in ["facebook", "instagram"] {
-        out.push(json!({ "network": name, "connected": false, "posts_via": "platform", "note": "no live adapter" }));
-    }
+    out.push(json!({ "network": "instagram", "connected": false, "posts_via": "platform", "note": "no live adapter: Instagram's API publishes images and videos, and the composed posts are text" }));
     Ok(Json(
         json!({ "dry_run": state.publishing.settings.dry_run, "accounts": out }),
     ))
@@ -142,6 +140,14 @@ fn check_account(n: Network, id: &str) -> Result<(), String> {
         Network::X => {
             if id.is_empty() || id.len() > 20 || !id.chars().all(|c| c.is_ascii_digit()) {
                 return Err("the X user id: 1 to 20 digits (GET /2/users/me answers it)".into());
+            }
+        }
+        Network::Facebook => {
+            if id.is_empty() || id.len() > 20 || !id.chars().all(|c| c.is_ascii_digit()) {
+                return Err(
+                    "the Facebook Page id: 1 to 20 digits (the Page's About section, or GET /me/accounts, shows it)"
+                        .into(),
+                );
             }
         }
         Network::Linkedin => {
@@ -180,6 +186,12 @@ async fn connect(
     if let Some(r) = &refresh {
         crate::credentials::check_value(r)
             .map_err(|m| ApiError::invalid("refresh_token", format!("refresh_token: {m}")))?;
+    }
+    if n == Network::Facebook && refresh.is_some() {
+        return Err(ApiError::invalid(
+            "refresh_token",
+            "refresh_token: a Facebook Page access token has none; send only access_token",
+        ));
     }
     if let Some(e) = body.expires_in
         && !(60..=31_536_000).contains(&e)

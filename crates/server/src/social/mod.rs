@@ -1,5 +1,5 @@
-//! Social accounts for the live X and LinkedIn adapters: their OAuth tokens sealed in the
-//! credentials table (`social:x`, `social:linkedin`) with the vault, their details and health
+//! Social accounts for the live X, LinkedIn and Facebook adapters: their tokens sealed in the
+//! credentials table (`social:x`, `social:linkedin`, `social:facebook`) with the vault, their details and health
 //! beside them, and the wiring that hands them to the publishers.
 
 pub mod tokens;
@@ -11,7 +11,7 @@ use halcytone_store::Store;
 use std::sync::Arc;
 
 /// Attaches the live adapters to `publishing`. In dry run they talk to the mock Platform,
-/// which plays X and LinkedIn (`/2/tweets`, `/rest/posts` and their token endpoints), so a
+/// which plays X, LinkedIn and the Graph API (`/2/tweets`, `/rest/posts`, `/{v}/{page}/feed`), so a
 /// rehearsal runs the same code with the egress guard on, and its posts count against a
 /// quota of their own.
 pub fn attach(config: &ServerConfig, store: Arc<dyn Store>, publishing: &Publishing) {

@@ -119,13 +119,27 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
     assert_eq!(a.body["error"]["field"], "account_id", "{}", a.text);
     let a = put(
         &app,
-        "/api/v2/social/accounts/facebook",
+        "/api/v2/social/accounts/instagram",
         ADMIN_KEY,
         json!({}),
     )
     .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.text.contains("no live adapter"), "{}", a.text);
+    for (body, field) in [
+        (
+            json!({"account_id": "my-page", "access_token": "t"}),
+            "account_id",
+        ),
+        (
+            json!({"account_id": "104000000000001", "access_token": "t", "refresh_token": "r"}),
+            "refresh_token",
+        ),
+    ] {
+        let a = put(&app, "/api/v2/social/accounts/facebook", ADMIN_KEY, body).await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+        assert_eq!(a.body["error"]["field"], field, "{}", a.text);
+    }
     let a = put(&app, "/api/v2/social/accounts/x", &app.write_key, json!({})).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "connecting needs admin");
     assert!(app.store.credentials().await.unwrap().is_empty());
@@ -280,7 +294,7 @@ async fn a_refused_refresh_needs_a_reconnect_postgres() {
     a_refused_refresh_needs_a_reconnect(Backend::Postgres).await;
 }
 
-/// In dry run the adapters run against the mock Platform, which plays X and LinkedIn: posts
+/// In dry run the adapters run against the mock Platform, which plays the networks: posts
 /// are captured, an expired token is refreshed by the mock's token endpoint, a revoked one
 /// ends in "reconnect needed", and no connection leaves for a real network.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,8 +321,16 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = put(
+        &app,
+        "/api/v2/social/accounts/facebook",
+        ADMIN_KEY,
+        json!({"account_id": "104000000000001", "access_token": "page-token-1"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let s = app
-        .sync(r#"{"document_id":"weekly","channels":["social_twitter","social_linkedin"]}"#)
+        .sync(r#"{"document_id":"weekly","channels":["social_twitter","social_linkedin","social_facebook"]}"#)
         .await;
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
@@ -316,9 +338,16 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     let via = |v: &str| captures.iter().filter(|c| c["request"]["via"] == v).count();
     assert!(via("x-api-v2") >= 1, "{captures:?}");
     assert_eq!(via("linkedin-posts-api"), 1, "{captures:?}");
+    assert_eq!(via("facebook-graph-api"), 1, "{captures:?}");
+    let page_post = captures
+        .iter()
+        .find(|c| c["request"]["via"] == "facebook-graph-api")
+        .unwrap();
+    assert_eq!(page_post["request"]["page_id"], "104000000000001");
+    assert_eq!(page_post["request"]["graph_version"], "v21.0");
     assert_eq!(
         captures.len(),
-        via("x-api-v2") + 1,
+        via("x-api-v2") + 2,
         "nothing through /api/v1/social/post"
     );
     let held = StoreTokens::new(app.store.clone(), app.state.config.keyring.clone())
@@ -352,6 +381,14 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     assert_eq!(
         app.store
             .social_posts_since("linkedin", "dry_run", 0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.store
+            .social_posts_since("facebook", "dry_run", 0)
             .await
             .unwrap()
             .len(),
