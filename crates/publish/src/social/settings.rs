@@ -86,6 +86,41 @@ fn parse_url(name: &'static str, value: &str) -> Result<Url, SettingError> {
     }
 }
 
+/// The environment variables that configure one network.
+struct NetworkVars {
+    /// Client id and secret, for networks whose tokens are refreshed.
+    client: Option<(&'static str, &'static str)>,
+    api_base: &'static str,
+    /// `None` where no token endpoint is called (a Facebook Page token is never refreshed).
+    token_url: Option<&'static str>,
+    per_hour: &'static str,
+    per_day: &'static str,
+}
+
+impl NetworkVars {
+    const X: Self = Self {
+        client: Some(("X_CLIENT_ID", "X_CLIENT_SECRET")),
+        api_base: "X_API_BASE_URL",
+        token_url: Some("X_TOKEN_URL"),
+        per_hour: "X_POSTS_PER_HOUR",
+        per_day: "X_POSTS_PER_DAY",
+    };
+    const LINKEDIN: Self = Self {
+        client: Some(("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET")),
+        api_base: "LINKEDIN_API_BASE_URL",
+        token_url: Some("LINKEDIN_TOKEN_URL"),
+        per_hour: "LINKEDIN_POSTS_PER_HOUR",
+        per_day: "LINKEDIN_POSTS_PER_DAY",
+    };
+    const FACEBOOK: Self = Self {
+        client: None,
+        api_base: "FACEBOOK_API_BASE_URL",
+        token_url: None,
+        per_hour: "FACEBOOK_POSTS_PER_HOUR",
+        per_day: "FACEBOOK_POSTS_PER_DAY",
+    };
+}
+
 impl SocialSettings {
     pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let mut s = SocialSettings::default();
@@ -94,57 +129,35 @@ impl SocialSettings {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        for (prefix, n) in [
-            ("X", &mut s.x),
-            ("LINKEDIN", &mut s.linkedin),
-            ("FACEBOOK", &mut s.facebook),
+        for (names, n) in [
+            (NetworkVars::X, &mut s.x),
+            (NetworkVars::LINKEDIN, &mut s.linkedin),
+            (NetworkVars::FACEBOOK, &mut s.facebook),
         ] {
-            let var = |suffix: &str| format!("{prefix}_{suffix}");
-            if prefix != "FACEBOOK" {
-                n.client_id = text(&var("CLIENT_ID"));
-                n.client_secret = text(&var("CLIENT_SECRET")).map(Secret::new);
+            if let Some((id, secret)) = names.client {
+                n.client_id = text(id);
+                n.client_secret = text(secret).map(Secret::new);
             }
-            let names: [&'static str; 4] = match prefix {
-                "X" => [
-                    "X_API_BASE_URL",
-                    "X_TOKEN_URL",
-                    "X_POSTS_PER_HOUR",
-                    "X_POSTS_PER_DAY",
-                ],
-                "LINKEDIN" => [
-                    "LINKEDIN_API_BASE_URL",
-                    "LINKEDIN_TOKEN_URL",
-                    "LINKEDIN_POSTS_PER_HOUR",
-                    "LINKEDIN_POSTS_PER_DAY",
-                ],
-                // A Page token is never refreshed: no token endpoint.
-                _ => [
-                    "FACEBOOK_API_BASE_URL",
-                    "",
-                    "FACEBOOK_POSTS_PER_HOUR",
-                    "FACEBOOK_POSTS_PER_DAY",
-                ],
-            };
-            if let Some(v) = text(names[0]) {
-                let mut u = parse_url(names[0], &v)?;
+            if let Some(v) = text(names.api_base) {
+                let mut u = parse_url(names.api_base, &v)?;
                 if !u.path().ends_with('/') {
                     u.set_path(&format!("{}/", u.path()));
                 }
                 n.api_base = u;
             }
-            if let Some(v) = text(names[1]).filter(|_| !names[1].is_empty()) {
-                n.token_url = parse_url(names[1], &v)?;
+            if let Some((name, v)) = names.token_url.and_then(|name| Some((name, text(name)?))) {
+                n.token_url = parse_url(name, &v)?;
             }
             n.per_hour = number(
                 get,
-                names[2],
+                names.per_hour,
                 n.per_hour,
                 |v| (1..=10_000).contains(v),
                 "posts, 1 to 10000",
             )?;
             n.per_day = number(
                 get,
-                names[3],
+                names.per_day,
                 n.per_day,
                 |v| (1..=100_000).contains(v),
                 "posts, 1 to 100000",
@@ -234,11 +247,18 @@ mod tests {
             ("X_CLIENT_ID", "abc"),
             ("X_API_BASE_URL", "http://127.0.0.1:9/x"),
             ("LINKEDIN_POSTS_PER_DAY", "10"),
+            ("LINKEDIN_TOKEN_URL", "http://127.0.0.1:9/token"),
+            (
+                "FACEBOOK_CLIENT_ID",
+                "ignored: Page tokens are not refreshed",
+            ),
         ]))
         .unwrap_or_default();
         assert_eq!(s.x.client_id.as_deref(), Some("abc"));
         assert_eq!(s.x.api_base.as_str(), "http://127.0.0.1:9/x/");
         assert_eq!(s.linkedin.per_day, 10);
+        assert_eq!(s.linkedin.token_url.as_str(), "http://127.0.0.1:9/token");
+        assert_eq!(s.facebook.client_id, None);
     }
 
     #[test]
