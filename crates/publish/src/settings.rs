@@ -56,7 +56,8 @@ pub fn flag(
     }
 }
 
-fn url(
+/// Reads an http(s) base URL (with a host), ending it with `/` so paths join under it.
+pub(crate) fn base_url(
     get: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
     default: Option<&str>,
@@ -119,29 +120,31 @@ impl Settings {
             || flag(get, "DRY_RUN")?
             || flag(get, "USE_MOCK_SERVICES")?;
         let mock_crm = required(
-            url(get, "MOCK_CRM_BASE_URL", Some("http://localhost:8001"))?,
+            base_url(get, "MOCK_CRM_BASE_URL", Some("http://localhost:8001"))?,
             "MOCK_CRM_BASE_URL",
         )?;
         let mock_platform = required(
-            url(get, "MOCK_PLATFORM_BASE_URL", Some("http://localhost:8002"))?,
+            base_url(get, "MOCK_PLATFORM_BASE_URL", Some("http://localhost:8002"))?,
             "MOCK_PLATFORM_BASE_URL",
         )?;
         let (crm_url, platform_url) = if dry_run {
             (mock_crm.clone(), mock_platform.clone())
         } else {
-            let crm = url(get, "CRM_BASE_URL", None)?.ok_or_else(|| SettingError {
+            let crm = base_url(get, "CRM_BASE_URL", None)?.ok_or_else(|| SettingError {
                 name: "CRM_BASE_URL",
                 value: String::new(),
                 reason:
                     "required when dry run is off (set DRY_RUN_MODE=true to publish to the mocks)"
                         .into(),
             })?;
-            let platform = url(get, "PLATFORM_BASE_URL", None)?.ok_or_else(|| SettingError {
+            let platform = base_url(get, "PLATFORM_BASE_URL", None)?.ok_or_else(|| {
+                SettingError {
                 name: "PLATFORM_BASE_URL",
                 value: String::new(),
                 reason:
                     "required when dry run is off (set DRY_RUN_MODE=true to publish to the mocks)"
                         .into(),
+            }
             })?;
             (crm, platform)
         };

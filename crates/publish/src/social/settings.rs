@@ -6,7 +6,7 @@
 //! - Facebook Pages: Meta publishes no post count, only call budgets (the Pages rate limit,
 //!   4,800 calls per engaged user per day); we pace at 25 posts per hour and 200 per day.
 
-use crate::settings::{SettingError, number};
+use crate::settings::{SettingError, base_url, number};
 use halcytone_vault::Secret;
 use std::time::Duration;
 use url::Url;
@@ -138,11 +138,7 @@ impl SocialSettings {
                 n.client_id = text(id);
                 n.client_secret = text(secret).map(Secret::new);
             }
-            if let Some(v) = text(names.api_base) {
-                let mut u = parse_url(names.api_base, &v)?;
-                if !u.path().ends_with('/') {
-                    u.set_path(&format!("{}/", u.path()));
-                }
+            if let Some(u) = base_url(get, names.api_base, None)? {
                 n.api_base = u;
             }
             if let Some((name, v)) = names.token_url.and_then(|name| Some((name, text(name)?))) {
