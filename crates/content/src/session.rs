@@ -92,6 +92,10 @@ pub enum SessionError {
 
 /// Whether `text` looks like a session record rather than a living document.
 pub fn looks_like_session(text: &str) -> bool {
+    // Over the JSON limits: not read here; the document parser names the limit.
+    if crate::parse::json_limits::check(text).is_err() {
+        return false;
+    }
     serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|v| v.get("session_id").map(|_| ()))
@@ -100,6 +104,13 @@ pub fn looks_like_session(text: &str) -> bool {
 
 /// Reads and checks a session record; `now` bounds its date.
 pub fn parse(text: &str, now: DateTime<Utc>) -> Result<SessionInput, SessionError> {
+    if let Err(e) = crate::parse::json_limits::check(text) {
+        return Err(SessionError::Json {
+            line: e.line().unwrap_or(1),
+            column: 1,
+            message: e.to_string(),
+        });
+    }
     let input: SessionInput = serde_json::from_str(text).map_err(|e| SessionError::Json {
         line: e.line(),
         column: e.column(),

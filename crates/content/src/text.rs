@@ -18,18 +18,20 @@ pub fn slugify(text: &str) -> String {
 }
 
 /// Reduces inline Markdown to plain text: `**b**` → `b`, `[t](u)` → `t`, `` `c` `` → `c`.
+///
+/// Linear in the input: a `[` looks for its `](` only up to the next `[`, and a missing `)`
+/// is remembered, so runs of brackets (`[[[[…`) cost no more than other text.
 pub fn plain_inline(md: &str) -> String {
     let mut out = String::with_capacity(md.len());
     let mut rest = md;
+    // Offset in `md` from which on no `)` follows (found once, then remembered).
+    let mut no_paren_from = usize::MAX;
     while let Some(c) = rest.chars().next() {
         if c == '[' {
-            // [text](url) → text
-            if let Some(close) = rest.find("](")
-                && let Some(end) = rest[close + 2..].find(')')
-                && !rest[1..close].contains('[')
-            {
-                out.push_str(&rest[1..close]);
-                rest = &rest[close + 2 + end + 1..];
+            let at = md.len() - rest.len();
+            if let Some((text, len)) = inline_link(rest, at, &mut no_paren_from) {
+                out.push_str(text);
+                rest = &rest[len..];
                 continue;
             }
         }
@@ -45,6 +47,39 @@ pub fn plain_inline(md: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// `[text](url)` at the start of `rest` (which is at offset `at` of the whole text): the
+/// link text and the length of the whole link. The text may not contain `[`.
+fn inline_link<'a>(
+    rest: &'a str,
+    at: usize,
+    no_paren_from: &mut usize,
+) -> Option<(&'a str, usize)> {
+    let bytes = rest.as_bytes();
+    let mut close = None;
+    for (i, &b) in bytes.iter().enumerate().skip(1) {
+        match b {
+            b'[' => return None,
+            b']' if bytes.get(i + 1) == Some(&b'(') => {
+                close = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let close = close?;
+    let url_start = close + 2;
+    if at + url_start >= *no_paren_from {
+        return None;
+    }
+    match rest[url_start..].find(')') {
+        Some(end) => Some((&rest[1..close], url_start + end + 1)),
+        None => {
+            *no_paren_from = at + url_start;
+            None
+        }
+    }
 }
 
 /// Plain text of a Markdown body: inline marks removed and lines joined with spaces.
@@ -172,6 +207,10 @@ mod tests {
             "Try box breathing, see the guide and code."
         );
         assert_eq!(plain_inline("a [b] c"), "a [b] c");
+        assert_eq!(plain_inline("[a [b](u) c"), "[a b c");
+        assert_eq!(plain_inline("[a](u [b](v)"), "a");
+        assert_eq!(plain_inline("[a](u [b](v"), "[a](u [b](v");
+        assert_eq!(plain_inline("[[[x]]]"), "[[[x]]]");
     }
 
     #[test]

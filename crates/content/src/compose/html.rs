@@ -3,6 +3,7 @@
 
 use crate::text::slugify;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use std::collections::{HashMap, HashSet};
 
 /// Whether a link or image target is safe to emit.
 fn safe_url(url: &str) -> bool {
@@ -74,7 +75,10 @@ pub fn render(markdown: &str) -> String {
 /// Gives every h2, then every h3, an id made from its text, unique within the page.
 /// Section headings (h2) are named first so the table of contents always finds them.
 fn add_heading_ids(events: &mut [Event<'_>]) {
-    let mut used: Vec<String> = Vec::new();
+    // Ids already given, and for each base the next number to try (so a thousand
+    // headings with one name cost a thousand steps, not half a million).
+    let mut used: HashSet<String> = HashSet::new();
+    let mut next_n: HashMap<String, usize> = HashMap::new();
     for wanted in [HeadingLevel::H2, HeadingLevel::H3] {
         let mut i = 0;
         while i < events.len() {
@@ -89,12 +93,12 @@ fn add_heading_ids(events: &mut [Event<'_>]) {
                 }
                 let base = anchor(&text);
                 let mut id = base.clone();
-                let mut n = 1;
+                let n = next_n.entry(base.clone()).or_insert(1);
                 while used.contains(&id) {
                     id = format!("{base}-{n}");
-                    n += 1;
+                    *n += 1;
                 }
-                used.push(id.clone());
+                used.insert(id.clone());
                 if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
                     *slot = Some(CowStr::from(id));
                 }

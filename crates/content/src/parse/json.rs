@@ -13,6 +13,7 @@ const ITEM_FIELDS: [&str; 3] = ["title", "content", "date"];
 const DOC_KEYS: [&str; 2] = ["title", "categories"];
 
 pub fn parse(text: &str) -> Result<LivingDocument, ParseError> {
+    super::json_limits::check(text)?;
     let value: Value = serde_json::from_str(text).map_err(|e| ParseError::InvalidJson {
         line: e.line(),
         column: e.column(),
@@ -109,7 +110,11 @@ fn read_item(
     locator: &mut Locator,
     notes: &mut Vec<ParseNote>,
 ) -> Item {
-    let text = |k: &str| fields.get(k).map(value_text).unwrap_or_default();
+    // Escapes (`\u0301`) can spell text outside NFC that the document's own text was not.
+    let text = |k: &str| {
+        let raw = fields.get(k).map(value_text).unwrap_or_default();
+        super::nfc(&raw).into_owned()
+    };
     let title = text("title");
     let line = locator.item_line(&title, fields.get("content").and_then(Value::as_str));
     let mut item = Item::new(title, normalize_paragraphs(&text("content")));
@@ -177,23 +182,45 @@ fn strip_position(message: &str) -> String {
 
 /// Finds source lines for JSON values (serde_json keeps no positions): each item's title
 /// is searched in the text after the previous match.
+/// Finds the source line of keys and items by searching the text in order. Line numbers
+/// come from a table of line starts; every search draws on one budget (a few passes over
+/// the text), after which lines are reported as unknown (0), so locating stays linear
+/// however many items a document has or however its strings are escaped.
 struct Locator<'a> {
     text: &'a str,
     from: usize,
+    /// Byte offset of every line start.
+    line_starts: Vec<usize>,
+    /// Bytes the searches may still scan.
+    budget: usize,
 }
 
 impl<'a> Locator<'a> {
     fn new(text: &'a str) -> Self {
-        Locator { text, from: 0 }
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Locator {
+            text,
+            from: 0,
+            line_starts,
+            budget: text.len().saturating_mul(4).saturating_add(1 << 16),
+        }
     }
 
     fn line_at(&self, offset: usize) -> usize {
-        self.text[..offset].matches('\n').count() + 1
+        self.line_starts.partition_point(|&start| start <= offset)
     }
 
     fn find(&mut self, needle: &str) -> Option<usize> {
-        let rel = self.text.get(self.from..)?.find(needle)?;
-        let at = self.from + rel;
+        let hay = self.text.get(self.from..)?;
+        if self.budget == 0 {
+            return None;
+        }
+        let found = hay.find(needle);
+        let scanned = found.map_or(hay.len(), |rel| rel + needle.len());
+        self.budget = self.budget.saturating_sub(scanned);
+        let at = self.from + found?;
         self.from = at + needle.len();
         Some(self.line_at(at))
     }

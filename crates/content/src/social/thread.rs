@@ -55,6 +55,9 @@ fn pack(segments: &[String], budget: usize, first_reserve: usize) -> Vec<String>
 }
 
 /// Cuts `text` into pieces of at most `budget` weighted characters, at word boundaries.
+///
+/// The text is in NFC (documents are normalized when parsed), so each cut weighs only the
+/// piece it takes and splitting stays linear in the text.
 fn pieces(text: &str, budget: usize) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = text;

@@ -62,7 +62,7 @@
 use std::ops::{ControlFlow, Range};
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
-use unicode_segmentation::UnicodeSegmentation;
+use unicode_segmentation::{GraphemeCursor, UnicodeSegmentation};
 
 /// Maximum weighted length of one post on X.
 pub const X_MAX_WEIGHTED: usize = 280;
@@ -117,15 +117,11 @@ pub fn find_urls(text: &str) -> Vec<Range<usize>> {
     let mut prev: Option<char> = None;
     let mut pos = 0;
     while let Some(c) = text.get(pos..).and_then(|rest| rest.chars().next()) {
-        if c.is_ascii_alphanumeric() {
-            let found =
-                scheme_url_end(text, pos, prev).or_else(|| bare_domain_url_end(text, pos, prev));
-            if let Some(end) = found {
-                urls.push(pos..end);
-                prev = text.get(..end).and_then(|head| head.chars().next_back());
-                pos = end;
-                continue;
-            }
+        if let Some(end) = url_end_at(text, pos, c, prev) {
+            urls.push(pos..end);
+            prev = text.get(..end).and_then(|head| head.chars().next_back());
+            pos = end;
+            continue;
         }
         prev = Some(c);
         pos += c.len_utf8();
@@ -151,25 +147,36 @@ pub fn find_urls(text: &str) -> Vec<Range<usize>> {
 ///   cut further back (by bisection) to a prefix that does, so `weighted_len(truncate_weighted(text, max)) <= max` always.
 #[must_use]
 pub fn truncate_weighted(text: &str, max: usize) -> &str {
-    if weighted_len(text) <= max {
-        return text;
-    }
-
     // Units (graphemes and whole URLs) up to and including the first one that
-    // overflows `max`; `cum[k]` is the weight of the first `k` units.
+    // overflows `max`; `cum[k]` is the weight of the first `k` units. Only
+    // that much of the text is visited.
     let mut units: Vec<Unit> = Vec::new();
     let mut cum: Vec<usize> = vec![0];
     let mut total = 0_usize;
+    let mut overflowed = false;
     for_each_unit(text, |unit| {
         total += unit.weight;
         units.push(unit);
         cum.push(total);
         if total > max {
+            overflowed = true;
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     });
+    // The whole text fits when its NFC form does. Units are weighed as given, so
+    // for text that is not NFC the exact measure decides; for NFC text (what the
+    // composers produce) the visited prefix already weighs more than `max`.
+    let visited = units.last().map_or(0, |unit| unit.end);
+    let whole_fits = if overflowed {
+        weighted_len(text.get(..visited).unwrap_or("")) <= max && weighted_len(text) <= max
+    } else {
+        weighted_len(text) <= max
+    };
+    if whole_fits {
+        return text;
+    }
 
     // Number of units of the longest prefix that fits (`cum[0] == 0` always does).
     let longest = cum.iter().rposition(|&w| w <= max).unwrap_or(0);
@@ -269,38 +276,116 @@ fn raw_weighted_len(text: &str) -> usize {
 /// Calls `f` with the units of `text` in order: each URL as one unit, and
 /// every grapheme cluster of the text between URLs as one unit. The units
 /// tile the text exactly.
+///
+/// URLs are recognised while walking, at each code point (the rules of
+/// [`find_urls`]), so the walk costs only what it visits: a caller that
+/// stops after the first `k` units pays for those `k`, not for the whole text
+/// (cutting a long text into posts stays linear).
 fn for_each_unit(text: &str, mut f: impl FnMut(Unit) -> ControlFlow<()>) {
-    let urls = find_urls(text);
-    let tail = text.len()..text.len();
+    let bytes = text.as_bytes();
     let mut pos = 0;
-    for url in urls.into_iter().chain(std::iter::once(tail)) {
-        if let Some(gap) = text.get(pos..url.start) {
-            for (offset, grapheme) in gap.grapheme_indices(true) {
-                let start = pos + offset;
-                let unit = Unit {
-                    start,
-                    end: start + grapheme.len(),
-                    weight: grapheme_weight(grapheme),
-                    space: grapheme.chars().next().is_some_and(char::is_whitespace),
+    let mut prev: Option<char> = None;
+    while pos < text.len() {
+        let end = grapheme_end(text, pos);
+        let grapheme = text.get(pos..end).unwrap_or("");
+        let mut url = None;
+        for (k, c) in grapheme.char_indices() {
+            if let Some(url_end) = url_end_at(text, pos + k, c, prev) {
+                url = Some((pos + k, url_end));
+                break;
+            }
+            prev = Some(c);
+        }
+        match url {
+            None => {
+                let unit = match bytes.get(pos) {
+                    // One ASCII byte (the common case): weight 1.
+                    Some(&b) if end == pos + 1 && b.is_ascii() => Unit {
+                        start: pos,
+                        end,
+                        weight: 1,
+                        space: char::from(b).is_whitespace(),
+                    },
+                    _ => grapheme_unit(pos, grapheme),
                 };
                 if f(unit).is_break() {
                     return;
                 }
+                pos = end;
+            }
+            Some((start, url_end)) => {
+                // Graphemes end where a URL starts, as they would in the gap before it.
+                let gap = text.get(pos..start).unwrap_or("");
+                if gap_units(pos, gap, &mut f).is_break() {
+                    return;
+                }
+                let unit = Unit {
+                    start,
+                    end: url_end,
+                    weight: X_URL_WEIGHT,
+                    space: false,
+                };
+                if f(unit).is_break() {
+                    return;
+                }
+                prev = text
+                    .get(..url_end)
+                    .and_then(|head| head.chars().next_back());
+                pos = url_end;
             }
         }
-        if url.start < url.end {
-            let unit = Unit {
-                start: url.start,
-                end: url.end,
-                weight: X_URL_WEIGHT,
-                space: false,
-            };
-            if f(unit).is_break() {
-                return;
-            }
-        }
-        pos = url.end;
     }
+}
+
+/// End of the grapheme cluster that starts at `pos` (a cluster boundary).
+fn grapheme_end(text: &str, pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    // Between two ASCII characters there is always a boundary, except inside CR LF.
+    if let Some(&b) = bytes.get(pos)
+        && b.is_ascii()
+        && b != b'\r'
+        && bytes.get(pos + 1).is_none_or(u8::is_ascii)
+    {
+        return pos + 1;
+    }
+    let mut cursor = GraphemeCursor::new(pos, text.len(), true);
+    match cursor.next_boundary(text, 0) {
+        Ok(Some(end)) if end > pos => end,
+        // Unreachable with the whole text as the chunk; step one character to be safe.
+        _ => text
+            .get(pos..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(text.len(), |c| pos + c.len_utf8()),
+    }
+}
+
+/// The end of a URL starting at `pos` (whose code point is `c`, after `prev`), if one does.
+fn url_end_at(text: &str, pos: usize, c: char, prev: Option<char>) -> Option<usize> {
+    if !c.is_ascii_alphanumeric() {
+        return None;
+    }
+    scheme_url_end(text, pos, prev).or_else(|| bare_domain_url_end(text, pos, prev))
+}
+
+fn grapheme_unit(start: usize, grapheme: &str) -> Unit {
+    Unit {
+        start,
+        end: start + grapheme.len(),
+        weight: grapheme_weight(grapheme),
+        space: grapheme.chars().next().is_some_and(char::is_whitespace),
+    }
+}
+
+/// The grapheme units of `gap` (text with no URL in it) starting at byte `start`.
+fn gap_units(
+    start: usize,
+    gap: &str,
+    f: &mut impl FnMut(Unit) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    for (offset, grapheme) in gap.grapheme_indices(true) {
+        f(grapheme_unit(start + offset, grapheme))?;
+    }
+    ControlFlow::Continue(())
 }
 
 /// Where to cut, in units, given that the first `keep` units are the longest
@@ -952,7 +1037,42 @@ mod tests {
             prop::collection::vec(piece, 0..120).prop_map(|parts| parts.concat())
         }
 
+        /// The units as the first version listed them: every URL found over the whole
+        /// text first, then the graphemes of each gap between them.
+        fn reference_units(text: &str) -> Vec<Unit> {
+            let mut out = Vec::new();
+            let mut pos = 0;
+            let tail = text.len()..text.len();
+            for url in find_urls(text).into_iter().chain(std::iter::once(tail)) {
+                let gap = text.get(pos..url.start).unwrap_or("");
+                let _ = gap_units(pos, gap, &mut |u| {
+                    out.push(u);
+                    ControlFlow::Continue(())
+                });
+                if url.start < url.end {
+                    out.push(Unit {
+                        start: url.start,
+                        end: url.end,
+                        weight: X_URL_WEIGHT,
+                        space: false,
+                    });
+                }
+                pos = url.end;
+            }
+            out
+        }
+
+        fn walked_units(text: &str) -> Vec<Unit> {
+            let mut out = Vec::new();
+            for_each_unit(text, |u| {
+                out.push(u);
+                ControlFlow::Continue(())
+            });
+            out
+        }
+
         fn check(s: &str, max: usize) -> Result<(), TestCaseError> {
+            prop_assert_eq!(walked_units(s), reference_units(s));
             let total = weighted_len(s);
             let cut = truncate_weighted(s, max);
             prop_assert!(weighted_len(cut) <= max);
