@@ -13,6 +13,7 @@ pub mod parse;
 pub mod platform;
 pub mod session;
 pub mod social;
+pub mod stop;
 pub mod templates;
 pub mod text;
 pub mod tone;
@@ -24,6 +25,7 @@ pub use compose::{
 pub use model::{Category, Channel, ContentType, LivingDocument, SourceFormat};
 pub use parse::{ParseError, parse};
 pub use platform::Platform;
+pub use stop::Stop;
 pub use templates::Templates;
 pub use tone::Tone;
 pub use validate::{Issue, Report, Severity, validate};

@@ -5,6 +5,7 @@
 //! needs; the guard resolves the key, checks its scope and applies the per-key rate limit.
 
 use crate::error::ApiError;
+use crate::http::rate_limit::Kind;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
@@ -111,10 +112,20 @@ pub async fn guard(
     {
         return e.into_response();
     }
+    // Reads (GET, HEAD, and routes that need only `read`) and writes have separate budgets.
+    let kind = if matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) || access == Access::Key(Scope::Read)
+    {
+        Kind::Read
+    } else {
+        Kind::Write
+    };
     let allowance = match &caller {
         Some(c) => match state
             .rate_limiter
-            .check(&c.key_id, std::time::Instant::now())
+            .check(&c.key_id, kind, None, std::time::Instant::now())
         {
             Ok(a) => a,
             Err(e) => return e.into_response(),

@@ -10,9 +10,31 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
 
-/// The body limit in force, for the 413 message (set by the limits layer).
+/// The body limit in force and the variable that sets it, for the 413 message (set by the
+/// limits layer).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    pub limit: usize,
+    pub setting: &'static str,
+}
+
+/// A request body read whole (within the route's limit) and not yet parsed, for handlers
+/// that must look at who is calling before they judge the body.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub Bytes);
+
+/// Whether a body asks only for a preview (`"preview_only": true`), judged without reading
+/// any other field, so a request without a key can be told it needs one whatever else its
+/// body holds.
+pub fn asks_preview_only(bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        preview_only: serde_json::Value,
+    }
+    serde_json::from_slice::<Flag>(bytes)
+        .is_ok_and(|f| f.preview_only == serde_json::Value::Bool(true))
+}
 
 /// Parses `bytes` as `T`, with the field path of the first problem.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -65,15 +87,37 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+impl<S> FromRequest<S> for RawBody
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .copied()
+            .unwrap_or(BodyLimit {
+                limit: 0,
+                setting: "MAX_BODY_BYTES",
+            });
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge(limit)
+                ApiError::TooLarge {
+                    limit: limit.limit,
+                    setting: limit.setting,
+                }
             } else {
                 ApiError::BadRequest(format!("cannot read the request body: {rejection}"))
             }
         })?;
-        parse(&bytes).map(JsonBody)
+        Ok(RawBody(bytes))
     }
 }
 
@@ -89,6 +133,15 @@ mod tests {
         channels: Vec<String>,
         #[serde(default)]
         preview_only: bool,
+    }
+
+    #[test]
+    fn only_a_true_preview_only_is_a_preview() {
+        assert!(asks_preview_only(br#"{"preview_only": true, "tone": 3}"#));
+        assert!(!asks_preview_only(br#"{"preview_only": "true"}"#));
+        assert!(!asks_preview_only(br#"{"tone": "x"}"#));
+        assert!(!asks_preview_only(br#"{"preview_only": tr"#));
+        assert!(!asks_preview_only(b""));
     }
 
     #[test]

@@ -40,11 +40,27 @@ pub struct ServerConfig {
     pub api_key: Option<String>,
     pub document: DocumentSource,
     pub cors: CorsOrigins,
-    /// Requests per minute per key; 0 turns the limit off.
+    /// Write requests per minute per key (`RATE_LIMIT_PER_MINUTE`); 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// Read requests (GET, HEAD) per second per key (`RATE_LIMIT_READS_PER_SECOND`, 300;
+    /// 0 = off), with bursts of up to `read_burst` (`RATE_LIMIT_READ_BURST`, 600).
+    pub read_rate_per_second: u32,
+    pub read_burst: u32,
     pub max_concurrent_requests: usize,
     pub request_timeout: Duration,
+    /// Body limit of routes that take no document (`MAX_BODY_BYTES`, 1 MiB).
     pub max_body_bytes: usize,
+    /// Body limit of routes that carry a living document: generate, validate, sync, new
+    /// versions, batches (`MAX_DOCUMENT_BYTES`, 2 MiB).
+    pub max_document_bytes: usize,
+    /// Body limit of inbound webhooks (`MAX_WEBHOOK_BYTES`, 64 KiB).
+    pub max_webhook_bytes: usize,
+    /// Time budget of one content generation (`GENERATION_TIMEOUT_SECONDS`, 5): past it the
+    /// work is stopped and the request answered 503 with `Retry-After`.
+    pub generation_timeout: Duration,
+    /// Generations run at once, on threads apart from the request executor
+    /// (`GENERATION_CONCURRENCY`, default: the number of CPU cores).
+    pub generation_concurrency: usize,
     /// Where `POST /api/v1/newsletter/send` with `test_mode` sends its one email.
     pub test_email: String,
     /// Attempts of a publish job before it fails for good.
@@ -100,9 +116,15 @@ impl ServerConfig {
                 "http://127.0.0.1:3000".into(),
             ]),
             rate_limit_per_minute: 3000,
+            read_rate_per_second: 300,
+            read_burst: 600,
             max_concurrent_requests: 1024,
             request_timeout: Duration::from_secs(30),
-            max_body_bytes: 2 * 1024 * 1024,
+            max_body_bytes: 1024 * 1024,
+            max_document_bytes: 2 * 1024 * 1024,
+            max_webhook_bytes: 64 * 1024,
+            generation_timeout: Duration::from_secs(5),
+            generation_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             test_email: "dry-run-test@halcytone.example".into(),
             job_max_attempts: 3,
             run_worker: true,
@@ -211,12 +233,46 @@ impl ServerConfig {
             |s| *s > 0.0 && *s <= 600.0,
             "seconds, more than 0 and at most 600",
         )?);
-        c.max_body_bytes = number(
+        c.read_rate_per_second = number(
             get,
-            "MAX_BODY_BYTES",
-            c.max_body_bytes,
-            |n| (1024..=100 * 1024 * 1024).contains(n),
-            "bytes, from 1024 to 104857600",
+            "RATE_LIMIT_READS_PER_SECOND",
+            c.read_rate_per_second,
+            |n| *n <= 1_000_000,
+            "read requests per second per key, 0 (off) to 1000000",
+        )?;
+        c.read_burst = number(
+            get,
+            "RATE_LIMIT_READ_BURST",
+            c.read_burst.max(c.read_rate_per_second),
+            |n| (1..=10_000_000).contains(n),
+            "read requests one key may make at once, 1 to 10000000",
+        )?;
+        for (name, slot) in [
+            ("MAX_BODY_BYTES", &mut c.max_body_bytes),
+            ("MAX_DOCUMENT_BYTES", &mut c.max_document_bytes),
+            ("MAX_WEBHOOK_BYTES", &mut c.max_webhook_bytes),
+        ] {
+            *slot = number(
+                get,
+                name,
+                *slot,
+                |n| (1024..=100 * 1024 * 1024).contains(n),
+                "bytes, from 1024 to 104857600",
+            )?;
+        }
+        c.generation_timeout = Duration::from_secs_f64(number(
+            get,
+            "GENERATION_TIMEOUT_SECONDS",
+            c.generation_timeout.as_secs_f64(),
+            |s| *s >= 0.001 && *s <= 600.0,
+            "seconds, from 0.001 to 600",
+        )?);
+        c.generation_concurrency = number(
+            get,
+            "GENERATION_CONCURRENCY",
+            c.generation_concurrency,
+            |n| (1..=1024).contains(n),
+            "a whole number from 1 to 1024",
         )?;
         if let Some(v) = text("NEWSLETTER_TEST_EMAIL") {
             if !v.contains('@') {

@@ -31,10 +31,23 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request body is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("rate limit of {limit} requests per minute exceeded; retry in {retry_after} s")]
-    RateLimited { limit: u32, retry_after: u64 },
+    #[error("request body is larger than this route's limit of {limit} bytes (set by {setting})")]
+    TooLarge { limit: usize, setting: &'static str },
+    #[error("{budget} budget of this key exceeded ({limit}); retry in {retry_after} s")]
+    RateLimited {
+        /// `read` or `write`.
+        budget: &'static str,
+        /// The budget in words, e.g. `300 requests per second, bursts of 600`.
+        limit: String,
+        retry_after: u64,
+        /// The bucket's size and the seconds it takes to fill, for the `RateLimit-*` headers.
+        capacity: u32,
+        window_secs: u64,
+    },
+    #[error(
+        "content generation took longer than its time budget of {budget_ms} ms (GENERATION_TIMEOUT_SECONDS) and was stopped; retry later or send a smaller document"
+    )]
+    GenerationTimeout { budget_ms: u128, retry_after: u64 },
     #[error("the server is busy; retry shortly")]
     Busy,
     #[error("the request took longer than {0} s")]
@@ -66,9 +79,11 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::NotAllowed(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Busy | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy | ApiError::Unavailable(_) | ApiError::GenerationTimeout { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -87,7 +102,8 @@ impl ApiError {
             ApiError::NotAllowed(_) => "not_allowed",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
-            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::TooLarge { .. } => "payload_too_large",
+            ApiError::GenerationTimeout { .. } => "generation_timeout",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Busy => "busy",
             ApiError::Timeout(_) => "timeout",
@@ -123,7 +139,22 @@ impl IntoResponse for ApiError {
         let mut resp = (status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
         match &self {
-            ApiError::RateLimited { retry_after, .. } => {
+            ApiError::RateLimited {
+                retry_after,
+                capacity,
+                window_secs,
+                ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                crate::http::rate_limit::Allowance {
+                    limit: *capacity,
+                    remaining: 0,
+                    reset_secs: *retry_after,
+                    window_secs: *window_secs,
+                }
+                .write(headers);
+            }
+            ApiError::GenerationTimeout { retry_after, .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             ApiError::Busy => {

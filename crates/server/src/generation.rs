@@ -6,7 +6,7 @@ use crate::state::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use halcytone_content::{
     Bundle, Channel, ComposeOptions, EmailTemplate, LivingDocument, Platform, Report, SourceFormat,
-    Tone, compose, parse, session, validate,
+    Stop, Tone, compose, parse, session, validate,
 };
 use serde_json::{Value, json};
 
@@ -91,14 +91,134 @@ pub fn parse_document(doc: &DocumentText, now: DateTime<Utc>) -> Result<LivingDo
     })
 }
 
-/// Composes (and validates when asked) a parsed document.
+/// A document read and composed: what [`produce`] returns.
+#[derive(Debug)]
+pub struct Produced {
+    pub document: LivingDocument,
+    pub bundle: Bundle,
+    pub report: Option<Report>,
+}
+
+/// Parses and composes (and validates when asked) off the request executor, within the time
+/// budget (`GENERATION_TIMEOUT_SECONDS`). At most `GENERATION_CONCURRENCY` generations run at
+/// once on blocking threads, so /health and /ready keep answering while they do; waiting for
+/// a turn counts against the budget. Past the budget the work is told to stop and the
+/// request gets 503 with `Retry-After`.
+pub async fn produce(
+    state: &AppState,
+    doc: &DocumentText,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<Produced, ApiError> {
+    let doc = doc.clone();
+    let req = req.clone();
+    let worker_state = state.clone();
+    off_executor(state, move |stop| {
+        let document = parse_document(&doc, now)?;
+        if stop.is_stopped() {
+            return Err(ApiError::Internal("generation stopped".into()));
+        }
+        let (bundle, report) = generate_until(&worker_state, &document, &req, now, stop)?;
+        Ok(Produced {
+            document,
+            bundle,
+            report,
+        })
+    })
+    .await
+}
+
+/// Parses a document off the executor, within the time budget.
+pub async fn read_document(
+    state: &AppState,
+    doc: &DocumentText,
+    now: DateTime<Utc>,
+) -> Result<LivingDocument, ApiError> {
+    let doc = doc.clone();
+    off_executor(state, move |_| parse_document(&doc, now)).await
+}
+
+/// Composes an already parsed document off the executor, within the time budget.
+pub async fn compose_parsed(
+    state: &AppState,
+    doc: LivingDocument,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<(Bundle, Option<Report>), ApiError> {
+    let req = req.clone();
+    let worker_state = state.clone();
+    off_executor(state, move |stop| {
+        generate_until(&worker_state, &doc, &req, now, stop)
+    })
+    .await
+}
+
+/// Runs CPU-heavy `work` on a blocking thread, one of `GENERATION_CONCURRENCY`, within
+/// `GENERATION_TIMEOUT_SECONDS`. On time-out the work's [`Stop`] flag is set (it stops at
+/// its next check and its result is dropped) and 503 is answered.
+async fn off_executor<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Stop) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let budget = state.config.generation_timeout;
+    let deadline = tokio::time::Instant::now() + budget;
+    let timed_out = || ApiError::GenerationTimeout {
+        budget_ms: budget.as_millis(),
+        retry_after: budget.as_secs().clamp(1, 30),
+    };
+    let permit =
+        match tokio::time::timeout_at(deadline, state.generation_slots.clone().acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(ApiError::Unavailable("the service is shutting down".into())),
+            Err(_) => {
+                state.app_metrics.generation_timed_out();
+                return Err(timed_out());
+            }
+        };
+    let stop = Stop::new();
+    let flag = stop.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        // The slot stays taken until the work has really ended, stopped or not.
+        let _permit = permit;
+        work(&flag)
+    });
+    match tokio::time::timeout_at(deadline, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(ApiError::Internal(format!("generation failed: {e}"))),
+        Err(_) => {
+            stop.stop();
+            state.app_metrics.generation_timed_out();
+            tracing::warn!(
+                budget_ms = budget.as_millis() as u64,
+                "content generation exceeded its time budget and was stopped"
+            );
+            Err(timed_out())
+        }
+    }
+}
+
+/// Composes (and validates when asked) a parsed document, on the calling thread. Request
+/// handlers use [`produce`] or [`compose_parsed`], which run this off the executor.
 pub fn generate(
     state: &AppState,
     doc: &LivingDocument,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Result<(Bundle, Option<Report>), ApiError> {
+    generate_until(state, doc, req, now, &Stop::new())
+}
+
+fn generate_until(
+    state: &AppState,
+    doc: &LivingDocument,
+    req: &Request,
+    now: DateTime<Utc>,
+    stop: &Stop,
+) -> Result<(Bundle, Option<Report>), ApiError> {
     let mut opts = ComposeOptions::new(now);
+    opts.stop = stop.clone();
     opts.channels = req.channels.clone();
     opts.platforms = req.platforms.clone();
     opts.tone = req.tone;
@@ -110,6 +230,9 @@ pub fn generate(
         state.app_metrics.generation_failed();
         match e {
             halcytone_content::ComposeError::Template(t) => ApiError::Internal(t.to_string()),
+            halcytone_content::ComposeError::Stopped => {
+                ApiError::Internal("generation stopped".into())
+            }
             other => ApiError::invalid("document", other.to_string()),
         }
     })?;
@@ -117,6 +240,9 @@ pub fn generate(
     state
         .app_metrics
         .generated(&names, started.elapsed().as_secs_f64());
+    if stop.is_stopped() {
+        return Err(ApiError::Internal("generation stopped".into()));
+    }
     let report = req.validate.then(|| validate(doc, Some(&bundle), now));
     Ok((bundle, report))
 }

@@ -62,7 +62,7 @@ pub struct Assessment {
 }
 
 /// Validates the document as it would be published and works out its review level.
-pub fn assess(
+pub async fn assess(
     state: &AppState,
     doc: &DocumentText,
     targets_: &[String],
@@ -70,7 +70,7 @@ pub fn assess(
     template: Option<&str>,
     as_of: DateTime<Utc>,
 ) -> ApiResult<Assessment> {
-    let parsed = generation::parse_document(doc, as_of)?;
+    let parsed = generation::read_document(state, doc, as_of).await?;
     let (level, level_reason) = approval::required_level(&parsed);
     let wanted: Vec<targets::Target> = targets_
         .iter()
@@ -86,7 +86,7 @@ pub fn assess(
     }
     req.tone = crate::routes::content::parse_tone(tone)?;
     req.template = crate::routes::content::parse_template(template)?;
-    let (_, report) = generation::generate(state, &parsed, &req, as_of)?;
+    let (_, report) = generation::compose_parsed(state, parsed, &req, as_of).await?;
     let issues = report.map(|r| r.issues).unwrap_or_default();
     Ok(Assessment {
         level,
@@ -113,7 +113,8 @@ pub async fn create_draft(state: &AppState, d: Draft, by: &Actor) -> ApiResult<C
         d.tone.as_deref(),
         d.template.as_deref(),
         d.as_of,
-    )?;
+    )
+    .await?;
     let now = now_ms();
     let format = d.document.format.map(SourceFormat::as_str);
     let (snapshot, _) = state
@@ -258,7 +259,8 @@ pub async fn submit(state: &AppState, id: &str, by: &Actor) -> ApiResult<Content
         v.options["tone"].as_str(),
         v.options["template"].as_str(),
         as_of,
-    )?;
+    )
+    .await?;
     let now = iso(now_ms());
     let mut review = v.review.clone();
     review["submitted_by"] = json!(by.id);
@@ -507,7 +509,7 @@ pub async fn gate_direct(
     if !state.config.approval_required {
         return Ok(json!({ "direct": true, "approval": "not_required", "by": by }));
     }
-    let a = assess(state, doc, targets_, tone, template, as_of)?;
+    let a = assess(state, doc, targets_, tone, template, as_of).await?;
     if a.level == Level::L1 && a.errors.is_empty() {
         return Ok(json!({
             "direct": true, "approval": "auto", "level": "L1",

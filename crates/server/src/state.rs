@@ -5,7 +5,7 @@ use crate::cache::invalidation::Invalidator;
 use crate::cache::signature::Verifier;
 use crate::config::ServerConfig;
 use crate::http::metrics::HttpMetrics;
-use crate::http::rate_limit::RateLimiter;
+use crate::http::rate_limit::{Budget, RateLimiter};
 use chrono::{DateTime, Utc};
 use halcytone_content::{Brand, Templates};
 use halcytone_publish::Publishing;
@@ -36,6 +36,8 @@ pub struct Parts {
     pub app_metrics: Arc<crate::http::app_metrics::AppMetrics>,
     pub rate_limiter: Arc<RateLimiter>,
     pub in_flight: Arc<Semaphore>,
+    /// Turns to run content generation off the executor (`GENERATION_CONCURRENCY`).
+    pub generation_slots: Arc<Semaphore>,
     /// Rendered answers of the read-heavy GET routes.
     pub cache: Arc<ResponseCache>,
     pub invalidator: Arc<Invalidator>,
@@ -75,6 +77,7 @@ impl AppState {
         let cache = Arc::new(ResponseCache::new(
             config.cache.enabled,
             config.cache.max_entries,
+            config.cache.max_bytes,
             config.cache.ttl,
         ));
         let invalidator = Arc::new(Invalidator::new(
@@ -89,8 +92,12 @@ impl AppState {
             &publishing,
         ));
         Ok(AppState(Arc::new(Parts {
-            rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
+            rate_limiter: Arc::new(RateLimiter::new(
+                Budget::per_second(config.read_rate_per_second, config.read_burst),
+                Budget::per_minute(config.rate_limit_per_minute),
+            )),
             in_flight: Arc::new(Semaphore::new(config.max_concurrent_requests)),
+            generation_slots: Arc::new(Semaphore::new(config.generation_concurrency)),
             config: Arc::new(config),
             store,
             publishing,

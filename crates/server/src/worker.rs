@@ -343,8 +343,12 @@ impl Worker {
             Ok(f) => f,
             Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
         };
-        let parsed = match parse(&doc.body, format) {
-            Ok(d) => d,
+        // Parsing and composing are CPU work: they run on a blocking thread so the API's
+        // executor (and its /health) keeps answering while a large document is composed.
+        let body = doc.body.clone();
+        let parsed = match tokio::task::spawn_blocking(move || parse(&body, format)).await {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
             Err(e) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
         };
         let (channels, platforms) =
@@ -383,11 +387,19 @@ impl Worker {
             opts.personalization = Some(personal);
         }
         let started = std::time::Instant::now();
-        let bundle = match compose(&parsed, &opts, &self.templates) {
+        let composed = {
+            let (opts, templates) = (opts.clone(), self.templates.clone());
+            tokio::task::spawn_blocking(move || {
+                compose(&parsed, &opts, &templates).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("composition failed: {e}")))
+        };
+        let bundle = match composed {
             Ok(b) => b,
             Err(e) => {
                 self.metrics.generation_failed();
-                return Ok(Err(Unrunnable(e.to_string())));
+                return Ok(Err(Unrunnable(e)));
             }
         };
         let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();

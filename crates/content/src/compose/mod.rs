@@ -120,6 +120,8 @@ pub struct ComposeOptions {
     pub brand: Brand,
     /// Per-reader and per-segment words in the newsletter; `None` writes to everyone alike.
     pub personalization: Option<Personalization>,
+    /// Set by the caller to abandon the work (checked between channels and posts).
+    pub stop: crate::Stop,
 }
 
 /// How a newsletter speaks to its readers.
@@ -146,6 +148,7 @@ impl ComposeOptions {
             template: None,
             brand: Brand::default(),
             personalization: None,
+            stop: crate::Stop::default(),
         }
     }
 }
@@ -159,6 +162,8 @@ pub enum ComposeError {
     InvalidOption(#[from] UnknownValue),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error("composition was stopped before it finished")]
+    Stopped,
 }
 
 /// Every channel's content for one document.
@@ -263,6 +268,14 @@ pub fn compose(
     if doc.item_count() == 0 {
         return Err(ComposeError::NoItems);
     }
+    let checkpoint = || {
+        if opts.stop.is_stopped() {
+            Err(ComposeError::Stopped)
+        } else {
+            Ok(())
+        }
+    };
+    checkpoint()?;
     let doc_tone = doc
         .flags
         .tone
@@ -291,17 +304,20 @@ pub fn compose(
         .then(|| newsletter::compose(&ctx, template, templates))
         .transpose()?
         .flatten();
+    checkpoint()?;
     let web = opts
         .channels
         .contains(&Channel::Web)
         .then(|| web::compose(&ctx, templates))
         .transpose()?
         .flatten();
+    checkpoint()?;
     let social = if opts.channels.contains(&Channel::Social) {
         social::compose(&ctx)
     } else {
         Vec::new()
     };
+    checkpoint()?;
     Ok(Bundle {
         as_of: opts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         document: DocumentSummary {

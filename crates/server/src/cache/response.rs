@@ -2,7 +2,10 @@
 //! content versions), kept in memory by key with tags and a time to live. Composition is
 //! deterministic, so a hit is byte-identical to what a miss would produce; every entry also
 //! carries tags (`preview`, `document:<hash>`, `content`, …) so a publish can drop exactly
-//! what it made stale. Full: the oldest entry goes first. Expired: dropped when next read.
+//! what it made stale. Bounded twice: at most `CACHE_MAX_SIZE` entries and `CACHE_MAX_BYTES`
+//! bytes (each entry weighed as its body, key and tags plus a fixed overhead); an answer
+//! heavier than an eighth of the byte bound is not kept at all. Full: the oldest entry goes
+//! first. Expired: dropped when next read.
 
 use super::pattern;
 use bytes::Bytes;
@@ -25,6 +28,15 @@ struct Entry {
     tags: Vec<String>,
     inserted: Instant,
     ttl: Duration,
+    /// What the entry is counted as in the byte bound.
+    weight: usize,
+}
+
+/// Bookkeeping an entry costs beside its body, key and tags (map slots, order index, times).
+const ENTRY_OVERHEAD: usize = 160;
+
+fn weight(key: &str, value: &Cached, tags: &[String]) -> usize {
+    value.body.len() + 2 * key.len() + tags.iter().map(String::len).sum::<usize>() + ENTRY_OVERHEAD
 }
 
 #[derive(Debug, Default)]
@@ -41,7 +53,7 @@ impl Inner {
         match self.entries.remove(key) {
             Some(e) => {
                 self.order.remove(&e.seq);
-                self.bytes -= e.value.body.len();
+                self.bytes -= e.weight;
                 true
             }
             None => false,
@@ -53,6 +65,7 @@ impl Inner {
 pub struct ResponseCache {
     enabled: bool,
     capacity: usize,
+    max_bytes: usize,
     default_ttl: Duration,
     inner: Mutex<Inner>,
     hits: AtomicU64,
@@ -60,6 +73,8 @@ pub struct ResponseCache {
     evictions: AtomicU64,
     expirations: AtomicU64,
     invalidated: AtomicU64,
+    bypassed: AtomicU64,
+    too_large: AtomicU64,
 }
 
 /// Counters for `/metrics` and the cache statistics routes.
@@ -73,19 +88,26 @@ pub struct CacheCounts {
     pub expirations: u64,
     /// Entries removed by invalidation.
     pub invalidated: u64,
+    /// Requests that skipped the lookup (`Cache-Control: no-cache`) and were computed afresh.
+    pub bypassed: u64,
+    /// Answers not kept because they weigh more than an eighth of `max_bytes`.
+    pub too_large: u64,
     pub entries: usize,
+    /// Weight of the live entries (bodies, keys, tags and bookkeeping), never above `max_bytes`.
     pub bytes: usize,
     pub capacity: usize,
-    /// Mean time to live of the live entries, seconds.
-    pub avg_ttl_seconds: f64,
-    /// Age of the oldest live entry, seconds.
-    pub oldest_age_seconds: f64,
+    pub max_bytes: usize,
+    /// Mean time to live of the live entries, whole seconds.
+    pub avg_ttl_seconds: u64,
+    /// Age of the oldest live entry, whole seconds.
+    pub oldest_age_seconds: u64,
 }
 
 impl CacheCounts {
-    /// Hits over lookups, 0–1 (0 before any lookup).
+    /// Hits over the requests the cache could have answered (lookups and bypasses), 0–1
+    /// (0 before any).
     pub fn hit_rate(&self) -> f64 {
-        let total = self.hits + self.misses;
+        let total = self.hits + self.misses + self.bypassed;
         if total == 0 {
             0.0
         } else {
@@ -93,9 +115,9 @@ impl CacheCounts {
         }
     }
 
-    /// Misses over lookups, 0–1 (0 before any lookup).
+    /// Misses and bypasses over the same requests, 0–1 (0 before any).
     pub fn miss_rate(&self) -> f64 {
-        if self.hits + self.misses == 0 {
+        if self.hits + self.misses + self.bypassed == 0 {
             0.0
         } else {
             1.0 - self.hit_rate()
@@ -104,12 +126,14 @@ impl CacheCounts {
 }
 
 impl ResponseCache {
-    /// A cache of at most `capacity` entries, each kept `default_ttl` unless put with its own.
-    /// A disabled cache stores nothing and counts every lookup as a miss.
-    pub fn new(enabled: bool, capacity: usize, default_ttl: Duration) -> Self {
+    /// A cache of at most `capacity` entries weighing at most `max_bytes`, each kept
+    /// `default_ttl` unless put with its own. A disabled cache stores nothing and counts
+    /// every lookup as a miss.
+    pub fn new(enabled: bool, capacity: usize, max_bytes: usize, default_ttl: Duration) -> Self {
         ResponseCache {
             enabled,
             capacity: capacity.max(1),
+            max_bytes,
             default_ttl,
             inner: Mutex::default(),
             hits: AtomicU64::new(0),
@@ -117,7 +141,14 @@ impl ResponseCache {
             evictions: AtomicU64::new(0),
             expirations: AtomicU64::new(0),
             invalidated: AtomicU64::new(0),
+            bypassed: AtomicU64::new(0),
+            too_large: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a request that skipped the lookup (`Cache-Control: no-cache`).
+    pub fn note_bypass(&self) {
+        self.bypassed.fetch_add(1, Ordering::Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -156,11 +187,17 @@ impl ResponseCache {
         if !self.enabled {
             return;
         }
+        let w = weight(&key, &value, &tags);
         let mut inner = self.lock();
+        // A stale answer under this key must not outlive a newer one that is not kept.
         inner.remove(&key);
+        if w > self.max_bytes / 8 {
+            self.too_large.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let seq = inner.next_seq;
         inner.next_seq += 1;
-        inner.bytes += value.body.len();
+        inner.bytes += w;
         inner.order.insert(seq, key.clone());
         inner.entries.insert(
             key,
@@ -170,14 +207,15 @@ impl ResponseCache {
                 tags,
                 inserted: Instant::now(),
                 ttl: ttl.unwrap_or(self.default_ttl),
+                weight: w,
             },
         );
-        while inner.entries.len() > self.capacity {
+        while inner.entries.len() > self.capacity || inner.bytes > self.max_bytes {
             let Some((_, oldest)) = inner.order.pop_first() else {
                 break;
             };
             if let Some(e) = inner.entries.remove(&oldest) {
-                inner.bytes -= e.value.body.len();
+                inner.bytes -= e.weight;
             }
             self.evictions.fetch_add(1, Ordering::Relaxed);
         }
@@ -228,20 +266,16 @@ impl ResponseCache {
         let inner = self.lock();
         let n = inner.entries.len();
         let avg_ttl_seconds = if n == 0 {
-            0.0
+            0
         } else {
-            inner
-                .entries
-                .values()
-                .map(|e| e.ttl.as_secs_f64())
-                .sum::<f64>()
-                / n as f64
+            let total: u128 = inner.entries.values().map(|e| e.ttl.as_millis()).sum();
+            ((total / n as u128 + 500) / 1000) as u64
         };
         let oldest_age_seconds = inner
             .order
             .first_key_value()
             .and_then(|(_, k)| inner.entries.get(k))
-            .map_or(0.0, |e| e.inserted.elapsed().as_secs_f64());
+            .map_or(0, |e| e.inserted.elapsed().as_secs());
         CacheCounts {
             enabled: self.enabled,
             hits: self.hits.load(Ordering::Relaxed),
@@ -249,9 +283,12 @@ impl ResponseCache {
             evictions: self.evictions.load(Ordering::Relaxed),
             expirations: self.expirations.load(Ordering::Relaxed),
             invalidated: self.invalidated.load(Ordering::Relaxed),
+            bypassed: self.bypassed.load(Ordering::Relaxed),
+            too_large: self.too_large.load(Ordering::Relaxed),
             entries: n,
             bytes: inner.bytes,
             capacity: self.capacity,
+            max_bytes: self.max_bytes,
             avg_ttl_seconds,
             oldest_age_seconds,
         }
@@ -270,7 +307,18 @@ mod tests {
     }
 
     fn cache(capacity: usize) -> ResponseCache {
-        ResponseCache::new(true, capacity, Duration::from_secs(60))
+        ResponseCache::new(true, capacity, 64 << 20, Duration::from_secs(60))
+    }
+
+    fn w(key: &str, body: &str) -> usize {
+        weight(key, &v_owned(body), &[])
+    }
+
+    fn v_owned(s: &str) -> Cached {
+        Cached {
+            body: Bytes::copy_from_slice(s.as_bytes()),
+            content_type: "application/json",
+        }
     }
 
     #[test]
@@ -284,7 +332,7 @@ mod tests {
         assert!(c.get("a").is_none(), "oldest entry evicted");
         let n = c.counts();
         assert_eq!((n.hits, n.misses, n.evictions, n.entries), (1, 2, 1, 2));
-        assert_eq!(n.bytes, 2);
+        assert_eq!(n.bytes, w("b", "2") + w("c", "3"));
         assert!((n.hit_rate() - 1.0 / 3.0).abs() < 1e-9);
         assert!((n.miss_rate() - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(c.clear(), 2);
@@ -301,7 +349,7 @@ mod tests {
         assert!(c.get("b").is_none(), "b is now the oldest");
         assert_eq!(c.get("a").map(|x| x.body.len()), Some(2));
         assert_eq!(c.counts().entries, 2);
-        assert_eq!(c.counts().bytes, 3);
+        assert_eq!(c.counts().bytes, w("a", "11") + w("c", "3"));
     }
 
     #[test]
@@ -340,10 +388,63 @@ mod tests {
 
     #[test]
     fn a_disabled_cache_stores_nothing() {
-        let c = ResponseCache::new(false, 10, Duration::from_secs(60));
+        let c = ResponseCache::new(false, 10, 1 << 20, Duration::from_secs(60));
         c.put("a".into(), v("1"), vec![], None);
         assert!(c.get("a").is_none());
         assert_eq!(c.counts().entries, 0);
         assert!(!c.counts().enabled);
+    }
+
+    #[test]
+    fn a_20_mb_answer_is_not_kept_and_bytes_stay_under_the_bound() {
+        let max = 64 << 20;
+        let c = ResponseCache::new(true, 1_000_000, max, Duration::from_secs(60));
+        let big = Cached {
+            body: Bytes::from(vec![b'x'; 20_000_000]),
+            content_type: "application/json",
+        };
+        c.put("big".into(), big, vec![], None);
+        assert!(c.get("big").is_none());
+        assert_eq!(c.counts().too_large, 1);
+        assert_eq!(c.counts().bytes, 0);
+        // Mixed answers, from tiny to just under an eighth of the bound, fill it.
+        for i in 0..2_000_usize {
+            let len = [10, 1_000, 100_000, 1_000_000, 8_000_000][i % 5];
+            let body = Cached {
+                body: Bytes::from(vec![b'y'; len]),
+                content_type: "application/json",
+            };
+            c.put(format!("k{i}"), body, vec!["preview".into()], None);
+            let n = c.counts();
+            assert!(n.bytes <= max, "{} bytes after {i} puts", n.bytes);
+        }
+        assert!(c.counts().evictions > 0);
+        assert!(c.counts().bytes > max / 2, "the cache is used, not emptied");
+    }
+
+    #[test]
+    fn bypassed_requests_count_against_the_hit_rate() {
+        let c = cache(10);
+        c.put("a".into(), v("1"), vec![], None);
+        assert!(c.get("a").is_some());
+        c.note_bypass();
+        let n = c.counts();
+        assert_eq!((n.hits, n.misses, n.bypassed), (1, 0, 1));
+        assert!((n.hit_rate() - 0.5).abs() < 1e-9);
+        assert!((n.miss_rate() - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ages_are_whole_seconds() {
+        let c = cache(10);
+        c.put(
+            "a".into(),
+            v("1"),
+            vec![],
+            Some(Duration::from_millis(2_600)),
+        );
+        let n = c.counts();
+        assert_eq!(n.avg_ttl_seconds, 3);
+        assert_eq!(n.oldest_age_seconds, 0);
     }
 }

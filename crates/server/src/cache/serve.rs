@@ -45,7 +45,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<Bytes>>,
 {
-    if !skip_lookup && let Some(hit) = cache.get(&key) {
+    if skip_lookup {
+        cache.note_bypass();
+    } else if let Some(hit) = cache.get(&key) {
         return Ok(respond(hit.body, hit.content_type, true));
     }
     let body = compute().await?;

@@ -34,6 +34,9 @@ pub struct CacheConfig {
     pub ttl: Duration,
     /// `CACHE_MAX_SIZE`: entries kept before the oldest goes (default 1000).
     pub max_entries: usize,
+    /// `CACHE_MAX_BYTES`: what the kept answers may weigh together (default 64 MiB); an
+    /// answer heavier than an eighth of it is not kept.
+    pub max_bytes: usize,
     /// `CACHE_INVALIDATION_ENABLED`: drop affected entries (and purge the CDN) after each publish.
     pub invalidate_on_publish: bool,
     /// `CACHE_WEBHOOK_SECRET`: when set, `/api/v1/cache/webhook` requires a valid signature.
@@ -50,6 +53,7 @@ impl std::fmt::Debug for CacheConfig {
             .field("enabled", &self.enabled)
             .field("ttl", &self.ttl)
             .field("max_entries", &self.max_entries)
+            .field("max_bytes", &self.max_bytes)
             .field("invalidate_on_publish", &self.invalidate_on_publish)
             .field(
                 "webhook_secret",
@@ -67,6 +71,7 @@ impl Default for CacheConfig {
             enabled: true,
             ttl: Duration::from_secs(300),
             max_entries: 1000,
+            max_bytes: 64 * 1024 * 1024,
             invalidate_on_publish: true,
             webhook_secret: None,
             max_history: 1000,
@@ -111,6 +116,13 @@ impl CacheConfig {
             1000usize,
             |n| (1..=1_000_000).contains(n),
             "entries, from 1 to 1000000",
+        )?;
+        c.max_bytes = number(
+            get,
+            "CACHE_MAX_BYTES",
+            c.max_bytes,
+            |n| (64 * 1024..=64 * 1024 * 1024 * 1024).contains(n),
+            "bytes, from 65536 to 68719476736",
         )?;
         c.max_history = number(
             get,

@@ -347,37 +347,40 @@ fn place(v: &mut PreviewView, issue: &Issue) {
 }
 
 /// Parses, composes and validates `doc` as `req` asks, and builds the view.
-pub fn compose_view(
+pub async fn compose_view(
     state: &AppState,
     doc: &DocumentText,
     req: &Request,
     as_of: DateTime<Utc>,
     frames: &Frames,
 ) -> Result<PreviewView, UiError> {
-    let parsed = generation::parse_document(doc, as_of)?;
     let req = Request {
         validate: true,
         ..req.clone()
     };
-    let (bundle, report) = generation::generate(state, &parsed, &req, as_of)?;
-    Ok(view(&parsed, &bundle, &report.unwrap_or_default(), frames))
+    let made = generation::produce(state, doc, &req, as_of).await?;
+    Ok(view(
+        &made.document,
+        &made.bundle,
+        &made.report.unwrap_or_default(),
+        frames,
+    ))
 }
 
 /// The HTML of one channel (newsletter or web post) of `doc`, for its sandboxed frame.
-pub fn channel_html(
+pub async fn channel_html(
     state: &AppState,
     doc: &DocumentText,
     req: &Request,
     as_of: DateTime<Utc>,
     channel: Channel,
 ) -> Result<Response, UiError> {
-    let parsed = generation::parse_document(doc, as_of)?;
     let req = Request {
         channels: vec![channel],
         validate: false,
         ..req.clone()
     };
-    let (bundle, _) = generation::generate(state, &parsed, &req, as_of)?;
+    let bundle = generation::produce(state, doc, &req, as_of).await?.bundle;
     let html = match channel {
         Channel::Email => bundle.newsletter.map(|n| n.html),
         Channel::Web => bundle.web.map(|w| w.html),
@@ -452,7 +455,8 @@ pub async fn page(
         &choice.request(),
         generation::today(),
         &frames,
-    )?;
+    )
+    .await?;
     let ctx = context! {
         preview => Serde(&preview),
         source => doc.label,
@@ -478,7 +482,7 @@ async fn configured_html(
 ) -> Result<Response, UiError> {
     let choice = Choice::read(params)?;
     let doc = crate::documents::configured(state).await?;
-    channel_html(state, &doc, &choice.request(), generation::today(), channel)
+    channel_html(state, &doc, &choice.request(), generation::today(), channel).await
 }
 
 /// `GET /ui/preview/newsletter.html`: the newsletter's HTML alone, sandboxed.

@@ -213,7 +213,7 @@ pub async fn version(
     };
     let (req, as_of) = request_for(&v);
     let composed = match snapshot(&state, &v).await {
-        Ok(doc) => preview::compose_view(&state, &doc, &req, as_of, &frames),
+        Ok(doc) => preview::compose_view(&state, &doc, &req, as_of, &frames).await,
         Err(e) => Err(e),
     };
     let (content, content_error) = match composed {
@@ -250,7 +250,7 @@ async fn version_html(
     let v = load(state, id).await?;
     let doc = snapshot(state, &v).await?;
     let (req, as_of) = request_for(&v);
-    preview::channel_html(state, &doc, &req, as_of, channel)
+    preview::channel_html(state, &doc, &req, as_of, channel).await
 }
 
 /// `GET /ui/reviews/{id}/newsletter.html`: the version's newsletter alone, sandboxed.

@@ -16,6 +16,7 @@ struct Inner {
     generated: BTreeMap<String, u64>,
     generation: Histogram,
     generation_errors: u64,
+    generation_timeouts: u64,
     publish: BTreeMap<(String, String), u64>,
     publish_seconds: BTreeMap<String, Histogram>,
     retries: BTreeMap<String, u64>,
@@ -45,6 +46,11 @@ impl AppMetrics {
 
     pub fn generation_failed(&self) {
         self.lock().generation_errors += 1;
+    }
+
+    /// A generation stopped (or never started) because its time budget ran out.
+    pub fn generation_timed_out(&self) {
+        self.lock().generation_timeouts += 1;
     }
 
     /// One publish target's outcome (`success`, `failed`, `skipped`) after `attempts`.
@@ -96,6 +102,11 @@ impl AppMetrics {
             out,
             "# HELP halcytone_content_generation_errors_total Compositions that failed.\n# TYPE halcytone_content_generation_errors_total counter\nhalcytone_content_generation_errors_total {}",
             i.generation_errors
+        );
+        let _ = writeln!(
+            out,
+            "# HELP halcytone_content_generation_timeouts_total Generations stopped at their time budget (GENERATION_TIMEOUT_SECONDS).\n# TYPE halcytone_content_generation_timeouts_total counter\nhalcytone_content_generation_timeouts_total {}",
+            i.generation_timeouts
         );
         out.push_str("# HELP halcytone_publish_total Publish targets by channel and outcome.\n# TYPE halcytone_publish_total counter\n");
         for c in ["email", "web", "social"] {

@@ -1,13 +1,84 @@
-//! Per-key rate limit (`RATE_LIMIT_PER_MINUTE`): a token bucket per key that holds a
-//! minute's allowance and refills continuously. Answers carry `X-RateLimit-Limit`,
-//! `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the bucket is full); an
-//! empty bucket answers 429 with `Retry-After`.
+//! Per-key request budgets, one for reads and one for writes, so a dashboard left open (which
+//! polls and re-renders at up to ~127 reads a second per tab) can never spend the budget that
+//! publishing scripts draw on for their writes.
+//!
+//! * Reads — GET and HEAD, and routes that need only the `read` scope — draw on a token
+//!   bucket of `RATE_LIMIT_READ_BURST` tokens (600) refilled at
+//!   `RATE_LIMIT_READS_PER_SECOND` (300).
+//! * Writes — everything else — draw on a bucket holding a minute's allowance,
+//!   `RATE_LIMIT_PER_MINUTE` (3,000), refilled continuously.
+//!
+//! Answers carry the IETF `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
+//! (seconds until the bucket is full again) and `RateLimit-Policy` (`600;w=2`) headers for
+//! the budget the request drew on, and the same figures as `X-RateLimit-*` for older
+//! clients. An empty bucket answers 429 with `Retry-After`, naming the budget.
 
 use crate::error::ApiError;
 use axum::http::{HeaderMap, HeaderValue};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
+
+/// Which budget a request draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Read,
+    Write,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Read => "read",
+            Kind::Write => "write",
+        }
+    }
+}
+
+/// One budget: a bucket of `capacity` tokens refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    pub capacity: u32,
+    pub per_second: f64,
+}
+
+impl Budget {
+    /// `RATE_LIMIT_PER_MINUTE`: a minute's allowance, refilled continuously.
+    pub fn per_minute(n: u32) -> Option<Budget> {
+        (n > 0).then(|| Budget {
+            capacity: n,
+            per_second: f64::from(n) / 60.0,
+        })
+    }
+
+    /// `RATE_LIMIT_READS_PER_SECOND` with bursts of `burst`.
+    pub fn per_second(n: u32, burst: u32) -> Option<Budget> {
+        (n > 0).then(|| Budget {
+            capacity: burst.max(1),
+            per_second: f64::from(n),
+        })
+    }
+
+    /// Seconds the bucket takes to fill from empty.
+    fn window_secs(&self) -> u64 {
+        (f64::from(self.capacity) / self.per_second).ceil().max(1.0) as u64
+    }
+
+    fn describe(&self) -> String {
+        if self.per_second >= 1.0 {
+            format!(
+                "{} requests per second, bursts of {}",
+                self.per_second.round() as u64,
+                self.capacity
+            )
+        } else {
+            format!(
+                "{} requests per minute",
+                (self.per_second * 60.0).round() as u64
+            )
+        }
+    }
+}
 
 #[derive(Debug)]
 struct Bucket {
@@ -17,8 +88,9 @@ struct Bucket {
 
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    reads: Option<Budget>,
+    writes: Option<Budget>,
+    buckets: Mutex<HashMap<(String, Kind), Bucket>>,
 }
 
 /// What a request used of its allowance.
@@ -27,59 +99,93 @@ pub struct Allowance {
     pub limit: u32,
     pub remaining: u32,
     pub reset_secs: u64,
+    pub window_secs: u64,
 }
 
 impl Allowance {
     pub fn write(&self, headers: &mut HeaderMap) {
-        headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset_secs));
+        for (name, value) in [
+            ("ratelimit-limit", self.limit.into()),
+            ("ratelimit-remaining", self.remaining.into()),
+            ("ratelimit-reset", self.reset_secs),
+            ("x-ratelimit-limit", self.limit.into()),
+            ("x-ratelimit-remaining", self.remaining.into()),
+            ("x-ratelimit-reset", self.reset_secs),
+        ] {
+            headers.insert(name, HeaderValue::from(value));
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("{};w={}", self.limit, self.window_secs)) {
+            headers.insert("ratelimit-policy", v);
+        }
     }
 }
 
 impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(reads: Option<Budget>, writes: Option<Budget>) -> Self {
         RateLimiter {
-            per_minute,
+            reads,
+            writes,
             buckets: Mutex::default(),
         }
     }
 
-    /// Takes one token for `key` at `now`; `Ok(None)` when the limit is off.
-    pub fn check(&self, key: &str, now: Instant) -> Result<Option<Allowance>, ApiError> {
-        if self.per_minute == 0 {
+    /// Takes one token of `kind` for `key` at `now`; `Ok(None)` when that budget is off.
+    /// `own` replaces the configured budget for this key (a key's own limits).
+    pub fn check(
+        &self,
+        key: &str,
+        kind: Kind,
+        own: Option<Budget>,
+        now: Instant,
+    ) -> Result<Option<Allowance>, ApiError> {
+        let configured = match kind {
+            Kind::Read => self.reads,
+            Kind::Write => self.writes,
+        };
+        let Some(budget) = own.or(configured) else {
             return Ok(None);
-        }
-        let cap = f64::from(self.per_minute);
-        let per_sec = cap / 60.0;
+        };
+        let cap = f64::from(budget.capacity);
+        let rate = budget.per_second;
         let mut buckets = self
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() > 100_000 {
-            // Forget full buckets so a flood of distinct keys cannot grow memory without bound.
-            buckets
-                .retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < cap);
+            // Forget full buckets so a flood of distinct keys cannot grow memory without
+            // bound (keys are authenticated first, so this takes many real keys).
+            let (reads, writes) = (self.reads, self.writes);
+            buckets.retain(|(_, k), b| {
+                let b_rate = match k {
+                    Kind::Read => reads,
+                    Kind::Write => writes,
+                }
+                .map_or(rate, |x| x.per_second);
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * b_rate < cap
+            });
         }
-        let b = buckets.entry(key.to_string()).or_insert(Bucket {
+        let b = buckets.entry((key.to_string(), kind)).or_insert(Bucket {
             tokens: cap,
             at: now,
         });
-        b.tokens =
-            (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * per_sec).min(cap);
+        b.tokens = (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate).min(cap);
         b.at = now;
         if b.tokens < 1.0 {
-            let retry_after = ((1.0 - b.tokens) / per_sec).ceil().max(1.0) as u64;
+            let retry_after = ((1.0 - b.tokens) / rate).ceil().max(1.0) as u64;
             return Err(ApiError::RateLimited {
-                limit: self.per_minute,
+                budget: kind.as_str(),
+                limit: budget.describe(),
                 retry_after,
+                capacity: budget.capacity,
+                window_secs: budget.window_secs(),
             });
         }
         b.tokens -= 1.0;
         Ok(Some(Allowance {
-            limit: self.per_minute,
+            limit: budget.capacity,
             remaining: b.tokens.floor() as u32,
-            reset_secs: ((cap - b.tokens) / per_sec).ceil() as u64,
+            reset_secs: ((cap - b.tokens) / rate).ceil() as u64,
+            window_secs: budget.window_secs(),
         }))
     }
 }
@@ -89,21 +195,105 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn limiter(writes_per_minute: u32, reads_per_second: u32, burst: u32) -> RateLimiter {
+        RateLimiter::new(
+            Budget::per_second(reads_per_second, burst),
+            Budget::per_minute(writes_per_minute),
+        )
+    }
+
     #[test]
     fn a_minute_allowance_then_429_then_refill() {
-        let rl = RateLimiter::new(3);
+        let rl = limiter(3, 0, 0);
         let t = Instant::now();
-        assert_eq!(rl.check("k", t).unwrap().unwrap().remaining, 2);
-        rl.check("k", t).unwrap();
-        rl.check("k", t).unwrap();
-        match rl.check("k", t) {
-            Err(ApiError::RateLimited { retry_after, .. }) => assert_eq!(retry_after, 20),
+        let w = Kind::Write;
+        assert_eq!(rl.check("k", w, None, t).unwrap().unwrap().remaining, 2);
+        rl.check("k", w, None, t).unwrap();
+        rl.check("k", w, None, t).unwrap();
+        match rl.check("k", w, None, t) {
+            Err(ApiError::RateLimited {
+                retry_after,
+                budget,
+                ..
+            }) => {
+                assert_eq!(retry_after, 20);
+                assert_eq!(budget, "write");
+            }
             other => panic!("expected 429, got {other:?}"),
         }
         // Other keys are not affected.
-        assert!(rl.check("other", t).is_ok());
+        assert!(rl.check("other", w, None, t).is_ok());
         // One token back after 20 s.
-        assert!(rl.check("k", t + Duration::from_secs(20)).is_ok());
-        assert!(RateLimiter::new(0).check("k", t).unwrap().is_none());
+        assert!(rl.check("k", w, None, t + Duration::from_secs(20)).is_ok());
+        // Budgets that are off let everything through.
+        assert!(rl.check("k", Kind::Read, None, t).unwrap().is_none());
+    }
+
+    #[test]
+    fn reads_and_writes_are_separate_budgets() {
+        let rl = limiter(2, 10, 20);
+        let t = Instant::now();
+        for _ in 0..2 {
+            rl.check("k", Kind::Write, None, t).unwrap();
+        }
+        assert!(rl.check("k", Kind::Write, None, t).is_err());
+        // The write budget is spent; reads still pass, up to their burst.
+        for _ in 0..20 {
+            rl.check("k", Kind::Read, None, t).unwrap();
+        }
+        match rl.check("k", Kind::Read, None, t) {
+            Err(ApiError::RateLimited {
+                budget,
+                retry_after,
+                limit,
+                ..
+            }) => {
+                assert_eq!(budget, "read");
+                assert_eq!(retry_after, 1);
+                assert_eq!(limit, "10 requests per second, bursts of 20");
+            }
+            other => panic!("expected 429, got {other:?}"),
+        }
+        // A tenth of a second refills one read.
+        assert!(
+            rl.check("k", Kind::Read, None, t + Duration::from_millis(100))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_dashboard_polling_150_reads_a_second_never_waits_with_the_defaults() {
+        let rl = limiter(3000, 300, 600);
+        let t = Instant::now();
+        for i in 0..(150 * 60) {
+            let at = t + Duration::from_micros(i * 1_000_000 / 150);
+            assert!(rl.check("k", Kind::Read, None, at).is_ok(), "read {i}");
+        }
+    }
+
+    #[test]
+    fn a_key_may_carry_its_own_budget() {
+        let rl = limiter(3000, 300, 600);
+        let t = Instant::now();
+        let own = Budget::per_minute(1);
+        rl.check("k", Kind::Write, own, t).unwrap();
+        assert!(rl.check("k", Kind::Write, own, t).is_err());
+    }
+
+    #[test]
+    fn headers_name_the_budget() {
+        let a = Allowance {
+            limit: 600,
+            remaining: 599,
+            reset_secs: 1,
+            window_secs: 2,
+        };
+        let mut h = HeaderMap::new();
+        a.write(&mut h);
+        assert_eq!(h["ratelimit-limit"], "600");
+        assert_eq!(h["ratelimit-remaining"], "599");
+        assert_eq!(h["ratelimit-reset"], "1");
+        assert_eq!(h["ratelimit-policy"], "600;w=2");
+        assert_eq!(h["x-ratelimit-limit"], "600");
     }
 }

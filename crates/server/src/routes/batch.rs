@@ -33,6 +33,7 @@ pub fn routes() -> Vec<Entry> {
             "Generate and store a batch of content items for a day, week or month across channels",
             post(generate),
         )
+        .carries_document()
         .ok(201)
         .query(&[
             ("period", "day, week or month (required)"),
@@ -181,7 +182,7 @@ async fn generate(
         _ => crate::documents::configured(&state).await?,
     };
     let as_of = generation::today();
-    let living = generation::parse_document(&doc, as_of)?;
+    let living = generation::read_document(&state, &doc, as_of).await?;
     let now = Utc::now();
     let (snapshot, _) = state
         .store
@@ -233,7 +234,7 @@ async fn generate(
                 (format!("social_{}", p.as_str()), None, Some(p))
             }
         };
-        let (bundle, _) = generation::generate(&state, &living, &req, as_of)?;
+        let (bundle, _) = generation::compose_parsed(&state, living.clone(), &req, as_of).await?;
         let content = match channel {
             Channel::Email => bundle.newsletter.as_ref().map(|n| json!({ "subject": n.subject, "preview_text": n.preview_text, "template": n.template })),
             Channel::Web => bundle.web.as_ref().map(|w| json!({ "title": w.title, "slug": w.slug, "excerpt": w.excerpt, "seo_score": w.seo.score })),

@@ -4,7 +4,7 @@
 
 use super::{Entry, READ, route};
 use crate::auth::{Access, Caller, require};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
 use crate::http::query::QueryArgs;
@@ -37,14 +37,17 @@ pub fn routes() -> Vec<Entry> {
     ];
     vec![
         route("post", "/api/v1/generate-content", Access::PreviewOrWrite, "content", "Generate every channel; with preview_only nothing is published (no key needed), otherwise a publish job runs (write scope)", post(generate_v1))
+            .carries_document()
             .body("{send_email, publish_web, generate_social, tone, preview_only, include_preview, document, document_format}"),
         route("post", "/api/v2/generate-content", Access::PreviewOrWrite, "content", "Generate with templates, SEO and chosen networks; preview_only needs no key, publishing needs write and runs as a job", post(generate_v2))
+            .carries_document()
             .query(GEN_QUERY)
             .body("{send_email, publish_web, generate_social, preview_only, include_preview, tone, template_style, social_platforms, seo_optimize, validate_content, document, document_format}"),
         route("get", "/api/v1/preview", READ, "content", "Preview of every channel from the configured living document", get(preview))
             .query(&[("tone", "professional, encouraging or medical_scientific"), ("template_style", "newsletter template")]),
         route("get", "/api/v1/status", READ, "content", "What this service is configured to do", get(status)),
         route("post", "/api/v2/validate-content", READ, "content", "Validate the configured living document, or one sent inline", post(validate_content))
+            .carries_document()
             .body("{document, document_format} (both optional)"),
         route("get", "/api/v2/templates", Access::Public, "catalogue", "Newsletter templates, tones and social networks with their limits", get(templates)),
         route("get", "/api/v2/content-types", Access::Public, "catalogue", "Content types, channels, templates, networks and priorities", get(content_types)),
@@ -210,7 +213,7 @@ fn now_iso() -> String {
 
 /// Generates the preview answer (from the cache when the same document and options were
 /// generated today).
-fn preview_answer(
+async fn preview_answer(
     state: &AppState,
     p: &Plan,
     version: &str,
@@ -219,11 +222,13 @@ fn preview_answer(
     let as_of = generation::today();
     let key = generation::key(&p.doc, &p.req, &format!("{version}|{}", as_of.timestamp()));
     let cache_key = format!("preview:{version}:{key}");
-    if !fresh && let Some(hit) = state.cache.get(&cache_key) {
+    if fresh {
+        state.cache.note_bypass();
+    } else if let Some(hit) = state.cache.get(&cache_key) {
         return Ok((hit.body, true));
     }
-    let parsed = generation::parse_document(&p.doc, as_of)?;
-    let (bundle, report) = generation::generate(state, &parsed, &p.req, as_of)?;
+    let generation::Produced { bundle, report, .. } =
+        generation::produce(state, &p.doc, &p.req, as_of).await?;
     let mut body = generation::content_json(&bundle, p.req.seo);
     let tone_system = json!({
         "enabled": true,
@@ -317,13 +322,15 @@ async fn generate(
     let p = plan(&state, body, &query, v2).await?;
     let version = if v2 { "v2" } else { "v1" };
     if p.preview_only {
-        return Ok(json_bytes(preview_answer(&state, &p, version, fresh)?));
+        return Ok(json_bytes(
+            preview_answer(&state, &p, version, fresh).await?,
+        ));
     }
     require(caller.as_ref(), Scope::Write)?;
     // Validate before anything is queued: content with errors is not published unless forced.
     let as_of = generation::today();
-    let parsed = generation::parse_document(&p.doc, as_of)?;
-    let (bundle, report) = generation::generate(&state, &parsed, &p.req, as_of)?;
+    let generation::Produced { bundle, report, .. } =
+        generation::produce(&state, &p.doc, &p.req, as_of).await?;
     if let Some(r) = &report
         && r.has_errors()
         && !p.force
@@ -410,22 +417,26 @@ async fn generate(
     Ok((code, Json(body)).into_response())
 }
 
+/// The body of a generate request, judged only once the caller may send it: without a key
+/// only a preview (`"preview_only": true`) is allowed, so anything else is a 401 before any
+/// field is read.
+fn generate_body(caller: Option<&Caller>, raw: &[u8]) -> ApiResult<GenerateBody> {
+    if caller.is_none() && !crate::body::asks_preview_only(raw) {
+        return Err(ApiError::MissingKey);
+    }
+    crate::body::parse(raw)
+}
+
 async fn generate_v1(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<GenerateBody>,
+    RawBody(raw): RawBody,
 ) -> ApiResult<Response> {
+    let caller = caller.map(|c| c.0);
+    let body = generate_body(caller.as_ref(), &raw)?;
     let fresh = wants_fresh(&headers);
-    generate(
-        state,
-        caller.map(|c| c.0),
-        body,
-        QueryArgs::default(),
-        false,
-        fresh,
-    )
-    .await
+    generate(state, caller, body, QueryArgs::default(), false, fresh).await
 }
 
 async fn generate_v2(
@@ -433,11 +444,13 @@ async fn generate_v2(
     caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    JsonBody(body): JsonBody<GenerateBody>,
+    RawBody(raw): RawBody,
 ) -> ApiResult<Response> {
+    let caller = caller.map(|c| c.0);
+    let body = generate_body(caller.as_ref(), &raw)?;
     let query = QueryArgs::parse(query.as_deref());
     let fresh = wants_fresh(&headers);
-    generate(state, caller.map(|c| c.0), body, query, true, fresh).await
+    generate(state, caller, body, query, true, fresh).await
 }
 
 async fn preview(
@@ -453,12 +466,9 @@ async fn preview(
         ..GenerateBody::default()
     };
     let p = plan(&state, body, &QueryArgs::default(), true).await?;
-    Ok(json_bytes(preview_answer(
-        &state,
-        &p,
-        "preview",
-        wants_fresh(&headers),
-    )?))
+    Ok(json_bytes(
+        preview_answer(&state, &p, "preview", wants_fresh(&headers)).await?,
+    ))
 }
 
 async fn status(State(state): State<AppState>) -> Json<Value> {
@@ -514,8 +524,8 @@ async fn validate_content(
     )
     .await?;
     let as_of = generation::today();
-    let parsed = generation::parse_document(&doc, as_of)?;
-    let (bundle, report) = generation::generate(&state, &parsed, &Request::default(), as_of)?;
+    let generation::Produced { bundle, report, .. } =
+        generation::produce(&state, &doc, &Request::default(), as_of).await?;
     let report = report.unwrap_or_default();
     let has = |code: &str| report.issues.iter().any(|i| i.code.contains(code));
     let is_valid = if body.strict {
@@ -697,20 +707,19 @@ async fn social_preview(
         tags,
         None,
         cache::serve::bypass(&headers),
-        || async { cache::serve::to_bytes(&social_preview_json(&state, &doc, &req, p)?) },
+        || async { cache::serve::to_bytes(&social_preview_json(&state, &doc, &req, p).await?) },
     )
     .await
 }
 
-fn social_preview_json(
+async fn social_preview_json(
     state: &AppState,
     doc: &DocumentText,
     req: &Request,
     p: Platform,
 ) -> ApiResult<Value> {
     let as_of = generation::today();
-    let parsed = generation::parse_document(doc, as_of)?;
-    let (bundle, _) = generation::generate(state, &parsed, req, as_of)?;
+    let bundle = generation::produce(state, doc, req, as_of).await?.bundle;
     let Some(post) = bundle.social.iter().find(|s| s.platform == p) else {
         return Err(ApiError::NotFound(format!(
             "the living document has nothing to post on {p}"

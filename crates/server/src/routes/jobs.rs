@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 pub fn routes() -> Vec<Entry> {
     vec![
         route("post", "/api/v2/content/sync", WRITE, "jobs", "Queue a publish job for the living document (now, or at schedule_time)", post(sync))
+            .carries_document()
             .ok(202)
             .body("{document_id, channels: [email, website, social_twitter, social_linkedin, social_facebook, twitter, linkedin, facebook, web, …], schedule_time?, template_style?, tone?, content_type?, dry_run?, document?, document_format?, correlation_id?, force_publish?, segment_id?, personalize?, first_name_fallback?, ab_test?: {subjects: [2–5 subject lines], test_fraction? (0–1], default 0.2), decide_after_minutes? (default 240)}}"),
         route("get", "/api/v2/content/sync/{job_id}", READ, "jobs", "One job (same as /api/v2/jobs/{job_id})", get(show))
@@ -160,7 +161,7 @@ async fn sync(
     };
     // Refuse now what the worker could never compose.
     let as_of = generation::today();
-    generation::parse_document(&document, as_of)?;
+    generation::read_document(&state, &document, as_of).await?;
     let cleared = crate::review::gate_direct(
         &state,
         Some(&caller),

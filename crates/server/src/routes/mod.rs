@@ -44,6 +44,30 @@ pub struct RouteDoc {
     pub body: Option<&'static str>,
     pub ok: u16,
     pub errors: &'static [(u16, &'static str)],
+    /// Which body limit applies (see [`BodyClass`]).
+    pub body_class: BodyClass,
+}
+
+/// The body limits a route can have, each set by its own variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyClass {
+    /// `MAX_BODY_BYTES`: ordinary JSON requests.
+    Standard,
+    /// `MAX_DOCUMENT_BYTES`: requests that carry a living document.
+    Document,
+    /// `MAX_WEBHOOK_BYTES`: inbound webhooks.
+    Webhook,
+}
+
+impl BodyClass {
+    /// The limit in bytes and the variable that sets it.
+    pub fn limit(self, config: &crate::config::ServerConfig) -> (usize, &'static str) {
+        match self {
+            BodyClass::Standard => (config.max_body_bytes, "MAX_BODY_BYTES"),
+            BodyClass::Document => (config.max_document_bytes, "MAX_DOCUMENT_BYTES"),
+            BodyClass::Webhook => (config.max_webhook_bytes, "MAX_WEBHOOK_BYTES"),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -72,6 +96,11 @@ pub fn route(
             body: None,
             ok: 200,
             errors: &[],
+            body_class: if access == Access::Signed {
+                BodyClass::Webhook
+            } else {
+                BodyClass::Standard
+            },
         },
         handler,
     }
@@ -92,6 +121,11 @@ impl Entry {
     }
     pub fn errors(mut self, errors: &'static [(u16, &'static str)]) -> Self {
         self.doc.errors = errors;
+        self
+    }
+    /// The route carries a living document (the larger `MAX_DOCUMENT_BYTES` limit).
+    pub fn carries_document(mut self) -> Self {
+        self.doc.body_class = BodyClass::Document;
         self
     }
 }
@@ -151,12 +185,22 @@ async fn method_not_allowed() -> (axum::http::StatusCode, axum::Json<serde_json:
 pub fn router(state: AppState) -> Router {
     let mut r: Router<AppState> = Router::new();
     for e in table() {
+        // The body limit sits inside the key check: a caller without a key learns nothing
+        // about the body, and nothing of it is read before the key is known.
+        let (limit, setting) = e.doc.body_class.limit(&state.config);
+        let handler = e
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(limit))
+            .layer(axum::middleware::from_fn_with_state(
+                http::limits::BodyLimitSetting { limit, setting },
+                http::limits::body_limit,
+            ));
         r = if matches!(e.doc.access, Access::Public | Access::Signed) {
-            r.route(e.doc.path, e.handler)
+            r.route(e.doc.path, handler)
         } else {
             let guard =
                 axum::middleware::from_fn_with_state((state.clone(), e.doc.access), auth::guard);
-            r.route(e.doc.path, e.handler.layer(guard))
+            r.route(e.doc.path, handler.layer(guard))
         };
     }
     r.merge(crate::console::routes())

@@ -113,7 +113,6 @@ async fn preview(
     };
     let document = crate::documents::configured(&state).await?;
     let now = generation::today();
-    let doc = generation::parse_document(&document, now)?;
     let req = Request {
         channels: vec![Channel::Email],
         tone,
@@ -127,7 +126,9 @@ async fn preview(
         }),
         ..Request::default()
     };
-    let (bundle, _) = generation::generate(&state, &doc, &req, now)?;
+    let bundle = generation::produce(&state, &document, &req, now)
+        .await?
+        .bundle;
     let n = bundle.newsletter.ok_or_else(|| {
         ApiError::invalid("document", "document: nothing in it is meant for email")
     })?;

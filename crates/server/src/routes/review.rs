@@ -28,6 +28,7 @@ pub fn routes() -> Vec<Entry> {
             "Make a draft content version from the configured document, a source (document_id) or an inline document; its review level (L1–L4) is worked out from the items",
             post(create),
         )
+        .carries_document()
         .body("{document_id?: gdocs:|notion:|url:|file:…, document?, document_format?, channels?: [email, website, social_twitter, …] (default all), tone?, template_style?, submit?: bool}")
         .ok(201)
         .errors(&[(422, "Bad channel, tone, template or document"), (502, "The document source failed")]),

@@ -157,10 +157,8 @@ async fn version_json(state: &AppState, id: &str) -> ApiResult<Value> {
                 text: d.body,
                 format: None,
             };
-            match generation::parse_document(&text, as_of)
-                .and_then(|doc| generation::generate(&state, &doc, &req, as_of))
-            {
-                Ok((bundle, _)) => generation::content_json(&bundle, true),
+            match generation::produce(&state, &text, &req, as_of).await {
+                Ok(made) => generation::content_json(&made.bundle, true),
                 Err(e) => json!({ "error": e.to_string() }),
             }
         }

@@ -147,28 +147,70 @@ async fn rate_limit_answers_429_with_retry_after() {
     let mut c = config();
     c.rate_limit_per_minute = 3;
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
+    // Cancelling a job that does not exist is a write (404, but it draws on the budget).
+    let cancel = "/api/v2/content/sync/no-such-job";
     for i in 0..3 {
-        let a = app.get("/api/v2/jobs", Some(&app.read_key)).await;
-        assert_eq!(a.status, StatusCode::OK);
+        let a = app.delete(cancel, Some(&app.write_key)).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        assert_eq!(a.headers["ratelimit-limit"], "3");
         assert_eq!(a.headers["x-ratelimit-limit"], "3");
         assert_eq!(
-            a.headers["x-ratelimit-remaining"].to_str().unwrap(),
+            a.headers["ratelimit-remaining"].to_str().unwrap(),
             (2 - i).to_string()
         );
     }
-    let a = app.get("/api/v2/jobs", Some(&app.read_key)).await;
+    let a = app.delete(cancel, Some(&app.write_key)).await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(a.headers["retry-after"], "20");
-    assert!(a.body["detail"].as_str().unwrap().contains("rate limit"));
+    assert_eq!(a.headers["ratelimit-remaining"], "0");
+    let detail = a.body["detail"].as_str().unwrap();
+    assert!(detail.contains("write budget"), "{detail}");
+    assert!(detail.contains("3 requests per minute"), "{detail}");
+    // Reads have their own budget: the dashboard keeps working while writes wait.
+    let r = app.get("/api/v2/jobs", Some(&app.write_key)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["ratelimit-limit"], "600");
+    assert_eq!(r.headers["ratelimit-policy"], "600;w=2");
     // Another key has its own allowance; public routes are not limited.
     assert_eq!(
-        app.get("/api/v2/jobs", Some(&app.write_key)).await.status,
-        StatusCode::OK
+        app.delete(cancel, Some(ADMIN_KEY)).await.status,
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         app.get("/health", Some(&app.read_key)).await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_burst_over_a_small_read_budget_gets_429_with_its_headers() {
+    let mut c = config();
+    c.read_rate_per_second = 1;
+    c.read_burst = 5;
+    c.rate_limit_per_minute = 1;
+    let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
+    // The one write of the minute is spent first; reads do not care.
+    let cancel = "/api/v2/content/sync/no-such-job";
+    assert_eq!(
+        app.delete(cancel, Some(&app.write_key)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.delete(cancel, Some(&app.write_key)).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    for _ in 0..5 {
+        let a = app.get("/api/v2/jobs", Some(&app.write_key)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+    let a = app.get("/api/v2/jobs", Some(&app.write_key)).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(a.headers["retry-after"], "1");
+    assert_eq!(a.headers["ratelimit-limit"], "5");
+    assert_eq!(a.headers["ratelimit-remaining"], "0");
+    assert!(a.headers.contains_key("ratelimit-reset"));
+    assert_eq!(a.body["error"]["code"], "rate_limited");
+    assert!(a.body["detail"].as_str().unwrap().contains("read budget"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,7 +256,7 @@ async fn cors_preflight_for_the_dashboard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_json_errors_with_string_detail_and_correlation_id() {
     let mut c = config();
-    c.max_body_bytes = 4096;
+    c.max_document_bytes = 4096;
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
     let a = app.sync("{not json").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
@@ -229,7 +271,11 @@ async fn bad_input_gets_json_errors_with_string_detail_and_correlation_id() {
     );
     let a = app.sync(&big).await;
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(a.body["detail"].as_str().unwrap().contains("4096"));
+    let detail = a.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("4096") && detail.contains("MAX_DOCUMENT_BYTES"),
+        "{detail}"
+    );
     let a = app.get("/api/v2/nothing-here", None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.body["detail"].is_string());

@@ -256,6 +256,15 @@ impl TestApp {
         self.call(Method::DELETE, path, key, None).await
     }
 
+    /// How many publish jobs the store holds.
+    pub async fn jobs_count(&self) -> i64 {
+        let filter = halcytone_store::JobFilter {
+            limit: 1,
+            ..Default::default()
+        };
+        self.store.jobs(&filter).await.unwrap().1
+    }
+
     pub async fn sync(&self, body: &str) -> Answer {
         self.post("/api/v2/content/sync", Some(&self.write_key), body)
             .await

@@ -14,6 +14,7 @@ mod content;
 mod credentials;
 mod health;
 mod jobs;
+mod limits;
 mod live;
 mod review;
 mod scheduled_publish;
