@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod input;
 mod logging;
+mod output;
 mod samples;
 
 use clap::Parser;
@@ -30,6 +31,8 @@ fn main() -> ExitCode {
     }
     match commands::run(cli.command) {
         Ok(code) => code,
+        // The reader of our output has gone (`| head`): stop quietly.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::from(output::BROKEN_PIPE_STATUS),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

@@ -874,3 +874,50 @@ fn credentials_are_set_from_stdin_listed_masked_and_rotated() {
         stderr(&o)
     );
 }
+
+/// Runs `halcytone args…`, reads the first bytes it prints, then closes the pipe, as
+/// `halcytone … | head -c 100` would; returns the exit status and what it said on stderr.
+fn into_closed_pipe(args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args(args)
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run halcytone: {e}"));
+    let mut head = [0_u8; 100];
+    let mut stdout = child.stdout.take().unwrap();
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    (out.status, stderr(&out))
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Large enough that its output overflows the pipe before the reader goes.
+    let doc = dir.path().join("long.md");
+    let mut text = String::from("# Notes\n\n## [Tips] Tips\n\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "### Tip {i}\n\nBreathe in for four counts and out for six, {i} times a day.\n\n"
+        ));
+    }
+    std::fs::write(&doc, text).unwrap();
+    let doc = doc.to_string_lossy().into_owned();
+    for args in [
+        vec!["generate", doc.as_str()],
+        vec!["validate", "--json", doc.as_str()],
+    ] {
+        let (status, err) = into_closed_pipe(&args);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(status.code(), Some(101), "{args:?}: {err}");
+        assert!(
+            matches!(status.code(), Some(0 | 141 | 1)),
+            "{args:?}: {status:?} {err}"
+        );
+        assert!(!err.contains("Broken pipe"), "{args:?} said: {err}");
+    }
+}

@@ -5,6 +5,7 @@
 
 use super::generate::brand;
 use crate::cli::BrandArgs;
+use crate::output::outln;
 use anyhow::{Context, Result};
 use halcytone_publish::{SettingError, Settings};
 use halcytone_server::ServerConfig;
@@ -179,7 +180,7 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
             match halcytone_store::open(&db).await {
                 Ok(store) => {
                     match store.migrations().await {
-                        Ok(v) => println!(
+                        Ok(v) => outln!(
                             "ok     database answers ({}; migrations {v:?})",
                             store.backend()
                         ),
@@ -187,7 +188,7 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
                             "DATABASE_URL: the database answers but its migrations cannot be read: {e}"
                         )),
                     }
-                    check_stored_credentials(store.as_ref(), &mut errors, &mut warnings).await;
+                    check_stored_credentials(store.as_ref(), &mut errors, &mut warnings).await?;
                 }
                 Err(e) => errors.push(format!("DATABASE_URL: cannot open the database: {e}")),
             }
@@ -197,7 +198,7 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
                 for u in [&p.crm, &p.platform] {
                     match p.client.probe(u, "health", Duration::from_secs(3)).await {
                         Ok(s) if (200..300).contains(&s) => {
-                            println!("ok     {} answers at {}", u.name, u.base)
+                            outln!("ok     {} answers at {}", u.name, u.base)
                         }
                         Ok(s) => warnings
                             .push(format!("{} at {} answered {s} to /health", u.name, u.base)),
@@ -205,10 +206,11 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
                     }
                 }
             }
-        });
+            Ok::<(), std::io::Error>(())
+        })?;
     }
 
-    println!(
+    outln!(
         "configuration: {} mode, dry run {}, database {}",
         if production {
             "production"
@@ -225,16 +227,16 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
         }
     );
     for w in &warnings {
-        println!("warn   {w}");
+        outln!("warn   {w}");
     }
     for e in &errors {
-        println!("error  {e}");
+        outln!("error  {e}");
     }
     if errors.is_empty() {
-        println!("ok     no errors ({} warning(s))", warnings.len());
+        outln!("ok     no errors ({} warning(s))", warnings.len());
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{} error(s)", errors.len());
+        outln!("{} error(s)", errors.len());
         Ok(ExitCode::from(1))
     }
 }
@@ -245,16 +247,16 @@ async fn check_stored_credentials(
     store: &dyn halcytone_store::Store,
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
-) {
+) -> std::io::Result<()> {
     let rows = match store.credentials().await {
         Ok(rows) => rows,
         Err(e) => {
             errors.push(format!("stored credentials cannot be read: {e}"));
-            return;
+            return Ok(());
         }
     };
     if rows.is_empty() {
-        return;
+        return Ok(());
     }
     let ring = match halcytone_vault::Keyring::from_vars(|n| std::env::var(n).ok()) {
         Ok(Some(ring)) => ring,
@@ -263,9 +265,9 @@ async fn check_stored_credentials(
                 "API_KEY_ENCRYPTION_KEY is not set but {} credential(s) are stored encrypted; they cannot be used",
                 rows.len()
             ));
-            return;
+            return Ok(());
         }
-        Err(_) => return, // reported with the other variables
+        Err(_) => return Ok(()), // reported with the other variables
     };
     for row in &rows {
         match ring.open(&row.name, &row.sealed) {
@@ -276,10 +278,11 @@ async fn check_stored_credentials(
                 row.key_id,
                 ring.current_id()
             )),
-            Ok(_) => println!(
+            Ok(_) => outln!(
                 "ok     credential {} opens (key {})",
                 row.name, row.key_id
             ),
         }
     }
+    Ok(())
 }

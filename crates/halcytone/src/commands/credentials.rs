@@ -4,6 +4,7 @@
 
 use super::database::open;
 use crate::cli::{CredentialsCommand, DatabaseArgs};
+use crate::output::outln;
 use anyhow::{Context, Result, anyhow, bail};
 use halcytone_server::credentials::{self, Credentials, KNOWN};
 use halcytone_vault::{Keyring, Secret};
@@ -63,7 +64,7 @@ pub fn run(cmd: CredentialsCommand) -> Result<ExitCode> {
                         now_ms(),
                     )
                     .await?;
-                println!(
+                outln!(
                     "stored {} ({}) sealed with key {}, revision {}; it replaces {} from the next publish",
                     spec.name,
                     value.masked(),
@@ -84,7 +85,7 @@ pub fn run(cmd: CredentialsCommand) -> Result<ExitCode> {
                 store
                     .audit("cli", "credential.deleted", spec.name, "{}", now_ms())
                     .await?;
-                println!("deleted {}; {} is used again where set", spec.name, spec.env_var);
+                outln!("deleted {}; {} is used again where set", spec.name, spec.env_var);
                 Ok(ExitCode::SUCCESS)
             }
             CredentialsCommand::Rotate { db } => {
@@ -101,7 +102,7 @@ pub fn run(cmd: CredentialsCommand) -> Result<ExitCode> {
                         now_ms(),
                     )
                     .await?;
-                println!(
+                outln!(
                     "key {}: resealed {} ({}), already current {}",
                     done.key_id,
                     done.resealed.len(),
@@ -126,7 +127,7 @@ async fn list(db: &DatabaseArgs) -> Result<ExitCode> {
     let store = open(db).await?;
     let rows = store.credentials().await?;
     match &ring {
-        Some(k) => println!(
+        Some(k) => outln!(
             "encryption key {} (previous: {})",
             k.current_id(),
             if k.previous_ids().is_empty() {
@@ -135,7 +136,7 @@ async fn list(db: &DatabaseArgs) -> Result<ExitCode> {
                 k.previous_ids().join(", ")
             }
         ),
-        None => println!("API_KEY_ENCRYPTION_KEY is not set: stored credentials cannot be opened"),
+        None => outln!("API_KEY_ENCRYPTION_KEY is not set: stored credentials cannot be opened"),
     }
     let publishing_free = Credentials::without_publishers(ring);
     let mut unreadable = 0;
@@ -143,9 +144,10 @@ async fn list(db: &DatabaseArgs) -> Result<ExitCode> {
         let d = publishing_free.describe(spec, rows.iter().find(|r| r.name == spec.name));
         let stored = &d["stored"];
         if stored.is_null() {
-            println!(
+            outln!(
                 "{:<18} not stored ({} is used where set)",
-                spec.name, spec.env_var
+                spec.name,
+                spec.env_var
             );
             continue;
         }
@@ -159,7 +161,7 @@ async fn list(db: &DatabaseArgs) -> Result<ExitCode> {
             unreadable += 1;
             format!("DOES NOT OPEN: {}", stored["error"].as_str().unwrap_or("?"))
         };
-        println!(
+        outln!(
             "{:<18} {} key {} revision {} updated {} by {}: {state}",
             spec.name,
             stored["masked"].as_str().unwrap_or("****"),

@@ -1,6 +1,7 @@
 //! `halcytone migrate` and `halcytone keys create|revoke|list`.
 
 use crate::cli::{DatabaseArgs, KeysCommand};
+use crate::output::{out, outln};
 use anyhow::{Context, Result, bail};
 use halcytone_store::{ApiKey, Scope, Store};
 use std::process::ExitCode;
@@ -39,7 +40,7 @@ pub fn migrate(args: &DatabaseArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open(args).await?;
         let versions = store.migrations().await?;
-        println!(
+        outln!(
             "{} database {} is at migration {} ({} applied)",
             store.backend(),
             redact(&args.database_url),
@@ -81,7 +82,7 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                     key.name,
                     scopes.join(",")
                 );
-                println!("{secret}");
+                outln!("{secret}");
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::Revoke { id, db } => {
@@ -90,7 +91,7 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                     store
                         .audit("cli", "api_key_revoked", &id, "{}", now_ms())
                         .await?;
-                    println!("revoked {id}");
+                    outln!("revoked {id}");
                     Ok(ExitCode::SUCCESS)
                 } else {
                     bail!("no active key with id '{id}'")
@@ -104,7 +105,7 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                         "no stored keys; create one with `halcytone keys create --name NAME`"
                     );
                 }
-                print!("{}", key_table(&keys));
+                out!("{}", key_table(&keys));
                 Ok(ExitCode::SUCCESS)
             }
         }

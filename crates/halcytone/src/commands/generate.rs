@@ -3,6 +3,7 @@
 use super::{Loaded, load, position};
 use crate::cli::{BrandArgs, ComposeArgs, GenerateArgs};
 use crate::input;
+use crate::output::outln;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use halcytone_content::templates::DEFAULTS;
@@ -31,7 +32,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
         eprintln!("wrote {} files to {}", count_files(&bundle), dir.display());
     }
     if args.json || args.out.is_none() {
-        println!("{}", serde_json::to_string_pretty(&bundle)?);
+        outln!("{}", serde_json::to_string_pretty(&bundle)?);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; shared loading of the living document.
 
+use crate::output::out;
 mod config;
 mod credentials;
 mod database;
@@ -35,7 +36,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {
             let text = crate::samples::by_name(&kind)?;
-            print!("{text}");
+            out!("{text}");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -2,6 +2,7 @@
 
 use super::generate::prepare;
 use crate::cli::PublishArgs;
+use crate::output::outln;
 use anyhow::{Context, Result, anyhow};
 use halcytone_content::{Channel, validate};
 use halcytone_publish::{Outcome, Publishing, Settings};
@@ -35,9 +36,9 @@ pub fn run(args: &PublishArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(publishing.publish(&bundle, &channels, &correlation_id));
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        outln!("{}", serde_json::to_string_pretty(&result)?);
     } else {
-        println!(
+        outln!(
             "{} {} (CRM {crm}, Platform {platform})",
             if dry_run { "Dry run:" } else { "LIVE:" },
             file.display()
@@ -57,11 +58,13 @@ pub fn run(args: &PublishArgs) -> Result<ExitCode> {
             } else {
                 String::new()
             };
-            println!("  {mark} {:<18} {word}{attempts}  {detail}", t.target);
+            outln!("  {mark} {:<18} {word}{attempts}  {detail}", t.target);
         }
-        println!(
+        outln!(
             "{} succeeded, {} failed, {} skipped",
-            result.succeeded, result.failed, result.skipped
+            result.succeeded,
+            result.failed,
+            result.skipped
         );
     }
     Ok(if result.all_succeeded() {

@@ -5,6 +5,7 @@
 use super::generate::brand;
 use super::mock::shutdown_signal;
 use crate::cli::UpArgs;
+use crate::output::outln;
 use crate::samples;
 use anyhow::{Context, Result, anyhow};
 use halcytone_content::Templates;
@@ -216,7 +217,8 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             Some(from) => format!("EMAIL_TRANSPORT=smtp from {from}: one message per subscriber into the SMTP capture"),
             None => "EMAIL_TRANSPORT=crm: batches through the mock CRM's API".to_string(),
         };
-        banner(
+        // A closed standard output (`halcytone up | head`) does not stop the services.
+        if let Err(e) = banner(
             api_addr,
             crm_addr,
             smtp_addr,
@@ -227,7 +229,9 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             &key_line,
             &key_for_curl,
             started,
-        );
+        ) {
+            tracing::warn!(error = %e, "the start-up banner could not be printed");
+        }
         tracing::info!(api = %api_addr, crm = %crm_addr, smtp = %smtp_addr, platform = %platform_addr, "halcytone up");
 
         shutdown_signal().await;
@@ -268,8 +272,8 @@ fn banner(
     key: &str,
     key_for_curl: &str,
     started: Instant,
-) {
-    println!(
+) -> std::io::Result<()> {
+    outln!(
         "\nHalcytone is up in dry run: every publish goes to the mock services ({:.0} ms)\n\n  \
          API            http://{api}   console /ui · docs /docs · health /health · metrics /metrics\n  \
          mock CRM       http://{crm}   inbox / · captured email: /api/v1/captures\n  \
@@ -291,4 +295,5 @@ fn banner(
         started.elapsed().as_secs_f64() * 1000.0,
         db.display()
     );
+    Ok(())
 }

@@ -3,6 +3,7 @@
 use super::{Loaded, load, position};
 use crate::cli::ValidateArgs;
 use crate::input;
+use crate::output::outln;
 use anyhow::Result;
 use halcytone_content::{ComposeOptions, Templates, compose, validate};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let doc = match load(&args.source, now)? {
         Loaded::Document(doc) => doc,
         Loaded::Unreadable { line, message } => {
-            println!("{}error: {message}", position(file, line));
+            outln!("{}error: {message}", position(file, line));
             return Ok(ExitCode::from(1));
         }
     };
@@ -21,7 +22,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let bundle = compose(&doc, &ComposeOptions::new(now), &Templates::defaults()).ok();
     let report = validate(&doc, bundle.as_ref(), now);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for issue in &report.issues {
             let mut where_ = String::new();
@@ -32,7 +33,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                 }
                 where_.push(')');
             }
-            println!(
+            outln!(
                 "{}{}: {}{where_} [{}]",
                 position(file, issue.location.line),
                 issue.severity,
