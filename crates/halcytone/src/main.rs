@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod data_lock;
 mod input;
 mod logging;
 mod output;

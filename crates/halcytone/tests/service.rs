@@ -412,3 +412,69 @@ async fn metrics_port_serves_metrics_apart_from_the_api() {
         .unwrap();
     assert_eq!(other.status(), 404, "only /metrics on the metrics port");
 }
+
+/// Runs `halcytone serve` on `db` with nothing else around it and returns its exit status
+/// and stderr; it is expected to refuse to start.
+fn serve_refused(dir: &Path, db: &str) -> (std::process::ExitStatus, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+    cmd.args(["serve"])
+        .current_dir(dir)
+        .env_remove("API_KEY")
+        .env("DATABASE_URL", db)
+        .env("DRY_RUN_MODE", "true")
+        .env("PORT", "0")
+        .env("LOG_DIR", dir.join("logs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(60));
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_second_server_on_one_data_directory_exits_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (up, _api) = spawn(
+        &[
+            "up",
+            "--port",
+            "0",
+            "--crm-port",
+            "0",
+            "--platform-port",
+            "0",
+            "--smtp-port",
+            "0",
+            "--data-dir",
+            &data.to_string_lossy(),
+        ],
+        dir.path(),
+        &[],
+        true,
+    );
+    let db = format!("sqlite://{}/halcytone.db", data.display());
+    let (status, err) = serve_refused(dir.path(), &db);
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("in use by another Halcytone server"), "{err}");
+    assert!(err.contains(&format!("pid {}", up.0.id())), "{err}");
+    assert!(err.contains("halcytone up"), "{err}");
+    drop(up);
+}
+
+#[test]
+fn an_empty_database_file_stops_the_server_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("halcytone.db");
+    std::fs::write(&path, b"").unwrap();
+    let (status, err) = serve_refused(dir.path(), &format!("sqlite://{}", path.display()));
+    assert!(!status.success(), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains("empty"), "{err}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as it was");
+}

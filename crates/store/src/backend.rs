@@ -695,8 +695,40 @@ pub struct SqliteStore {
     pool: sqlx::SqlitePool,
 }
 
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a file that exists but cannot be a SQLite database (empty, or another kind of
+/// file), so a server never starts an empty database over data it cannot read. A missing
+/// file is fine: it will be created.
+pub fn check_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let refuse = |reason: String| StoreError::NotADatabase {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(refuse(format!("cannot be read ({e})"))),
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        return Err(refuse("the file is empty (0 bytes)".into()));
+    }
+    let mut head = [0_u8; 16];
+    match file.read_exact(&mut head) {
+        Ok(()) if &head == SQLITE_HEADER => Ok(()),
+        Ok(()) => Err(refuse(
+            "the file does not start with the SQLite header".into(),
+        )),
+        Err(_) => Err(refuse(format!("the file is only {len} bytes long"))),
+    }
+}
+
 impl SqliteStore {
     pub async fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        check_sqlite_file(path)?;
         use sqlx::sqlite::{
             SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
         };

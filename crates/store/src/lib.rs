@@ -7,7 +7,7 @@
 mod backend;
 pub mod model;
 
-pub use backend::{PostgresStore, SqliteStore};
+pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
 pub use model::*;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
@@ -27,6 +27,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported DATABASE_URL '{0}': use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    #[error(
+        "{path} is not a usable SQLite database: {reason}; move it aside (or restore it from a backup) and start again — a missing file is created afresh"
+    )]
+    NotADatabase { path: String, reason: String },
 }
 
 /// Everything the API and the workers keep.

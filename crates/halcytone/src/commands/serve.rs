@@ -21,6 +21,15 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     let service = config.service_name.clone();
     runtime.block_on(async {
         let tracing_on = super::start_tracing(&service)?;
+        // On SQLite the database's directory belongs to this server while it runs.
+        let _lock = match crate::data_lock::sqlite_dir(&args.db.database_url) {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+                Some(crate::data_lock::acquire(&dir, "halcytone serve")?)
+            }
+            None => None,
+        };
         let store = open(&args.db).await?;
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
             .await

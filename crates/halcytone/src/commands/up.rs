@@ -37,6 +37,7 @@ async fn start_mock(
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     let db = data_dir.join(kind.database_file());
+    halcytone_store::check_sqlite_file(&db)?;
     let store = halcytone_mocks::store::Store::open(&db)
         .await
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
@@ -110,6 +111,8 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let tracing_on = super::start_tracing("halcytone")?;
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
+        // Held until the services stop: a second server on this directory is refused.
+        let _lock = crate::data_lock::acquire(&args.data_dir, "halcytone up")?;
         let crm_listener = bind(&args.host, args.crm_port, "mock CRM").await?;
         let smtp_listener = super::mock::bind_smtp(&args.host, args.smtp_port).await?;
         let platform_listener = bind(&args.host, args.platform_port, "mock Platform").await?;
