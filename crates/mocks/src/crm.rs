@@ -697,14 +697,17 @@ async fn email_report(
 }
 
 async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
-    let counts = state.store.counts().await?;
-    let count = |k: &str| counts.of(k);
+    // Sends are counted when accepted; captures are retained only up to the retention.
+    let accepted = state.store.accepted_counts().await?;
+    let retained = state.store.counts().await?;
+    let count = |k: &str| accepted.of(k).max(retained.of(k));
     Ok(Json(json!({
         "service": "mock-crm",
         "uptime": "healthy",
         "uptime_seconds": state.started.elapsed().as_secs(),
         "requests_handled": state.counters.requests.load(Ordering::Relaxed),
         "emails_sent": count("email"),
+        "emails_retained": retained.of("email"),
         "contacts_created": count("contact"),
         "campaigns_created": count("campaign"),
         "simulated_errors": state.counters.simulated_errors.load(Ordering::Relaxed),

@@ -629,14 +629,17 @@ async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
             )
             .or_default() += 1;
     }
-    let counts = state.store.counts().await?;
-    let count = |k: &str| counts.of(k);
+    let accepted = state.store.accepted_counts().await?;
+    let retained = state.store.counts().await?;
+    let count = |k: &str| accepted.of(k).max(retained.of(k));
     Ok(Json(json!({
         "service": "mock-platform",
         "uptime": "healthy",
         "uptime_seconds": state.started.elapsed().as_secs(),
         "content_published": count("content"),
         "social_posts": count("social"),
+        "content_retained": retained.of("content"),
+        "social_posts_retained": retained.of("social"),
         "total_requests": state.counters.requests.load(Ordering::Relaxed),
         "content_by_type": by_type,
         "simulated_errors": state.counters.simulated_errors.load(Ordering::Relaxed),

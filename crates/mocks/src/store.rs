@@ -131,6 +131,14 @@ async fn write_job(conn: &mut sqlx::SqliteConnection, job: &Job) -> Result<(), s
         .bind(r.response.to_string())
         .execute(&mut *conn)
         .await?;
+        // Counted in the same savepoint as the record: exact, and kept when captures are
+        // pruned.
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1",
+        )
+        .bind(format!("accepted:{}", r.kind))
+        .execute(&mut *conn)
+        .await?;
     }
     if let Some((key, route, status, body)) = &job.idempotent {
         sqlx::query("INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -414,10 +422,28 @@ impl Store {
         Ok(KindCounts(map))
     }
 
-    /// Deletes every record and idempotency entry.
+    /// Everything ever accepted, per kind (records since pruned included), since the last
+    /// reset.
+    pub async fn accepted_counts(&self) -> Result<KindCounts, StoreError> {
+        let rows = sqlx::query(
+            "SELECT substr(key, 10) AS kind, value AS n FROM meta WHERE key LIKE 'accepted:%' ORDER BY key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let map = rows
+            .iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(KindCounts(map))
+    }
+
+    /// Deletes every record and idempotency entry, and the counts of what was accepted.
     pub async fn clear(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM records").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM meta WHERE key LIKE 'accepted:%'")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM idempotency")
             .execute(&mut *tx)
             .await?;

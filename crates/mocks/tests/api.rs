@@ -359,6 +359,14 @@ async fn retention_keeps_the_newest_captures() {
     assert_eq!(caps["total"], 3);
     assert_eq!(caps["captures"][0]["subject"], "Issue number 4");
     assert_eq!(caps["captures"][2]["subject"], "Issue number 2");
+    // The stats count every send accepted, and the retained ones apart.
+    let (_, stats) = m.get("/api/v1/stats").await;
+    assert_eq!(stats["emails_sent"], 5, "{stats}");
+    assert_eq!(stats["emails_retained"], 3, "{stats}");
+    // A reset starts the count again.
+    m.delete("/api/v1/test-data").await;
+    let (_, stats) = m.get("/api/v1/stats").await;
+    assert_eq!(stats["emails_sent"], 0, "{stats}");
 }
 
 async fn fault_run(seed: u64) -> Vec<u16> {
