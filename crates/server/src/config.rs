@@ -100,6 +100,9 @@ pub struct ServerConfig {
     pub keyring: Option<Keyring>,
     /// The live X, LinkedIn and Facebook adapters: OAuth clients, API bases, quotas.
     pub social: SocialSettings,
+    /// The time zone whose calendar days (and hours) analytics buckets follow
+    /// (`ANALYTICS_TIME_ZONE`, else `TZ` when it names a zone, else UTC).
+    pub analytics_time_zone: chrono_tz::Tz,
 }
 
 impl ServerConfig {
@@ -142,6 +145,7 @@ impl ServerConfig {
             ws_idle: Duration::from_secs(60),
             keyring: None,
             social: SocialSettings::default(),
+            analytics_time_zone: chrono_tz::Tz::UTC,
         }
     }
 
@@ -267,6 +271,16 @@ impl ServerConfig {
             |s| *s >= 0.001 && *s <= 600.0,
             "seconds, from 0.001 to 600",
         )?);
+        if let Some(v) = text("ANALYTICS_TIME_ZONE") {
+            c.analytics_time_zone = v.parse().map_err(|_| SettingError {
+                name: "ANALYTICS_TIME_ZONE",
+                value: v.clone(),
+                reason: "must be an IANA time zone such as UTC or Europe/Berlin".into(),
+            })?;
+        } else if let Some(tz) = text("TZ").and_then(|v| v.trim_start_matches(':').parse().ok()) {
+            // TZ may also be a POSIX rule or a file path; only a zone name is used here.
+            c.analytics_time_zone = tz;
+        }
         c.generation_concurrency = number(
             get,
             "GENERATION_CONCURRENCY",

@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod cache;
+pub mod calendar;
 pub mod campaigns;
 pub mod config;
 pub mod console;

@@ -3,6 +3,7 @@
 
 use super::{Entry, READ, WRITE, route};
 use crate::body::JsonBody;
+use crate::calendar::{self, Granularity};
 use crate::correlation;
 use crate::documents;
 use crate::error::{ApiError, ApiResult};
@@ -414,17 +415,23 @@ async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiR
     let p = QueryArgs::parse(q.as_deref());
     let now = Utc::now();
     let end = parse_date(&p, "end_date")?.unwrap_or(now);
-    let start = parse_date(&p, "start_date")?.unwrap_or(end - ChronoDuration::days(7));
+    let tz = state.config.analytics_time_zone;
+    let granularity = p.last("granularity").unwrap_or("day");
+    // By default: the last seven calendar days, today included (by the hour: 7 × 24 hours).
+    let start = match parse_date(&p, "start_date")? {
+        Some(s) => s,
+        None if granularity == "day" => calendar::days_before(end, tz, 6),
+        None => end - ChronoDuration::days(7),
+    };
     if start >= end {
         return Err(ApiError::invalid(
             "start_date",
             "start_date must be before end_date",
         ));
     }
-    let granularity = p.last("granularity").unwrap_or("day");
-    let step = match granularity {
-        "hour" => ChronoDuration::hours(1),
-        "day" => ChronoDuration::days(1),
+    let (step, calendar_step) = match granularity {
+        "hour" => (ChronoDuration::hours(1), Granularity::Hour),
+        "day" => (ChronoDuration::days(1), Granularity::Day),
         other => {
             return Err(ApiError::invalid(
                 "granularity",
@@ -473,21 +480,29 @@ async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiR
             processing_n += 1;
         }
     }
-    let mut buckets: Vec<(DateTime<Utc>, i64)> = Vec::new();
-    let mut t = start;
-    while t < end {
-        buckets.push((t, 0));
-        t += step;
-    }
+    // Calendar days (or hours) in the configured zone, the first holding `start`.
+    let starts = calendar::bucket_starts(start, end, tz, calendar_step, 5001);
+    let mut counts = vec![0_i64; starts.len()];
     for j in &jobs {
-        let offset = (j.created_ms - start.timestamp_millis()) / step.num_milliseconds();
-        if let Some(b) = usize::try_from(offset)
-            .ok()
-            .and_then(|i| buckets.get_mut(i))
-        {
-            b.1 += 1;
+        let Some(at) = DateTime::from_timestamp_millis(j.created_ms) else {
+            continue;
+        };
+        if let Some(n) = calendar::bucket_of(&starts, at).and_then(|i| counts.get_mut(i)) {
+            *n += 1;
         }
     }
+    let over_time: Vec<Value> = starts
+        .iter()
+        .zip(&counts)
+        .map(|(t, c)| {
+            let local = t.with_timezone(&tz);
+            json!({
+                "timestamp": local.to_rfc3339(),
+                "date": local.date_naive().to_string(),
+                "count": c,
+            })
+        })
+        .collect();
     let count_since = |days: i64| {
         let since = (now - ChronoDuration::days(days)).timestamp_millis();
         let store = state.store.clone();
@@ -518,7 +533,7 @@ async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiR
         })
         .collect();
     Ok(Json(json!({
-        "period": { "start_date": start.to_rfc3339(), "end_date": end.to_rfc3339(), "granularity": granularity },
+        "period": { "start_date": start.to_rfc3339(), "end_date": end.to_rfc3339(), "granularity": granularity, "time_zone": tz.name() },
         "job_analytics": {
             "total_jobs": total,
             "completed_jobs": n("completed"),
@@ -531,7 +546,7 @@ async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiR
             "avg_processing_time_seconds": if processing_n == 0 { 0.0 } else { (processing_sum / f64::from(processing_n) * 1000.0).round() / 1000.0 },
             "jobs_by_status": by_status,
             "jobs_by_channel": by_channel,
-            "jobs_over_time": buckets.iter().map(|(t, c)| json!({ "timestamp": t.to_rfc3339(), "count": c })).collect::<Vec<_>>(),
+            "jobs_over_time": over_time,
         },
         "recent_activity": {
             "last_24h": count_since(1).await?,
