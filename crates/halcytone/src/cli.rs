@@ -218,6 +218,17 @@ pub enum KeysCommand {
         #[arg(long, value_delimiter = ',', default_value = "read,write")]
         scopes: Vec<String>,
         #[command(flatten)]
+        limits: KeyLimitArgs,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Give a key its own request budgets (replacing any it had); a budget not named uses the
+    /// service's (RATE_LIMIT_*), 0 turns one off for this key.
+    Limit {
+        id: String,
+        #[command(flatten)]
+        limits: KeyLimitArgs,
+        #[command(flatten)]
         db: DatabaseArgs,
     },
     /// Revoke a key by id. Its console sessions end at their next request.
@@ -232,6 +243,30 @@ pub enum KeysCommand {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+}
+
+/// A key's own request budgets.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct KeyLimitArgs {
+    /// Reads (GET, HEAD) per second for this key; 0 = unlimited.
+    #[arg(long)]
+    pub reads_per_second: Option<u32>,
+    /// Reads this key may make at once.
+    #[arg(long)]
+    pub read_burst: Option<u32>,
+    /// Writes per minute for this key; 0 = unlimited.
+    #[arg(long)]
+    pub writes_per_minute: Option<u32>,
+}
+
+impl KeyLimitArgs {
+    pub fn limits(&self) -> halcytone_store::KeyLimits {
+        halcytone_store::KeyLimits {
+            reads_per_second: self.reads_per_second,
+            read_burst: self.read_burst,
+            writes_per_minute: self.writes_per_minute,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use halcytone_store::{Scope, sha256_hex};
+use halcytone_store::{KeyLimits, Scope, sha256_hex};
 use subtle::ConstantTimeEq;
 
 /// The id callers presenting the configured `API_KEY` get.
@@ -37,6 +37,8 @@ pub struct Caller {
     /// Key id (`env:API_KEY` for the configured key); used for audit and rate limits.
     pub key_id: String,
     pub scopes: Vec<Scope>,
+    /// The key's own request budgets (empty: the service's).
+    pub limits: KeyLimits,
 }
 
 impl Caller {
@@ -70,6 +72,7 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<Caller, ApiErro
             return Ok(Caller {
                 key_id: ENV_KEY_ID.into(),
                 scopes: vec![Scope::Admin],
+                limits: KeyLimits::default(),
             });
         }
     }
@@ -77,6 +80,7 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<Caller, ApiErro
         Some(k) if k.revoked_ms.is_none() => Ok(Caller {
             key_id: k.id,
             scopes: k.scopes,
+            limits: k.limits,
         }),
         _ => Err(ApiError::BadKey),
     }
@@ -123,10 +127,12 @@ pub async fn guard(
         Kind::Write
     };
     let allowance = match &caller {
-        Some(c) => match state
-            .rate_limiter
-            .check(&c.key_id, kind, None, std::time::Instant::now())
-        {
+        Some(c) => match state.rate_limiter.check(
+            &c.key_id,
+            kind,
+            state.rate_limiter.budget_for(kind, &c.limits),
+            std::time::Instant::now(),
+        ) {
             Ok(a) => a,
             Err(e) => return e.into_response(),
         },
@@ -172,6 +178,7 @@ mod tests {
         let c = Caller {
             key_id: "k".into(),
             scopes: vec![Scope::Write],
+            limits: KeyLimits::default(),
         };
         assert!(require(Some(&c), Scope::Read).is_ok());
         assert!(require(Some(&c), Scope::Write).is_ok());

@@ -14,6 +14,11 @@ fn json(text: &str, what: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// A stored budget: negative or too large values cannot be written, so they read as unset.
+fn limit(stored: Option<i64>) -> Option<u32> {
+    stored.and_then(|n| u32::try_from(n).ok())
+}
+
 macro_rules! store_impl {
     ($ty:ident, $pool:ty, $row:ty, $backend:literal, $lock:literal, $migrations:literal) => {
         impl $ty {
@@ -192,6 +197,11 @@ macro_rules! store_impl {
                     scopes: scopes.split(',').filter_map(Scope::parse).collect(),
                     created_ms: row.try_get("created_ms")?,
                     revoked_ms: row.try_get("revoked_ms")?,
+                    limits: KeyLimits {
+                        reads_per_second: limit(row.try_get("reads_per_second")?),
+                        read_burst: limit(row.try_get("read_burst")?),
+                        writes_per_minute: limit(row.try_get("writes_per_minute")?),
+                    },
                 })
             }
 
@@ -374,6 +384,15 @@ macro_rules! store_impl {
             async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
                 let rows = sqlx::query("SELECT * FROM api_keys ORDER BY created_ms, id").fetch_all(&self.pool).await?;
                 rows.iter().map(Self::key_from_row).collect()
+            }
+
+            async fn set_api_key_limits(&self, id: &str, limits: &KeyLimits) -> Result<bool, StoreError> {
+                let n = sqlx::query("UPDATE api_keys SET reads_per_second = $1, read_burst = $2, writes_per_minute = $3 WHERE id = $4")
+                    .bind(limits.reads_per_second.map(i64::from))
+                    .bind(limits.read_burst.map(i64::from))
+                    .bind(limits.writes_per_minute.map(i64::from))
+                    .bind(id).execute(&self.pool).await?.rows_affected();
+                Ok(n > 0)
             }
 
             async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {

@@ -114,6 +114,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every key, revoked ones included, oldest first.
     async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
     async fn revoke_api_key(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+    /// Sets (replaces) a key's own request budgets; false when there is no such key.
+    async fn set_api_key_limits(&self, id: &str, limits: &KeyLimits) -> Result<bool, StoreError>;
 
     async fn put_batch(&self, batch: &Batch) -> Result<(), StoreError>;
     async fn batch(&self, id: &str) -> Result<Option<Batch>, StoreError>;

@@ -177,6 +177,23 @@ pub struct ApiKey {
     pub scopes: Vec<Scope>,
     pub created_ms: i64,
     pub revoked_ms: Option<i64>,
+    /// This key's own request budgets, where it has them.
+    pub limits: KeyLimits,
+}
+
+/// A key's own request budgets. `None` uses the service's setting (`RATE_LIMIT_*`); `Some(0)`
+/// turns that budget off for the key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyLimits {
+    pub reads_per_second: Option<u32>,
+    pub read_burst: Option<u32>,
+    pub writes_per_minute: Option<u32>,
+}
+
+impl KeyLimits {
+    pub fn is_empty(&self) -> bool {
+        *self == KeyLimits::default()
+    }
 }
 
 impl ApiKey {

@@ -135,10 +135,10 @@ suite!(
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5, 6, 7, 8]);
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7],
+        vec![1, 2, 3, 4, 5, 6, 7, 8],
         "migrating again changes nothing"
     );
 }
@@ -372,6 +372,16 @@ async fn api_keys_are_hashed_scoped_and_revocable(s: &dyn Store) {
     assert!(s.api_key("hk_wrong").await.unwrap().is_none());
     assert_eq!(s.api_key_by_id(&key.id).await.unwrap().as_ref(), Some(&key));
     assert!(s.api_key_by_id("key_missing").await.unwrap().is_none());
+    // A key's own budgets: none at first, then set, then read back with the key.
+    assert!(key.limits.is_empty());
+    let limits = KeyLimits {
+        reads_per_second: Some(50),
+        read_burst: None,
+        writes_per_minute: Some(0),
+    };
+    assert!(s.set_api_key_limits(&key.id, &limits).await.unwrap());
+    assert!(!s.set_api_key_limits("key_missing", &limits).await.unwrap());
+    assert_eq!(s.api_key(&secret).await.unwrap().unwrap().limits, limits);
     let (other, _) = s.create_api_key("ci", &[Scope::Read], 3).await.unwrap();
     assert!(s.revoke_api_key(&key.id, 2).await.unwrap());
     assert!(!s.revoke_api_key(&key.id, 4).await.unwrap(), "revoked once");

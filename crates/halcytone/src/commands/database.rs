@@ -3,7 +3,7 @@
 use crate::cli::{DatabaseArgs, KeysCommand};
 use crate::output::{out, outln};
 use anyhow::{Context, Result, bail};
-use halcytone_store::{ApiKey, Scope, Store};
+use halcytone_store::{ApiKey, KeyLimits, Scope, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -54,7 +54,12 @@ pub fn migrate(args: &DatabaseArgs) -> Result<ExitCode> {
 pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
     runtime()?.block_on(async {
         match cmd {
-            KeysCommand::Create { name, scopes, db } => {
+            KeysCommand::Create {
+                name,
+                scopes,
+                limits,
+                db,
+            } => {
                 let mut parsed = Vec::new();
                 for s in &scopes {
                     match Scope::parse(s) {
@@ -67,6 +72,10 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                 }
                 let store = open(&db).await?;
                 let (key, secret) = store.create_api_key(name.trim(), &parsed, now_ms()).await?;
+                let limits = limits.limits();
+                if !limits.is_empty() {
+                    store.set_api_key_limits(&key.id, &limits).await?;
+                }
                 store
                     .audit(
                         "cli",
@@ -83,6 +92,19 @@ pub fn keys(cmd: KeysCommand) -> Result<ExitCode> {
                     scopes.join(",")
                 );
                 outln!("{secret}");
+                Ok(ExitCode::SUCCESS)
+            }
+            KeysCommand::Limit { id, limits, db } => {
+                let store = open(&db).await?;
+                let limits = limits.limits();
+                if !store.set_api_key_limits(&id, &limits).await? {
+                    bail!("no key with id '{id}'");
+                }
+                let detail = serde_json::to_string(&limits).unwrap_or_default();
+                store
+                    .audit("cli", "api_key_limits_set", &id, &detail, now_ms())
+                    .await?;
+                outln!("{id}: {}", budgets(&limits));
                 Ok(ExitCode::SUCCESS)
             }
             KeysCommand::Revoke { id, db } => {
@@ -120,9 +142,32 @@ fn utc(ms: i64) -> String {
     )
 }
 
+/// A key's own budgets in words (`service budgets` when it has none).
+fn budgets(l: &KeyLimits) -> String {
+    let mut parts = Vec::new();
+    let per = |n: u32, what: &str| match n {
+        0 => format!("{what} unlimited"),
+        n => format!("{n} {what}"),
+    };
+    if let Some(n) = l.reads_per_second {
+        parts.push(per(n, "reads/s"));
+    }
+    if let Some(n) = l.read_burst {
+        parts.push(format!("burst {n}"));
+    }
+    if let Some(n) = l.writes_per_minute {
+        parts.push(per(n, "writes/min"));
+    }
+    if parts.is_empty() {
+        "service budgets".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// The keys as aligned columns under a header, one line each.
 fn key_table(keys: &[ApiKey]) -> String {
-    let rows: Vec<[String; 6]> = keys
+    let rows: Vec<[String; 7]> = keys
         .iter()
         .map(|k| {
             [
@@ -135,12 +180,16 @@ fn key_table(keys: &[ApiKey]) -> String {
                     .collect::<Vec<_>>()
                     .join(","),
                 utc(k.created_ms),
+                budgets(&k.limits),
                 k.revoked_ms
                     .map_or_else(|| "active".to_string(), |r| format!("revoked {}", utc(r))),
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "PREFIX", "SCOPES", "CREATED", "STATE"].map(String::from);
+    let header = [
+        "ID", "NAME", "PREFIX", "SCOPES", "CREATED", "BUDGETS", "STATE",
+    ]
+    .map(String::from);
     let mut widths = header.clone().map(|h| h.chars().count());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -163,7 +212,7 @@ fn key_table(keys: &[ApiKey]) -> String {
 #[cfg(test)]
 mod tests {
     use super::{key_table, redact};
-    use halcytone_store::{ApiKey, Scope};
+    use halcytone_store::{ApiKey, KeyLimits, Scope};
 
     #[test]
     fn keys_are_listed_in_columns_without_their_secrets() {
@@ -175,6 +224,7 @@ mod tests {
                 scopes: vec![Scope::Read, Scope::Write],
                 created_ms: 1_796_112_000_000,
                 revoked_ms: None,
+                limits: KeyLimits::default(),
             },
             ApiKey {
                 id: "key_22".into(),
@@ -183,13 +233,18 @@ mod tests {
                 scopes: vec![Scope::Admin],
                 created_ms: 1_796_112_000_000,
                 revoked_ms: Some(1_796_115_600_000),
+                limits: KeyLimits {
+                    reads_per_second: Some(50),
+                    read_burst: None,
+                    writes_per_minute: Some(0),
+                },
             },
         ];
         assert_eq!(
             key_table(&keys),
-            "ID      NAME       PREFIX       SCOPES      CREATED               STATE\n\
-             key_1   dashboard  hk_0123456…  read,write  2026-12-01 08:00:00Z  active\n\
-             key_22  ci         hk_abcdefg…  admin       2026-12-01 08:00:00Z  revoked 2026-12-01 09:00:00Z\n"
+            "ID      NAME       PREFIX       SCOPES      CREATED               BUDGETS                           STATE\n\
+             key_1   dashboard  hk_0123456…  read,write  2026-12-01 08:00:00Z  service budgets                   active\n\
+             key_22  ci         hk_abcdefg…  admin       2026-12-01 08:00:00Z  50 reads/s, writes/min unlimited  revoked 2026-12-01 09:00:00Z\n"
         );
     }
 

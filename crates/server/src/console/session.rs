@@ -37,6 +37,7 @@ impl Session {
         Caller {
             key_id: self.key_id.clone(),
             scopes: self.scopes.clone(),
+            limits: Default::default(),
         }
     }
 
@@ -174,6 +175,7 @@ mod tests {
         Caller {
             key_id: "key_1".into(),
             scopes: vec![Scope::Read, Scope::Write],
+            limits: Default::default(),
         }
     }
 

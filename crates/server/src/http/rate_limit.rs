@@ -15,6 +15,7 @@
 
 use crate::error::ApiError;
 use axum::http::{HeaderMap, HeaderValue};
+use halcytone_store::KeyLimits;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -129,20 +130,43 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token of `kind` for `key` at `now`; `Ok(None)` when that budget is off.
-    /// `own` replaces the configured budget for this key (a key's own limits).
+    /// The budget of `kind` for a key with `limits`: its own where it has one (0 = off),
+    /// else the service's.
+    pub fn budget_for(&self, kind: Kind, limits: &KeyLimits) -> Option<Budget> {
+        match kind {
+            Kind::Read => match limits.reads_per_second {
+                Some(n) => {
+                    let burst = limits
+                        .read_burst
+                        .or(self.reads.map(|b| b.capacity))
+                        .unwrap_or(n.saturating_mul(2));
+                    Budget::per_second(n, burst.max(n))
+                }
+                None => match (self.reads, limits.read_burst) {
+                    (Some(b), Some(burst)) => Some(Budget {
+                        capacity: burst.max(1),
+                        ..b
+                    }),
+                    (reads, _) => reads,
+                },
+            },
+            Kind::Write => match limits.writes_per_minute {
+                Some(n) => Budget::per_minute(n),
+                None => self.writes,
+            },
+        }
+    }
+
+    /// Takes one token of `kind` for `key` at `now` from `budget` (see [`Self::budget_for`]);
+    /// `Ok(None)` when there is no budget (the limit is off).
     pub fn check(
         &self,
         key: &str,
         kind: Kind,
-        own: Option<Budget>,
+        budget: Option<Budget>,
         now: Instant,
     ) -> Result<Option<Allowance>, ApiError> {
-        let configured = match kind {
-            Kind::Read => self.reads,
-            Kind::Write => self.writes,
-        };
-        let Some(budget) = own.or(configured) else {
+        let Some(budget) = budget else {
             return Ok(None);
         };
         let cap = f64::from(budget.capacity);
@@ -195,6 +219,10 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn none() -> KeyLimits {
+        KeyLimits::default()
+    }
+
     fn limiter(writes_per_minute: u32, reads_per_second: u32, burst: u32) -> RateLimiter {
         RateLimiter::new(
             Budget::per_second(reads_per_second, burst),
@@ -207,10 +235,16 @@ mod tests {
         let rl = limiter(3, 0, 0);
         let t = Instant::now();
         let w = Kind::Write;
-        assert_eq!(rl.check("k", w, None, t).unwrap().unwrap().remaining, 2);
-        rl.check("k", w, None, t).unwrap();
-        rl.check("k", w, None, t).unwrap();
-        match rl.check("k", w, None, t) {
+        assert_eq!(
+            rl.check("k", w, rl.budget_for(w, &none()), t)
+                .unwrap()
+                .unwrap()
+                .remaining,
+            2
+        );
+        rl.check("k", w, rl.budget_for(w, &none()), t).unwrap();
+        rl.check("k", w, rl.budget_for(w, &none()), t).unwrap();
+        match rl.check("k", w, rl.budget_for(w, &none()), t) {
             Err(ApiError::RateLimited {
                 retry_after,
                 budget,
@@ -222,11 +256,23 @@ mod tests {
             other => panic!("expected 429, got {other:?}"),
         }
         // Other keys are not affected.
-        assert!(rl.check("other", w, None, t).is_ok());
+        assert!(rl.check("other", w, rl.budget_for(w, &none()), t).is_ok());
         // One token back after 20 s.
-        assert!(rl.check("k", w, None, t + Duration::from_secs(20)).is_ok());
+        assert!(
+            rl.check(
+                "k",
+                w,
+                rl.budget_for(w, &none()),
+                t + Duration::from_secs(20)
+            )
+            .is_ok()
+        );
         // Budgets that are off let everything through.
-        assert!(rl.check("k", Kind::Read, None, t).unwrap().is_none());
+        assert!(
+            rl.check("k", Kind::Read, rl.budget_for(Kind::Read, &none()), t)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -234,14 +280,19 @@ mod tests {
         let rl = limiter(2, 10, 20);
         let t = Instant::now();
         for _ in 0..2 {
-            rl.check("k", Kind::Write, None, t).unwrap();
+            rl.check("k", Kind::Write, rl.budget_for(Kind::Write, &none()), t)
+                .unwrap();
         }
-        assert!(rl.check("k", Kind::Write, None, t).is_err());
+        assert!(
+            rl.check("k", Kind::Write, rl.budget_for(Kind::Write, &none()), t)
+                .is_err()
+        );
         // The write budget is spent; reads still pass, up to their burst.
         for _ in 0..20 {
-            rl.check("k", Kind::Read, None, t).unwrap();
+            rl.check("k", Kind::Read, rl.budget_for(Kind::Read, &none()), t)
+                .unwrap();
         }
-        match rl.check("k", Kind::Read, None, t) {
+        match rl.check("k", Kind::Read, rl.budget_for(Kind::Read, &none()), t) {
             Err(ApiError::RateLimited {
                 budget,
                 retry_after,
@@ -256,8 +307,13 @@ mod tests {
         }
         // A tenth of a second refills one read.
         assert!(
-            rl.check("k", Kind::Read, None, t + Duration::from_millis(100))
-                .is_ok()
+            rl.check(
+                "k",
+                Kind::Read,
+                rl.budget_for(Kind::Read, &none()),
+                t + Duration::from_millis(100)
+            )
+            .is_ok()
         );
     }
 
@@ -267,7 +323,11 @@ mod tests {
         let t = Instant::now();
         for i in 0..(150 * 60) {
             let at = t + Duration::from_micros(i * 1_000_000 / 150);
-            assert!(rl.check("k", Kind::Read, None, at).is_ok(), "read {i}");
+            assert!(
+                rl.check("k", Kind::Read, rl.budget_for(Kind::Read, &none()), at)
+                    .is_ok(),
+                "read {i}"
+            );
         }
     }
 
@@ -275,9 +335,28 @@ mod tests {
     fn a_key_may_carry_its_own_budget() {
         let rl = limiter(3000, 300, 600);
         let t = Instant::now();
-        let own = Budget::per_minute(1);
-        rl.check("k", Kind::Write, own, t).unwrap();
-        assert!(rl.check("k", Kind::Write, own, t).is_err());
+        let own = KeyLimits {
+            writes_per_minute: Some(1),
+            reads_per_second: Some(0),
+            read_burst: None,
+        };
+        let w = rl.budget_for(Kind::Write, &own);
+        rl.check("k", Kind::Write, w, t).unwrap();
+        assert!(rl.check("k", Kind::Write, w, t).is_err());
+        // Reads are off for this key: no budget, never refused.
+        assert_eq!(rl.budget_for(Kind::Read, &own), None);
+        // A burst alone keeps the service's rate.
+        let burst = KeyLimits {
+            read_burst: Some(10),
+            ..KeyLimits::default()
+        };
+        assert_eq!(
+            rl.budget_for(Kind::Read, &burst),
+            Some(Budget {
+                capacity: 10,
+                per_second: 300.0
+            })
+        );
     }
 
     #[test]

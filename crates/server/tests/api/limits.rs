@@ -138,3 +138,37 @@ async fn each_route_names_its_own_body_limit() {
     );
     assert_eq!(app.jobs_count().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_with_its_own_budget_is_held_to_it() {
+    let app = spawn_app_with(Backend::Sqlite, config()).await.unwrap();
+    let (key, secret) = app
+        .store
+        .create_api_key("script", &[halcytone_store::Scope::Write], 1)
+        .await
+        .unwrap();
+    let limits = halcytone_store::KeyLimits {
+        writes_per_minute: Some(1),
+        reads_per_second: Some(0),
+        read_burst: None,
+    };
+    assert!(
+        app.store
+            .set_api_key_limits(&key.id, &limits)
+            .await
+            .unwrap()
+    );
+    let cancel = "/api/v2/content/sync/no-such-job";
+    let a = app.delete(cancel, Some(&secret)).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.headers["ratelimit-limit"], "1");
+    let a = app.delete(cancel, Some(&secret)).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.text);
+    // Its reads are unlimited: no budget, no headers.
+    let r = app.get("/api/v2/jobs", Some(&secret)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.headers.contains_key("ratelimit-limit"));
+    // Other keys keep the service's budgets.
+    let w = app.delete(cancel, Some(&app.write_key)).await;
+    assert_eq!(w.headers["ratelimit-limit"], "3000");
+}
