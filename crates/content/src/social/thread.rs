@@ -1,6 +1,6 @@
 //! Splitting a long X post into a numbered thread, each part within the weighted limit.
 
-use super::weighted_length::{truncate_weighted, weighted_len};
+use super::weighted_length::{truncate_code_points, truncate_weighted, weighted_len};
 
 /// Packs `segments` (paragraphs, kept whole when they fit) into posts numbered `1/N `,
 /// each at most `max` weighted characters; the first post also leaves `first_reserve`
@@ -64,9 +64,9 @@ fn pieces(text: &str, budget: usize) -> Vec<&str> {
     while !rest.is_empty() {
         let mut head = truncate_weighted(rest, budget);
         if head.is_empty() {
-            // Not even one grapheme fits: take one anyway so the loop ends.
-            let end = rest.char_indices().nth(1).map_or(rest.len(), |(i, _)| i);
-            head = &rest[..end];
+            // Not even the first grapheme cluster fits (a base with a run of combining
+            // marks): cut it between code points, as much as the budget holds.
+            head = truncate_code_points(rest, budget);
         }
         out.push(head);
         rest = rest[head.len()..].trim_start();
@@ -77,6 +77,19 @@ fn pieces(text: &str, budget: usize) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grapheme_heavier_than_a_post_is_cut_between_code_points() {
+        let text = format!("a{}", "\u{0301}".repeat(2_000));
+        let parts = pieces(&text, 100);
+        assert_eq!(parts.concat(), text.trim());
+        assert!(parts.len() <= 21, "{} parts", parts.len());
+        assert!(
+            parts
+                .iter()
+                .all(|p| weighted_len(p) <= 100 || p.chars().count() == 1)
+        );
+    }
 
     #[test]
     fn every_part_is_numbered_and_within_the_limit() {

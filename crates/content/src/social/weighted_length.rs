@@ -154,7 +154,10 @@ pub fn truncate_weighted(text: &str, max: usize) -> &str {
     let mut cum: Vec<usize> = vec![0];
     let mut total = 0_usize;
     let mut overflowed = false;
-    for_each_unit(text, |unit| {
+    // A grapheme cluster longer than this cannot fit (every code point but an emoji's
+    // joiners weighs at least 1), so the walk need not find where it ends.
+    let unit_cap = max.saturating_add(1).saturating_mul(8).saturating_add(64);
+    for_each_unit_capped(text, unit_cap, |unit| {
         total += unit.weight;
         units.push(unit);
         cum.push(total);
@@ -211,6 +214,24 @@ pub fn truncate_weighted(text: &str, max: usize) -> &str {
     } else {
         prefix(lo)
     }
+}
+
+/// The longest prefix of `text` whose code points weigh at most `max` together (at least one
+/// code point when `text` is not empty), cut between code points. For text whose first
+/// grapheme cluster alone outweighs `max` (a base with thousands of combining marks), where
+/// [`truncate_weighted`] keeps nothing; costs only what it takes.
+#[must_use]
+pub fn truncate_code_points(text: &str, max: usize) -> &str {
+    let mut total = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        total += char_weight(c);
+        if total > max && i > 0 {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    text.get(..end).unwrap_or(text)
 }
 
 /// Like `truncate_weighted`, but when it had to cut, appends "…" and keeps the total within `max`.
@@ -281,12 +302,19 @@ fn raw_weighted_len(text: &str) -> usize {
 /// [`find_urls`]), so the walk costs only what it visits: a caller that
 /// stops after the first `k` units pays for those `k`, not for the whole text
 /// (cutting a long text into posts stays linear).
-fn for_each_unit(text: &str, mut f: impl FnMut(Unit) -> ControlFlow<()>) {
+fn for_each_unit(text: &str, f: impl FnMut(Unit) -> ControlFlow<()>) {
+    for_each_unit_capped(text, usize::MAX, f);
+}
+
+/// [`for_each_unit`], with grapheme clusters longer than `unit_cap` bytes cut at the cap
+/// (a pathological cluster — a base and thousands of combining marks — is then visited only
+/// as far as the caller needs).
+fn for_each_unit_capped(text: &str, unit_cap: usize, mut f: impl FnMut(Unit) -> ControlFlow<()>) {
     let bytes = text.as_bytes();
     let mut pos = 0;
     let mut prev: Option<char> = None;
     while pos < text.len() {
-        let end = grapheme_end(text, pos);
+        let end = grapheme_end(text, pos, unit_cap);
         let grapheme = text.get(pos..end).unwrap_or("");
         let mut url = None;
         for (k, c) in grapheme.char_indices() {
@@ -337,8 +365,9 @@ fn for_each_unit(text: &str, mut f: impl FnMut(Unit) -> ControlFlow<()>) {
     }
 }
 
-/// End of the grapheme cluster that starts at `pos` (a cluster boundary).
-fn grapheme_end(text: &str, pos: usize) -> usize {
+/// End of the grapheme cluster that starts at `pos` (a cluster boundary), looking at most
+/// `cap` bytes ahead.
+fn grapheme_end(text: &str, pos: usize, cap: usize) -> usize {
     let bytes = text.as_bytes();
     // Between two ASCII characters there is always a boundary, except inside CR LF.
     if let Some(&b) = bytes.get(pos)
@@ -348,8 +377,13 @@ fn grapheme_end(text: &str, pos: usize) -> usize {
     {
         return pos + 1;
     }
-    let mut cursor = GraphemeCursor::new(pos, text.len(), true);
-    match cursor.next_boundary(text, 0) {
+    let mut limit = pos.saturating_add(cap.max(4)).min(text.len());
+    while !text.is_char_boundary(limit) {
+        limit += 1;
+    }
+    let chunk = text.get(..limit).unwrap_or(text);
+    let mut cursor = GraphemeCursor::new(pos, chunk.len(), true);
+    match cursor.next_boundary(chunk, 0) {
         Ok(Some(end)) if end > pos => end,
         // Unreachable with the whole text as the chunk; step one character to be safe.
         _ => text
