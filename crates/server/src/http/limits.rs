@@ -32,8 +32,16 @@ pub struct BodyLimitSetting {
     pub setting: &'static str,
 }
 
-/// Per-route layer: a body announced larger than the route's limit is refused (413) before
-/// a byte of it is read; the limit is left for the body reader, which stops at it.
+/// Bodies announced up to this size are read and dropped before a 413 is sent, so a client
+/// still writing one reads the answer instead of a reset connection; larger ones are not read.
+const DRAIN_MAX: u64 = 1024 * 1024;
+
+/// How long that draining may take.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Per-route layer: a body announced larger than the route's limit is refused (413) without
+/// being parsed (a small one is read and dropped first, see [`DRAIN_MAX`]); the limit is left
+/// for the body reader, which stops at it.
 pub async fn body_limit(
     State(s): State<BodyLimitSetting>,
     mut req: Request,
@@ -44,12 +52,23 @@ pub async fn body_limit(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > s.limit as u64) {
-        return ApiError::TooLarge {
+    if let Some(n) = declared.filter(|n| *n > s.limit as u64) {
+        if n <= DRAIN_MAX {
+            let body = req.into_body();
+            let _ =
+                tokio::time::timeout(DRAIN_TIME, axum::body::to_bytes(body, DRAIN_MAX as usize))
+                    .await;
+        }
+        let mut resp = ApiError::TooLarge {
             limit: s.limit,
             setting: s.setting,
         }
         .into_response();
+        resp.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return resp;
     }
     req.extensions_mut().insert(BodyLimit {
         limit: s.limit,
