@@ -192,21 +192,24 @@ impl Worker {
                         .retry_base
                         .saturating_mul(1u32 << (job.attempts.clamp(1, 16) - 1) as u32);
                     let reason = errors.join("; ");
+                    // What the store recorded: pending, or, with attempts gone, what the
+                    // results (this attempt's and earlier deliveries) add up to.
                     self.store
                         .release(
                             &job.id,
                             &self.id,
+                            &results,
                             &reason,
                             now_ms() + wait.as_millis() as i64,
                             now_ms(),
                         )
-                        .await?;
-                    JobStatus::Pending
+                        .await?
+                        .unwrap_or(JobStatus::Pending)
                 } else {
                     self.store
                         .finish(&job.id, &self.id, status, &results, &errors, now_ms())
-                        .await?;
-                    status
+                        .await?
+                        .unwrap_or(status)
                 }
             }
         };
@@ -293,10 +296,23 @@ impl Worker {
         };
         let mut wanted = Vec::new();
         for name in &spec.targets {
+            // A target an earlier attempt delivered is not sent again; the store keeps its
+            // result whatever this attempt reports.
+            if job
+                .results
+                .get(name)
+                .is_some_and(halcytone_store::results::delivered)
+            {
+                tracing::info!(target = %name, "delivered by an earlier attempt; not sent again");
+                continue;
+            }
             match targets::parse(name) {
                 Ok(t) => wanted.push((name.clone(), t)),
                 Err(e) => return Ok(Err(Unrunnable(e))),
             }
+        }
+        if wanted.is_empty() && !spec.targets.is_empty() {
+            return Ok(Ok((JobStatus::Completed, json!({}), Vec::new(), false)));
         }
         let Some(doc) = self.store.document(&job.document_id).await? else {
             return Ok(Err(Unrunnable(format!(

@@ -188,6 +188,13 @@ macro_rules! store_impl {
                 })
             }
 
+            /// The results of a job `worker` holds in progress; `None` when it does not.
+            async fn held_results(&self, id: &str, worker: &str) -> Result<Option<Value>, StoreError> {
+                let row = sqlx::query("SELECT results FROM jobs WHERE id = $1 AND worker = $2 AND status = 'in_progress'")
+                    .bind(id).bind(worker).fetch_optional(&self.pool).await?;
+                row.map(|r| json(&r.try_get::<String, _>("results")?, "job results")).transpose()
+            }
+
             fn key_from_row(row: &$row) -> Result<ApiKey, StoreError> {
                 let scopes: String = row.try_get("scopes")?;
                 Ok(ApiKey {
@@ -290,22 +297,43 @@ macro_rules! store_impl {
                 Ok(n > 0)
             }
 
-            async fn finish(&self, id: &str, worker: &str, status: JobStatus, results: &Value, errors: &[String], now_ms: i64) -> Result<bool, StoreError> {
+            async fn finish(&self, id: &str, worker: &str, status: JobStatus, results: &Value, errors: &[String], now_ms: i64) -> Result<Option<JobStatus>, StoreError> {
+                // Only the worker holding the job writes its results, so reading them first
+                // and writing them back under the same holder condition is safe.
+                let Some(previous) = self.held_results(id, worker).await? else {
+                    return Ok(None);
+                };
+                let merged = crate::results::merge(&previous, results);
+                let status = crate::results::status_of(&merged, status);
                 let errors = serde_json::to_string(errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let n = sqlx::query("UPDATE jobs SET status = $1, results = $2, errors = $3, completed_ms = $4, lease_until_ms = NULL
                      WHERE id = $5 AND worker = $6 AND status = 'in_progress'")
-                    .bind(status.as_str()).bind(results.to_string()).bind(errors).bind(now_ms).bind(id).bind(worker)
+                    .bind(status.as_str()).bind(merged.to_string()).bind(errors).bind(now_ms).bind(id).bind(worker)
                     .execute(&self.pool).await?.rows_affected();
-                Ok(n > 0)
+                Ok((n > 0).then_some(status))
             }
 
-            async fn release(&self, id: &str, worker: &str, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<Option<JobStatus>, StoreError> {
+            async fn release(&self, id: &str, worker: &str, results: &Value, error: &str, retry_at_ms: i64, now_ms: i64) -> Result<Option<JobStatus>, StoreError> {
+                let row = sqlx::query("SELECT attempts, max_attempts, results FROM jobs WHERE id = $1 AND worker = $2 AND status = 'in_progress'")
+                    .bind(id).bind(worker).fetch_optional(&self.pool).await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let attempts: i64 = row.try_get("attempts")?;
+                let max_attempts: i64 = row.try_get("max_attempts")?;
+                let previous = json(&row.try_get::<String, _>("results")?, "job results")?;
+                let merged = crate::results::merge(&previous, results);
+                let status = if attempts >= max_attempts {
+                    crate::results::status_of(&merged, JobStatus::Failed)
+                } else {
+                    JobStatus::Pending
+                };
                 let row = sqlx::query("UPDATE jobs SET
-                         status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
-                         completed_ms = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END,
-                         run_at_ms = $2, lease_until_ms = NULL, last_error = $3
-                     WHERE id = $4 AND worker = $5 AND status = 'in_progress' RETURNING status")
-                    .bind(now_ms).bind(retry_at_ms).bind(error).bind(id).bind(worker)
+                         status = $1,
+                         completed_ms = CASE WHEN $1 = 'pending' THEN NULL ELSE $2 END,
+                         run_at_ms = $3, lease_until_ms = NULL, last_error = $4, results = $5
+                     WHERE id = $6 AND worker = $7 AND status = 'in_progress' RETURNING status")
+                    .bind(status.as_str()).bind(now_ms).bind(retry_at_ms).bind(error).bind(merged.to_string()).bind(id).bind(worker)
                     .fetch_optional(&self.pool).await?;
                 match row {
                     Some(r) => Ok(Some(r.try_get::<String, _>("status")?.parse().map_err(StoreError::Corrupt)?)),

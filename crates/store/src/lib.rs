@@ -6,6 +6,7 @@
 
 mod backend;
 pub mod model;
+pub mod results;
 
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
 pub use model::*;
@@ -72,7 +73,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         worker: &str,
         lease_until_ms: i64,
     ) -> Result<bool, StoreError>;
-    /// Ends a job this worker holds with a terminal status and its per-channel results.
+    /// Ends a job this worker holds with a terminal status and its per-channel results. A
+    /// channel an earlier attempt delivered keeps that result ([`results::merge`]), and the
+    /// status follows the merged results. Returns the status recorded, or `None` when the
+    /// worker no longer holds the job.
     async fn finish(
         &self,
         id: &str,
@@ -81,12 +85,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         results: &serde_json::Value,
         errors: &[String],
         now_ms: i64,
-    ) -> Result<bool, StoreError>;
-    /// Gives a job back for another attempt at `retry_at_ms`, or fails it when no attempts remain.
+    ) -> Result<Option<JobStatus>, StoreError>;
+    /// Gives a job back for another attempt at `retry_at_ms`, or fails it when no attempts
+    /// remain, recording this attempt's per-channel `results` (merged as in `finish`).
     async fn release(
         &self,
         id: &str,
         worker: &str,
+        results: &serde_json::Value,
         error: &str,
         retry_at_ms: i64,
         now_ms: i64,

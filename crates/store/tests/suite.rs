@@ -131,6 +131,7 @@ suite!(
     segments_have_unique_names,
     ab_tests_and_campaigns_keep_their_figures,
     social_posts_are_counted_per_network_and_mode,
+    a_delivered_channel_is_never_replaced_by_a_later_attempt,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
@@ -187,9 +188,10 @@ async fn a_job_runs_through_its_life(s: &dyn Store) {
     let results =
         json!({ "email": { "status": "success" }, "web": { "status": "failed", "error": "403" } });
     assert!(
-        !s.finish(&job.id, "w2", JobStatus::Completed, &results, &[], 200)
+        s.finish(&job.id, "w2", JobStatus::Completed, &results, &[], 200)
             .await
-            .unwrap(),
+            .unwrap()
+            .is_none(),
         "only the holder finishes"
     );
     assert!(
@@ -203,6 +205,7 @@ async fn a_job_runs_through_its_life(s: &dyn Store) {
         )
         .await
         .unwrap()
+        .is_some()
     );
     let done = s.job(&job.id).await.unwrap().unwrap();
     assert_eq!(done.status, JobStatus::Partial);
@@ -211,9 +214,10 @@ async fn a_job_runs_through_its_life(s: &dyn Store) {
     assert_eq!(done.completed_ms, Some(200));
     assert_eq!(done.payload, json!({ "tone": "encouraging" }));
     assert!(
-        !s.finish(&job.id, "w1", JobStatus::Completed, &results, &[], 300)
+        s.finish(&job.id, "w1", JobStatus::Completed, &results, &[], 300)
             .await
-            .unwrap(),
+            .unwrap()
+            .is_none(),
         "terminal stays terminal"
     );
 }
@@ -241,7 +245,7 @@ async fn an_expired_lease_is_taken_over(s: &dyn Store) {
         (job.id.as_str(), 2, Some("w2"))
     );
     assert!(
-        !s.finish(
+        s.finish(
             &job.id,
             "crashed",
             JobStatus::Completed,
@@ -250,7 +254,8 @@ async fn an_expired_lease_is_taken_over(s: &dyn Store) {
             120
         )
         .await
-        .unwrap(),
+        .unwrap()
+        .is_none(),
         "the old worker lost it"
     );
     // Out of attempts with an expired lease: the job fails instead of running again.
@@ -269,7 +274,9 @@ async fn released_jobs_retry_until_attempts_run_out(s: &dyn Store) {
     let job = s.enqueue(j, 0).await.unwrap();
     s.claim("w", 1, 100).await.unwrap().unwrap();
     assert_eq!(
-        s.release(&job.id, "w", "crm 503", 500, 2).await.unwrap(),
+        s.release(&job.id, "w", &json!({}), "crm 503", 500, 2)
+            .await
+            .unwrap(),
         Some(JobStatus::Pending)
     );
     assert!(
@@ -278,7 +285,7 @@ async fn released_jobs_retry_until_attempts_run_out(s: &dyn Store) {
     );
     s.claim("w", 500, 100).await.unwrap().unwrap();
     assert_eq!(
-        s.release(&job.id, "w", "crm 503 again", 900, 501)
+        s.release(&job.id, "w", &json!({}), "crm 503 again", 900, 501)
             .await
             .unwrap(),
         Some(JobStatus::Failed)
@@ -292,7 +299,12 @@ async fn released_jobs_retry_until_attempts_run_out(s: &dyn Store) {
         ),
         (JobStatus::Failed, Some("crm 503 again"), Some(501))
     );
-    assert_eq!(s.release(&job.id, "w", "x", 0, 0).await.unwrap(), None);
+    assert_eq!(
+        s.release(&job.id, "w", &json!({}), "x", 0, 0)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn only_pending_jobs_can_be_cancelled(s: &dyn Store) {
@@ -988,5 +1000,71 @@ async fn social_posts_are_counted_per_network_and_mode(s: &dyn Store) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn a_delivered_channel_is_never_replaced_by_a_later_attempt(s: &dyn Store) {
+    let mut j = new_job("doc_1", 0);
+    j.max_attempts = 3;
+    let job = s.enqueue(j, 0).await.unwrap();
+    // Attempt 1: the newsletter went out, the web post met a 503 and will be retried.
+    s.claim("w1", 1, 100).await.unwrap().unwrap();
+    let first = json!({
+        "email": { "status": "success", "publishes": [{ "external_id": "cmp_1" }] },
+        "website": { "status": "failed", "error": "platform 503" },
+    });
+    assert_eq!(
+        s.release(&job.id, "w1", &first, "website: platform 503", 10, 2)
+            .await
+            .unwrap(),
+        Some(JobStatus::Pending)
+    );
+    let pending = s.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(
+        pending.results["email"]["status"], "success",
+        "kept while it waits"
+    );
+    // Attempt 2, on another worker: the CRM's breaker is open, the web post goes out.
+    s.claim("w2", 10, 100).await.unwrap().unwrap();
+    let second = json!({
+        "email": { "status": "failed", "error": "circuit open for crm" },
+        "website": { "status": "success", "publishes": [{ "external_id": "post_9" }] },
+    });
+    assert_eq!(
+        s.finish(
+            &job.id,
+            "w2",
+            JobStatus::Partial,
+            &second,
+            &["email: circuit open".into()],
+            20
+        )
+        .await
+        .unwrap(),
+        Some(JobStatus::Completed)
+    );
+    let done = s.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(done.results["email"]["status"], "success");
+    assert_eq!(
+        done.results["email"]["publishes"][0]["external_id"],
+        "cmp_1"
+    );
+    assert_eq!(done.results["website"]["status"], "success");
+    assert_eq!(
+        done.status,
+        JobStatus::Completed,
+        "the status follows what went out"
+    );
+
+    // Out of attempts with one channel delivered: partial, not failed.
+    let mut j = new_job("doc_1", 0);
+    j.max_attempts = 1;
+    let job = s.enqueue(j, 100).await.unwrap();
+    s.claim("w1", 101, 100).await.unwrap().unwrap();
+    assert_eq!(
+        s.release(&job.id, "w1", &first, "website: platform 503", 200, 102)
+            .await
+            .unwrap(),
+        Some(JobStatus::Partial)
     );
 }
