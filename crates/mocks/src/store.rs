@@ -411,25 +411,22 @@ impl Store {
 
     /// Records per kind.
     pub async fn counts(&self) -> Result<KindCounts, StoreError> {
-        let rows =
-            sqlx::query("SELECT kind, COUNT(*) AS n FROM records GROUP BY kind ORDER BY kind")
-                .fetch_all(&self.pool)
-                .await?;
-        let map = rows
-            .iter()
-            .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))
-            .collect::<Result<_, StoreError>>()?;
-        Ok(KindCounts(map))
+        self.kind_counts("SELECT kind, COUNT(*) AS n FROM records GROUP BY kind ORDER BY kind")
+            .await
     }
 
     /// Everything ever accepted, per kind (records since pruned included), since the last
     /// reset.
     pub async fn accepted_counts(&self) -> Result<KindCounts, StoreError> {
-        let rows = sqlx::query(
+        self.kind_counts(
             "SELECT substr(key, 10) AS kind, value AS n FROM meta WHERE key LIKE 'accepted:%' ORDER BY key",
         )
-        .fetch_all(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// Runs a query answering `kind` and `n` columns.
+    async fn kind_counts(&self, sql: &'static str) -> Result<KindCounts, StoreError> {
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         let map = rows
             .iter()
             .map(|r| Ok((r.try_get("kind")?, r.try_get("n")?)))

@@ -78,7 +78,7 @@ pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, ApiEr
 }
 
 /// Parses a document (a Halcytone Live session JSON included); problems name the line.
-pub fn parse_document(doc: &DocumentText, now: DateTime<Utc>) -> Result<LivingDocument, ApiError> {
+fn parse_document(doc: &DocumentText, now: DateTime<Utc>) -> Result<LivingDocument, ApiError> {
     if doc.format.is_none_or(|f| f == SourceFormat::Json) && session::looks_like_session(&doc.text)
     {
         let s = session::parse(&doc.text, now)
@@ -199,17 +199,8 @@ async fn off_executor<T: Send + 'static>(
     }
 }
 
-/// Composes (and validates when asked) a parsed document, on the calling thread. Request
-/// handlers use [`produce`] or [`compose_parsed`], which run this off the executor.
-pub fn generate(
-    state: &AppState,
-    doc: &LivingDocument,
-    req: &Request,
-    now: DateTime<Utc>,
-) -> Result<(Bundle, Option<Report>), ApiError> {
-    generate_until(state, doc, req, now, &Stop::new())
-}
-
+/// Composes (and validates when asked) a parsed document on the calling thread, until `stop`
+/// is set; [`produce`] and [`compose_parsed`] run it off the executor.
 fn generate_until(
     state: &AppState,
     doc: &LivingDocument,
