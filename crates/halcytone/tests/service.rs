@@ -69,6 +69,21 @@ fn spawn(args: &[&str], cwd: &Path, env: &[(&str, String)], from_stdout: bool) -
     (Proc(child), url)
 }
 
+/// `halcytone up` in `dir` with every service on a free port, plus `extra` arguments.
+fn spawn_up(dir: &Path, extra: &[&str]) -> (Proc, String) {
+    let mut args = vec![
+        "up",
+        "--port",
+        "0",
+        "--crm-port",
+        "0",
+        "--platform-port",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    spawn(&args, dir, &[], true)
+}
+
 fn mock(service: &str, dir: &Path) -> (Proc, String) {
     spawn(
         &[
@@ -140,20 +155,7 @@ fn terminal(j: &Value) -> bool {
 async fn up_runs_the_whole_stack_from_one_command() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let (up, api) = spawn(
-        &[
-            "up",
-            "--port",
-            "0",
-            "--crm-port",
-            "0",
-            "--platform-port",
-            "0",
-        ],
-        dir.path(),
-        &[],
-        true,
-    );
+    let (up, api) = spawn_up(dir.path(), &[]);
     let http = reqwest::Client::new();
     let health = http.get(format!("{api}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
@@ -440,24 +442,8 @@ fn serve_refused(dir: &Path, db: &str) -> (std::process::ExitStatus, String) {
 fn a_second_server_on_one_data_directory_exits_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (up, _api) = spawn(
-        &[
-            "up",
-            "--port",
-            "0",
-            "--crm-port",
-            "0",
-            "--platform-port",
-            "0",
-            "--smtp-port",
-            "0",
-            "--data-dir",
-            &data.to_string_lossy(),
-        ],
-        dir.path(),
-        &[],
-        true,
-    );
+    let data_dir = data.to_string_lossy();
+    let (up, _api) = spawn_up(dir.path(), &["--smtp-port", "0", "--data-dir", &data_dir]);
     let db = format!("sqlite://{}/halcytone.db", data.display());
     let (status, err) = serve_refused(dir.path(), &db);
     assert!(!status.success(), "{err}");

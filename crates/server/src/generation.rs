@@ -9,6 +9,7 @@ use halcytone_content::{
     Stop, Tone, compose, parse, session, validate,
 };
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// A living document's text and where it came from.
 #[derive(Debug, Clone)]
@@ -138,10 +139,11 @@ pub async fn read_document(
     off_executor(state, move |_| parse_document(&doc, now)).await
 }
 
-/// Composes an already parsed document off the executor, within the time budget.
+/// Composes an already parsed document off the executor, within the time budget. The
+/// document is shared, so composing one document many ways (a batch) copies it never.
 pub async fn compose_parsed(
     state: &AppState,
-    doc: LivingDocument,
+    doc: Arc<LivingDocument>,
     req: &Request,
     now: DateTime<Utc>,
 ) -> Result<(Bundle, Option<Report>), ApiError> {

@@ -86,7 +86,7 @@ pub async fn assess(
     }
     req.tone = crate::routes::content::parse_tone(tone)?;
     req.template = crate::routes::content::parse_template(template)?;
-    let (_, report) = generation::compose_parsed(state, parsed, &req, as_of).await?;
+    let (_, report) = generation::compose_parsed(state, parsed.into(), &req, as_of).await?;
     let issues = report.map(|r| r.issues).unwrap_or_default();
     Ok(Assessment {
         level,

@@ -182,7 +182,7 @@ async fn generate(
         _ => crate::documents::configured(&state).await?,
     };
     let as_of = generation::today();
-    let living = generation::read_document(&state, &doc, as_of).await?;
+    let living = std::sync::Arc::new(generation::read_document(&state, &doc, as_of).await?);
     let now = Utc::now();
     let (snapshot, _) = state
         .store

@@ -100,7 +100,7 @@ async fn session_summary(
         channels: channels.clone(),
         ..Request::default()
     };
-    let (bundle, report) = generation::compose_parsed(&state, doc, &req, as_of).await?;
+    let (bundle, report) = generation::compose_parsed(&state, doc.into(), &req, as_of).await?;
     let content = generation::content_json(&bundle, true);
     let content_id = format!(
         "session_{}",
