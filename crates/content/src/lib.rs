@@ -22,7 +22,7 @@ pub mod validate;
 pub use compose::{
     Brand, Bundle, ComposeError, ComposeOptions, EmailTemplate, Personalization, compose,
 };
-pub use model::{Category, Channel, ContentType, LivingDocument, SourceFormat};
+pub use model::{Category, Channel, ContentType, LivingDocument, SourceFormat, UnknownValue};
 pub use parse::{ParseError, parse};
 pub use platform::Platform;
 pub use stop::Stop;

@@ -621,24 +621,16 @@ fn worker_drains_the_queue_into_the_mocks() {
             .put_document("file:samples/living-document.md", "markdown", &sample, 0)
             .await
             .unwrap();
-        let spec = halcytone_server::worker::JobSpec {
-            targets: vec!["email".into(), "web".into(), "social".into()],
-            tone: None,
-            template: None,
-            format: None,
-            as_of_ms: 1_795_500_000_000,
-            document_label: None,
-            kind: None,
-            traceparent: None,
-            segment: None,
-            personalize: false,
-            first_name_fallback: None,
-            ab_test: None,
-        };
+        let spec = halcytone_server::worker::JobSpec::Publish(Box::new(
+            halcytone_server::worker::PublishSpec::new(
+                vec!["email".into(), "web".into(), "social".into()],
+                1_795_500_000_000,
+            ),
+        ));
         let job = NewJob {
             document_id: doc.id,
-            channels: spec.targets.clone(),
-            payload: serde_json::to_value(&spec).unwrap(),
+            channels: spec.targets().to_vec(),
+            payload: spec.to_payload(),
             run_at_ms: 0,
             scheduled_ms: None,
             max_attempts: 3,

@@ -7,7 +7,7 @@
 //! so a retry or a restart picks up where the last attempt stopped.
 
 use crate::error::ApiError;
-use crate::worker::{AbPhase, AbRef, JobSpec};
+use crate::worker::{AbPhase, AbRef, JobSpec, PublishSpec};
 use halcytone_audience::{Assignment, VariantStats, pick_winner, split};
 use halcytone_publish::{AbGroup, AbSend, Members, Outcome, Publishing, SegmentFilter};
 use halcytone_store::{AbTest, Job, NewJob, Store, StoreError};
@@ -363,7 +363,7 @@ async fn decide(
 pub async fn after_publish(
     store: &dyn Store,
     job: &Job,
-    spec: &JobSpec,
+    spec: &PublishSpec,
     mut t: AbTest,
     phase: AbPhase,
     lines: &[halcytone_publish::TargetResult],
@@ -405,8 +405,7 @@ pub async fn after_publish(
                     id: t.id.clone(),
                     phase: AbPhase::Remainder,
                 });
-                let payload =
-                    serde_json::to_value(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let payload = JobSpec::Publish(Box::new(next)).to_payload();
                 let run_at = now + t.decide_after_ms;
                 let queued = store
                     .enqueue(

@@ -7,7 +7,6 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod cache;
-pub mod calendar;
 pub mod campaigns;
 pub mod config;
 pub mod console;
@@ -25,9 +24,10 @@ pub mod routes;
 pub mod schedules;
 pub mod social;
 pub mod state;
-pub mod targets;
 pub mod worker;
 pub mod ws;
+
+pub use halcytone_app::{calendar, targets};
 
 pub use app::Application;
 pub use config::{DocumentSource, ServerConfig};

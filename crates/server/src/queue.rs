@@ -4,8 +4,9 @@ use crate::error::ApiError;
 use crate::generation::DocumentText;
 use crate::state::AppState;
 use crate::targets;
-use crate::worker::JobSpec;
+use crate::worker::{JobSpec, PublishSpec};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use halcytone_app::jobs::spec::NewsletterSpec;
 use halcytone_store::{ContentVersion, Job, JobStatus, NewJob};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -107,32 +108,45 @@ pub fn check_targets(field: &str, names: &[String]) -> Result<Vec<String>, ApiEr
 /// Stores the document snapshot and queues the job; wakes this process's worker.
 pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
     let now = now_ms();
-    let format = s.document.format.map(|f| f.as_str().to_string());
+    let format = s.document.format;
     let (doc, _) = state
         .store
         .put_document(
             &s.label,
-            format.as_deref().unwrap_or("auto"),
+            format.map_or("auto", |f| f.as_str()),
             &s.document.text,
             now,
         )
         .await?;
     let (tone, template) = (s.tone.clone(), s.template.clone());
-    let spec = JobSpec {
-        targets: s.targets.clone(),
-        tone: s.tone,
-        template: s.template,
-        format,
-        as_of_ms: s.as_of.timestamp_millis(),
-        document_label: Some(s.label),
-        kind: s.kind,
-        traceparent: halcytone_telemetry::current().map(|c| c.traceparent()),
-        segment: s.email.segment.clone(),
-        personalize: s.email.personalize,
-        first_name_fallback: s.email.first_name_fallback.clone(),
-        ab_test: s.email.ab_test.clone(),
+    let traceparent = halcytone_telemetry::current().map(|c| c.traceparent());
+    let spec = if s.kind.as_deref() == Some("newsletter") {
+        JobSpec::Newsletter(NewsletterSpec {
+            targets: s.targets.clone(),
+            as_of_ms: s.as_of.timestamp_millis(),
+            document_label: Some(s.label),
+            traceparent,
+        })
+    } else {
+        JobSpec::Publish(Box::new(PublishSpec {
+            targets: s.targets.clone(),
+            tone: s.tone.as_deref().map(str::parse).transpose().map_err(
+                |e: halcytone_content::UnknownValue| ApiError::invalid("tone", e.to_string()),
+            )?,
+            template: s.template.as_deref().map(str::parse).transpose().map_err(
+                |e: halcytone_content::UnknownValue| ApiError::invalid("template", e.to_string()),
+            )?,
+            format,
+            as_of_ms: s.as_of.timestamp_millis(),
+            document_label: Some(s.label),
+            segment: s.email.segment.clone(),
+            personalize: s.email.personalize,
+            first_name_fallback: s.email.first_name_fallback.clone(),
+            ab_test: s.email.ab_test.clone(),
+            traceparent,
+        }))
     };
-    let payload = serde_json::to_value(&spec).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let payload = spec.to_payload();
     let run_at = s.run_at.map_or(now, |t| t.timestamp_millis());
     let job = state
         .store
@@ -230,20 +244,21 @@ pub async fn wait_for(state: &AppState, id: &str, limit: Duration) -> Result<Job
 
 /// The document label a job was created with (its snapshot id when none).
 pub fn spec_label(job: &Job) -> String {
-    serde_json::from_value::<JobSpec>(job.payload.clone())
+    JobSpec::from_payload(&job.payload)
         .ok()
-        .and_then(|s| s.document_label)
+        .and_then(|s| s.document_label().map(str::to_string))
         .unwrap_or_else(|| job.document_id.clone())
 }
 
 /// A job as the dashboard reads it (`job_id`, `document_id`, `channels`, `status`, times,
 /// `results` per channel, `errors`, `correlation_id`) plus attempts and the snapshot id.
 pub fn job_json(job: &Job) -> Value {
-    let spec: Option<JobSpec> = serde_json::from_value(job.payload.clone()).ok();
+    let spec = JobSpec::from_payload(&job.payload).ok();
     let label = spec
         .as_ref()
-        .and_then(|s| s.document_label.clone())
+        .and_then(|s| s.document_label().map(str::to_string))
         .unwrap_or_else(|| job.document_id.clone());
+    let composed = spec.as_ref().and_then(JobSpec::publish);
     let next_attempt = (job.status == JobStatus::Pending && job.attempts > 0)
         .then(|| iso(job.run_at_ms))
         .flatten();
@@ -263,8 +278,8 @@ pub fn job_json(job: &Job) -> Value {
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "metadata": {
-            "tone": spec.as_ref().and_then(|s| s.tone.clone()),
-            "template": spec.as_ref().and_then(|s| s.template.clone()),
+            "tone": composed.and_then(|s| s.tone),
+            "template": composed.and_then(|s| s.template),
             "retry_of": job.retry_of,
             "last_error": job.last_error,
             "next_attempt_at": next_attempt,

@@ -5,83 +5,16 @@
 
 use crate::targets::{self, Target};
 use chrono::{TimeZone, Utc};
-use halcytone_content::{
-    Brand, ComposeOptions, EmailTemplate, SourceFormat, Templates, Tone, compose, parse,
-};
+use halcytone_content::{Brand, ComposeOptions, Templates, compose, parse};
 use halcytone_publish::{DirectNewsletter, Outcome, Publishing, TargetResult};
 use halcytone_store::{Job, JobStatus, Store, StoreError};
-use serde::{Deserialize, Serialize};
+
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// What a publish job asks for (stored as the job's payload).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct JobSpec {
-    /// Target names as the caller wrote them (`email`, `website`, `social_twitter`, …).
-    pub targets: Vec<String>,
-    #[serde(default)]
-    pub tone: Option<String>,
-    #[serde(default)]
-    pub template: Option<String>,
-    /// Forced document format, when detection should not decide.
-    #[serde(default)]
-    pub format: Option<String>,
-    /// Reference time of composition, fixed when the job was created.
-    pub as_of_ms: i64,
-    /// The document as the caller named it (`doc-weekly`, `file:…`), for listings.
-    #[serde(default)]
-    pub document_label: Option<String>,
-    /// `newsletter`: the stored document is a hand-written newsletter (JSON), sent as is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// The segment the newsletter is limited to (its rule as it was when the job was made).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segment: Option<SegmentRef>,
-    /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub personalize: bool,
-    /// Written where a reader has no first name (default "there").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name_fallback: Option<String>,
-    /// The A/B subject test this job sends part of.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ab_test: Option<AbRef>,
-    /// The trace of the request that queued the job, so its run joins that trace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traceparent: Option<String>,
-}
-
-/// A segment as a job carries it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SegmentRef {
-    pub id: String,
-    pub name: String,
-    pub rule: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intro: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cta_text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cta_url: Option<String>,
-}
-
-/// The A/B subject test a job takes part in, and which part.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AbRef {
-    pub id: String,
-    pub phase: AbPhase,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AbPhase {
-    /// Send each variant to its share of the test group.
-    Test,
-    /// Pick the winner from the CRM's open rates and send it to everyone else.
-    Remainder,
-}
+pub use halcytone_app::jobs::spec::{AbPhase, AbRef, JobSpec, PublishSpec, SegmentRef};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -130,11 +63,10 @@ impl Worker {
         };
         let span =
             tracing::info_span!("job", job_id = %job.id, correlation_id = %job.correlation_id);
-        let parent = job
-            .payload
-            .get("traceparent")
-            .and_then(Value::as_str)
-            .and_then(halcytone_telemetry::TraceContext::parse);
+        let parent = JobSpec::from_payload(&job.payload).ok().and_then(|s| {
+            s.traceparent()
+                .and_then(halcytone_telemetry::TraceContext::parse)
+        });
         match halcytone_telemetry::start("job run", halcytone_telemetry::Kind::Internal, parent) {
             None => self.run_claimed(job).instrument(span).await,
             Some(mut trace) => {
@@ -286,16 +218,12 @@ impl Worker {
         &self,
         job: &Job,
     ) -> Result<Result<(JobStatus, Value, Vec<String>, bool), Unrunnable>, WorkerError> {
-        let spec: JobSpec = match serde_json::from_value(job.payload.clone()) {
+        let spec = match JobSpec::from_payload(&job.payload) {
             Ok(s) => s,
-            Err(e) => {
-                return Ok(Err(Unrunnable(format!(
-                    "job payload is not a publish job: {e}"
-                ))));
-            }
+            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
         };
         let mut wanted = Vec::new();
-        for name in &spec.targets {
+        for name in spec.targets() {
             // A target an earlier attempt delivered is not sent again; the store keeps its
             // result whatever this attempt reports.
             if job
@@ -311,7 +239,7 @@ impl Worker {
                 Err(e) => return Ok(Err(Unrunnable(e))),
             }
         }
-        if wanted.is_empty() && !spec.targets.is_empty() {
+        if wanted.is_empty() && !spec.targets().is_empty() {
             return Ok(Ok((JobStatus::Completed, json!({}), Vec::new(), false)));
         }
         let Some(doc) = self.store.document(&job.document_id).await? else {
@@ -320,45 +248,40 @@ impl Worker {
                 job.document_id
             ))));
         };
-        if spec.kind.as_deref() == Some("newsletter") {
-            let newsletter: DirectNewsletter = match serde_json::from_str(&doc.body) {
-                Ok(n) => n,
-                Err(e) => {
-                    return Ok(Err(Unrunnable(format!(
-                        "document {} is not a newsletter: {e}",
-                        doc.id
-                    ))));
-                }
-            };
-            let report = self
-                .publishing
-                .send_newsletter(&newsletter, &job.correlation_id)
-                .await;
-            self.record(&report);
-            let sent = crate::campaigns::Sent {
-                job_id: job.id.clone(),
-                ab_test_id: None,
-                segment_id: None,
-            };
-            crate::campaigns::record(
-                self.store.as_ref(),
-                &sent,
-                &report.targets,
-                |_| newsletter.subject.clone(),
-                now_ms(),
-            )
-            .await?;
-            return Ok(Ok(summarize(&wanted, &report.targets)));
-        }
-        let format = match spec
-            .format
-            .as_deref()
-            .map(str::parse::<SourceFormat>)
-            .transpose()
-        {
-            Ok(f) => f,
-            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+        let spec = match spec {
+            JobSpec::Publish(p) => p,
+            JobSpec::Newsletter(_) => {
+                let newsletter: DirectNewsletter = match serde_json::from_str(&doc.body) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        return Ok(Err(Unrunnable(format!(
+                            "document {} is not a newsletter: {e}",
+                            doc.id
+                        ))));
+                    }
+                };
+                let report = self
+                    .publishing
+                    .send_newsletter(&newsletter, &job.correlation_id)
+                    .await;
+                self.record(&report);
+                let sent = crate::campaigns::Sent {
+                    job_id: job.id.clone(),
+                    ab_test_id: None,
+                    segment_id: None,
+                };
+                crate::campaigns::record(
+                    self.store.as_ref(),
+                    &sent,
+                    &report.targets,
+                    |_| newsletter.subject.clone(),
+                    now_ms(),
+                )
+                .await?;
+                return Ok(Ok(summarize(&wanted, &report.targets)));
+            }
         };
+        let format = spec.format;
         // Parsing and composing are CPU work: they run on a blocking thread so the API's
         // executor (and its /health) keeps answering while a large document is composed.
         let body = doc.body.clone();
@@ -379,19 +302,8 @@ impl Worker {
             opts.platforms = platforms;
         }
         opts.brand = self.brand.clone();
-        opts.tone = match spec.tone.as_deref().map(str::parse::<Tone>).transpose() {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
-        };
-        opts.template = match spec
-            .template
-            .as_deref()
-            .map(str::parse::<EmailTemplate>)
-            .transpose()
-        {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
-        };
+        opts.tone = spec.tone;
+        opts.template = spec.template;
         let seg = spec.segment.as_ref();
         let personal = halcytone_content::Personalization {
             first_name: spec.personalize,

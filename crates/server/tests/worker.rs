@@ -7,7 +7,7 @@ use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
 use halcytone_server::credentials::Credentials;
-use halcytone_server::worker::{JobSpec, Worker};
+use halcytone_server::worker::{JobSpec, PublishSpec, Worker};
 use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -95,24 +95,14 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         .put_document("file:samples/living-document.md", "markdown", SAMPLE, 0)
         .await
         .unwrap();
-    let spec = JobSpec {
-        targets: targets.iter().map(|t| t.to_string()).collect(),
-        tone: None,
-        template: None,
-        format: None,
-        as_of_ms: 1_795_500_000_000,
-        document_label: None,
-        kind: None,
-        traceparent: None,
-        segment: None,
-        personalize: false,
-        first_name_fallback: None,
-        ab_test: None,
-    };
+    let spec = JobSpec::Publish(Box::new(PublishSpec::new(
+        targets.iter().map(|t| t.to_string()).collect(),
+        1_795_500_000_000,
+    )));
     let job = NewJob {
         document_id: doc.id,
-        channels: spec.targets.clone(),
-        payload: serde_json::to_value(&spec).unwrap(),
+        channels: spec.targets().to_vec(),
+        payload: spec.to_payload(),
         run_at_ms: 0,
         scheduled_ms: None,
         max_attempts: 3,

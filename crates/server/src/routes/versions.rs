@@ -142,11 +142,12 @@ async fn version_json(state: &AppState, id: &str) -> ApiResult<Value> {
         .ok_or_else(|| ApiError::NotFound(format!("content version {id} not found")))?;
     let (mut body, job) = summary(&state, &v).await?;
     let snapshot = state.store.document(&v.document_id).await?;
-    let is_newsletter = job
-        .as_ref()
-        .and_then(|j| j.payload.get("kind"))
-        .and_then(Value::as_str)
-        == Some("newsletter");
+    let is_newsletter = job.as_ref().is_some_and(|j| {
+        matches!(
+            crate::worker::JobSpec::from_payload(&j.payload),
+            Ok(crate::worker::JobSpec::Newsletter(_))
+        )
+    });
     body["content"] = match snapshot {
         None => Value::Null,
         Some(d) if is_newsletter => serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),

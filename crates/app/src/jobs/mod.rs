@@ -1,0 +1,3 @@
+//! Publish jobs: what a job asks for ([`spec`]).
+
+pub mod spec;
