@@ -9,6 +9,8 @@
 pub mod calendar;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
+pub mod settings;
 pub mod targets;
 
 pub use error::AppError;

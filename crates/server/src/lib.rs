@@ -8,7 +8,6 @@ pub mod auth;
 pub mod body;
 pub mod cache;
 pub mod campaigns;
-pub mod config;
 pub mod console;
 pub mod correlation;
 pub mod credentials;
@@ -27,7 +26,8 @@ pub mod state;
 pub mod worker;
 pub mod ws;
 
-pub use halcytone_app::{calendar, targets};
+pub use halcytone_app::settings as config;
+pub use halcytone_app::{calendar, metrics, targets};
 
 pub use app::Application;
 pub use config::{DocumentSource, ServerConfig};

@@ -33,7 +33,7 @@ pub struct Parts {
     pub templates: Arc<Templates>,
     pub brand: Arc<Brand>,
     pub http_metrics: Arc<HttpMetrics>,
-    pub app_metrics: Arc<crate::http::app_metrics::AppMetrics>,
+    pub app_metrics: Arc<halcytone_app::metrics::AppMetrics>,
     pub rate_limiter: Arc<RateLimiter>,
     pub in_flight: Arc<Semaphore>,
     /// Turns to run content generation off the executor (`GENERATION_CONCURRENCY`).

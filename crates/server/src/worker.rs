@@ -37,7 +37,7 @@ pub struct Worker {
     /// Notified when a job is queued in this process, so an idle worker starts at once.
     pub wake: Arc<tokio::sync::Notify>,
     /// Generation and publish metrics (shared with the API when embedded in it).
-    pub metrics: Arc<crate::http::app_metrics::AppMetrics>,
+    pub metrics: Arc<halcytone_app::metrics::AppMetrics>,
     /// Where job transitions are announced (`/ws/jobs`, cache invalidation).
     pub events: Arc<crate::events::JobEvents>,
     /// Stored CRM and Platform keys, brought up to date before every run.

@@ -10,6 +10,7 @@
 
 mod context;
 mod export;
+pub mod exposition;
 
 pub use context::TraceContext;
 pub use export::{Exporter, init, shutdown};

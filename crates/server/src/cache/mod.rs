@@ -8,7 +8,7 @@ pub mod invalidation;
 pub mod pattern;
 pub mod response;
 pub mod serve;
-pub mod settings;
+pub use halcytone_app::settings::cache as settings;
 pub mod signature;
 
 pub use response::{CacheCounts, Cached, ResponseCache};

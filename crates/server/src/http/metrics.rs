@@ -6,31 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Latency buckets in seconds.
-pub const BUCKETS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+pub use halcytone_telemetry::exposition::{BUCKETS, Histogram, esc};
 
 const WINDOW_SECS: usize = 60;
-
-#[derive(Debug, Default, Clone)]
-pub struct Histogram {
-    pub counts: [u64; BUCKETS.len()],
-    pub sum: f64,
-    pub count: u64,
-}
-
-impl Histogram {
-    pub fn observe(&mut self, seconds: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += seconds;
-        self.count += 1;
-    }
-}
 
 /// One route's numbers; methods and statuses per route are few, so vectors beat maps.
 #[derive(Debug, Default)]
@@ -184,38 +162,10 @@ impl HttpMetrics {
                     esc(method),
                     esc(route)
                 );
-                for (i, b) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
-                        h.counts[i]
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_sum{{{labels}}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count
-                );
+                h.write(out, "http_request_duration_seconds", &labels);
             }
         }
     }
-}
-
-/// Escapes a Prometheus label value.
-pub fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

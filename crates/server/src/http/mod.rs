@@ -1,6 +1,5 @@
 //! Cross-cutting HTTP layers: request limits, per-key rate limits, request metrics, CORS.
 
-pub mod app_metrics;
 pub mod cors;
 pub mod edge;
 pub mod limits;

@@ -2,7 +2,7 @@
 //! publish outcomes, durations and retries per channel, and WebSocket connections. The API
 //! and its embedded worker share one set; `/metrics` renders it beside the HTTP metrics.
 
-use super::metrics::{BUCKETS, Histogram, esc};
+use halcytone_telemetry::exposition::{Histogram, esc};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -92,12 +92,8 @@ impl AppMetrics {
             );
         }
         out.push_str("# HELP halcytone_content_generation_duration_seconds Time to compose a document's channels.\n# TYPE halcytone_content_generation_duration_seconds histogram\n");
-        histogram(
-            out,
-            "halcytone_content_generation_duration_seconds",
-            "",
-            &i.generation,
-        );
+        i.generation
+            .write(out, "halcytone_content_generation_duration_seconds", "");
         let _ = writeln!(
             out,
             "# HELP halcytone_content_generation_errors_total Compositions that failed.\n# TYPE halcytone_content_generation_errors_total counter\nhalcytone_content_generation_errors_total {}",
@@ -124,11 +120,10 @@ impl AppMetrics {
         }
         out.push_str("# HELP halcytone_publish_duration_seconds Time to publish a channel of a job.\n# TYPE halcytone_publish_duration_seconds histogram\n");
         for (c, h) in &i.publish_seconds {
-            histogram(
+            h.write(
                 out,
                 "halcytone_publish_duration_seconds",
                 &format!("channel=\"{}\"", esc(c)),
-                h,
             );
         }
         out.push_str("# HELP halcytone_publish_retries_total Upstream calls repeated after a transient failure, by channel.\n# TYPE halcytone_publish_retries_total counter\n");
@@ -153,27 +148,6 @@ impl AppMetrics {
             );
         }
     }
-}
-
-fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
-    let sep = if labels.is_empty() { "" } else { "," };
-    for (i, b) in BUCKETS.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
-            h.counts[i]
-        );
-    }
-    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", h.count);
-    let wrap = |s: &str| {
-        if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{s}}}")
-        }
-    };
-    let _ = writeln!(out, "{name}_sum{} {}", wrap(labels), h.sum);
-    let _ = writeln!(out, "{name}_count{} {}", wrap(labels), h.count);
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The API service's own settings (publishing settings live in `halcytone_publish`): who it
 //! is, where the living document comes from, and the limits every request meets.
 
-use crate::cache::settings::CacheConfig;
+pub mod cache;
+
+use cache::CacheConfig;
 use halcytone_publish::SettingError;
 use halcytone_publish::settings::{flag, number};
 use halcytone_publish::social::SocialSettings;
