@@ -6,12 +6,23 @@
 //! calls one use case and maps its result to a status.
 #![forbid(unsafe_code)]
 
+pub mod abtest;
 pub mod calendar;
+pub mod campaigns;
+pub mod core;
+pub mod credentials;
+pub mod documents;
 pub mod error;
+pub mod events;
+pub mod generation;
 pub mod jobs;
 pub mod metrics;
+pub mod queue;
 pub mod settings;
+pub mod social;
 pub mod targets;
+pub mod worker;
 
+pub use core::Core;
 pub use error::AppError;
 pub use jobs::spec::JobSpec;

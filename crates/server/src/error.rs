@@ -6,6 +6,7 @@
 use crate::correlation;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use halcytone_app::AppError;
 use halcytone_store::StoreError;
 use serde_json::json;
 
@@ -110,6 +111,31 @@ impl ApiError {
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Upstream(_) => "source_failed",
             ApiError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+/// Where each application error meets HTTP: the one mapping of the use cases' errors.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid { field, message } => ApiError::Invalid { field, message },
+            AppError::NotFound(m) => ApiError::NotFound(m),
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::NotAllowed(m) => ApiError::NotAllowed(m),
+            AppError::Unauthenticated => ApiError::MissingKey,
+            AppError::MissingScope(s) => ApiError::Forbidden(s),
+            AppError::GenerationTimeout {
+                budget_ms,
+                retry_after,
+            } => ApiError::GenerationTimeout {
+                budget_ms,
+                retry_after,
+            },
+            AppError::Unavailable(m) => ApiError::Unavailable(m),
+            AppError::Upstream(m) => ApiError::Upstream(m),
+            AppError::Internal(m) => ApiError::Internal(m),
+            AppError::Store(e) => ApiError::Internal(format!("store: {e}")),
         }
     }
 }

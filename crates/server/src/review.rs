@@ -429,7 +429,7 @@ pub async fn schedule_version(
                     now_ms(),
                 )
                 .await;
-            return Err(e);
+            return Err(e.into());
         }
     };
     state

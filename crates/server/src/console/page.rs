@@ -94,6 +94,12 @@ impl From<ApiError> for UiError {
     }
 }
 
+impl From<halcytone_app::AppError> for UiError {
+    fn from(e: halcytone_app::AppError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         let (status, message) = match self {

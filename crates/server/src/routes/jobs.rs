@@ -408,7 +408,7 @@ async fn job_metrics(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 }
 
 fn parse_date(p: &QueryArgs, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
-    queue::schedule_time(name, p.last(name))
+    Ok(queue::schedule_time(name, p.last(name))?)
 }
 
 async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {

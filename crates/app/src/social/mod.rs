@@ -4,7 +4,7 @@
 
 pub mod tokens;
 
-use crate::config::ServerConfig;
+use crate::settings::ServerConfig;
 use halcytone_publish::Publishing;
 use halcytone_publish::social::LiveSocial;
 use halcytone_store::Store;

@@ -4,10 +4,10 @@
 //! A remote document is reused for `SOURCE_CACHE_SECONDS` so a burst of previews makes one
 //! fetch. A source that fails is an error with its reason; nothing falls back to sample text.
 
-use crate::config::DocumentSource;
-use crate::error::ApiError;
+use crate::core::Core;
+use crate::error::AppError;
 use crate::generation::DocumentText;
-use crate::state::AppState;
+use crate::settings::DocumentSource;
 use halcytone_content::SourceFormat;
 use halcytone_sources::{Fetched, FetchedFormat, SourceError, SourceRef};
 use std::collections::HashMap;
@@ -53,11 +53,11 @@ impl FetchMemo {
 
 /// A source failure as the API answers it: the caller's mistake (a bad prefix, a private
 /// address, an unconfigured source) is a 422 on `field`; the source's own failure a 502.
-pub fn source_error(field: &str, e: &SourceError) -> ApiError {
+pub fn source_error(field: &str, e: &SourceError) -> AppError {
     if e.is_caller_error() {
-        ApiError::invalid(field, format!("{field}: {e}"))
+        AppError::invalid(field, format!("{field}: {e}"))
     } else {
-        ApiError::Upstream(e.to_string())
+        AppError::Upstream(e.to_string())
     }
 }
 
@@ -76,12 +76,12 @@ fn text_of(f: Fetched) -> DocumentText {
 }
 
 async fn fetch(
-    state: &AppState,
+    state: &Core,
     r: &SourceRef,
     configured: bool,
     field: &str,
     fresh: bool,
-) -> Result<DocumentText, ApiError> {
+) -> Result<DocumentText, AppError> {
     let ttl = state.config.source_cache;
     let label = r.label();
     if !fresh
@@ -103,16 +103,16 @@ async fn fetch(
 }
 
 /// The configured living document.
-pub async fn configured(state: &AppState) -> Result<DocumentText, ApiError> {
+pub async fn configured(state: &Core) -> Result<DocumentText, AppError> {
     configured_fresh(state, false).await
 }
 
 /// The configured living document; `fresh` skips the reuse window (scheduled runs).
-pub async fn configured_fresh(state: &AppState, fresh: bool) -> Result<DocumentText, ApiError> {
+pub async fn configured_fresh(state: &Core, fresh: bool) -> Result<DocumentText, AppError> {
     match &state.config.document {
         DocumentSource::File(path) => {
             let text = tokio::fs::read_to_string(path).await.map_err(|e| {
-                ApiError::Unavailable(format!(
+                AppError::Unavailable(format!(
                     "the living document {} cannot be read: {e}",
                     path.display()
                 ))
@@ -129,7 +129,7 @@ pub async fn configured_fresh(state: &AppState, fresh: bool) -> Result<DocumentT
             format: None,
         }),
         DocumentSource::Remote(r) => fetch(state, r, true, "document", fresh).await,
-        DocumentSource::None => Err(ApiError::invalid(
+        DocumentSource::None => Err(AppError::invalid(
             "document",
             "no living document is configured (set LIVING_DOC_TYPE and LIVING_DOC_ID); send one inline as \"document\" or name one with document_id (gdocs:, notion:, url:, file:)",
         )),
@@ -142,13 +142,13 @@ pub async fn requested(
     document: Option<&serde_json::Value>,
     format: Option<&str>,
     document_id: Option<&str>,
-    state: &AppState,
-) -> Result<DocumentText, ApiError> {
+    state: &Core,
+) -> Result<DocumentText, AppError> {
     match (document, document_id) {
         (Some(v), _) if !v.is_null() => crate::generation::inline(v, format),
         (_, Some(id)) if !id.trim().is_empty() => {
             if !has_source_prefix(id) {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "document_id",
                     "document_id: name a source with its prefix: gdocs:<id>, notion:<database id>, url:<https URL> or file:<path under LIVING_DOC_DIR>",
                 ));
@@ -168,16 +168,16 @@ pub fn has_source_prefix(id: &str) -> bool {
 }
 
 /// The document a per-request `document_id` names (reused within the window).
-pub async fn by_reference(state: &AppState, id: &str) -> Result<DocumentText, ApiError> {
+pub async fn by_reference(state: &Core, id: &str) -> Result<DocumentText, AppError> {
     by_reference_fresh(state, id, false).await
 }
 
 /// The document a `document_id` names; `fresh` fetches it whatever was fetched recently.
 pub async fn by_reference_fresh(
-    state: &AppState,
+    state: &Core,
     id: &str,
     fresh: bool,
-) -> Result<DocumentText, ApiError> {
+) -> Result<DocumentText, AppError> {
     let r = SourceRef::parse(id).map_err(|e| source_error("document_id", &e))?;
     fetch(state, &r, false, "document_id", fresh).await
 }
@@ -200,12 +200,18 @@ mod tests {
     #[test]
     fn caller_mistakes_are_422_and_source_failures_502() {
         let bad = SourceError::BadReference("no prefix".into());
-        assert_eq!(source_error("document_id", &bad).status().as_u16(), 422);
+        assert!(matches!(
+            source_error("document_id", &bad),
+            AppError::Invalid { field, .. } if field == "document_id"
+        ));
         let down = SourceError::Transport {
             kind: halcytone_sources::SourceKind::Url,
             target: "x".into(),
             detail: "refused".into(),
         };
-        assert_eq!(source_error("document_id", &down).status().as_u16(), 502);
+        assert!(matches!(
+            source_error("document_id", &down),
+            AppError::Upstream(_)
+        ));
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-pub use halcytone_app::jobs::spec::{AbPhase, AbRef, JobSpec, PublishSpec, SegmentRef};
+pub use crate::jobs::spec::{AbPhase, AbRef, JobSpec, PublishSpec, SegmentRef};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -37,7 +37,7 @@ pub struct Worker {
     /// Notified when a job is queued in this process, so an idle worker starts at once.
     pub wake: Arc<tokio::sync::Notify>,
     /// Generation and publish metrics (shared with the API when embedded in it).
-    pub metrics: Arc<halcytone_app::metrics::AppMetrics>,
+    pub metrics: Arc<crate::metrics::AppMetrics>,
     /// Where job transitions are announced (`/ws/jobs`, cache invalidation).
     pub events: Arc<crate::events::JobEvents>,
     /// Stored CRM and Platform keys, brought up to date before every run.

@@ -6,7 +6,7 @@
 //! queues for `decide_after` later (phase `remainder`). Both read and write the stored test,
 //! so a retry or a restart picks up where the last attempt stopped.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::worker::{AbPhase, AbRef, JobSpec, PublishSpec};
 use halcytone_audience::{Assignment, VariantStats, pick_winner, split};
 use halcytone_publish::{AbGroup, AbSend, Members, Outcome, Publishing, SegmentFilter};
@@ -41,9 +41,9 @@ pub struct AbTestPlan {
 }
 
 /// Checks `ab_test`; every error names the field.
-pub fn check(body: AbTestBody) -> Result<AbTestPlan, ApiError> {
+pub fn check(body: AbTestBody) -> Result<AbTestPlan, AppError> {
     if body.subjects.len() < 2 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "ab_test.subjects",
             format!(
                 "ab_test.subjects: an A/B test needs at least two subject lines (got {})",
@@ -52,7 +52,7 @@ pub fn check(body: AbTestBody) -> Result<AbTestPlan, ApiError> {
         ));
     }
     if body.subjects.len() > MAX_VARIANTS {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "ab_test.subjects",
             format!("ab_test.subjects: at most {MAX_VARIANTS} subject lines"),
         ));
@@ -62,7 +62,7 @@ pub fn check(body: AbTestBody) -> Result<AbTestPlan, ApiError> {
         let field = format!("ab_test.subjects[{i}]");
         let s = s.trim();
         if s.is_empty() || s.chars().count() > 200 || s.chars().any(char::is_control) {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 &field,
                 format!("{field}: a subject is 1 to 200 characters on one line"),
             ));
@@ -71,7 +71,7 @@ pub fn check(body: AbTestBody) -> Result<AbTestPlan, ApiError> {
             .iter()
             .any(|o| o.to_lowercase() == s.to_lowercase())
         {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 &field,
                 format!("{field}: {s:?} is already a variant; each subject must differ"),
             ));
@@ -80,14 +80,14 @@ pub fn check(body: AbTestBody) -> Result<AbTestPlan, ApiError> {
     }
     let fraction = body.test_fraction.unwrap_or(0.2);
     if !(fraction.is_finite() && fraction > 0.0 && fraction <= 1.0) {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "ab_test.test_fraction",
             "ab_test.test_fraction: a share of the audience above 0 and at most 1 (0.2 tests on a fifth)",
         ));
     }
     let minutes = body.decide_after_minutes.unwrap_or(240);
     if minutes > MAX_DECIDE_AFTER_MINUTES {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "ab_test.decide_after_minutes",
             format!("ab_test.decide_after_minutes: at most {MAX_DECIDE_AFTER_MINUTES} (a week)"),
         ));

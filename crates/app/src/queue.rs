@@ -1,12 +1,12 @@
 //! Creating publish jobs from API requests, and showing jobs as the dashboard reads them.
 
-use crate::error::ApiError;
+use crate::core::Core;
+use crate::error::AppError;
 use crate::generation::DocumentText;
-use crate::state::AppState;
+use crate::jobs::spec::NewsletterSpec;
 use crate::targets;
 use crate::worker::{JobSpec, PublishSpec};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
-use halcytone_app::jobs::spec::NewsletterSpec;
 use halcytone_store::{ContentVersion, Job, JobStatus, NewJob};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -60,7 +60,7 @@ pub fn iso(ms: i64) -> Option<String> {
 
 /// Reads a schedule time: RFC 3339 with a zone, or a local date-time without one (as a
 /// browser's `datetime-local` sends it: `2026-12-01T10:00`), which is taken as UTC.
-pub fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+pub fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, AppError> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
@@ -75,7 +75,7 @@ pub fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
             return Ok(Utc.from_utc_datetime(&t));
         }
     }
-    Err(ApiError::invalid(
+    Err(AppError::invalid(
         field,
         format!(
             "{field}: '{raw}' is not a date-time; use RFC 3339 (2026-12-01T10:00:00Z) or 2026-12-01T10:00 (taken as UTC)"
@@ -84,9 +84,9 @@ pub fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// Checks the targets (an unknown one is a 422 listing the valid names) and removes repeats.
-pub fn check_targets(field: &str, names: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn check_targets(field: &str, names: &[String]) -> Result<Vec<String>, AppError> {
     if names.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             field,
             format!(
                 "{field}: name at least one channel; valid channels: {}",
@@ -96,7 +96,7 @@ pub fn check_targets(field: &str, names: &[String]) -> Result<Vec<String>, ApiEr
     }
     let mut out: Vec<String> = Vec::new();
     for (i, n) in names.iter().enumerate() {
-        targets::parse(n).map_err(|e| ApiError::invalid(format!("{field}[{i}]"), e))?;
+        targets::parse(n).map_err(|e| AppError::invalid(format!("{field}[{i}]"), e))?;
         let n = n.trim().to_ascii_lowercase();
         if !out.contains(&n) {
             out.push(n);
@@ -106,7 +106,7 @@ pub fn check_targets(field: &str, names: &[String]) -> Result<Vec<String>, ApiEr
 }
 
 /// Stores the document snapshot and queues the job; wakes this process's worker.
-pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
+pub async fn submit(state: &Core, s: Submission) -> Result<Job, AppError> {
     let now = now_ms();
     let format = s.document.format;
     let (doc, _) = state
@@ -131,10 +131,10 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
         JobSpec::Publish(Box::new(PublishSpec {
             targets: s.targets.clone(),
             tone: s.tone.as_deref().map(str::parse).transpose().map_err(
-                |e: halcytone_content::UnknownValue| ApiError::invalid("tone", e.to_string()),
+                |e: halcytone_content::UnknownValue| AppError::invalid("tone", e.to_string()),
             )?,
             template: s.template.as_deref().map(str::parse).transpose().map_err(
-                |e: halcytone_content::UnknownValue| ApiError::invalid("template", e.to_string()),
+                |e: halcytone_content::UnknownValue| AppError::invalid("template", e.to_string()),
             )?,
             format,
             as_of_ms: s.as_of.timestamp_millis(),
@@ -198,7 +198,7 @@ pub async fn submit(state: &AppState, s: Submission) -> Result<Job, ApiError> {
 }
 
 /// An optional schedule time from a request body (empty means none).
-pub fn schedule_time(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub fn schedule_time(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
     raw.filter(|s| !s.trim().is_empty())
         .map(|s| parse_time(field, s))
         .transpose()
@@ -206,7 +206,7 @@ pub fn schedule_time(field: &str, raw: Option<&str>) -> Result<Option<DateTime<U
 
 /// Waits for a job a request just queued, within the request's time budget (the request
 /// timeout less a second, at most 25 s); returns it as last seen.
-pub async fn wait_in_request(state: &AppState, id: &str) -> Result<Job, ApiError> {
+pub async fn wait_in_request(state: &Core, id: &str) -> Result<Job, AppError> {
     let budget = state
         .config
         .request_timeout
@@ -227,14 +227,14 @@ pub fn outcome_word(job: &Job) -> &'static str {
 }
 
 /// Waits up to `limit` for a job to reach a terminal state; returns it as last seen.
-pub async fn wait_for(state: &AppState, id: &str, limit: Duration) -> Result<Job, ApiError> {
+pub async fn wait_for(state: &Core, id: &str, limit: Duration) -> Result<Job, AppError> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let job = state
             .store
             .job(id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(format!("job {id} not found")))?;
         if job.status.is_terminal() || tokio::time::Instant::now() >= deadline {
             return Ok(job);
         }
@@ -299,7 +299,7 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-12-01T15:00:00+00:00");
         assert!(parse_time("schedule_time", "2026-12-01T10:00:30.5").is_ok());
         match parse_time("schedule_time", "next tuesday") {
-            Err(ApiError::Invalid { field, .. }) => assert_eq!(field, "schedule_time"),
+            Err(AppError::Invalid { field, .. }) => assert_eq!(field, "schedule_time"),
             other => panic!("{other:?}"),
         }
     }
@@ -312,7 +312,7 @@ mod tests {
             ["email", "social_twitter"]
         );
         match check_targets("channels", &["email".into(), "myspace".into()]) {
-            Err(ApiError::Invalid { field, message }) => {
+            Err(AppError::Invalid { field, message }) => {
                 assert_eq!(field, "channels[1]");
                 assert!(message.contains("social_linkedin"), "{message}");
             }

@@ -1,8 +1,8 @@
 //! Generation for the API: the living document (configured, or sent inline), parsed and
 //! composed into every requested channel, validated, and shaped as the API answers it.
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::core::Core;
+use crate::error::AppError;
 use chrono::{DateTime, TimeZone, Utc};
 use halcytone_content::{
     Bundle, Channel, ComposeOptions, EmailTemplate, LivingDocument, Platform, Report, SourceFormat,
@@ -53,23 +53,23 @@ pub fn today() -> DateTime<Utc> {
 }
 
 /// An inline document from a request body: text, or a JSON document given as an object.
-pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, ApiError> {
+pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, AppError> {
     let format = format
         .map(str::parse::<SourceFormat>)
         .transpose()
-        .map_err(|e| ApiError::invalid("document_format", e.to_string()))?;
+        .map_err(|e| AppError::invalid("document_format", e.to_string()))?;
     let (text, format) = match value {
         Value::String(s) => (s.clone(), format),
         Value::Object(_) | Value::Array(_) => (value.to_string(), Some(SourceFormat::Json)),
         _ => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "document",
                 "document: expected the living document as text, or a JSON object",
             ));
         }
     };
     if text.trim().is_empty() {
-        return Err(ApiError::invalid("document", "document: is empty"));
+        return Err(AppError::invalid("document", "document: is empty"));
     }
     Ok(DocumentText {
         label: "inline".into(),
@@ -79,16 +79,16 @@ pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, ApiEr
 }
 
 /// Parses a document (a Halcytone Live session JSON included); problems name the line.
-fn parse_document(doc: &DocumentText, now: DateTime<Utc>) -> Result<LivingDocument, ApiError> {
+fn parse_document(doc: &DocumentText, now: DateTime<Utc>) -> Result<LivingDocument, AppError> {
     if doc.format.is_none_or(|f| f == SourceFormat::Json) && session::looks_like_session(&doc.text)
     {
         let s = session::parse(&doc.text, now)
-            .map_err(|e| ApiError::invalid("document", format!("document ({}): {e}", doc.label)))?;
+            .map_err(|e| AppError::invalid("document", format!("document ({}): {e}", doc.label)))?;
         return Ok(session::to_document(&s));
     }
     parse(&doc.text, doc.format).map_err(|e| {
         let at = e.line().map(|l| format!(" line {l}")).unwrap_or_default();
-        ApiError::invalid("document", format!("document ({}){at}: {e}", doc.label))
+        AppError::invalid("document", format!("document ({}){at}: {e}", doc.label))
     })
 }
 
@@ -106,18 +106,18 @@ pub struct Produced {
 /// a turn counts against the budget. Past the budget the work is told to stop and the
 /// request gets 503 with `Retry-After`.
 pub async fn produce(
-    state: &AppState,
+    state: &Core,
     doc: &DocumentText,
     req: &Request,
     now: DateTime<Utc>,
-) -> Result<Produced, ApiError> {
+) -> Result<Produced, AppError> {
     let doc = doc.clone();
     let req = req.clone();
     let worker_state = state.clone();
     off_executor(state, move |stop| {
         let document = parse_document(&doc, now)?;
         if stop.is_stopped() {
-            return Err(ApiError::Internal("generation stopped".into()));
+            return Err(AppError::Internal("generation stopped".into()));
         }
         let (bundle, report) = generate_until(&worker_state, &document, &req, now, stop)?;
         Ok(Produced {
@@ -131,10 +131,10 @@ pub async fn produce(
 
 /// Parses a document off the executor, within the time budget.
 pub async fn read_document(
-    state: &AppState,
+    state: &Core,
     doc: &DocumentText,
     now: DateTime<Utc>,
-) -> Result<LivingDocument, ApiError> {
+) -> Result<LivingDocument, AppError> {
     let doc = doc.clone();
     off_executor(state, move |_| parse_document(&doc, now)).await
 }
@@ -142,11 +142,11 @@ pub async fn read_document(
 /// Composes an already parsed document off the executor, within the time budget. The
 /// document is shared, so composing one document many ways (a batch) copies it never.
 pub async fn compose_parsed(
-    state: &AppState,
+    state: &Core,
     doc: Arc<LivingDocument>,
     req: &Request,
     now: DateTime<Utc>,
-) -> Result<(Bundle, Option<Report>), ApiError> {
+) -> Result<(Bundle, Option<Report>), AppError> {
     let req = req.clone();
     let worker_state = state.clone();
     off_executor(state, move |stop| {
@@ -159,12 +159,12 @@ pub async fn compose_parsed(
 /// `GENERATION_TIMEOUT_SECONDS`. On time-out the work's [`Stop`] flag is set (it stops at
 /// its next check and its result is dropped) and 503 is answered.
 async fn off_executor<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&Stop) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+    state: &Core,
+    work: impl FnOnce(&Stop) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
     let budget = state.config.generation_timeout;
     let deadline = tokio::time::Instant::now() + budget;
-    let timed_out = || ApiError::GenerationTimeout {
+    let timed_out = || AppError::GenerationTimeout {
         budget_ms: budget.as_millis(),
         retry_after: budget.as_secs().clamp(1, 30),
     };
@@ -173,7 +173,7 @@ async fn off_executor<T: Send + 'static>(
             .await
         {
             Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(ApiError::Unavailable("the service is shutting down".into())),
+            Ok(Err(_)) => return Err(AppError::Unavailable("the service is shutting down".into())),
             Err(_) => {
                 state.app_metrics.generation_timed_out();
                 return Err(timed_out());
@@ -188,7 +188,7 @@ async fn off_executor<T: Send + 'static>(
     });
     match tokio::time::timeout_at(deadline, task).await {
         Ok(Ok(result)) => result,
-        Ok(Err(e)) => Err(ApiError::Internal(format!("generation failed: {e}"))),
+        Ok(Err(e)) => Err(AppError::Internal(format!("generation failed: {e}"))),
         Err(_) => {
             stop.stop();
             state.app_metrics.generation_timed_out();
@@ -204,12 +204,12 @@ async fn off_executor<T: Send + 'static>(
 /// Composes (and validates when asked) a parsed document on the calling thread, until `stop`
 /// is set; [`produce`] and [`compose_parsed`] run it off the executor.
 fn generate_until(
-    state: &AppState,
+    state: &Core,
     doc: &LivingDocument,
     req: &Request,
     now: DateTime<Utc>,
     stop: &Stop,
-) -> Result<(Bundle, Option<Report>), ApiError> {
+) -> Result<(Bundle, Option<Report>), AppError> {
     let mut opts = ComposeOptions::new(now);
     opts.stop = stop.clone();
     opts.channels = req.channels.clone();
@@ -222,11 +222,11 @@ fn generate_until(
     let bundle = compose(doc, &opts, &state.templates).map_err(|e| {
         state.app_metrics.generation_failed();
         match e {
-            halcytone_content::ComposeError::Template(t) => ApiError::Internal(t.to_string()),
+            halcytone_content::ComposeError::Template(t) => AppError::Internal(t.to_string()),
             halcytone_content::ComposeError::Stopped => {
-                ApiError::Internal("generation stopped".into())
+                AppError::Internal("generation stopped".into())
             }
-            other => ApiError::invalid("document", other.to_string()),
+            other => AppError::invalid("document", other.to_string()),
         }
     })?;
     let names: Vec<&str> = req.channels.iter().map(|c| c.as_str()).collect();
@@ -234,7 +234,7 @@ fn generate_until(
         .app_metrics
         .generated(&names, started.elapsed().as_secs_f64());
     if stop.is_stopped() {
-        return Err(ApiError::Internal("generation stopped".into()));
+        return Err(AppError::Internal("generation stopped".into()));
     }
     let report = req.validate.then(|| validate(doc, Some(&bundle), now));
     Ok((bundle, report))
