@@ -5,7 +5,7 @@
 
 use crate::credentials::Credentials;
 use crate::documents::FetchMemo;
-use crate::events::JobEvents;
+use crate::events::{ContentChanges, JobEvents};
 use crate::metrics::AppMetrics;
 use crate::settings::ServerConfig;
 use halcytone_content::{Brand, Templates};
@@ -30,6 +30,8 @@ pub struct Core {
     pub job_queued: Arc<Notify>,
     /// Job transitions, for `/ws/jobs` and cache invalidation.
     pub job_events: Arc<JobEvents>,
+    /// Content changes, told to the edge's response cache.
+    pub content_changes: Arc<ContentChanges>,
     /// Fetchers of remote living documents (URL, Google Docs, Notion).
     pub sources: Sources,
     /// Remote documents fetched recently (`SOURCE_CACHE_SECONDS`).
@@ -69,6 +71,7 @@ impl Core {
             app_metrics: Arc::default(),
             job_queued: Arc::default(),
             job_events: Arc::default(),
+            content_changes: Arc::default(),
             sources,
             fetched: Arc::default(),
             credentials,

@@ -71,3 +71,41 @@ impl JobEvents {
         self.tx.receiver_count()
     }
 }
+
+/// A listener of content changes: called with the cache tags of what changed.
+type ChangeListener = Box<dyn Fn(&[&str]) + Send + Sync>;
+
+/// Content changes (a version drafted, reviewed, scheduled), told synchronously to whoever
+/// keeps derived copies — the edge's response cache — before the use case returns, so the
+/// next read never sees a stale answer.
+#[derive(Default)]
+pub struct ContentChanges {
+    listeners: std::sync::RwLock<Vec<ChangeListener>>,
+}
+
+impl std::fmt::Debug for ContentChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentChanges").finish_non_exhaustive()
+    }
+}
+
+impl ContentChanges {
+    pub fn listen(&self, listener: impl Fn(&[&str]) + Send + Sync + 'static) {
+        self.listeners
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Box::new(listener));
+    }
+
+    /// Tells every listener that content under `tags` changed.
+    pub fn changed(&self, tags: &[&str]) {
+        for l in self
+            .listeners
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            l(tags);
+        }
+    }
+}

@@ -46,6 +46,24 @@ impl Default for Request {
     }
 }
 
+/// The tone a caller named, if any; an unknown one is an error naming `tone`.
+pub fn parse_tone(raw: Option<&str>) -> crate::error::AppResult<Option<Tone>> {
+    raw.map(|t| {
+        t.parse::<Tone>()
+            .map_err(|e| AppError::invalid("tone", format!("tone: {e}")))
+    })
+    .transpose()
+}
+
+/// The newsletter template a caller named (`template_style`), if any.
+pub fn parse_template(raw: Option<&str>) -> crate::error::AppResult<Option<EmailTemplate>> {
+    raw.map(|t| {
+        t.parse::<EmailTemplate>()
+            .map_err(|e| AppError::invalid("template_style", format!("template_style: {e}")))
+    })
+    .transpose()
+}
+
 /// Today, 00:00 UTC: the reference time of generation, so a day's previews are identical.
 pub fn today() -> DateTime<Utc> {
     let now = Utc::now();

@@ -8,6 +8,7 @@
 
 pub mod abtest;
 pub mod calendar;
+pub mod caller;
 pub mod campaigns;
 pub mod core;
 pub mod credentials;
@@ -18,6 +19,8 @@ pub mod generation;
 pub mod jobs;
 pub mod metrics;
 pub mod queue;
+pub mod review;
+pub mod schedules;
 pub mod settings;
 pub mod social;
 pub mod targets;

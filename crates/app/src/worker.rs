@@ -52,6 +52,24 @@ fn now_ms() -> i64 {
 struct Unrunnable(String);
 
 impl Worker {
+    /// A worker on the core's store, publishers and signals, holding claims for the
+    /// configured lease (`JOB_LEASE_SECONDS`).
+    pub fn new(core: &crate::Core, id: String, retry_base: Duration) -> Worker {
+        Worker {
+            id,
+            store: core.store.clone(),
+            publishing: core.publishing.clone(),
+            templates: core.templates.clone(),
+            brand: (*core.brand).clone(),
+            lease: core.config.job_lease,
+            retry_base,
+            wake: core.job_queued.clone(),
+            metrics: core.app_metrics.clone(),
+            events: core.job_events.clone(),
+            credentials: core.credentials.clone(),
+        }
+    }
+
     /// Claims and runs one due job; returns its id and the status it was left in.
     pub async fn run_once(&self) -> Result<Option<(String, JobStatus)>, WorkerError> {
         let Some(job) = self

@@ -40,19 +40,7 @@ impl Application {
 
     /// A worker sharing this service's store, publishers and wake-up signal.
     pub fn worker(&self, id: String) -> Worker {
-        Worker {
-            id,
-            store: self.state.store.clone(),
-            publishing: self.state.publishing.clone(),
-            templates: self.state.templates.clone(),
-            brand: (*self.state.brand).clone(),
-            lease: self.state.config.job_lease,
-            retry_base: Duration::from_secs(2),
-            wake: self.state.job_queued.clone(),
-            metrics: self.state.app_metrics.clone(),
-            events: self.state.job_events.clone(),
-            credentials: self.state.credentials.clone(),
-        }
+        Worker::new(&self.state.core, id, Duration::from_secs(2))
     }
 
     /// Serves until `shutdown` completes; runs the embedded worker unless disabled.
@@ -83,7 +71,7 @@ impl Application {
         let invalidation = crate::cache::after_publish::spawn(self.state.clone());
         let scheduler = self.state.config.run_worker.then(|| {
             crate::schedules::runner::spawn(
-                self.state.clone(),
+                self.state.core.clone(),
                 self.state.config.scheduler_interval,
             )
         });

@@ -31,21 +31,7 @@ pub enum Access {
     Signed,
 }
 
-/// Who is calling, when a key was presented and accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// Key id (`env:API_KEY` for the configured key); used for audit and rate limits.
-    pub key_id: String,
-    pub scopes: Vec<Scope>,
-    /// The key's own request budgets (empty: the service's).
-    pub limits: KeyLimits,
-}
-
-impl Caller {
-    pub fn allows(&self, needed: Scope) -> bool {
-        self.scopes.iter().any(|s| *s >= needed)
-    }
-}
+pub use halcytone_app::caller::Caller;
 
 /// The key a request presents, if any (quotes and whitespace removed).
 pub fn presented_key(headers: &HeaderMap) -> Option<String> {

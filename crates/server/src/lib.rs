@@ -7,21 +7,19 @@ pub mod auth;
 pub mod body;
 pub mod cache;
 pub mod console;
-pub mod correlation;
 pub mod error;
 pub mod http;
 pub mod live;
-pub mod review;
 pub mod routes;
-pub mod schedules;
 pub mod state;
 pub mod ws;
 
 pub use halcytone_app::settings as config;
 pub use halcytone_app::{
     abtest, calendar, campaigns, credentials, documents, events, generation, metrics, queue,
-    social, targets, worker,
+    review, schedules, social, targets, worker,
 };
+pub use halcytone_telemetry::correlation;
 
 pub use app::Application;
 pub use config::{DocumentSource, ServerConfig};

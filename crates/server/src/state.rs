@@ -74,6 +74,10 @@ impl AppState {
             config.cache.max_bytes,
             config.cache.ttl,
         ));
+        let stale = cache.clone();
+        core.content_changes.listen(move |tags| {
+            stale.invalidate_tags(tags);
+        });
         let invalidator = Arc::new(Invalidator::new(
             cache.clone(),
             config.cache.cdn.clone(),

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod context;
+pub mod correlation;
 mod export;
 pub mod exposition;
 

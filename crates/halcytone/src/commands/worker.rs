@@ -40,23 +40,17 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
             super::serve_metrics(&host, port, state.clone()).await?;
         }
-        let worker = Worker {
-            id: format!(
+        // A worker alone is woken by nothing in its process: it polls.
+        let mut worker = Worker::new(
+            &state.core,
+            format!(
                 "worker-{}-{}",
                 std::process::id(),
                 chrono::Utc::now().timestamp_millis()
             ),
-            store,
-            publishing,
-            templates,
-            brand,
-            lease: server.job_lease,
-            retry_base: Duration::from_secs(5),
-            wake: Arc::default(),
-            metrics: state.app_metrics.clone(),
-            events: state.job_events.clone(),
-            credentials: state.credentials.clone(),
-        };
+            Duration::from_secs(5),
+        );
+        worker.wake = Arc::default();
         if args.drain {
             let mut ran = 0;
             while let Some((id, status)) = worker.run_once().await? {
@@ -68,7 +62,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             eprintln!("{} waiting for jobs and due schedules", worker.id);
             // The scheduler runs beside every worker; replicas take each run once.
             let scheduler = halcytone_server::schedules::runner::spawn(
-                state.clone(),
+                state.core.clone(),
                 server.scheduler_interval,
             );
             // So does the refresh of recent campaigns' figures from the CRM.

@@ -89,21 +89,7 @@ struct GenerateBody {
     force_refresh: Option<bool>,
 }
 
-pub fn parse_tone(raw: Option<&str>) -> ApiResult<Option<Tone>> {
-    raw.map(|t| {
-        t.parse::<Tone>()
-            .map_err(|e| ApiError::invalid("tone", format!("tone: {e}")))
-    })
-    .transpose()
-}
-
-pub fn parse_template(raw: Option<&str>) -> ApiResult<Option<EmailTemplate>> {
-    raw.map(|t| {
-        t.parse::<EmailTemplate>()
-            .map_err(|e| ApiError::invalid("template_style", format!("template_style: {e}")))
-    })
-    .transpose()
-}
+pub use crate::generation::{parse_template, parse_tone};
 
 fn parse_platforms(names: &[String]) -> ApiResult<Vec<Platform>> {
     let mut out = Vec::new();

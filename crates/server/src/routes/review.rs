@@ -96,18 +96,7 @@ struct CreateBody {
     submit: bool,
 }
 
-/// Every channel a version can go to.
-pub fn default_targets() -> Vec<String> {
-    [
-        "email",
-        "website",
-        "social_twitter",
-        "social_linkedin",
-        "social_facebook",
-    ]
-    .map(String::from)
-    .to_vec()
-}
+pub use crate::review::default_targets;
 
 async fn version_json(state: &AppState, v: &halcytone_store::ContentVersion) -> ApiResult<Value> {
     let (mut body, job) = summary(state, v).await?;
@@ -188,7 +177,7 @@ pub(crate) async fn approve_as(
     if note.is_some_and(|n| n.chars().count() > 1000) {
         return Err(ApiError::invalid("note", "note: at most 1000 characters"));
     }
-    review::approve(state, id, &Actor::of(caller), note).await
+    Ok(review::approve(state, id, &Actor::of(caller), note).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,7 +211,7 @@ pub(crate) async fn reject_as(
             "reason: say why the version is rejected (1 to 1000 characters)",
         ));
     }
-    review::reject(state, id, &Actor::of(caller), reason).await
+    Ok(review::reject(state, id, &Actor::of(caller), reason).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]

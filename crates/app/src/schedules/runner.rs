@@ -4,26 +4,26 @@
 //! replicas and missed occurrences collapse into the one run.
 
 use super::timing::Timing;
-use crate::error::ApiError;
+use crate::core::Core;
+use crate::error::AppError;
 use crate::generation;
 use crate::queue::iso;
 use crate::review::{self, Actor, Draft};
-use crate::state::AppState;
 use chrono::{DateTime, TimeZone, Utc};
 use halcytone_store::{Schedule, ScheduleRun};
 use std::time::Duration;
 
 /// The timing a stored schedule runs on.
-pub fn timing_of(s: &Schedule) -> Result<Timing, ApiError> {
+pub fn timing_of(s: &Schedule) -> Result<Timing, AppError> {
     let once = s
         .scheduled_for_ms
         .and_then(|ms| Utc.timestamp_millis_opt(ms).single());
     Timing::new(s.cron.as_deref(), &s.timezone, once)
-        .map_err(|e| ApiError::Internal(format!("schedule {}: {}", s.id, e.message)))
+        .map_err(|e| AppError::Internal(format!("schedule {}: {}", s.id, e.message)))
 }
 
 /// Runs every schedule due at `now`; returns the runs this call made.
-pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<ScheduleRun>, ApiError> {
+pub async fn tick(state: &Core, now: DateTime<Utc>) -> Result<Vec<ScheduleRun>, AppError> {
     let now_ms = now.timestamp_millis();
     let mut runs = Vec::new();
     for s in state.store.due_schedules(now_ms).await? {
@@ -53,11 +53,11 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<Vec<ScheduleRu
 
 /// One run: fetch, draft, submit; publish when approved, else wait for reviewers.
 async fn run(
-    state: &AppState,
+    state: &Core,
     s: &Schedule,
     due_ms: i64,
     now: DateTime<Utc>,
-) -> Result<ScheduleRun, ApiError> {
+) -> Result<ScheduleRun, AppError> {
     let mut r = ScheduleRun {
         id: format!("run_{}", uuid::Uuid::new_v4().simple()),
         schedule_id: s.id.clone(),
@@ -82,7 +82,7 @@ async fn run(
     Ok(r)
 }
 
-async fn attempt(state: &AppState, s: &Schedule, r: &mut ScheduleRun) -> Result<(), ApiError> {
+async fn attempt(state: &Core, s: &Schedule, r: &mut ScheduleRun) -> Result<(), AppError> {
     let document = match &s.document_id {
         Some(id) => crate::documents::by_reference_fresh(state, id, true).await?,
         None => crate::documents::configured_fresh(state, true).await?,
@@ -138,7 +138,7 @@ async fn attempt(state: &AppState, s: &Schedule, r: &mut ScheduleRun) -> Result<
 }
 
 /// Runs due schedules every `every` until the process ends.
-pub fn spawn(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: Core, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -5,11 +5,11 @@
 //! written to the audit log. Every move is a compare-and-set on the stored state, so two
 //! reviewers acting at once cannot both move it.
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::caller::Caller;
+use crate::core::Core;
+use crate::error::{AppError, AppResult};
 use crate::generation::{self, DocumentText, Request};
 use crate::queue::{self, Submission, iso, now_ms};
-use crate::state::AppState;
 use crate::targets;
 use chrono::{DateTime, Utc};
 use halcytone_content::approval::{self, Action, Approval, Level, ReviewState};
@@ -63,13 +63,13 @@ pub struct Assessment {
 
 /// Validates the document as it would be published and works out its review level.
 pub async fn assess(
-    state: &AppState,
+    state: &Core,
     doc: &DocumentText,
     targets_: &[String],
     tone: Option<&str>,
     template: Option<&str>,
     as_of: DateTime<Utc>,
-) -> ApiResult<Assessment> {
+) -> AppResult<Assessment> {
     let parsed = generation::read_document(state, doc, as_of).await?;
     let (level, level_reason) = approval::required_level(&parsed);
     let wanted: Vec<targets::Target> = targets_
@@ -84,8 +84,8 @@ pub async fn assess(
     if !platforms.is_empty() {
         req.platforms = platforms;
     }
-    req.tone = crate::routes::content::parse_tone(tone)?;
-    req.template = crate::routes::content::parse_template(template)?;
+    req.tone = crate::generation::parse_tone(tone)?;
+    req.template = crate::generation::parse_template(template)?;
     let (_, report) = generation::compose_parsed(state, parsed.into(), &req, as_of).await?;
     let issues = report.map(|r| r.issues).unwrap_or_default();
     Ok(Assessment {
@@ -104,7 +104,7 @@ pub async fn assess(
 }
 
 /// Stores the snapshot and a draft version of it.
-pub async fn create_draft(state: &AppState, d: Draft, by: &Actor) -> ApiResult<ContentVersion> {
+pub async fn create_draft(state: &Core, d: Draft, by: &Actor) -> AppResult<ContentVersion> {
     let targets_ = queue::check_targets("channels", &d.targets)?;
     let a = assess(
         state,
@@ -142,31 +142,31 @@ pub async fn create_draft(state: &AppState, d: Draft, by: &Actor) -> ApiResult<C
         schedule_id: d.schedule_id,
     };
     state.store.put_content_version(&v).await?;
-    state.cache.invalidate_tags(&["content"]);
+    state.content_changes.changed(&["content"]);
     Ok(v)
 }
 
-async fn load(state: &AppState, id: &str) -> ApiResult<ContentVersion> {
+async fn load(state: &Core, id: &str) -> AppResult<ContentVersion> {
     state
         .store
         .content_version(id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("content version {id} not found")))
+        .ok_or_else(|| AppError::NotFound(format!("content version {id} not found")))
 }
 
-fn review_state(v: &ContentVersion) -> ApiResult<ReviewState> {
+fn review_state(v: &ContentVersion) -> AppResult<ReviewState> {
     ReviewState::parse(&v.review_state).ok_or_else(|| {
-        ApiError::Internal(format!(
+        AppError::Internal(format!(
             "content version {} has an unknown review state {}",
             v.id, v.review_state
         ))
     })
 }
 
-fn check(v: &ContentVersion, action: Action) -> ApiResult<ReviewState> {
+fn check(v: &ContentVersion, action: Action) -> AppResult<ReviewState> {
     let s = review_state(v)?;
     approval::allowed(s, action)
-        .map_err(|why| ApiError::Conflict(format!("content version {}: {why}", v.id)))?;
+        .map_err(|why| AppError::Conflict(format!("content version {}: {why}", v.id)))?;
     Ok(s)
 }
 
@@ -179,24 +179,24 @@ fn level(v: &ContentVersion) -> Level {
 
 /// Applies a move; a lost race is a 409 and nothing changes.
 async fn commit(
-    state: &AppState,
+    state: &Core,
     v: &ContentVersion,
     to: ReviewState,
     review: &Value,
     job_id: Option<&str>,
-) -> ApiResult<ContentVersion> {
+) -> AppResult<ContentVersion> {
     commit_at(state, v, to, None, review, job_id).await
 }
 
 /// [`commit`], also setting the review level.
 async fn commit_at(
-    state: &AppState,
+    state: &Core,
     v: &ContentVersion,
     to: ReviewState,
     level: Option<Level>,
     review: &Value,
     job_id: Option<&str>,
-) -> ApiResult<ContentVersion> {
+) -> AppResult<ContentVersion> {
     let moved = state
         .store
         .update_review(
@@ -210,12 +210,12 @@ async fn commit_at(
         )
         .await?;
     if !moved {
-        return Err(ApiError::Conflict(format!(
+        return Err(AppError::Conflict(format!(
             "content version {} changed while this request was handled; reload it and try again",
             v.id
         )));
     }
-    state.cache.invalidate_tags(&["content"]);
+    state.content_changes.changed(&["content"]);
     load(state, &v.id).await
 }
 
@@ -238,14 +238,14 @@ fn met(level: Level, list: &[Value]) -> bool {
 
 /// Submits a draft (or a rejected version) for review. Validation runs again; an L1 version
 /// that passes it is approved at once.
-pub async fn submit(state: &AppState, id: &str, by: &Actor) -> ApiResult<ContentVersion> {
+pub async fn submit(state: &Core, id: &str, by: &Actor) -> AppResult<ContentVersion> {
     let v = load(state, id).await?;
     check(&v, Action::Submit)?;
     let snapshot = state
         .store
         .document(&v.document_id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("snapshot {} is missing", v.document_id)))?;
+        .ok_or_else(|| AppError::Internal(format!("snapshot {} is missing", v.document_id)))?;
     let doc = DocumentText {
         label: v.label.clone(),
         text: snapshot.body,
@@ -284,17 +284,17 @@ pub async fn submit(state: &AppState, id: &str, by: &Actor) -> ApiResult<Content
 /// Records one approval; with enough of them the version is approved (and, when a schedule
 /// made it, handed to the publisher).
 pub async fn approve(
-    state: &AppState,
+    state: &Core,
     id: &str,
     by: &Actor,
     note: Option<&str>,
-) -> ApiResult<ContentVersion> {
+) -> AppResult<ContentVersion> {
     let v = load(state, id).await?;
     check(&v, Action::Approve)?;
     let lvl = level(&v);
     let mut list = approvals(&v.review);
     if list.iter().any(|a| a["by"] == by.id.as_str()) {
-        return Err(ApiError::Conflict(format!(
+        return Err(AppError::Conflict(format!(
             "content version {}: already approved by this key; {} needs {} distinct approver(s)",
             v.id,
             lvl.as_str(),
@@ -302,7 +302,7 @@ pub async fn approve(
         )));
     }
     if lvl > Level::L1 && v.review["submitted_by"] == by.id.as_str() {
-        return Err(ApiError::NotAllowed(format!(
+        return Err(AppError::NotAllowed(format!(
             "content version {}: you submitted it; {} needs approval from other reviewers",
             v.id,
             lvl.as_str()
@@ -322,12 +322,7 @@ pub async fn approve(
 }
 
 /// Rejects a version in review (or approved and not yet scheduled), with the reason.
-pub async fn reject(
-    state: &AppState,
-    id: &str,
-    by: &Actor,
-    reason: &str,
-) -> ApiResult<ContentVersion> {
+pub async fn reject(state: &Core, id: &str, by: &Actor, reason: &str) -> AppResult<ContentVersion> {
     let v = load(state, id).await?;
     check(&v, Action::Reject)?;
     let mut review = v.review.clone();
@@ -345,7 +340,7 @@ fn as_of(v: &ContentVersion) -> DateTime<Utc> {
 }
 
 /// A version a schedule made is published as soon as it is approved.
-async fn publish_if_ready(state: &AppState, v: ContentVersion) -> ApiResult<ContentVersion> {
+async fn publish_if_ready(state: &Core, v: ContentVersion) -> AppResult<ContentVersion> {
     if v.review_state == ReviewState::Approved.as_str()
         && let Some(schedule) = v.schedule_id.clone()
         && state.store.schedule(&schedule).await?.is_some()
@@ -360,18 +355,18 @@ async fn publish_if_ready(state: &AppState, v: ContentVersion) -> ApiResult<Cont
 /// Hands an approved version to the publisher (now, or at `when`). `force` lets an admin
 /// publish an unapproved version; that is audited.
 pub async fn schedule_version(
-    state: &AppState,
+    state: &Core,
     id: &str,
     by: &Actor,
     when: Option<DateTime<Utc>>,
     force: bool,
-) -> ApiResult<(ContentVersion, Job)> {
+) -> AppResult<(ContentVersion, Job)> {
     let v = load(state, id).await?;
     let current = review_state(&v)?;
     let mut review = v.review.clone();
     if force && current != ReviewState::Approved {
         if !by.admin {
-            return Err(ApiError::Forbidden("admin (force_publish)"));
+            return Err(AppError::MissingScope("admin (force_publish)"));
         }
         if current == ReviewState::Scheduled {
             check(&v, Action::Schedule)?;
@@ -392,7 +387,7 @@ pub async fn schedule_version(
         .store
         .document(&v.document_id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("snapshot {} is missing", v.document_id)))?;
+        .ok_or_else(|| AppError::Internal(format!("snapshot {} is missing", v.document_id)))?;
     let submission = Submission {
         label: v.label.clone(),
         document: DocumentText {
@@ -404,7 +399,7 @@ pub async fn schedule_version(
         tone: v.options["tone"].as_str().map(String::from),
         template: v.options["template"].as_str().map(String::from),
         run_at: when,
-        correlation_id: crate::correlation::current(),
+        correlation_id: halcytone_telemetry::correlation::current(),
         retry_of: None,
         as_of: as_of(&v),
         batch_id: None,
@@ -429,7 +424,7 @@ pub async fn schedule_version(
                     now_ms(),
                 )
                 .await;
-            return Err(e.into());
+            return Err(e);
         }
     };
     state
@@ -460,12 +455,25 @@ pub async fn schedule_version(
             )
             .await?;
     }
-    state.cache.invalidate_tags(&["content"]);
+    state.content_changes.changed(&["content"]);
     tracing::info!(content_version = %v.id, job_id = %job.id, by = %by.id, forced = force, "content scheduled");
     Ok((load(state, id).await?, job))
 }
 
 /// The review part of a version as the API shows it.
+/// Every channel a version can go to.
+pub fn default_targets() -> Vec<String> {
+    [
+        "email",
+        "website",
+        "social_twitter",
+        "social_linkedin",
+        "social_facebook",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 pub fn review_json(v: &ContentVersion) -> Value {
     let lvl = level(v);
     let req = lvl.requirement();
@@ -496,7 +504,7 @@ pub fn review_json(v: &ContentVersion) -> Value {
 /// version. With approval not required, direct publishing is the operator's own approval.
 #[allow(clippy::too_many_arguments)]
 pub async fn gate_direct(
-    state: &AppState,
+    state: &Core,
     caller: Option<&Caller>,
     doc: &DocumentText,
     targets_: &[String],
@@ -504,7 +512,7 @@ pub async fn gate_direct(
     template: Option<&str>,
     as_of: DateTime<Utc>,
     force: bool,
-) -> ApiResult<Value> {
+) -> AppResult<Value> {
     let by = caller.map_or("unknown", |c| c.key_id.as_str());
     if !state.config.approval_required {
         return Ok(json!({ "direct": true, "approval": "not_required", "by": by }));
@@ -522,13 +530,13 @@ pub async fn gate_direct(
         _ => format!("{} review", a.level.as_str()),
     };
     if !force {
-        return Err(ApiError::Conflict(format!(
+        return Err(AppError::Conflict(format!(
             "this content needs {why}; make a version with POST /api/v2/content and have it approved, or send force_publish with an admin key"
         )));
     }
-    let caller = caller.ok_or(ApiError::MissingKey)?;
+    let caller = caller.ok_or(AppError::Unauthenticated)?;
     if !caller.allows(Scope::Admin) {
-        return Err(ApiError::Forbidden("admin (force_publish)"));
+        return Err(AppError::MissingScope("admin (force_publish)"));
     }
     state
         .store
