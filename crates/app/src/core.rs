@@ -38,6 +38,10 @@ pub struct Core {
     pub fetched: Arc<FetchMemo>,
     /// Stored outbound credentials and the keys the publishers use.
     pub credentials: Arc<Credentials>,
+    /// Halcytone Live rooms (connections by session; the edge carries them over WebSockets).
+    pub live: Arc<crate::live::hub::LiveHub>,
+    /// Live sessions as their platform events describe them.
+    pub live_sessions: Arc<crate::live::events::LiveSessions>,
 }
 
 /// Why the core could not be built.
@@ -75,6 +79,8 @@ impl Core {
             sources,
             fetched: Arc::default(),
             credentials,
+            live: Arc::default(),
+            live_sessions: Arc::default(),
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod generation;
 pub mod jobs;
+pub mod live;
 pub mod metrics;
 pub mod queue;
 pub mod review;

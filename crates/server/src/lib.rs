@@ -9,14 +9,13 @@ pub mod cache;
 pub mod console;
 pub mod error;
 pub mod http;
-pub mod live;
 pub mod routes;
 pub mod state;
 pub mod ws;
 
 pub use halcytone_app::settings as config;
 pub use halcytone_app::{
-    abtest, calendar, campaigns, credentials, documents, events, generation, metrics, queue,
+    abtest, calendar, campaigns, credentials, documents, events, generation, live, metrics, queue,
     review, schedules, social, targets, worker,
 };
 pub use halcytone_telemetry::correlation;

@@ -39,10 +39,6 @@ pub struct Parts {
     /// Signatures of inbound cache webhooks already used (replay protection).
     pub webhook_signatures: Arc<Verifier>,
     pub health: Arc<crate::routes::health::HealthCache>,
-    /// Halcytone Live rooms (WebSocket connections by session).
-    pub live: Arc<crate::live::hub::LiveHub>,
-    /// Live sessions as their platform events describe them.
-    pub live_sessions: Arc<crate::live::events::LiveSessions>,
     /// Sessions of the web console at `/ui` (key id and scopes, never the key).
     pub ui_sessions: Arc<crate::console::session::Sessions>,
     pub started: Instant,
@@ -97,8 +93,6 @@ impl AppState {
             health: Arc::default(),
             started: Instant::now(),
             started_at: Utc::now(),
-            live: Arc::default(),
-            live_sessions: Arc::default(),
             ui_sessions: Arc::default(),
             core,
         })))

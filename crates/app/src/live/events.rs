@@ -5,9 +5,9 @@
 //! then ends the room.
 
 use super::hub::now_iso;
+use crate::core::Core;
 use crate::generation::{self, DocumentText};
 use crate::review::{self, Actor, Draft};
-use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -150,7 +150,7 @@ fn update(session: &str, kind: &str, data: Value) -> Value {
 }
 
 /// Handles one event for `session`; returns the acknowledgement.
-pub async fn ingest(state: &AppState, session: &str, raw: &str) -> Result<Value, EventError> {
+pub async fn ingest(state: &Core, session: &str, raw: &str) -> Result<Value, EventError> {
     if !state.live_sessions.listening() {
         return Err(EventError::Stopped);
     }
@@ -332,7 +332,7 @@ fn session_record(session: &str, t: &Tracked, data: &Value, now: DateTime<Utc>) 
     })
 }
 
-async fn summarize(state: &AppState, session: &str, record: &Value) -> Result<String, String> {
+async fn summarize(state: &Core, session: &str, record: &Value) -> Result<String, String> {
     let doc = DocumentText {
         label: format!("live:{session}"),
         text: record.to_string(),
@@ -343,7 +343,7 @@ async fn summarize(state: &AppState, session: &str, record: &Value) -> Result<St
         Draft {
             label: doc.label.clone(),
             document: doc,
-            targets: crate::routes::review::default_targets(),
+            targets: crate::review::default_targets(),
             tone: None,
             template: Some("breathscape".into()),
             as_of: generation::today(),
@@ -360,7 +360,7 @@ async fn summarize(state: &AppState, session: &str, record: &Value) -> Result<St
 }
 
 /// `session.ended`: store the summary, tell the room, close it.
-async fn end(state: &AppState, session: &str, data: &Value) -> Value {
+async fn end(state: &Core, session: &str, data: &Value) -> Value {
     if let Some(Ok(id)) = state.live_sessions.get(session).and_then(|t| t.summary) {
         // Already ended: the summary stands; the platform may resend the event.
         state.live.close(session);

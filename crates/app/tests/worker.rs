@@ -2,12 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use halcytone_app::credentials::Credentials;
+use halcytone_app::worker::{JobSpec, PublishSpec, Worker};
 use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
-use halcytone_server::credentials::Credentials;
-use halcytone_server::worker::{JobSpec, PublishSpec, Worker};
 use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
