@@ -55,7 +55,7 @@ preview="$(curl -fsS -X POST "$API_URL/api/v2/generate-content" -d '{"preview_on
 pass "preview generates every channel"
 [ -n "$KEY" ] || fail "no API key: set API_KEY (or run with --start)"
 job="$(curl -fsS -X POST "$API_URL/api/v2/content/sync" -H "Authorization: Bearer $KEY" \
-  -d '{"document_id":"smoke-test","channels":["email","website","social_twitter"]}')" || fail "content/sync was refused"
+  -d '{"channels":["email","website","social_twitter"]}')" || fail "content/sync was refused"
 id="$(echo "$job" | json_field '["job_id"]')"
 pass "job $id queued"
 final=""

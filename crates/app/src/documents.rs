@@ -136,27 +136,55 @@ pub async fn configured_fresh(state: &Core, fresh: bool) -> Result<DocumentText,
     }
 }
 
-/// The document a request names: inline (`document`, with its format), fetched from the
-/// source `document_id` names, or the configured one.
+/// The document a request names — the one resolution every use case shares (preview,
+/// generate, validate, publish, review, schedules): inline (`document`, with its format); a
+/// stored snapshot (`doc_…`, as jobs list them); fetched from the source `document_id` names
+/// (`gdocs:`, `notion:`, `url:`, `file:`); or, with neither, the configured one. Any other
+/// `document_id` is an error naming the field, never a silent fall-back to the configured
+/// document.
 pub async fn requested(
     document: Option<&serde_json::Value>,
     format: Option<&str>,
     document_id: Option<&str>,
     state: &Core,
 ) -> Result<DocumentText, AppError> {
-    match (document, document_id) {
+    match (document, document_id.map(str::trim)) {
         (Some(v), _) if !v.is_null() => crate::generation::inline(v, format),
-        (_, Some(id)) if !id.trim().is_empty() => {
+        (_, Some(id)) if !id.is_empty() => {
+            if is_snapshot_id(id) {
+                return snapshot(state, id).await;
+            }
             if !has_source_prefix(id) {
                 return Err(AppError::invalid(
                     "document_id",
-                    "document_id: name a source with its prefix: gdocs:<id>, notion:<database id>, url:<https URL> or file:<path under LIVING_DOC_DIR>",
+                    format!(
+                        "document_id: '{id}' names no document; name a stored snapshot (doc_…) or a source with its prefix: gdocs:<id>, notion:<database id>, url:<https URL> or file:<path under LIVING_DOC_DIR>"
+                    ),
                 ));
             }
             by_reference(state, id).await
         }
         _ => configured(state).await,
     }
+}
+
+/// Whether an id names a stored document snapshot (`doc_…`).
+pub fn is_snapshot_id(id: &str) -> bool {
+    id.len() > 4 && id.starts_with("doc_")
+}
+
+/// A stored document snapshot, labelled with the source it was read from.
+async fn snapshot(state: &Core, id: &str) -> Result<DocumentText, AppError> {
+    let d = state
+        .store
+        .document(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("document snapshot {id} not found")))?;
+    Ok(DocumentText {
+        label: d.source,
+        format: d.format.parse::<SourceFormat>().ok(),
+        text: d.body,
+    })
 }
 
 /// Whether an id names a source (`gdocs:…`, `notion:…`, `url:…`, `file:…`).

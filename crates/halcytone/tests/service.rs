@@ -180,7 +180,7 @@ async fn up_runs_the_whole_stack_from_one_command() {
     let job: Value = http
         .post(format!("{api}/api/v2/content/sync"))
         .bearer_auth(key)
-        .body(r#"{"document_id":"weekly","channels":["email","website","social_twitter","social_linkedin","social_facebook"]}"#)
+        .body(r#"{"channels":["email","website","social_twitter","social_linkedin","social_facebook"]}"#)
         .send()
         .await
         .unwrap()

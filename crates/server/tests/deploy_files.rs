@@ -325,7 +325,7 @@ async fn expositions_after_traffic() -> Vec<(String, String)> {
     app.post("/api/v2/generate-content", None, r#"{"preview_only":true}"#)
         .await;
     let a = app
-        .sync(r#"{"document_id":"weekly","channels":["email","website","social_twitter"]}"#)
+        .sync(r#"{"channels":["email","website","social_twitter"]}"#)
         .await;
     app.wait_job(a.body["job_id"].as_str().unwrap()).await;
     let mut out = Vec::new();

@@ -54,9 +54,7 @@ async fn one_publish_is_one_connected_trace_reaching_the_mocks() {
     let (endpoint, spans) = collector().await;
     halcytone_telemetry::init(&endpoint, "halcytone-test").unwrap();
     let app = helpers::spawn_app(helpers::Backend::Sqlite).await.unwrap();
-    let a = app
-        .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
-        .await;
+    let a = app.sync(r#"{"channels":["email","website"]}"#).await;
     let correlation = a.headers["x-correlation-id"].to_str().unwrap().to_string();
     let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed");

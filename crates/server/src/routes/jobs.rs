@@ -7,7 +7,7 @@ use crate::calendar::{self, Granularity};
 use crate::correlation;
 use crate::documents;
 use crate::error::{ApiError, ApiResult};
-use crate::generation::{self, DocumentText};
+use crate::generation;
 use crate::http::query::QueryArgs;
 use crate::queue::{self, Submission, iso, job_json, now_ms};
 use crate::state::AppState;
@@ -141,25 +141,13 @@ async fn sync(
         Some(ab) => Some(crate::abtest::check(ab)?),
     };
     let label = body.document_id.clone().filter(|d| !d.trim().is_empty());
-    let document: DocumentText = match &body.document {
-        Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
-        _ => match label.as_deref().filter(|l| l.starts_with("doc_")) {
-            None if label.as_deref().is_some_and(documents::has_source_prefix) => {
-                documents::by_reference(&state, label.as_deref().unwrap_or_default()).await?
-            }
-            Some(snapshot) => {
-                let d = state.store.document(snapshot).await?.ok_or_else(|| {
-                    ApiError::NotFound(format!("document snapshot {snapshot} not found"))
-                })?;
-                DocumentText {
-                    label: d.source,
-                    text: d.body,
-                    format: None,
-                }
-            }
-            None => documents::configured(&state).await?,
-        },
-    };
+    let document = documents::requested(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        label.as_deref(),
+        &state,
+    )
+    .await?;
     // Refuse now what the worker could never compose.
     let as_of = generation::today();
     generation::read_document(&state, &document, as_of).await?;

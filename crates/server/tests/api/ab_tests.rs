@@ -91,10 +91,7 @@ both_backends!(
             ),
         ] {
             let a = app
-                .sync(
-                    &json!({"document_id": "weekly", "channels": ["email"], "ab_test": body})
-                        .to_string(),
-                )
+                .sync(&json!({"channels": ["email"], "ab_test": body}).to_string())
                 .await;
             assert_eq!(
                 a.status,
@@ -105,11 +102,16 @@ both_backends!(
             assert_eq!(a.body["error"]["field"], field, "{body}: {}", a.text);
         }
         let a = app
-            .sync(&json!({"document_id": "weekly", "channels": ["website"], "ab_test": {"subjects": ["A", "B"]}}).to_string())
+            .sync(
+                &json!({"channels": ["website"], "ab_test": {"subjects": ["A", "B"]}}).to_string(),
+            )
             .await;
         assert_eq!(a.body["error"]["field"], "ab_test", "{}", a.text);
         let a = app
-            .sync(&json!({"document_id": "weekly", "channels": ["email"], "ab_test": {"subjects": ["A", "B"], "winner": 1}}).to_string())
+            .sync(
+                &json!({"channels": ["email"], "ab_test": {"subjects": ["A", "B"], "winner": 1}})
+                    .to_string(),
+            )
             .await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
         assert!(
@@ -120,7 +122,7 @@ both_backends!(
         let subjects = ["Calm in five minutes", "What we built for your breath"];
         let s = app
             .sync(&json!({
-                "document_id": "weekly", "channels": ["email"],
+                "channels": ["email"],
                 "ab_test": {"subjects": subjects, "test_fraction": 0.3, "decide_after_minutes": 0},
             }).to_string())
             .await;
@@ -309,7 +311,7 @@ both_backends!(
         ];
         let s = app
             .sync(&json!({
-                "document_id": "weekly", "channels": ["email", "social_twitter"],
+                "channels": ["email", "social_twitter"],
                 "segment_id": seg_id, "personalize": true, "first_name_fallback": "friend",
                 "ab_test": {"subjects": subjects, "test_fraction": 0.5, "decide_after_minutes": 0},
             }).to_string())

@@ -201,16 +201,19 @@ both_backends!(
 both_backends!(
     content_versions_follow_their_jobs,
     |app: TestApp| async move {
-        let a = app.sync(r#"{"document_id":"weekly","channels":["email","social_twitter"],"tone":"encouraging"}"#).await;
+        let a = app
+            .sync(r#"{"channels":["email","social_twitter"],"tone":"encouraging"}"#)
+            .await;
         let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
         assert_eq!(job["status"], "completed");
-        app.sync(r#"{"document_id":"later","channels":["website"],"schedule_time":"2099-01-01T00:00:00Z"}"#).await;
+        app.sync(r#"{"channels":["website"],"schedule_time":"2099-01-01T00:00:00Z"}"#)
+            .await;
         let list = app.get("/api/v2/content", Some(&app.read_key)).await;
         assert_eq!(list.body["total"], 2, "{}", list.text);
         let versions = list.body["versions"].as_array().unwrap();
         assert_eq!(versions[0]["status"], "scheduled");
         assert_eq!(versions[1]["status"], "published");
-        assert_eq!(versions[1]["document_id"], "weekly");
+        assert_eq!(versions[1]["document_id"], "sample");
         let id = versions[1]["content_id"].as_str().unwrap();
         let one = app
             .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))

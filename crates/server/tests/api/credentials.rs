@@ -47,12 +47,8 @@ async fn crm_key_seen(app: &TestApp) -> Option<String> {
     send["api_key"].as_str().map(str::to_string)
 }
 
-async fn publish_email(app: &TestApp, doc: &str) {
-    let a = app
-        .sync(&format!(
-            r#"{{"document_id":"{doc}","channels":["email"]}}"#
-        ))
-        .await;
+async fn publish_email(app: &TestApp) {
+    let a = app.sync(r#"{"channels":["email"]}"#).await;
     assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
     let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
@@ -121,7 +117,7 @@ async fn a_stored_key_is_sealed_used_rotated_and_removed(backend: Backend) {
     assert!(app.store.credentials().await.unwrap().is_empty());
 
     // Before: the mock CRM sees no key.
-    publish_email(&app, "before").await;
+    publish_email(&app).await;
     assert_eq!(crm_key_seen(&app).await, None);
 
     // Stored: answered masked, sealed in the database, used for the next publish.
@@ -137,7 +133,7 @@ async fn a_stored_key_is_sealed_used_rotated_and_removed(backend: Backend) {
             .starts_with(&format!("hv1:{}:", ring(OLD, &[]).current_id()))
     );
     assert!(!row.sealed.contains(CRM_KEY) && !row.meta.to_string().contains(CRM_KEY));
-    publish_email(&app, "after").await;
+    publish_email(&app).await;
     assert_eq!(crm_key_seen(&app).await.as_deref(), Some("****abcd"));
     let list = app.get("/api/v2/credentials", Some(ADMIN_KEY)).await;
     assert!(!list.text.contains(CRM_KEY));
@@ -188,7 +184,7 @@ async fn a_stored_key_is_sealed_used_rotated_and_removed(backend: Backend) {
         "{}",
         list.text
     );
-    publish_email(&app, "still").await;
+    publish_email(&app).await;
     assert_eq!(crm_key_seen(&app).await.as_deref(), Some("****abcd"));
     let r = app
         .post("/api/v2/credentials/rotate", Some(ADMIN_KEY), "{}")
@@ -226,7 +222,7 @@ async fn a_stored_key_is_sealed_used_rotated_and_removed(backend: Backend) {
         .delete("/api/v2/credentials/crm_api_key", Some(ADMIN_KEY))
         .await;
     assert_eq!(d.status, StatusCode::NOT_FOUND, "{}", d.text);
-    publish_email(&app, "deleted").await;
+    publish_email(&app).await;
     assert_eq!(crm_key_seen(&app).await, None);
 }
 

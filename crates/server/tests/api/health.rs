@@ -129,9 +129,7 @@ both_backends!(root_openapi_and_docs, |app: TestApp| async move {
 both_backends!(
     metrics_count_generation_publishing_and_the_queue,
     |app: TestApp| async move {
-        let a = app
-            .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
-            .await;
+        let a = app.sync(r#"{"channels":["email","website"]}"#).await;
         app.wait_job(a.body["job_id"].as_str().unwrap()).await;
         let m = app.get("/metrics", None).await.text;
         let value = |series: &str| -> f64 {

@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 both_backends!(
     a_sync_job_completes_and_every_target_is_captured_once,
     |app: TestApp| async move {
-        let a = app.sync(r#"{"document_id":"doc-probe-1","channels":["email","website","social_twitter","social_linkedin","social_facebook"],"content_type":"update","template_style":"modern","dry_run":false}"#).await;
+        let a = app.sync(r#"{"channels":["email","website","social_twitter","social_linkedin","social_facebook"],"content_type":"update","template_style":"modern","dry_run":false}"#).await;
         assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
         let id = a.body["job_id"].as_str().unwrap().to_string();
         assert_eq!(a.body["status"], "pending");
         let job = app.wait_job(&id).await;
         assert_eq!(job["status"], "completed", "{job}");
-        assert_eq!(job["document_id"], "doc-probe-1");
+        assert_eq!(job["document_id"], "sample");
         for ch in [
             "email",
             "website",
@@ -45,9 +45,7 @@ both_backends!(
             assert!(social.iter().any(|c| c.contains(n)), "{n} in {social:?}");
         }
         // Plain network names work too.
-        let a = app
-            .sync(r#"{"document_id":"d2","channels":["twitter","web"]}"#)
-            .await;
+        let a = app.sync(r#"{"channels":["twitter","web"]}"#).await;
         assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
         let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
         assert_eq!(job["status"], "completed", "{job}");
@@ -55,11 +53,56 @@ both_backends!(
 );
 
 both_backends!(
+    a_document_id_that_names_nothing_is_refused_on_every_path,
+    |app: TestApp| async move {
+        // The dashboard's form sends whatever was typed; a bare word is not a document.
+        let a = app
+            .sync(r#"{"document_id":"doc-probe-1","channels":["email"]}"#)
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+        assert_eq!(a.body["error"]["field"], "document_id");
+        assert!(a.body["detail"].as_str().unwrap().contains("doc-probe-1"));
+        let p = app
+            .post(
+                "/api/v2/generate-content",
+                None,
+                r#"{"preview_only":true,"document_id":"doc-probe-1"}"#,
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.text);
+        assert_eq!(p.body["error"]["field"], "document_id");
+        let v = app
+            .post(
+                "/api/v2/validate-content",
+                Some(&app.read_key),
+                r#"{"document_id":"doc-probe-1"}"#,
+            )
+            .await;
+        assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", v.text);
+        assert_eq!(app.jobs_count().await, 0, "nothing was queued");
+        // A stored snapshot id (as jobs list them) names a document on every path.
+        let a = app.sync(r#"{"channels":["website"]}"#).await;
+        let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
+        let snapshot = job["snapshot_id"].as_str().unwrap();
+        let p = app
+            .post(
+                "/api/v2/generate-content",
+                None,
+                &format!(r#"{{"preview_only":true,"document_id":"{snapshot}"}}"#),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        let missing = app
+            .sync(r#"{"document_id":"doc_0000","channels":["email"]}"#)
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    }
+);
+
+both_backends!(
     unknown_channels_are_refused_with_the_valid_list,
     |app: TestApp| async move {
-        let a = app
-            .sync(r#"{"document_id":"d","channels":["email","myspace"]}"#)
-            .await;
+        let a = app.sync(r#"{"channels":["email","myspace"]}"#).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(a.body["error"]["field"], "channels[1]");
         assert!(
@@ -68,10 +111,10 @@ both_backends!(
                 .unwrap()
                 .contains("social_twitter")
         );
-        let a = app.sync(r#"{"document_id":"d","channels":[]}"#).await;
+        let a = app.sync(r#"{"channels":[]}"#).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         let a = app
-            .sync(r#"{"document_id":"d","channels":["email"],"schedule_time":"soon"}"#)
+            .sync(r#"{"channels":["email"],"schedule_time":"soon"}"#)
             .await;
         assert_eq!(a.body["error"]["field"], "schedule_time");
         assert_eq!(
@@ -86,7 +129,9 @@ both_backends!(
     scheduled_jobs_wait_can_be_cancelled_and_run_at_their_time,
     |app: TestApp| async move {
         // A browser's datetime-local value: no seconds, no zone.
-        let a = app.sync(r#"{"document_id":"later","channels":["email"],"schedule_time":"2099-12-01T10:00"}"#).await;
+        let a = app
+            .sync(r#"{"channels":["email"],"schedule_time":"2099-12-01T10:00"}"#)
+            .await;
         assert_eq!(a.status, StatusCode::ACCEPTED);
         assert_eq!(a.body["scheduled_for"], "2099-12-01T10:00:00.000Z");
         let id = a.body["job_id"].as_str().unwrap().to_string();
@@ -118,10 +163,7 @@ both_backends!(
         // Two seconds ahead, with a zone: it waits, then runs.
         let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
         let a = app
-            .sync(
-                &json!({ "document_id": "soon", "channels": ["website"], "schedule_time": at })
-                    .to_string(),
-            )
+            .sync(&json!({ "channels": ["website"], "schedule_time": at }).to_string())
             .await;
         let id = a.body["job_id"].as_str().unwrap().to_string();
         assert_eq!(
@@ -153,16 +195,16 @@ both_backends!(
         // Web publishing fails for good (a 400 is not retried): the job ends partial.
         let fault = json!({ "route": "POST /api/v1/content/publish", "status": 400 });
         app.set_fault(&app.platform, fault).await;
-        let a = app
-            .sync(r#"{"document_id":"weekly","channels":["email","website"]}"#)
-            .await;
+        let a = app.sync(r#"{"channels":["email","website"]}"#).await;
         let id = a.body["job_id"].as_str().unwrap().to_string();
         let job = app.wait_job(&id).await;
         assert_eq!(job["status"], "partial", "{job}");
         assert_eq!(job["results"]["email"]["status"], "success");
         assert_eq!(job["results"]["website"]["status"], "failed");
         assert!(job["errors"][0].as_str().unwrap().contains("website"));
-        let running = app.sync(r#"{"document_id":"x","channels":["email"],"schedule_time":"2099-01-01T00:00:00Z"}"#).await;
+        let running = app
+            .sync(r#"{"channels":["email"],"schedule_time":"2099-01-01T00:00:00Z"}"#)
+            .await;
         let r = app
             .post(
                 &format!(
@@ -230,17 +272,16 @@ both_backends!(
 both_backends!(
     job_metrics_and_analytics_come_from_stored_jobs,
     |app: TestApp| async move {
-        let a = app
-            .sync(r#"{"document_id":"weekly","channels":["email","social_twitter"]}"#)
-            .await;
+        let a = app.sync(r#"{"channels":["email","social_twitter"]}"#).await;
         app.wait_job(a.body["job_id"].as_str().unwrap()).await;
-        app.sync(r#"{"document_id":"later","channels":["email"],"schedule_time":"2099-01-01T00:00:00Z"}"#).await;
+        app.sync(r#"{"channels":["email"],"schedule_time":"2099-01-01T00:00:00Z"}"#)
+            .await;
         let m = app.get("/api/v2/metrics", Some(&app.read_key)).await;
         assert_eq!(m.body["total_jobs"], 2);
         assert_eq!(m.body["status_breakdown"]["completed"], 1);
         assert_eq!(m.body["channel_breakdown"]["email"], 2);
         assert_eq!(m.body["success_rate"], 100.0);
-        assert!(m.body["last_sync_times"]["weekly"].is_string());
+        assert!(m.body["last_sync_times"]["sample"].is_string());
         let start = (chrono::Utc::now() - chrono::Duration::hours(24))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let end = (chrono::Utc::now() + chrono::Duration::minutes(1))

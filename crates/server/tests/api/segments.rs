@@ -73,24 +73,15 @@ both_backends!(
 
         // A send limited to the segment.
         let bad = app
-            .sync(
-                &json!({"document_id": "weekly", "channels": ["website"], "segment_id": id})
-                    .to_string(),
-            )
+            .sync(&json!({"channels": ["website"], "segment_id": id}).to_string())
             .await;
         assert_eq!(bad.body["error"]["field"], "segment_id", "{}", bad.text);
         let bad = app
-            .sync(
-                &json!({"document_id": "weekly", "channels": ["email"], "segment_id": "seg_nope"})
-                    .to_string(),
-            )
+            .sync(&json!({"channels": ["email"], "segment_id": "seg_nope"}).to_string())
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
         let s = app
-            .sync(
-                &json!({"document_id": "weekly", "channels": ["email"], "segment_id": id})
-                    .to_string(),
-            )
+            .sync(&json!({"channels": ["email"], "segment_id": id}).to_string())
             .await;
         assert_eq!(s.status, StatusCode::ACCEPTED, "{}", s.text);
         let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
@@ -123,7 +114,9 @@ both_backends!(
             )
             .await;
         let s = app
-            .sync(&json!({"document_id": "weekly-2", "channels": ["email"], "segment_id": none.body["segment_id"]}).to_string())
+            .sync(
+                &json!({"channels": ["email"], "segment_id": none.body["segment_id"]}).to_string(),
+            )
             .await;
         let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
         assert!(job.to_string().contains("matches none of the"), "{job}");

@@ -179,9 +179,7 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
         .expect(1)
         .mount(&x)
         .await;
-    let s = app
-        .sync(r#"{"document_id":"weekly","channels":["social_twitter"]}"#)
-        .await;
+    let s = app.sync(r#"{"channels":["social_twitter"]}"#).await;
     assert_eq!(s.status, StatusCode::ACCEPTED, "{}", s.text);
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "failed", "{job}");
@@ -245,9 +243,7 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
         gauge(&app).await,
         "halcytone_social_account_reconnect_needed{network=\"x\"} 0"
     );
-    let s = app
-        .sync(r#"{"document_id":"weekly-2","channels":["social_twitter"]}"#)
-        .await;
+    let s = app.sync(r#"{"channels":["social_twitter"]}"#).await;
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
     let tweets = x
@@ -330,7 +326,7 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let s = app
-        .sync(r#"{"document_id":"weekly","channels":["social_twitter","social_linkedin","social_facebook"]}"#)
+        .sync(r#"{"channels":["social_twitter","social_linkedin","social_facebook"]}"#)
         .await;
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
@@ -408,9 +404,7 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     );
     // A revoked account: the rehearsal ends in "reconnect needed".
     put(&app, "/api/v2/social/accounts/x", ADMIN_KEY, json!({"account_id": "42", "access_token": "revoked-token-2", "refresh_token": "revoked-refresh-2"})).await;
-    let s = app
-        .sync(r#"{"document_id":"weekly-2","channels":["social_twitter"]}"#)
-        .await;
+    let s = app.sync(r#"{"channels":["social_twitter"]}"#).await;
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(
