@@ -3,11 +3,13 @@
 //! time, so a retry produces identical content and identical idempotency keys — a crash or a
 //! retry never sends twice.
 
+use crate::core::Core;
+use crate::error::AppError;
+use crate::generation::{self, DocumentText};
 use crate::targets::{self, Target};
 use chrono::{TimeZone, Utc};
-use halcytone_content::{Brand, ComposeOptions, Templates, compose, parse};
-use halcytone_publish::{DirectNewsletter, Outcome, Publishing, TargetResult};
-use halcytone_store::{Job, JobStatus, Store, StoreError};
+use halcytone_publish::{DirectNewsletter, Outcome, TargetResult};
+use halcytone_store::{Job, JobStatus, StoreError};
 
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -22,26 +24,19 @@ pub enum WorkerError {
     Store(#[from] StoreError),
 }
 
-/// Runs jobs from a store.
+/// Runs jobs from the store, composing through the same path as previews
+/// ([`crate::generation`]) and publishing through the core's publishers.
 #[derive(Debug, Clone)]
 pub struct Worker {
     pub id: String,
-    pub store: Arc<dyn Store>,
-    pub publishing: Arc<Publishing>,
-    pub templates: Arc<Templates>,
-    pub brand: Brand,
+    /// Store, publishers, templates, brand, credentials, metrics and job events.
+    pub core: Core,
     /// How long a claim holds a job before another worker may take it over.
     pub lease: Duration,
     /// First wait before a job-level retry; doubles per attempt.
     pub retry_base: Duration,
     /// Notified when a job is queued in this process, so an idle worker starts at once.
     pub wake: Arc<tokio::sync::Notify>,
-    /// Generation and publish metrics (shared with the API when embedded in it).
-    pub metrics: Arc<crate::metrics::AppMetrics>,
-    /// Where job transitions are announced (`/ws/jobs`, cache invalidation).
-    pub events: Arc<crate::events::JobEvents>,
-    /// Stored CRM and Platform keys, brought up to date before every run.
-    pub credentials: Arc<crate::credentials::Credentials>,
 }
 
 fn now_ms() -> i64 {
@@ -54,25 +49,20 @@ struct Unrunnable(String);
 impl Worker {
     /// A worker on the core's store, publishers and signals, holding claims for the
     /// configured lease (`JOB_LEASE_SECONDS`).
-    pub fn new(core: &crate::Core, id: String, retry_base: Duration) -> Worker {
+    pub fn new(core: &Core, id: String, retry_base: Duration) -> Worker {
         Worker {
             id,
-            store: core.store.clone(),
-            publishing: core.publishing.clone(),
-            templates: core.templates.clone(),
-            brand: (*core.brand).clone(),
+            core: core.clone(),
             lease: core.config.job_lease,
             retry_base,
             wake: core.job_queued.clone(),
-            metrics: core.app_metrics.clone(),
-            events: core.job_events.clone(),
-            credentials: core.credentials.clone(),
         }
     }
 
     /// Claims and runs one due job; returns its id and the status it was left in.
     pub async fn run_once(&self) -> Result<Option<(String, JobStatus)>, WorkerError> {
         let Some(job) = self
+            .core
             .store
             .claim(&self.id, now_ms(), self.lease.as_millis() as i64)
             .await?
@@ -107,8 +97,8 @@ impl Worker {
 
     /// Announces the job's stored state.
     async fn announce(&self, id: &str, status_changed: bool) {
-        match self.store.job(id).await {
-            Ok(Some(job)) => self.events.announce(&job, status_changed),
+        match self.core.store.job(id).await {
+            Ok(Some(job)) => self.core.job_events.announce(&job, status_changed),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not read the job to announce it"),
         }
@@ -116,15 +106,17 @@ impl Worker {
 
     async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {
         tracing::info!(attempt = job.attempts, "running job");
-        self.events.announce(&job, true);
+        self.core.job_events.announce(&job, true);
         // A key stored since the last run (by any replica) is used from this run on.
-        self.credentials
-            .sync(self.store.as_ref(), &self.publishing)
+        self.core
+            .credentials
+            .sync(self.core.store.as_ref(), &self.core.publishing)
             .await?;
         let status = match self.execute_with_heartbeat(&job).await? {
             Err(Unrunnable(reason)) => {
                 let results = json!({ "error": reason });
-                self.store
+                self.core
+                    .store
                     .finish(
                         &job.id,
                         &self.id,
@@ -144,7 +136,8 @@ impl Worker {
                     let reason = errors.join("; ");
                     // What the store recorded: pending, or, with attempts gone, what the
                     // results (this attempt's and earlier deliveries) add up to.
-                    self.store
+                    self.core
+                        .store
                         .release(
                             &job.id,
                             &self.id,
@@ -156,7 +149,8 @@ impl Worker {
                         .await?
                         .unwrap_or(JobStatus::Pending)
                 } else {
-                    self.store
+                    self.core
+                        .store
                         .finish(&job.id, &self.id, status, &results, &errors, now_ms())
                         .await?
                         .unwrap_or(status)
@@ -198,10 +192,12 @@ impl Worker {
                 Outcome::Failed => "failed",
                 Outcome::Skipped => "skipped",
             };
-            self.metrics.published(t.channel, outcome, t.attempts);
+            self.core
+                .app_metrics
+                .published(t.channel, outcome, t.attempts);
         }
         for (channel, seconds) in &report.channel_seconds {
-            self.metrics.publish_took(channel, *seconds);
+            self.core.app_metrics.publish_took(channel, *seconds);
         }
     }
 
@@ -221,7 +217,7 @@ impl Worker {
                 done = &mut work => return done,
                 _ = ticks.tick() => {
                     let until = now_ms() + self.lease.as_millis() as i64;
-                    match self.store.heartbeat(&job.id, &self.id, until).await {
+                    match self.core.store.heartbeat(&job.id, &self.id, until).await {
                         Ok(true) => {}
                         Ok(false) => tracing::warn!("lease lost: another worker took the job over"),
                         Err(e) => tracing::warn!(error = %e, "cannot extend the lease"),
@@ -260,7 +256,7 @@ impl Worker {
         if wanted.is_empty() && !spec.targets().is_empty() {
             return Ok(Ok((JobStatus::Completed, json!({}), Vec::new(), false)));
         }
-        let Some(doc) = self.store.document(&job.document_id).await? else {
+        let Some(doc) = self.core.store.document(&job.document_id).await? else {
             return Ok(Err(Unrunnable(format!(
                 "document {} is no longer stored",
                 job.document_id
@@ -279,6 +275,7 @@ impl Worker {
                     }
                 };
                 let report = self
+                    .core
                     .publishing
                     .send_newsletter(&newsletter, &job.correlation_id)
                     .await;
@@ -289,7 +286,7 @@ impl Worker {
                     segment_id: None,
                 };
                 crate::campaigns::record(
-                    self.store.as_ref(),
+                    self.core.store.as_ref(),
                     &sent,
                     &report.targets,
                     |_| newsletter.subject.clone(),
@@ -299,58 +296,38 @@ impl Worker {
                 return Ok(Ok(summarize(&wanted, &report.targets)));
             }
         };
-        let format = spec.format;
-        // Parsing and composing are CPU work: they run on a blocking thread so the API's
-        // executor (and its /health) keeps answering while a large document is composed.
-        let body = doc.body.clone();
-        let parsed = match tokio::task::spawn_blocking(move || parse(&body, format)).await {
-            Ok(Ok(d)) => d,
-            Ok(Err(e)) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
-            Err(e) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
+        // The one compose path: the same parse (session records included), options and
+        // time budget as a preview, off the async executor.
+        let as_of = Utc
+            .timestamp_millis_opt(spec.as_of_ms)
+            .single()
+            .unwrap_or_else(Utc::now);
+        let text = DocumentText {
+            label: doc.source.clone(),
+            text: doc.body,
+            format: spec.format,
         };
         let (channels, platforms) =
             targets::plan(&wanted.iter().map(|(_, t)| *t).collect::<Vec<_>>());
-        let mut opts = ComposeOptions::new(
-            Utc.timestamp_millis_opt(spec.as_of_ms)
-                .single()
-                .unwrap_or_else(Utc::now),
-        );
-        opts.channels = channels.clone();
-        if !platforms.is_empty() {
-            opts.platforms = platforms;
-        }
-        opts.brand = self.brand.clone();
-        opts.tone = spec.tone;
-        opts.template = spec.template;
-        let seg = spec.segment.as_ref();
-        let personal = halcytone_content::Personalization {
-            first_name: spec.personalize,
-            intro: seg.and_then(|s| s.intro.clone()),
-            cta_text: seg.and_then(|s| s.cta_text.clone()),
-            cta_url: seg.and_then(|s| s.cta_url.clone()),
-        };
-        if personal != halcytone_content::Personalization::default() {
-            opts.personalization = Some(personal);
-        }
-        let started = std::time::Instant::now();
-        let composed = {
-            let (opts, templates) = (opts.clone(), self.templates.clone());
-            tokio::task::spawn_blocking(move || {
-                compose(&parsed, &opts, &templates).map_err(|e| e.to_string())
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("composition failed: {e}")))
-        };
-        let bundle = match composed {
-            Ok(b) => b,
-            Err(e) => {
-                self.metrics.generation_failed();
-                return Ok(Err(Unrunnable(e)));
+        let request = compose_request(&spec, channels.clone(), platforms);
+        let bundle = match generation::produce(&self.core, &text, &request, as_of).await {
+            Ok(made) => made.bundle,
+            Err(e @ AppError::GenerationTimeout { .. }) => {
+                // A busy moment, not a bad document: the job is retried later.
+                let reason = e.to_string();
+                let results: Map<String, Value> = wanted
+                    .iter()
+                    .map(|(name, _)| (name.clone(), json!({ "status": "failed", "error": reason })))
+                    .collect();
+                return Ok(Ok((
+                    JobStatus::Failed,
+                    Value::Object(results),
+                    vec![reason.clone()],
+                    true,
+                )));
             }
+            Err(e) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
         };
-        let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
-        self.metrics
-            .generated(&names, started.elapsed().as_secs_f64());
         let segment = match &spec.segment {
             None => None,
             Some(seg) => match halcytone_audience::Rule::parse(&seg.rule) {
@@ -358,7 +335,7 @@ impl Worker {
                     segment_id: seg.id.clone(),
                     segment_name: seg.name.clone(),
                     rule,
-                    today: opts.now.date_naive(),
+                    today: as_of.date_naive(),
                 }),
                 Err(e) => {
                     return Ok(Err(Unrunnable(format!(
@@ -377,8 +354,8 @@ impl Worker {
         let mut ab = None;
         if let Some(r) = &spec.ab_test {
             let prepared = crate::abtest::prepare(
-                self.store.as_ref(),
-                &self.publishing,
+                self.core.store.as_ref(),
+                &self.core.publishing,
                 r,
                 audience.segment.as_ref(),
                 &job.correlation_id,
@@ -406,7 +383,7 @@ impl Worker {
                 }
                 crate::abtest::Prepared::Stop(reason, retry) => {
                     if !retry || job.attempts >= job.max_attempts {
-                        crate::abtest::fail(self.store.as_ref(), &r.id, &reason).await?;
+                        crate::abtest::fail(self.core.store.as_ref(), &r.id, &reason).await?;
                     }
                     let results: Map<String, Value> = wanted
                         .iter()
@@ -424,6 +401,7 @@ impl Worker {
             }
         }
         let report = self
+            .core
             .publishing
             .publish_to(&bundle, &channels, &job.correlation_id, Some(&audience))
             .await;
@@ -458,7 +436,7 @@ impl Worker {
             segment_id: spec.segment.as_ref().map(|s| s.id.clone()),
         };
         crate::campaigns::record(
-            self.store.as_ref(),
+            self.core.store.as_ref(),
             &sent,
             &report.targets,
             subject_of,
@@ -468,7 +446,7 @@ impl Worker {
         if let Some((t, phase)) = ab {
             let last = !outcome.3 || job.attempts >= job.max_attempts;
             crate::abtest::after_publish(
-                self.store.as_ref(),
+                self.core.store.as_ref(),
                 job,
                 &spec,
                 t,
@@ -480,6 +458,35 @@ impl Worker {
         }
         Ok(Ok(outcome))
     }
+}
+
+/// What a publish job composes: its channels and networks, tone, template and the
+/// newsletter's per-reader and per-segment words. Validation is the preview's business.
+fn compose_request(
+    spec: &PublishSpec,
+    channels: Vec<halcytone_content::Channel>,
+    platforms: Vec<halcytone_content::Platform>,
+) -> generation::Request {
+    let seg = spec.segment.as_ref();
+    let personal = halcytone_content::Personalization {
+        first_name: spec.personalize,
+        intro: seg.and_then(|s| s.intro.clone()),
+        cta_text: seg.and_then(|s| s.cta_text.clone()),
+        cta_url: seg.and_then(|s| s.cta_url.clone()),
+    };
+    let mut request = generation::Request {
+        channels,
+        tone: spec.tone,
+        template: spec.template,
+        validate: false,
+        personalization: (personal != halcytone_content::Personalization::default())
+            .then_some(personal),
+        ..generation::Request::default()
+    };
+    if !platforms.is_empty() {
+        request.platforms = platforms;
+    }
+    request
 }
 
 /// Per requested target: `success` when every matching publish line succeeded, else `failed`

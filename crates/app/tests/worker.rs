@@ -2,7 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use halcytone_app::credentials::Credentials;
+use halcytone_app::Core;
+use halcytone_app::settings::ServerConfig;
 use halcytone_app::worker::{JobSpec, PublishSpec, Worker};
 use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
@@ -67,19 +68,17 @@ async fn env() -> Env {
         email_transport: Default::default(),
     };
     let publishing = Arc::new(Publishing::new(settings).unwrap());
-    let worker = Worker {
-        id: "test-worker".into(),
-        store: store.clone(),
-        credentials: Arc::new(Credentials::new(None, &publishing)),
+    let core = Core::new(
+        ServerConfig::local(),
+        store.clone(),
         publishing,
-        templates: Arc::new(Templates::defaults()),
-        brand: Brand::default(),
-        lease: Duration::from_secs(30),
-        retry_base: Duration::from_millis(0),
-        wake: Arc::default(),
-        metrics: Arc::default(),
-        events: Arc::default(),
-    };
+        Arc::new(Templates::defaults()),
+        Brand::default(),
+    )
+    .unwrap();
+    let mut worker = Worker::new(&core, "test-worker".into(), Duration::from_millis(0));
+    worker.lease = Duration::from_secs(30);
+    worker.wake = Arc::default();
     Env {
         worker,
         store,
