@@ -6,12 +6,13 @@
 use crate::core::Core;
 use crate::error::AppError;
 use crate::generation::{self, DocumentText};
+use crate::jobs::outcome::{Attempt, ChannelResult, Outcome};
 use crate::targets::{self, Target};
 use chrono::{TimeZone, Utc};
-use halcytone_publish::{DirectNewsletter, Outcome, TargetResult};
+use halcytone_publish::{DirectNewsletter, Outcome as PublishOutcome, TargetResult};
 use halcytone_store::{Job, JobStatus, StoreError};
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
@@ -43,8 +44,13 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-/// Why a job cannot run at all (no retry helps).
-struct Unrunnable(String);
+/// What executing a claimed job came to.
+enum Execution {
+    /// It ran: what each requested target came to.
+    Ran(Attempt),
+    /// It cannot run at all (no retry helps): why.
+    Unrunnable(String),
+}
 
 impl Worker {
     /// A worker on the core's store, publishers and signals, holding claims for the
@@ -113,7 +119,7 @@ impl Worker {
             .sync(self.core.store.as_ref(), &self.core.publishing)
             .await?;
         let status = match self.execute_with_heartbeat(&job).await? {
-            Err(Unrunnable(reason)) => {
+            Execution::Unrunnable(reason) => {
                 let results = json!({ "error": reason });
                 self.core
                     .store
@@ -128,8 +134,10 @@ impl Worker {
                     .await?;
                 JobStatus::Failed
             }
-            Ok((status, results, errors, retry)) => {
-                if retry && job.attempts < job.max_attempts {
+            Execution::Ran(attempt) => {
+                let (status, results, errors) =
+                    (attempt.status(), attempt.to_value(), attempt.errors());
+                if attempt.retryable() && job.attempts < job.max_attempts {
                     let wait = self
                         .retry_base
                         .saturating_mul(1u32 << (job.attempts.clamp(1, 16) - 1) as u32);
@@ -188,9 +196,9 @@ impl Worker {
     fn record(&self, report: &halcytone_publish::PublishReport) {
         for t in &report.targets {
             let outcome = match t.outcome {
-                Outcome::Succeeded => "success",
-                Outcome::Failed => "failed",
-                Outcome::Skipped => "skipped",
+                PublishOutcome::Succeeded => "success",
+                PublishOutcome::Failed => "failed",
+                PublishOutcome::Skipped => "skipped",
             };
             self.core
                 .app_metrics
@@ -203,11 +211,7 @@ impl Worker {
 
     /// Runs the job while extending its lease every third of the lease, so a long publish is
     /// never taken over by another worker while this one is alive.
-    #[allow(clippy::type_complexity)]
-    async fn execute_with_heartbeat(
-        &self,
-        job: &Job,
-    ) -> Result<Result<(JobStatus, Value, Vec<String>, bool), Unrunnable>, WorkerError> {
+    async fn execute_with_heartbeat(&self, job: &Job) -> Result<Execution, WorkerError> {
         let every = (self.lease / 3).max(Duration::from_millis(100));
         let work = self.execute(job);
         tokio::pin!(work);
@@ -227,14 +231,10 @@ impl Worker {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn execute(
-        &self,
-        job: &Job,
-    ) -> Result<Result<(JobStatus, Value, Vec<String>, bool), Unrunnable>, WorkerError> {
+    async fn execute(&self, job: &Job) -> Result<Execution, WorkerError> {
         let spec = match JobSpec::from_payload(&job.payload) {
             Ok(s) => s,
-            Err(e) => return Ok(Err(Unrunnable(e.to_string()))),
+            Err(e) => return Ok(Execution::Unrunnable(e.to_string())),
         };
         let mut wanted = Vec::new();
         for name in spec.targets() {
@@ -250,17 +250,17 @@ impl Worker {
             }
             match targets::parse(name) {
                 Ok(t) => wanted.push((name.clone(), t)),
-                Err(e) => return Ok(Err(Unrunnable(e))),
+                Err(e) => return Ok(Execution::Unrunnable(e)),
             }
         }
         if wanted.is_empty() && !spec.targets().is_empty() {
-            return Ok(Ok((JobStatus::Completed, json!({}), Vec::new(), false)));
+            return Ok(Execution::Ran(Attempt::default()));
         }
         let Some(doc) = self.core.store.document(&job.document_id).await? else {
-            return Ok(Err(Unrunnable(format!(
+            return Ok(Execution::Unrunnable(format!(
                 "document {} is no longer stored",
                 job.document_id
-            ))));
+            )));
         };
         let spec = match spec {
             JobSpec::Publish(p) => p,
@@ -268,10 +268,10 @@ impl Worker {
                 let newsletter: DirectNewsletter = match serde_json::from_str(&doc.body) {
                     Ok(n) => n,
                     Err(e) => {
-                        return Ok(Err(Unrunnable(format!(
+                        return Ok(Execution::Unrunnable(format!(
                             "document {} is not a newsletter: {e}",
                             doc.id
-                        ))));
+                        )));
                     }
                 };
                 let report = self
@@ -293,7 +293,7 @@ impl Worker {
                     now_ms(),
                 )
                 .await?;
-                return Ok(Ok(summarize(&wanted, &report.targets)));
+                return Ok(Execution::Ran(summarize(&wanted, &report.targets)));
             }
         };
         // The one compose path: the same parse (session records included), options and
@@ -314,19 +314,13 @@ impl Worker {
             Ok(made) => made.bundle,
             Err(e @ AppError::GenerationTimeout { .. }) => {
                 // A busy moment, not a bad document: the job is retried later.
-                let reason = e.to_string();
-                let results: Map<String, Value> = wanted
-                    .iter()
-                    .map(|(name, _)| (name.clone(), json!({ "status": "failed", "error": reason })))
-                    .collect();
-                return Ok(Ok((
-                    JobStatus::Failed,
-                    Value::Object(results),
-                    vec![reason.clone()],
-                    true,
-                )));
+                let failed = Outcome::Failed {
+                    reason: e.to_string(),
+                    retryable: true,
+                };
+                return Ok(Execution::Ran(Attempt::all(names(&wanted), &failed)));
             }
-            Err(e) => return Ok(Err(Unrunnable(format!("document {}: {e}", doc.id)))),
+            Err(e) => return Ok(Execution::Unrunnable(format!("document {}: {e}", doc.id))),
         };
         let segment = match &spec.segment {
             None => None,
@@ -338,10 +332,10 @@ impl Worker {
                     today: as_of.date_naive(),
                 }),
                 Err(e) => {
-                    return Ok(Err(Unrunnable(format!(
+                    return Ok(Execution::Unrunnable(format!(
                         "segment {} rule does not parse: {e}",
                         seg.id
-                    ))));
+                    )));
                 }
             },
         };
@@ -368,35 +362,28 @@ impl Worker {
                     ab = Some((*t, r.phase));
                 }
                 crate::abtest::Prepared::Done(note) => {
-                    let results: Map<String, Value> = wanted
-                        .iter()
-                        .map(|(name, _)| {
-                            (name.clone(), json!({ "status": "success", "note": note }))
-                        })
-                        .collect();
-                    return Ok(Ok((
-                        JobStatus::Completed,
-                        Value::Object(results),
-                        Vec::new(),
-                        false,
-                    )));
+                    // An earlier job of the test sent it: nothing goes out again.
+                    let mut attempt = Attempt::all(
+                        names(&wanted),
+                        &Outcome::Delivered {
+                            provider_id: None,
+                            at: Utc::now(),
+                        },
+                    );
+                    for (_, r) in &mut attempt.results {
+                        r.note = Some(note.clone());
+                    }
+                    return Ok(Execution::Ran(attempt));
                 }
                 crate::abtest::Prepared::Stop(reason, retry) => {
                     if !retry || job.attempts >= job.max_attempts {
                         crate::abtest::fail(self.core.store.as_ref(), &r.id, &reason).await?;
                     }
-                    let results: Map<String, Value> = wanted
-                        .iter()
-                        .map(|(name, _)| {
-                            (name.clone(), json!({ "status": "failed", "error": reason }))
-                        })
-                        .collect();
-                    return Ok(Ok((
-                        JobStatus::Failed,
-                        Value::Object(results),
-                        vec![reason.clone()],
-                        retry,
-                    )));
+                    let failed = Outcome::Failed {
+                        reason,
+                        retryable: retry,
+                    };
+                    return Ok(Execution::Ran(Attempt::all(names(&wanted), &failed)));
                 }
             }
         }
@@ -406,7 +393,7 @@ impl Worker {
             .publish_to(&bundle, &channels, &job.correlation_id, Some(&audience))
             .await;
         self.record(&report);
-        let outcome = summarize(&wanted, &report.targets);
+        let attempt = summarize(&wanted, &report.targets);
         let subject = bundle
             .newsletter
             .as_ref()
@@ -444,7 +431,7 @@ impl Worker {
         )
         .await?;
         if let Some((t, phase)) = ab {
-            let last = !outcome.3 || job.attempts >= job.max_attempts;
+            let last = !attempt.retryable() || job.attempts >= job.max_attempts;
             crate::abtest::after_publish(
                 self.core.store.as_ref(),
                 job,
@@ -456,8 +443,12 @@ impl Worker {
             )
             .await?;
         }
-        Ok(Ok(outcome))
+        Ok(Execution::Ran(attempt))
     }
+}
+
+fn names(wanted: &[(String, Target)]) -> impl Iterator<Item = String> + '_ {
+    wanted.iter().map(|(name, _)| name.clone())
 }
 
 /// What a publish job composes: its channels and networks, tone, template and the
@@ -489,67 +480,51 @@ fn compose_request(
     request
 }
 
-/// Per requested target: `success` when every matching publish line succeeded, else `failed`
-/// with the reasons. The job is completed, partial or failed accordingly; `retry` says whether
-/// a failure was transient.
-fn summarize(
-    wanted: &[(String, Target)],
-    lines: &[TargetResult],
-) -> (JobStatus, Value, Vec<String>, bool) {
-    let mut results = Map::new();
-    let mut errors = Vec::new();
-    let mut retry = false;
-    let (mut ok, mut failed) = (0, 0);
+/// Per requested target: delivered when every matching publish line succeeded, else failed
+/// with the reasons (retryable when any failure was transient). A target no line covers had
+/// nothing to publish, which is a failure too.
+fn summarize(wanted: &[(String, Target)], lines: &[TargetResult]) -> Attempt {
+    let mut attempt = Attempt::default();
     for (name, target) in wanted {
         let mine: Vec<&TargetResult> = lines
             .iter()
-            .filter(|l| target.covers(&l.target) && l.outcome != Outcome::Skipped)
+            .filter(|l| target.covers(&l.target) && l.outcome != PublishOutcome::Skipped)
             .collect();
         let failures: Vec<&&TargetResult> = mine
             .iter()
-            .filter(|l| l.outcome == Outcome::Failed)
+            .filter(|l| l.outcome == PublishOutcome::Failed)
             .collect();
-        let details: Vec<Value> = mine
+        let outcome = if mine.is_empty() {
+            Outcome::Failed {
+                reason: lines
+                    .iter()
+                    .find(|l| target.covers(&l.target))
+                    .and_then(|l| l.reason.clone())
+                    .unwrap_or_else(|| "nothing to publish for this channel".into()),
+                retryable: false,
+            }
+        } else if failures.is_empty() {
+            Outcome::Delivered {
+                provider_id: mine.iter().find_map(|l| l.external_id.clone()),
+                at: Utc::now(),
+            }
+        } else {
+            Outcome::Failed {
+                reason: failures
+                    .iter()
+                    .filter_map(|l| l.reason.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                retryable: failures.iter().any(|l| l.retryable),
+            }
+        };
+        let mut result = ChannelResult::new(outcome);
+        result.url = mine.iter().find_map(|l| l.url.clone());
+        result.publishes = mine
             .iter()
             .map(|l| json!({ "target": l.target, "outcome": l.outcome, "external_id": l.external_id, "url": l.url, "upstream_status": l.upstream_status, "reason": l.reason, "attempts": l.attempts }))
             .collect();
-        if mine.is_empty() {
-            failed += 1;
-            let reason = lines
-                .iter()
-                .find(|l| target.covers(&l.target))
-                .and_then(|l| l.reason.clone())
-                .unwrap_or_else(|| "nothing to publish for this channel".into());
-            errors.push(format!("{name}: {reason}"));
-            results.insert(
-                name.clone(),
-                json!({ "status": "failed", "error": reason, "publishes": details }),
-            );
-        } else if failures.is_empty() {
-            ok += 1;
-            results.insert(
-                name.clone(),
-                json!({ "status": "success", "publishes": details }),
-            );
-        } else {
-            failed += 1;
-            retry |= failures.iter().any(|l| l.retryable);
-            let reason = failures
-                .iter()
-                .filter_map(|l| l.reason.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
-            errors.push(format!("{name}: {reason}"));
-            results.insert(
-                name.clone(),
-                json!({ "status": "failed", "error": reason, "publishes": details }),
-            );
-        }
+        attempt.results.push((name.clone(), result));
     }
-    let status = match (ok, failed) {
-        (_, 0) => JobStatus::Completed,
-        (0, _) => JobStatus::Failed,
-        _ => JobStatus::Partial,
-    };
-    (status, Value::Object(results), errors, retry)
+    attempt
 }

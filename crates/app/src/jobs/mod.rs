@@ -1,3 +1,4 @@
-//! Publish jobs: what a job asks for ([`spec`]).
+//! Publish jobs: what a job asks for ([`spec`]) and what an attempt came to ([`outcome`]).
 
+pub mod outcome;
 pub mod spec;
