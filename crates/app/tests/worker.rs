@@ -42,12 +42,16 @@ async fn mock(kind: MockKind, stops: &mut Vec<tokio::sync::oneshot::Sender<()>>)
 }
 
 async fn env() -> Env {
-    let mut stops = Vec::new();
-    let crm = mock(MockKind::Crm, &mut stops).await;
-    let platform = mock(MockKind::Platform, &mut stops).await;
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap());
+    env_on(store, dir).await
+}
+
+async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
+    let mut stops = Vec::new();
+    let crm = mock(MockKind::Crm, &mut stops).await;
+    let platform = mock(MockKind::Platform, &mut stops).await;
     let settings = Settings {
         dry_run: true,
         crm_url: crm.clone(),
@@ -90,8 +94,18 @@ async fn env() -> Env {
 }
 
 async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
+    enqueue_text(store, targets, SAMPLE, "corr-worker", 3).await
+}
+
+async fn enqueue_text(
+    store: &dyn Store,
+    targets: &[&str],
+    text: &str,
+    correlation_id: &str,
+    max_attempts: i64,
+) -> String {
     let (doc, _) = store
-        .put_document("file:samples/living-document.md", "markdown", SAMPLE, 0)
+        .put_document("file:samples/living-document.md", "markdown", text, 0)
         .await
         .unwrap();
     let spec = JobSpec::Publish(Box::new(PublishSpec::new(
@@ -104,8 +118,8 @@ async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
         payload: spec.to_payload(),
         run_at_ms: 0,
         scheduled_ms: None,
-        max_attempts: 3,
-        correlation_id: "corr-worker".into(),
+        max_attempts,
+        correlation_id: correlation_id.into(),
         retry_of: None,
         batch_id: None,
     };
@@ -199,5 +213,143 @@ async fn unrunnable_jobs_fail_with_the_reason() {
         job.errors[0].contains("unknown channel 'carrier_pigeon'"),
         "{:?}",
         job.errors
+    );
+}
+
+/// All captures of a kind on a mock.
+async fn captured(url: &Url, kind: &str) -> Vec<Value> {
+    let v: Value = reqwest::get(
+        url.join(&format!("api/v1/captures?kind={kind}&limit=10000"))
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    v["captures"].as_array().cloned().unwrap_or_default()
+}
+
+/// A PostgreSQL store in a schema of its own, when `HALCYTONE_TEST_DATABASE_URL` is set.
+async fn postgres_store() -> Option<Arc<dyn Store>> {
+    let url = std::env::var("HALCYTONE_TEST_DATABASE_URL").ok()?;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    Some(halcytone_store::open(&scoped).await.unwrap())
+}
+
+/// Chaos: two workers share one PostgreSQL queue while the mocks fail 30% of the calls
+/// that publish. However the attempts fall, the jobs report exactly what the mocks
+/// captured: every channel reported delivered has its captures, each idempotency key
+/// captured once, and every capture belongs to a channel reported delivered.
+#[tokio::test]
+async fn two_workers_under_faults_report_exactly_what_the_mocks_captured() {
+    let Some(store) = postgres_store().await else {
+        eprintln!("skipped: HALCYTONE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let e = env_on(store, tempfile::tempdir().unwrap()).await;
+    let http = reqwest::Client::new();
+    for (mock, routes) in [
+        (
+            &e.crm,
+            &["POST /api/v1/email/send", "POST /api/v1/email/batch"][..],
+        ),
+        (
+            &e.platform,
+            &["POST /api/v1/content/publish", "POST /api/v1/social/post"][..],
+        ),
+    ] {
+        for (i, route) in routes.iter().enumerate() {
+            let rule = json!({ "route": route, "status": 503, "probability": 0.3, "seed": 7 + i });
+            let r = http
+                .put(mock.join("api/v1/faults").unwrap())
+                .json(&rule)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "fault {rule}");
+        }
+    }
+    const JOBS: usize = 12;
+    let targets = ["email", "website", "social_twitter"];
+    let mut ids = Vec::new();
+    for i in 0..JOBS {
+        // Each job its own content, so its idempotency keys are its own.
+        let text = SAMPLE.replace(
+            "Two minutes of this is enough",
+            &format!("Two minutes (run {i}) of this is enough"),
+        );
+        ids.push(enqueue_text(e.store.as_ref(), &targets, &text, &format!("chaos-{i}"), 12).await);
+    }
+    let mut second = e.worker.clone();
+    second.id = "test-worker-2".into();
+    let drain = |w: Worker| async move {
+        let mut idle = 0;
+        while idle < 20 {
+            match w.run_once().await.unwrap() {
+                Some(_) => idle = 0,
+                None => {
+                    idle += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    };
+    tokio::join!(drain(e.worker.clone()), drain(second));
+    let mut jobs = std::collections::HashMap::new();
+    for id in &ids {
+        let job = e.store.job(id).await.unwrap().unwrap();
+        assert!(job.status.is_terminal(), "{id} ended: {:?}", job.status);
+        jobs.insert(job.correlation_id.clone(), job);
+    }
+    let attempts: i64 = jobs.values().map(|j| j.attempts).sum();
+    assert!(
+        attempts > JOBS as i64,
+        "the faults made attempts fail: {attempts} attempts for {JOBS} jobs"
+    );
+    let mut delivered = 0;
+    for (mock, kind, target) in [
+        (&e.crm, "email", "email"),
+        (&e.platform, "content", "website"),
+        (&e.platform, "social", "social_twitter"),
+    ] {
+        let captures = captured(mock, kind).await;
+        let mut keys = std::collections::HashSet::new();
+        for c in &captures {
+            let key = c["idempotency_key"].as_str().unwrap().to_string();
+            assert!(keys.insert(key.clone()), "{key} captured twice");
+            let corr = c["correlation_id"].as_str().unwrap();
+            let job = &jobs[corr];
+            assert_eq!(
+                job.results[target]["status"], "success",
+                "{kind} capture {key} of {corr} has a delivered result: {}",
+                job.results
+            );
+        }
+        for (corr, job) in &jobs {
+            if job.results[target]["status"] == "success" {
+                delivered += 1;
+                let mine = captures
+                    .iter()
+                    .filter(|c| c["correlation_id"] == corr.as_str())
+                    .count();
+                let expected = if kind == "email" { mine.max(1) } else { 1 };
+                assert!(
+                    mine >= 1 && mine == expected,
+                    "{target} of {corr} reported delivered: {mine} capture(s)"
+                );
+            }
+        }
+    }
+    assert!(
+        delivered >= JOBS * targets.len() * 9 / 10,
+        "with twelve attempts nearly every channel goes out: {delivered}"
     );
 }
