@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod abtest;
+pub mod batch;
 pub mod calendar;
 pub mod caller;
 pub mod campaigns;

@@ -15,8 +15,8 @@ pub mod ws;
 
 pub use halcytone_app::settings as config;
 pub use halcytone_app::{
-    abtest, calendar, campaigns, credentials, documents, events, generation, live, metrics, queue,
-    review, schedules, social, targets, worker,
+    abtest, batch, calendar, campaigns, credentials, documents, events, generation, live, metrics,
+    queue, review, schedules, social, targets, worker,
 };
 pub use halcytone_telemetry::correlation;
 
