@@ -23,6 +23,8 @@ pub mod metrics;
 pub mod queue;
 pub mod review;
 pub mod schedules;
+pub mod segments;
+pub mod sends;
 pub mod settings;
 pub mod social;
 pub mod targets;

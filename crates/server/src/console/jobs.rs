@@ -7,7 +7,7 @@ use super::page::{self, UiError, display_ms};
 use super::params::{Id, Pager, Params, answer, back_to, encode};
 use crate::error::ApiError;
 use crate::queue::spec_label;
-use crate::routes::jobs::{cancel_job, retry_job};
+use crate::sends::{cancel_job, retry_job};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
@@ -213,7 +213,7 @@ pub async fn retry(
                 Ok(format!("Queued job {} to retry job {}.", new.id, old.id)),
             ))
         }
-        Err(e) => answer(&back, Err(e)),
+        Err(e) => answer(&back, Err(e.into())),
     }
 }
 
@@ -231,5 +231,5 @@ pub async fn cancel(
         tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
         format!("Job {} was cancelled.", j.id)
     });
-    answer(&back, r)
+    answer(&back, r.map_err(Into::into))
 }

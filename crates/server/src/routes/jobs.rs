@@ -4,21 +4,17 @@
 use super::{Entry, READ, WRITE, route};
 use crate::body::JsonBody;
 use crate::calendar::{self, Granularity};
-use crate::correlation;
-use crate::documents;
 use crate::error::{ApiError, ApiResult};
-use crate::generation;
 use crate::http::query::QueryArgs;
-use crate::queue::{self, Submission, iso, job_json, now_ms};
+use crate::queue::{self, iso, job_json};
+use crate::sends::{self, SendRequest, cancel_job, retry_job};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use halcytone_content::ContentType;
-use halcytone_store::{Job, JobFilter, JobStatus, NewJob};
-use serde::Deserialize;
+use halcytone_store::{Job, JobFilter, JobStatus};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -45,177 +41,15 @@ pub fn routes() -> Vec<Entry> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SyncBody {
-    document_id: Option<String>,
-    channels: Vec<String>,
-    #[serde(default)]
-    schedule_time: Option<String>,
-    #[serde(default)]
-    template_style: Option<String>,
-    #[serde(default)]
-    tone: Option<String>,
-    #[serde(default)]
-    content_type: Option<String>,
-    #[serde(default)]
-    dry_run: Option<bool>,
-    #[serde(default)]
-    document: Option<Value>,
-    #[serde(default)]
-    document_format: Option<String>,
-    #[serde(default)]
-    correlation_id: Option<String>,
-    /// Publish without approval (admin keys only; audited) when APPROVAL_REQUIRED is on.
-    #[serde(default)]
-    force_publish: bool,
-    /// Send the newsletter only to this segment (`POST /api/v2/segments`).
-    #[serde(default)]
-    segment_id: Option<String>,
-    /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
-    #[serde(default)]
-    personalize: bool,
-    /// Written where a reader has no first name (default "there").
-    #[serde(default)]
-    first_name_fallback: Option<String>,
-    /// An A/B subject test: `{subjects: [..], test_fraction?, decide_after_minutes?}`.
-    #[serde(default)]
-    ab_test: Option<crate::abtest::AbTestBody>,
-    /// Accepted from the earlier API; unused.
-    #[serde(default, rename = "options")]
-    _options: Option<serde::de::IgnoredAny>,
-}
-
 async fn sync(
     State(state): State<AppState>,
     Extension(caller): Extension<crate::auth::Caller>,
-    JsonBody(body): JsonBody<SyncBody>,
+    JsonBody(body): JsonBody<SendRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let targets = queue::check_targets("channels", &body.channels)?;
-    let tone = super::content::parse_tone(body.tone.as_deref())?;
-    let template = super::content::parse_template(body.template_style.as_deref())?;
-    if let Some(ct) = &body.content_type {
-        ct.parse::<ContentType>()
-            .map_err(|e| ApiError::invalid("content_type", format!("content_type: {e}")))?;
-    }
-    if body.dry_run == Some(true) && !state.publishing.settings.dry_run {
-        return Err(ApiError::invalid(
-            "dry_run",
-            "dry_run: this server publishes to the real services; rehearse on a server started with DRY_RUN_MODE=true (or `halcytone up`)",
-        ));
-    }
-    let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
-    let segment = match body
-        .segment_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(id) => Some(super::segments::for_send(&state, id, &targets).await?),
-    };
-    let email_wanted = targets
-        .iter()
-        .any(|t| matches!(crate::targets::parse(t), Ok(crate::targets::Target::Email)));
-    let fallback = body
-        .first_name_fallback
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty());
-    if let Some(f) = fallback
-        && (f.chars().count() > 50 || f.chars().any(char::is_control))
-    {
-        return Err(ApiError::invalid(
-            "first_name_fallback",
-            "first_name_fallback: at most 50 characters on one line",
-        ));
-    }
-    let ab_plan = match body.ab_test {
-        None => None,
-        Some(_) if !email_wanted => {
-            return Err(ApiError::invalid(
-                "ab_test",
-                "ab_test: an A/B subject test is a newsletter send; add \"email\" to channels",
-            ));
-        }
-        Some(ab) => Some(crate::abtest::check(ab)?),
-    };
-    let label = body.document_id.clone().filter(|d| !d.trim().is_empty());
-    let document = documents::requested(
-        body.document.as_ref(),
-        body.document_format.as_deref(),
-        label.as_deref(),
-        &state,
-    )
-    .await?;
-    // Refuse now what the worker could never compose.
-    let as_of = generation::today();
-    generation::read_document(&state, &document, as_of).await?;
-    let cleared = crate::review::gate_direct(
-        &state,
-        Some(&caller),
-        &document,
-        &targets,
-        tone.map(|t| t.as_str()),
-        template.map(|t| t.as_str()),
-        as_of,
-        body.force_publish,
-    )
-    .await?;
-    let label = label.unwrap_or_else(|| document.label.clone());
-    let correlation_id = body
-        .correlation_id
-        .as_deref()
-        .map(|c| correlation::sanitize(Some(c)))
-        .unwrap_or_else(correlation::current);
-    // The test is stored before its job is queued, so the worker always finds it.
-    let ab_test = match &ab_plan {
-        None => None,
-        Some(plan) => {
-            let t = crate::abtest::new_test(plan, segment.as_ref().map(|s| s.id.clone()), now_ms());
-            state.store.put_ab_test(&t).await?;
-            Some(t)
-        }
-    };
-    let job = queue::submit(
-        &state,
-        Submission {
-            label,
-            document,
-            targets,
-            tone: tone.map(|t| t.as_str().to_string()),
-            template: template.map(|t| t.as_str().to_string()),
-            run_at,
-            correlation_id,
-            retry_of: None,
-            as_of,
-            batch_id: None,
-            kind: None,
-            version: None,
-            review: Some(cleared),
-            email: queue::EmailOptions {
-                segment,
-                personalize: body.personalize,
-                first_name_fallback: fallback.map(str::to_string),
-                ab_test: ab_test.as_ref().map(|t| crate::worker::AbRef {
-                    id: t.id.clone(),
-                    phase: crate::worker::AbPhase::Test,
-                }),
-            },
-        },
-    )
-    .await?;
-    let mut v = job_json(&job);
-    if let Some(mut t) = ab_test {
-        t.job_id = job.id.clone();
-        state.store.update_ab_test(&t).await?;
-        v["ab_test"] = crate::abtest::test_json(&t);
-    }
-    v["message"] = json!(match run_at {
-        Some(t) if t.timestamp_millis() > now_ms() => format!("scheduled for {}", t.to_rfc3339()),
-        _ => "queued".to_string(),
-    });
-    Ok((StatusCode::ACCEPTED, Json(v)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(sends::queue_send(&state, &caller, body).await?),
+    ))
 }
 
 async fn find(state: &AppState, id: &str) -> ApiResult<Job> {
@@ -237,21 +71,6 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     Ok(Json(v))
 }
 
-/// Cancels a pending job (the API's cancel and the console's Cancel button).
-pub(crate) async fn cancel_job(state: &AppState, id: &str) -> ApiResult<Job> {
-    let Some(job) = state.store.cancel(id, now_ms()).await? else {
-        return Err(ApiError::NotFound(format!("job {id} not found")));
-    };
-    if job.status != JobStatus::Cancelled {
-        return Err(ApiError::Conflict(format!(
-            "job {id} is {}; only pending jobs can be cancelled",
-            job.status
-        )));
-    }
-    state.job_events.announce(&job, true);
-    Ok(job)
-}
-
 async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -261,41 +80,6 @@ async fn retry(
     v["new_job_id"] = json!(job.id);
     v["original_job_id"] = json!(old.id);
     Ok((StatusCode::CREATED, Json(v)))
-}
-
-/// Queues a new job repeating a failed, partial or cancelled one; returns (old, new) (the
-/// API's retry and the console's Retry button).
-pub(crate) async fn retry_job(state: &AppState, id: &str) -> ApiResult<(Job, Job)> {
-    let old = find(state, id).await?;
-    if !matches!(
-        old.status,
-        JobStatus::Failed | JobStatus::Partial | JobStatus::Cancelled
-    ) {
-        return Err(ApiError::Conflict(format!(
-            "job {id} cannot be retried (status: {}); only failed, partial or cancelled jobs can",
-            old.status
-        )));
-    }
-    let now = now_ms();
-    let job = state
-        .store
-        .enqueue(
-            NewJob {
-                document_id: old.document_id.clone(),
-                channels: old.channels.clone(),
-                payload: old.payload.clone(),
-                run_at_ms: now,
-                scheduled_ms: None,
-                max_attempts: state.config.job_max_attempts,
-                correlation_id: correlation::current(),
-                retry_of: Some(old.id.clone()),
-                batch_id: old.batch_id.clone(),
-            },
-            now,
-        )
-        .await?;
-    state.job_queued.notify_one();
-    Ok((old, job))
 }
 
 async fn list(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {

@@ -9,8 +9,6 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::queue::{iso, now_ms};
 use crate::state::AppState;
-use crate::targets::{self, Target};
-use crate::worker::SegmentRef;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -256,40 +254,4 @@ async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> ApiRes
     Ok(Json(json!({ "deleted": id })))
 }
 
-/// The segment a send names (`segment_id`), checked: it exists, its rule parses, and the
-/// send includes the email channel.
-pub async fn for_send(
-    state: &AppState,
-    id: &str,
-    target_names: &[String],
-) -> ApiResult<SegmentRef> {
-    let email = target_names
-        .iter()
-        .any(|t| matches!(targets::parse(t), Ok(Target::Email)));
-    if !email {
-        return Err(ApiError::invalid(
-            "segment_id",
-            "segment_id: a segment selects newsletter recipients; add \"email\" to channels",
-        ));
-    }
-    let seg = state.store.segment(id).await?.ok_or_else(|| {
-        ApiError::invalid(
-            "segment_id",
-            format!("segment_id: no segment {id} (GET /api/v2/segments lists them)"),
-        )
-    })?;
-    Rule::parse(&seg.rule).map_err(|e| {
-        ApiError::invalid(
-            "segment_id",
-            format!("segment_id: the rule of {id} no longer parses: {e}"),
-        )
-    })?;
-    Ok(SegmentRef {
-        id: seg.id,
-        name: seg.name,
-        rule: seg.rule,
-        intro: seg.intro,
-        cta_text: seg.cta_text,
-        cta_url: seg.cta_url,
-    })
-}
+pub use crate::segments::for_send;

@@ -1,0 +1,244 @@
+//! Sends: a publish request checked field by field and queued as a job, and the moves a
+//! queued job can make at a caller's request (cancel, retry).
+
+use crate::caller::Caller;
+use crate::core::Core;
+use crate::error::{AppError, AppResult};
+use crate::generation;
+use crate::queue::{self, Submission, job_json, now_ms};
+use halcytone_content::ContentType;
+use halcytone_store::{Job, JobStatus, NewJob};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+/// A send as the content-sync route takes it: the document, targets, when, and how the
+/// newsletter speaks to whom.
+pub struct SendRequest {
+    pub document_id: Option<String>,
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub schedule_time: Option<String>,
+    #[serde(default)]
+    pub template_style: Option<String>,
+    #[serde(default)]
+    pub tone: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    #[serde(default)]
+    pub document: Option<Value>,
+    #[serde(default)]
+    pub document_format: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    /// Publish without approval (admin keys only; audited) when APPROVAL_REQUIRED is on.
+    #[serde(default)]
+    pub force_publish: bool,
+    /// Send the newsletter only to this segment (`POST /api/v2/segments`).
+    #[serde(default)]
+    pub segment_id: Option<String>,
+    /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
+    #[serde(default)]
+    pub personalize: bool,
+    /// Written where a reader has no first name (default "there").
+    #[serde(default)]
+    pub first_name_fallback: Option<String>,
+    /// An A/B subject test: `{subjects: [..], test_fraction?, decide_after_minutes?}`.
+    #[serde(default)]
+    pub ab_test: Option<crate::abtest::AbTestBody>,
+    /// Accepted from the earlier API; unused.
+    #[serde(default, rename = "options")]
+    pub _options: Option<serde::de::IgnoredAny>,
+}
+
+/// Queues a send: checks every field, resolves the document, refuses what the worker could
+/// never compose, passes the review gate, stores an A/B test before its job, and queues the
+/// job. Answers with the job as the dashboard reads it.
+pub async fn queue_send(state: &Core, caller: &Caller, body: SendRequest) -> AppResult<Value> {
+    let targets = queue::check_targets("channels", &body.channels)?;
+    let tone = crate::generation::parse_tone(body.tone.as_deref())?;
+    let template = crate::generation::parse_template(body.template_style.as_deref())?;
+    if let Some(ct) = &body.content_type {
+        ct.parse::<ContentType>()
+            .map_err(|e| AppError::invalid("content_type", format!("content_type: {e}")))?;
+    }
+    if body.dry_run == Some(true) && !state.publishing.settings.dry_run {
+        return Err(AppError::invalid(
+            "dry_run",
+            "dry_run: this server publishes to the real services; rehearse on a server started with DRY_RUN_MODE=true (or `halcytone up`)",
+        ));
+    }
+    let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
+    let segment = match body
+        .segment_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(id) => Some(crate::segments::for_send(state, id, &targets).await?),
+    };
+    let email_wanted = targets
+        .iter()
+        .any(|t| matches!(crate::targets::parse(t), Ok(crate::targets::Target::Email)));
+    let fallback = body
+        .first_name_fallback
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty());
+    if let Some(f) = fallback
+        && (f.chars().count() > 50 || f.chars().any(char::is_control))
+    {
+        return Err(AppError::invalid(
+            "first_name_fallback",
+            "first_name_fallback: at most 50 characters on one line",
+        ));
+    }
+    let ab_plan = match body.ab_test {
+        None => None,
+        Some(_) if !email_wanted => {
+            return Err(AppError::invalid(
+                "ab_test",
+                "ab_test: an A/B subject test is a newsletter send; add \"email\" to channels",
+            ));
+        }
+        Some(ab) => Some(crate::abtest::check(ab)?),
+    };
+    let label = body.document_id.clone().filter(|d| !d.trim().is_empty());
+    let document = crate::documents::requested(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        label.as_deref(),
+        state,
+    )
+    .await?;
+    // Refuse now what the worker could never compose.
+    let as_of = generation::today();
+    generation::read_document(state, &document, as_of).await?;
+    let cleared = crate::review::gate_direct(
+        state,
+        Some(caller),
+        &document,
+        &targets,
+        tone.map(|t| t.as_str()),
+        template.map(|t| t.as_str()),
+        as_of,
+        body.force_publish,
+    )
+    .await?;
+    let label = label.unwrap_or_else(|| document.label.clone());
+    let correlation_id = body
+        .correlation_id
+        .as_deref()
+        .map(|c| halcytone_telemetry::correlation::sanitize(Some(c)))
+        .unwrap_or_else(halcytone_telemetry::correlation::current);
+    // The test is stored before its job is queued, so the worker always finds it.
+    let ab_test = match &ab_plan {
+        None => None,
+        Some(plan) => {
+            let t = crate::abtest::new_test(plan, segment.as_ref().map(|s| s.id.clone()), now_ms());
+            state.store.put_ab_test(&t).await?;
+            Some(t)
+        }
+    };
+    let job = queue::submit(
+        state,
+        Submission {
+            label,
+            document,
+            targets,
+            tone: tone.map(|t| t.as_str().to_string()),
+            template: template.map(|t| t.as_str().to_string()),
+            run_at,
+            correlation_id,
+            retry_of: None,
+            as_of,
+            batch_id: None,
+            kind: None,
+            version: None,
+            review: Some(cleared),
+            email: queue::EmailOptions {
+                segment,
+                personalize: body.personalize,
+                first_name_fallback: fallback.map(str::to_string),
+                ab_test: ab_test.as_ref().map(|t| crate::worker::AbRef {
+                    id: t.id.clone(),
+                    phase: crate::worker::AbPhase::Test,
+                }),
+            },
+        },
+    )
+    .await?;
+    let mut v = job_json(&job);
+    if let Some(mut t) = ab_test {
+        t.job_id = job.id.clone();
+        state.store.update_ab_test(&t).await?;
+        v["ab_test"] = crate::abtest::test_json(&t);
+    }
+    v["message"] = json!(match run_at {
+        Some(t) if t.timestamp_millis() > now_ms() => format!("scheduled for {}", t.to_rfc3339()),
+        _ => "queued".to_string(),
+    });
+    Ok(v)
+}
+
+async fn find(state: &Core, id: &str) -> AppResult<Job> {
+    state
+        .store
+        .job(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("job {id} not found")))
+}
+
+/// Cancels a pending job (the API's cancel and the console's Cancel button).
+pub async fn cancel_job(state: &Core, id: &str) -> AppResult<Job> {
+    let Some(job) = state.store.cancel(id, now_ms()).await? else {
+        return Err(AppError::NotFound(format!("job {id} not found")));
+    };
+    if job.status != JobStatus::Cancelled {
+        return Err(AppError::Conflict(format!(
+            "job {id} is {}; only pending jobs can be cancelled",
+            job.status
+        )));
+    }
+    state.job_events.announce(&job, true);
+    Ok(job)
+}
+
+/// Queues a new job repeating a failed, partial or cancelled one; returns (old, new) (the
+/// API's retry and the console's Retry button).
+pub async fn retry_job(state: &Core, id: &str) -> AppResult<(Job, Job)> {
+    let old = find(state, id).await?;
+    if !matches!(
+        old.status,
+        JobStatus::Failed | JobStatus::Partial | JobStatus::Cancelled
+    ) {
+        return Err(AppError::Conflict(format!(
+            "job {id} cannot be retried (status: {}); only failed, partial or cancelled jobs can",
+            old.status
+        )));
+    }
+    let now = now_ms();
+    let job = state
+        .store
+        .enqueue(
+            NewJob {
+                document_id: old.document_id.clone(),
+                channels: old.channels.clone(),
+                payload: old.payload.clone(),
+                run_at_ms: now,
+                scheduled_ms: None,
+                max_attempts: state.config.job_max_attempts,
+                correlation_id: halcytone_telemetry::correlation::current(),
+                retry_of: Some(old.id.clone()),
+                batch_id: old.batch_id.clone(),
+            },
+            now,
+        )
+        .await?;
+    state.job_queued.notify_one();
+    Ok((old, job))
+}
