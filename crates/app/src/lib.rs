@@ -8,6 +8,7 @@
 
 pub mod abtest;
 pub mod batch;
+pub mod cache;
 pub mod calendar;
 pub mod caller;
 pub mod campaigns;

@@ -7,7 +7,7 @@ use crate::egress::{EgressGuard, EgressRefused};
 use crate::rate_limit::RateLimiter;
 use crate::retry::{RetryPolicy, is_transient_status};
 use halcytone_vault::Secret;
-use reqwest::Method;
+pub use reqwest::Method;
 use serde_json::Value;
 use std::sync::RwLock;
 use std::time::Duration;

@@ -68,7 +68,11 @@ impl Application {
                 let _ = rx.wait_for(|stop| *stop).await;
             }))
         });
-        let invalidation = crate::cache::after_publish::spawn(self.state.clone());
+        let invalidation = crate::cache::after_publish::spawn(
+            self.state.invalidator.clone(),
+            &self.state.job_events,
+            self.state.config.cache.invalidate_on_publish,
+        );
         let scheduler = self.state.config.run_worker.then(|| {
             crate::schedules::runner::spawn(
                 self.state.core.clone(),

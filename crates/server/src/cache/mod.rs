@@ -3,8 +3,7 @@
 //! targets — local, CDN — with history (`invalidation`), and signed inbound webhooks
 //! (`signature`).
 
-pub mod after_publish;
-pub mod invalidation;
+pub use halcytone_app::cache::{after_publish, invalidation};
 pub mod pattern;
 pub mod response;
 pub mod serve;

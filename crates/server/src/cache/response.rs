@@ -448,3 +448,18 @@ mod tests {
         assert_eq!(n.oldest_age_seconds, 0);
     }
 }
+
+impl halcytone_app::cache::LocalCache for ResponseCache {
+    fn clear(&self) -> usize {
+        ResponseCache::clear(self)
+    }
+    fn invalidate_keys(&self, keys: &[String]) -> usize {
+        ResponseCache::invalidate_keys(self, keys)
+    }
+    fn invalidate_patterns(&self, patterns: &[String]) -> usize {
+        ResponseCache::invalidate_patterns(self, patterns)
+    }
+    fn invalidate_tags(&self, tags: &[&str]) -> usize {
+        ResponseCache::invalidate_tags(self, tags)
+    }
+}

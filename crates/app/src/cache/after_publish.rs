@@ -4,7 +4,9 @@
 
 use super::invalidation::Request;
 use crate::events::JobEvent;
-use crate::state::AppState;
+use super::invalidation::Invalidator;
+use crate::events::JobEvents;
+use std::sync::Arc;
 use halcytone_store::JobStatus;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
@@ -24,14 +26,14 @@ fn published_urls(job: &Value) -> Vec<String> {
     out
 }
 
-async fn handle(state: &AppState, event: &JobEvent) {
-    state.cache.invalidate_tags(&["content"]);
+async fn handle(invalidator: &Invalidator, on_publish: bool, event: &JobEvent) {
+    invalidator.cache.invalidate_tags(&["content"]);
     let finished = matches!(event.status, JobStatus::Completed | JobStatus::Partial);
-    if !finished || !state.config.cache.invalidate_on_publish || event.kind != "job_status_change" {
+    if !finished || !on_publish || event.kind != "job_status_change" {
         return;
     }
     let mut targets = vec!["local".to_string()];
-    if state.invalidator.configured("cdn") {
+    if invalidator.configured("cdn") {
         targets.push("cdn".into());
     }
     let keys = published_urls(&event.job);
@@ -46,22 +48,26 @@ async fn handle(state: &AppState, event: &JobEvent) {
         .as_str()
         .unwrap_or("")
         .to_string();
-    state
-        .invalidator
+    invalidator
         .run(&req, &format!("publish:{}", event.job_id), &correlation)
         .await;
 }
 
-/// Listens to job events until the process ends.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    let mut rx = state.job_events.subscribe();
+/// Listens to job events until the process ends; `on_publish` runs the recorded invalidation
+/// after a finished publish (`CACHE_INVALIDATE_ON_PUBLISH`).
+pub fn spawn(
+    invalidator: Arc<Invalidator>,
+    events: &JobEvents,
+    on_publish: bool,
+) -> tokio::task::JoinHandle<()> {
+    let mut rx = events.subscribe();
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(event) => handle(&state, &event).await,
+                Ok(event) => handle(&invalidator, on_publish, &event).await,
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "cache invalidation fell behind job events");
-                    state.cache.invalidate_tags(&["content"]);
+                    invalidator.cache.invalidate_tags(&["content"]);
                 }
                 Err(RecvError::Closed) => return,
             }

@@ -3,8 +3,8 @@
 //! endpoint — called through the publish HTTP client, so in dry run the egress guard
 //! decides whether it may leave the machine. Every invalidation is recorded in the store.
 
-use super::ResponseCache;
-use super::settings::CdnConfig;
+use super::LocalCache;
+use crate::settings::cache::CdnConfig;
 use halcytone_publish::Publishing;
 use halcytone_publish::client::{Call, Upstream};
 use halcytone_store::Store;
@@ -136,7 +136,8 @@ impl Body {
 /// Carries out invalidations.
 #[derive(Debug)]
 pub struct Invalidator {
-    pub cache: Arc<ResponseCache>,
+    /// The edge's in-process answers.
+    pub cache: Arc<dyn LocalCache>,
     pub cdn: Option<(CdnConfig, Upstream)>,
     pub publishing: Arc<Publishing>,
     pub store: Arc<dyn Store>,
@@ -144,7 +145,7 @@ pub struct Invalidator {
 
 impl Invalidator {
     pub fn new(
-        cache: Arc<ResponseCache>,
+        cache: Arc<dyn LocalCache>,
         cdn: Option<CdnConfig>,
         publishing: Arc<Publishing>,
         store: Arc<dyn Store>,
@@ -199,7 +200,7 @@ impl Invalidator {
         };
         let path = format!("zones/{}/purge_cache", cfg.zone_id);
         let call = Call {
-            method: axum::http::Method::POST,
+            method: halcytone_publish::client::Method::POST,
             path: &path,
             body: Some(&body),
             idempotency_key: None,
