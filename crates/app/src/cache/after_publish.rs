@@ -2,13 +2,13 @@
 //! status changed); a finished publish also runs a recorded invalidation — local entries
 //! tagged `content`, and the CDN (the published pages' URLs) when one is configured.
 
+use super::invalidation::Invalidator;
 use super::invalidation::Request;
 use crate::events::JobEvent;
-use super::invalidation::Invalidator;
 use crate::events::JobEvents;
-use std::sync::Arc;
 use halcytone_store::JobStatus;
 use serde_json::Value;
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
 /// URLs a job's results report (the web posts it published).

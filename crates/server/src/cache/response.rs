@@ -295,6 +295,21 @@ impl ResponseCache {
     }
 }
 
+impl halcytone_app::cache::LocalCache for ResponseCache {
+    fn clear(&self) -> usize {
+        ResponseCache::clear(self)
+    }
+    fn invalidate_keys(&self, keys: &[String]) -> usize {
+        ResponseCache::invalidate_keys(self, keys)
+    }
+    fn invalidate_patterns(&self, patterns: &[String]) -> usize {
+        ResponseCache::invalidate_patterns(self, patterns)
+    }
+    fn invalidate_tags(&self, tags: &[&str]) -> usize {
+        ResponseCache::invalidate_tags(self, tags)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,20 +461,5 @@ mod tests {
         let n = c.counts();
         assert_eq!(n.avg_ttl_seconds, 3);
         assert_eq!(n.oldest_age_seconds, 0);
-    }
-}
-
-impl halcytone_app::cache::LocalCache for ResponseCache {
-    fn clear(&self) -> usize {
-        ResponseCache::clear(self)
-    }
-    fn invalidate_keys(&self, keys: &[String]) -> usize {
-        ResponseCache::invalidate_keys(self, keys)
-    }
-    fn invalidate_patterns(&self, patterns: &[String]) -> usize {
-        ResponseCache::invalidate_patterns(self, patterns)
-    }
-    fn invalidate_tags(&self, tags: &[&str]) -> usize {
-        ResponseCache::invalidate_tags(self, tags)
     }
 }
