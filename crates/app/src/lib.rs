@@ -18,6 +18,7 @@ pub mod documents;
 pub mod error;
 pub mod events;
 pub mod generation;
+pub mod health;
 pub mod jobs;
 pub mod live;
 pub mod metrics;

@@ -12,6 +12,7 @@ mod context;
 pub mod correlation;
 mod export;
 pub mod exposition;
+pub mod process;
 
 pub use context::TraceContext;
 pub use export::{Exporter, init, shutdown};

@@ -4,6 +4,5 @@ pub mod cors;
 pub mod edge;
 pub mod limits;
 pub mod metrics;
-pub mod process;
 pub mod query;
 pub mod rate_limit;

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{SecondsFormat, Utc};
-use halcytone_publish::client::Upstream;
+use halcytone_app::health::{self, Check, Level, round2};
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -106,84 +106,16 @@ struct Quick {
     code: StatusCode,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Level {
-    Pass,
-    Warn,
-    Fail,
-}
-
-impl Level {
-    fn as_str(self) -> &'static str {
-        match self {
-            Level::Pass => "pass",
-            Level::Warn => "warn",
-            Level::Fail => "fail",
-        }
-    }
-}
-
-struct Check {
-    level: Level,
-    message: String,
-    latency_ms: f64,
-    metadata: Value,
-}
-
-impl Check {
-    fn json(&self) -> Value {
-        json!({ "status": self.level.as_str(), "message": self.message, "latency_ms": round2(self.latency_ms) })
-    }
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
 fn now_iso() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option<Check> {
+    if name != "cache" {
+        return health::run(state, name, call_upstreams).await;
+    }
     let started = Instant::now();
     let (level, message, metadata) = match name {
-        "database" => match state.store.ping().await {
-            Ok(()) => (
-                Level::Pass,
-                format!("{} answers", state.store.backend()),
-                json!({ "backend": state.store.backend() }),
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "database check failed");
-                (
-                    Level::Fail,
-                    format!("{} does not answer", state.store.backend()),
-                    json!({ "backend": state.store.backend() }),
-                )
-            }
-        },
-        "migrations" => match state.store.migrations().await {
-            Ok(v) if !v.is_empty() => (
-                Level::Pass,
-                format!("{} migration(s) applied", v.len()),
-                json!({ "versions": v }),
-            ),
-            Ok(_) => (
-                Level::Fail,
-                "no migration applied; run `halcytone migrate`".into(),
-                json!({}),
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "migration check failed");
-                (
-                    Level::Fail,
-                    "cannot read the migration table".into(),
-                    json!({}),
-                )
-            }
-        },
-        "crm" => upstream_check(state, &state.publishing.crm, call_upstreams).await,
-        "platform" => upstream_check(state, &state.publishing.platform, call_upstreams).await,
         "cache" => {
             let c = state.cache.counts();
             (
@@ -196,28 +128,6 @@ async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option
                 json!({ "enabled": c.enabled, "entries": c.entries, "hits": c.hits, "misses": c.misses, "evictions": c.evictions, "invalidated": c.invalidated }),
             )
         }
-        "memory" => match crate::http::process::memory() {
-            Some((mb, threads)) if mb > 2048.0 => (
-                Level::Fail,
-                format!("resident memory {mb:.1} MB is above 2048 MB"),
-                json!({ "rss_mb": mb, "threads": threads }),
-            ),
-            Some((mb, threads)) if mb > 1024.0 => (
-                Level::Warn,
-                format!("resident memory {mb:.1} MB is above 1024 MB"),
-                json!({ "rss_mb": mb, "threads": threads }),
-            ),
-            Some((mb, threads)) => (
-                Level::Pass,
-                format!("resident memory {mb:.1} MB"),
-                json!({ "rss_mb": mb, "threads": threads }),
-            ),
-            None => (
-                Level::Pass,
-                "memory figures unavailable on this system".into(),
-                json!({}),
-            ),
-        },
         _ => return None,
     };
     Some(Check {
@@ -226,30 +136,6 @@ async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
         metadata,
     })
-}
-
-async fn upstream_check(
-    state: &AppState,
-    upstream: &Upstream,
-    call: bool,
-) -> (Level, String, Value) {
-    let dry = state.publishing.settings.dry_run;
-    let meta = json!({ "url": upstream.base.as_str(), "dry_run": dry, "circuit_breaker": format!("{:?}", upstream.breaker.state()).to_lowercase() });
-    if !call {
-        return (Level::Pass, format!("configured: {}", upstream.base), meta);
-    }
-    match state
-        .publishing
-        .client
-        .probe(upstream, "health", Duration::from_secs(2))
-        .await
-    {
-        Ok(s) if (200..300).contains(&s) => {
-            (Level::Pass, format!("{} answered {s}", upstream.base), meta)
-        }
-        Ok(s) => (Level::Warn, format!("{} answered {s}", upstream.base), meta),
-        Err(e) => (Level::Warn, format!("{}: {e}", upstream.name), meta),
-    }
 }
 
 const QUICK: [&str; 4] = ["database", "migrations", "crm", "platform"];
@@ -406,7 +292,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 async fn live(State(state): State<AppState>) -> Response {
-    let mem = crate::http::process::memory();
+    let mem = halcytone_telemetry::process::memory();
     let rss = mem.map(|m| m.0);
     let alive = rss.is_none_or(|mb| mb <= 2048.0);
     let body = json!({

@@ -105,7 +105,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         esc(&state.config.version),
         esc(service)
     );
-    crate::http::process::render(&mut out, state.started_at.timestamp());
+    halcytone_telemetry::process::render(&mut out, state.started_at.timestamp());
     Ok((
         [(
             header::CONTENT_TYPE,
