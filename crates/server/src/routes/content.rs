@@ -8,9 +8,10 @@ use crate::body::{JsonBody, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
 use crate::http::query::QueryArgs;
-use crate::queue::{self, Submission};
+use crate::publish;
+use crate::queue;
 use crate::state::AppState;
-use crate::{cache, correlation};
+use crate::cache;
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -269,29 +270,6 @@ async fn preview_answer(
     Ok((bytes, false))
 }
 
-/// The targets a generate request publishes to.
-fn publish_targets(req: &Request) -> Vec<String> {
-    let mut t = Vec::new();
-    if req.channels.contains(&Channel::Email) {
-        t.push("email".to_string());
-    }
-    if req.channels.contains(&Channel::Web) {
-        t.push("website".to_string());
-    }
-    if req.channels.contains(&Channel::Social) {
-        if req.platforms.len() == Platform::ALL.len() {
-            t.push("social".to_string());
-        } else {
-            t.extend(
-                req.platforms
-                    .iter()
-                    .map(|p| format!("social_{}", p.as_str())),
-            );
-        }
-    }
-    t
-}
-
 /// `Cache-Control: no-cache` asks for a freshly generated answer.
 fn wants_fresh(headers: &HeaderMap) -> bool {
     cache::serve::bypass(headers)
@@ -313,61 +291,16 @@ async fn generate(
         ));
     }
     require(caller.as_ref(), Scope::Write)?;
-    // Validate before anything is queued: content with errors is not published unless forced.
-    let as_of = generation::today();
-    let generation::Produced { bundle, report, .. } =
-        generation::produce(&state, &p.doc, &p.req, as_of).await?;
-    if let Some(r) = &report
-        && r.has_errors()
-        && !p.force
-    {
-        let first = r
-            .issues
-            .iter()
-            .find(|i| i.severity == halcytone_content::Severity::Error)
-            .map(|i| i.message.clone())
-            .unwrap_or_default();
-        return Err(ApiError::invalid(
-            "document",
-            format!(
-                "validation found {} error(s), first: {first}; fix them or send \"force\": true",
-                r.errors
-            ),
-        ));
-    }
-    let targets = publish_targets(&p.req);
-    let cleared = crate::review::gate_direct(
+    let publish::Published { made, job } = publish::compose_and_publish(
         &state,
         caller.as_ref(),
-        &p.doc,
-        &targets,
-        p.req.tone.map(|t| t.as_str()),
-        p.req.template.map(|t| t.as_str()),
-        as_of,
+        p.doc.clone(),
+        &p.req,
+        p.force,
         p.force_publish,
     )
     .await?;
-    let job = queue::submit(
-        &state,
-        Submission {
-            label: p.doc.label.clone(),
-            document: p.doc.clone(),
-            targets,
-            tone: p.req.tone.map(|t| t.as_str().to_string()),
-            template: p.req.template.map(|t| t.as_str().to_string()),
-            run_at: None,
-            correlation_id: correlation::current(),
-            retry_of: None,
-            as_of,
-            batch_id: None,
-            kind: None,
-            version: None,
-            review: Some(cleared),
-            email: Default::default(),
-        },
-    )
-    .await?;
-    let job = queue::wait_in_request(&state, &job.id).await?;
+    let generation::Produced { bundle, report, .. } = made;
     let published_to: Vec<&String> = job
         .channels
         .iter()

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, Request};
 use crate::http::query::QueryArgs;
 use crate::live::hub::now_iso;
-use crate::queue::{self, Submission, job_json};
+use crate::queue::{self, job_json};
 use crate::state::AppState;
 use crate::ws::live::check_id;
 use axum::extract::{Path, RawQuery, State};
@@ -134,26 +134,10 @@ async fn session_summary(
             })
             .map(String::from)
             .collect();
-        let document = generation::DocumentText {
-            label: format!("live:{}", record.session_id),
-            text: text.to_string(),
-            format: Some(halcytone_content::SourceFormat::Json),
-        };
-        let cleared = crate::review::gate_direct(
+        let j = crate::publish::direct(
             &state,
             caller.as_ref(),
-            &document,
-            &targets,
-            None,
-            Some("breathscape"),
-            as_of,
-            q.boolean("force_publish")?.unwrap_or(false),
-        )
-        .await?;
-        let j = queue::submit(
-            &state,
-            Submission {
-                label: format!("live:{}", record.session_id),
+            crate::publish::DirectPublish {
                 document: generation::DocumentText {
                     label: format!("live:{}", record.session_id),
                     text: text.to_string(),
@@ -161,16 +145,9 @@ async fn session_summary(
                 },
                 targets: targets.clone(),
                 tone: None,
-                template: Some("breathscape".into()),
-                run_at: None,
-                correlation_id: crate::correlation::current(),
-                retry_of: None,
+                template: Some(halcytone_content::EmailTemplate::Breathscape),
                 as_of,
-                batch_id: None,
-                kind: None,
-                version: None,
-                review: Some(cleared),
-                email: Default::default(),
+                force_publish: q.boolean("force_publish")?.unwrap_or(false),
             },
         )
         .await?;
