@@ -18,3 +18,12 @@ impl Caller {
         self.scopes.iter().any(|s| *s >= needed)
     }
 }
+
+/// The caller, when there is one and its key has the `needed` scope.
+pub fn require(caller: Option<&Caller>, needed: Scope) -> Result<&Caller, crate::AppError> {
+    match caller {
+        None => Err(crate::AppError::Unauthenticated),
+        Some(c) if c.allows(needed) => Ok(c),
+        Some(_) => Err(crate::AppError::MissingScope(needed.as_str())),
+    }
+}

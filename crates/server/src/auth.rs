@@ -74,11 +74,7 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<Caller, ApiErro
 
 /// Ensures the caller may act with `needed`.
 pub fn require(caller: Option<&Caller>, needed: Scope) -> Result<&Caller, ApiError> {
-    match caller {
-        None => Err(ApiError::MissingKey),
-        Some(c) if c.allows(needed) => Ok(c),
-        Some(_) => Err(ApiError::Forbidden(needed.as_str())),
-    }
+    Ok(halcytone_app::caller::require(caller, needed)?)
 }
 
 /// The per-route guard (see [`crate::routes`]).

@@ -5,13 +5,13 @@
 use super::{Entry, READ, route};
 use crate::auth::{Access, Caller, require};
 use crate::body::{JsonBody, RawBody};
+use crate::cache;
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, DocumentText, Request};
 use crate::http::query::QueryArgs;
 use crate::publish;
 use crate::queue;
 use crate::state::AppState;
-use crate::cache;
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};

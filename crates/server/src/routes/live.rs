@@ -6,10 +6,10 @@ use super::{ADMIN, Entry, READ, WRITE, route};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::generation::{self, Request};
 use crate::http::query::QueryArgs;
+use crate::live;
 use crate::live::hub::now_iso;
-use crate::queue::{self, job_json};
+use crate::queue;
 use crate::state::AppState;
 use crate::ws::live::check_id;
 use axum::extract::{Path, RawQuery, State};
@@ -18,7 +18,6 @@ use axum::routing::{get, post};
 use axum::{Extension, Json};
 use bytes::Bytes;
 use halcytone_content::{Channel, session};
-use halcytone_store::Scope;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<Entry> {
@@ -94,91 +93,13 @@ async fn session_summary(
         ),
         session::SessionError::Json { .. } => ApiError::MalformedJson(e.to_string()),
     })?;
-    let doc = session::to_document(&record);
-    let as_of = generation::today();
-    let req = Request {
-        channels: channels.clone(),
-        ..Request::default()
-    };
-    let (bundle, report) = generation::compose_parsed(&state, doc.into(), &req, as_of).await?;
-    let content = generation::content_json(&bundle, true);
-    let content_id = format!(
-        "session_{}",
-        &halcytone_store::sha256_hex(&format!("{text}{channels:?}"))[..16]
-    );
-    let (errors, warnings): (Vec<_>, Vec<_>) = report
-        .map(|r| r.issues)
-        .unwrap_or_default()
-        .into_iter()
-        .partition(|i| i.severity == halcytone_content::Severity::Error);
-    let mut published_to = Vec::new();
-    let mut job = Value::Null;
-    if publish {
-        let caller = caller.map(|c| c.0);
-        crate::auth::require(caller.as_ref(), Scope::Write)?;
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(
-                "body",
-                format!(
-                    "the summary fails validation ({}); it is not published",
-                    errors[0].message
-                ),
-            ));
-        }
-        let targets: Vec<String> = channels
-            .iter()
-            .flat_map(|c| match c {
-                Channel::Email => vec!["email"],
-                Channel::Web => vec!["website"],
-                Channel::Social => vec!["social_twitter", "social_linkedin", "social_facebook"],
-            })
-            .map(String::from)
-            .collect();
-        let j = crate::publish::direct(
-            &state,
-            caller.as_ref(),
-            crate::publish::DirectPublish {
-                document: generation::DocumentText {
-                    label: format!("live:{}", record.session_id),
-                    text: text.to_string(),
-                    format: Some(halcytone_content::SourceFormat::Json),
-                },
-                targets: targets.clone(),
-                tone: None,
-                template: Some(halcytone_content::EmailTemplate::Breathscape),
-                as_of,
-                force_publish: q.boolean("force_publish")?.unwrap_or(false),
-            },
-        )
-        .await?;
-        published_to = targets;
-        job = job_json(&j);
-    }
-    Ok(Json(json!({
-        "status": if errors.is_empty() { "success" } else { "validation_failed" },
-        "content_id": content_id,
-        "validation_result": {
-            "is_valid": errors.is_empty(),
-            "content_type": "session",
-            "enhanced_metadata": {
-                "session_id": record.session_id,
-                "session_type": record.session_type,
-                "quality_score": session::quality_score(record.average_hrv_improvement),
-                "featured": record.average_hrv_improvement.is_some_and(|h| h > 15.0),
-                "priority": if matches!(record.session_type, session::SessionType::Live | session::SessionType::Workshop) { "high" } else { "normal" },
-                "generated_at": now_iso(),
-            },
-        },
-        "published_to": published_to,
-        "failed_channels": [],
-        "newsletter": content["newsletter"],
-        "web_update": content["web_update"],
-        "social_posts": content["social_posts"],
-        "errors": errors.iter().map(|i| &i.message).collect::<Vec<_>>(),
-        "warnings": warnings.iter().map(|i| &i.message).collect::<Vec<_>>(),
-        "job": job,
-        "generated_at": now_iso(),
-    })))
+    let publish = publish.then_some(live::summary::Publish {
+        caller: caller.map(|c| c.0),
+        force: q.boolean("force_publish")?.unwrap_or(false),
+    });
+    Ok(Json(
+        live::summary::summarize(&state, &record, text, channels, publish).await?,
+    ))
 }
 
 async fn live_announce(
