@@ -1,4 +1,5 @@
 //! Publish jobs: what a job asks for ([`spec`]) and what an attempt came to ([`outcome`]).
 
 pub mod outcome;
+pub mod reports;
 pub mod spec;
