@@ -322,6 +322,132 @@ pub async fn rotate(
     Ok(out)
 }
 
+// Use cases over the stored credentials (the API's /api/v2/credentials routes).
+
+use crate::caller::Caller;
+use crate::core::Core;
+use crate::error::{AppError, AppResult};
+use crate::queue::now_ms;
+
+/// The credential a name means; an unknown name is not found, with the known ones.
+pub fn known(name: &str) -> AppResult<&'static Spec> {
+    spec(name).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no credential named {name}; known: {}",
+            known_names()
+        ))
+    })
+}
+
+impl From<CredentialError> for AppError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::NoKeyring => AppError::Conflict(e.to_string()),
+            CredentialError::Store(s) => AppError::Store(s),
+            CredentialError::Vault(v) => AppError::Internal(v.to_string()),
+        }
+    }
+}
+
+/// Every known credential: whether it is stored, its revision and where the key in use comes
+/// from (never the value), and whether encryption is configured.
+pub async fn list(state: &Core) -> AppResult<Value> {
+    let rows = state.store.credentials().await?;
+    let creds = &state.credentials;
+    let items: Vec<Value> = KNOWN
+        .iter()
+        .map(|spec| creds.describe(spec, rows.iter().find(|r| r.name == spec.name)))
+        .collect();
+    Ok(json!({
+        "encryption": creds.encryption(),
+        "credentials": items,
+    }))
+}
+
+/// Seals and stores a credential's value, audits it, and brings the publishers' keys up to
+/// date.
+pub async fn store(state: &Core, caller: &Caller, name: &str, value: String) -> AppResult<Value> {
+    let spec = known(name)?;
+    check_value(&value).map_err(|m| AppError::invalid("value", format!("value: {m}")))?;
+    let actor = format!("api_key:{}", caller.key_id);
+    let row = state
+        .credentials
+        .put(
+            state.store.as_ref(),
+            spec,
+            &Secret::new(value),
+            &actor,
+            now_ms(),
+        )
+        .await?;
+    state
+        .store
+        .audit(
+            &actor,
+            "credential.stored",
+            spec.name,
+            &json!({ "key_id": row.key_id, "revision": row.revision }).to_string(),
+            now_ms(),
+        )
+        .await?;
+    state
+        .credentials
+        .sync(state.store.as_ref(), &state.publishing)
+        .await?;
+    tracing::info!(
+        credential = spec.name,
+        revision = row.revision,
+        "credential stored"
+    );
+    Ok(state.credentials.describe(spec, Some(&row)))
+}
+
+/// Deletes a stored credential (the environment's key, if any, is used again), audited.
+pub async fn remove(state: &Core, caller: &Caller, name: &str) -> AppResult<Value> {
+    let spec = known(name)?;
+    if !state.store.delete_credential(spec.name).await? {
+        return Err(AppError::NotFound(format!(
+            "{} is not stored (the key in use, if any, comes from {})",
+            spec.name, spec.env_var
+        )));
+    }
+    let actor = format!("api_key:{}", caller.key_id);
+    state
+        .store
+        .audit(&actor, "credential.deleted", spec.name, "{}", now_ms())
+        .await?;
+    state
+        .credentials
+        .sync(state.store.as_ref(), &state.publishing)
+        .await?;
+    Ok(json!({
+        "deleted": spec.name,
+        "now": state.credentials.describe(spec, None),
+    }))
+}
+
+/// Reseals every stored credential under the current key, audited.
+pub async fn rotate_all(state: &Core, caller: &Caller) -> AppResult<Value> {
+    let ring = state
+        .credentials
+        .keyring()
+        .ok_or(CredentialError::NoKeyring)?;
+    let done = rotate(state.store.as_ref(), ring, now_ms()).await?;
+    let actor = format!("api_key:{}", caller.key_id);
+    state
+        .store
+        .audit(
+            &actor,
+            "credential.rotated",
+            "*",
+            &json!({ "key_id": done.key_id, "resealed": done.resealed, "failed": done.failed.len() })
+                .to_string(),
+            now_ms(),
+        )
+        .await?;
+    Ok(serde_json::to_value(&done).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

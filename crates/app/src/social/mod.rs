@@ -2,6 +2,7 @@
 //! credentials table (`social:x`, `social:linkedin`, `social:facebook`) with the vault, their details and health
 //! beside them, and the wiring that hands them to the publishers.
 
+pub mod accounts;
 pub mod tokens;
 
 use crate::settings::ServerConfig;

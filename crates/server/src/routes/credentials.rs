@@ -5,16 +5,14 @@
 use super::{ADMIN, Entry, route};
 use crate::auth::Caller;
 use crate::body::JsonBody;
-use crate::credentials::{self, CredentialError, KNOWN, Spec};
-use crate::error::{ApiError, ApiResult};
-use crate::queue::now_ms;
+use crate::credentials;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json};
-use halcytone_vault::Secret;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub fn routes() -> Vec<Entry> {
     vec![
@@ -61,42 +59,14 @@ pub fn routes() -> Vec<Entry> {
     ]
 }
 
-fn known(name: &str) -> ApiResult<&'static Spec> {
-    credentials::spec(name).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no credential named {name}; known: {}",
-            credentials::known_names()
-        ))
-    })
-}
-
-impl From<CredentialError> for ApiError {
-    fn from(e: CredentialError) -> Self {
-        match e {
-            CredentialError::NoKeyring => ApiError::Conflict(e.to_string()),
-            CredentialError::Store(s) => s.into(),
-            CredentialError::Vault(v) => ApiError::Internal(v.to_string()),
-        }
-    }
-}
-
-async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let rows = state.store.credentials().await?;
-    let creds = &state.credentials;
-    let items: Vec<Value> = KNOWN
-        .iter()
-        .map(|spec| creds.describe(spec, rows.iter().find(|r| r.name == spec.name)))
-        .collect();
-    Ok(Json(json!({
-        "encryption": creds.encryption(),
-        "credentials": items,
-    })))
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct StoreBody {
     value: Option<String>,
+}
+
+async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(credentials::list(&state).await?))
 }
 
 async fn store(
@@ -105,41 +75,10 @@ async fn store(
     Path(name): Path<String>,
     JsonBody(body): JsonBody<StoreBody>,
 ) -> ApiResult<Json<Value>> {
-    let spec = known(&name)?;
     let value = body.value.unwrap_or_default();
-    credentials::check_value(&value)
-        .map_err(|m| ApiError::invalid("value", format!("value: {m}")))?;
-    let actor = format!("api_key:{}", caller.key_id);
-    let row = state
-        .credentials
-        .put(
-            state.store.as_ref(),
-            spec,
-            &Secret::new(value),
-            &actor,
-            now_ms(),
-        )
-        .await?;
-    state
-        .store
-        .audit(
-            &actor,
-            "credential.stored",
-            spec.name,
-            &json!({ "key_id": row.key_id, "revision": row.revision }).to_string(),
-            now_ms(),
-        )
-        .await?;
-    state
-        .credentials
-        .sync(state.store.as_ref(), &state.publishing)
-        .await?;
-    tracing::info!(
-        credential = spec.name,
-        revision = row.revision,
-        "credential stored"
-    );
-    Ok(Json(state.credentials.describe(spec, Some(&row))))
+    Ok(Json(
+        credentials::store(&state, &caller, &name, value).await?,
+    ))
 }
 
 async fn remove(
@@ -147,48 +86,12 @@ async fn remove(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let spec = known(&name)?;
-    if !state.store.delete_credential(spec.name).await? {
-        return Err(ApiError::NotFound(format!(
-            "{} is not stored (the key in use, if any, comes from {})",
-            spec.name, spec.env_var
-        )));
-    }
-    let actor = format!("api_key:{}", caller.key_id);
-    state
-        .store
-        .audit(&actor, "credential.deleted", spec.name, "{}", now_ms())
-        .await?;
-    state
-        .credentials
-        .sync(state.store.as_ref(), &state.publishing)
-        .await?;
-    Ok(Json(json!({
-        "deleted": spec.name,
-        "now": state.credentials.describe(spec, None),
-    })))
+    Ok(Json(credentials::remove(&state, &caller, &name).await?))
 }
 
 async fn rotate(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Value>> {
-    let ring = state
-        .credentials
-        .keyring()
-        .ok_or(CredentialError::NoKeyring)?;
-    let done = credentials::rotate(state.store.as_ref(), ring, now_ms()).await?;
-    let actor = format!("api_key:{}", caller.key_id);
-    state
-        .store
-        .audit(
-            &actor,
-            "credential.rotated",
-            "*",
-            &json!({ "key_id": done.key_id, "resealed": done.resealed, "failed": done.failed.len() })
-                .to_string(),
-            now_ms(),
-        )
-        .await?;
-    Ok(Json(serde_json::to_value(&done).unwrap_or_default()))
+    Ok(Json(credentials::rotate_all(&state, &caller).await?))
 }
