@@ -4,5 +4,6 @@
 //! to the publisher; otherwise it waits for reviewers. Runs missed while the service was
 //! down run once, not once per missed occurrence.
 
+pub mod manage;
 pub mod runner;
 pub mod timing;
