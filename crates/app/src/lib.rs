@@ -22,6 +22,7 @@ pub mod health;
 pub mod jobs;
 pub mod live;
 pub mod metrics;
+pub mod newsletter;
 pub mod publish;
 pub mod queue;
 pub mod review;
