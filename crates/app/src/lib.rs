@@ -32,6 +32,7 @@ pub mod sends;
 pub mod settings;
 pub mod social;
 pub mod targets;
+pub mod versions;
 pub mod worker;
 
 pub use core::Core;
