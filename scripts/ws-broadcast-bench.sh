@@ -9,6 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-50}"
-WS_BENCH_ROUNDS="$ROUNDS" cargo test --release -q -p halcytone-server --test api \
+WS_BENCH_ROUNDS="$ROUNDS" cargo test --release -q -p halcytone-http --test api \
   live::a_broadcast_reaches_200_clients -- --exact --nocapture 2>&1 |
   grep -E "broadcast to|test result"

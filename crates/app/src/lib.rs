@@ -2,8 +2,7 @@
 //! over the store — generate, publish, review, schedules, campaigns, A/B tests, credentials,
 //! documents, jobs and the worker loop — take their dependencies (store, publishers, clock,
 //! settings) explicitly and answer with [`AppError`]. Nothing here knows HTTP: the edge
-//! (`halcytone-server` today, `halcytone-http` when the split is done) parses a request,
-//! calls one use case and maps its result to a status.
+//! (`halcytone-http`) parses a request, calls one use case and maps its result to a status.
 #![forbid(unsafe_code)]
 
 pub mod abtest;

@@ -125,7 +125,7 @@ where
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;
         let mut extra: Vec<(&str, String)> = Vec::new();
-        let id = halcytone_server::correlation::current();
+        let id = halcytone_http::correlation::current();
         if !id.is_empty() && !line.contains("correlation_id") {
             extra.push(("correlation_id", id));
         }

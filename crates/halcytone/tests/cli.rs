@@ -621,8 +621,8 @@ fn worker_drains_the_queue_into_the_mocks() {
             .put_document("file:samples/living-document.md", "markdown", &sample, 0)
             .await
             .unwrap();
-        let spec = halcytone_server::worker::JobSpec::Publish(Box::new(
-            halcytone_server::worker::PublishSpec::new(
+        let spec = halcytone_http::worker::JobSpec::Publish(Box::new(
+            halcytone_http::worker::PublishSpec::new(
                 vec!["email".into(), "web".into(), "social".into()],
                 1_795_500_000_000,
             ),

@@ -6,7 +6,7 @@ use super::database::open;
 use crate::cli::{CredentialsCommand, DatabaseArgs};
 use crate::output::outln;
 use anyhow::{Context, Result, anyhow, bail};
-use halcytone_server::credentials::{self, Credentials, KNOWN};
+use halcytone_http::credentials::{self, Credentials, KNOWN};
 use halcytone_vault::{Keyring, Secret};
 use std::io::Read;
 use std::process::ExitCode;

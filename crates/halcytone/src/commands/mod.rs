@@ -111,12 +111,12 @@ pub fn start_tracing(service: &str) -> Result<bool> {
 }
 
 /// Serves `/metrics` alone on `host:port` (METRICS_PORT) in the background.
-pub async fn serve_metrics(host: &str, port: u16, state: halcytone_server::AppState) -> Result<()> {
+pub async fn serve_metrics(host: &str, port: u16, state: halcytone_http::AppState) -> Result<()> {
     let listener = tokio::net::TcpListener::bind((host, port))
         .await
         .with_context(|| format!("cannot listen on {host}:{port} for metrics (METRICS_PORT)"))?;
     eprintln!("metrics on http://{}/metrics", listener.local_addr()?);
-    let router = halcytone_server::routes::metrics::standalone(state);
+    let router = halcytone_http::routes::metrics::standalone(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
     Ok(())
 }

@@ -6,8 +6,8 @@ use super::mock::shutdown_signal;
 use crate::cli::ServeArgs;
 use anyhow::{Context, Result, anyhow};
 use halcytone_content::Templates;
+use halcytone_http::{Application, ServerConfig};
 use halcytone_publish::{Publishing, Settings};
-use halcytone_server::{Application, ServerConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
 

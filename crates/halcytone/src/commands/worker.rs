@@ -7,8 +7,8 @@ use super::mock::shutdown_signal;
 use crate::cli::WorkerArgs;
 use anyhow::{Context, Result, anyhow, bail};
 use halcytone_content::Templates;
+use halcytone_http::worker::Worker;
 use halcytone_publish::{Publishing, Settings};
-use halcytone_server::worker::Worker;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
     }
     let settings = Settings::from_vars(&|name| std::env::var(name).ok(), args.dry_run)
         .map_err(|e| anyhow!("configuration: {e}"))?;
-    let server = halcytone_server::ServerConfig::from_vars(&|name| std::env::var(name).ok())
+    let server = halcytone_http::ServerConfig::from_vars(&|name| std::env::var(name).ok())
         .map_err(|e| anyhow!("configuration: {e}"))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -29,7 +29,7 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
         let templates = Arc::new(Templates::defaults());
         let brand = brand(&args.brand)?;
         // The worker's own metrics, on METRICS_PORT when set.
-        let state = halcytone_server::AppState::new(
+        let state = halcytone_http::AppState::new(
             server.clone(),
             store.clone(),
             publishing.clone(),
@@ -61,13 +61,13 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
         } else {
             eprintln!("{} waiting for jobs and due schedules", worker.id);
             // The scheduler runs beside every worker; replicas take each run once.
-            let scheduler = halcytone_server::schedules::runner::spawn(
+            let scheduler = halcytone_http::schedules::runner::spawn(
                 state.core.clone(),
                 server.scheduler_interval,
             );
             // So does the refresh of recent campaigns' figures from the CRM.
             let analytics = server.analytics_refresh.map(|every| {
-                halcytone_server::campaigns::spawn_refresher(
+                halcytone_http::campaigns::spawn_refresher(
                     state.store.clone(),
                     state.publishing.clone(),
                     every,

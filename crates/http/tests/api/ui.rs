@@ -4,7 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use halcytone_server::console::{PAGE_CSP, SANDBOX_CSP};
+use halcytone_http::console::{PAGE_CSP, SANDBOX_CSP};
 use halcytone_store::Scope;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
@@ -556,7 +556,7 @@ async fn the_preview_shows_every_channel_with_sandboxed_html() {
 async fn document_markup_is_escaped_in_the_preview() {
     let doc = "# Weekly\n\n## [Breathscape] Updates\n\n### Launch <script>window.pwned=1</script>\n- **Date:** 2026-11-20\n- **Content:** Read [the notes](javascript:alert(1)) and <script>window.pwned=1</script> before the session; a plain update with enough words.\n";
     let mut config = config();
-    config.document = halcytone_server::DocumentSource::Inline {
+    config.document = halcytone_http::DocumentSource::Inline {
         label: "hostile".into(),
         text: doc.into(),
     };

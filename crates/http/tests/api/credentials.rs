@@ -4,7 +4,7 @@
 //! are clear errors.
 
 use crate::helpers::{ADMIN_KEY, Backend, TestApp, config, spawn_app, spawn_app_with};
-use halcytone_server::credentials::{self, Credentials};
+use halcytone_http::credentials::{self, Credentials};
 use halcytone_vault::{DataKey, Keyring};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,5 +1,7 @@
-//! Halcytone's service side: the HTTP API (routes by resource, auth, errors, OpenAPI,
-//! metrics), publish jobs and the worker that runs them.
+//! Halcytone's HTTP edge: routes by resource, extractors, auth, request budgets, errors
+//! mapped to statuses in one place, OpenAPI, metrics, the web console and WebSockets. Each
+//! handler parses a request, calls one use case of `halcytone_app` and maps its result; the
+//! application's modules are re-exported here under their old paths.
 #![forbid(unsafe_code)]
 
 pub mod app;

@@ -3,7 +3,7 @@
 //! pass at a CRM that cannot answer without touching what is stored.
 
 use crate::helpers::*;
-use halcytone_server::campaigns::{RefreshPass, refresh_stale};
+use halcytone_http::campaigns::{RefreshPass, refresh_stale};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;

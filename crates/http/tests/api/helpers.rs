@@ -3,10 +3,10 @@
 //! `TestApp` has one method per thing a test does over HTTP.
 
 use halcytone_content::{Brand, Templates};
+use halcytone_http::{Application, DocumentSource, ServerConfig};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
-use halcytone_server::{Application, DocumentSource, ServerConfig};
 use halcytone_store::{PostgresStore, Scope, SqliteStore, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -33,7 +33,7 @@ pub struct TestApp {
     pub read_key: String,
     pub write_key: String,
     /// The running app's state (for driving the scheduler at a chosen time).
-    pub state: halcytone_server::AppState,
+    pub state: halcytone_http::AppState,
     _dir: tempfile::TempDir,
     _stops: Vec<tokio::sync::oneshot::Sender<()>>,
     pg_cleanup: Option<(String, String)>,

@@ -139,7 +139,7 @@ async fn a_configured_notion_database_is_the_living_document() {
     let mut c = config();
     c.sources.notion_api_key = Some("secret_notion_test".into());
     c.sources.notion_base_url = server.uri();
-    c.document = halcytone_server::DocumentSource::Remote(
+    c.document = halcytone_http::DocumentSource::Remote(
         halcytone_sources::SourceRef::configured("notion", "db123").unwrap(),
     );
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();

@@ -2,7 +2,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use halcytone_server::auth::Access;
+use halcytone_http::auth::Access;
 use halcytone_store::Scope;
 use reqwest::{Method, StatusCode};
 
@@ -20,7 +20,7 @@ fn method(m: &str) -> Method {
 both_backends!(
     every_route_demands_the_scope_its_table_entry_names,
     |app: TestApp| async move {
-        let docs = halcytone_server::routes::docs();
+        let docs = halcytone_http::routes::docs();
         assert!(docs.len() >= 30, "table has {} routes", docs.len());
         for d in &docs {
             let path = concrete(d.path);

@@ -10,7 +10,7 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use halcytone_server::schedules::runner::tick;
+use halcytone_http::schedules::runner::tick;
 use halcytone_store::Scope;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -106,7 +106,7 @@ both_backends!(root_openapi_and_docs, |app: TestApp| async move {
     let a = app.get("/openapi.json", None).await;
     assert_eq!(a.body["openapi"], "3.1.0");
     let paths = a.body["paths"].as_object().unwrap();
-    for d in halcytone_server::routes::docs() {
+    for d in halcytone_http::routes::docs() {
         assert!(
             paths.get(d.path).and_then(|p| p.get(d.method)).is_some(),
             "{} {} missing from OpenAPI",

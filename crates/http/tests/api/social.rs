@@ -4,8 +4,8 @@
 //! scraped value), keep its tokens, then reconnect and post a thread for real.
 
 use crate::helpers::{ADMIN_KEY, Backend, TestApp, config, spawn_app_with_settings};
+use halcytone_http::social::tokens::StoreTokens;
 use halcytone_publish::social::{Network, SocialSettings, TokenStore};
-use halcytone_server::social::tokens::StoreTokens;
 use halcytone_vault::{DataKey, Keyring, Secret};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

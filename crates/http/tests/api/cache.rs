@@ -4,7 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::{ADMIN_KEY, Backend, TestApp, config, spawn_app_with};
-use halcytone_server::cache::signature::sign;
+use halcytone_http::cache::signature::sign;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -394,7 +394,7 @@ async fn a_cdn_purge_goes_through_the_guarded_client() {
         .mount(&cdn)
         .await;
     let mut c = config();
-    c.cache.cdn = Some(halcytone_server::cache::settings::CdnConfig {
+    c.cache.cdn = Some(halcytone_http::cache::settings::CdnConfig {
         kind: "cloudflare".into(),
         base_url: url::Url::parse(&format!("{}/client/v4/", cdn.uri())).unwrap(),
         zone_id: "zone-1".into(),
@@ -435,13 +435,13 @@ async fn a_cdn_purge_goes_through_the_guarded_client() {
     // Live (no dry run): the same invalidation reaches the CDN once, with its token.
     let mut live = crate::helpers::settings(&app.crm, &app.platform);
     live.dry_run = false;
-    let invalidator = halcytone_server::cache::invalidation::Invalidator::new(
+    let invalidator = halcytone_http::cache::invalidation::Invalidator::new(
         app.state.cache.clone(),
         app.state.config.cache.cdn.clone(),
         std::sync::Arc::new(halcytone_publish::Publishing::new(live).unwrap()),
         app.store.clone(),
     );
-    let req = halcytone_server::cache::invalidation::Request {
+    let req = halcytone_http::cache::invalidation::Request {
         targets: vec!["cdn".into()],
         keys: vec!["https://halcytone.com/updates/x".into(), "templates".into()],
         ..Default::default()
