@@ -82,7 +82,7 @@ let page;
 const dialogs = [];
 
 step("publish the sample document in dry run", async () => {
-  await publish({ document_id: "weekly", channels: ["email", "website", "social_twitter", "social_linkedin"] });
+  await publish({ channels: ["email", "website", "social_twitter", "social_linkedin"] });
 });
 
 step("the inbox lists the newsletter", async () => {

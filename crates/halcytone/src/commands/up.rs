@@ -290,7 +290,7 @@ fn banner(
          curl -s -X POST http://{api}/api/v2/generate-content -d '{{\"preview_only\":true}}'\n\n\
          Publish through a job, then look at what the mocks captured:\n  \
          curl -s -X POST http://{api}/api/v2/content/sync -H 'Authorization: Bearer {key_for_curl}' \\\n       \
-         -d '{{\"document_id\":\"weekly\",\"channels\":[\"email\",\"website\",\"social_twitter\"]}}'\n  \
+         -d '{{\"channels\":[\"email\",\"website\",\"social_twitter\"]}}'\n  \
          curl -s http://{api}/api/v2/jobs -H 'Authorization: Bearer {key_for_curl}'\n  \
          curl -s http://{crm}/api/v1/captures\n\n\
          In a browser: the inbox at http://{crm}/, the console at http://{api}/ui\n\n\
