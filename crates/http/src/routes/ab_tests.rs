@@ -4,9 +4,10 @@
 use super::{Entry, READ, route};
 use crate::abtest::test_json;
 use crate::error::{ApiError, ApiResult};
+use crate::http::query::Query;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};

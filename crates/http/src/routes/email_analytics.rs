@@ -4,10 +4,11 @@
 use super::{Entry, READ, WRITE, route};
 use crate::campaigns::{campaign_json, refresh as pull, totals_json};
 use crate::error::{ApiError, ApiResult};
+use crate::http::query::Query;
 use crate::queue::now_ms;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -66,11 +66,38 @@ fn operation(d: &RouteDoc) -> Value {
     }));
     params.push(json!({ "name": "X-Correlation-ID", "in": "header", "required": false, "description": "Echoed back and written in every log line of the request; generated when absent", "schema": { "type": "string", "maxLength": 128 } }));
     let mut responses = Map::new();
-    responses.insert(
-        d.ok.to_string(),
-        json!({ "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } }),
-    );
+    let success = match (d.ok, d.path) {
+        // A WebSocket upgrade has no body.
+        (101, _) => json!({ "description": "Switching to the WebSocket protocol" }),
+        (_, "/metrics") => {
+            json!({ "description": "Prometheus text exposition (JSON when the request's Accept asks for it)", "content": {
+            "text/plain; version=0.0.4; charset=utf-8": { "schema": { "type": "string" } },
+            "application/json": { "schema": { "type": "object" } },
+        } })
+        }
+        _ => {
+            json!({ "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } })
+        }
+    };
+    responses.insert(d.ok.to_string(), success);
     let mut errors: Vec<(u16, &str)> = d.errors.to_vec();
+    if d.ok == 101 {
+        errors.push((400, "Not a WebSocket upgrade request"));
+    }
+    if !d.query.is_empty() {
+        errors.push((400, "A query string that cannot be read"));
+        errors.push((
+            422,
+            "A query parameter has a wrong value; `error.field` names it",
+        ));
+    }
+    if d.path.contains('{') {
+        errors.push((404, "Nothing has this id"));
+        errors.push((
+            422,
+            "An id in the path is not well formed; `error.field` names it",
+        ));
+    }
     if d.body.is_some() {
         errors.push((400, "Malformed JSON"));
         errors.push((413, "Body larger than MAX_BODY_BYTES"));
@@ -91,10 +118,9 @@ fn operation(d: &RouteDoc) -> Value {
         }
     }
     for (status, why) in errors {
-        responses.insert(
-            status.to_string(),
-            json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }),
-        );
+        responses.entry(status.to_string()).or_insert_with(|| {
+            json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+        });
     }
     let mut op = json!({
         "tags": [d.tag],

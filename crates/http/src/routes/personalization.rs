@@ -5,9 +5,10 @@
 use super::{Entry, READ, route};
 use crate::error::{ApiError, ApiResult};
 use crate::generation::{self, Request};
+use crate::http::query::Query;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use chrono::Utc;
 use halcytone_audience::merge::{Escape, apply, tags_in};

@@ -10,7 +10,7 @@ use crate::events::JobEvent;
 use crate::http::query::QueryArgs;
 use crate::routes::{Entry, route};
 use crate::state::AppState;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -55,7 +55,7 @@ async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-    ws: WebSocketUpgrade,
+    super::Upgrade(ws): super::Upgrade,
 ) -> Response {
     let query = QueryArgs::parse(q.as_deref());
     let key = auth::presented_key(&headers).or_else(|| query.last("api_key").map(String::from));

@@ -10,7 +10,7 @@ use crate::live::events;
 use crate::live::hub::{ClientMeta, Outgoing, Role, now_iso};
 use crate::routes::{Entry, route};
 use crate::state::AppState;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -69,7 +69,7 @@ async fn live_updates(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-    ws: WebSocketUpgrade,
+    super::Upgrade(ws): super::Upgrade,
 ) -> Response {
     let q = QueryArgs::parse(q.as_deref());
     let session = match q.last("session_id").map(|s| check_id("session_id", s)) {
@@ -299,7 +299,7 @@ fn handle(state: &AppState, session: &str, client: &str, role: Role, raw: &str) 
 async fn session_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ws: WebSocketUpgrade,
+    super::Upgrade(ws): super::Upgrade,
 ) -> Response {
     let session = match check_id("session_id", &id) {
         Ok(s) => s,

@@ -4,9 +4,33 @@
 pub mod jobs;
 pub mod live;
 
+use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::FromRequestParts;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::request::Parts;
 use std::time::Duration;
+
+/// A WebSocket upgrade; a request that is not one gets the API's JSON error (400) naming
+/// what is missing, not a plain-text rejection.
+#[derive(Debug)]
+pub struct Upgrade(pub WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(Upgrade)
+            .map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "this route speaks WebSocket: connect with a WebSocket client (GET with Upgrade: websocket); {}",
+                    e.body_text()
+                ))
+            })
+    }
+}
 
 /// Keep-alive of one connection: a ping every `WS_PING_SECONDS`; a connection that has sent
 /// nothing, not even a pong, for `WS_IDLE_SECONDS` is closed (1001) with the reason.

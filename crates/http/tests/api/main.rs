@@ -16,6 +16,7 @@ mod health;
 mod jobs;
 mod limits;
 mod live;
+mod openapi;
 mod preview_matches_publish;
 mod review;
 mod scheduled_publish;
