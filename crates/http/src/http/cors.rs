@@ -1,107 +1,134 @@
-//! CORS from `CORS_ORIGINS`: the dashboard runs on its own origin and sends
-//! `Authorization` and `Content-Type` on GET, POST and DELETE, so preflights for those are
-//! answered (and may be cached for 10 minutes). Requests without an `Origin` header — every
-//! probe, scraper and script — pay nothing.
+//! CORS from `CORS_ORIGINS`, as `tower_http::cors::CorsLayer`: the dashboard runs on its
+//! own origin and sends `Authorization` and `Content-Type` on GET, POST and DELETE, so
+//! preflights for those are answered (and may be cached for 10 minutes), and the headers a
+//! dashboard reads (correlation id, budgets, `Retry-After`) are exposed. Requests without an
+//! `Origin` header — every probe, scraper and script — pass through untouched.
 
 use crate::config::CorsOrigins;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-const ALLOW_HEADERS: &str = "authorization, content-type, accept, x-api-key, x-correlation-id, idempotency-key, cache-control";
-const EXPOSE_HEADERS: &str =
-    "x-correlation-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after";
+const ALLOW_METHODS: [Method; 6] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+];
 
-/// The value of `Access-Control-Allow-Origin` for this request, when it may have one.
-pub fn allowed_origin(origins: &CorsOrigins, headers: &HeaderMap) -> Option<HeaderValue> {
-    let origin = headers.get(header::ORIGIN)?;
-    match origins {
-        CorsOrigins::Any => Some(HeaderValue::from_static("*")),
+fn names(list: &[&'static str]) -> Vec<HeaderName> {
+    list.iter().map(|n| HeaderName::from_static(n)).collect()
+}
+
+/// The layer for the configured origins.
+pub fn layer(origins: &CorsOrigins) -> CorsLayer {
+    let allow = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
         CorsOrigins::List(list) => {
-            let o = origin.to_str().ok()?.trim_end_matches('/');
-            list.iter().any(|a| a == o).then(|| origin.clone())
+            let list: Vec<String> = list
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect();
+            // A browser sends the origin without a trailing slash; a listed one may carry it.
+            AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+                origin
+                    .to_str()
+                    .is_ok_and(|o| list.iter().any(|a| a == o.trim_end_matches('/')))
+            })
         }
-    }
-}
-
-/// Answers a preflight (`OPTIONS` with `Access-Control-Request-Method`) on its own.
-pub fn preflight(origins: &CorsOrigins, method: &Method, headers: &HeaderMap) -> Option<Response> {
-    if method != Method::OPTIONS || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
-        return None;
-    }
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    if let Some(origin) = allowed_origin(origins, headers) {
-        let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(ALLOW_METHODS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(ALLOW_HEADERS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-        h.insert(header::VARY, HeaderValue::from_static("origin"));
-    }
-    Some(resp)
-}
-
-/// Adds the CORS headers of an actual (non-preflight) request from an allowed origin.
-pub fn decorate(origin: Option<HeaderValue>, resp: &mut Response) {
-    if let Some(origin) = origin {
-        let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSE_HEADERS),
-        );
-        h.append(header::VARY, HeaderValue::from_static("origin"));
-    }
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods(ALLOW_METHODS)
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::CACHE_CONTROL,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-correlation-id"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers(names(&[
+            "x-correlation-id",
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-policy",
+            "retry-after",
+        ]))
+        .max_age(Duration::from_secs(600))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
 
-    fn with_origin(o: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
-        h
+    async fn ask(origins: &CorsOrigins, req: Request<Body>) -> axum::response::Response {
+        Router::new()
+            .route(
+                "/x",
+                axum::routing::get(|| async { "ok" }).delete(|| async { "ok" }),
+            )
+            .layer(layer(origins))
+            .oneshot(req)
+            .await
+            .unwrap()
     }
 
-    #[test]
-    fn listed_origins_only_and_star() {
-        let list = CorsOrigins::List(vec!["http://localhost:3000".into()]);
+    #[tokio::test]
+    async fn listed_origins_only_and_star() {
+        let list = CorsOrigins::List(vec!["http://localhost:3000/".into()]);
+        let get = |o: &str| {
+            Request::get("/x")
+                .header(header::ORIGIN, o)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let r = ask(&list, get("http://localhost:3000")).await;
         assert_eq!(
-            allowed_origin(&list, &with_origin("http://localhost:3000")).unwrap(),
+            r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
             "http://localhost:3000"
         );
-        assert!(allowed_origin(&list, &with_origin("http://evil.example")).is_none());
-        assert!(allowed_origin(&list, &HeaderMap::new()).is_none());
-        assert_eq!(
-            allowed_origin(&CorsOrigins::Any, &with_origin("http://x.example")).unwrap(),
-            "*"
-        );
-        let mut h = with_origin("http://localhost:3000");
         assert!(
-            preflight(&list, &Method::OPTIONS, &h).is_none(),
-            "a plain OPTIONS is no preflight"
+            r.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+                .to_str()
+                .unwrap()
+                .contains("x-correlation-id")
         );
-        h.insert(
-            header::ACCESS_CONTROL_REQUEST_METHOD,
-            HeaderValue::from_static("DELETE"),
+        let r = ask(&list, get("http://evil.example")).await;
+        assert!(
+            r.headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .is_none()
         );
-        let r = preflight(&list, &Method::OPTIONS, &h).unwrap();
-        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let r = ask(&CorsOrigins::Any, get("http://x.example")).await;
+        assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        let preflight = Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/x")
+            .header(header::ORIGIN, "http://localhost:3000")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "DELETE")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap();
+        let r = ask(&list, preflight).await;
+        assert_eq!(r.status(), StatusCode::OK);
         assert!(
             r.headers()[header::ACCESS_CONTROL_ALLOW_METHODS]
                 .to_str()
                 .unwrap()
                 .contains("DELETE")
         );
+        assert_eq!(r.headers()[header::ACCESS_CONTROL_MAX_AGE], "600");
     }
 }

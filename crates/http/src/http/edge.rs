@@ -2,7 +2,7 @@
 //! formatter adds to every line logged while handling it), admission and timeout (`limits`), and its metrics. One layer instead of
 //! three keeps the per-request cost low.
 
-use super::{cors, limits};
+use super::limits;
 use crate::correlation;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -16,10 +16,6 @@ use std::time::Instant;
 const UNTIMED: [&str; 4] = ["/health", "/live", "/liveness", "/startup"];
 
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if let Some(resp) = cors::preflight(&state.config.cors, req.method(), req.headers()) {
-        return resp;
-    }
-    let origin = cors::allowed_origin(&state.config.cors, req.headers());
     let started = Instant::now();
     let id = correlation::sanitize(
         req.headers()
@@ -75,7 +71,6 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         }
         s.end();
     }
-    cors::decorate(origin, &mut resp);
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(correlation::HEADER, v);
     }

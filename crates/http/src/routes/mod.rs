@@ -213,6 +213,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::edge::middleware,
         ))
+        .layer(http::cors::layer(&state.config.cors))
         .with_state(state)
         .merge(meta::swagger_ui())
 }
