@@ -179,11 +179,9 @@ both_backends!(
             );
             assert_eq!(stored.body["ab_test_id"], test_id.as_str());
         }
+        // The mock's figures depend on the campaign ids, which are new every run: the rates
+        // can tie, and a tie goes to the first variant.
         let best = if rates[1] > rates[0] { 1 } else { 0 };
-        assert_ne!(
-            rates[0], rates[1],
-            "the mock gives variants different rates"
-        );
         assert_eq!(t["winner"]["variant"], best, "{t} {rates:?}");
 
         // Who got what: each test member its variant, everyone else only the winner.
