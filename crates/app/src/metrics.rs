@@ -1,152 +1,180 @@
 //! Halcytone's own metrics (DESIGN §7): content generated per channel and how long it took,
 //! publish outcomes, durations and retries per channel, and WebSocket connections. The API
 //! and its embedded worker share one set; `/metrics` renders it beside the HTTP metrics.
+//!
+//! Recorded through the `metrics` facade into a `metrics-exporter-prometheus` recorder that
+//! this set owns (not the process-wide one), so `halcytone up` — the API and both mocks in one
+//! process — keeps each service's exposition its own. Histograms use the explicit buckets of
+//! `halcytone_telemetry::exposition::BUCKETS`, so `histogram_quantile` works on them.
 
-use halcytone_telemetry::exposition::{Histogram, esc};
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use halcytone_telemetry::exposition::BUCKETS;
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 /// The WebSocket endpoints, always present in the exposition (0 when none is open).
 pub const WEBSOCKET_ENDPOINTS: [&str; 3] =
     ["/ws/jobs", "/ws/live-updates", "/ws/session/{id}/events"];
 
-#[derive(Debug, Default)]
-struct Inner {
-    generated: BTreeMap<String, u64>,
-    generation: Histogram,
-    generation_errors: u64,
-    generation_timeouts: u64,
-    publish: BTreeMap<(String, String), u64>,
-    publish_seconds: BTreeMap<String, Histogram>,
-    retries: BTreeMap<String, u64>,
-    websockets: BTreeMap<String, i64>,
+const CHANNELS: [&str; 3] = ["email", "web", "social"];
+const OUTCOMES: [&str; 3] = ["success", "failed", "skipped"];
+
+const GENERATED: &str = "halcytone_content_generated_total";
+const GENERATION_SECONDS: &str = "halcytone_content_generation_duration_seconds";
+const GENERATION_ERRORS: &str = "halcytone_content_generation_errors_total";
+const GENERATION_TIMEOUTS: &str = "halcytone_content_generation_timeouts_total";
+const PUBLISHED: &str = "halcytone_publish_total";
+const PUBLISH_SECONDS: &str = "halcytone_publish_duration_seconds";
+const RETRIES: &str = "halcytone_publish_retries_total";
+const WEBSOCKETS: &str = "halcytone_websocket_connections";
+
+/// The `# HELP` text of every series.
+const HELP: [(&str, &str); 8] = [
+    (GENERATED, "Channel content composed, by channel."),
+    (GENERATION_SECONDS, "Time to compose a document's channels."),
+    (GENERATION_ERRORS, "Compositions that failed."),
+    (
+        GENERATION_TIMEOUTS,
+        "Generations stopped at their time budget (GENERATION_TIMEOUT_SECONDS).",
+    ),
+    (PUBLISHED, "Publish targets by channel and outcome."),
+    (PUBLISH_SECONDS, "Time to publish a channel of a job."),
+    (
+        RETRIES,
+        "Upstream calls repeated after a transient failure, by channel.",
+    ),
+    (WEBSOCKETS, "Open WebSocket connections, by endpoint."),
+];
+
+pub struct AppMetrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
-#[derive(Debug, Default)]
-pub struct AppMetrics {
-    inner: Mutex<Inner>,
+impl std::fmt::Debug for AppMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppMetrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for AppMetrics {
+    fn default() -> Self {
+        // BUCKETS is a fixed, non-empty list, so setting it cannot fail; were it to, the
+        // histograms would render as summaries rather than the service failing to start.
+        let builder = PrometheusBuilder::new();
+        let builder = match builder.set_buckets(&BUCKETS) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "histogram buckets refused");
+                PrometheusBuilder::new()
+            }
+        };
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let m = AppMetrics { recorder, handle };
+        for (name, help) in HELP {
+            let key = KeyName::from_const_str(name);
+            if name.ends_with("_seconds") {
+                m.recorder.describe_histogram(key, None, help.into());
+            } else if name == WEBSOCKETS {
+                m.recorder.describe_gauge(key, None, help.into());
+            } else {
+                m.recorder.describe_counter(key, None, help.into());
+            }
+        }
+        // Every series a dashboard or alert reads is there from the start, at zero.
+        for c in CHANNELS {
+            m.counter(GENERATED, &[("channel", c)]).increment(0);
+            m.counter(RETRIES, &[("channel", c)]).increment(0);
+            for o in OUTCOMES {
+                m.counter(PUBLISHED, &[("channel", c), ("outcome", o)])
+                    .increment(0);
+            }
+        }
+        m.counter(GENERATION_ERRORS, &[]).increment(0);
+        m.counter(GENERATION_TIMEOUTS, &[]).increment(0);
+        let _registered = m.histogram(GENERATION_SECONDS, &[]);
+        for e in WEBSOCKET_ENDPOINTS {
+            m.gauge(WEBSOCKETS, &[("endpoint", e)]).increment(0.0);
+        }
+        m
+    }
+}
+
+fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
+    Key::from_parts(
+        name,
+        labels
+            .iter()
+            .map(|(k, v)| Label::new(*k, v.to_string()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn metadata() -> Metadata<'static> {
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()))
 }
 
 impl AppMetrics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Counter {
+        self.recorder
+            .register_counter(&key(name, labels), &metadata())
+    }
+
+    fn histogram(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Histogram {
+        self.recorder
+            .register_histogram(&key(name, labels), &metadata())
+    }
+
+    fn gauge(&self, name: &'static str, labels: &[(&'static str, &str)]) -> Gauge {
+        self.recorder
+            .register_gauge(&key(name, labels), &metadata())
     }
 
     /// One composition of `channels`, taking `seconds`.
     pub fn generated(&self, channels: &[&str], seconds: f64) {
-        let mut i = self.lock();
         for c in channels {
-            *i.generated.entry((*c).to_string()).or_default() += 1;
+            self.counter(GENERATED, &[("channel", c)]).increment(1);
         }
-        i.generation.observe(seconds);
+        self.histogram(GENERATION_SECONDS, &[]).record(seconds);
     }
 
     pub fn generation_failed(&self) {
-        self.lock().generation_errors += 1;
+        self.counter(GENERATION_ERRORS, &[]).increment(1);
     }
 
     /// A generation stopped (or never started) because its time budget ran out.
     pub fn generation_timed_out(&self) {
-        self.lock().generation_timeouts += 1;
+        self.counter(GENERATION_TIMEOUTS, &[]).increment(1);
     }
 
     /// One publish target's outcome (`success`, `failed`, `skipped`) after `attempts`.
     pub fn published(&self, channel: &str, outcome: &str, attempts: u32) {
-        let mut i = self.lock();
-        *i.publish
-            .entry((channel.to_string(), outcome.to_string()))
-            .or_default() += 1;
+        self.counter(PUBLISHED, &[("channel", channel), ("outcome", outcome)])
+            .increment(1);
         if attempts > 1 {
-            *i.retries.entry(channel.to_string()).or_default() += u64::from(attempts - 1);
+            self.counter(RETRIES, &[("channel", channel)])
+                .increment(u64::from(attempts - 1));
         }
     }
 
     pub fn publish_took(&self, channel: &str, seconds: f64) {
-        self.lock()
-            .publish_seconds
-            .entry(channel.to_string())
-            .or_default()
-            .observe(seconds);
+        self.histogram(PUBLISH_SECONDS, &[("channel", channel)])
+            .record(seconds);
     }
 
     /// A WebSocket on `endpoint` (one of [`WEBSOCKET_ENDPOINTS`]) opened (+1) or closed (-1).
     pub fn websocket(&self, endpoint: &str, delta: i64) {
-        *self
-            .lock()
-            .websockets
-            .entry(endpoint.to_string())
-            .or_default() += delta;
+        let g = self.gauge(WEBSOCKETS, &[("endpoint", endpoint)]);
+        if delta >= 0 {
+            g.increment(delta as f64);
+        } else {
+            g.decrement(delta.unsigned_abs() as f64);
+        }
     }
 
+    /// Appends the Prometheus text exposition of every series.
     pub fn render(&self, out: &mut String) {
-        let i = self.lock();
-        out.push_str("# HELP halcytone_content_generated_total Channel content composed, by channel.\n# TYPE halcytone_content_generated_total counter\n");
-        for c in ["email", "web", "social"] {
-            let n = i.generated.get(c).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "halcytone_content_generated_total{{channel=\"{c}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP halcytone_content_generation_duration_seconds Time to compose a document's channels.\n# TYPE halcytone_content_generation_duration_seconds histogram\n");
-        i.generation
-            .write(out, "halcytone_content_generation_duration_seconds", "");
-        let _ = writeln!(
-            out,
-            "# HELP halcytone_content_generation_errors_total Compositions that failed.\n# TYPE halcytone_content_generation_errors_total counter\nhalcytone_content_generation_errors_total {}",
-            i.generation_errors
-        );
-        let _ = writeln!(
-            out,
-            "# HELP halcytone_content_generation_timeouts_total Generations stopped at their time budget (GENERATION_TIMEOUT_SECONDS).\n# TYPE halcytone_content_generation_timeouts_total counter\nhalcytone_content_generation_timeouts_total {}",
-            i.generation_timeouts
-        );
-        out.push_str("# HELP halcytone_publish_total Publish targets by channel and outcome.\n# TYPE halcytone_publish_total counter\n");
-        for c in ["email", "web", "social"] {
-            for o in ["success", "failed", "skipped"] {
-                let n = i
-                    .publish
-                    .get(&(c.to_string(), o.to_string()))
-                    .copied()
-                    .unwrap_or(0);
-                let _ = writeln!(
-                    out,
-                    "halcytone_publish_total{{channel=\"{c}\",outcome=\"{o}\"}} {n}"
-                );
-            }
-        }
-        out.push_str("# HELP halcytone_publish_duration_seconds Time to publish a channel of a job.\n# TYPE halcytone_publish_duration_seconds histogram\n");
-        for (c, h) in &i.publish_seconds {
-            h.write(
-                out,
-                "halcytone_publish_duration_seconds",
-                &format!("channel=\"{}\"", esc(c)),
-            );
-        }
-        out.push_str("# HELP halcytone_publish_retries_total Upstream calls repeated after a transient failure, by channel.\n# TYPE halcytone_publish_retries_total counter\n");
-        for c in ["email", "web", "social"] {
-            let n = i.retries.get(c).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "halcytone_publish_retries_total{{channel=\"{c}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP halcytone_websocket_connections Open WebSocket connections, by endpoint.\n# TYPE halcytone_websocket_connections gauge\n");
-        for e in WEBSOCKET_ENDPOINTS {
-            if !i.websockets.contains_key(e) {
-                let _ = writeln!(out, "halcytone_websocket_connections{{endpoint=\"{e}\"}} 0");
-            }
-        }
-        for (e, n) in &i.websockets {
-            let _ = writeln!(
-                out,
-                "halcytone_websocket_connections{{endpoint=\"{}\"}} {n}",
-                esc(e)
-            );
-        }
+        out.push_str(&self.handle.render());
     }
 }
 
