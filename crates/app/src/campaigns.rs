@@ -233,3 +233,51 @@ pub fn totals_json(all: &[EmailCampaign]) -> Value {
         "click_rate": rate(t.clicked, t.delivered),
     })
 }
+
+/// The campaigns sent in the last `days` (1–365, default 30; at most `limit`, 1–500, default
+/// 100) with their totals.
+pub async fn summary(
+    core: &crate::Core,
+    days: Option<i64>,
+    limit: Option<i64>,
+) -> Result<Value, crate::AppError> {
+    let days = days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(crate::AppError::invalid("days", "days: 1 to 365"));
+    }
+    let limit = limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(crate::AppError::invalid("limit", "limit: 1 to 500"));
+    }
+    let since = crate::queue::now_ms() - days * 86_400_000;
+    let all = core.store.campaigns(since, limit).await?;
+    Ok(json!({
+        "period_days": days,
+        "totals": totals_json(&all),
+        "campaigns": all.iter().map(campaign_json).collect::<Vec<_>>(),
+    }))
+}
+
+/// One campaign we sent; an unknown id is not found.
+pub async fn load(core: &crate::Core, id: &str) -> Result<EmailCampaign, crate::AppError> {
+    core.store
+        .campaign(id)
+        .await?
+        .ok_or_else(|| crate::AppError::NotFound(format!("campaign {id} not found")))
+}
+
+/// Pulls one of our campaigns' figures from the CRM now and answers it as stored.
+pub async fn refresh_now(core: &crate::Core, id: &str) -> Result<Value, crate::AppError> {
+    // Only campaigns we sent are asked about, so the id is one of ours.
+    load(core, id).await?;
+    refresh(
+        core.store.as_ref(),
+        &core.publishing,
+        id,
+        &halcytone_telemetry::correlation::current(),
+        crate::queue::now_ms(),
+    )
+    .await?
+    .map_err(|e| crate::AppError::Upstream(format!("the CRM's analytics of {id}: {e}")))?;
+    Ok(campaign_json(&load(core, id).await?))
+}

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod live;
 pub mod metrics;
 pub mod newsletter;
+pub mod personalization;
 pub mod publish;
 pub mod queue;
 pub mod review;

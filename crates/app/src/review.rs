@@ -553,3 +553,54 @@ pub async fn gate_direct(
         "forced": { "by": caller.key_id, "at": iso(now_ms()), "from_state": "draft" },
     }))
 }
+
+/// A draft as the API takes it: the document (inline, a snapshot, a source, or the
+/// configured one), its targets and options, and whether to submit it at once.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DraftRequest {
+    pub document_id: Option<String>,
+    pub document: Option<Value>,
+    pub document_format: Option<String>,
+    pub channels: Option<Vec<String>>,
+    pub tone: Option<String>,
+    pub template_style: Option<String>,
+    pub submit: bool,
+}
+
+/// Makes a draft version from a request, as `caller`, and submits it when asked.
+pub async fn draft_from_request(
+    state: &Core,
+    caller: &Caller,
+    body: DraftRequest,
+) -> AppResult<ContentVersion> {
+    let tone = crate::generation::parse_tone(body.tone.as_deref())?;
+    let template = crate::generation::parse_template(body.template_style.as_deref())?;
+    let document = crate::documents::requested(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        body.document_id.as_deref(),
+        state,
+    )
+    .await?;
+    let by = Actor::of(caller);
+    let v = create_draft(
+        state,
+        Draft {
+            label: document.label.clone(),
+            document,
+            targets: body.channels.unwrap_or_else(default_targets),
+            tone: tone.map(|t| t.as_str().to_string()),
+            template: template.map(|t| t.as_str().to_string()),
+            as_of: crate::generation::today(),
+            schedule_id: None,
+        },
+        &by,
+    )
+    .await?;
+    if body.submit {
+        submit(state, &v.id, &by).await
+    } else {
+        Ok(v)
+    }
+}

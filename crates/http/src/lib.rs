@@ -18,8 +18,8 @@ pub mod ws;
 pub use halcytone_app::settings as config;
 pub use halcytone_app::{
     abtest, batch, calendar, campaigns, credentials, documents, events, generation, live, metrics,
-    newsletter, publish, queue, review, schedules, segments, sends, social, targets, versions,
-    worker,
+    newsletter, personalization, publish, queue, review, schedules, segments, sends, social,
+    targets, versions, worker,
 };
 pub use halcytone_telemetry::correlation;
 

@@ -3,18 +3,14 @@
 //! with merge tags filled for one subscriber, exactly as that subscriber would read it.
 
 use super::{Entry, READ, route};
-use crate::error::{ApiError, ApiResult};
-use crate::generation::{self, Request};
+use crate::error::ApiResult;
 use crate::http::query::Query;
+use crate::personalization::{self, PreviewRequest};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
-use chrono::Utc;
-use halcytone_audience::merge::{Escape, apply, tags_in};
-use halcytone_content::{Channel, Personalization};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub fn routes() -> Vec<Entry> {
     vec![
@@ -41,116 +37,9 @@ pub fn routes() -> Vec<Entry> {
     ]
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct PreviewQuery {
-    subscriber_id: Option<String>,
-    segment_id: Option<String>,
-    first_name_fallback: Option<String>,
-    tone: Option<String>,
-    template_style: Option<String>,
-}
-
 async fn preview(
     State(state): State<AppState>,
-    Query(q): Query<PreviewQuery>,
+    Query(q): Query<PreviewRequest>,
 ) -> ApiResult<Json<Value>> {
-    let tone = super::content::parse_tone(q.tone.as_deref())?;
-    let template = super::content::parse_template(q.template_style.as_deref())?;
-    let fallback = q.first_name_fallback.unwrap_or_default();
-    if fallback.chars().count() > 50 || fallback.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "first_name_fallback",
-            "first_name_fallback: at most 50 characters on one line",
-        ));
-    }
-    let segment = match q
-        .segment_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(id) => Some(
-            state
-                .store
-                .segment(id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("segment {id} not found")))?,
-        ),
-    };
-    let rule = segment
-        .as_ref()
-        .map(|s| super::segments::parse_rule(&s.rule))
-        .transpose()?;
-    let everyone = state
-        .publishing
-        .subscribers(&crate::correlation::current())
-        .await
-        .map_err(|e| ApiError::Upstream(format!("the CRM's subscriber list: {e}")))?;
-    let today = Utc::now().date_naive();
-    let in_segment = |v: &Value| {
-        rule.as_ref().is_none_or(|r| {
-            halcytone_audience::Subscriber::from_json(v).is_some_and(|s| r.matches(&s, today))
-        })
-    };
-    let subscriber = match q
-        .subscriber_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(id) => everyone
-            .iter()
-            .find(|v| v.get("id").and_then(Value::as_str) == Some(id))
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "subscriber {id} is not among the CRM's active, opted-in subscribers"
-                ))
-            })?,
-        None => everyone.iter().find(|v| in_segment(v)).ok_or_else(|| {
-            ApiError::NotFound("no active, opted-in subscriber is in this segment".into())
-        })?,
-    };
-    let document = crate::documents::configured(&state).await?;
-    let now = generation::today();
-    let req = Request {
-        channels: vec![Channel::Email],
-        tone,
-        template,
-        validate: false,
-        personalization: Some(Personalization {
-            first_name: true,
-            intro: segment.as_ref().and_then(|s| s.intro.clone()),
-            cta_text: segment.as_ref().and_then(|s| s.cta_text.clone()),
-            cta_url: segment.as_ref().and_then(|s| s.cta_url.clone()),
-        }),
-        ..Request::default()
-    };
-    let bundle = generation::produce(&state, &document, &req, now)
-        .await?
-        .bundle;
-    let n = bundle.newsletter.ok_or_else(|| {
-        ApiError::invalid("document", "document: nothing in it is meant for email")
-    })?;
-    let vars = halcytone_publish::merge_vars(subscriber, &fallback);
-    let html = apply(&n.html, &vars, Escape::Html);
-    let text = apply(&n.text, &vars, Escape::Text);
-    Ok(Json(json!({
-        "subscriber": {
-            "id": subscriber.get("id"),
-            "first_name": subscriber.get("first_name"),
-            "in_segment": in_segment(subscriber),
-        },
-        "segment_id": segment.as_ref().map(|s| s.id.clone()),
-        "merge_vars": { "FIRST_NAME": vars.get("FIRST_NAME") },
-        "merge_tags_used": tags_in(&format!("{} {}", n.html, n.text)),
-        "unfilled_tags": tags_in(&format!("{html} {text}")),
-        "subject": apply(&n.subject, &vars, Escape::Text),
-        "preview_text": apply(&n.preview_text, &vars, Escape::Text),
-        "html_content": html,
-        "text_content": text,
-        "template": n.template,
-        "tone": n.tone,
-    })))
+    Ok(Json(personalization::preview(&state, q).await?))
 }

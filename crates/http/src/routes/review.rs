@@ -5,9 +5,9 @@ use super::{Entry, WRITE, route};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::generation;
+
 use crate::queue::{self, job_json};
-use crate::review::{self, Actor, Draft};
+use crate::review::{self, Actor};
 use crate::state::AppState;
 use crate::versions::summary;
 use axum::extract::{Path, State};
@@ -84,18 +84,6 @@ pub fn routes() -> Vec<Entry> {
     ]
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct CreateBody {
-    document_id: Option<String>,
-    document: Option<Value>,
-    document_format: Option<String>,
-    channels: Option<Vec<String>>,
-    tone: Option<String>,
-    template_style: Option<String>,
-    submit: bool,
-}
-
 pub use crate::review::default_targets;
 
 async fn version_json(state: &AppState, v: &halcytone_store::ContentVersion) -> ApiResult<Value> {
@@ -107,37 +95,9 @@ async fn version_json(state: &AppState, v: &halcytone_store::ContentVersion) -> 
 async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    JsonBody(body): JsonBody<CreateBody>,
+    JsonBody(body): JsonBody<review::DraftRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let tone = crate::routes::content::parse_tone(body.tone.as_deref())?;
-    let template = crate::routes::content::parse_template(body.template_style.as_deref())?;
-    let document = crate::documents::requested(
-        body.document.as_ref(),
-        body.document_format.as_deref(),
-        body.document_id.as_deref(),
-        &state,
-    )
-    .await?;
-    let by = Actor::of(&caller);
-    let v = review::create_draft(
-        &state,
-        Draft {
-            label: document.label.clone(),
-            document,
-            targets: body.channels.unwrap_or_else(default_targets),
-            tone: tone.map(|t| t.as_str().to_string()),
-            template: template.map(|t| t.as_str().to_string()),
-            as_of: generation::today(),
-            schedule_id: None,
-        },
-        &by,
-    )
-    .await?;
-    let v = if body.submit {
-        review::submit(&state, &v.id, &by).await?
-    } else {
-        v
-    };
+    let v = review::draft_from_request(&state, &caller, body).await?;
     Ok((StatusCode::CREATED, Json(version_json(&state, &v).await?)))
 }
 
