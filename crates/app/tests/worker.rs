@@ -23,21 +23,15 @@ struct Env {
     crm: Url,
     platform: Url,
     _dir: tempfile::TempDir,
-    _stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    _mocks: Vec<halcytone_mocks::LocalMock>,
 }
 
-async fn mock(kind: MockKind, stops: &mut Vec<tokio::sync::oneshot::Sender<()>>) -> Url {
-    let store = halcytone_mocks::store::Store::in_memory().await.unwrap();
-    let router = halcytone_mocks::router(kind, MockConfig::new(kind), store)
+async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Url {
+    let m = halcytone_mocks::spawn_local(kind, MockConfig::new(kind))
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(halcytone_mocks::serve(listener, router, async {
-        let _ = rx.await;
-    }));
-    stops.push(tx);
+    let url = Url::parse(&m.url).unwrap();
+    mocks.push(m);
     url
 }
 
@@ -49,9 +43,9 @@ async fn env() -> Env {
 }
 
 async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
-    let mut stops = Vec::new();
-    let crm = mock(MockKind::Crm, &mut stops).await;
-    let platform = mock(MockKind::Platform, &mut stops).await;
+    let mut mocks = Vec::new();
+    let crm = mock(MockKind::Crm, &mut mocks).await;
+    let platform = mock(MockKind::Platform, &mut mocks).await;
     let settings = Settings {
         dry_run: true,
         crm_url: crm.clone(),
@@ -89,7 +83,7 @@ async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
         crm,
         platform,
         _dir: dir,
-        _stops: stops,
+        _mocks: mocks,
     }
 }
 

@@ -119,3 +119,40 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// A mock running on a free port of 127.0.0.1 over an in-memory capture store.
+#[derive(Debug)]
+pub struct LocalMock {
+    /// `http://127.0.0.1:<port>/`
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for LocalMock {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a mock with `config` on a free local port (tests, rehearsals in one process); it
+/// stops when the returned [`LocalMock`] is dropped.
+pub async fn spawn_local(kind: MockKind, config: MockConfig) -> std::io::Result<LocalMock> {
+    let store = Store::in_memory()
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let router = router(kind, config, store)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    Ok(LocalMock {
+        url,
+        stop: Some(tx),
+    })
+}

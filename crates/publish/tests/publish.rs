@@ -5,7 +5,6 @@
 
 use halcytone_content::{Channel, ComposeOptions, Templates, compose, parse};
 use halcytone_mocks::state::{MockConfig, MockKind};
-use halcytone_mocks::store::Store;
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Outcome, Publishing, Settings};
 use serde_json::{Value, json};
@@ -20,31 +19,16 @@ use common::{bundle, get};
 
 struct Mock {
     url: Url,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+    _running: halcytone_mocks::LocalMock,
 }
 
 async fn mock(kind: MockKind) -> Mock {
-    let store = Store::in_memory().await.unwrap();
-    let router = halcytone_mocks::router(kind, MockConfig::new(kind), store)
+    let m = halcytone_mocks::spawn_local(kind, MockConfig::new(kind))
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(halcytone_mocks::serve(listener, router, async {
-        let _ = rx.await;
-    }));
     Mock {
-        url,
-        stop: Some(tx),
+        url: Url::parse(&m.url).unwrap(),
+        _running: m,
     }
 }
 

@@ -36,6 +36,7 @@ pub struct TestApp {
     pub state: halcytone_http::AppState,
     _dir: tempfile::TempDir,
     _stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    _mocks: Vec<halcytone_mocks::LocalMock>,
     pg_cleanup: Option<(String, String)>,
 }
 
@@ -62,18 +63,12 @@ impl Drop for TestApp {
     }
 }
 
-async fn mock(kind: MockKind, stops: &mut Vec<tokio::sync::oneshot::Sender<()>>) -> Url {
-    let store = halcytone_mocks::store::Store::in_memory().await.unwrap();
-    let router = halcytone_mocks::router(kind, MockConfig::new(kind), store)
+async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Url {
+    let m = halcytone_mocks::spawn_local(kind, MockConfig::new(kind))
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(halcytone_mocks::serve(listener, router, async {
-        let _ = rx.await;
-    }));
-    stops.push(tx);
+    let url = Url::parse(&m.url).unwrap();
+    mocks.push(m);
     url
 }
 
@@ -136,9 +131,9 @@ pub async fn spawn_app_with_settings(
     config: ServerConfig,
     tweak: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
-    let mut stops = Vec::new();
-    let crm = mock(MockKind::Crm, &mut stops).await;
-    let platform = mock(MockKind::Platform, &mut stops).await;
+    let mut mocks = Vec::new();
+    let crm = mock(MockKind::Crm, &mut mocks).await;
+    let platform = mock(MockKind::Platform, &mut mocks).await;
     let dir = tempfile::tempdir().unwrap();
     let (store, pg_cleanup): (Arc<dyn Store>, _) = match backend {
         Backend::Sqlite => (
@@ -186,7 +181,7 @@ pub async fn spawn_app_with_settings(
     tokio::spawn(app.run(async {
         let _ = rx.await;
     }));
-    stops.push(tx);
+    let stops = vec![tx];
     Some(TestApp {
         base,
         crm,
@@ -198,6 +193,7 @@ pub async fn spawn_app_with_settings(
         state,
         _dir: dir,
         _stops: stops,
+        _mocks: mocks,
         pg_cleanup,
     })
 }
