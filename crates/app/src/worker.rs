@@ -81,7 +81,11 @@ impl Worker {
             s.traceparent()
                 .and_then(halcytone_telemetry::TraceContext::parse)
         });
-        match halcytone_telemetry::start("job run", halcytone_telemetry::Kind::Internal, parent) {
+        let out = match halcytone_telemetry::start(
+            "job run",
+            halcytone_telemetry::Kind::Internal,
+            parent,
+        ) {
             None => self.run_claimed(job).instrument(span).await,
             Some(mut trace) => {
                 trace.set("job.id", job.id.as_str());
@@ -98,7 +102,12 @@ impl Worker {
                 trace.end();
                 out
             }
+        };
+        // The job's run, its span included, is over before anyone hears it ended.
+        if let Ok(Some((id, _))) = &out {
+            self.announce(id, true).await;
         }
+        out
     }
 
     /// Announces the job's stored state.
@@ -166,7 +175,6 @@ impl Worker {
             }
         };
         tracing::info!(status = %status, "job done");
-        self.announce(&job.id, true).await;
         Ok(Some((job.id, status)))
     }
 

@@ -54,10 +54,22 @@ async fn one_publish_is_one_connected_trace_reaching_the_mocks() {
     let (endpoint, spans) = collector().await;
     halcytone_telemetry::init(&endpoint, "halcytone-test").unwrap();
     let app = helpers::spawn_app(helpers::Backend::Sqlite).await.unwrap();
+    let mut events = app.state.job_events.subscribe();
     let a = app.sync(r#"{"channels":["email","website"]}"#).await;
     let correlation = a.headers["x-correlation-id"].to_str().unwrap().to_string();
-    let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
+    let id = a.body["job_id"].as_str().unwrap().to_string();
+    let job = app.wait_job(&id).await;
     assert_eq!(job["status"], "completed");
+    // The worker announces the end of a job once its run (and the run's span) is over.
+    loop {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(10), events.recv())
+            .await
+            .expect("the job's end is announced")
+            .unwrap();
+        if e.job_id == id && e.status.is_terminal() {
+            break;
+        }
+    }
     halcytone_telemetry::shutdown().await;
     let spans = spans.lock().unwrap().clone();
     let named =
