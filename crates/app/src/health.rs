@@ -34,6 +34,16 @@ pub struct Check {
 }
 
 impl Check {
+    /// A finding of a check that began at `started`.
+    pub fn timed(started: Instant, level: Level, message: String, metadata: Value) -> Check {
+        Check {
+            level,
+            message,
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            metadata,
+        }
+    }
+
     pub fn json(&self) -> Value {
         json!({ "status": self.level.as_str(), "message": self.message, "latency_ms": round2(self.latency_ms) })
     }
@@ -109,12 +119,7 @@ pub async fn run(state: &Core, name: &str, call_upstreams: bool) -> Option<Check
         },
         _ => return None,
     };
-    Some(Check {
-        level,
-        message,
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        metadata,
-    })
+    Some(Check::timed(started, level, message, metadata))
 }
 
 async fn upstream_check(state: &Core, upstream: &Upstream, call: bool) -> (Level, String, Value) {

@@ -5,6 +5,7 @@ use crate::config::ServerConfig;
 use crate::routes;
 use crate::state::AppState;
 use crate::worker::Worker;
+use halcytone_app::Core;
 use halcytone_content::{Brand, Templates};
 use halcytone_publish::Publishing;
 use halcytone_store::Store;
@@ -32,7 +33,10 @@ impl Application {
     ) -> std::io::Result<Application> {
         let addr = listener.local_addr()?;
         Ok(Application {
-            state: AppState::new(config, store, publishing, templates, brand)?,
+            state: AppState::new(
+                Core::new(config, store, publishing, templates, brand)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?,
+            ),
             listener,
             addr,
         })

@@ -3,14 +3,10 @@
 use crate::cache::ResponseCache;
 use crate::cache::invalidation::Invalidator;
 use crate::cache::signature::Verifier;
-use crate::config::ServerConfig;
 use crate::http::metrics::HttpMetrics;
 use crate::http::rate_limit::{Budget, RateLimiter};
 use chrono::{DateTime, Utc};
 use halcytone_app::Core;
-use halcytone_content::{Brand, Templates};
-use halcytone_publish::Publishing;
-use halcytone_store::Store;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Semaphore;
@@ -54,15 +50,9 @@ impl std::ops::Deref for Parts {
 }
 
 impl AppState {
-    pub fn new(
-        config: ServerConfig,
-        store: Arc<dyn Store>,
-        publishing: Arc<Publishing>,
-        templates: Arc<Templates>,
-        brand: Brand,
-    ) -> std::io::Result<AppState> {
-        let core = Core::new(config, store, publishing, templates, brand)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    /// The edge's state around an application core: the response cache (kept fresh by the
+    /// core's content changes), the invalidator, request budgets and console sessions.
+    pub fn new(core: Core) -> AppState {
         let config = &core.config;
         let cache = Arc::new(ResponseCache::new(
             config.cache.enabled,
@@ -80,7 +70,7 @@ impl AppState {
             core.publishing.clone(),
             core.store.clone(),
         ));
-        Ok(AppState(Arc::new(Parts {
+        AppState(Arc::new(Parts {
             rate_limiter: Arc::new(RateLimiter::new(
                 Budget::per_second(config.read_rate_per_second, config.read_burst),
                 Budget::per_minute(config.rate_limit_per_minute),
@@ -95,6 +85,6 @@ impl AppState {
             started_at: Utc::now(),
             ui_sessions: Arc::default(),
             core,
-        })))
+        }))
     }
 }

@@ -29,13 +29,14 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
         let templates = Arc::new(Templates::defaults());
         let brand = brand(&args.brand)?;
         // The worker's own metrics, on METRICS_PORT when set.
-        let state = halcytone_http::AppState::new(
+        let core = halcytone_app::Core::new(
             server.clone(),
             store.clone(),
             publishing.clone(),
             templates.clone(),
             brand.clone(),
         )?;
+        let state = halcytone_http::AppState::new(core);
         if let Some(port) = server.metrics_port {
             let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
             super::serve_metrics(&host, port, state.clone()).await?;

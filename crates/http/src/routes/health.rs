@@ -130,12 +130,7 @@ async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option
         }
         _ => return None,
     };
-    Some(Check {
-        level,
-        message,
-        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        metadata,
-    })
+    Some(Check::timed(started, level, message, metadata))
 }
 
 const QUICK: [&str; 4] = ["database", "migrations", "crm", "platform"];
