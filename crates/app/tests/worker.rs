@@ -47,23 +47,14 @@ async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
     let crm = mock(MockKind::Crm, &mut mocks).await;
     let platform = mock(MockKind::Platform, &mut mocks).await;
     let settings = Settings {
-        dry_run: true,
-        crm_url: crm.clone(),
-        platform_url: platform.clone(),
-        mock_urls: vec![crm.clone(), platform.clone()],
-        crm_api_key: None,
-        platform_api_key: None,
-        timeout: Duration::from_secs(5),
         retry: RetryPolicy {
             max_attempts: 1,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
+            ..Settings::rehearsal(&crm, &platform).retry
         },
-        email_batch_size: 500,
         email_rate: 1000.0,
         web_rate: 1000.0,
         social_rate: 1000.0,
-        email_transport: Default::default(),
+        ..Settings::rehearsal(&crm, &platform)
     };
     let publishing = Arc::new(Publishing::new(settings).unwrap());
     let core = Core::new(

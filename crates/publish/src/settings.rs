@@ -109,6 +109,31 @@ pub fn number<T: std::str::FromStr>(
 }
 
 impl Settings {
+    /// A dry run against mocks at `crm` and `platform` (an in-process rehearsal, a test):
+    /// the only allowed hosts are the two mocks, calls time out after 5 s, a transient
+    /// failure is tried once more after a millisecond, and pacing is out of the way.
+    pub fn rehearsal(crm: &Url, platform: &Url) -> Settings {
+        Settings {
+            dry_run: true,
+            crm_url: crm.clone(),
+            platform_url: platform.clone(),
+            mock_urls: vec![crm.clone(), platform.clone()],
+            crm_api_key: None,
+            platform_api_key: None,
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+            },
+            email_batch_size: 500,
+            email_rate: 10_000.0,
+            web_rate: 10_000.0,
+            social_rate: 10_000.0,
+            email_transport: Default::default(),
+        }
+    }
+
     /// Reads the variables through `get` (the environment, a `.env` file, or a test map).
     /// `force_dry_run` is the command line's `--dry-run`.
     pub fn from_vars(

@@ -34,23 +34,15 @@ async fn mock(kind: MockKind) -> Mock {
 
 fn settings(crm: &Url, platform: &Url) -> Settings {
     Settings {
-        dry_run: true,
-        crm_url: crm.clone(),
-        platform_url: platform.clone(),
-        mock_urls: vec![crm.clone(), platform.clone()],
-        crm_api_key: None,
-        platform_api_key: None,
-        timeout: Duration::from_secs(5),
         retry: RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
         },
-        email_batch_size: 500,
         email_rate: 1000.0,
         web_rate: 1000.0,
         social_rate: 1000.0,
-        email_transport: Default::default(),
+        ..Settings::rehearsal(crm, platform)
     }
 }
 

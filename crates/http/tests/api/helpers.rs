@@ -5,7 +5,6 @@
 use halcytone_content::{Brand, Templates};
 use halcytone_http::{Application, DocumentSource, ServerConfig};
 use halcytone_mocks::state::{MockConfig, MockKind};
-use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
 use halcytone_store::{PostgresStore, Scope, SqliteStore, Store};
 use reqwest::{Method, StatusCode};
@@ -89,25 +88,7 @@ pub async fn pg_schema() -> Option<(String, (String, String))> {
 }
 
 pub fn settings(crm: &Url, platform: &Url) -> Settings {
-    Settings {
-        dry_run: true,
-        crm_url: crm.clone(),
-        platform_url: platform.clone(),
-        mock_urls: vec![crm.clone(), platform.clone()],
-        crm_api_key: None,
-        platform_api_key: None,
-        timeout: Duration::from_secs(5),
-        retry: RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(5),
-        },
-        email_batch_size: 500,
-        email_rate: 10_000.0,
-        web_rate: 10_000.0,
-        social_rate: 10_000.0,
-        email_transport: Default::default(),
-    }
+    Settings::rehearsal(crm, platform)
 }
 
 pub fn config() -> ServerConfig {
