@@ -21,14 +21,17 @@ pub const MAX_VARIANTS: usize = 5;
 pub const MAX_DECIDE_AFTER_MINUTES: u64 = 7 * 24 * 60;
 
 /// `ab_test` in a send request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AbTestBody {
-    /// Two to five subject lines.
+    /// Two to five subject lines, each different.
+    #[schema(schema_with = crate::schema::subjects)]
     pub subjects: Vec<String>,
     /// Share of the audience in the test group, in (0, 1]; default 0.2.
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     pub test_fraction: Option<f64>,
     /// Minutes between the variants' send and the choice of the winner; default 240.
+    #[schema(maximum = 10080)]
     pub decide_after_minutes: Option<u64>,
 }
 

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 /// Most items one batch may hold (`BATCH_MAX_ITEMS` of the earlier service).
 pub const MAX_ITEMS: usize = 50;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 /// What a batch is generated from: a period, channels, how many items, and the document.
 pub struct BatchRequest {
@@ -29,8 +29,10 @@ pub struct BatchRequest {
     pub include_scheduling: Option<bool>,
     /// Accepted from the earlier API; unused.
     #[serde(rename = "content_themes")]
+    #[schema(value_type = Option<Value>)]
     _content_themes: Option<serde::de::IgnoredAny>,
     pub document: Option<Value>,
+    #[schema(schema_with = crate::schema::document_format)]
     pub document_format: Option<String>,
 }
 
@@ -85,6 +87,10 @@ pub async fn generate(state: &Core, body: BatchRequest) -> AppResult<Value> {
     let variety = body.template_variety.unwrap_or(true);
     let spread = body.include_scheduling.unwrap_or(true);
     let dry_run = body.dry_run.unwrap_or(false);
+    if let Some(f) = &body.document_format {
+        f.parse::<halcytone_content::SourceFormat>()
+            .map_err(|e| AppError::invalid("document_format", e.to_string()))?;
+    }
     let doc: DocumentText = match &body.document {
         Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
         _ => crate::documents::configured(state).await?,
@@ -217,9 +223,10 @@ pub async fn generate(state: &Core, body: BatchRequest) -> AppResult<Value> {
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 /// How a batch's items are scheduled.
+#[schema(as = BatchSchedule)]
 pub struct ScheduleRequest {
     pub batch_id: Option<String>,
     pub schedule_all: Option<bool>,

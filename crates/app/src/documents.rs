@@ -148,6 +148,12 @@ pub async fn requested(
     document_id: Option<&str>,
     state: &Core,
 ) -> Result<DocumentText, AppError> {
+    // A format is checked even when no inline document comes with it: a wrong value is the
+    // caller's mistake whatever else the request holds.
+    if let Some(f) = format {
+        f.parse::<halcytone_content::SourceFormat>()
+            .map_err(|e| AppError::invalid("document_format", e.to_string()))?;
+    }
     match (document, document_id.map(str::trim)) {
         (Some(v), _) if !v.is_null() => crate::generation::inline(v, format),
         (_, Some(id)) if !id.is_empty() => {
@@ -192,7 +198,12 @@ pub fn has_source_prefix(id: &str) -> bool {
     let id = id.trim();
     ["gdocs:", "notion:", "url:", "file:", "google_docs:"]
         .iter()
-        .any(|p| id.len() > p.len() && id[..p.len()].eq_ignore_ascii_case(p))
+        .any(|p| {
+            id.len() > p.len()
+                && id
+                    .get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        })
 }
 
 /// The document a per-request `document_id` names (reused within the window).
@@ -213,6 +224,14 @@ pub async fn by_reference_fresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_check_never_cuts_a_character() {
+        // Found by the schema fuzzer: a 4-byte character straddling the prefix length.
+        assert!(!has_source_prefix("0\u{10000}"));
+        assert!(!has_source_prefix("gdoc\u{e9}:x"));
+        assert!(has_source_prefix("GDOCS:abc"));
+    }
 
     #[test]
     fn prefixes_are_recognised() {

@@ -27,6 +27,7 @@ pub mod publish;
 pub mod queue;
 pub mod review;
 pub mod schedules;
+pub mod schema;
 pub mod segments;
 pub mod sends;
 pub mod settings;

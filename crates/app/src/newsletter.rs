@@ -11,11 +11,13 @@ use halcytone_store::Job;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 /// A hand-written newsletter to send (to subscribers, or once to a test address).
 pub struct NewsletterRequest {
+    #[schema(schema_with = crate::schema::line_200)]
     pub subject: String,
+    #[schema(schema_with = crate::schema::some_text)]
     pub html_content: String,
     #[serde(default)]
     pub text_content: Option<String>,
@@ -25,10 +27,13 @@ pub struct NewsletterRequest {
     pub test_mode: bool,
     /// Overrides the configured test address (test mode only).
     #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_email)]
     pub test_email: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::instant)]
     pub schedule_time: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::empty_object)]
     pub recipient_filter: Option<Map<String, Value>>,
     /// Send to subscribers while APPROVAL_REQUIRED is on (admin keys only; audited).
     #[serde(default)]

@@ -556,14 +556,18 @@ pub async fn gate_direct(
 
 /// A draft as the API takes it: the document (inline, a snapshot, a source, or the
 /// configured one), its targets and options, and whether to submit it at once.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DraftRequest {
     pub document_id: Option<String>,
     pub document: Option<Value>,
+    #[schema(schema_with = crate::schema::document_format)]
     pub document_format: Option<String>,
+    #[schema(schema_with = crate::schema::optional_targets)]
     pub channels: Option<Vec<String>>,
+    #[schema(schema_with = crate::schema::tone)]
     pub tone: Option<String>,
+    #[schema(schema_with = crate::schema::template)]
     pub template_style: Option<String>,
     pub submit: bool,
 }

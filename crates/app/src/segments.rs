@@ -30,9 +30,10 @@ pub fn segment_json(s: &Segment) -> Value {
 }
 
 /// A segment as a caller defines it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SegmentRequest {
+    #[schema(required = true, schema_with = crate::schema::line_100)]
     pub name: Option<String>,
     pub rule: Option<String>,
     pub description: Option<String>,

@@ -11,26 +11,32 @@ use halcytone_store::{Job, JobStatus, NewJob};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 /// A send as the content-sync route takes it: the document, targets, when, and how the
 /// newsletter speaks to whom.
 pub struct SendRequest {
     pub document_id: Option<String>,
+    #[schema(schema_with = crate::schema::targets)]
     pub channels: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::instant)]
     pub schedule_time: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::template)]
     pub template_style: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::tone)]
     pub tone: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::content_type)]
     pub content_type: Option<String>,
     #[serde(default)]
     pub dry_run: Option<bool>,
     #[serde(default)]
     pub document: Option<Value>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::document_format)]
     pub document_format: Option<String>,
     #[serde(default)]
     pub correlation_id: Option<String>,
@@ -45,12 +51,14 @@ pub struct SendRequest {
     pub personalize: bool,
     /// Written where a reader has no first name (default "there").
     #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_line_50)]
     pub first_name_fallback: Option<String>,
     /// An A/B subject test: `{subjects: [..], test_fraction?, decide_after_minutes?}`.
     #[serde(default)]
     pub ab_test: Option<crate::abtest::AbTestBody>,
     /// Accepted from the earlier API; unused.
     #[serde(default, rename = "options")]
+    #[schema(value_type = Option<Value>)]
     pub _options: Option<serde::de::IgnoredAny>,
 }
 

@@ -14,6 +14,23 @@ pub enum Target {
 }
 
 /// Every accepted spelling, for error messages.
+/// Every channel name a send accepts.
+pub const NAMES: [&str; 13] = [
+    "email",
+    "web",
+    "website",
+    "social",
+    "social_twitter",
+    "social_linkedin",
+    "social_facebook",
+    "social_instagram",
+    "twitter",
+    "x",
+    "linkedin",
+    "facebook",
+    "instagram",
+];
+
 pub const VALID: &str = "email, web, website, social, social_twitter, social_linkedin, social_facebook, social_instagram, twitter, x, linkedin, facebook, instagram";
 
 /// Reads one target name; unknown names are an error listing the valid ones.
@@ -77,6 +94,14 @@ pub fn plan(targets: &[Target]) -> (Vec<Channel>, Vec<Platform>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_name_parses_and_the_message_lists_them_all() {
+        for n in NAMES {
+            assert!(parse(n).is_ok(), "{n}");
+        }
+        assert_eq!(VALID, NAMES.join(", "));
+    }
 
     #[test]
     fn dashboard_names_are_understood() {

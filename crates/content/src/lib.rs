@@ -8,6 +8,7 @@
 pub mod approval;
 pub mod compose;
 pub mod content_type;
+pub mod json_numbers;
 pub mod model;
 pub mod parse;
 pub mod platform;

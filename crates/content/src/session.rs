@@ -19,7 +19,7 @@ pub const KNOWN_TECHNIQUES: [&str; 9] = [
     "Cooling Breath",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionType {
     Live,
@@ -29,21 +29,21 @@ pub enum SessionType {
     Workshop,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Feedback {
     pub comment: String,
     #[serde(default)]
     pub participant_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct FeedbackList {
     #[serde(default)]
     pub items: Vec<Feedback>,
 }
 
 /// A finished Live session, as the Breathscape platform reports it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionInput {
     #[serde(rename = "type", default)]
@@ -111,16 +111,25 @@ pub fn parse(text: &str, now: DateTime<Utc>) -> Result<SessionInput, SessionErro
             message: e.to_string(),
         });
     }
-    let input: SessionInput = serde_json::from_str(text).map_err(|e| SessionError::Json {
-        line: e.line(),
-        column: e.column(),
-        message: e
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    })?;
+    let input: SessionInput = serde_json::from_str(text)
+        .or_else(|e| {
+            if !crate::json_numbers::is_float_for_integer(&e) {
+                return Err(e);
+            }
+            let mut v: serde_json::Value = serde_json::from_str(text)?;
+            crate::json_numbers::whole_numbers(&mut v);
+            serde_json::from_value(v)
+        })
+        .map_err(|e| SessionError::Json {
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })?;
     let errors = check(&input, now);
     if errors.is_empty() {
         Ok(input)

@@ -36,37 +36,59 @@ pub fn asks_preview_only(bytes: &[u8]) -> bool {
         .is_ok_and(|f| f.preview_only == serde_json::Value::Bool(true))
 }
 
-/// Parses `bytes` as `T`, with the field path of the first problem.
+/// Parses `bytes` as `T`, with the field path of the first problem. The body must be a
+/// JSON object (serde would otherwise read a struct from an array, `[null, null]`). A whole
+/// number written with a fraction (`187.0`, which JSON Schema counts as an integer) is read
+/// as that integer.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text = if bytes.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        bytes
+    let text = match bytes.iter().position(|b| !b.is_ascii_whitespace()) {
+        None => &b"{}"[..],
+        Some(i) if bytes[i] != b'{' => {
+            // Malformed JSON stays a 400; well-formed JSON of another shape is a 422.
+            return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Err(e) => Err(ApiError::MalformedJson(e.to_string())),
+                Ok(_) => Err(ApiError::invalid(
+                    "body",
+                    "body: expected a JSON object ({...})",
+                )),
+            };
+        }
+        Some(_) => bytes,
     };
     let de = &mut serde_json::Deserializer::from_slice(text);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
+        Err(e) if halcytone_content::json_numbers::is_float_for_integer(e.inner()) => {
+            // Rare: read again with integral floats made integers.
+            let mut value: serde_json::Value =
+                serde_json::from_slice(text).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            halcytone_content::json_numbers::whole_numbers(&mut value);
+            serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+                let path = e.path().to_string();
+                rejection(path, e.into_inner())
+            })
+        }
         Err(e) => {
             let path = e.path().to_string();
-            let inner = e.into_inner();
-            use serde_json::error::Category;
-            match inner.classify() {
-                Category::Syntax | Category::Eof | Category::Io => {
-                    Err(ApiError::MalformedJson(inner.to_string()))
-                }
-                Category::Data => {
-                    let field = if path == "." {
-                        "body".to_string()
-                    } else {
-                        path
-                    };
-                    let message = strip_position(&inner.to_string());
-                    Err(ApiError::invalid(
-                        field.clone(),
-                        format!("{field}: {message}"),
-                    ))
-                }
-            }
+            Err(rejection(path, e.into_inner()))
+        }
+    }
+}
+
+fn rejection(path: String, inner: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::MalformedJson(inner.to_string())
+        }
+        Category::Data => {
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            let message = strip_position(&inner.to_string());
+            ApiError::invalid(field.clone(), format!("{field}: {message}"))
         }
     }
 }
@@ -133,6 +155,39 @@ mod tests {
         channels: Vec<String>,
         #[serde(default)]
         preview_only: bool,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Counted {
+        #[serde(default)]
+        count: Option<u32>,
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        let e = parse::<Req>(b"[null, null]").unwrap_err();
+        assert!(
+            matches!(e, ApiError::Invalid { ref field, .. } if field == "body"),
+            "{e:?}"
+        );
+        assert!(matches!(
+            parse::<Req>(b"[1,"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(parse::<Req>(b"  ").is_ok());
+    }
+
+    #[test]
+    fn a_whole_number_with_a_fraction_is_that_number() {
+        assert_eq!(
+            parse::<Counted>(br#"{"count": 187.0}"#).unwrap().count,
+            Some(187)
+        );
+        let e = parse::<Counted>(br#"{"count": 1.5}"#).unwrap_err();
+        assert!(
+            matches!(e, ApiError::Invalid { ref field, .. } if field == "count"),
+            "{e:?}"
+        );
     }
 
     #[test]

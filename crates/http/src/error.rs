@@ -8,7 +8,26 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use halcytone_app::AppError;
 use halcytone_store::StoreError;
-use serde_json::json;
+
+/// The JSON every error answers with; its schema is the OpenAPI document's `Error`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// A sentence for people.
+    pub detail: String,
+    pub error: ErrorCode,
+    /// The request's correlation id (also in the `X-Correlation-ID` header).
+    pub correlation_id: String,
+}
+
+/// What went wrong, for programs.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorCode {
+    /// A stable code: `invalid_field`, `not_found`, `rate_limited`…
+    pub code: &'static str,
+    /// The request field at fault, when one is.
+    pub field: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -157,11 +176,14 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { field, .. } => Some(field.clone()),
             _ => None,
         };
-        let body = json!({
-            "detail": self.to_string(),
-            "error": { "code": self.code(), "field": field },
-            "correlation_id": correlation_id,
-        });
+        let body = ErrorBody {
+            detail: self.to_string(),
+            error: ErrorCode {
+                code: self.code(),
+                field,
+            },
+            correlation_id,
+        };
         let mut resp = (status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
         match &self {

@@ -30,20 +30,26 @@ pub struct Request {
 }
 
 /// The JSON body of `/api/v1/cache/invalidate` and the webhook (`event` only there).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CacheInvalidation)]
 pub struct Body {
     #[serde(default)]
+    #[schema(schema_with = crate::schema::cache_targets)]
     pub targets: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::cache_entries)]
     pub keys: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::cache_entries)]
     pub patterns: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::cache_entries)]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub force: bool,
     #[serde(default)]
+    #[schema(schema_with = crate::schema::optional_text_500)]
     pub reason: Option<String>,
     #[serde(default)]
     pub event: Option<String>,
@@ -65,7 +71,7 @@ fn strings(field: &str, list: Option<Vec<String>>) -> Result<Vec<String>, Invali
         });
     }
     for (i, s) in list.iter().enumerate() {
-        if s.trim().is_empty() || s.len() > 512 {
+        if s.trim().is_empty() || s.chars().count() > 512 {
             return Err(Invalid {
                 field: format!("{field}[{i}]"),
                 message: format!("{field}[{i}]: must be 1 to 512 characters"),
@@ -107,7 +113,7 @@ impl Body {
         let patterns = strings("patterns", self.patterns)?;
         let tags = strings("tags", self.tags)?;
         if let Some(r) = &self.reason
-            && r.len() > 500
+            && r.chars().count() > 500
         {
             return Err(Invalid {
                 field: "reason".into(),

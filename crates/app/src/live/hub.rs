@@ -27,6 +27,13 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Participant,
+        Role::Instructor,
+        Role::Observer,
+        Role::Admin,
+    ];
+
     /// Reads a role; anything else is a participant.
     pub fn parse(s: Option<&str>) -> Role {
         match s.map(|r| r.trim().to_ascii_lowercase()).as_deref() {

@@ -13,17 +13,22 @@ use halcytone_store::{Schedule, ScheduleRun};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 /// A schedule as a caller defines it: a cron rule in a zone, or one time.
 pub struct ScheduleRequest {
+    #[schema(required = true, schema_with = crate::schema::line_200)]
     pub name: Option<String>,
     pub cron: Option<String>,
     pub timezone: Option<String>,
+    #[schema(schema_with = crate::schema::instant)]
     pub scheduled_for: Option<String>,
     pub document_id: Option<String>,
+    #[schema(schema_with = crate::schema::optional_targets)]
     pub channels: Option<Vec<String>>,
+    #[schema(schema_with = crate::schema::tone)]
     pub tone: Option<String>,
+    #[schema(schema_with = crate::schema::template)]
     pub template_style: Option<String>,
 }
 

@@ -85,7 +85,7 @@ pub async fn list(state: &Core) -> AppResult<Value> {
 }
 
 /// An account to connect, with its tokens.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectRequest {
     pub account_id: Option<String>,

@@ -1,7 +1,7 @@
 //! A/B subject tests (`/api/v2/ab-tests`): created with `ab_test` on
 //! `POST /api/v2/content/sync`, listed and shown here with their groups, figures and winner.
 
-use super::{Entry, READ, route};
+use super::{Entry, Param, READ, route};
 use crate::abtest::test_json;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Query;
@@ -22,7 +22,7 @@ pub fn routes() -> Vec<Entry> {
             "A/B subject tests, newest first (create one with ab_test on POST /api/v2/content/sync)",
             get(list),
         )
-        .query(&[("limit", "1–500 (default 50)")]),
+        .query([Param::whole("limit", 1, 500, "default 50")]),
         route(
             "get",
             "/api/v2/ab-tests/{id}",

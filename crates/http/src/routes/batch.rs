@@ -1,7 +1,7 @@
 //! Batches: generate a period's worth of content items across channels (stored), schedule
 //! them (one publish job per item, at its time), and report their real progress.
 
-use super::{Entry, READ, WRITE, route};
+use super::{Entry, Param, READ, WRITE, params, route};
 use crate::batch::{self, BatchRequest, ScheduleRequest};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
@@ -27,24 +27,30 @@ pub fn routes() -> Vec<Entry> {
         )
         .carries_document()
         .ok(201)
-        .query(&[
-            ("period", "day, week or month (required)"),
-            ("channels", "repeatable: email, web, social (required)"),
-            ("count", "items, at most 50"),
-            (
+        .query([
+            Param::one_of("period", params::periods, "required here or in the body"),
+            Param::many(
+                "channels",
+                params::channel_groups,
+                "required here or in the body; also comma-separated",
+            ),
+            Param::whole("count", 1, 50, "items (default 50)"),
+            Param::flag(
                 "dry_run",
                 "true: the batch can only be previewed, never scheduled",
             ),
-            (
+            Param::flag(
                 "template_variety",
                 "rotate newsletter templates (default true)",
             ),
-            (
+            Param::flag(
                 "include_scheduling",
                 "spread items two hours apart (default true)",
             ),
         ])
-        .body("optional: the same fields as JSON, plus document and document_format"),
+        .body::<halcytone_app::batch::BatchRequest>(
+            "optional: the same fields as JSON, plus document and document_format",
+        ),
         route(
             "post",
             "/api/v1/batch/schedule/{batch_id}",
@@ -53,7 +59,9 @@ pub fn routes() -> Vec<Entry> {
             "Create a publish job for each item of a batch, at its scheduled time (once per batch)",
             post(schedule),
         )
-        .body("{schedule_all?, custom_schedule?: {item_id: time}, dry_run?}")
+        .body::<halcytone_app::batch::ScheduleRequest>(
+            "{schedule_all?, custom_schedule?: {item_id: time}, dry_run?}",
+        )
         .errors(&[
             (404, "Unknown batch"),
             (409, "Already scheduled, or generated as a dry run"),

@@ -2,7 +2,7 @@
 //! statistics, history and a full clear (`/api/v1/cache/*`), plus the web dashboard's
 //! `/api/v2/cache/{stats, invalidate, clear}` with the field names it reads.
 
-use super::{ADMIN, Entry, READ, WRITE, route};
+use super::{ADMIN, Entry, Param, READ, WRITE, route};
 use crate::auth::{self, Access, Caller};
 use crate::body::{self, JsonBody};
 use crate::cache::invalidation::{Body, Request};
@@ -32,7 +32,7 @@ pub fn routes() -> Vec<Entry> {
             "Invalidate cached answers by key, pattern or tag, locally and on the CDN",
             post(invalidate),
         )
-        .body(INVALIDATE_BODY)
+        .body::<Body>(INVALIDATE_BODY)
         .errors(&[(422, "Unknown target, empty key or nothing to invalidate")]),
         route(
             "post",
@@ -42,7 +42,7 @@ pub fn routes() -> Vec<Entry> {
             "Inbound invalidation webhook; X-Signature: sha256=HMAC-SHA256(CACHE_WEBHOOK_SECRET, \"<X-Timestamp>.<body>\") required when a secret is configured, an API key (write) otherwise",
             post(webhook),
         )
-        .body("{event: content_updated|deployment|manual|…, targets?, keys?, patterns?, tags?, force?, reason?}")
+        .body::<Body>("{event: content_updated|deployment|manual|…, targets?, keys?, patterns?, tags?, force?, reason?}")
         .errors(&[
             (401, "Missing, wrong, stale (over 300 s) or replayed signature"),
             (422, "Invalid body"),
@@ -79,7 +79,7 @@ pub fn routes() -> Vec<Entry> {
             "Invalidations, newest first",
             get(history),
         )
-        .query(&[("limit", "1–200, default 50")]),
+        .query([Param::whole("limit", 1, 200, "default 50")]),
         route(
             "delete",
             "/api/v1/cache/clear-all",
@@ -88,7 +88,7 @@ pub fn routes() -> Vec<Entry> {
             "Drop every cached answer on every configured target (needs confirm=true)",
             delete(clear_all),
         )
-        .query(&[("confirm", "must be true")])
+        .query([Param::must_be_true("confirm", "says you mean it")])
         .errors(&[(400, "confirm=true missing")]),
         route(
             "get",
@@ -106,7 +106,7 @@ pub fn routes() -> Vec<Entry> {
             "Invalidate by one pattern, a list of keys or tags; answers the number invalidated",
             post(invalidate_v2),
         )
-        .body("{pattern: string} | {cache_keys: [string]} | {tags: [string]}")
+        .body::<DashboardInvalidate>("{pattern: string} | {cache_keys: [string]} | {tags: [string]}")
         .errors(&[(422, "None of pattern, cache_keys, tags given")]),
         route(
             "post",
@@ -388,14 +388,17 @@ async fn stats_v2(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DashboardInvalidate {
     #[serde(default)]
+    #[schema(schema_with = halcytone_app::schema::optional_pattern)]
     pattern: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = halcytone_app::schema::cache_entries)]
     cache_keys: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(schema_with = halcytone_app::schema::cache_entries)]
     tags: Option<Vec<String>>,
 }
 

@@ -2,7 +2,7 @@
 //! and runs as a job), the preview, validation, social previews, and the read-only
 //! catalogues of templates, content types and validation rules.
 
-use super::{Entry, READ, route};
+use super::{Entry, Param, READ, params, route};
 use crate::auth::{Access, Caller, require};
 use crate::body::{JsonBody, RawBody};
 use crate::cache;
@@ -27,40 +27,40 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<Entry> {
-    const GEN_QUERY: &[(&str, &str)] = &[
-        ("template_style", "modern, minimal, plain or breathscape"),
-        (
-            "social_platforms",
-            "repeatable: twitter, linkedin, facebook, instagram",
-        ),
-        ("seo_optimize", "true (default) or false"),
-        ("validate_content", "true (default) or false"),
+    let gen_query = [
+        Param::one_of("template_style", params::templates, "newsletter template"),
+        Param::many("social_platforms", params::platforms, "default all"),
+        Param::flag("seo_optimize", "default true"),
+        Param::flag("validate_content", "default true"),
     ];
     vec![
         route("post", "/api/v1/generate-content", Access::PreviewOrWrite, "content", "Generate every channel; with preview_only nothing is published (no key needed), otherwise a publish job runs (write scope)", post(generate_v1))
             .carries_document()
-            .body("{send_email, publish_web, generate_social, tone, preview_only, include_preview, document, document_format}"),
+            .accepted_while_running()
+            .body::<GenerateBody>("{send_email, publish_web, generate_social, tone, preview_only, include_preview, document, document_format}"),
         route("post", "/api/v2/generate-content", Access::PreviewOrWrite, "content", "Generate with templates, SEO and chosen networks; preview_only needs no key, publishing needs write and runs as a job", post(generate_v2))
             .carries_document()
-            .query(GEN_QUERY)
-            .body("{send_email, publish_web, generate_social, preview_only, include_preview, tone, template_style, social_platforms, seo_optimize, validate_content, document, document_format}"),
+            .query(gen_query)
+            .accepted_while_running()
+            .body::<GenerateBody>("{send_email, publish_web, generate_social, preview_only, include_preview, tone, template_style, social_platforms, seo_optimize, validate_content, document, document_format}"),
         route("get", "/api/v1/preview", READ, "content", "Preview of every channel from the configured living document", get(preview))
-            .query(&[("tone", "professional, encouraging or medical_scientific"), ("template_style", "newsletter template")]),
+            .query([Param::one_of("tone", params::tones, "tone of voice"), Param::one_of("template_style", params::templates, "newsletter template")]),
         route("get", "/api/v1/status", READ, "content", "What this service is configured to do", get(status)),
         route("post", "/api/v2/validate-content", READ, "content", "Validate the configured living document, or one sent inline", post(validate_content))
             .carries_document()
-            .body("{document, document_format} (both optional)"),
+            .body::<ValidateBody>("{document, document_format} (both optional)"),
         route("get", "/api/v2/templates", Access::Public, "catalogue", "Newsletter templates, tones and social networks with their limits", get(templates)),
         route("get", "/api/v2/content-types", Access::Public, "catalogue", "Content types, channels, templates, networks and priorities", get(content_types)),
         route("get", "/api/v2/validation-rules", Access::Public, "catalogue", "The limits validation applies", get(validation_rules)),
         route("get", "/api/v2/social-preview/{platform}", READ, "content", "The post generated for one network, with its length and whether it fits", get(social_preview))
-            .query(&[("tone", "professional, encouraging or medical_scientific")])
+            .query([Param::one_of("tone", params::tones, "tone of voice")])
+            .path_param(Param::one_of("platform", params::platforms, "the network"))
             .errors(&[(422, "Unknown network")]),
     ]
 }
 
 /// The body of both generate routes (v1 ignores the v2-only fields' absence).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct GenerateBody {
     send_email: Option<bool>,
@@ -68,13 +68,17 @@ struct GenerateBody {
     generate_social: Option<bool>,
     preview_only: bool,
     include_preview: Option<bool>,
+    #[schema(schema_with = halcytone_app::schema::tone)]
     tone: Option<String>,
+    #[schema(schema_with = halcytone_app::schema::template)]
     template_style: Option<String>,
+    #[schema(schema_with = halcytone_app::schema::platforms)]
     social_platforms: Option<Vec<String>>,
     seo_optimize: Option<bool>,
     validate_content: Option<bool>,
     /// The living document itself (text, or a JSON document); default: the configured one.
     document: Option<Value>,
+    #[schema(schema_with = halcytone_app::schema::document_format)]
     document_format: Option<String>,
     /// A source to fetch the document from (`gdocs:…`, `notion:…`, `url:…`, `file:…`).
     document_id: Option<String>,
@@ -148,21 +152,22 @@ async fn plan(
         .clone()
         .or_else(|| query.last("template_style").map(str::to_string));
     req.template = parse_template(template_raw.as_deref())?;
-    if v2 {
-        let from_query: Vec<String> = query.all("social_platforms").map(str::to_string).collect();
-        let names = body
-            .social_platforms
-            .clone()
-            .or((!from_query.is_empty()).then_some(from_query));
-        if let Some(names) = names {
-            req.platforms = parse_platforms(&names)?;
-            if req.platforms.is_empty() && req.channels.contains(&Channel::Social) {
-                return Err(ApiError::invalid(
-                    "social_platforms",
-                    "social_platforms: name at least one network",
-                ));
-            }
+    // Both versions honour the networks named in the body (v2 also reads the query).
+    let from_query: Vec<String> = query.all("social_platforms").map(str::to_string).collect();
+    let names = body
+        .social_platforms
+        .clone()
+        .or((!from_query.is_empty()).then_some(from_query));
+    if let Some(names) = names {
+        req.platforms = parse_platforms(&names)?;
+        if req.platforms.is_empty() && req.channels.contains(&Channel::Social) {
+            return Err(ApiError::invalid(
+                "social_platforms",
+                "social_platforms: name at least one network",
+            ));
         }
+    }
+    if v2 {
         req.seo = body
             .seo_optimize
             .or(query.boolean("seo_optimize")?)
@@ -421,10 +426,11 @@ async fn status(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct ValidateBody {
     document: Option<Value>,
+    #[schema(schema_with = halcytone_app::schema::document_format)]
     document_format: Option<String>,
     document_id: Option<String>,
     /// Treat warnings as failures.

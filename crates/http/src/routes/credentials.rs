@@ -32,7 +32,7 @@ pub fn routes() -> Vec<Entry> {
             "Store a credential (crm_api_key, platform_api_key) sealed with AES-256-GCM under API_KEY_ENCRYPTION_KEY; it replaces the environment's key from the next publish (audited)",
             put(store),
         )
-        .body("{value: the key}")
+        .body::<StoreBody>("{value: the key}")
         .errors(&[
             (404, "Unknown credential name"),
             (409, "API_KEY_ENCRYPTION_KEY is not set"),
@@ -59,7 +59,7 @@ pub fn routes() -> Vec<Entry> {
     ]
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct StoreBody {
     value: Option<String>,

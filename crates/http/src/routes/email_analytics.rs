@@ -1,7 +1,7 @@
 //! Email analytics (`/api/v2/analytics/email`, `/api/v2/analytics/campaigns/…`): every
 //! campaign a send made, with the figures last pulled from the CRM; a refresh pulls them again.
 
-use super::{Entry, READ, WRITE, route};
+use super::{Entry, Param, READ, WRITE, route};
 use crate::campaigns::{self, campaign_json};
 use crate::error::ApiResult;
 use crate::http::query::Query;
@@ -22,9 +22,9 @@ pub fn routes() -> Vec<Entry> {
             "Email campaigns over a period with their stored CRM figures (sent, delivered, opened, clicked, unsubscribed, bounced) and totals",
             get(summary),
         )
-        .query(&[
-            ("days", "1–365 (default 30)"),
-            ("limit", "campaigns listed, 1–500 (default 100)"),
+        .query([
+            Param::whole("days", 1, 365, "default 30"),
+            Param::whole("limit", 1, 500, "campaigns listed (default 100)"),
         ]),
         route(
             "get",

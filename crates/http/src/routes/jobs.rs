@@ -1,7 +1,7 @@
 //! Publish jobs as the dashboard uses them: create (`content/sync`), cancel, list, show,
 //! retry, and the job metrics and analytics computed from the stored jobs.
 
-use super::{Entry, READ, WRITE, route};
+use super::{Entry, Param, READ, WRITE, params, route};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::QueryArgs;
@@ -19,24 +19,97 @@ use serde_json::{Value, json};
 
 pub fn routes() -> Vec<Entry> {
     vec![
-        route("post", "/api/v2/content/sync", WRITE, "jobs", "Queue a publish job for the living document (now, or at schedule_time)", post(sync))
-            .carries_document()
-            .ok(202)
-            .body("{document_id, channels: [email, website, social_twitter, social_linkedin, social_facebook, twitter, linkedin, facebook, web, …], schedule_time?, template_style?, tone?, content_type?, dry_run?, document?, document_format?, correlation_id?, force_publish?, segment_id?, personalize?, first_name_fallback?, ab_test?: {subjects: [2–5 subject lines], test_fraction? (0–1], default 0.2), decide_after_minutes? (default 240)}}"),
-        route("get", "/api/v2/content/sync/{job_id}", READ, "jobs", "One job (same as /api/v2/jobs/{job_id})", get(show))
-            .errors(&[(404, "Unknown job")]),
-        route("delete", "/api/v2/content/sync/{job_id}", WRITE, "jobs", "Cancel a job that has not started", delete(cancel))
-            .errors(&[(404, "Unknown job"), (409, "The job has already started or finished")]),
-        route("get", "/api/v2/jobs", READ, "jobs", "Jobs, newest first", get(list))
-            .query(&[("limit", "1–1000, default 20"), ("offset", "default 0"), ("status", "pending, in_progress, completed, partial, failed, cancelled"), ("channel", "a channel name as jobs were created with")]),
-        route("get", "/api/v2/jobs/{job_id}", READ, "jobs", "One job with its per-channel results", get(show))
-            .errors(&[(404, "Unknown job")]),
-        route("post", "/api/v2/jobs/{job_id}/retry", WRITE, "jobs", "Queue a new job that repeats a failed or partial one", post(retry))
-            .ok(201)
-            .errors(&[(404, "Unknown job"), (409, "Only failed, partial or cancelled jobs can be retried")]),
-        route("get", "/api/v2/metrics", READ, "jobs", "Job totals, status and channel breakdowns, success rate, last sync per document", get(job_metrics)),
-        route("get", "/api/v2/analytics", READ, "jobs", "Job analytics over a period, for the dashboard's analytics page", get(analytics))
-            .query(&[("start_date", "RFC 3339; default 7 days ago"), ("end_date", "RFC 3339; default now"), ("granularity", "hour or day (default)")]),
+        route(
+            "post",
+            "/api/v2/content/sync",
+            WRITE,
+            "jobs",
+            "Queue a publish job for the living document (now, or at schedule_time)",
+            post(sync),
+        )
+        .carries_document()
+        .ok(202)
+        .body::<halcytone_app::sends::SendRequest>(
+            "What to publish, where and when: channels are required, the rest optional",
+        ),
+        route(
+            "get",
+            "/api/v2/content/sync/{job_id}",
+            READ,
+            "jobs",
+            "One job (same as /api/v2/jobs/{job_id})",
+            get(show),
+        )
+        .errors(&[(404, "Unknown job")]),
+        route(
+            "delete",
+            "/api/v2/content/sync/{job_id}",
+            WRITE,
+            "jobs",
+            "Cancel a job that has not started",
+            delete(cancel),
+        )
+        .errors(&[
+            (404, "Unknown job"),
+            (409, "The job has already started or finished"),
+        ]),
+        route(
+            "get",
+            "/api/v2/jobs",
+            READ,
+            "jobs",
+            "Jobs, newest first",
+            get(list),
+        )
+        .query([
+            Param::whole("limit", 1, 1000, "default 20"),
+            Param::whole("offset", 0, i64::MAX / 2, "default 0"),
+            Param::one_of("status", params::job_statuses, "only jobs in this state"),
+            Param::one_of("channel", params::targets, "only jobs sent to this channel"),
+        ]),
+        route(
+            "get",
+            "/api/v2/jobs/{job_id}",
+            READ,
+            "jobs",
+            "One job with its per-channel results",
+            get(show),
+        )
+        .errors(&[(404, "Unknown job")]),
+        route(
+            "post",
+            "/api/v2/jobs/{job_id}/retry",
+            WRITE,
+            "jobs",
+            "Queue a new job that repeats a failed or partial one",
+            post(retry),
+        )
+        .ok(201)
+        .errors(&[
+            (404, "Unknown job"),
+            (409, "Only failed, partial or cancelled jobs can be retried"),
+        ]),
+        route(
+            "get",
+            "/api/v2/metrics",
+            READ,
+            "jobs",
+            "Job totals, status and channel breakdowns, success rate, last sync per document",
+            get(job_metrics),
+        ),
+        route(
+            "get",
+            "/api/v2/analytics",
+            READ,
+            "jobs",
+            "Job analytics over a period, for the dashboard's analytics page",
+            get(analytics),
+        )
+        .query([
+            Param::timestamp("start_date", "default 7 days ago"),
+            Param::timestamp("end_date", "default now"),
+            Param::one_of("granularity", || vec!["hour", "day"], "default day"),
+        ]),
     ]
 }
 

@@ -2,7 +2,7 @@
 //! a session's content and state, the active sessions, and the room operations under
 //! `/ws/sessions/*` and `/ws/events/*` (info, broadcast, close, replay, listener).
 
-use super::{ADMIN, Entry, READ, WRITE, route};
+use super::{ADMIN, Entry, Param, READ, WRITE, params, route};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
@@ -23,33 +23,41 @@ use serde_json::{Value, json};
 pub fn routes() -> Vec<Entry> {
     vec![
         route("post", "/api/v2/session-summary", READ, "live", "Email, web and social content summarizing a Live session record; publish_immediately=true (write key) also queues it", post(session_summary))
-            .query(&[("channels", "repeatable: email, web, social (default all)"), ("publish_immediately", "false (default) or true")])
-            .body("{title, content, session_id, session_duration (s, 1–7200), participant_count (1–1000), breathing_techniques [1–10], session_date (within 30 days), average_hrv_improvement?, key_achievements?, session_type? live|guided|practice|workshop, instructor_name?, metrics_summary?, participant_feedback?}")
+            .query([Param::many("channels", params::channel_groups, "default all"), Param::flag("publish_immediately", "default false")])
+            .body::<halcytone_content::session::SessionInput>("{title, content, session_id, session_duration (s, 1–7200), participant_count (1–1000), breathing_techniques [1–10], session_date (within 30 days), average_hrv_improvement?, key_achievements?, session_type? live|guided|practice|workshop, instructor_name?, metrics_summary?, participant_feedback?}")
             .errors(&[(422, "A field breaks the session rules; error.field names it")]),
         route("post", "/api/v2/live-announce", WRITE, "live", "Send {type: live_announcement, content, timestamp} to one active session or all", post(live_announce))
-            .query(&[("session_id", "an active session"), ("broadcast_all", "true: every active session")])
-            .body("any JSON object: the announcement")
+            .query([Param::token("session_id", 100, "an active session"), Param::flag("broadcast_all", "true: every active session")])
+            .body_with("any JSON object: the announcement", super::any_object)
             .errors(&[(400, "Neither session_id nor broadcast_all"), (404, "Session not active")]),
         route("get", "/api/v2/session/{id}/content", READ, "live", "A session's state, tracked data, metrics, replay and summary", get(session_content))
-            .query(&[("include_metrics", "default true"), ("include_replay", "default false")]),
+            .path_param(SESSION_ID)
+            .query([Param::flag("include_metrics", "default true"), Param::flag("include_replay", "default false")]),
         route("get", "/api/v2/sessions/live", READ, "live", "Active live sessions", get(sessions_live))
-            .query(&[("include_metrics", "default false")]),
+            .query([Param::flag("include_metrics", "default false")]),
         route("get", "/ws/sessions/active", READ, "live", "Sessions with connected clients", get(active)),
         route("get", "/ws/sessions/{id}/info", READ, "live", "One session's connections", get(info))
+            .path_param(SESSION_ID)
             .errors(&[(404, "Session not active")]),
         route("post", "/ws/sessions/{id}/broadcast", WRITE, "live", "Broadcast a JSON object to a session (a timestamp is added if missing)", post(broadcast))
-            .body("any JSON object")
+            .path_param(SESSION_ID)
+            .body_with("any JSON object", super::any_object)
             .errors(&[(404, "Session not active")]),
         route("post", "/ws/sessions/{id}/close", WRITE, "live", "End a session: everyone gets session_ending and is disconnected", post(close))
+            .path_param(SESSION_ID)
             .errors(&[(404, "Session not active")]),
         route("get", "/ws/sessions/{id}/replay", READ, "live", "The session's last 100 broadcasts, after since when given", get(replay))
-            .query(&[("since", "RFC 3339")])
+            .path_param(SESSION_ID)
+            .query([Param::timestamp("since", "only events after this instant")])
             .errors(&[(404, "Session not active")]),
         route("post", "/ws/events/start-listener", ADMIN, "live", "Accept platform events on /ws/session/{id}/events (the default)", post(start_listener)),
         route("post", "/ws/events/stop-listener", ADMIN, "live", "Refuse platform events until started again", post(stop_listener)),
         route("get", "/ws/events/active-sessions", READ, "live", "Sessions known from platform events that have not ended", get(event_sessions)),
     ]
 }
+
+/// A session id in a path: what `live::hub` accepts.
+const SESSION_ID: Param = Param::token("id", 100, "the session id");
 
 fn not_active(id: &str) -> ApiError {
     ApiError::NotFound(format!("Session {id} not found or not active"))
@@ -115,10 +123,14 @@ async fn live_announce(
         ));
     }
     let all = q.boolean("broadcast_all")?.unwrap_or(false);
-    let targets: Vec<String> = match (q.last("session_id"), all) {
+    // A session id is checked whenever it is given, even beside broadcast_all.
+    let named = q
+        .last("session_id")
+        .map(|id| check_id("session_id", id))
+        .transpose()?;
+    let targets: Vec<String> = match (named, all) {
         (_, true) => state.live.sessions().into_iter().map(|s| s.0).collect(),
         (Some(id), false) => {
-            let id = check_id("session_id", id)?;
             if !state.live.is_active(&id) {
                 return Err(not_active(&id));
             }
@@ -270,10 +282,7 @@ async fn replay(
 ) -> ApiResult<Json<Value>> {
     let id = check_id("id", &id)?;
     let q = QueryArgs::parse(q.as_deref());
-    let since = q
-        .last("since")
-        .map(|s| queue::parse_time("since", s))
-        .transpose()?;
+    let since = queue::schedule_time("since", q.last("since"))?;
     let messages = state
         .live
         .replay(&id, since)

@@ -1,7 +1,7 @@
 //! `/` (what this service is), `/openapi.json` (built from the route table) and `/docs`
 //! (Swagger UI bundled in the binary; no outside requests).
 
-use super::{Entry, RouteDoc, docs, route};
+use super::{Components, Entry, Param, RouteDoc, docs, route};
 use crate::auth::Access;
 use crate::state::AppState;
 use axum::Json;
@@ -54,17 +54,18 @@ pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
 }
 
-fn operation(d: &RouteDoc) -> Value {
+fn operation(d: &RouteDoc, components: &mut Components) -> Value {
     let mut params: Vec<Value> = d
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .map(|name| match d.path_params.iter().find(|p| p.name == name) {
+            Some(p) => p.document("path"),
+            None => Param::text(name, "").document("path"),
+        })
         .collect();
-    params.extend(d.query.iter().map(|(name, desc)| {
-        json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": "string" } })
-    }));
-    params.push(json!({ "name": "X-Correlation-ID", "in": "header", "required": false, "description": "Echoed back and written in every log line of the request; generated when absent", "schema": { "type": "string", "maxLength": 128 } }));
+    params.extend(d.query.iter().map(|p| p.document("query")));
+    params.push(json!({ "name": "X-Correlation-ID", "in": "header", "required": false, "description": "Echoed back and written in every log line of the request. Up to 128 characters of A–Z a–z 0–9 . _ : -; any other value (or none) is replaced by a generated id", "schema": { "type": "string" } }));
     let mut responses = Map::new();
     let success = match (d.ok, d.path) {
         // A WebSocket upgrade has no body.
@@ -80,6 +81,12 @@ fn operation(d: &RouteDoc) -> Value {
         }
     };
     responses.insert(d.ok.to_string(), success);
+    if let Some((status, why)) = d.also_ok {
+        responses.insert(
+            status.to_string(),
+            json!({ "description": why, "content": { "application/json": { "schema": { "type": "object" } } } }),
+        );
+    }
     let mut errors: Vec<(u16, &str)> = d.errors.to_vec();
     if d.ok == 101 {
         errors.push((400, "Not a WebSocket upgrade request"));
@@ -147,7 +154,12 @@ fn operation(d: &RouteDoc) -> Value {
         }
     }
     if let Some(body) = d.body {
-        op["requestBody"] = json!({ "required": false, "description": body, "content": { "application/json": { "schema": { "type": "object" } } } });
+        let schema = d
+            .body_schema
+            .map_or_else(|| json!({ "type": "object" }), |f| f(components));
+        // An empty body reads as `{}`: it may be left out unless the type requires a field.
+        let required = has_required_fields(&schema, components);
+        op["requestBody"] = json!({ "required": required, "description": body, "content": { "application/json": { "schema": schema } } });
     }
     op
 }
@@ -155,9 +167,17 @@ fn operation(d: &RouteDoc) -> Value {
 /// The OpenAPI 3.1 document of every route in the table.
 pub fn document(version: &str) -> Value {
     let mut paths = Map::new();
+    let mut components = Components::new();
     for d in docs() {
         let entry = paths.entry(d.path.to_string()).or_insert_with(|| json!({}));
-        entry[d.method] = operation(&d);
+        entry[d.method] = operation(&d, &mut components);
+    }
+    super::schema_of::<crate::error::ErrorBody>(&mut components);
+    let mut schemas = Map::new();
+    for (name, schema) in components {
+        schemas
+            .entry(name)
+            .or_insert_with(|| serde_json::to_value(schema).unwrap_or(Value::Null));
     }
     json!({
         "openapi": "3.1.0",
@@ -172,17 +192,25 @@ pub fn document(version: &str) -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key> (a key in quotes is accepted)" },
                 "apiKey": { "type": "apiKey", "in": "header", "name": "X-API-Key" },
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["detail", "error", "correlation_id"],
-                    "properties": {
-                        "detail": { "type": "string", "description": "A sentence for people" },
-                        "error": { "type": "object", "properties": { "code": { "type": "string" }, "field": { "type": ["string", "null"] } } },
-                        "correlation_id": { "type": "string" },
-                    },
-                },
-            },
+            "schemas": schemas,
         },
     })
+}
+
+/// Whether `schema` (or the component it refers to) requires any field.
+fn has_required_fields(schema: &Value, components: &Components) -> bool {
+    let resolved = match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            components
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, s)| serde_json::to_value(s).ok())
+                .unwrap_or(Value::Null)
+        }
+        None => schema.clone(),
+    };
+    resolved["required"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty())
 }

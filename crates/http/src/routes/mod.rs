@@ -16,6 +16,7 @@ pub mod meta;
 pub mod metrics;
 pub mod newsletter;
 pub mod operations;
+pub mod params;
 pub mod personalization;
 pub mod review;
 pub mod schedules;
@@ -30,6 +31,7 @@ use crate::{correlation, http};
 use axum::Router;
 use axum::routing::MethodRouter;
 use halcytone_store::Scope;
+pub use params::Param;
 
 /// One documented route.
 #[derive(Debug, Clone)]
@@ -39,13 +41,41 @@ pub struct RouteDoc {
     pub access: Access,
     pub tag: &'static str,
     pub summary: &'static str,
-    pub query: &'static [(&'static str, &'static str)],
+    pub query: Vec<Param>,
+    /// Path parameters with a rule narrower than "any text" (the rest are plain strings).
+    pub path_params: Vec<Param>,
     /// A description of the JSON body, when it takes one.
     pub body: Option<&'static str>,
+    /// The JSON Schema of that body, from its request type.
+    pub body_schema: Option<BodySchema>,
     pub ok: u16,
+    /// Another success a route may answer (202 when its job is still running).
+    pub also_ok: Option<(u16, &'static str)>,
     pub errors: &'static [(u16, &'static str)],
     /// Which body limit applies (see [`BodyClass`]).
     pub body_class: BodyClass,
+}
+
+/// Writes the schemas a request type needs into `components` and answers the schema (or
+/// the reference) of the body itself.
+pub type BodySchema = fn(&mut Components) -> serde_json::Value;
+
+/// Named schemas collected for the document's `components.schemas`.
+pub type Components = Vec<(
+    String,
+    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+)>;
+
+/// The body schema of a request type that derives `utoipa::ToSchema`.
+pub fn schema_of<T: utoipa::ToSchema>(components: &mut Components) -> serde_json::Value {
+    T::schemas(components);
+    components.push((T::name().into_owned(), T::schema()));
+    serde_json::json!({ "$ref": format!("#/components/schemas/{}", T::name()) })
+}
+
+/// A body that may be any JSON object.
+pub fn any_object(_: &mut Components) -> serde_json::Value {
+    serde_json::json!({ "type": "object" })
 }
 
 /// The body limits a route can have, each set by its own variable.
@@ -92,9 +122,12 @@ pub fn route(
             access,
             tag,
             summary,
-            query: &[],
+            query: Vec::new(),
+            path_params: Vec::new(),
             body: None,
+            body_schema: None,
             ok: 200,
+            also_ok: None,
             errors: &[],
             body_class: if access == Access::Signed {
                 BodyClass::Webhook
@@ -107,12 +140,31 @@ pub fn route(
 }
 
 impl Entry {
-    pub fn query(mut self, q: &'static [(&'static str, &'static str)]) -> Self {
-        self.doc.query = q;
+    pub fn query(mut self, q: impl IntoIterator<Item = Param>) -> Self {
+        self.doc.query = q.into_iter().collect();
         self
     }
-    pub fn body(mut self, description: &'static str) -> Self {
+    /// Narrows what a path parameter accepts.
+    pub fn path_param(mut self, p: Param) -> Self {
+        self.doc.path_params.push(p);
+        self
+    }
+    /// A JSON body of type `T` (its schema comes from the type).
+    pub fn body<T: utoipa::ToSchema>(self, description: &'static str) -> Self {
+        self.body_with(description, schema_of::<T>)
+    }
+    /// A JSON body whose schema `schema` writes.
+    pub fn body_with(mut self, description: &'static str, schema: BodySchema) -> Self {
         self.doc.body = Some(description);
+        self.doc.body_schema = Some(schema);
+        self
+    }
+    /// 202: the job is queued or still running when the request's time budget ends.
+    pub fn accepted_while_running(mut self) -> Self {
+        self.doc.also_ok = Some((
+            202,
+            "The job was queued (scheduled) or is still running when the request's time budget ended; follow it at /api/v2/jobs/{job_id}",
+        ));
         self
     }
     pub fn ok(mut self, status: u16) -> Self {

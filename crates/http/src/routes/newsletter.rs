@@ -15,7 +15,8 @@ use serde_json::Value;
 pub fn routes() -> Vec<Entry> {
     vec![
         route("post", "/api/v1/newsletter/send", WRITE, "jobs", "Send a hand-written newsletter through a job: test_mode sends one email to the test address", post(send))
-            .body("{subject, html_content, text_content?, preview_text?, test_mode?, test_email?, schedule_time?, recipient_filter?}"),
+            .accepted_while_running()
+            .body::<halcytone_app::newsletter::NewsletterRequest>("{subject, html_content, text_content?, preview_text?, test_mode?, test_email?, schedule_time?, recipient_filter?}"),
     ]
 }
 

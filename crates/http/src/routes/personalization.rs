@@ -2,7 +2,7 @@
 //! configured living document composed for a segment (its introduction and call to action)
 //! with merge tags filled for one subscriber, exactly as that subscriber would read it.
 
-use super::{Entry, READ, route};
+use super::{Entry, Param, READ, params, route};
 use crate::error::ApiResult;
 use crate::http::query::Query;
 use crate::personalization::{self, PreviewRequest};
@@ -22,12 +22,12 @@ pub fn routes() -> Vec<Entry> {
             "The newsletter one subscriber would receive: the configured document composed for a segment (its intro and call to action), greeting by first name with the fallback, merge tags filled",
             get(preview),
         )
-        .query(&[
-            ("subscriber_id", "the CRM subscriber to render for (default: the first one in the segment)"),
-            ("segment_id", "compose with this segment's intro and call to action"),
-            ("first_name_fallback", "written where the subscriber has no first name (default \"there\")"),
-            ("tone", "professional | encouraging | medical_scientific"),
-            ("template_style", "modern | minimal | plain | breathscape"),
+        .query([
+            Param::text("subscriber_id", "the CRM subscriber to render for (default: the first one in the segment)"),
+            Param::text("segment_id", "compose with this segment's intro and call to action"),
+            Param::line("first_name_fallback", 50, "written where the subscriber has no first name (default \"there\")"),
+            Param::one_of("tone", params::tones, "tone of voice"),
+            Param::one_of("template_style", params::templates, "newsletter template"),
         ])
         .errors(&[
             (404, "Unknown subscriber or segment"),

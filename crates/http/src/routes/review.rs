@@ -29,7 +29,7 @@ pub fn routes() -> Vec<Entry> {
             post(create),
         )
         .carries_document()
-        .body("{document_id?: gdocs:|notion:|url:|file:…, document?, document_format?, channels?: [email, website, social_twitter, …] (default all), tone?, template_style?, submit?: bool}")
+        .body::<halcytone_app::review::DraftRequest>("{document_id?: gdocs:|notion:|url:|file:…, document?, document_format?, channels?: [email, website, social_twitter, …] (default all), tone?, template_style?, submit?: bool}")
         .ok(201)
         .errors(&[(422, "Bad channel, tone, template or document"), (502, "The document source failed")]),
         route(
@@ -49,7 +49,7 @@ pub fn routes() -> Vec<Entry> {
             "Approve a version in review; it is approved when its level's approvals are in (L2: 2 people, L3: 3 with an admin, L4: 2 admins); a version a schedule made is then published",
             post(approve),
         )
-        .body("{note?: string}")
+        .body::<ApproveBody>("{note?: string}")
         .errors(&[
             (403, "Approving your own L2+ submission"),
             (404, "Unknown version"),
@@ -63,7 +63,7 @@ pub fn routes() -> Vec<Entry> {
             "Reject a version in review (or approved and not yet scheduled) with a reason",
             post(reject),
         )
-        .body("{reason: string, 1–1000 characters}")
+        .body::<RejectBody>("{reason: string, 1–1000 characters}")
         .errors(&[(404, "Unknown version"), (409, "Not in review or approved"), (422, "No reason")]),
         route(
             "post",
@@ -73,7 +73,7 @@ pub fn routes() -> Vec<Entry> {
             "Hand an approved version to the publisher, now or at scheduled_for; force_publish (admin only, audited) publishes an unapproved one",
             post(schedule),
         )
-        .body("{scheduled_for?: RFC 3339, force_publish?: bool}")
+        .body::<ScheduleBody>("{scheduled_for?: RFC 3339, force_publish?: bool}")
         .ok(202)
         .errors(&[
             (403, "force_publish without an admin key"),
@@ -110,7 +110,7 @@ async fn submit(
     Ok(Json(version_json(&state, &v).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct ApproveBody {
     note: Option<String>,
@@ -140,9 +140,10 @@ pub(crate) async fn approve_as(
     Ok(review::approve(state, id, &Actor::of(caller), note).await?)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct RejectBody {
+    #[schema(required = true, schema_with = halcytone_app::schema::text_1000)]
     reason: Option<String>,
 }
 
@@ -174,9 +175,10 @@ pub(crate) async fn reject_as(
     Ok(review::reject(state, id, &Actor::of(caller), reason).await?)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 struct ScheduleBody {
+    #[schema(schema_with = halcytone_app::schema::instant)]
     scheduled_for: Option<String>,
     force_publish: bool,
 }

@@ -23,7 +23,7 @@ pub fn routes() -> Vec<Entry> {
             "Create a schedule: cron (five fields) with an IANA timezone for recurring runs, or scheduled_for for one run; each run fetches the document, drafts, submits for review, and publishes what the rules approve",
             post(create),
         )
-        .body("{name, cron?: \"0 10 * * TUE\", timezone?: \"America/New_York\" (default UTC), scheduled_for?: RFC 3339, document_id?: gdocs:|notion:|url:|file:…, channels?: [...], tone?, template_style?}")
+        .body::<halcytone_app::schedules::manage::ScheduleRequest>("{name, cron?: \"0 10 * * TUE\", timezone?: \"America/New_York\" (default UTC), scheduled_for?: RFC 3339, document_id?: gdocs:|notion:|url:|file:…, channels?: [...], tone?, template_style?}")
         .ok(201)
         .errors(&[(422, "Bad cron, time zone, time in the past, channel, tone or template")]),
         route(

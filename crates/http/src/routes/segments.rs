@@ -3,7 +3,7 @@
 //! against the CRM's current list (count and a sample), and selectable per send with
 //! `segment_id` on `POST /api/v2/content/sync`.
 
-use super::{Entry, READ, WRITE, route};
+use super::{Entry, Param, READ, WRITE, route};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::ApiResult;
@@ -27,7 +27,7 @@ pub fn routes() -> Vec<Entry> {
             "Create a segment: a name and a rule such as `status = \"active\" and tags contains \"beta\" and engagement.opens_last_30_days >= 3` (fields: status, email, first_name, last_name, tags, signed_up, days_since_signup, engagement.<name>, attr.<name>)",
             axum::routing::post(create),
         )
-        .body("{name, rule, description?, intro?, cta_text?, cta_url?}")
+        .body::<halcytone_app::segments::SegmentRequest>("{name, rule, description?, intro?, cta_text?, cta_url?}")
         .ok(201)
         .errors(&[(409, "The name is taken"), (422, "A rule that does not parse (with the column), or a bad name")]),
         route("get", "/api/v2/segments", READ, "segments", "Every segment", get(list)),
@@ -48,7 +48,7 @@ pub fn routes() -> Vec<Entry> {
             "How many of the CRM's active, opted-in subscribers the segment holds now, with a sample (first name and masked email)",
             get(preview),
         )
-        .query(&[("sample", "subscribers shown, 0–50 (default 5)")])
+        .query([Param::whole("sample", 0, 50, "subscribers shown (default 5)")])
         .errors(&[(404, "Unknown segment"), (502, "The CRM could not be asked")]),
         route(
             "delete",

@@ -31,7 +31,7 @@ pub fn routes() -> Vec<Entry> {
             "Connect an account (x, linkedin or facebook) with the OAuth tokens from the network's developer portal or your OAuth flow (for facebook, a Page access token); the tokens are sealed with AES-256-GCM (audited)",
             put(connect),
         )
-        .body("{account_id: X user id | LinkedIn author URN | Facebook Page id, username?, access_token, refresh_token?, expires_in?: seconds}")
+        .body::<halcytone_app::social::accounts::ConnectRequest>("{account_id: X user id | LinkedIn author URN | Facebook Page id, username?, access_token, refresh_token?, expires_in?: seconds}")
         .errors(&[
             (404, "Not a network with a live adapter"),
             (409, "API_KEY_ENCRYPTION_KEY is not set"),

@@ -3,7 +3,7 @@
 //! (or will be) sent — recomposed from the stored snapshot at its reference time, which
 //! gives byte-identical content.
 
-use super::{Entry, READ, route};
+use super::{Entry, Param, READ, route};
 use crate::cache;
 use crate::error::ApiResult;
 use crate::http::query::QueryArgs;
@@ -25,7 +25,10 @@ pub fn routes() -> Vec<Entry> {
             "Content versions, newest first, with their publishing status",
             get(list),
         )
-        .query(&[("limit", "1–200, default 20"), ("offset", "default 0")]),
+        .query([
+            Param::whole("limit", 1, 200, "default 20"),
+            Param::whole("offset", 0, i64::MAX / 2, "default 0"),
+        ]),
         route(
             "get",
             "/api/v2/content/{id}",

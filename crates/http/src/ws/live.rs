@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::http::query::QueryArgs;
 use crate::live::events;
 use crate::live::hub::{ClientMeta, Outgoing, Role, now_iso};
-use crate::routes::{Entry, route};
+use crate::routes::{Entry, Param, route};
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Path, RawQuery, State};
@@ -29,10 +29,10 @@ pub fn routes() -> Vec<Entry> {
             "WebSocket: join a live session (?session_id=, client_id=, role=participant|instructor|observer|admin); send {type: heartbeat|technique_feedback|hrv_update|chat, data}",
             get(live_updates),
         )
-        .query(&[
-            ("session_id", "required; 1–100 of A–Z a–z 0–9 _ - ."),
-            ("client_id", "default ws-<8 hex>"),
-            ("role", "participant (default), instructor, observer, admin"),
+        .query([
+            Param::token("session_id", 100, "the session to join").required(),
+            Param::token("client_id", 100, "default ws-<8 hex>"),
+            Param::one_of("role", crate::routes::params::roles, "default participant"),
         ])
         .ok(101)
         .errors(&[(422, "Missing or malformed session_id or client_id")]),
@@ -44,6 +44,7 @@ pub fn routes() -> Vec<Entry> {
             "WebSocket: the platform pushes session events {type, session_id?, timestamp?, data}; each is acknowledged",
             get(session_events),
         )
+        .path_param(Param::token("id", 100, "the session id"))
         .ok(101),
     ]
 }

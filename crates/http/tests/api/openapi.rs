@@ -21,8 +21,32 @@ async fn the_served_document_matches_the_snapshot() {
             .get("text/plain; version=0.0.4; charset=utf-8")
             .is_some()
     );
+    // Request bodies are described by their types; only the two that take any JSON object
+    // (an announcement, a broadcast) are bare objects.
+    let free_form = ["/api/v2/live-announce", "/ws/sessions/{id}/broadcast"];
+    let schemas = &doc["components"]["schemas"];
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
+            if let Some(body) = op.get("requestBody") {
+                let schema = &body["content"]["application/json"]["schema"];
+                if free_form.contains(&path.as_str()) {
+                    assert_eq!(schema["type"], "object", "{method} {path}");
+                } else {
+                    let name = schema["$ref"].as_str().unwrap_or_default();
+                    let name = name.trim_start_matches("#/components/schemas/");
+                    assert!(
+                        schemas[name]["properties"].is_object(),
+                        "{method} {path}: the body has no schema from its type"
+                    );
+                }
+            }
+            for p in op["parameters"].as_array().unwrap() {
+                assert!(
+                    p["schema"].is_object() && p["schema"] != serde_json::json!({}),
+                    "{method} {path}: parameter {} has no schema",
+                    p["name"]
+                );
+            }
             for (code, r) in op["responses"].as_object().unwrap() {
                 if code.starts_with('4') || code.starts_with('5') {
                     assert_eq!(

@@ -1,0 +1,257 @@
+//! JSON Schemas for request fields whose rule is narrower than their Rust type (a `String`
+//! that must be a tone, one line of at most 200 characters…). The request types name these
+//! with `#[schema(schema_with = …)]`, so the OpenAPI document states the rule the use case
+//! checks; the value lists come from the domain's enums.
+
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{KnownFormat, RefOr};
+
+/// Text on one line: no control characters, and something other than spaces.
+pub const ONE_LINE: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
+fn nullable(t: Type) -> utoipa::openapi::schema::SchemaType {
+    utoipa::openapi::schema::SchemaType::from_iter([t, Type::Null])
+}
+
+fn names(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    let mut list: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
+    list.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .enum_values(Some(list))
+        .into()
+}
+
+fn line(max: usize, optional: bool) -> ObjectBuilder {
+    let b = ObjectBuilder::new()
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(ONE_LINE));
+    if optional {
+        b.schema_type(nullable(Type::String))
+    } else {
+        b.schema_type(Type::String)
+    }
+}
+
+/// A tone of voice (`Tone`), or null for the default.
+pub fn tone() -> RefOr<Schema> {
+    names(halcytone_content::Tone::ALL.map(|t| t.as_str()))
+}
+
+/// A newsletter template (`EmailTemplate`), or null for the default.
+pub fn template() -> RefOr<Schema> {
+    names(halcytone_content::EmailTemplate::ALL.map(|t| t.as_str()))
+}
+
+/// A content type (`ContentType`), or null.
+pub fn content_type() -> RefOr<Schema> {
+    names(halcytone_content::ContentType::ALL.map(|t| t.as_str()))
+}
+
+/// A living-document format (or its short names md, text, txt), or null to tell from the text.
+pub fn document_format() -> RefOr<Schema> {
+    names(
+        halcytone_content::SourceFormat::ALL
+            .map(|f| f.as_str())
+            .into_iter()
+            .chain(["md", "text", "txt"]),
+    )
+}
+
+/// The channels of a send: at least one name from [`crate::targets::NAMES`].
+pub fn targets() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(crate::targets::NAMES)),
+        )
+        .min_items(Some(1))
+        .into()
+}
+
+/// An RFC 3339 instant; empty or null for none.
+pub fn instant() -> RefOr<Schema> {
+    AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^\s*$")),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "RFC 3339 (2026-12-01T10:00:00Z; 2026-12-01T10:00 is taken as UTC); empty or null for none",
+        ))
+        .into()
+}
+
+/// Cache targets to invalidate (`cache::invalidation::TARGETS`), or null for `local`.
+pub fn cache_targets() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .schema_type(nullable(Type::Array))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(crate::cache::invalidation::TARGETS)),
+        )
+        .min_items(Some(1))
+        .into()
+}
+
+/// Cache keys, patterns or tags: up to 1,000 of 1 to 512 characters, or null.
+pub fn cache_entries() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .schema_type(nullable(Type::Array))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(512))
+                .pattern(Some(r"\S")),
+        )
+        .max_items(Some(1000))
+        .into()
+}
+
+/// An optional note of at most 500 characters.
+pub fn optional_text_500() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .max_length(Some(500))
+        .into()
+}
+
+/// Text with something other than spaces in it, 1 to `max` characters.
+fn text(max: usize) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(r"\S"))
+}
+
+/// Required text of 1 to 1000 characters (a rejection's reason).
+pub fn text_1000() -> RefOr<Schema> {
+    text(1000).into()
+}
+
+/// Required text, not only spaces (an HTML body).
+pub fn some_text() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"\S"))
+        .into()
+}
+
+/// Optional channels of a draft or schedule: names from [`crate::targets::NAMES`].
+pub fn optional_targets() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .schema_type(nullable(Type::Array))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(crate::targets::NAMES)),
+        )
+        .min_items(Some(1))
+        .into()
+}
+
+/// Social networks (`Platform`), or null for all.
+pub fn platforms() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .schema_type(nullable(Type::Array))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(halcytone_content::Platform::ALL.map(|p| p.as_str()))),
+        )
+        .into()
+}
+
+/// An email address (`local@domain.tld`), or null.
+pub fn optional_email() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .pattern(Some(r"^[^@\s]+@[^@\s]*\.[^@\s]*$"))
+        .into()
+}
+
+/// An empty object, or null (a field kept from the earlier API that takes no value yet).
+pub fn empty_object() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::Object))
+        .max_properties(Some(0))
+        .into()
+}
+
+/// An optional cache key pattern of 1 to 512 characters.
+pub fn optional_pattern() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .min_length(Some(1))
+        .max_length(Some(512))
+        .pattern(Some(r"\S"))
+        .into()
+}
+
+/// A required line of at most 200 characters.
+pub fn line_200() -> RefOr<Schema> {
+    line(200, false).into()
+}
+
+/// An optional line of at most 200 characters.
+pub fn optional_line_200() -> RefOr<Schema> {
+    line(200, true).into()
+}
+
+/// A required line of at most 100 characters.
+pub fn line_100() -> RefOr<Schema> {
+    line(100, false).into()
+}
+
+/// An optional line of at most 50 characters (blank means none).
+pub fn optional_line_50() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .max_length(Some(50))
+        .pattern(Some(r"^[^\x00-\x1f\x7f-\x9f]*$"))
+        .into()
+}
+
+/// Two to five different subject lines.
+pub fn subjects() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(line(200, false))
+        .min_items(Some(2))
+        .max_items(Some(5))
+        .unique_items(true)
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(s: RefOr<Schema>) -> serde_json::Value {
+        serde_json::to_value(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn value_lists_come_from_the_domain() {
+        let t = json(tone());
+        assert_eq!(
+            t["enum"],
+            serde_json::json!(["professional", "encouraging", "medical_scientific", null])
+        );
+        assert_eq!(json(targets())["items"]["enum"][0], "email");
+        assert_eq!(json(subjects())["minItems"], 2);
+    }
+}
