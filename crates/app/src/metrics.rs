@@ -26,9 +26,16 @@ const PUBLISHED: &str = "halcytone_publish_total";
 const PUBLISH_SECONDS: &str = "halcytone_publish_duration_seconds";
 const RETRIES: &str = "halcytone_publish_retries_total";
 const WEBSOCKETS: &str = "halcytone_websocket_connections";
+const HTTP_REQUESTS: &str = "http_requests_total";
+const HTTP_SECONDS: &str = "http_request_duration_seconds";
 
 /// The `# HELP` text of every series.
-const HELP: [(&str, &str); 8] = [
+const HELP: [(&str, &str); 10] = [
+    (
+        HTTP_REQUESTS,
+        "HTTP requests answered, by matched route and status.",
+    ),
+    (HTTP_SECONDS, "Time to answer a request, by matched route."),
     (GENERATED, "Channel content composed, by channel."),
     (GENERATION_SECONDS, "Time to compose a document's channels."),
     (GENERATION_ERRORS, "Compositions that failed."),
@@ -172,6 +179,55 @@ impl AppMetrics {
         }
     }
 
+    /// The counter of requests to `route` (a route template, never a raw path) answered
+    /// with `status`. Register once and keep the handle: the hot path only increments it.
+    pub fn http_requests(&self, service: &str, method: &str, route: &str, status: u16) -> Counter {
+        let status = status.to_string();
+        self.counter(
+            HTTP_REQUESTS,
+            &[
+                ("service", service),
+                ("method", method),
+                ("route", route),
+                ("status", &status),
+            ],
+        )
+    }
+
+    /// The latency histogram of requests to `route`.
+    pub fn http_latency(&self, service: &str, method: &str, route: &str) -> Histogram {
+        self.histogram(
+            HTTP_SECONDS,
+            &[("service", service), ("method", method), ("route", route)],
+        )
+    }
+
+    /// Folds the samples histograms hold into their buckets. The exporter keeps raw samples
+    /// until then, so this runs every few seconds (see [`AppMetrics::keep_bounded`]) whether
+    /// or not anyone scrapes.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// Runs [`AppMetrics::run_upkeep`] every `every` for as long as `metrics` is alive.
+    pub fn keep_bounded(metrics: &std::sync::Arc<AppMetrics>, every: std::time::Duration) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak = std::sync::Arc::downgrade(metrics);
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(m) => m.run_upkeep(),
+                    None => return,
+                }
+            }
+        });
+    }
+
     /// Appends the Prometheus text exposition of every series.
     pub fn render(&self, out: &mut String) {
         out.push_str(&self.handle.render());
@@ -208,5 +264,25 @@ mod tests {
         );
         assert!(out.contains("halcytone_publish_duration_seconds_count{channel=\"web\"} 1"));
         assert!(out.contains("halcytone_content_generation_errors_total 1"));
+    }
+
+    #[test]
+    fn http_series_keep_their_names_labels_and_buckets() {
+        let m = AppMetrics::default();
+        let ok = m.http_requests("halcytone", "GET", "/health", 200);
+        ok.increment(1);
+        ok.increment(1);
+        let h = m.http_latency("halcytone", "GET", "/health");
+        h.record(0.0007);
+        h.record(0.02);
+        m.run_upkeep();
+        let mut out = String::new();
+        m.render(&mut out);
+        assert!(out.contains(
+            "http_requests_total{service=\"halcytone\",method=\"GET\",route=\"/health\",status=\"200\"} 2"
+        ), "{out}");
+        assert!(out.contains("route=\"/health\",le=\"0.001\"} 1"), "{out}");
+        assert!(out.contains("route=\"/health\",le=\"+Inf\"} 2"), "{out}");
+        assert!(out.contains("# TYPE http_request_duration_seconds histogram"));
     }
 }

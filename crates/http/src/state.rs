@@ -70,6 +70,11 @@ impl AppState {
             core.publishing.clone(),
             core.store.clone(),
         ));
+        // The exporter keeps histogram samples until upkeep folds them into buckets.
+        halcytone_app::metrics::AppMetrics::keep_bounded(
+            &core.app_metrics,
+            std::time::Duration::from_secs(5),
+        );
         AppState(Arc::new(Parts {
             rate_limiter: Arc::new(RateLimiter::new(
                 Budget::per_second(config.read_rate_per_second, config.read_burst),

@@ -76,6 +76,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     }
     if state.config.monitoring {
         state.http_metrics.observe(
+            &state.app_metrics,
+            &state.config.service_name,
             method.as_str(),
             route.as_ref().map_or("unmatched", MatchedPath::as_str),
             resp.status().as_u16(),

@@ -1,22 +1,33 @@
 //! HTTP request metrics of the API, labelled by the matched route template (never the raw
-//! path): a counter and a latency histogram with explicit buckets for Prometheus, plus the
-//! rolling figures of the dashboard's JSON summary (requests per second over the last
-//! minute, mean latency, error rate).
+//! path). The Prometheus series (`http_requests_total`, `http_request_duration_seconds`) are
+//! recorded through the `metrics` facade into the application's recorder
+//! (`halcytone_app::metrics::AppMetrics`); each route keeps the handles it registered, so a
+//! request only increments them. Beside them, the rolling figures of the dashboard's JSON
+//! summary (requests per second over the last minute, mean latency, error rate).
 
+use halcytone_app::metrics::AppMetrics;
+use metrics::{Counter, Histogram};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-pub use halcytone_telemetry::exposition::{BUCKETS, Histogram, esc};
-
 const WINDOW_SECS: usize = 60;
 
-/// One route's numbers; methods and statuses per route are few, so vectors beat maps.
-#[derive(Debug, Default)]
+/// One route's registered series; methods and statuses per route are few, so vectors beat
+/// maps.
+#[derive(Default)]
 struct RouteStats {
-    /// (method, status) → count
-    requests: Vec<(String, u16, u64)>,
+    /// (method, status) → counter
+    requests: Vec<(String, u16, Counter)>,
     /// method → latency
     latency: Vec<(String, Histogram)>,
+}
+
+impl std::fmt::Debug for RouteStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteStats")
+            .field("series", &(self.requests.len() + self.latency.len()))
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -68,7 +79,17 @@ impl HttpMetrics {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// One answered request: its series in `metrics` (registered on first sight of the
+    /// route, method and status) and the rolling summary.
+    pub fn observe(
+        &self,
+        metrics: &AppMetrics,
+        service: &str,
+        method: &str,
+        route: &str,
+        status: u16,
+        seconds: f64,
+    ) {
         let now = unix_secs();
         let mut inner = self.lock();
         if !inner.routes.contains_key(route) {
@@ -79,17 +100,23 @@ impl HttpMetrics {
         if let Some(r) = inner.routes.get_mut(route) {
             match r
                 .requests
-                .iter_mut()
+                .iter()
                 .find(|(m, s, _)| m == method && *s == status)
             {
-                Some(entry) => entry.2 += 1,
-                None => r.requests.push((method.to_string(), status, 1)),
+                Some((_, _, c)) => c.increment(1),
+                None => {
+                    let c = metrics.http_requests(service, method, route, status);
+                    c.increment(1);
+                    r.requests.push((method.to_string(), status, c));
+                }
             }
-            if !r.latency.iter().any(|(m, _)| m == method) {
-                r.latency.push((method.to_string(), Histogram::default()));
-            }
-            if let Some((_, h)) = r.latency.iter_mut().find(|(m, _)| m == method) {
-                h.observe(seconds);
+            match r.latency.iter().find(|(m, _)| m == method) {
+                Some((_, h)) => h.record(seconds),
+                None => {
+                    let h = metrics.http_latency(service, method, route);
+                    h.record(seconds);
+                    r.latency.push((method.to_string(), h));
+                }
             }
         }
         inner.total += 1;
@@ -130,42 +157,6 @@ impl HttpMetrics {
             },
         }
     }
-
-    /// Appends `http_requests_total` and `http_request_duration_seconds` in Prometheus text.
-    pub fn render(&self, service: &str, out: &mut String) {
-        use std::fmt::Write;
-        let inner = self.lock();
-        let mut routes: Vec<(&String, &RouteStats)> = inner.routes.iter().collect();
-        routes.sort_by(|a, b| a.0.cmp(b.0));
-        out.push_str("# HELP http_requests_total HTTP requests answered, by matched route and status.\n# TYPE http_requests_total counter\n");
-        for (route, r) in &routes {
-            let mut rows: Vec<_> = r.requests.iter().collect();
-            rows.sort();
-            for (method, status, n) in rows {
-                let _ = writeln!(
-                    out,
-                    "http_requests_total{{service=\"{}\",method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-                    esc(service),
-                    esc(method),
-                    esc(route)
-                );
-            }
-        }
-        out.push_str("# HELP http_request_duration_seconds Time to answer a request, by matched route.\n# TYPE http_request_duration_seconds histogram\n");
-        for (route, r) in &routes {
-            let mut rows: Vec<_> = r.latency.iter().collect();
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
-            for (method, h) in rows {
-                let labels = format!(
-                    "service=\"{}\",method=\"{}\",route=\"{}\"",
-                    esc(service),
-                    esc(method),
-                    esc(route)
-                );
-                h.write(out, "http_request_duration_seconds", &labels);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -175,15 +166,24 @@ mod tests {
     #[test]
     fn counts_histograms_and_summary() {
         let m = HttpMetrics::default();
-        m.observe("GET", "/health", 200, 0.0007);
-        m.observe("GET", "/health", 200, 0.02);
-        m.observe("POST", "/api/v2/jobs/{id}/retry", 500, 0.3);
+        let app = AppMetrics::default();
+        m.observe(&app, "halcytone", "GET", "/health", 200, 0.0007);
+        m.observe(&app, "halcytone", "GET", "/health", 200, 0.02);
+        m.observe(
+            &app,
+            "halcytone",
+            "POST",
+            "/api/v2/jobs/{id}/retry",
+            500,
+            0.3,
+        );
         let s = m.summary();
         assert_eq!(s.requests_total, 3);
         assert!((s.error_rate - 1.0 / 3.0).abs() < 1e-9);
         assert!(s.requests_per_second > 0.0);
+        app.run_upkeep();
         let mut out = String::new();
-        m.render("halcytone", &mut out);
+        app.render(&mut out);
         assert!(out.contains(
             "http_requests_total{service=\"halcytone\",method=\"GET\",route=\"/health\",status=\"200\"} 2"
         ));

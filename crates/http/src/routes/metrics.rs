@@ -4,7 +4,6 @@
 use super::{Entry, route};
 use crate::auth::Access;
 use crate::error::ApiError;
-use crate::http::metrics::esc;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -12,6 +11,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use halcytone_publish::client::HttpClient;
+use halcytone_telemetry::exposition::esc;
 use serde_json::json;
 use std::fmt::Write;
 
@@ -58,7 +58,6 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
     }
     let service = &state.config.service_name;
     let mut out = String::with_capacity(16384);
-    state.http_metrics.render(service, &mut out);
     state.app_metrics.render(&mut out);
     let lag = state
         .store
