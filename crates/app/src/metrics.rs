@@ -211,21 +211,7 @@ impl AppMetrics {
 
     /// Runs [`AppMetrics::run_upkeep`] every `every` for as long as `metrics` is alive.
     pub fn keep_bounded(metrics: &std::sync::Arc<AppMetrics>, every: std::time::Duration) {
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let weak = std::sync::Arc::downgrade(metrics);
-        rt.spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match weak.upgrade() {
-                    Some(m) => m.run_upkeep(),
-                    None => return,
-                }
-            }
-        });
+        halcytone_telemetry::upkeep::while_alive(metrics, every, AppMetrics::run_upkeep);
     }
 
     /// Appends the Prometheus text exposition of every series.

@@ -53,6 +53,12 @@ pub async fn state(
         MockKind::Crm => crm::FAULT_ROUTES,
         MockKind::Platform => platform::FAULT_ROUTES,
     };
+    let metrics = Arc::new(metrics::Metrics::new(kind));
+    halcytone_telemetry::upkeep::while_alive(
+        &metrics,
+        std::time::Duration::from_secs(5),
+        metrics::Metrics::run_upkeep,
+    );
     Ok(MockState {
         kind,
         config: Arc::new(config),
@@ -62,7 +68,7 @@ pub async fn state(
         )),
         journal: Arc::default(),
         counters: Arc::new(Counters::default()),
-        metrics: Arc::default(),
+        metrics,
         started: Instant::now(),
         run,
         in_flight: Arc::default(),

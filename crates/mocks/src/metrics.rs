@@ -1,14 +1,17 @@
 //! Prometheus exposition of one mock (`mock_crm_*` or `mock_platform_*`): requests and their
 //! latency by matched route, captures, simulated errors and injected faults.
 //!
-//! Each mock keeps its own registry, so two mocks in one process never mix their numbers.
+//! Recorded through the `metrics` facade into a `metrics-exporter-prometheus` recorder each
+//! mock owns, so two mocks in one process (`halcytone up`) never mix their numbers. A route's
+//! handles are registered once and kept; a request only increments them.
 
-use crate::state::MockState;
+use crate::state::{MockKind, MockState};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use metrics::{Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
@@ -17,149 +20,209 @@ pub const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// One route's registered series.
+#[derive(Default)]
+struct RouteSeries {
+    /// (method, status) → counter
+    requests: Vec<(String, u16, Counter)>,
+    /// method → latency
+    latency: Vec<(String, Histogram)>,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    /// (method, route, status) → count
-    requests: BTreeMap<(String, String, u16), u64>,
-    /// (method, route) → latency histogram
-    latency: BTreeMap<(String, String), Histogram>,
-    /// kind → captures made
-    captured: BTreeMap<String, u64>,
-}
-
-#[derive(Debug, Default)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    prefix: &'static str,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    routes: Mutex<HashMap<String, RouteSeries>>,
+    captured: Mutex<HashMap<String, Counter>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn metadata() -> Metadata<'static> {
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()))
 }
 
 impl Metrics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub fn new(kind: MockKind) -> Metrics {
+        let prefix = match kind {
+            MockKind::Crm => "mock_crm",
+            MockKind::Platform => "mock_platform",
+        };
+        // BUCKETS is a fixed, non-empty list, so setting it cannot fail; were it to, the
+        // histograms would render as summaries rather than the mock failing to start.
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new())
+            .build_recorder();
+        let handle = recorder.handle();
+        let m = Metrics {
+            prefix,
+            recorder,
+            handle,
+            routes: Mutex::default(),
+            captured: Mutex::default(),
+        };
+        for (name, help) in [
+            ("up", "Whether the mock is serving (always 1 when scraped)."),
+            (
+                "requests_total",
+                "Requests answered, by method, matched route and status.",
+            ),
+            (
+                "request_duration_seconds",
+                "Time to answer a request, by method and matched route.",
+            ),
+            (
+                "captured_total",
+                "Emails, web posts and social posts captured since start, by kind.",
+            ),
+            (
+                "stored_records",
+                "Records held in the capture store, by kind.",
+            ),
+            (
+                "simulated_errors_total",
+                "Failures answered because a trigger word asked for them.",
+            ),
+            (
+                "faults_injected_total",
+                "Failures answered by fault injection.",
+            ),
+            ("uptime_seconds", "Seconds since the mock started."),
+        ] {
+            let key = KeyName::from(m.name(name));
+            if name.ends_with("_total") {
+                m.recorder.describe_counter(key, None, help.into());
+            } else if name.ends_with("_duration_seconds") {
+                m.recorder.describe_histogram(key, None, help.into());
+            } else {
+                m.recorder.describe_gauge(key, None, help.into());
+            }
+        }
+        m
+    }
+
+    fn name(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.prefix)
+    }
+
+    fn key(&self, suffix: &str, labels: &[(&'static str, &str)]) -> Key {
+        Key::from_parts(
+            self.name(suffix),
+            labels
+                .iter()
+                .map(|(k, v)| Label::new(*k, v.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn counter(&self, suffix: &str, labels: &[(&'static str, &str)]) -> Counter {
+        self.recorder
+            .register_counter(&self.key(suffix, labels), &metadata())
+    }
+
+    fn gauge(&self, suffix: &str, labels: &[(&'static str, &str)]) -> metrics::Gauge {
+        self.recorder
+            .register_gauge(&self.key(suffix, labels), &metadata())
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut inner = self.lock();
-        *inner
+        let mut routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), RouteSeries::default());
+        }
+        let Some(r) = routes.get_mut(route) else {
+            return;
+        };
+        match r
             .requests
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-        let h = inner
-            .latency
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                h.counts[i] += 1;
+            .iter()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            Some((_, _, c)) => c.increment(1),
+            None => {
+                let status_text = status.to_string();
+                let c = self.counter(
+                    "requests_total",
+                    &[
+                        ("method", method),
+                        ("route", route),
+                        ("status", &status_text),
+                    ],
+                );
+                c.increment(1);
+                r.requests.push((method.to_string(), status, c));
             }
         }
-        h.sum += seconds;
-        h.count += 1;
+        match r.latency.iter().find(|(m, _)| m == method) {
+            Some((_, h)) => h.record(seconds),
+            None => {
+                let h = self.recorder.register_histogram(
+                    &self.key(
+                        "request_duration_seconds",
+                        &[("method", method), ("route", route)],
+                    ),
+                    &metadata(),
+                );
+                h.record(seconds);
+                r.latency.push((method.to_string(), h));
+            }
+        }
     }
 
     pub fn captured(&self, kind: &str) {
-        *self.lock().captured.entry(kind.to_string()).or_default() += 1;
+        let mut captured = self
+            .captured
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match captured.get(kind) {
+            Some(c) => c.increment(1),
+            None => {
+                let c = self.counter("captured_total", &[("kind", kind)]);
+                c.increment(1);
+                captured.insert(kind.to_string(), c);
+            }
+        }
     }
-}
 
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    /// Folds histogram samples into buckets (the exporter keeps them until then).
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// The exposition, with the figures read at scrape time set first.
+    fn render_with(&self, state: &MockState, stored: &[(String, i64)]) -> String {
+        self.gauge("up", &[]).set(1.0);
+        for (kind, n) in stored {
+            self.gauge("stored_records", &[("kind", kind)])
+                .set(*n as f64);
+        }
+        let c = &state.counters;
+        self.counter("simulated_errors_total", &[])
+            .absolute(c.simulated_errors.load(Ordering::Relaxed));
+        self.counter("faults_injected_total", &[])
+            .absolute(c.faults_injected.load(Ordering::Relaxed));
+        self.gauge("uptime_seconds", &[])
+            .set(state.started.elapsed().as_secs() as f64);
+        self.handle.render()
+    }
 }
 
 /// `GET /metrics`.
 pub async fn render(State(state): State<MockState>) -> Response {
-    let p = match state.kind {
-        crate::state::MockKind::Crm => "mock_crm",
-        crate::state::MockKind::Platform => "mock_platform",
-    };
     let stored = state.store.counts().await.unwrap_or_default();
-    let inner = state.metrics.lock();
-    let mut out = String::with_capacity(4096);
-    let _ = writeln!(
-        out,
-        "# HELP {p}_up Whether the mock is serving (always 1 when scraped).\n# TYPE {p}_up gauge\n{p}_up 1"
-    );
-    let _ = writeln!(
-        out,
-        "# HELP {p}_requests_total Requests answered, by method, matched route and status.\n# TYPE {p}_requests_total counter"
-    );
-    for ((method, route, status), n) in &inner.requests {
-        let _ = writeln!(
-            out,
-            "{p}_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-            escape(route)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP {p}_request_duration_seconds Time to answer a request, by method and matched route.\n# TYPE {p}_request_duration_seconds histogram"
-    );
-    for ((method, route), h) in &inner.latency {
-        let route = escape(route);
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{p}_request_duration_seconds_bucket{{method=\"{method}\",route=\"{route}\",le=\"{b}\"}} {}",
-                h.counts[i]
-            );
-        }
-        let _ = writeln!(
-            out,
-            "{p}_request_duration_seconds_bucket{{method=\"{method}\",route=\"{route}\",le=\"+Inf\"}} {}",
-            h.count
-        );
-        let _ = writeln!(
-            out,
-            "{p}_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\"}} {}",
-            h.sum
-        );
-        let _ = writeln!(
-            out,
-            "{p}_request_duration_seconds_count{{method=\"{method}\",route=\"{route}\"}} {}",
-            h.count
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP {p}_captured_total Emails, web posts and social posts captured since start, by kind.\n# TYPE {p}_captured_total counter"
-    );
-    for (kind, n) in &inner.captured {
-        let _ = writeln!(out, "{p}_captured_total{{kind=\"{}\"}} {n}", escape(kind));
-    }
-    let _ = writeln!(
-        out,
-        "# HELP {p}_stored_records Records held in the capture store, by kind.\n# TYPE {p}_stored_records gauge"
-    );
-    for (kind, n) in &stored.0 {
-        let _ = writeln!(out, "{p}_stored_records{{kind=\"{}\"}} {n}", escape(kind));
-    }
-    let c = &state.counters;
-    let _ = writeln!(
-        out,
-        "# HELP {p}_simulated_errors_total Failures answered because a trigger word asked for them.\n# TYPE {p}_simulated_errors_total counter\n{p}_simulated_errors_total {}",
-        c.simulated_errors.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(
-        out,
-        "# HELP {p}_faults_injected_total Failures answered by fault injection.\n# TYPE {p}_faults_injected_total counter\n{p}_faults_injected_total {}",
-        c.faults_injected.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(
-        out,
-        "# HELP {p}_uptime_seconds Seconds since the mock started.\n# TYPE {p}_uptime_seconds gauge\n{p}_uptime_seconds {}",
-        state.started.elapsed().as_secs()
-    );
-    drop(inner);
+    let stored: Vec<(String, i64)> = stored.0.into_iter().collect();
+    let out = state.metrics.render_with(&state, &stored);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         out,
