@@ -86,3 +86,35 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     }
     resp
 }
+
+/// The answer to a request whose handler panicked: a 500 with the usual error body. The
+/// panic's message is logged with the request's correlation id, never sent.
+pub fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = cause
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    crate::error::ApiError::Internal(format!("handler panicked: {message}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_a_json_500_that_keeps_its_cause_to_the_log() {
+        for cause in [
+            Box::new("boom") as Box<dyn std::any::Any + Send>,
+            Box::new(String::from("index out of range")),
+            Box::new(42_u8),
+        ] {
+            let resp = panicked(cause);
+            assert_eq!(resp.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            let body = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["error"]["code"], "internal_error", "{v}");
+            assert!(!v["detail"].as_str().unwrap().contains("boom"), "{v}");
+        }
+    }
+}

@@ -261,10 +261,17 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_body_bytes,
         ))
+        // A handler that panics answers a JSON 500 (and is logged) instead of dropping the
+        // connection; the edge layer outside it still counts and traces that answer.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            http::edge::panicked,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::edge::middleware,
         ))
+        // gzip or brotli when the client asks (Accept-Encoding); small bodies stay as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(http::cors::layer(&state.config.cors))
         .with_state(state)
         .merge(meta::swagger_ui())

@@ -155,3 +155,34 @@ both_backends!(
         }
     }
 );
+
+#[tokio::test]
+async fn answers_are_compressed_when_the_client_asks() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    for (accept, expected) in [
+        ("gzip", Some("gzip")),
+        ("br", Some("br")),
+        ("identity", None),
+    ] {
+        let resp = app
+            .http
+            .get(format!("{}/openapi.json", app.base))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let got = resp
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(got.as_deref(), expected, "Accept-Encoding: {accept}");
+        let body = resp.bytes().await.unwrap();
+        if expected.is_some() {
+            // The document is large and repetitive: far smaller compressed.
+            assert!(body.len() < 40_000, "{accept}: {} bytes", body.len());
+        } else {
+            assert!(serde_json::from_slice::<Value>(&body).is_ok());
+        }
+    }
+}
