@@ -694,9 +694,22 @@ fn config_check(vars: &[(&str, &str)]) -> Output {
 
 #[test]
 fn config_check_explains_every_bad_value_and_hides_secrets() {
-    let o = config_check(&[("DRY_RUN_MODE", "true")]);
+    let o = config_check(&[
+        ("DRY_RUN_MODE", "true"),
+        ("CRM_API_KEY", "crm-key-that-must-not-show"),
+        ("MAX_BODY_BYTES", "4096"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("dry run on"));
+    let out = stdout(&o);
+    assert!(out.contains("dry run on"));
+    // The settings in force are listed, a secret by its length only.
+    assert!(out.contains("  MAX_BODY_BYTES=\"4096\""), "{out}");
+    assert!(
+        out.contains("  CRM_API_KEY=(26 characters, hidden)"),
+        "{out}"
+    );
+    assert!(out.contains("  REQUEST_TIMEOUT (default)"), "{out}");
+    assert!(!out.contains("must-not-show"), "{out}");
     let o = config_check(&[
         ("DRY_RUN_MODE", "maybe"),
         ("REQUEST_TIMEOUT", "-1"),

@@ -30,12 +30,56 @@ const SECRETS: [&str; 13] = [
     "GOOGLE_CREDENTIALS_JSON",
 ];
 
+/// Whether a variable holds a secret: listed, or named like one (`…_KEY`, `…_SECRET`,
+/// `…_TOKEN`, `…PASSWORD…`, `…CREDENTIALS…`, a URL that may carry a password).
+fn is_secret(name: &str) -> bool {
+    SECRETS.contains(&name)
+        || ["_KEY", "_SECRET", "_TOKEN"]
+            .iter()
+            .any(|end| name.ends_with(end))
+        || ["PASSWORD", "CREDENTIALS", "SECRET_KEY", "REDIS_URL"]
+            .iter()
+            .any(|part| name.contains(part))
+}
+
 fn shown(name: &str, value: &str) -> String {
-    if SECRETS.contains(&name) && !value.is_empty() {
+    if is_secret(name) && !value.is_empty() {
         format!("({} characters, hidden)", value.chars().count())
     } else {
         format!("{value:?}")
     }
+}
+
+/// Every variable the configuration readers look at, with its value when set: the readers
+/// run with a getter that notes each name it is asked for.
+fn settings_read() -> Vec<(String, Option<String>)> {
+    let seen: std::cell::RefCell<std::collections::BTreeMap<String, Option<String>>> =
+        std::cell::RefCell::default();
+    let get = |name: &str| {
+        let value = std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        seen.borrow_mut().insert(name.to_string(), value.clone());
+        value
+    };
+    let _ = Settings::from_vars(&get, false);
+    let _ = ServerConfig::from_vars(&get);
+    seen.into_inner().into_iter().collect()
+}
+
+/// The settings in force, one per line, secrets hidden; unset ones take their default.
+fn print_settings() -> Result<()> {
+    let all = settings_read();
+    let set = all.iter().filter(|(_, v)| v.is_some()).count();
+    outln!(
+        "settings: {} read, {set} set (environment and .env), the rest default",
+        all.len()
+    );
+    for (name, value) in &all {
+        match value {
+            Some(v) => outln!("  {name}={}", shown(name, v)),
+            None => outln!("  {name} (default)"),
+        }
+    }
+    Ok(())
 }
 
 /// Every error a reader reports, found by setting each bad variable aside in turn (a bad
@@ -210,6 +254,7 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
         })?;
     }
 
+    print_settings()?;
     outln!(
         "configuration: {} mode, dry run {}, database {}",
         if production {
