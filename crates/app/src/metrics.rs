@@ -214,6 +214,32 @@ impl AppMetrics {
         halcytone_telemetry::upkeep::while_alive(metrics, every, AppMetrics::run_upkeep);
     }
 
+    /// Sets a gauge read at scrape time (a queue's lag, a breaker's state), with its help.
+    pub fn gauge_now(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &str)],
+        value: f64,
+    ) {
+        self.recorder
+            .describe_gauge(KeyName::from_const_str(name), None, help.into());
+        self.gauge(name, labels).set(value);
+    }
+
+    /// Sets a counter whose total another part keeps (cache hits, egress refusals).
+    pub fn total_now(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&'static str, &str)],
+        value: u64,
+    ) {
+        self.recorder
+            .describe_counter(KeyName::from_const_str(name), None, help.into());
+        self.counter(name, labels).absolute(value);
+    }
+
     /// Appends the Prometheus text exposition of every series.
     pub fn render(&self, out: &mut String) {
         out.push_str(&self.handle.render());
