@@ -24,6 +24,34 @@ fn names(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
         .into()
 }
 
+/// An array of names from `values`: at least `min` of them, or null when `optional`.
+fn list_of(
+    values: impl IntoIterator<Item = &'static str>,
+    min: usize,
+    optional: bool,
+) -> RefOr<Schema> {
+    let values: Vec<&'static str> = values.into_iter().collect();
+    let b = ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values)),
+        )
+        .min_items((min > 0).then_some(min));
+    if optional {
+        b.schema_type(nullable(Type::Array)).into()
+    } else {
+        b.into()
+    }
+}
+
+/// A string whose only rule is `pattern`.
+fn matching(pattern: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+}
+
 fn line(max: usize, optional: bool) -> ObjectBuilder {
     let b = ObjectBuilder::new()
         .min_length(Some(1))
@@ -63,14 +91,7 @@ pub fn document_format() -> RefOr<Schema> {
 
 /// The channels of a send: at least one name from [`crate::targets::NAMES`].
 pub fn targets() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(crate::targets::NAMES)),
-        )
-        .min_items(Some(1))
-        .into()
+    list_of(crate::targets::NAMES, 1, false)
 }
 
 /// An RFC 3339 instant; empty or null for none.
@@ -81,11 +102,7 @@ pub fn instant() -> RefOr<Schema> {
                 .schema_type(Type::String)
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
         )
-        .item(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(r"^\s*$")),
-        )
+        .item(matching(r"^\s*$"))
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .description(Some(
             "RFC 3339 (2026-12-01T10:00:00Z; 2026-12-01T10:00 is taken as UTC); empty or null for none",
@@ -95,28 +112,14 @@ pub fn instant() -> RefOr<Schema> {
 
 /// Cache targets to invalidate (`cache::invalidation::TARGETS`), or null for `local`.
 pub fn cache_targets() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .schema_type(nullable(Type::Array))
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(crate::cache::invalidation::TARGETS)),
-        )
-        .min_items(Some(1))
-        .into()
+    list_of(crate::cache::invalidation::TARGETS, 1, true)
 }
 
 /// Cache keys, patterns or tags: up to 1,000 of 1 to 512 characters, or null.
 pub fn cache_entries() -> RefOr<Schema> {
     ArrayBuilder::new()
         .schema_type(nullable(Type::Array))
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .min_length(Some(1))
-                .max_length(Some(512))
-                .pattern(Some(r"\S")),
-        )
+        .items(text(512))
         .max_items(Some(1000))
         .into()
 }
@@ -131,11 +134,7 @@ pub fn optional_text_500() -> RefOr<Schema> {
 
 /// Text with something other than spaces in it, 1 to `max` characters.
 fn text(max: usize) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(max))
-        .pattern(Some(r"\S"))
+    matching(r"\S").min_length(Some(1)).max_length(Some(max))
 }
 
 /// Required text of 1 to 1000 characters (a rejection's reason).
@@ -145,35 +144,21 @@ pub fn text_1000() -> RefOr<Schema> {
 
 /// Required text, not only spaces (an HTML body).
 pub fn some_text() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(r"\S"))
-        .into()
+    matching(r"\S").into()
 }
 
 /// Optional channels of a draft or schedule: names from [`crate::targets::NAMES`].
 pub fn optional_targets() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .schema_type(nullable(Type::Array))
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(crate::targets::NAMES)),
-        )
-        .min_items(Some(1))
-        .into()
+    list_of(crate::targets::NAMES, 1, true)
 }
 
 /// Social networks (`Platform`), or null for all.
 pub fn platforms() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .schema_type(nullable(Type::Array))
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(halcytone_content::Platform::ALL.map(|p| p.as_str()))),
-        )
-        .into()
+    list_of(
+        halcytone_content::Platform::ALL.map(|p| p.as_str()),
+        0,
+        true,
+    )
 }
 
 /// An email address (`local@domain.tld`), or null.
