@@ -1,6 +1,7 @@
 //! One publish makes one connected trace: the API's server span, the job run, each channel's
 //! publish, and every upstream call, exported as OTLP/HTTP JSON to a stub collector, with the
 //! trace context carried to the mock CRM and Platform in `traceparent`.
+//! The exporter is the official opentelemetry-otlp one; this checks what reaches a collector.
 //! (nextest runs each test in its own process, so the global exporter is this test's alone.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -24,7 +25,10 @@ async fn collector() -> (String, Arc<Mutex<Vec<Value>>>) {
             let keep = keep.clone();
             async move {
                 for rs in body["resourceSpans"].as_array().into_iter().flatten() {
-                    assert_eq!(rs["resource"]["attributes"][0]["key"], "service.name");
+                    assert_eq!(
+                        attr(&rs["resource"], "service.name").unwrap()["stringValue"],
+                        "halcytone-test"
+                    );
                     for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
                         keep.lock()
                             .unwrap()

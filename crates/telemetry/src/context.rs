@@ -23,30 +23,30 @@ fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-fn random_bytes() -> [u8; 16] {
-    *uuid::Uuid::new_v4().as_bytes()
-}
-
 impl TraceContext {
-    /// A new trace.
-    pub fn root() -> TraceContext {
-        let t = random_bytes();
-        let s = random_bytes();
-        let mut span_id = [0u8; 8];
-        span_id.copy_from_slice(&s[..8]);
-        TraceContext {
-            trace_id: t,
-            span_id,
-            sampled: true,
-        }
+    /// The SDK's view of this context, as a parent received from elsewhere.
+    pub(crate) fn to_otel(self) -> opentelemetry::trace::SpanContext {
+        use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+        SpanContext::new(
+            TraceId::from_bytes(self.trace_id),
+            SpanId::from_bytes(self.span_id),
+            if self.sampled {
+                TraceFlags::SAMPLED
+            } else {
+                TraceFlags::default()
+            },
+            true,
+            TraceState::default(),
+        )
     }
 
-    /// A new span in the same trace.
-    pub fn child(&self) -> TraceContext {
-        let s = random_bytes();
-        let mut span_id = [0u8; 8];
-        span_id.copy_from_slice(&s[..8]);
-        TraceContext { span_id, ..*self }
+    /// This context as the SDK gave it to a new span.
+    pub(crate) fn from_otel(c: &opentelemetry::trace::SpanContext) -> TraceContext {
+        TraceContext {
+            trace_id: c.trace_id().to_bytes(),
+            span_id: c.span_id().to_bytes(),
+            sampled: c.is_sampled(),
+        }
     }
 
     pub fn trace_id_hex(&self) -> String {
@@ -94,13 +94,16 @@ mod tests {
 
     #[test]
     fn traceparent_round_trips_and_bad_headers_are_refused() {
-        let root = TraceContext::root();
-        let child = root.child();
-        assert_eq!(child.trace_id, root.trace_id);
-        assert_ne!(child.span_id, root.span_id);
+        let child = TraceContext {
+            trace_id: [7; 16],
+            span_id: [9; 8],
+            sampled: true,
+        };
         let header = child.traceparent();
         assert_eq!(header.len(), 55);
         assert_eq!(TraceContext::parse(&header), Some(child));
+        // The SDK's view of a context keeps its ids and flag.
+        assert_eq!(TraceContext::from_otel(&child.to_otel()), child);
         let known = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         let c = TraceContext::parse(known).unwrap();
         assert_eq!(c.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");

@@ -1,7 +1,7 @@
-//! Distributed tracing for Halcytone, small and dependency-light: W3C trace context
-//! (`traceparent`), spans for requests, job runs, publishes and upstream calls, and an exporter
-//! that posts finished spans as OTLP/HTTP JSON (`POST {endpoint}/v1/traces`), which Jaeger,
-//! Tempo and the OpenTelemetry Collector accept.
+//! Distributed tracing for Halcytone: W3C trace context (`traceparent`), spans for requests,
+//! job runs, publishes and upstream calls, recorded by the OpenTelemetry SDK and exported by
+//! `opentelemetry-otlp` as OTLP/HTTP JSON (`POST {endpoint}/v1/traces`), which Jaeger, Tempo
+//! and the OpenTelemetry Collector accept.
 //!
 //! Off and free unless [`init`] is called (the binary does so when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set): [`start`] then returns `None` and nothing is
@@ -18,9 +18,7 @@ pub mod upkeep;
 pub use context::TraceContext;
 pub use export::{Exporter, init, shutdown};
 
-use serde_json::{Value, json};
 use std::future::Future;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 tokio::task_local! {
     static CURRENT: TraceContext;
@@ -44,43 +42,44 @@ pub enum Kind {
     Client = 3,
 }
 
-fn now_ns() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
+impl From<Kind> for opentelemetry::trace::SpanKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Internal => opentelemetry::trace::SpanKind::Internal,
+            Kind::Server => opentelemetry::trace::SpanKind::Server,
+            Kind::Client => opentelemetry::trace::SpanKind::Client,
+        }
+    }
 }
 
-/// A span being recorded; [`Span::end`] sends it to the exporter.
+/// A span being recorded; [`Span::end`] hands it to the exporter.
 #[derive(Debug)]
 pub struct Span {
+    inner: opentelemetry_sdk::trace::Span,
     ctx: TraceContext,
-    parent: Option<[u8; 8]>,
-    name: String,
-    kind: Kind,
-    start: u128,
-    attributes: Vec<Value>,
-    error: Option<String>,
-    exporter: &'static Exporter,
+    failed: bool,
 }
 
 /// Starts a span, child of `parent` (or of the current context, or a new trace). `None` when
 /// tracing is off.
 pub fn start(name: impl Into<String>, kind: Kind, parent: Option<TraceContext>) -> Option<Span> {
+    use opentelemetry::trace::{Span as _, TraceContextExt, Tracer as _};
     let exporter = export::get()?;
     let parent = parent.or_else(current);
-    let ctx = match parent {
-        Some(p) => p.child(),
-        None => TraceContext::root(),
+    let cx = match parent {
+        Some(p) => opentelemetry::Context::new().with_remote_span_context(p.to_otel()),
+        None => opentelemetry::Context::new(),
     };
+    let inner = exporter
+        .tracer
+        .span_builder(name.into())
+        .with_kind(kind.into())
+        .start_with_context(&exporter.tracer, &cx);
+    let ctx = TraceContext::from_otel(inner.span_context());
     Some(Span {
+        inner,
         ctx,
-        parent: parent.map(|p| p.span_id),
-        name: name.into(),
-        kind,
-        start: now_ns(),
-        attributes: Vec::new(),
-        error: None,
-        exporter,
+        failed: false,
     })
 }
 
@@ -90,38 +89,30 @@ impl Span {
     }
 
     pub fn set(&mut self, key: &str, value: impl Into<Attr>) {
-        let v = match value.into() {
-            Attr::Str(s) => json!({ "stringValue": s }),
-            Attr::Int(i) => json!({ "intValue": i.to_string() }),
-            Attr::Bool(b) => json!({ "boolValue": b }),
+        use opentelemetry::trace::Span as _;
+        let value = match value.into() {
+            Attr::Str(s) => opentelemetry::Value::from(s),
+            Attr::Int(i) => opentelemetry::Value::from(i),
+            Attr::Bool(b) => opentelemetry::Value::from(b),
         };
-        self.attributes.push(json!({ "key": key, "value": v }));
+        self.inner
+            .set_attribute(opentelemetry::KeyValue::new(key.to_string(), value));
     }
 
     /// Marks the span failed with a message.
     pub fn fail(&mut self, message: impl Into<String>) {
-        self.error = Some(message.into());
+        use opentelemetry::trace::Span as _;
+        self.failed = true;
+        self.inner
+            .set_status(opentelemetry::trace::Status::error(message.into()));
     }
 
-    pub fn end(self) {
-        let status = match &self.error {
-            Some(m) => json!({ "code": 2, "message": m }),
-            None => json!({ "code": 1 }),
-        };
-        let mut span = json!({
-            "traceId": self.ctx.trace_id_hex(),
-            "spanId": self.ctx.span_id_hex(),
-            "name": self.name,
-            "kind": self.kind as u8,
-            "startTimeUnixNano": self.start.to_string(),
-            "endTimeUnixNano": now_ns().to_string(),
-            "attributes": self.attributes,
-            "status": status,
-        });
-        if let Some(p) = self.parent {
-            span["parentSpanId"] = json!(context::hex(&p));
+    pub fn end(mut self) {
+        use opentelemetry::trace::Span as _;
+        if !self.failed {
+            self.inner.set_status(opentelemetry::trace::Status::Ok);
         }
-        self.exporter.push(span);
+        self.inner.end();
     }
 }
 
