@@ -1,0 +1,13 @@
+//! Plain HTTP requests whose failure to get an answer fails the test.
+
+use serde_json::Value;
+
+/// GET `url` and the body as text, whatever the status.
+pub async fn get_text(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// GET `url` and the body as JSON, whatever the status.
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
