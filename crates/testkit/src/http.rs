@@ -2,6 +2,11 @@
 
 use serde_json::Value;
 
+/// GET `url`; the response, whatever its status.
+pub async fn get(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    http.get(url).send().await.unwrap()
+}
+
 /// GET `url` and the body as text, whatever the status.
 pub async fn get_text(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
     http.get(url).send().await.unwrap().text().await.unwrap()

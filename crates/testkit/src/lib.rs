@@ -7,3 +7,4 @@ pub mod http;
 pub mod json;
 #[cfg(feature = "postgres")]
 pub mod pg;
+pub mod text;
