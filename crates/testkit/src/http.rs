@@ -16,3 +16,8 @@ pub async fn get_text(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Str
 pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
 }
+
+/// Sends `request` and reads the answer as JSON, whatever the status.
+pub async fn send_for_json(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
