@@ -8,15 +8,8 @@ use halcytone_mocks::state::MockState;
 pub struct Served {
     /// `http://127.0.0.1:<port>`
     pub base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+    /// Dropping the sender ends the server's graceful-shutdown wait.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// Serves `state`'s app (service routes, captures API and console) on a random port.
@@ -31,8 +24,5 @@ pub async fn serve_app(state: MockState) -> Served {
             let _ = rx.await;
         },
     ));
-    Served {
-        base,
-        stop: Some(tx),
-    }
+    Served { base, _stop: tx }
 }
