@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+use halcytone_testkit::http::get_text;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -334,15 +335,7 @@ async fn expositions_after_traffic() -> Vec<(String, String)> {
         format!("{}metrics", app.crm),
         format!("{}metrics", app.platform),
     ] {
-        let text = app
-            .http
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&app.http, &url).await;
         out.push((url, text));
     }
     out

@@ -7,6 +7,8 @@ use halcytone_http::{Application, DocumentSource, ServerConfig};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::{Publishing, Settings};
 use halcytone_store::{PostgresStore, Scope, SqliteStore, Store};
+use halcytone_testkit::http::get_json;
+use halcytone_testkit::pg::ScratchSchema;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -36,30 +38,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     _stops: Vec<tokio::sync::oneshot::Sender<()>>,
     _mocks: Vec<halcytone_mocks::LocalMock>,
-    pg_cleanup: Option<(String, String)>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some((url, schema)) = self.pg_cleanup.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .execute(&pool)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    _schema: Option<ScratchSchema>,
 }
 
 async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Url {
@@ -69,22 +48,6 @@ async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Ur
     let url = Url::parse(&m.url).unwrap();
     mocks.push(m);
     url
-}
-
-/// A PostgreSQL URL scoped to a new schema, and (url, schema) for cleanup.
-pub async fn pg_schema() -> Option<(String, (String, String))> {
-    let url = std::env::var("HALCYTONE_TEST_DATABASE_URL").ok()?;
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{url}{sep}options=-csearch_path%3D{schema}"),
-        (url, schema),
-    ))
 }
 
 pub fn settings(crm: &Url, platform: &Url) -> Settings {
@@ -116,21 +79,21 @@ pub async fn spawn_app_with_settings(
     let crm = mock(MockKind::Crm, &mut mocks).await;
     let platform = mock(MockKind::Platform, &mut mocks).await;
     let dir = tempfile::tempdir().unwrap();
-    let (store, pg_cleanup): (Arc<dyn Store>, _) = match backend {
+    let (store, schema): (Arc<dyn Store>, _) = match backend {
         Backend::Sqlite => (
             Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
             None,
         ),
         Backend::Postgres => {
-            let Some((url, cleanup)) = pg_schema().await else {
+            let Some(schema) = ScratchSchema::create().await else {
                 eprintln!(
                     "skipped: set HALCYTONE_TEST_DATABASE_URL to run the API suite on PostgreSQL"
                 );
                 return None;
             };
             (
-                Arc::new(PostgresStore::connect(&url).await.unwrap()),
-                Some(cleanup),
+                Arc::new(PostgresStore::connect(&schema.url).await.unwrap()),
+                Some(schema),
             )
         }
     };
@@ -175,7 +138,7 @@ pub async fn spawn_app_with_settings(
         _dir: dir,
         _stops: stops,
         _mocks: mocks,
-        pg_cleanup,
+        _schema: schema,
     })
 }
 
@@ -270,15 +233,7 @@ impl TestApp {
         let url = mock
             .join(&format!("api/v1/captures?kind={kind}&limit=1000"))
             .unwrap();
-        let v: Value = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&self.http, url).await;
         v["captures"].as_array().cloned().unwrap_or_default()
     }
 
