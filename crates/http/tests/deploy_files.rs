@@ -161,13 +161,17 @@ fn kubernetes_manifests_have_their_required_fields() {
 
 /// Metric names used by a PromQL expression (functions, keywords, labels and literals removed).
 fn metric_names(expr: &str) -> BTreeSet<String> {
-    const WORDS: &[&str] = &[
+    // Keywords followed by a label list, e.g. `by (job)`.
+    const LABEL_LIST_WORDS: &[&str] = &[
         "by",
         "without",
         "on",
         "ignoring",
         "group_left",
         "group_right",
+    ];
+    // Other keywords, aggregations and literals (LABEL_LIST_WORDS are handled before these).
+    const WORDS: &[&str] = &[
         "bool",
         "and",
         "or",
@@ -225,16 +229,7 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
             }
             let is_call = j < chars.len() && chars[j] == '(';
             let lower = word.to_ascii_lowercase();
-            if [
-                "by",
-                "without",
-                "on",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ]
-            .contains(&lower.as_str())
-            {
+            if LABEL_LIST_WORDS.contains(&lower.as_str()) {
                 skip_next_parens = true;
             } else if !is_call
                 && !WORDS.contains(&lower.as_str())

@@ -94,13 +94,7 @@ both_backends!(
             let a = app
                 .sync(&json!({"channels": ["email"], "ab_test": body}).to_string())
                 .await;
-            assert_eq!(
-                a.status,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "{body}: {}",
-                a.text
-            );
-            assert_eq!(a.body["error"]["field"], field, "{body}: {}", a.text);
+            a.assert_invalid_field(field, &body);
         }
         let a = app
             .sync(

@@ -187,8 +187,7 @@ both_backends!(
             let a = app
                 .post("/api/v1/newsletter/send", k, &body.to_string())
                 .await;
-            assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert_eq!(a.body["error"]["field"], field);
+            a.assert_invalid_field(field, &body);
         }
         let a = app
             .post("/api/v1/newsletter/send", k, r#"{"html_content":"x"}"#)

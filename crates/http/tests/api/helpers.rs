@@ -154,6 +154,20 @@ pub struct Answer {
     pub text: String,
 }
 
+impl Answer {
+    /// Asserts a 422 whose error names `field`; `case` says which request it answered.
+    #[track_caller]
+    pub fn assert_invalid_field(&self, field: &str, case: impl std::fmt::Display) {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {}",
+            self.text
+        );
+        assert_eq!(self.body["error"]["field"], field, "{case}: {}", self.text);
+    }
+}
+
 impl TestApp {
     pub async fn call(
         &self,
@@ -194,6 +208,15 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, key: Option<&str>) -> Answer {
         self.call(Method::DELETE, path, key, None).await
+    }
+
+    /// A new read-write API key named `name`, made through the store; its secret.
+    pub async fn new_writer_key(&self, name: &str) -> String {
+        self.store
+            .create_api_key(name, &[Scope::Read, Scope::Write], 0)
+            .await
+            .unwrap()
+            .1
     }
 
     /// How many publish jobs the store holds.
@@ -259,6 +282,21 @@ impl TestApp {
             .unwrap();
         assert!(r.status().is_success());
     }
+}
+
+/// A Notion database page (category "App") as the database query returns it.
+pub fn notion_app_page(created: &str, title: &str, content: &str, date: &str) -> Value {
+    serde_json::json!({
+        "object": "page",
+        "id": "p1",
+        "created_time": created,
+        "properties": {
+            "Name": {"type": "title", "title": [{"plain_text": title}]},
+            "Content": {"type": "rich_text", "rich_text": [{"plain_text": content}]},
+            "Category": {"type": "select", "select": {"name": "App"}},
+            "Date": {"type": "date", "date": {"start": date}}
+        }
+    })
 }
 
 /// Runs a test body once on SQLite and once on PostgreSQL (when configured).

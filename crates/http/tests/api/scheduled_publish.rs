@@ -4,14 +4,13 @@
 //! the mocks exactly once, with every job transition on /ws/jobs. Also: missed runs collapse
 //! into one, an unchanged document makes no new version, bad schedules are 422s.
 
-use crate::helpers::{Backend, TestApp, config, spawn_app_with};
+use crate::helpers::{Backend, TestApp, config, notion_app_page, spawn_app_with};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use halcytone_http::schedules::runner::tick;
-use halcytone_store::Scope;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -161,18 +160,8 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
         "nothing sent before approval"
     );
     // Two reviewers (neither is the scheduler that submitted it).
-    let senior = app
-        .store
-        .create_api_key("senior editor", &[Scope::Read, Scope::Write], 0)
-        .await
-        .unwrap()
-        .1;
-    let marketing = app
-        .store
-        .create_api_key("marketing", &[Scope::Read, Scope::Write], 0)
-        .await
-        .unwrap()
-        .1;
+    let senior = app.new_writer_key("senior editor").await;
+    let marketing = app.new_writer_key("marketing").await;
     let a = app
         .post(
             &format!("/api/v2/content/{id}/approve"),
@@ -283,13 +272,7 @@ async fn missed_runs_run_once_and_bad_schedules_are_refused() {
         ),
     ] {
         let a = app.post("/api/v2/schedules", key, body).await;
-        assert_eq!(
-            a.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            a.text
-        );
-        assert_eq!(a.body["error"]["field"], field, "{body}: {}", a.text);
+        a.assert_invalid_field(field, body);
     }
     assert!(
         app.store.schedules().await.unwrap().is_empty(),
@@ -385,15 +368,12 @@ async fn a_run_whose_source_fails_ends_failed_with_the_reason() {
 async fn notion_and_url_sources_run_on_a_schedule_too() {
     let server = MockServer::start().await;
     // Notion's database query: {results: [page], has_more, next_cursor}; plain update → L1.
-    let page = json!({
-        "object": "page", "id": "p1", "created_time": "2026-11-28T09:00:00.000Z",
-        "properties": {
-            "Name": {"type": "title", "title": [{"plain_text": "Quiet hours reminder"}]},
-            "Content": {"type": "rich_text", "rich_text": [{"plain_text": "Breathscape can now hold reminders during the quiet hours you choose, so evenings stay calm."}]},
-            "Category": {"type": "select", "select": {"name": "App"}},
-            "Date": {"type": "date", "date": {"start": "2026-11-28"}}
-        }
-    });
+    let page = notion_app_page(
+        "2026-11-28T09:00:00.000Z",
+        "Quiet hours reminder",
+        "Breathscape can now hold reminders during the quiet hours you choose, so evenings stay calm.",
+        "2026-11-28",
+    );
     Mock::given(method("POST"))
         .and(path("/v1/databases/db-weekly/query"))
         .and(header("notion-version", "2022-06-28"))

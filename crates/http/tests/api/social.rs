@@ -105,9 +105,10 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
             "refresh_token",
         ),
     ] {
-        let a = put(&app, "/api/v2/social/accounts/x", ADMIN_KEY, body).await;
-        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
-        assert_eq!(a.body["error"]["field"], field, "{}", a.text);
+        let case = body.to_string();
+        put(&app, "/api/v2/social/accounts/x", ADMIN_KEY, body)
+            .await
+            .assert_invalid_field(field, case);
     }
     let a = put(
         &app,
@@ -136,9 +137,10 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
             "refresh_token",
         ),
     ] {
-        let a = put(&app, "/api/v2/social/accounts/facebook", ADMIN_KEY, body).await;
-        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
-        assert_eq!(a.body["error"]["field"], field, "{}", a.text);
+        let case = body.to_string();
+        put(&app, "/api/v2/social/accounts/facebook", ADMIN_KEY, body)
+            .await
+            .assert_invalid_field(field, case);
     }
     let a = put(&app, "/api/v2/social/accounts/x", &app.write_key, json!({})).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "connecting needs admin");
@@ -374,29 +376,14 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
         .await
         .unwrap();
     assert_eq!(rehearsed.len(), via("x-api-v2"), "one record per post");
-    assert_eq!(
-        app.store
-            .social_posts_since("linkedin", "dry_run", 0)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        app.store
-            .social_posts_since("facebook", "dry_run", 0)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        app.store
-            .social_posts_since("x", "live", 0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    // How many posts on `network` the store recorded in `mode` (dry_run or live).
+    let recorded = async |network: &str, mode: &str| {
+        let posts = app.store.social_posts_since(network, mode, 0).await;
+        posts.unwrap().len()
+    };
+    assert_eq!(recorded("linkedin", "dry_run").await, 1);
+    assert_eq!(recorded("facebook", "dry_run").await, 1);
+    assert_eq!(recorded("x", "live").await, 0);
     let m = app.get("/metrics", None).await;
     assert!(
         m.text.contains("halcytone_egress_blocked_total 0"),

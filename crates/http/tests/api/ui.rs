@@ -691,11 +691,7 @@ async fn approve_from_the_console(app: TestApp) {
     );
 
     // A second reviewer, from the version's page: approved.
-    let (_, second_key) = app
-        .store
-        .create_api_key("second", &[Scope::Read, Scope::Write], 0)
-        .await
-        .unwrap();
+    let second_key = app.new_writer_key("second").await;
     let (mut second, second_csrf) = signed_in(&app, &second_key).await;
     let back = format!("/ui/reviews/{id}");
     let p = second
