@@ -28,15 +28,6 @@ struct Env {
     _mocks: Vec<halcytone_mocks::LocalMock>,
 }
 
-async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Url {
-    let m = halcytone_mocks::spawn_local(kind, MockConfig::new(kind))
-        .await
-        .unwrap();
-    let url = Url::parse(&m.url).unwrap();
-    mocks.push(m);
-    url
-}
-
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
@@ -46,8 +37,12 @@ async fn env() -> Env {
 
 async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
     let mut mocks = Vec::new();
-    let crm = mock(MockKind::Crm, &mut mocks).await;
-    let platform = mock(MockKind::Platform, &mut mocks).await;
+    for kind in [MockKind::Crm, MockKind::Platform] {
+        let mock = halcytone_mocks::spawn_local(kind, MockConfig::new(kind)).await;
+        mocks.push(mock.unwrap());
+    }
+    let crm = Url::parse(&mocks[0].url).unwrap();
+    let platform = Url::parse(&mocks[1].url).unwrap();
     let settings = Settings {
         retry: RetryPolicy {
             max_attempts: 1,

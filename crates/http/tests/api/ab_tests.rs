@@ -217,11 +217,9 @@ both_backends!(
         assert_eq!(e.body["totals"]["recipients"], n, "{}", e.text);
         let rest_campaign = t["results"]["remainder"]["campaign_id"].as_str().unwrap();
         let r = app
-            .post(
-                &format!("/api/v2/analytics/campaigns/{rest_campaign}/refresh"),
-                Some(&app.write_key),
-                "",
-            )
+            .post_as_writer(&format!(
+                "/api/v2/analytics/campaigns/{rest_campaign}/refresh"
+            ))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["figures"]["sent"], remainder, "{}", r.text);

@@ -219,6 +219,11 @@ impl TestApp {
             .1
     }
 
+    /// POSTs `path` with an empty body and the write key.
+    pub async fn post_as_writer(&self, path: &str) -> Answer {
+        self.post(path, Some(&self.write_key), "").await
+    }
+
     /// How many publish jobs the store holds.
     pub async fn jobs_count(&self) -> i64 {
         let filter = halcytone_store::JobFilter {

@@ -162,21 +162,10 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
     // Two reviewers (neither is the scheduler that submitted it).
     let senior = app.new_writer_key("senior editor").await;
     let marketing = app.new_writer_key("marketing").await;
-    let a = app
-        .post(
-            &format!("/api/v2/content/{id}/approve"),
-            Some(&senior),
-            "{}",
-        )
-        .await;
+    let approve_path = format!("/api/v2/content/{id}/approve");
+    let a = app.post(&approve_path, Some(&senior), "{}").await;
     assert_eq!(a.body["status"], "in_review", "{}", a.text);
-    let a = app
-        .post(
-            &format!("/api/v2/content/{id}/approve"),
-            Some(&marketing),
-            "{}",
-        )
-        .await;
+    let a = app.post(&approve_path, Some(&marketing), "{}").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let job = a.body["job"]["job_id"]
         .as_str()
