@@ -10,7 +10,7 @@ use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
 use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
-use halcytone_testkit::http::get_json;
+use halcytone_testkit::http::{get_json, set_mock_fault};
 use halcytone_testkit::pg::ScratchSchema;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -235,13 +235,7 @@ async fn two_workers_under_faults_report_exactly_what_the_mocks_captured() {
     ] {
         for (i, route) in routes.iter().enumerate() {
             let rule = json!({ "route": route, "status": 503, "probability": 0.3, "seed": 7 + i });
-            let r = http
-                .put(mock.join("api/v1/faults").unwrap())
-                .json(&rule)
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "fault {rule}");
+            set_mock_fault(&http, mock, &rule).await;
         }
     }
     const JOBS: usize = 12;

@@ -21,3 +21,15 @@ pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Val
 pub async fn send_for_json(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// Sets a fault rule on a mock service (`PUT <mock>/api/v1/faults`); fails the test if the
+/// mock refuses it.
+pub async fn set_mock_fault(http: &reqwest::Client, mock: &reqwest::Url, rule: &Value) {
+    let r = http
+        .put(mock.join("api/v1/faults").unwrap())
+        .json(rule)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "fault {rule} refused");
+}

@@ -7,7 +7,7 @@ use halcytone_http::{Application, DocumentSource, ServerConfig};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::{Publishing, Settings};
 use halcytone_store::{PostgresStore, Scope, SqliteStore, Store};
-use halcytone_testkit::http::get_json;
+use halcytone_testkit::http::{get_json, set_mock_fault};
 use halcytone_testkit::pg::ScratchSchema;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -267,14 +267,7 @@ impl TestApp {
 
     /// Sets a fault rule on a mock (`PUT /api/v1/faults`).
     pub async fn set_fault(&self, mock: &Url, rule: Value) {
-        let r = self
-            .http
-            .put(mock.join("api/v1/faults").unwrap())
-            .json(&rule)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "fault {rule} refused");
+        set_mock_fault(&self.http, mock, &rule).await;
     }
 
     /// Clears every fault rule of a mock.

@@ -284,30 +284,20 @@ async fn missed_runs_run_once_and_bad_schedules_are_refused() {
         "{following}"
     );
     // Pause: never due; resume: due again; delete.
-    assert_eq!(
-        app.post(&format!("/api/v2/schedules/{id}/pause"), key, "")
-            .await
-            .body["status"],
-        "paused"
-    );
+    // `action` (pause or resume) applied to the schedule.
+    let schedule_action = async |action: &str| {
+        let path = format!("/api/v2/schedules/{id}/{action}");
+        app.post(&path, key, "").await
+    };
+    assert_eq!(schedule_action("pause").await.body["status"], "paused");
     assert!(
         tick(&app.state, now + chrono::Duration::days(30))
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(
-        app.post(&format!("/api/v2/schedules/{id}/resume"), key, "")
-            .await
-            .body["status"],
-        "active"
-    );
-    assert_eq!(
-        app.post(&format!("/api/v2/schedules/{id}/resume"), key, "")
-            .await
-            .status,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(schedule_action("resume").await.body["status"], "active");
+    assert_eq!(schedule_action("resume").await.status, StatusCode::CONFLICT);
     assert_eq!(
         app.delete(&format!("/api/v2/schedules/{id}"), key)
             .await
