@@ -297,6 +297,14 @@ pub fn notion_app_page(created: &str, title: &str, content: &str, date: &str) ->
     })
 }
 
+/// A Notion "query a database" request for database `db`, with Notion's version header.
+pub fn notion_query(db: &str) -> wiremock::MockBuilder {
+    use wiremock::matchers::{header, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path(format!("/v1/databases/{db}/query").as_str()))
+        .and(header("notion-version", "2022-06-28"))
+}
+
 /// Runs a test body once on SQLite and once on PostgreSQL (when configured).
 #[macro_export]
 macro_rules! both_backends {

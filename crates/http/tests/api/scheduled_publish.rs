@@ -4,7 +4,7 @@
 //! the mocks exactly once, with every job transition on /ws/jobs. Also: missed runs collapse
 //! into one, an unchanged document makes no new version, bad schedules are 422s.
 
-use crate::helpers::{Backend, TestApp, config, notion_app_page, spawn_app_with};
+use crate::helpers::{Backend, TestApp, config, notion_app_page, notion_query, spawn_app_with};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine as _;
@@ -353,9 +353,7 @@ async fn notion_and_url_sources_run_on_a_schedule_too() {
         "Breathscape can now hold reminders during the quiet hours you choose, so evenings stay calm.",
         "2026-11-28",
     );
-    Mock::given(method("POST"))
-        .and(path("/v1/databases/db-weekly/query"))
-        .and(header("notion-version", "2022-06-28"))
+    notion_query("db-weekly")
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null}),
         ))

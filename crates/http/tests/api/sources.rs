@@ -2,7 +2,9 @@
 //! really selects the document; the URL source's address guard; failures are errors with
 //! the reason, never sample text.
 
-use crate::helpers::{Answer, Backend, TestApp, config, notion_app_page, spawn_app_with};
+use crate::helpers::{
+    Answer, Backend, TestApp, config, notion_app_page, notion_query, spawn_app_with,
+};
 use reqwest::StatusCode;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -108,10 +110,8 @@ async fn a_configured_notion_database_is_the_living_document() {
         "This update was written in a Notion database and fetched through the API.",
         "2026-11-18",
     );
-    Mock::given(method("POST"))
-        .and(path("/v1/databases/db123/query"))
+    notion_query("db123")
         .and(header("authorization", "Bearer secret_notion_test"))
-        .and(header("notion-version", "2022-06-28"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "object": "list", "results": [page], "has_more": false, "next_cursor": null
         })))
