@@ -10,6 +10,8 @@ use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
 use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
+use halcytone_testkit::http::{get_json, set_mock_fault};
+use halcytone_testkit::pg::ScratchSchema;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,15 +28,6 @@ struct Env {
     _mocks: Vec<halcytone_mocks::LocalMock>,
 }
 
-async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Url {
-    let m = halcytone_mocks::spawn_local(kind, MockConfig::new(kind))
-        .await
-        .unwrap();
-    let url = Url::parse(&m.url).unwrap();
-    mocks.push(m);
-    url
-}
-
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
@@ -44,8 +37,12 @@ async fn env() -> Env {
 
 async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
     let mut mocks = Vec::new();
-    let crm = mock(MockKind::Crm, &mut mocks).await;
-    let platform = mock(MockKind::Platform, &mut mocks).await;
+    for kind in [MockKind::Crm, MockKind::Platform] {
+        let mock = halcytone_mocks::spawn_local(kind, MockConfig::new(kind)).await;
+        mocks.push(mock.unwrap());
+    }
+    let crm = Url::parse(&mocks[0].url).unwrap();
+    let platform = Url::parse(&mocks[1].url).unwrap();
     let settings = Settings {
         retry: RetryPolicy {
             max_attempts: 1,
@@ -112,12 +109,11 @@ async fn enqueue_text(
 }
 
 async fn total(url: &Url, query: &str) -> u64 {
-    let v: Value = reqwest::get(url.join(&format!("api/v1/captures?{query}")).unwrap())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(
+        &reqwest::Client::new(),
+        url.join(&format!("api/v1/captures?{query}")).unwrap(),
+    )
+    .await;
     v["total"].as_u64().unwrap()
 }
 
@@ -203,30 +199,16 @@ async fn unrunnable_jobs_fail_with_the_reason() {
 
 /// All captures of a kind on a mock.
 async fn captured(url: &Url, kind: &str) -> Vec<Value> {
-    let v: Value = reqwest::get(
-        url.join(&format!("api/v1/captures?kind={kind}&limit=10000"))
-            .unwrap(),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let all = url.join(&format!("api/v1/captures?kind={kind}&limit=10000"));
+    let v = get_json(&reqwest::Client::new(), all.unwrap()).await;
     v["captures"].as_array().cloned().unwrap_or_default()
 }
 
-/// A PostgreSQL store in a schema of its own, when `HALCYTONE_TEST_DATABASE_URL` is set.
-async fn postgres_store() -> Option<Arc<dyn Store>> {
-    let url = std::env::var("HALCYTONE_TEST_DATABASE_URL").ok()?;
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
-    Some(halcytone_store::open(&scoped).await.unwrap())
+/// A PostgreSQL store in a schema of its own, when `HALCYTONE_TEST_DATABASE_URL` is set; the
+/// schema is dropped with the returned guard.
+async fn postgres_store() -> Option<(Arc<dyn Store>, ScratchSchema)> {
+    let schema = ScratchSchema::create().await?;
+    Some((halcytone_store::open(&schema.url).await.unwrap(), schema))
 }
 
 /// Chaos: two workers share one PostgreSQL queue while the mocks fail 30% of the calls
@@ -235,7 +217,7 @@ async fn postgres_store() -> Option<Arc<dyn Store>> {
 /// captured once, and every capture belongs to a channel reported delivered.
 #[tokio::test]
 async fn two_workers_under_faults_report_exactly_what_the_mocks_captured() {
-    let Some(store) = postgres_store().await else {
+    let Some((store, _schema)) = postgres_store().await else {
         eprintln!("skipped: HALCYTONE_TEST_DATABASE_URL is not set");
         return;
     };
@@ -253,13 +235,7 @@ async fn two_workers_under_faults_report_exactly_what_the_mocks_captured() {
     ] {
         for (i, route) in routes.iter().enumerate() {
             let rule = json!({ "route": route, "status": 503, "probability": 0.3, "seed": 7 + i });
-            let r = http
-                .put(mock.join("api/v1/faults").unwrap())
-                .json(&rule)
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "fault {rule}");
+            set_mock_fault(&http, mock, &rule).await;
         }
     }
     const JOBS: usize = 12;

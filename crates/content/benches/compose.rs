@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{TimeZone, Utc};
+mod common;
+
+use common::fixed_now;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use halcytone_content::{ComposeOptions, Templates, compose, parse};
 use std::hint::black_box;
@@ -23,12 +25,8 @@ fn one_megabyte_document() -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
-        .single()
-        .unwrap_or_default();
     let templates = Templates::defaults();
-    let opts = ComposeOptions::new(now);
+    let opts = ComposeOptions::new(fixed_now());
     let doc = match parse(SAMPLE, None) {
         Ok(d) => d,
         Err(e) => panic!("sample must parse: {e}"),

@@ -6,7 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{TimeZone, Utc};
+mod common;
+
+use common::fixed_now;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use halcytone_content::{ComposeOptions, Templates, compose, parse, validate};
 use std::hint::black_box;
@@ -64,10 +66,7 @@ fn document(shape: &str, len: usize) -> String {
 }
 
 fn pipeline(c: &mut Criterion) {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let now = fixed_now();
     let templates = Templates::defaults();
     let opts = ComposeOptions::new(now);
     let mut group = c.benchmark_group("generate_one_line");

@@ -10,17 +10,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Proc(Child);
+mod common;
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Proc, UP_ON_FREE_PORTS, first_http_address};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -49,17 +44,8 @@ fn missing(chromium: &Path) -> Option<String> {
 /// Starts `halcytone up` on free ports in `dir`; returns it with the API's address.
 fn up(dir: &Path) -> (Proc, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
-        .args([
-            "up",
-            "--port",
-            "0",
-            "--crm-port",
-            "0",
-            "--platform-port",
-            "0",
-            "--smtp-port",
-            "0",
-        ])
+        .args(UP_ON_FREE_PORTS)
+        .args(["--smtp-port", "0"])
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("API_KEY")
@@ -70,15 +56,9 @@ fn up(dir: &Path) -> (Proc, String) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let api = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("halcytone up exited before listening"))
-            .unwrap();
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break u.trim_end_matches('/').to_string();
-        }
-    };
+    let api = first_http_address(&mut lines, "halcytone up")
+        .trim_end_matches('/')
+        .to_string();
     std::thread::spawn(move || for _ in lines {});
     (Proc(child), api)
 }

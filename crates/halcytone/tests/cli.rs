@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use halcytone_testkit::http::get_json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -9,8 +10,13 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn halcytone(args: &[&str]) -> Output {
+/// The binary under test, not yet started.
+fn halcytone_command() -> Command {
     Command::new(env!("CARGO_BIN_EXE_halcytone"))
+}
+
+fn halcytone(args: &[&str]) -> Output {
+    halcytone_command()
         .args(args)
         .current_dir(repo())
         .env_remove("HALCYTONE_NOW")
@@ -24,6 +30,32 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts that what `o` printed on stderr contains `text`.
+#[track_caller]
+fn assert_stderr_contains(o: &Output, text: &str) {
+    assert!(stderr(o).contains(text), "{}", stderr(o));
+}
+
+/// Asserts that `o` exited with `code` and printed `text` on stderr.
+#[track_caller]
+fn assert_exit_and_stderr(o: &Output, code: i32, text: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
+    assert_stderr_contains(o, text);
+}
+
+/// Asserts that `o` exited with `code` and printed `text` on stdout.
+#[track_caller]
+fn assert_exit_and_stdout(o: &Output, code: i32, text: &str) {
+    assert_eq!(o.status.code(), Some(code), "{}", stdout(o));
+    assert_stdout_contains(o, text);
+}
+
+/// Asserts that what `o` printed on stdout contains `text`.
+#[track_caller]
+fn assert_stdout_contains(o: &Output, text: &str) {
+    assert!(stdout(o).contains(text), "{}", stdout(o));
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -216,22 +248,12 @@ fn clear_messages_for_bad_input() {
     let empty = tmp.path().join("empty.md");
     std::fs::write(&empty, "  \n\n").unwrap_or_else(|e| panic!("{e}"));
     let o = halcytone(&["validate", &empty.to_string_lossy()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stdout(&o).contains("the document is empty"),
-        "{}",
-        stdout(&o)
-    );
+    assert_exit_and_stdout(&o, 1, "the document is empty");
 
     let latin1 = tmp.path().join("latin1.md");
     std::fs::write(&latin1, b"## [Tips] T\n### Caf\xe9\n").unwrap_or_else(|e| panic!("{e}"));
     let o = halcytone(&["generate", &latin1.to_string_lossy()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("latin1.md:2: the file is not valid UTF-8"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit_and_stderr(&o, 2, "latin1.md:2: the file is not valid UTF-8");
 
     let bad_json = tmp.path().join("bad.json");
     std::fs::write(
@@ -240,20 +262,10 @@ fn clear_messages_for_bad_input() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let o = halcytone(&["validate", &bad_json.to_string_lossy()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stdout(&o).contains("bad.json:3: error: invalid JSON"),
-        "{}",
-        stdout(&o)
-    );
+    assert_exit_and_stdout(&o, 1, "bad.json:3: error: invalid JSON");
 
     let o = halcytone(&["generate", "samples/living-document.md", "--tone", "casual"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("professional, encouraging, medical_scientific"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit_and_stderr(&o, 2, "professional, encouraging, medical_scientific");
 
     let o = halcytone(&[
         "generate",
@@ -261,11 +273,7 @@ fn clear_messages_for_bad_input() {
         "--template",
         "fancy",
     ]);
-    assert!(
-        stderr(&o).contains("modern, minimal, plain, breathscape"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_contains(&o, "modern, minimal, plain, breathscape");
 }
 
 #[test]
@@ -297,17 +305,12 @@ fn template_directory_overrides_a_default() {
         "--templates",
         &tmp.path().join("tpl").to_string_lossy(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("newsletter/minimal.html"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit_and_stderr(&o, 2, "newsletter/minimal.html");
 }
 
 #[test]
 fn brand_links_come_from_configuration_and_must_be_http() {
-    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    let o = halcytone_command()
         .args([
             "generate",
             "samples/living-document.md",
@@ -334,12 +337,7 @@ fn brand_links_come_from_configuration_and_must_be_http() {
         "--unsubscribe-url",
         "javascript:alert(1)",
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("must be an absolute http"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit_and_stderr(&o, 2, "must be an absolute http");
 }
 
 #[test]
@@ -348,7 +346,7 @@ fn bundled_sample_pipes_into_generate() {
     assert!(sample.status.success());
     let on_disk = std::fs::read(repo().join("samples/living-document.md")).unwrap();
     assert_eq!(sample.stdout, on_disk, "the binary ships the sample");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    let mut child = halcytone_command()
         .args(["generate", "-", "--channels", "web", "--now", "2026-11-24"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -370,7 +368,7 @@ fn bundled_sample_pipes_into_generate() {
 /// Starts `halcytone mock <service>` on a free port; returns the child and its base URL.
 fn start_mock(service: &str, data_dir: &Path) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    let mut child = halcytone_command()
         .args([
             "mock",
             service,
@@ -427,14 +425,7 @@ fn mock_services_run_from_the_binary_and_keep_captures_across_restarts() {
     };
     let (crm, url) = start_mock("crm", tmp.path());
     rt.block_on(async {
-        let health: serde_json::Value = http
-            .get(format!("{url}/health"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let health = get_json(&http, format!("{url}/health")).await;
         assert_eq!(health["service"], "mock-crm");
         assert_eq!(send(url.clone(), "First weekly issue").await, 200);
     });
@@ -447,27 +438,13 @@ fn mock_services_run_from_the_binary_and_keep_captures_across_restarts() {
             200,
             "new run, new ids"
         );
-        let caps: serde_json::Value = http
-            .get(format!("{url}/api/v1/captures"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let caps = get_json(&http, format!("{url}/api/v1/captures")).await;
         assert_eq!(caps["total"], 2, "captures survive a restart");
     });
     stop(crm);
     let (platform, url) = start_mock("platform", tmp.path());
     rt.block_on(async {
-        let health: serde_json::Value = http
-            .get(format!("{url}/health"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let health = get_json(&http, format!("{url}/health")).await;
         assert_eq!(health["service"], "mock-platform");
     });
     stop(platform);
@@ -480,7 +457,7 @@ fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
     let (crm, crm_url) = start_mock("crm", tmp.path());
     let (platform, platform_url) = start_mock("platform", tmp.path());
     let run = |extra: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        halcytone_command()
             .args([
                 "publish",
                 "samples/living-document.md",
@@ -511,14 +488,9 @@ fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
     stop(platform);
     // With the mocks gone every target fails with the reason, and the exit code says so.
     let o = run(&["--channels", "web"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stdout(&o).contains("could not be reached"),
-        "{}",
-        stdout(&o)
-    );
+    assert_exit_and_stdout(&o, 1, "could not be reached");
     // Invalid documents are not published.
-    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    let o = halcytone_command()
         .args([
             "publish",
             "crates/halcytone/tests/fixtures/invalid-document.md",
@@ -527,12 +499,7 @@ fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
         .current_dir(repo())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("nothing was published"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit_and_stderr(&o, 1, "nothing was published");
 }
 
 #[test]
@@ -540,7 +507,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", tmp.path().join("db/halcytone.db").display());
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        halcytone_command()
             .args(args)
             .env("DATABASE_URL", &url)
             .output()
@@ -588,21 +555,12 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
         "already revoked"
     );
     let o = run(&["keys", "create", "--name", "x", "--scopes", "root"]);
-    assert!(
-        stderr(&o).contains("unknown scope 'root'"),
-        "{}",
-        stderr(&o)
-    );
-    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    assert_stderr_contains(&o, "unknown scope 'root'");
+    let o = halcytone_command()
         .args(["migrate", "--database-url", "mysql://x"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("use sqlite://PATH or postgres://"),
-        "{}",
-        stderr(&o)
-    );
+    assert_exit_and_stderr(&o, 2, "use sqlite://PATH or postgres://");
 }
 
 #[test]
@@ -642,7 +600,7 @@ fn worker_drains_the_queue_into_the_mocks() {
     });
     let (crm, crm_url) = start_mock("crm", tmp.path());
     let (platform, platform_url) = start_mock("platform", tmp.path());
-    let o = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    let o = halcytone_command()
         .args(["worker", "--drain", "--dry-run"])
         .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
         .env("MOCK_CRM_BASE_URL", &crm_url)
@@ -650,16 +608,8 @@ fn worker_drains_the_queue_into_the_mocks() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!("{job_id}: completed")),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains("queue drained: 1 job(s) run"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_contains(&o, &format!("{job_id}: completed"));
+    assert_stderr_contains(&o, "queue drained: 1 job(s) run");
     stop(crm);
     stop(platform);
     let job = rt.block_on(async {
@@ -679,7 +629,7 @@ fn worker_drains_the_queue_into_the_mocks() {
 
 fn config_check(vars: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+    let mut cmd = halcytone_command();
     cmd.args(["config", "check"])
         .current_dir(dir.path())
         .env_clear();
@@ -775,7 +725,7 @@ fn credentials_are_set_from_stdin_listed_masked_and_rotated() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", tmp.path().join("halcytone.db").display());
     let run = |args: &[&str], keys: &[(&str, &str)], input: Option<&str>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+        let mut cmd = halcytone_command();
         cmd.args(args)
             .current_dir(tmp.path())
             .env("DATABASE_URL", &url)
@@ -800,34 +750,21 @@ fn credentials_are_set_from_stdin_listed_masked_and_rotated() {
         Some("crm-live-key-0001-abcd\n"),
     );
     assert_eq!(o.status.code(), Some(2), "no key, no storing");
-    assert!(
-        stderr(&o).contains("API_KEY_ENCRYPTION_KEY is not set"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_contains(&o, "API_KEY_ENCRYPTION_KEY is not set");
     let o = run(&["credentials", "set", "crm_api_key"], &old, Some(" x\n"));
-    assert!(
-        stderr(&o).contains("crm_api_key: the value has leading or trailing whitespace"),
-        "{}",
-        stderr(&o)
+    assert_stderr_contains(
+        &o,
+        "crm_api_key: the value has leading or trailing whitespace",
     );
     let o = run(&["credentials", "set", "password"], &old, Some("x\n"));
-    assert!(
-        stderr(&o).contains("known: crm_api_key, platform_api_key"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_contains(&o, "known: crm_api_key, platform_api_key");
     let o = run(
         &["credentials", "set", "crm_api_key"],
         &old,
         Some("crm-live-key-0001-abcd\n"),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("stored crm_api_key (****abcd)"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "stored crm_api_key (****abcd)");
     let raw = std::fs::read(tmp.path().join("halcytone.db")).unwrap();
     let wal = std::fs::read(tmp.path().join("halcytone.db-wal")).unwrap_or_default();
     for bytes in [&raw, &wal] {
@@ -850,18 +787,10 @@ fn credentials_are_set_from_stdin_listed_masked_and_rotated() {
         ("API_KEY_ENCRYPTION_KEY_PREVIOUS", OLD),
     ];
     let o = run(&["credentials", "list"], &both, None);
-    assert!(
-        stdout(&o).contains("sealed with an older key"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "sealed with an older key");
     let o = run(&["credentials", "rotate"], &both, None);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("resealed 1 (crm_api_key)"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "resealed 1 (crm_api_key)");
     let o = run(
         &["credentials", "list"],
         &[("API_KEY_ENCRYPTION_KEY", NEW)],
@@ -874,22 +803,18 @@ fn credentials_are_set_from_stdin_listed_masked_and_rotated() {
         Some(1),
         "the old key alone no longer opens it"
     );
-    assert!(stdout(&o).contains("DOES NOT OPEN"), "{}", stdout(&o));
+    assert_stdout_contains(&o, "DOES NOT OPEN");
     let o = run(&["credentials", "delete", "crm_api_key"], &old, None);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["credentials", "delete", "crm_api_key"], &old, None);
-    assert!(
-        stderr(&o).contains("crm_api_key is not stored"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_contains(&o, "crm_api_key is not stored");
 }
 
 /// Runs `halcytone args…`, reads the first bytes it prints, then closes the pipe, as
 /// `halcytone … | head -c 100` would; returns the exit status and what it said on stderr.
 fn into_closed_pipe(args: &[&str]) -> (std::process::ExitStatus, String) {
     use std::io::Read;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+    let mut child = halcytone_command()
         .args(args)
         .current_dir(repo())
         .stdout(std::process::Stdio::piped())

@@ -4,31 +4,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use halcytone_testkit::http::{get_text, send_for_json};
+use halcytone_testkit::pg::ScratchSchema;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "service-test-admin-key-0001";
 
-/// Kills the child (SIGKILL) when dropped, so a failed test leaves nothing running.
-struct Proc(Child);
+mod common;
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Proc, UP_ON_FREE_PORTS, first_http_address};
 
-impl Proc {
-    fn signal(&self, sig: &str) {
-        let _ = Command::new("kill")
-            .args([sig, &self.0.id().to_string()])
-            .status();
-    }
+/// Sends `sig` (e.g. `-TERM`) to the child.
+fn signal(p: &Proc, sig: &str) {
+    let _ = Command::new("kill")
+        .args([sig, &p.0.id().to_string()])
+        .status();
 }
 
 /// Spawns the binary in `cwd` and returns it with the first `http://` address found on the
@@ -56,30 +51,14 @@ fn spawn(args: &[&str], cwd: &Path, env: &[(&str, String)], from_stdout: bool) -
         };
     std::thread::spawn(move || for _ in BufReader::new(other).lines() {});
     let mut lines = BufReader::new(watched).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("halcytone {args:?} exited before listening"))
-            .unwrap();
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-            break u.to_string();
-        }
-    };
+    let url = first_http_address(&mut lines, &format!("halcytone {args:?}"));
     std::thread::spawn(move || for _ in lines {});
     (Proc(child), url)
 }
 
 /// `halcytone up` in `dir` with every service on a free port, plus `extra` arguments.
 fn spawn_up(dir: &Path, extra: &[&str]) -> (Proc, String) {
-    let mut args = vec![
-        "up",
-        "--port",
-        "0",
-        "--crm-port",
-        "0",
-        "--platform-port",
-        "0",
-    ];
+    let mut args = UP_ON_FREE_PORTS.to_vec();
     args.extend_from_slice(extra);
     spawn(&args, dir, &[], true)
 }
@@ -161,32 +140,24 @@ async fn up_runs_the_whole_stack_from_one_command() {
     assert_eq!(health.status(), 200);
     eprintln!("start to healthy: {:?}", started.elapsed());
     // The acceptance curl: no key, a form content type, all channels back.
-    let preview: Value = http
-        .post(format!("{api}/api/v2/generate-content"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(r#"{"preview_only":true}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let preview = send_for_json(
+        http.post(format!("{api}/api/v2/generate-content"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(r#"{"preview_only":true}"#),
+    )
+    .await;
     assert!(preview["newsletter"]["html"].is_string());
     assert!(preview["web_update"]["html"].is_string());
     assert_eq!(preview["social_posts"].as_array().unwrap().len(), 4);
     // A sync job with the key `up` generated.
     let key = std::fs::read_to_string(dir.path().join("data/api-key.txt")).unwrap();
     let key = key.trim();
-    let job: Value = http
-        .post(format!("{api}/api/v2/content/sync"))
-        .bearer_auth(key)
-        .body(r#"{"channels":["email","website","social_twitter","social_linkedin","social_facebook"]}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = send_for_json(
+        http.post(format!("{api}/api/v2/content/sync"))
+            .bearer_auth(key)
+            .body(r#"{"channels":["email","website","social_twitter","social_linkedin","social_facebook"]}"#),
+    )
+    .await;
     let id = job["job_id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let done = loop {
@@ -218,7 +189,7 @@ async fn up_runs_the_whole_stack_from_one_command() {
         log.contains(&format!("\"job_id\":\"{id}\"")),
         "JSON log lines name the job"
     );
-    up.signal("-TERM");
+    signal(&up, "-TERM");
     let mut up = up;
     let status = up.0.wait().unwrap();
     assert!(status.success(), "up stops cleanly on SIGTERM: {status:?}");
@@ -271,7 +242,7 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
         assert!(Instant::now() < deadline, "no job got going: {js:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    first.signal("-KILL");
+    signal(&first, "-KILL");
     drop(first);
     let (_second, api) = spawn(&["serve"], dir.path(), &env, false);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -306,18 +277,11 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_serve_processes_share_one_postgres_queue_without_running_a_job_twice() {
-    let Ok(base) = std::env::var("HALCYTONE_TEST_DATABASE_URL") else {
+    let Some(schema) = ScratchSchema::create().await else {
         eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the two-replica test");
         return;
     };
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let url = schema.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let (_crm, crm) = mock("crm", dir.path());
     let (_platform, platform) = mock("platform", dir.path());
@@ -380,9 +344,6 @@ async fn two_serve_processes_share_one_postgres_queue_without_running_a_job_twic
     let posts = captures(&http, &platform, "content").await;
     assert_eq!(posts.len(), N, "each job published exactly once");
     let _ = api;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -397,14 +358,7 @@ async fn metrics_port_serves_metrics_apart_from_the_api() {
     let (_serve, api) = spawn(&["serve"], dir.path(), &env, false);
     let http = reqwest::Client::new();
     http.get(format!("{api}/health")).send().await.unwrap();
-    let text = http
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&http, format!("http://127.0.0.1:{port}/metrics")).await;
     assert!(text.contains("route=\"/health\""), "{text}");
     assert!(text.contains("halcytone_dry_run_mode 1"));
     let other = http

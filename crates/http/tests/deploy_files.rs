@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+use halcytone_testkit::http::get_text;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -160,13 +161,17 @@ fn kubernetes_manifests_have_their_required_fields() {
 
 /// Metric names used by a PromQL expression (functions, keywords, labels and literals removed).
 fn metric_names(expr: &str) -> BTreeSet<String> {
-    const WORDS: &[&str] = &[
+    // Keywords followed by a label list, e.g. `by (job)`.
+    const LABEL_LIST_WORDS: &[&str] = &[
         "by",
         "without",
         "on",
         "ignoring",
         "group_left",
         "group_right",
+    ];
+    // Other keywords, aggregations and literals (LABEL_LIST_WORDS are handled before these).
+    const WORDS: &[&str] = &[
         "bool",
         "and",
         "or",
@@ -224,16 +229,7 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
             }
             let is_call = j < chars.len() && chars[j] == '(';
             let lower = word.to_ascii_lowercase();
-            if [
-                "by",
-                "without",
-                "on",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ]
-            .contains(&lower.as_str())
-            {
+            if LABEL_LIST_WORDS.contains(&lower.as_str()) {
                 skip_next_parens = true;
             } else if !is_call
                 && !WORDS.contains(&lower.as_str())
@@ -334,15 +330,7 @@ async fn expositions_after_traffic() -> Vec<(String, String)> {
         format!("{}metrics", app.crm),
         format!("{}metrics", app.platform),
     ] {
-        let text = app
-            .http
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = get_text(&app.http, &url).await;
         out.push((url, text));
     }
     out

@@ -12,6 +12,7 @@ mod helpers;
 
 use axum::Json;
 use axum::routing::post;
+use halcytone_testkit::http::get_json;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
@@ -115,15 +116,8 @@ async fn one_publish_is_one_connected_trace_reaching_the_mocks() {
     }
     // The mocks saw the same trace in `traceparent`.
     for mock in [&app.crm, &app.platform] {
-        let journal: Value = app
-            .http
-            .get(mock.join("api/v1/journal?limit=100").unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let journal: Value =
+            get_json(&app.http, mock.join("api/v1/journal?limit=100").unwrap()).await;
         let seen: Vec<&str> = journal["entries"]
             .as_array()
             .unwrap()

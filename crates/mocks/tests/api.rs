@@ -5,22 +5,17 @@
 
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
-use reqwest::StatusCode;
+use halcytone_testkit::http::{get, get_text};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+
+mod common;
 
 struct TestMock {
     base: String,
     http: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestMock {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+    _served: common::Served,
 }
 
 async fn spawn(kind: MockKind, tweak: impl FnOnce(&mut MockConfig)) -> TestMock {
@@ -29,17 +24,12 @@ async fn spawn(kind: MockKind, tweak: impl FnOnce(&mut MockConfig)) -> TestMock 
     config.seed = 7;
     tweak(&mut config);
     let store = Store::in_memory().await.unwrap();
-    let router = halcytone_mocks::router(kind, config, store).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(halcytone_mocks::serve(listener, router, async {
-        let _ = rx.await;
-    }));
+    let state = halcytone_mocks::state(kind, config, store).await.unwrap();
+    let served = common::serve_app(state).await;
     TestMock {
-        base,
+        base: served.base.clone(),
         http: reqwest::Client::new(),
-        stop: Some(tx),
+        _served: served,
     }
 }
 
@@ -53,44 +43,49 @@ impl TestMock {
         body: Value,
         headers: &[(&str, &str)],
     ) -> (StatusCode, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        self.send(Method::POST, path, Some(body), headers).await
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, None, &[]).await
+    }
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PUT, path, Some(body), &[]).await
+    }
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+    /// Sends `method path` with an optional JSON body and extra headers; the status and the
+    /// JSON answer (`null` when the body is not JSON).
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         let resp = req.send().await.unwrap();
         (resp.status(), resp.json().await.unwrap_or(Value::Null))
     }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (resp.status(), resp.json().await.unwrap_or(Value::Null))
-    }
-    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .put(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (resp.status(), resp.json().await.unwrap_or(Value::Null))
-    }
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (resp.status(), resp.json().await.unwrap_or(Value::Null))
-    }
     async fn captures(&self, query: &str) -> Value {
         self.get(&format!("/api/v1/captures?{query}")).await.1
     }
+}
+
+/// Asserts that an answer has status `status` and a `detail` that mentions `mentions`.
+#[track_caller]
+fn assert_problem((got, body): (StatusCode, Value), status: StatusCode, mentions: &str) {
+    assert_eq!(got, status, "{body}");
+    let detail = body["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no detail: {body}"));
+    assert!(detail.contains(mentions), "{mentions} in {body}");
 }
 
 fn email(subject: &str) -> Value {
@@ -165,20 +160,19 @@ async fn platform_triggers_answer_as_documented() {
         .await;
     assert_eq!(got, StatusCode::OK);
     assert_eq!(body["status"], "draft");
-    let (got, _) = m
-        .post(
-            "/api/v1/social/post",
+    for (post, status) in [
+        (
             json!({ "platform": "myspace", "content": "hi" }),
-        )
-        .await;
-    assert_eq!(got, StatusCode::BAD_REQUEST);
-    let (got, _) = m
-        .post(
-            "/api/v1/social/post",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             json!({ "platform": "twitter", "content": "a banned word" }),
-        )
-        .await;
-    assert_eq!(got, StatusCode::FORBIDDEN);
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let (got, _) = m.post("/api/v1/social/post", post.clone()).await;
+        assert_eq!(got, status, "{post}");
+    }
     let (got, body) = m
         .post(
             "/api/v1/social/post",
@@ -194,14 +188,10 @@ async fn platform_triggers_answer_as_documented() {
 #[tokio::test]
 async fn bad_bodies_name_the_problem() {
     let m = spawn(MockKind::Crm, |_| {}).await;
-    let (got, body) = m
+    let missing_subject = m
         .post("/api/v1/email/send", json!({ "html_content": "x" }))
         .await;
-    assert_eq!(got, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        body["detail"].as_str().unwrap().contains("subject"),
-        "{body}"
-    );
+    assert_problem(missing_subject, StatusCode::UNPROCESSABLE_ENTITY, "subject");
     let resp = m
         .http
         .post(format!("{}/api/v1/email/send", m.base))
@@ -219,16 +209,16 @@ async fn bad_bodies_name_the_problem() {
             .starts_with("malformed JSON"),
         "{body}"
     );
-    let (got, body) = m
+    let bad_recipient = m
         .post(
             "/api/v1/email/send",
             json!({ "subject": "Hi there", "html_content": "x", "recipients": ["not-an-email"] }),
         )
         .await;
-    assert_eq!(got, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        body["detail"].as_str().unwrap().contains("recipients[0]"),
-        "{body}"
+    assert_problem(
+        bad_recipient,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recipients[0]",
     );
     assert_eq!(m.captures("").await["total"], 0, "nothing half-captured");
 }
@@ -315,9 +305,8 @@ async fn captures_are_searchable_and_keep_the_full_payload() {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
         .replace('+', "%2B");
     assert_eq!(m.captures(&format!("until={later}")).await["total"], 3);
-    let (bad, body) = m.get("/api/v1/captures?since=yesterday").await;
-    assert_eq!(bad, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["detail"].as_str().unwrap().contains("since"));
+    let bad_since = m.get("/api/v1/captures?since=yesterday").await;
+    assert_problem(bad_since, StatusCode::UNPROCESSABLE_ENTITY, "since");
     let first = m.captures("q=sleep").await["captures"][0].clone();
     assert_eq!(first["request"]["html_content"], "<p>Hello</p>");
     assert_eq!(first["request"]["text_content"], "Hello");
@@ -409,16 +398,13 @@ async fn fault_injection_is_reproducible_by_seed() {
 #[tokio::test]
 async fn fault_api_validates_and_clears() {
     let m = spawn(MockKind::Platform, |_| {}).await;
-    let (status, body) = m
+    let unknown_route = m
         .put("/api/v1/faults", json!({ "route": "POST /api/v1/nothing" }))
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("POST /api/v1/content/publish"),
-        "{body}"
+    assert_problem(
+        unknown_route,
+        StatusCode::NOT_FOUND,
+        "POST /api/v1/content/publish",
     );
     let (status, _) = m
         .put(
@@ -588,12 +574,7 @@ async fn metrics_are_prometheus_text_labelled_by_route() {
     m.post("/api/v1/email/send", email("Metrics please")).await;
     m.post("/api/v1/email/send", email("error please")).await;
     m.get("/api/v1/email/abc/status").await;
-    let resp = m
-        .http
-        .get(format!("{}/metrics", m.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&m.http, format!("{}/metrics", m.base)).await;
     assert!(
         resp.headers()["content-type"]
             .to_str()
@@ -625,15 +606,7 @@ async fn metrics_are_prometheus_text_labelled_by_route() {
     );
     assert!(text.contains("mock_crm_simulated_errors_total 1"), "{text}");
     let p = spawn(MockKind::Platform, |_| {}).await;
-    let text = p
-        .http
-        .get(format!("{}/metrics", p.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&p.http, format!("{}/metrics", p.base)).await;
     assert!(
         text.contains("mock_platform_up 1") && !text.contains("mock_crm"),
         "{text}"
@@ -668,32 +641,14 @@ async fn openapi_lists_every_route_and_swagger_ui_is_offline() {
                 "{route} missing from the OpenAPI document"
             );
         }
-        let resp = m
-            .http
-            .get(format!("{}/docs/", m.base))
-            .send()
-            .await
-            .unwrap();
+        let resp = get(&m.http, format!("{}/docs/", m.base)).await;
         assert_eq!(resp.status(), StatusCode::OK);
         let html = resp.text().await.unwrap();
         assert!(html.contains("swagger-ui"), "{html}");
         assert!(!html.contains("https://"), "no outside assets: {html}");
-        let init = m
-            .http
-            .get(format!("{}/docs/swagger-initializer.js", m.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let init = get_text(&m.http, format!("{}/docs/swagger-initializer.js", m.base)).await;
         assert!(init.contains("/openapi.json"), "{init}");
-        let bundle = m
-            .http
-            .get(format!("{}/docs/swagger-ui-bundle.js", m.base))
-            .send()
-            .await
-            .unwrap();
+        let bundle = get(&m.http, format!("{}/docs/swagger-ui-bundle.js", m.base)).await;
         assert_eq!(bundle.status(), StatusCode::OK);
     }
 }
@@ -701,12 +656,10 @@ async fn openapi_lists_every_route_and_swagger_ui_is_offline() {
 #[tokio::test]
 async fn unknown_routes_and_bad_query_strings_answer_json_and_are_journalled() {
     let m = spawn(MockKind::Crm, |_| {}).await;
-    let (status, body) = m.get("/api/v1/nope").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body["detail"].as_str().unwrap().contains("no such route"));
-    let (status, body) = m.get("/api/v1/users/subscribers?limit=abc").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["detail"].as_str().unwrap().contains("limit"), "{body}");
+    let nope = m.get("/api/v1/nope").await;
+    assert_problem(nope, StatusCode::NOT_FOUND, "no such route");
+    let bad_limit = m.get("/api/v1/users/subscribers?limit=abc").await;
+    assert_problem(bad_limit, StatusCode::UNPROCESSABLE_ENTITY, "limit");
     let (_, journal) = m.get("/api/v1/journal?limit=10").await;
     assert!(
         journal["entries"]

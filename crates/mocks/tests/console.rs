@@ -6,24 +6,20 @@
 use halcytone_mocks::console::{CAPTURED_CSP, PAGE_CSP, Params, inbox_html};
 use halcytone_mocks::state::{MockConfig, MockKind, MockState};
 use halcytone_mocks::store::{NewRecord, Store};
+use halcytone_testkit::http::{get, get_json};
+use halcytone_testkit::text::assert_contains_all;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+mod common;
+
 struct TestMock {
     base: String,
     http: reqwest::Client,
     state: MockState,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for TestMock {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+    _served: common::Served,
 }
 
 async fn state(kind: MockKind) -> MockState {
@@ -35,25 +31,16 @@ async fn state(kind: MockKind) -> MockState {
 }
 
 async fn serve(state: MockState) -> TestMock {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(halcytone_mocks::serve(
-        listener,
-        halcytone_mocks::app(state.clone()),
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let served = common::serve_app(state.clone()).await;
     TestMock {
-        base,
+        base: served.base.clone(),
         // Redirects are checked, not followed.
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
         state,
-        stop: Some(tx),
+        _served: served,
     }
 }
 
@@ -81,12 +68,7 @@ fn unslash(html: &str) -> String {
 
 impl TestMock {
     async fn page(&self, path: &str) -> (StatusCode, HeaderMap, String) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let resp = get(&self.http, format!("{}{path}", self.base)).await;
         let (status, headers) = (resp.status(), resp.headers().clone());
         (status, headers, resp.text().await.unwrap())
     }
@@ -177,14 +159,15 @@ async fn the_inbox_lists_a_batch_email_and_search_finds_it() {
     .await;
 
     let inbox = m.ok("/").await;
-    for expected in [
-        "Weekly breath update",
-        "camp-7",
-        "Another letter",
-        "<h1>Inbox</h1>",
-    ] {
-        assert!(inbox.contains(expected), "{expected} in {inbox}");
-    }
+    assert_contains_all(
+        &inbox,
+        &[
+            "Weekly breath update",
+            "camp-7",
+            "Another letter",
+            "<h1>Inbox</h1>",
+        ],
+    );
     assert!(
         inbox.contains("<td class=\"num\">2</td>"),
         "two recipients: {inbox}"
@@ -355,23 +338,24 @@ async fn the_message_view_shows_recipients_headers_text_and_checks() {
         .unwrap()
         .to_string();
     let page = unslash(&m.ok(&format!("/messages/{id}")).await);
-    for expected in [
-        "<h1>Breathe — weekly</h1>",
-        "noreply@halcytone.com",
-        "Recipients (60)",
-        "R 0 &lt;r0@example.com&gt;",
-        "R 49 &lt;r49@example.com&gt;",
-        "… and 10 more.",
-        "v1:email:batch-1",
-        "corr-123",
-        "HTTP API, batch",
-        "<pre class=\"text-part\">Hello</pre>",
-        "<code>https://halcytone.com/news</code>",
-        "<dt>template</dt><dd>modern</dd>",
-        "<dt>variant</dt><dd>B</dd>",
-    ] {
-        assert!(page.contains(expected), "{expected} in {page}");
-    }
+    assert_contains_all(
+        &page,
+        &[
+            "<h1>Breathe — weekly</h1>",
+            "noreply@halcytone.com",
+            "Recipients (60)",
+            "R 0 &lt;r0@example.com&gt;",
+            "R 49 &lt;r49@example.com&gt;",
+            "… and 10 more.",
+            "v1:email:batch-1",
+            "corr-123",
+            "HTTP API, batch",
+            "<pre class=\"text-part\">Hello</pre>",
+            "<code>https://halcytone.com/news</code>",
+            "<dt>template</dt><dd>modern</dd>",
+            "<dt>variant</dt><dd>B</dd>",
+        ],
+    );
     assert!(
         !page.contains("r50@example.com"),
         "only the first 50 are listed"
@@ -412,56 +396,50 @@ async fn an_smtp_capture_shows_its_headers_and_envelope() {
         "{inbox}"
     );
     let page = unslash(&m.ok(&format!("/messages/{id}")).await);
-    for expected in [
-        "<th scope=\"row\">X-Mailer</th><td>halcytone-test</td>",
-        "Halcytone &lt;newsletter@example.com&gt;",
-        "<dt>MAIL FROM</dt><dd>bounce@example.com</dd>",
-        "<dt>HELO</dt><dd>client.example</dd>",
-        "SMTP",
-        "List-Unsubscribe</strong>: &lt;https://halcytone.com/unsubscribe?u=1&gt;",
-        "This email has no text part.",
-        "subscriber1@example.com",
-    ] {
-        assert!(page.contains(expected), "{expected} in {page}");
-    }
+    assert_contains_all(
+        &page,
+        &[
+            "<th scope=\"row\">X-Mailer</th><td>halcytone-test</td>",
+            "Halcytone &lt;newsletter@example.com&gt;",
+            "<dt>MAIL FROM</dt><dd>bounce@example.com</dd>",
+            "<dt>HELO</dt><dd>client.example</dd>",
+            "SMTP",
+            "List-Unsubscribe</strong>: &lt;https://halcytone.com/unsubscribe?u=1&gt;",
+            "This email has no text part.",
+            "subscriber1@example.com",
+        ],
+    );
 }
 
 #[tokio::test]
 async fn social_cards_count_like_each_network_and_flag_long_posts() {
     let m = spawn(MockKind::Platform).await;
     let long = "Breathe slowly and steadily. ".repeat(11); // 318 characters once trimmed
-    m.post_json(
-        "/api/v1/social/post",
+    for post in [
         json!({ "platform": "twitter", "content": long.trim_end() }),
-    )
-    .await;
-    m.post_json(
-        "/api/v1/social/post",
         json!({ "platform": "twitter", "content": "呼吸 https://halcytone.com/a/very/long/path/indeed", "thread": ["Part two, #calm"], "hashtags": ["#Halcytone", "Breathwork"] }),
-    )
-    .await;
-    m.post_json(
-        "/api/v1/social/post",
         json!({ "platform": "linkedin", "content": "A calm update" }),
-    )
-    .await;
+    ] {
+        m.post_json("/api/v1/social/post", post).await;
+    }
 
     let page = m.ok("/posts/social").await;
-    for expected in [
-        "318 / 280 weighted characters <span class=\"badge badge-bad\">over limit by 38</span>",
-        // 呼吸 (4) + space + URL (23) + "\n\n#Halcytone #Breathwork" (24).
-        "52 / 280 weighted characters",
-        "<span class=\"part-number\">1/2</span>",
-        "<span class=\"part-number\">2/2</span>",
-        "<span class=\"hashtag\">#Halcytone</span> <span class=\"hashtag\">#Breathwork</span>",
-        "Part two, <span class=\"hashtag\">#calm</span>",
-        "13 / 3000 characters",
-        "<span class=\"network\">LinkedIn</span>",
-        "<span class=\"network\">X</span> thread of 2",
-        "3 social posts.",
-    ] {
-        assert!(page.contains(expected), "{expected} in {page}");
-    }
+    assert_contains_all(
+        &page,
+        &[
+            "318 / 280 weighted characters <span class=\"badge badge-bad\">over limit by 38</span>",
+            // 呼吸 (4) + space + URL (23) + "\n\n#Halcytone #Breathwork" (24).
+            "52 / 280 weighted characters",
+            "<span class=\"part-number\">1/2</span>",
+            "<span class=\"part-number\">2/2</span>",
+            "<span class=\"hashtag\">#Halcytone</span> <span class=\"hashtag\">#Breathwork</span>",
+            "Part two, <span class=\"hashtag\">#calm</span>",
+            "13 / 3000 characters",
+            "<span class=\"network\">LinkedIn</span>",
+            "<span class=\"network\">X</span> thread of 2",
+            "3 social posts.",
+        ],
+    );
     assert_eq!(page.matches(">over limit</span>").count(), 1, "{page}");
     let linkedin = m.ok("/posts/social?network=linkedin").await;
     assert!(
@@ -499,31 +477,33 @@ async fn web_posts_show_seo_fields_and_their_sandboxed_html() {
         .await;
     let id = published["content_id"].as_str().unwrap();
     let list = unslash(&m.ok("/posts/web").await);
-    for expected in [
-        "Breathing &lt;b&gt;news&lt;/b&gt;",
-        "breathing-news",
-        "<td class=\"num\">87</td>",
-        "breathing, news",
-    ] {
-        assert!(list.contains(expected), "{expected} in {list}");
-    }
+    assert_contains_all(
+        &list,
+        &[
+            "Breathing &lt;b&gt;news&lt;/b&gt;",
+            "breathing-news",
+            "<td class=\"num\">87</td>",
+            "breathing, news",
+        ],
+    );
     let page = m.ok(&format!("/posts/web/{id}")).await;
     assert!(
         !page.contains("<script>alert") && !page.contains("<script>window"),
         "{page}"
     );
     let page = unslash(&page);
-    for expected in [
-        "170 / 160 characters <span class=\"badge badge-bad\">over limit</span>",
-        "&quot;@type&quot;: &quot;BlogPosting&quot;",
-        "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
-        "<dt>SEO score</dt><dd>87</dd>",
-        "<li>breathing</li><li>news</li>",
-        &format!("sandbox=\"\" src=\"/posts/web/{id}/html\""),
-        "<code>breathing-news</code>",
-    ] {
-        assert!(page.contains(expected), "{expected} in {page}");
-    }
+    assert_contains_all(
+        &page,
+        &[
+            "170 / 160 characters <span class=\"badge badge-bad\">over limit</span>",
+            "&quot;@type&quot;: &quot;BlogPosting&quot;",
+            "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
+            "<dt>SEO score</dt><dd>87</dd>",
+            "<li>breathing</li><li>news</li>",
+            &format!("sandbox=\"\" src=\"/posts/web/{id}/html\""),
+            "<code>breathing-news</code>",
+        ],
+    );
     let (status, headers, body) = m.page(&format!("/posts/web/{id}/html")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-security-policy"], CAPTURED_CSP);
@@ -570,15 +550,7 @@ async fn the_faults_form_round_trips_and_refuses_other_sites() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location, "/faults?ok=fault-set");
-    let rules: Value = m
-        .http
-        .get(format!("{}/api/v1/faults", m.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rules = get_json(&m.http, format!("{}/api/v1/faults", m.base)).await;
     assert_eq!(
         rules["faults"][0]["route"], "POST /api/v1/email/send",
         "{rules}"
@@ -690,12 +662,11 @@ async fn live_events_stream_counts_new_captures() {
     let inbox = m.ok("/").await;
     assert!(inbox.contains("data-live-after=\"0\""), "{inbox}");
     assert!(unslash(&inbox).contains("<script src=\"/console/live.js\" defer></script>"));
-    let mut events = m
-        .http
-        .get(format!("{}/console/events?after=0&kind=email", m.base))
-        .send()
-        .await
-        .unwrap();
+    let mut events = get(
+        &m.http,
+        format!("{}/console/events?after=0&kind=email", m.base),
+    )
+    .await;
     assert_eq!(events.status(), StatusCode::OK);
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     let mut seen = String::new();
@@ -732,15 +703,7 @@ async fn console_requests_stay_out_of_the_journal() {
     let m = spawn(MockKind::Crm).await;
     m.ok("/").await;
     m.ok("/faults").await;
-    let journal: Value = m
-        .http
-        .get(format!("{}/api/v1/journal", m.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal = get_json(&m.http, format!("{}/api/v1/journal", m.base)).await;
     let text = journal.to_string();
     assert!(!text.contains("\"path\":\"/faults\""), "{text}");
 }
@@ -777,24 +740,31 @@ async fn the_inbox_pages_by_fifty() {
     let m = serve(state).await;
     let rows = |html: &str| unslash(html).matches("<a href=\"/messages/email-").count();
     let first = unslash(&m.ok("/").await);
-    assert_eq!(rows(&first), 50);
     assert!(
         first.contains("Weekly update 119") && !first.contains("Weekly update 69 "),
         "newest first"
     );
-    assert!(
-        first.contains("<a href=\"/?page=2\" rel=\"next\">Older →</a>"),
-        "{first}"
-    );
-    assert!(!first.contains("rel=\"prev\""));
     let third = unslash(&m.ok("/?page=3").await);
-    assert_eq!(rows(&third), 20);
     assert!(third.contains("Showing 101–120 of 120 emails"), "{third}");
-    assert!(
-        third.contains("<a href=\"/?page=2\" rel=\"prev\">← Newer</a>"),
-        "{third}"
-    );
-    assert!(!third.contains("rel=\"next\""));
+    // Each page: its rows, the one link it has and the one it has not.
+    for (page, count, link, no_link) in [
+        (
+            &first,
+            50,
+            "<a href=\"/?page=2\" rel=\"next\">Older →</a>",
+            "rel=\"prev\"",
+        ),
+        (
+            &third,
+            20,
+            "<a href=\"/?page=2\" rel=\"prev\">← Newer</a>",
+            "rel=\"next\"",
+        ),
+    ] {
+        assert_eq!(rows(page), count, "{page}");
+        assert!(page.contains(link), "{page}");
+        assert!(!page.contains(no_link), "{page}");
+    }
     let filtered = unslash(&m.ok("/?campaign=halcytone-v1&page=2").await);
     assert_eq!(rows(&filtered), 10);
     assert!(

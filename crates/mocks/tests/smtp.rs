@@ -6,6 +6,7 @@
 use halcytone_mocks::smtp::SmtpLimits;
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
+use halcytone_testkit::json::strings_at;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -205,23 +206,26 @@ async fn a_multipart_message_is_captured_with_envelope_headers_and_both_parts() 
         !cap.to_string().contains("s3cret"),
         "the password is never stored"
     );
-    assert_eq!(r["subject"], "Breathe — weekly");
-    assert_eq!(r["from"], "Halcytone <newsletter@example.com>");
-    assert_eq!(r["to"], "Subscriber One <subscriber1@example.com>");
-    assert_eq!(r["message_id"], "<halcytone.abc.sub_0001@example.com>");
+    for (field, expected) in [
+        ("subject", "Breathe — weekly"),
+        ("from", "Halcytone <newsletter@example.com>"),
+        ("to", "Subscriber One <subscriber1@example.com>"),
+        ("message_id", "<halcytone.abc.sub_0001@example.com>"),
+        (
+            "list_unsubscribe",
+            "<https://halcytone.com/unsubscribe?u=sub_0001>, <mailto:unsubscribe@example.com?subject=unsubscribe>",
+        ),
+        ("list_unsubscribe_post", "List-Unsubscribe=One-Click"),
+        (
+            "text_content",
+            "Hello — breathe in.\r\n.a line that began with a dot",
+        ),
+        ("html_content", "<p>Hello &mdash; breathe in.</p>"),
+    ] {
+        assert_eq!(r[field], expected, "{field}");
+    }
     assert_eq!(
-        r["list_unsubscribe"],
-        "<https://halcytone.com/unsubscribe?u=sub_0001>, <mailto:unsubscribe@example.com?subject=unsubscribe>"
-    );
-    assert_eq!(r["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
-    let names: Vec<&str> = r["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
+        strings_at(&r["headers"], "name"),
         [
             "From",
             "To",
@@ -235,17 +239,9 @@ async fn a_multipart_message_is_captured_with_envelope_headers_and_both_parts() 
         ]
     );
     assert_eq!(
-        r["text_content"],
-        "Hello — breathe in.\r\n.a line that began with a dot"
+        strings_at(&r["parts"], "content_type"),
+        ["multipart/alternative", "text/plain", "text/html"]
     );
-    assert_eq!(r["html_content"], "<p>Hello &mdash; breathe in.</p>");
-    let parts: Vec<&str> = r["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["content_type"].as_str().unwrap())
-        .collect();
-    assert_eq!(parts, ["multipart/alternative", "text/plain", "text/html"]);
     assert!(r["parts"][1]["size"].as_u64().unwrap() > 0);
     // The message as stored: dot-unstuffed, CRLF line endings.
     let unstuffed = MESSAGE.replace("\r\n..a line", "\r\n.a line");

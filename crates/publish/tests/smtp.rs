@@ -8,7 +8,8 @@ use halcytone_content::Channel;
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
 use halcytone_publish::smtp::EmailTransport;
-use halcytone_publish::{Outcome, Publishing, Settings};
+use halcytone_publish::{Outcome, PublishReport, Publishing, Settings, TargetResult};
+use halcytone_testkit::json::strings_at;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -97,6 +98,23 @@ fn settings(m: &Mocks, extra: &[(&str, &str)]) -> Settings {
     Settings::from_vars(&|k| vars.get(k).cloned(), false).unwrap()
 }
 
+/// The email targets of `report`, in order.
+fn email_targets(report: &PublishReport) -> Vec<&TargetResult> {
+    report
+        .targets
+        .iter()
+        .filter(|t| t.channel == "email")
+        .collect()
+}
+
+/// The first email target's reason names the cause (`cause`); the last was not attempted.
+fn assert_first_fails_and_the_rest_wait(email: &[&TargetResult], cause: &str) {
+    let first = email[0].reason.as_deref().unwrap();
+    assert!(first.contains(cause), "{first}");
+    let last = email.last().unwrap().reason.as_deref().unwrap();
+    assert!(last.contains("not attempted"), "{last}");
+}
+
 async fn opted_in(crm: &Url) -> Vec<Value> {
     let subs = get(
         crm,
@@ -156,22 +174,14 @@ async fn a_subscriber_gets_a_multipart_message_with_both_parts_and_list_unsubscr
         )
     );
     assert_eq!(r["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
-    let header_names: HashSet<&str> = r["headers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["name"].as_str().unwrap())
-        .collect();
+    let header_names: HashSet<&str> = strings_at(&r["headers"], "name").into_iter().collect();
     for h in ["Date", "Message-ID", "MIME-Version", "Content-Type"] {
         assert!(header_names.contains(h), "{h} in {header_names:?}");
     }
-    let parts: Vec<&str> = r["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["content_type"].as_str().unwrap())
-        .collect();
-    assert_eq!(parts, ["multipart/alternative", "text/plain", "text/html"]);
+    assert_eq!(
+        strings_at(&r["parts"], "content_type"),
+        ["multipart/alternative", "text/plain", "text/html"]
+    );
     assert_eq!(r["parts"][1]["charset"], "utf-8");
     assert_eq!(r["parts"][2]["charset"], "utf-8");
     // Both parts arrive exactly as composed (line endings aside).
@@ -199,11 +209,7 @@ async fn publishing_sends_one_message_per_subscriber_and_a_rerun_sends_none_agai
     let started = Instant::now();
     let report = p.publish(&b, &[Channel::Email], "corr-smtp-all").await;
     assert!(report.all_succeeded(), "{report:#?}");
-    let email: Vec<_> = report
-        .targets
-        .iter()
-        .filter(|t| t.channel == "email")
-        .collect();
+    let email = email_targets(&report);
     let names: Vec<&str> = email.iter().map(|t| t.target.as_str()).collect();
     let expected: Vec<String> = (1..=total.div_ceil(250))
         .map(|i| format!("email:batch-{i}"))
@@ -277,11 +283,7 @@ async fn dry_run_refuses_a_non_mock_smtp_host_without_connecting() {
     smtp.port = outside_port;
     let p = Publishing::new(s).unwrap();
     let report = p.publish(&bundle(), &[Channel::Email], "corr-egress").await;
-    let email: Vec<_> = report
-        .targets
-        .iter()
-        .filter(|t| t.channel == "email")
-        .collect();
+    let email = email_targets(&report);
     assert!(!email.is_empty());
     for t in &email {
         assert_eq!(t.outcome, Outcome::Failed, "{t:?}");
@@ -322,11 +324,7 @@ async fn an_unreachable_relay_fails_every_batch_with_the_reason_and_stops_trying
         started.elapsed() < Duration::from_secs(20),
         "gives up quickly"
     );
-    let email: Vec<_> = report
-        .targets
-        .iter()
-        .filter(|t| t.channel == "email")
-        .collect();
+    let email = email_targets(&report);
     assert!(email.len() > 1);
     for t in &email {
         assert_eq!(t.outcome, Outcome::Failed, "{t:?}");
@@ -340,13 +338,7 @@ async fn an_unreachable_relay_fails_every_batch_with_the_reason_and_stops_trying
                 .starts_with("smtp:sent=0,failed=")
         );
     }
-    let first = email[0].reason.as_deref().unwrap();
-    assert!(
-        first.contains(&format!("smtp 127.0.0.1:{closed_port}")),
-        "{first}"
-    );
-    let last = email.last().unwrap().reason.as_deref().unwrap();
-    assert!(last.contains("not attempted"), "{last}");
+    assert_first_fails_and_the_rest_wait(&email, &format!("smtp 127.0.0.1:{closed_port}"));
 }
 
 #[tokio::test]
@@ -377,11 +369,7 @@ async fn live_starttls_is_required_and_nothing_is_sent_to_a_relay_without_it() {
     let report = p
         .publish(&bundle(), &[Channel::Email], "corr-starttls")
         .await;
-    let email: Vec<_> = report
-        .targets
-        .iter()
-        .filter(|t| t.channel == "email")
-        .collect();
+    let email = email_targets(&report);
     assert!(!email.is_empty());
     for t in &email {
         assert_eq!(t.outcome, Outcome::Failed, "{t:?}");
@@ -390,10 +378,7 @@ async fn live_starttls_is_required_and_nothing_is_sent_to_a_relay_without_it() {
             "no STARTTLS will not appear by retrying: {t:?}"
         );
     }
-    let first = email[0].reason.as_deref().unwrap();
-    assert!(first.contains("STARTTLS"), "{first}");
-    let last = email.last().unwrap().reason.as_deref().unwrap();
-    assert!(last.contains("not attempted"), "{last}");
+    assert_first_fails_and_the_rest_wait(&email, "STARTTLS");
     let caps = get(&m.crm, "api/v1/captures?kind=email").await;
     assert_eq!(caps["total"], 0, "nothing was sent without TLS");
     assert_eq!(p.client.guard.refused(), 0, "live mode: no egress guard");

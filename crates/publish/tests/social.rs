@@ -31,7 +31,7 @@ use halcytone_content::tone::Tone;
 use halcytone_publish::client::HttpClient;
 use halcytone_publish::egress::EgressGuard;
 use halcytone_publish::publishers::BoxFuture;
-use halcytone_publish::report::Outcome;
+use halcytone_publish::report::{Outcome, TargetResult};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::social::{
     Account, AccountInfo, AccountStatus, LiveSocial, Network, SocialSettings, TokenStore,
@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 use wiremock::matchers::{body_string_contains, header, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 /// Accounts in memory, with the same revision rule as the database.
 #[derive(Debug, Default)]
@@ -210,6 +210,59 @@ fn live(server: &MockServer, store: Arc<Memory>) -> LiveSocial {
     LiveSocial::new(settings(server), store)
 }
 
+/// A mock for `POST route` (more matchers and the answer are added by the caller).
+fn post_to(route: &str) -> MockBuilder {
+    Mock::given(method("POST")).and(path(route))
+}
+
+/// Expects `times` requests matching `mock`, each answered `status` with the JSON `body` (the
+/// server checks the count when dropped).
+async fn expect_json(server: &MockServer, times: u64, mock: MockBuilder, status: u16, body: Value) {
+    mock.respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Expects `times` posts to `/2/tweets` authorised by `Bearer <access>`, answered like X (ids
+/// 1001, 1002, …); the returned responder remembers the bodies.
+async fn expect_tweets(server: &MockServer, access: &str, times: u64) -> Tweets {
+    let tweets = Tweets::default();
+    post_to("/2/tweets")
+        .and(header("authorization", format!("Bearer {access}").as_str()))
+        .respond_with(tweets.clone())
+        .expect(times)
+        .mount(server)
+        .await;
+    tweets
+}
+
+/// A store holding the X account `42` (@halcytone) with these tokens and no expiry.
+fn x_store(access: &str, refresh: &str) -> Arc<Memory> {
+    Memory::with(account(Network::X, "42", access, Some(refresh), None))
+}
+
+/// A store holding the Facebook Page `104000000000001` with this Page token.
+fn facebook_store(token: &str) -> Arc<Memory> {
+    Memory::with(account(Network::Facebook, FACEBOOK_PAGE, token, None, None))
+}
+
+const FACEBOOK_PAGE: &str = "104000000000001";
+
+/// Publishes `parts` on `platform` through an open client (key "k", correlation "c"); panics
+/// if the network is not handled live.
+async fn publish_live(social: &LiveSocial, platform: Platform, parts: &[&str]) -> TargetResult {
+    social
+        .publish(
+            &client(EgressGuard::open()),
+            &post(platform, parts),
+            "k",
+            "c",
+        )
+        .await
+        .expect("handled live")
+}
+
 /// Answers `POST /2/tweets` with ids 1001, 1002, … and remembers the bodies.
 #[derive(Clone, Default)]
 struct Tweets {
@@ -230,21 +283,8 @@ impl Respond for Tweets {
 #[tokio::test]
 async fn a_post_and_a_three_part_thread_publish_on_x() {
     let server = MockServer::start().await;
-    let tweets = Tweets::default();
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
-        .and(header("authorization", "Bearer access-1"))
-        .respond_with(tweets.clone())
-        .expect(4)
-        .mount(&server)
-        .await;
-    let store = Memory::with(account(
-        Network::X,
-        "42",
-        "access-1",
-        Some("refresh-1"),
-        None,
-    ));
+    let tweets = expect_tweets(&server, "access-1", 4).await;
+    let store = x_store("access-1", "refresh-1");
     let social = live(&server, store.clone());
     let c = client(EgressGuard::open());
     let single = social
@@ -300,52 +340,32 @@ async fn a_post_and_a_three_part_thread_publish_on_x() {
 async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_is_stored() {
     let server = MockServer::start().await;
     // The old access token is refused; the new one works.
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
-        .and(header("authorization", "Bearer access-old"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
-            "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
-        .and(header("authorization", "Bearer access-new"))
-        .respond_with(Tweets::default())
-        .expect(1)
-        .mount(&server)
-        .await;
+    let refused = json!({
+        "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+    });
+    let old_bearer = header("authorization", "Bearer access-old");
+    expect_json(
+        &server,
+        1,
+        post_to("/2/tweets").and(old_bearer),
+        401,
+        refused,
+    )
+    .await;
+    expect_tweets(&server, "access-new", 1).await;
     // X's token endpoint: HTTP Basic with the client id and secret ("x-client:x-secret").
-    Mock::given(method("POST"))
-        .and(path("/2/oauth2/token"))
+    let refresh = post_to("/2/oauth2/token")
         .and(header("authorization", "Basic eC1jbGllbnQ6eC1zZWNyZXQ="))
         .and(body_string_contains("grant_type=refresh_token"))
-        .and(body_string_contains("refresh_token=refresh-old"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "token_type": "bearer", "expires_in": 7200, "access_token": "access-new",
-            "scope": "tweet.write users.read offline.access", "refresh_token": "refresh-new"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let store = Memory::with(account(
-        Network::X,
-        "42",
-        "access-old",
-        Some("refresh-old"),
-        None,
-    ));
+        .and(body_string_contains("refresh_token=refresh-old"));
+    let rotated = json!({
+        "token_type": "bearer", "expires_in": 7200, "access_token": "access-new",
+        "scope": "tweet.write users.read offline.access", "refresh_token": "refresh-new"
+    });
+    expect_json(&server, 1, refresh, 200, rotated).await;
+    let store = x_store("access-old", "refresh-old");
     let social = live(&server, store.clone());
-    let r = social
-        .publish(
-            &client(EgressGuard::open()),
-            &post(Platform::Twitter, &["Hello."]),
-            "k",
-            "c",
-        )
-        .await
-        .unwrap();
+    let r = publish_live(&social, Platform::Twitter, &["Hello."]).await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
     let a = store.get(Network::X);
     assert_eq!(a.tokens.access_token.expose(), "access-new");
@@ -362,22 +382,19 @@ async fn an_expired_token_is_refreshed_once_and_the_rotated_refresh_token_is_sto
 #[tokio::test]
 async fn a_token_about_to_expire_is_refreshed_before_posting() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
-        .and(header("authorization", "Bearer access-new"))
-        .respond_with(Tweets::default())
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_tweets(&server, "access-new", 1).await;
     // No refresh token comes back: the one held stays.
-    Mock::given(method("POST"))
-        .and(path("/2/oauth2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "token_type": "bearer", "expires_in": 7200, "access_token": "access-new", "refresh_token": ""
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let no_refresh_token = json!({
+        "token_type": "bearer", "expires_in": 7200, "access_token": "access-new", "refresh_token": ""
+    });
+    expect_json(
+        &server,
+        1,
+        post_to("/2/oauth2/token"),
+        200,
+        no_refresh_token,
+    )
+    .await;
     let soon = chrono::Utc::now().timestamp_millis() + 10_000;
     let store = Memory::with(account(
         Network::X,
@@ -386,15 +403,7 @@ async fn a_token_about_to_expire_is_refreshed_before_posting() {
         Some("refresh-kept"),
         Some(soon),
     ));
-    let r = live(&server, store.clone())
-        .publish(
-            &client(EgressGuard::open()),
-            &post(Platform::Twitter, &["Hi."]),
-            "k",
-            "c",
-        )
-        .await
-        .unwrap();
+    let r = publish_live(&live(&server, store.clone()), Platform::Twitter, &["Hi."]).await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
     let a = store.get(Network::X);
     assert_eq!(
@@ -406,29 +415,13 @@ async fn a_token_about_to_expire_is_refreshed_before_posting() {
 #[tokio::test]
 async fn a_refused_refresh_marks_the_account_and_keeps_its_tokens() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/2/oauth2/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "error": "invalid_request", "error_description": "Value passed for the token was invalid."
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let store = Memory::with(account(
-        Network::X,
-        "42",
-        "access-revoked",
-        Some("refresh-revoked"),
-        None,
-    ));
+    let unauthorized = json!({"title": "Unauthorized", "status": 401, "detail": "Unauthorized"});
+    expect_json(&server, 1, post_to("/2/tweets"), 401, unauthorized).await;
+    let invalid = json!({
+        "error": "invalid_request", "error_description": "Value passed for the token was invalid."
+    });
+    expect_json(&server, 1, post_to("/2/oauth2/token"), 400, invalid).await;
+    let store = x_store("access-revoked", "refresh-revoked");
     let social = live(&server, store.clone());
     let c = client(EgressGuard::open());
     let r = social
@@ -471,8 +464,7 @@ async fn a_refused_refresh_marks_the_account_and_keeps_its_tokens() {
 #[tokio::test]
 async fn a_linkedin_post_carries_the_author_urn_and_protocol_headers() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/rest/posts"))
+    post_to("/rest/posts")
         .and(header("authorization", "Bearer li-access"))
         .and(header("x-restli-protocol-version", "2.0.0"))
         .and(header("linkedin-version", "202501"))
@@ -493,18 +485,12 @@ async fn a_linkedin_post_carries_the_author_urn_and_protocol_headers() {
         Some("li-refresh"),
         None,
     ));
-    let r = live(&server, store)
-        .publish(
-            &client(EgressGuard::open()),
-            &post(
-                Platform::Linkedin,
-                &["Breathscape 2.4 is out (with a calmer timer)."],
-            ),
-            "k",
-            "c",
-        )
-        .await
-        .unwrap();
+    let r = publish_live(
+        &live(&server, store),
+        Platform::Linkedin,
+        &["Breathscape 2.4 is out (with a calmer timer)."],
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
     assert_eq!(
         r.external_id.as_deref(),
@@ -528,8 +514,7 @@ async fn a_linkedin_post_carries_the_author_urn_and_protocol_headers() {
 async fn a_429_waits_for_its_reset_once_then_posts() {
     let server = MockServer::start().await;
     let reset = chrono::Utc::now().timestamp() + 1;
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
+    post_to("/2/tweets")
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("x-rate-limit-reset", reset.to_string().as_str())
@@ -538,21 +523,16 @@ async fn a_429_waits_for_its_reset_once_then_posts() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
+    post_to("/2/tweets")
         .respond_with(Tweets::default())
         .mount(&server)
         .await;
-    let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
-    let r = live(&server, store)
-        .publish(
-            &client(EgressGuard::open()),
-            &post(Platform::Twitter, &["Hi."]),
-            "k",
-            "c",
-        )
-        .await
-        .unwrap();
+    let r = publish_live(
+        &live(&server, x_store("a", "r")),
+        Platform::Twitter,
+        &["Hi."],
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
     assert_eq!(r.attempts, 2);
 }
@@ -560,13 +540,12 @@ async fn a_429_waits_for_its_reset_once_then_posts() {
 #[tokio::test]
 async fn the_quota_is_checked_before_anything_is_sent() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/2/tweets"))
+    post_to("/2/tweets")
         .respond_with(Tweets::default())
         .expect(2)
         .mount(&server)
         .await;
-    let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
+    let store = x_store("a", "r");
     let mut s = settings(&server);
     s.x.per_hour = 3;
     // Two publishers sharing one store, as the API process and a worker share the database:
@@ -597,27 +576,15 @@ async fn the_quota_is_checked_before_anything_is_sent() {
 #[tokio::test]
 async fn a_facebook_page_post_is_one_message_with_its_link() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v21.0/104000000000001/feed"))
+    let feed = post_to("/v21.0/104000000000001/feed")
         .and(header("authorization", "Bearer page-token"))
         .and(body_string_contains("message=1%2F2+First+part."))
         .and(body_string_contains("%0A%0A2%2F2+Second+part."))
         .and(body_string_contains(
             "link=https%3A%2F%2Fhalcytone.example%2Fupdates",
-        ))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "104000000000001_991"})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    let store = Memory::with(account(
-        Network::Facebook,
-        "104000000000001",
-        "page-token",
-        None,
-        None,
-    ));
+        ));
+    expect_json(&server, 1, feed, 200, json!({"id": "104000000000001_991"})).await;
+    let store = facebook_store("page-token");
     let social = live(&server, store.clone());
     let mut p = post(Platform::Facebook, &["1/2 First part.", "2/2 Second part."]);
     p.link = Some("https://halcytone.example/updates".into());
@@ -638,32 +605,25 @@ async fn a_facebook_page_post_is_one_message_with_its_link() {
 #[tokio::test]
 async fn an_expired_page_token_needs_a_reconnect_without_a_refresh_call() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v21.0/104000000000001/feed"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
-            "message": "Error validating access token: Session has expired on Tuesday, 01-Dec-26 10:00:00 PST.",
-            "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "A1b2C3"
-        }})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let store = Memory::with(account(
-        Network::Facebook,
-        "104000000000001",
-        "page-token-old",
-        None,
-        None,
-    ));
-    let social = live(&server, store.clone());
-    let r = social
-        .publish(
-            &client(EgressGuard::open()),
-            &post(Platform::Facebook, &["Hello."]),
-            "k",
-            "c",
-        )
-        .await
-        .unwrap();
+    let expired = json!({"error": {
+        "message": "Error validating access token: Session has expired on Tuesday, 01-Dec-26 10:00:00 PST.",
+        "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "A1b2C3"
+    }});
+    expect_json(
+        &server,
+        1,
+        post_to("/v21.0/104000000000001/feed"),
+        400,
+        expired,
+    )
+    .await;
+    let store = facebook_store("page-token-old");
+    let r = publish_live(
+        &live(&server, store.clone()),
+        Platform::Facebook,
+        &["Hello."],
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Failed);
     assert!(!r.retryable);
     let reason = r.reason.unwrap();
@@ -682,29 +642,18 @@ async fn an_expired_page_token_needs_a_reconnect_without_a_refresh_call() {
 #[tokio::test]
 async fn a_facebook_rate_limit_fails_with_the_graph_message() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v21.0/104000000000001/feed"))
+    post_to("/v21.0/104000000000001/feed")
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {
             "message": "(#32) Page request limit reached", "type": "OAuthException", "code": 32
         }})))
         .mount(&server)
         .await;
-    let store = Memory::with(account(
-        Network::Facebook,
-        "104000000000001",
-        "t",
-        None,
-        None,
-    ));
-    let r = live(&server, store)
-        .publish(
-            &client(EgressGuard::open()),
-            &post(Platform::Facebook, &["Hello."]),
-            "k",
-            "c",
-        )
-        .await
-        .unwrap();
+    let r = publish_live(
+        &live(&server, facebook_store("t")),
+        Platform::Facebook,
+        &["Hello."],
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Failed);
     assert!(r.retryable, "a later retry may fit");
     assert_eq!(r.upstream_status, Some(403));
@@ -740,7 +689,7 @@ async fn instagram_and_unconnected_networks_go_through_the_platform() {
 #[tokio::test]
 async fn in_dry_run_the_real_networks_are_never_reached() {
     let mock = Url::parse("http://127.0.0.1:9/").unwrap();
-    let store = Memory::with(account(Network::X, "42", "a", Some("r"), None));
+    let store = x_store("a", "r");
     // Settings still pointing at api.x.com, a client guarded for the mock only.
     let social = LiveSocial::new(SocialSettings::default(), store);
     let r = social

@@ -15,13 +15,17 @@ use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 
 use halcytone_content::Category;
+
+mod common;
+
+use common::{assert_not_configured, fetch_error, section_titles};
 use halcytone_sources::{
     FetchedFormat, SourceError, SourceKind, SourceRef, SourceSettings, Sources,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 const CLIENT_EMAIL: &str = "test@halcytone-test.iam.gserviceaccount.com";
 /// The account's token_uri: the JWT audience, never contacted (tests override the URL).
@@ -181,6 +185,55 @@ async fn settings_for(server: &MockServer, credentials: String) -> SourceSetting
     }
 }
 
+/// Sources reading Google Docs from `server` with the test account given inline.
+async fn google_sources(server: &MockServer) -> Sources {
+    Sources::new(settings_for(server, account_json()).await).unwrap()
+}
+
+/// A token request carrying a valid signed assertion.
+fn token_request() -> MockBuilder {
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(ValidJwtBearer)
+}
+
+/// Expects `times` token requests with a valid signed assertion, each answered with `answer`.
+async fn expect_token(server: &MockServer, answer: ResponseTemplate, times: u64) {
+    token_request()
+        .respond_with(answer)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Expects `times` reads of `doc-123` with `Bearer <token>`, answered with the living document.
+async fn expect_living_document(server: &MockServer, token: &str, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/v1/documents/doc-123"))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(living_document()))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Expects `times` reads of document `id` (whatever the token), each answered with `answer`.
+async fn expect_document_read(server: &MockServer, id: &str, answer: ResponseTemplate, times: u64) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/documents/{id}").as_str()))
+        .respond_with(answer)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// A Docs API error: `{"error": {"code", "message", "status"}}`.
+fn docs_error(code: u16, message: &str, status: &str) -> ResponseTemplate {
+    ResponseTemplate::new(code).set_body_json(json!({
+        "error": {"code": code, "message": message, "status": status}
+    }))
+}
+
 /// The account written to a temporary file (deleted when dropped).
 fn account_file() -> tempfile::NamedTempFile {
     let mut file = tempfile::NamedTempFile::new().unwrap();
@@ -200,13 +253,7 @@ async fn fetches_markdown_and_reuses_one_token() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/documents/doc-123"))
-        .and(header("authorization", "Bearer ya29.test-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(living_document()))
-        .expect(2)
-        .mount(&server)
-        .await;
+    expect_living_document(&server, "ya29.test-token", 2).await;
 
     // Credentials given as a file path.
     let file = account_file();
@@ -233,18 +280,8 @@ async fn fetches_markdown_and_reuses_one_token() {
     // The real parser reads it as the authoring format.
     let doc = halcytone_content::parse(md, None).unwrap();
     assert_eq!(doc.title.as_deref(), Some("Halcytone Living Document"));
-    let sections: Vec<_> = doc
-        .sections
-        .iter()
-        .map(|s| {
-            (
-                s.category,
-                s.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
-            )
-        })
-        .collect();
     assert_eq!(
-        sections,
+        section_titles(&doc),
         [
             (
                 Category::Breathscape,
@@ -266,21 +303,10 @@ async fn fetches_markdown_and_reuses_one_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_fetches_mint_only_one_token() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(ValidJwtBearer)
-        .respond_with(token_answer("ya29.shared").set_delay(Duration::from_millis(300)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/documents/doc-123"))
-        .and(header("authorization", "Bearer ya29.shared"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(living_document()))
-        .expect(3)
-        .mount(&server)
-        .await;
-    let sources = Sources::new(settings_for(&server, account_json()).await).unwrap();
+    let slow_answer = token_answer("ya29.shared").set_delay(Duration::from_millis(300));
+    expect_token(&server, slow_answer, 1).await;
+    expect_living_document(&server, "ya29.shared", 3).await;
+    let sources = google_sources(&server).await;
     let r = SourceRef::parse("gdocs:doc-123").unwrap();
     // Three fetches on separate tasks, all asking for a token at once.
     let tasks: Vec<_> = (0..3)
@@ -312,11 +338,7 @@ async fn invalid_grant_is_an_auth_error_with_googles_description() {
         .expect(0)
         .mount(&server)
         .await;
-    let sources = Sources::new(settings_for(&server, account_json()).await).unwrap();
-    let err = sources
-        .fetch(&SourceRef::parse("gdocs:doc-123").unwrap(), false)
-        .await
-        .unwrap_err();
+    let err = fetch_error(&google_sources(&server).await, "gdocs:doc-123").await;
     match &err {
         SourceError::Auth { kind, detail } => {
             assert_eq!(*kind, SourceKind::GoogleDocs);
@@ -334,26 +356,14 @@ async fn invalid_grant_is_an_auth_error_with_googles_description() {
 #[tokio::test]
 async fn missing_document_is_upstream_404_naming_it() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(ValidJwtBearer)
+    token_request()
         .respond_with(token_answer("ya29.test-token"))
         .mount(&server)
         .await;
     // The Docs API error shape: {"error":{"code":404,"message":"…","status":"NOT_FOUND"}}.
-    Mock::given(method("GET"))
-        .and(path("/v1/documents/missing-doc"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
-            "error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let sources = Sources::new(settings_for(&server, account_json()).await).unwrap();
-    let err = sources
-        .fetch(&SourceRef::parse("gdocs:missing-doc").unwrap(), false)
-        .await
-        .unwrap_err();
+    let not_found = docs_error(404, "Requested entity was not found.", "NOT_FOUND");
+    expect_document_read(&server, "missing-doc", not_found, 1).await;
+    let err = fetch_error(&google_sources(&server).await, "gdocs:missing-doc").await;
     assert!(
         matches!(err, SourceError::Upstream { status: 404, .. }),
         "{err:?}"
@@ -368,44 +378,28 @@ async fn missing_document_is_upstream_404_naming_it() {
 async fn a_401_renews_the_token_once() {
     let server = MockServer::start().await;
     // The first token is later refused; the second works.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(ValidJwtBearer)
+    token_request()
         .respond_with(token_answer("ya29.revoked"))
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(ValidJwtBearer)
-        .respond_with(token_answer("ya29.fresh"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_token(&server, token_answer("ya29.fresh"), 1).await;
     // Google's 401: {"error":{"code":401,"message":"Request had invalid authentication
     // credentials. …","status":"UNAUTHENTICATED"}}.
     Mock::given(method("GET"))
         .and(path("/v1/documents/doc-123"))
         .and(header("authorization", "Bearer ya29.revoked"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
-            "error": {
-                "code": 401,
-                "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
-                "status": "UNAUTHENTICATED"
-            }
-        })))
+        .respond_with(docs_error(
+            401,
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+            "UNAUTHENTICATED",
+        ))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/documents/doc-123"))
-        .and(header("authorization", "Bearer ya29.fresh"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(living_document()))
-        .expect(2)
-        .mount(&server)
-        .await;
-    let sources = Sources::new(settings_for(&server, account_json()).await).unwrap();
+    expect_living_document(&server, "ya29.fresh", 2).await;
+    let sources = google_sources(&server).await;
     let r = SourceRef::parse("gdocs:doc-123").unwrap();
     let fetched = sources.fetch(&r, false).await.unwrap();
     assert!(fetched.text.contains("### Sensor prototype v3"));
@@ -422,19 +416,13 @@ async fn a_401_that_persists_is_reported_not_retried_forever() {
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/documents/doc-123"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
-            "error": {"code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}
-        })))
-        .expect(2)
-        .mount(&server)
-        .await;
-    let sources = Sources::new(settings_for(&server, account_json()).await).unwrap();
-    let err = sources
-        .fetch(&SourceRef::parse("gdocs:doc-123").unwrap(), false)
-        .await
-        .unwrap_err();
+    let refused = docs_error(
+        401,
+        "Request had invalid authentication credentials.",
+        "UNAUTHENTICATED",
+    );
+    expect_document_read(&server, "doc-123", refused, 2).await;
+    let err = fetch_error(&google_sources(&server).await, "gdocs:doc-123").await;
     assert!(
         matches!(err, SourceError::Upstream { status: 401, .. }),
         "{err:?}"
@@ -452,14 +440,7 @@ async fn missing_or_broken_credentials_are_not_configured() {
         .fetch(&r, false)
         .await
         .unwrap_err();
-    match &err {
-        SourceError::NotConfigured { kind, reason } => {
-            assert_eq!(*kind, SourceKind::GoogleDocs);
-            assert!(reason.contains("GOOGLE_CREDENTIALS_JSON"), "{reason}");
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(err.is_caller_error());
+    assert_not_configured(&err, SourceKind::GoogleDocs, "GOOGLE_CREDENTIALS_JSON");
 
     settings.google_credentials_json =
         Some(account_json().replace(&format!("{PEM_BEGIN}\\n"), &format!("{PEM_BEGIN}\\nAAAA")));

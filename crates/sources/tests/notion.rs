@@ -4,12 +4,16 @@
 use std::time::Duration;
 
 use halcytone_content::Category;
+
+mod common;
+
+use common::{assert_not_configured, fetch_error, section_titles};
 use halcytone_sources::{
     FetchedFormat, SourceError, SourceKind, SourceRef, SourceSettings, Sources,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, MockBuilder, MockServer, Request, ResponseTemplate};
 
 const DB: &str = "0123456789abcdef0123456789abcdef";
 const KEY: &str = "ntn_test_integration_token";
@@ -72,6 +76,11 @@ fn list(results: Vec<Value>, next: Option<&str>) -> ResponseTemplate {
         "type": "page_or_database",
         "page_or_database": {}
     }))
+}
+
+/// A "retrieve a database" request for database `id`.
+fn database_read(id: &str) -> MockBuilder {
+    Mock::given(method("GET")).and(path(format!("/v1/databases/{id}").as_str()))
 }
 
 fn settings(server: &MockServer) -> SourceSettings {
@@ -160,8 +169,7 @@ async fn two_result_pages_become_the_authoring_format() {
         .mount(&server)
         .await;
     // Retrieve a database: {"object":"database","id",…,"title":[rich text…],"properties":{…}}.
-    Mock::given(method("GET"))
-        .and(path(format!("/v1/databases/{DB}").as_str()))
+    database_read(DB)
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .and(header("notion-version", "2022-06-28"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -193,18 +201,8 @@ async fn two_result_pages_become_the_authoring_format() {
     // The real parser sees the right categories, items, dates and flags.
     let doc = halcytone_content::parse(&md, None).unwrap();
     assert_eq!(doc.title.as_deref(), Some("Team notes"));
-    let sections: Vec<_> = doc
-        .sections
-        .iter()
-        .map(|s| {
-            (
-                s.category,
-                s.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
-            )
-        })
-        .collect();
     assert_eq!(
-        sections,
+        section_titles(&doc),
         [
             (Category::Breathscape, vec!["Sleep Sessions arrive"]),
             (Category::Hardware, vec!["Sensor v3 reaches nine days"]),
@@ -246,10 +244,7 @@ async fn unauthorized_is_upstream_with_notions_message() {
         .mount(&server)
         .await;
     let sources = Sources::new(settings(&server)).unwrap();
-    let err = sources
-        .fetch(&SourceRef::parse(&format!("notion:{DB}")).unwrap(), false)
-        .await
-        .unwrap_err();
+    let err = fetch_error(&sources, &format!("notion:{DB}")).await;
     assert!(
         matches!(
             err,
@@ -282,11 +277,11 @@ async fn database_not_shared_is_upstream_404() {
         })))
         .mount(&server)
         .await;
-    let err = Sources::new(settings(&server))
-        .unwrap()
-        .fetch(&SourceRef::parse(&format!("notion:{DB}")).unwrap(), false)
-        .await
-        .unwrap_err();
+    let err = fetch_error(
+        &Sources::new(settings(&server)).unwrap(),
+        &format!("notion:{DB}"),
+    )
+    .await;
     match err {
         SourceError::Upstream { status, detail, .. } => {
             assert_eq!(status, 404);
@@ -301,19 +296,8 @@ async fn missing_key_is_not_configured_and_sends_nothing() {
     let server = MockServer::start().await;
     let mut s = settings(&server);
     s.notion_api_key = None;
-    let err = Sources::new(s)
-        .unwrap()
-        .fetch(&SourceRef::parse(&format!("notion:{DB}")).unwrap(), false)
-        .await
-        .unwrap_err();
-    match &err {
-        SourceError::NotConfigured { kind, reason } => {
-            assert_eq!(*kind, SourceKind::Notion);
-            assert!(reason.contains("NOTION_API_KEY"), "{reason}");
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(err.is_caller_error());
+    let err = fetch_error(&Sources::new(s).unwrap(), &format!("notion:{DB}")).await;
+    assert_not_configured(&err, SourceKind::Notion, "NOTION_API_KEY");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
@@ -334,8 +318,7 @@ async fn default_reference_uses_notion_database_id_and_falls_back_on_the_title()
         .mount(&server)
         .await;
     // The database title cannot be read (integration lacks access): the default title.
-    Mock::given(method("GET"))
-        .and(path(format!("/v1/databases/{other}").as_str()))
+    database_read(other)
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({
             "object": "error", "status": 403, "code": "restricted_resource", "message": "Insufficient permissions."
         })))

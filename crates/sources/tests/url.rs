@@ -33,6 +33,30 @@ async fn fetch(
         .await
 }
 
+/// Fetches `url` with private addresses allowed, expecting it to fail.
+async fn open_fetch_error(url: &str) -> SourceError {
+    fetch(open_settings(), url).await.unwrap_err()
+}
+
+/// A server answering every GET with `answer`.
+async fn answering_every_get(answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// `GET from` answers `status` with `Location: to`.
+async fn redirect(server: &MockServer, from: &str, status: u16, to: &str) {
+    Mock::given(method("GET"))
+        .and(path(from))
+        .respond_with(ResponseTemplate::new(status).insert_header("location", to))
+        .mount(server)
+        .await;
+}
+
 /// A raw document server: `GET /doc.md` → 200, `Content-Type: text/markdown`, the text.
 async fn doc_server() -> MockServer {
     let server = MockServer::start().await;
@@ -238,14 +262,9 @@ async fn slow_server_is_a_timeout() {
 
 #[tokio::test]
 async fn server_error_is_upstream_with_status() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(500).set_body_string("database on fire"))
-        .mount(&server)
-        .await;
-    let err = fetch(open_settings(), &format!("{}/doc.md", server.uri()))
-        .await
-        .unwrap_err();
+    let server =
+        answering_every_get(ResponseTemplate::new(500).set_body_string("database on fire")).await;
+    let err = open_fetch_error(&format!("{}/doc.md", server.uri())).await;
     match &err {
         SourceError::Upstream { status, detail, .. } => {
             assert_eq!(*status, 500);
@@ -258,17 +277,12 @@ async fn server_error_is_upstream_with_status() {
 
 #[tokio::test]
 async fn html_page_is_malformed() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            "<html><body>Sign in</body></html>",
-            "text/html; charset=utf-8",
-        ))
-        .mount(&server)
-        .await;
-    let err = fetch(open_settings(), &format!("{}/doc", server.uri()))
-        .await
-        .unwrap_err();
+    let sign_in = ResponseTemplate::new(200).set_body_raw(
+        "<html><body>Sign in</body></html>",
+        "text/html; charset=utf-8",
+    );
+    let server = answering_every_get(sign_in).await;
+    let err = open_fetch_error(&format!("{}/doc", server.uri())).await;
     match &err {
         SourceError::Malformed { detail, .. } => {
             assert!(
@@ -286,24 +300,14 @@ async fn redirects_are_followed_up_to_three_times_and_rechecked() {
     let base = server.uri();
     // /r1 → /r2 → /r3 → /doc.md: three redirects, allowed.
     for (from, to) in [("/r1", "/r2"), ("/r2", "/r3"), ("/r3", "/doc.md")] {
-        Mock::given(method("GET"))
-            .and(path(from))
-            .respond_with(ResponseTemplate::new(302).insert_header("location", to))
-            .mount(&server)
-            .await;
+        redirect(&server, from, 302, to).await;
     }
     let fetched = fetch(open_settings(), &format!("{base}/r1")).await.unwrap();
     assert_eq!(fetched.text, DOC);
 
     // /r0 → /r1 → …: four redirects, refused.
-    Mock::given(method("GET"))
-        .and(path("/r0"))
-        .respond_with(ResponseTemplate::new(301).insert_header("location", "/r1"))
-        .mount(&server)
-        .await;
-    let err = fetch(open_settings(), &format!("{base}/r0"))
-        .await
-        .unwrap_err();
+    redirect(&server, "/r0", 301, "/r1").await;
+    let err = open_fetch_error(&format!("{base}/r0")).await;
     match &err {
         SourceError::Upstream { status, detail, .. } => {
             assert_eq!(*status, 302);
@@ -313,13 +317,7 @@ async fn redirects_are_followed_up_to_three_times_and_rechecked() {
     }
 
     // A redirect to another scheme is refused even when private addresses are allowed.
-    Mock::given(method("GET"))
-        .and(path("/to-file"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "file:///etc/passwd"))
-        .mount(&server)
-        .await;
-    let err = fetch(open_settings(), &format!("{base}/to-file"))
-        .await
-        .unwrap_err();
+    redirect(&server, "/to-file", 302, "file:///etc/passwd").await;
+    let err = open_fetch_error(&format!("{base}/to-file")).await;
     assert!(matches!(err, SourceError::Forbidden(_)), "{err:?}");
 }

@@ -4,38 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use halcytone_store::*;
+use halcytone_testkit::pg::ScratchSchema;
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+/// A store and what it lives in (fields drop in order: the store before its schema).
 struct Db {
     store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
-    cleanup: Option<(String, String)>,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((url, schema)) = self.cleanup.take() {
-            // Best effort, on a separate runtime: the test's runtime is shutting down.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .execute(&pool)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    _schema: Option<ScratchSchema>,
 }
 
 async fn sqlite() -> Db {
@@ -46,28 +24,20 @@ async fn sqlite() -> Db {
     Db {
         store: Arc::new(store),
         _dir: Some(dir),
-        cleanup: None,
+        _schema: None,
     }
 }
 
 async fn postgres() -> Option<Db> {
-    let Ok(url) = std::env::var("HALCYTONE_TEST_DATABASE_URL") else {
+    let Some(schema) = ScratchSchema::create().await else {
         eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the PostgreSQL suite");
         return None;
     };
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
-    let store = PostgresStore::connect(&scoped).await.unwrap();
+    let store = PostgresStore::connect(&schema.url).await.unwrap();
     Some(Db {
         store: Arc::new(store),
         _dir: None,
-        cleanup: Some((url, schema)),
+        _schema: Some(schema),
     })
 }
 
@@ -83,6 +53,11 @@ fn new_job(doc: &str, run_at_ms: i64) -> NewJob {
         retry_of: None,
         batch_id: None,
     }
+}
+
+/// The first `limit` jobs matching `filter` (its own limit is replaced), and how many match.
+async fn list_jobs(s: &dyn Store, limit: i64, filter: JobFilter) -> (Vec<Job>, i64) {
+    s.jobs(&JobFilter { limit, ..filter }).await.unwrap()
 }
 
 macro_rules! suite {
@@ -187,13 +162,14 @@ async fn a_job_runs_through_its_life(s: &dyn Store) {
     assert!(!s.heartbeat(&job.id, "w2", 5_000).await.unwrap());
     let results =
         json!({ "email": { "status": "success" }, "web": { "status": "failed", "error": "403" } });
-    assert!(
-        s.finish(&job.id, "w2", JobStatus::Completed, &results, &[], 200)
+    // `worker` tries to complete the job at `at`: whether the store took it.
+    let complete = async |worker: &str, at: i64| {
+        s.finish(&job.id, worker, JobStatus::Completed, &results, &[], at)
             .await
             .unwrap()
-            .is_none(),
-        "only the holder finishes"
-    );
+            .is_some()
+    };
+    assert!(!complete("w2", 200).await, "only the holder finishes");
     assert!(
         s.finish(
             &job.id,
@@ -213,13 +189,7 @@ async fn a_job_runs_through_its_life(s: &dyn Store) {
     assert_eq!(done.errors, vec!["web: 403".to_string()]);
     assert_eq!(done.completed_ms, Some(200));
     assert_eq!(done.payload, json!({ "tone": "encouraging" }));
-    assert!(
-        s.finish(&job.id, "w1", JobStatus::Completed, &results, &[], 300)
-            .await
-            .unwrap()
-            .is_none(),
-        "terminal stays terminal"
-    );
+    assert!(!complete("w1", 300).await, "terminal stays terminal");
 }
 
 async fn scheduled_jobs_wait_for_their_time(s: &dyn Store) {
@@ -272,22 +242,21 @@ async fn released_jobs_retry_until_attempts_run_out(s: &dyn Store) {
     let mut j = new_job("doc_1", 0);
     j.max_attempts = 2;
     let job = s.enqueue(j, 0).await.unwrap();
-    s.claim("w", 1, 100).await.unwrap().unwrap();
-    assert_eq!(
-        s.release(&job.id, "w", &json!({}), "crm 503", 500, 2)
+    // Worker `w` gives the job back with `error`, to run again at `retry_at`, at time `now`.
+    let release = async |error: &str, retry_at: i64, now: i64| {
+        s.release(&job.id, "w", &json!({}), error, retry_at, now)
             .await
-            .unwrap(),
-        Some(JobStatus::Pending)
-    );
+            .unwrap()
+    };
+    s.claim("w", 1, 100).await.unwrap().unwrap();
+    assert_eq!(release("crm 503", 500, 2).await, Some(JobStatus::Pending));
     assert!(
         s.claim("w", 499, 100).await.unwrap().is_none(),
         "waits for its backoff"
     );
     s.claim("w", 500, 100).await.unwrap().unwrap();
     assert_eq!(
-        s.release(&job.id, "w", &json!({}), "crm 503 again", 900, 501)
-            .await
-            .unwrap(),
+        release("crm 503 again", 900, 501).await,
         Some(JobStatus::Failed)
     );
     let failed = s.job(&job.id).await.unwrap().unwrap();
@@ -299,12 +268,7 @@ async fn released_jobs_retry_until_attempts_run_out(s: &dyn Store) {
         ),
         (JobStatus::Failed, Some("crm 503 again"), Some(501))
     );
-    assert_eq!(
-        s.release(&job.id, "w", &json!({}), "x", 0, 0)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(release("x", 0, 0).await, None);
 }
 
 async fn only_pending_jobs_can_be_cancelled(s: &dyn Store) {
@@ -332,37 +296,25 @@ async fn jobs_are_listed_filtered_and_counted(s: &dyn Store) {
         s.enqueue(j, i).await.unwrap();
     }
     let claimed = s.claim("w", 10, 100).await.unwrap().unwrap();
-    let (page, total) = s
-        .jobs(&JobFilter {
-            limit: 2,
-            ..JobFilter::default()
-        })
-        .await
-        .unwrap();
+    let (page, total) = list_jobs(s, 2, JobFilter::default()).await;
     assert_eq!((page.len(), total), (2, 5));
     assert!(page[0].created_ms >= page[1].created_ms, "newest first");
-    let (twitter, n) = s
-        .jobs(&JobFilter {
-            channel: Some("social_twitter".into()),
-            limit: 50,
-            ..JobFilter::default()
-        })
-        .await
-        .unwrap();
+    let by_channel = JobFilter {
+        channel: Some("social_twitter".into()),
+        ..JobFilter::default()
+    };
+    let (twitter, n) = list_jobs(s, 50, by_channel).await;
     assert_eq!(n, 3);
     assert!(
         twitter
             .iter()
             .all(|j| j.channels == vec!["social_twitter".to_string()])
     );
-    let (running, n) = s
-        .jobs(&JobFilter {
-            status: Some(JobStatus::InProgress),
-            limit: 50,
-            ..JobFilter::default()
-        })
-        .await
-        .unwrap();
+    let by_status = JobFilter {
+        status: Some(JobStatus::InProgress),
+        ..JobFilter::default()
+    };
+    let (running, n) = list_jobs(s, 50, by_status).await;
     assert_eq!((n, running[0].id.as_str()), (1, claimed.id.as_str()));
     let counts = s.job_counts().await.unwrap();
     assert_eq!(
@@ -517,14 +469,11 @@ async fn batches_are_scheduled_once_and_their_jobs_found(s: &dyn Store) {
     j.batch_id = Some("batch-1".into());
     s.enqueue(j, 1).await.unwrap();
     s.enqueue(new_job("doc", 0), 2).await.unwrap();
-    let (jobs, total) = s
-        .jobs(&JobFilter {
-            batch_id: Some("batch-1".into()),
-            limit: 10,
-            ..JobFilter::default()
-        })
-        .await
-        .unwrap();
+    let by_batch = JobFilter {
+        batch_id: Some("batch-1".into()),
+        ..JobFilter::default()
+    };
+    let (jobs, total) = list_jobs(s, 10, by_batch).await;
     assert_eq!(total, 1);
     assert_eq!(jobs[0].batch_id.as_deref(), Some("batch-1"));
 }
@@ -610,6 +559,11 @@ fn draft(id: &str, schedule: Option<&str>, hash: &str, at: i64) -> ContentVersio
     }
 }
 
+/// A version's review state and level.
+fn review_of(v: &ContentVersion) -> (&str, Option<&str>) {
+    (v.review_state.as_str(), v.review_level.as_deref())
+}
+
 async fn review_moves_only_from_the_expected_state(s: &dyn Store) {
     s.put_content_version(&draft("cv_a", None, "h1", 1))
         .await
@@ -628,12 +582,8 @@ async fn review_moves_only_from_the_expected_state(s: &dyn Store) {
     );
     let v = s.content_version("cv_a").await.unwrap().unwrap();
     assert_eq!(
-        (
-            v.review_state.as_str(),
-            v.review_level.as_deref(),
-            v.updated_ms
-        ),
-        ("in_review", Some("L2"), 5)
+        (review_of(&v), v.updated_ms),
+        (("in_review", Some("L2")), 5)
     );
     assert_eq!(v.review["submitted_by"], "key_1");
     assert_eq!(
@@ -658,12 +608,8 @@ async fn review_moves_only_from_the_expected_state(s: &dyn Store) {
     );
     let v = s.content_version("cv_a").await.unwrap().unwrap();
     assert_eq!(
-        (
-            v.review_state.as_str(),
-            v.review_level.as_deref(),
-            v.job_id.as_deref()
-        ),
-        ("scheduled", Some("L2"), Some("job_9"))
+        (review_of(&v), v.job_id.as_deref()),
+        (("scheduled", Some("L2")), Some("job_9"))
     );
     s.put_content_version(&draft("cv_b", Some("sch_1"), "h1", 2))
         .await
@@ -809,13 +755,8 @@ async fn credentials_are_replaced_only_at_the_revision_read(s: &dyn Store) {
     s.put_credential("platform_api_key", "hv1:bbbb:p", "bbbb", &json!({}), 40)
         .await
         .unwrap();
-    let names: Vec<String> = s
-        .credentials()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let credentials = s.credentials().await.unwrap();
+    let names: Vec<&str> = credentials.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["crm_api_key", "platform_api_key"]);
     assert!(s.delete_credential("crm_api_key").await.unwrap());
     assert!(!s.delete_credential("crm_api_key").await.unwrap());
@@ -846,13 +787,8 @@ async fn segments_have_unique_names(s: &dyn Store) {
         "name taken"
     );
     assert!(s.put_segment(&seg("seg_3", "All")).await.unwrap());
-    let names: Vec<String> = s
-        .segments()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|x| x.name)
-        .collect();
+    let segments = s.segments().await.unwrap();
+    let names: Vec<&str> = segments.iter().map(|x| x.name.as_str()).collect();
     assert_eq!(names, ["All", "Beta testers"]);
     assert_eq!(
         s.segment("seg_1").await.unwrap().unwrap().rule,

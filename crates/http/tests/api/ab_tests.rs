@@ -6,6 +6,7 @@
 use crate::both_backends;
 use crate::helpers::TestApp;
 use halcytone_audience::{Assignment, split};
+use halcytone_testkit::http::get_json;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -93,13 +94,7 @@ both_backends!(
             let a = app
                 .sync(&json!({"channels": ["email"], "ab_test": body}).to_string())
                 .await;
-            assert_eq!(
-                a.status,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "{body}: {}",
-                a.text
-            );
-            assert_eq!(a.body["error"]["field"], field, "{body}: {}", a.text);
+            a.assert_invalid_field(field, &body);
         }
         let a = app
             .sync(
@@ -150,19 +145,13 @@ both_backends!(
         let mut rates = Vec::new();
         for v in t["results"]["variants"].as_array().unwrap() {
             let campaign = v["campaign_id"].as_str().unwrap();
-            let a: Value = app
-                .http
-                .get(
-                    app.crm
-                        .join(&format!("api/v1/campaigns/{campaign}/analytics"))
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let a: Value = get_json(
+                &app.http,
+                app.crm
+                    .join(&format!("api/v1/campaigns/{campaign}/analytics"))
+                    .unwrap(),
+            )
+            .await;
             assert_eq!(a["sent"], v["recipients"], "{a} {v}");
             rates.push(a["opened"].as_f64().unwrap() / a["delivered"].as_f64().unwrap());
             // The figures are stored and shown by the analytics routes.
@@ -228,11 +217,9 @@ both_backends!(
         assert_eq!(e.body["totals"]["recipients"], n, "{}", e.text);
         let rest_campaign = t["results"]["remainder"]["campaign_id"].as_str().unwrap();
         let r = app
-            .post(
-                &format!("/api/v2/analytics/campaigns/{rest_campaign}/refresh"),
-                Some(&app.write_key),
-                "",
-            )
+            .post_as_writer(&format!(
+                "/api/v2/analytics/campaigns/{rest_campaign}/refresh"
+            ))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["figures"]["sent"], remainder, "{}", r.text);
@@ -353,19 +340,13 @@ both_backends!(
         // The mock CRM renders a recipient's copy as it would send it.
         let id = one["id"].as_str().unwrap();
         let to = one["request"]["recipients"][0]["email"].as_str().unwrap();
-        let r: Value = app
-            .http
-            .get(
-                app.crm
-                    .join(&format!("api/v1/email/{id}/render?recipient={to}"))
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r: Value = get_json(
+            &app.http,
+            app.crm
+                .join(&format!("api/v1/email/{id}/render?recipient={to}"))
+                .unwrap(),
+        )
+        .await;
         let rendered = r["html_content"].as_str().unwrap();
         assert!(
             !rendered.contains("*|FIRST_NAME|*"),

@@ -73,39 +73,30 @@ async fn a_pass_refreshes_only_stale_figures_and_stops_at_a_failing_crm() {
         show(&app, &id).await["fetched_at"].is_null(),
         "off: nothing pulled"
     );
-    let store = app.store.as_ref();
-    let publishing = &app.state.publishing;
+    // One refresh pass at `at` (hourly, over the last 14 days).
+    let pass_at = async |at: i64| {
+        refresh_stale(app.store.as_ref(), &app.state.publishing, at, HOUR, 14)
+            .await
+            .unwrap()
+    };
+    let refreshed_one = RefreshPass {
+        refreshed: 1,
+        stopped: false,
+    };
     let now = chrono::Utc::now().timestamp_millis();
-    let pass = refresh_stale(store, publishing, now, HOUR, 14)
-        .await
-        .unwrap();
-    assert_eq!(
-        pass,
-        RefreshPass {
-            refreshed: 1,
-            stopped: false
-        }
-    );
+    assert_eq!(pass_at(now).await, refreshed_one);
     let first = show(&app, &id).await;
     assert!(!first["fetched_at"].is_null());
     // Pulled a minute ago: still fresh.
-    let pass = refresh_stale(store, publishing, now + 60_000, HOUR, 14)
-        .await
-        .unwrap();
-    assert_eq!(pass, RefreshPass::default());
+    assert_eq!(pass_at(now + 60_000).await, RefreshPass::default());
     // Outside the window of recent days: not asked about.
-    let pass = refresh_stale(store, publishing, now + 15 * 86_400_000, HOUR, 14)
-        .await
-        .unwrap();
-    assert_eq!(pass, RefreshPass::default());
+    assert_eq!(pass_at(now + 15 * 86_400_000).await, RefreshPass::default());
     // An hour later the CRM's analytics fail: the pass stops, the stored figures stay.
     let fault = json!({ "route": "GET /api/v1/campaigns/{id}/analytics", "status": 503 });
     app.set_fault(&app.crm, fault).await;
-    let pass = refresh_stale(store, publishing, now + HOUR.as_millis() as i64, HOUR, 14)
-        .await
-        .unwrap();
+    let later = now + HOUR.as_millis() as i64;
     assert_eq!(
-        pass,
+        pass_at(later).await,
         RefreshPass {
             refreshed: 0,
             stopped: true
@@ -113,17 +104,7 @@ async fn a_pass_refreshes_only_stale_figures_and_stops_at_a_failing_crm() {
     );
     assert_eq!(show(&app, &id).await, first, "nothing stored was touched");
     app.clear_faults(&app.crm).await;
-    let later = now + HOUR.as_millis() as i64;
-    let pass = refresh_stale(store, publishing, later, HOUR, 14)
-        .await
-        .unwrap();
-    assert_eq!(
-        pass,
-        RefreshPass {
-            refreshed: 1,
-            stopped: false
-        }
-    );
+    assert_eq!(pass_at(later).await, refreshed_one);
     let again = show(&app, &id).await;
     assert_ne!(again["fetched_at"], first["fetched_at"], "{again}");
 }

@@ -38,11 +38,7 @@ both_backends!(
             "a preview creates no job"
         );
         let sched = app
-            .post(
-                &format!("/api/v1/batch/schedule/{id}"),
-                Some(&app.write_key),
-                "",
-            )
+            .post_as_writer(&format!("/api/v1/batch/schedule/{id}"))
             .await;
         assert_eq!(sched.status, StatusCode::OK, "{}", sched.text);
         let jobs: Vec<String> = sched.body["scheduled_items"]
@@ -53,11 +49,7 @@ both_backends!(
             .collect();
         assert_eq!(jobs.len(), 4);
         let again = app
-            .post(
-                &format!("/api/v1/batch/schedule/{id}"),
-                Some(&app.write_key),
-                "",
-            )
+            .post_as_writer(&format!("/api/v1/batch/schedule/{id}"))
             .await;
         assert_eq!(again.status, StatusCode::CONFLICT, "scheduled once");
         for j in &jobs {
@@ -75,30 +67,17 @@ both_backends!(
 
 both_backends!(batch_input_is_checked, |app: TestApp| async move {
     let k = Some(app.write_key.as_str());
-    let a = app
-        .post(
-            "/api/v1/batch/generateBatch?period=year&channels=email",
-            k,
-            "",
-        )
-        .await;
-    assert_eq!(a.body["error"]["field"], "period");
-    let a = app
-        .post("/api/v1/batch/generateBatch?period=day", k, "")
-        .await;
-    assert_eq!(a.body["error"]["field"], "channels");
-    let a = app
-        .post("/api/v1/batch/generateBatch?period=day&channels=fax", k, "")
-        .await;
-    assert_eq!(a.body["error"]["field"], "channels[0]");
-    let a = app
-        .post(
-            "/api/v1/batch/generateBatch?period=day&channels=web&count=51",
-            k,
-            "",
-        )
-        .await;
-    assert_eq!(a.body["error"]["field"], "count");
+    // Each bad query names its field.
+    for (query, field) in [
+        ("period=year&channels=email", "period"),
+        ("period=day", "channels"),
+        ("period=day&channels=fax", "channels[0]"),
+        ("period=day&channels=web&count=51", "count"),
+    ] {
+        let path = format!("/api/v1/batch/generateBatch?{query}");
+        let a = app.post(&path, k, "").await;
+        assert_eq!(a.body["error"]["field"], field, "{query}: {}", a.text);
+    }
     let a = app
         .post(
             "/api/v1/batch/generateBatch",
@@ -187,8 +166,7 @@ both_backends!(
             let a = app
                 .post("/api/v1/newsletter/send", k, &body.to_string())
                 .await;
-            assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert_eq!(a.body["error"]["field"], field);
+            a.assert_invalid_field(field, &body);
         }
         let a = app
             .post("/api/v1/newsletter/send", k, r#"{"html_content":"x"}"#)

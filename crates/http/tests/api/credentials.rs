@@ -5,6 +5,7 @@
 
 use crate::helpers::{ADMIN_KEY, Backend, TestApp, config, spawn_app, spawn_app_with};
 use halcytone_http::credentials::{self, Credentials};
+use halcytone_testkit::http::get_json;
 use halcytone_vault::{DataKey, Keyring};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -30,15 +31,7 @@ async fn put(app: &TestApp, name: &str, key: &str, body: Value) -> crate::helper
 
 /// The masked `X-API-Key` the mock CRM saw on its latest newsletter send.
 async fn crm_key_seen(app: &TestApp) -> Option<String> {
-    let v: Value = app
-        .http
-        .get(app.crm.join("api/v1/journal?limit=50").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = get_json(&app.http, app.crm.join("api/v1/journal?limit=50").unwrap()).await;
     let entries = v["entries"].as_array().cloned().unwrap_or_default();
     let send = entries
         .iter()

@@ -7,6 +7,8 @@ use halcytone_http::{Application, DocumentSource, ServerConfig};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::{Publishing, Settings};
 use halcytone_store::{PostgresStore, Scope, SqliteStore, Store};
+use halcytone_testkit::http::{get_json, set_mock_fault};
+use halcytone_testkit::pg::ScratchSchema;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -36,30 +38,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     _stops: Vec<tokio::sync::oneshot::Sender<()>>,
     _mocks: Vec<halcytone_mocks::LocalMock>,
-    pg_cleanup: Option<(String, String)>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some((url, schema)) = self.pg_cleanup.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .execute(&pool)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
+    _schema: Option<ScratchSchema>,
 }
 
 async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Url {
@@ -69,22 +48,6 @@ async fn mock(kind: MockKind, mocks: &mut Vec<halcytone_mocks::LocalMock>) -> Ur
     let url = Url::parse(&m.url).unwrap();
     mocks.push(m);
     url
-}
-
-/// A PostgreSQL URL scoped to a new schema, and (url, schema) for cleanup.
-pub async fn pg_schema() -> Option<(String, (String, String))> {
-    let url = std::env::var("HALCYTONE_TEST_DATABASE_URL").ok()?;
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{url}{sep}options=-csearch_path%3D{schema}"),
-        (url, schema),
-    ))
 }
 
 pub fn settings(crm: &Url, platform: &Url) -> Settings {
@@ -116,21 +79,21 @@ pub async fn spawn_app_with_settings(
     let crm = mock(MockKind::Crm, &mut mocks).await;
     let platform = mock(MockKind::Platform, &mut mocks).await;
     let dir = tempfile::tempdir().unwrap();
-    let (store, pg_cleanup): (Arc<dyn Store>, _) = match backend {
+    let (store, schema): (Arc<dyn Store>, _) = match backend {
         Backend::Sqlite => (
             Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
             None,
         ),
         Backend::Postgres => {
-            let Some((url, cleanup)) = pg_schema().await else {
+            let Some(schema) = ScratchSchema::create().await else {
                 eprintln!(
                     "skipped: set HALCYTONE_TEST_DATABASE_URL to run the API suite on PostgreSQL"
                 );
                 return None;
             };
             (
-                Arc::new(PostgresStore::connect(&url).await.unwrap()),
-                Some(cleanup),
+                Arc::new(PostgresStore::connect(&schema.url).await.unwrap()),
+                Some(schema),
             )
         }
     };
@@ -175,7 +138,7 @@ pub async fn spawn_app_with_settings(
         _dir: dir,
         _stops: stops,
         _mocks: mocks,
-        pg_cleanup,
+        _schema: schema,
     })
 }
 
@@ -189,6 +152,20 @@ pub struct Answer {
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
     pub text: String,
+}
+
+impl Answer {
+    /// Asserts a 422 whose error names `field`; `case` says which request it answered.
+    #[track_caller]
+    pub fn assert_invalid_field(&self, field: &str, case: impl std::fmt::Display) {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {}",
+            self.text
+        );
+        assert_eq!(self.body["error"]["field"], field, "{case}: {}", self.text);
+    }
 }
 
 impl TestApp {
@@ -233,6 +210,20 @@ impl TestApp {
         self.call(Method::DELETE, path, key, None).await
     }
 
+    /// A new read-write API key named `name`, made through the store; its secret.
+    pub async fn new_writer_key(&self, name: &str) -> String {
+        self.store
+            .create_api_key(name, &[Scope::Read, Scope::Write], 0)
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// POSTs `path` with an empty body and the write key.
+    pub async fn post_as_writer(&self, path: &str) -> Answer {
+        self.post(path, Some(&self.write_key), "").await
+    }
+
     /// How many publish jobs the store holds.
     pub async fn jobs_count(&self) -> i64 {
         let filter = halcytone_store::JobFilter {
@@ -270,28 +261,13 @@ impl TestApp {
         let url = mock
             .join(&format!("api/v1/captures?kind={kind}&limit=1000"))
             .unwrap();
-        let v: Value = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(&self.http, url).await;
         v["captures"].as_array().cloned().unwrap_or_default()
     }
 
     /// Sets a fault rule on a mock (`PUT /api/v1/faults`).
     pub async fn set_fault(&self, mock: &Url, rule: Value) {
-        let r = self
-            .http
-            .put(mock.join("api/v1/faults").unwrap())
-            .json(&rule)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "fault {rule} refused");
+        set_mock_fault(&self.http, mock, &rule).await;
     }
 
     /// Clears every fault rule of a mock.
@@ -304,6 +280,29 @@ impl TestApp {
             .unwrap();
         assert!(r.status().is_success());
     }
+}
+
+/// A Notion database page (category "App") as the database query returns it.
+pub fn notion_app_page(created: &str, title: &str, content: &str, date: &str) -> Value {
+    serde_json::json!({
+        "object": "page",
+        "id": "p1",
+        "created_time": created,
+        "properties": {
+            "Name": {"type": "title", "title": [{"plain_text": title}]},
+            "Content": {"type": "rich_text", "rich_text": [{"plain_text": content}]},
+            "Category": {"type": "select", "select": {"name": "App"}},
+            "Date": {"type": "date", "date": {"start": date}}
+        }
+    })
+}
+
+/// A Notion "query a database" request for database `db`, with Notion's version header.
+pub fn notion_query(db: &str) -> wiremock::MockBuilder {
+    use wiremock::matchers::{header, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path(format!("/v1/databases/{db}/query").as_str()))
+        .and(header("notion-version", "2022-06-28"))
 }
 
 /// Runs a test body once on SQLite and once on PostgreSQL (when configured).

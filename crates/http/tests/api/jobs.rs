@@ -206,14 +206,10 @@ both_backends!(
             .sync(r#"{"channels":["email"],"schedule_time":"2099-01-01T00:00:00Z"}"#)
             .await;
         let r = app
-            .post(
-                &format!(
-                    "/api/v2/jobs/{}/retry",
-                    running.body["job_id"].as_str().unwrap()
-                ),
-                Some(&app.write_key),
-                "",
-            )
+            .post_as_writer(&format!(
+                "/api/v2/jobs/{}/retry",
+                running.body["job_id"].as_str().unwrap()
+            ))
             .await;
         assert_eq!(
             r.status,
@@ -222,11 +218,7 @@ both_backends!(
         );
         app.clear_faults(&app.platform).await;
         let r = app
-            .post(
-                &format!("/api/v2/jobs/{id}/retry"),
-                Some(&app.write_key),
-                "",
-            )
+            .post_as_writer(&format!("/api/v2/jobs/{id}/retry"))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let new_id = r.body["job_id"].as_str().unwrap().to_string();

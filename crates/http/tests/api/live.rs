@@ -391,21 +391,22 @@ async fn summaries_and_announcements_validate_their_input() {
         (m["type"].as_str(), m["content"]["title"].as_str()),
         (Some("live_announcement"), Some("Doors open"))
     );
-    let no_key = format!(
-        "{}/ws/live-updates?session_id=ok&role=instructor",
-        app.base.replace("http://", "ws://")
+    let live_updates = format!("{}/ws/live-updates", app.base.replace("http://", "ws://"));
+    let no_key = format!("{live_updates}?session_id=ok&role=instructor");
+    assert_eq!(
+        upgrade_refusal(&no_key, "an instructor without a key").await,
+        403
     );
-    match tokio_tungstenite::connect_async(&no_key).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 403),
-        other => panic!("an instructor without a key must be refused: {other:?}"),
-    }
-    let url = format!(
-        "{}/ws/live-updates?session_id=../../x",
-        app.base.replace("http://", "ws://")
-    );
-    match tokio_tungstenite::connect_async(&url).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 422),
-        other => panic!("a bad session id must be refused: {other:?}"),
+    let bad_session = format!("{live_updates}?session_id=../../x");
+    assert_eq!(upgrade_refusal(&bad_session, "a bad session id").await, 422);
+}
+
+/// The HTTP status a WebSocket upgrade at `url` is refused with; panics, naming `what`, if
+/// it is not refused with one.
+async fn upgrade_refusal(url: &str, what: &str) -> u16 {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status().as_u16(),
+        other => panic!("{what} must be refused: {other:?}"),
     }
 }
 

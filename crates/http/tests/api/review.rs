@@ -3,7 +3,6 @@
 
 use crate::both_backends;
 use crate::helpers::{ADMIN_KEY, TestApp};
-use halcytone_store::Scope;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -14,11 +13,7 @@ fn doc(flags: &str) -> String {
 }
 
 async fn writer(app: &TestApp, name: &str) -> String {
-    app.store
-        .create_api_key(name, &[Scope::Read, Scope::Write], 0)
-        .await
-        .unwrap()
-        .1
+    app.new_writer_key(name).await
 }
 
 fn body(document: &str, submit: bool) -> String {

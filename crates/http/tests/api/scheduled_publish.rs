@@ -4,14 +4,13 @@
 //! the mocks exactly once, with every job transition on /ws/jobs. Also: missed runs collapse
 //! into one, an unchanged document makes no new version, bad schedules are 422s.
 
-use crate::helpers::{Backend, TestApp, config, spawn_app_with};
+use crate::helpers::{Backend, TestApp, config, notion_app_page, notion_query, spawn_app_with};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use halcytone_http::schedules::runner::tick;
-use halcytone_store::Scope;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -161,33 +160,12 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
         "nothing sent before approval"
     );
     // Two reviewers (neither is the scheduler that submitted it).
-    let senior = app
-        .store
-        .create_api_key("senior editor", &[Scope::Read, Scope::Write], 0)
-        .await
-        .unwrap()
-        .1;
-    let marketing = app
-        .store
-        .create_api_key("marketing", &[Scope::Read, Scope::Write], 0)
-        .await
-        .unwrap()
-        .1;
-    let a = app
-        .post(
-            &format!("/api/v2/content/{id}/approve"),
-            Some(&senior),
-            "{}",
-        )
-        .await;
+    let senior = app.new_writer_key("senior editor").await;
+    let marketing = app.new_writer_key("marketing").await;
+    let approve_path = format!("/api/v2/content/{id}/approve");
+    let a = app.post(&approve_path, Some(&senior), "{}").await;
     assert_eq!(a.body["status"], "in_review", "{}", a.text);
-    let a = app
-        .post(
-            &format!("/api/v2/content/{id}/approve"),
-            Some(&marketing),
-            "{}",
-        )
-        .await;
+    let a = app.post(&approve_path, Some(&marketing), "{}").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let job = a.body["job"]["job_id"]
         .as_str()
@@ -283,13 +261,7 @@ async fn missed_runs_run_once_and_bad_schedules_are_refused() {
         ),
     ] {
         let a = app.post("/api/v2/schedules", key, body).await;
-        assert_eq!(
-            a.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {}",
-            a.text
-        );
-        assert_eq!(a.body["error"]["field"], field, "{body}: {}", a.text);
+        a.assert_invalid_field(field, body);
     }
     assert!(
         app.store.schedules().await.unwrap().is_empty(),
@@ -312,30 +284,20 @@ async fn missed_runs_run_once_and_bad_schedules_are_refused() {
         "{following}"
     );
     // Pause: never due; resume: due again; delete.
-    assert_eq!(
-        app.post(&format!("/api/v2/schedules/{id}/pause"), key, "")
-            .await
-            .body["status"],
-        "paused"
-    );
+    // `action` (pause or resume) applied to the schedule.
+    let schedule_action = async |action: &str| {
+        let path = format!("/api/v2/schedules/{id}/{action}");
+        app.post(&path, key, "").await
+    };
+    assert_eq!(schedule_action("pause").await.body["status"], "paused");
     assert!(
         tick(&app.state, now + chrono::Duration::days(30))
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(
-        app.post(&format!("/api/v2/schedules/{id}/resume"), key, "")
-            .await
-            .body["status"],
-        "active"
-    );
-    assert_eq!(
-        app.post(&format!("/api/v2/schedules/{id}/resume"), key, "")
-            .await
-            .status,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(schedule_action("resume").await.body["status"], "active");
+    assert_eq!(schedule_action("resume").await.status, StatusCode::CONFLICT);
     assert_eq!(
         app.delete(&format!("/api/v2/schedules/{id}"), key)
             .await
@@ -385,18 +347,13 @@ async fn a_run_whose_source_fails_ends_failed_with_the_reason() {
 async fn notion_and_url_sources_run_on_a_schedule_too() {
     let server = MockServer::start().await;
     // Notion's database query: {results: [page], has_more, next_cursor}; plain update → L1.
-    let page = json!({
-        "object": "page", "id": "p1", "created_time": "2026-11-28T09:00:00.000Z",
-        "properties": {
-            "Name": {"type": "title", "title": [{"plain_text": "Quiet hours reminder"}]},
-            "Content": {"type": "rich_text", "rich_text": [{"plain_text": "Breathscape can now hold reminders during the quiet hours you choose, so evenings stay calm."}]},
-            "Category": {"type": "select", "select": {"name": "App"}},
-            "Date": {"type": "date", "date": {"start": "2026-11-28"}}
-        }
-    });
-    Mock::given(method("POST"))
-        .and(path("/v1/databases/db-weekly/query"))
-        .and(header("notion-version", "2022-06-28"))
+    let page = notion_app_page(
+        "2026-11-28T09:00:00.000Z",
+        "Quiet hours reminder",
+        "Breathscape can now hold reminders during the quiet hours you choose, so evenings stay calm.",
+        "2026-11-28",
+    );
+    notion_query("db-weekly")
         .respond_with(ResponseTemplate::new(200).set_body_json(
             json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null}),
         ))

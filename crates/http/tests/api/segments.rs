@@ -19,36 +19,20 @@ both_backends!(
     |app: TestApp| async move {
         let w = app.write_key.clone();
         // Bad input: the rule's column, the name, a taken name.
-        let a = app
-            .post(
-                "/api/v2/segments",
-                Some(&w),
-                &json!({"name": "Beta", "rule": "tags = \"beta\""}).to_string(),
-            )
-            .await;
+        let create = async |segment: Value| {
+            app.post("/api/v2/segments", Some(&w), &segment.to_string())
+                .await
+        };
+        let a = create(json!({"name": "Beta", "rule": "tags = \"beta\""})).await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
         assert_eq!(a.body["error"]["field"], "rule");
         assert!(a.text.contains("column 6: tags is a list"), "{}", a.text);
-        let a = app
-            .post(
-                "/api/v2/segments",
-                Some(&w),
-                &json!({"name": "", "rule": "status = \"active\""}).to_string(),
-            )
-            .await;
+        let a = create(json!({"name": "", "rule": "status = \"active\""})).await;
         assert_eq!(a.body["error"]["field"], "name", "{}", a.text);
-        let a = app
-            .post("/api/v2/segments", Some(&w), &json!({"name": "Beta testers", "rule": "tags contains \"beta\"", "description": "the beta programme"}).to_string())
-            .await;
+        let a = create(json!({"name": "Beta testers", "rule": "tags contains \"beta\"", "description": "the beta programme"})).await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
         let id = a.body["segment_id"].as_str().unwrap().to_string();
-        let again = app
-            .post(
-                "/api/v2/segments",
-                Some(&w),
-                &json!({"name": "Beta testers", "rule": "status = \"active\""}).to_string(),
-            )
-            .await;
+        let again = create(json!({"name": "Beta testers", "rule": "status = \"active\""})).await;
         assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
         let list = app.get("/api/v2/segments", Some(&app.read_key)).await;
         assert_eq!(list.body["total"], 1);

@@ -25,6 +25,12 @@ fn keyring() -> Keyring {
     )
 }
 
+/// Connects (or reconnects) the `network` account with the admin key.
+async fn connect(app: &TestApp, network: &str, account: Value) -> crate::helpers::Answer {
+    let path = format!("/api/v2/social/accounts/{network}");
+    put(app, &path, ADMIN_KEY, account).await
+}
+
 async fn put(app: &TestApp, path: &str, key: &str, body: Value) -> crate::helpers::Answer {
     app.call(Method::PUT, path, Some(key), Some(&body.to_string()))
         .await
@@ -90,67 +96,56 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
         return;
     };
     // Bad input names the field; nothing is stored.
-    for (body, field) in [
+    for (network, body, field) in [
         (
+            "x",
             json!({"account_id": "@halcytone", "access_token": "t"}),
             "account_id",
         ),
-        (json!({"account_id": "42"}), "access_token"),
+        ("x", json!({"account_id": "42"}), "access_token"),
         (
+            "x",
             json!({"account_id": "42", "access_token": "t", "expires_in": 5}),
             "expires_in",
         ),
         (
+            "x",
             json!({"account_id": "42", "access_token": "t", "refresh_token": "a b\n"}),
             "refresh_token",
         ),
-    ] {
-        let a = put(&app, "/api/v2/social/accounts/x", ADMIN_KEY, body).await;
-        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
-        assert_eq!(a.body["error"]["field"], field, "{}", a.text);
-    }
-    let a = put(
-        &app,
-        "/api/v2/social/accounts/linkedin",
-        ADMIN_KEY,
-        json!({"account_id": "urn:li:company:1", "access_token": "t"}),
-    )
-    .await;
-    assert_eq!(a.body["error"]["field"], "account_id", "{}", a.text);
-    let a = put(
-        &app,
-        "/api/v2/social/accounts/instagram",
-        ADMIN_KEY,
-        json!({}),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::NOT_FOUND);
-    assert!(a.text.contains("no live adapter"), "{}", a.text);
-    for (body, field) in [
         (
+            "facebook",
             json!({"account_id": "my-page", "access_token": "t"}),
             "account_id",
         ),
         (
+            "facebook",
             json!({"account_id": "104000000000001", "access_token": "t", "refresh_token": "r"}),
             "refresh_token",
         ),
     ] {
-        let a = put(&app, "/api/v2/social/accounts/facebook", ADMIN_KEY, body).await;
-        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
-        assert_eq!(a.body["error"]["field"], field, "{}", a.text);
+        let case = format!("{network}: {body}");
+        connect(&app, network, body)
+            .await
+            .assert_invalid_field(field, case);
     }
+    let a = connect(
+        &app,
+        "linkedin",
+        json!({"account_id": "urn:li:company:1", "access_token": "t"}),
+    )
+    .await;
+    assert_eq!(a.body["error"]["field"], "account_id", "{}", a.text);
+    let a = connect(&app, "instagram", json!({})).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.text.contains("no live adapter"), "{}", a.text);
+
     let a = put(&app, "/api/v2/social/accounts/x", &app.write_key, json!({})).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "connecting needs admin");
     assert!(app.store.credentials().await.unwrap().is_empty());
 
     // Connected; the tokens are sealed and never shown.
-    let a = put(
-        &app,
-        "/api/v2/social/accounts/x",
-        ADMIN_KEY,
-        json!({"account_id": "42", "username": "@halcytone", "access_token": "access-revoked-0001", "refresh_token": "refresh-revoked-0001", "expires_in": 7200}),
-    )
+    let a = connect(&app, "x", json!({"account_id": "42", "username": "@halcytone", "access_token": "access-revoked-0001", "refresh_token": "refresh-revoked-0001", "expires_in": 7200}))
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert_eq!(a.body["username"], "halcytone");
@@ -231,12 +226,7 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
         })
         .mount(&x)
         .await;
-    let a = put(
-        &app,
-        "/api/v2/social/accounts/twitter",
-        ADMIN_KEY,
-        json!({"account_id": "42", "username": "halcytone", "access_token": "access-fresh-0002", "refresh_token": "refresh-fresh-0002", "expires_in": 7200}),
-    )
+    let a = connect(&app, "twitter", json!({"account_id": "42", "username": "halcytone", "access_token": "access-fresh-0002", "refresh_token": "refresh-fresh-0002", "expires_in": 7200}))
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert_eq!(
@@ -303,24 +293,22 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
         .await
         .unwrap();
     // X with an expired token (the mock refreshes it), LinkedIn healthy.
-    let a = put(&app, "/api/v2/social/accounts/x", ADMIN_KEY, json!({"account_id": "42", "username": "halcytone", "access_token": "expired-token-1", "refresh_token": "refresh-1"})).await;
+    let a = connect(&app, "x", json!({"account_id": "42", "username": "halcytone", "access_token": "expired-token-1", "refresh_token": "refresh-1"})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert_eq!(
         a.body["posts_via"],
         "direct (dry run: the mock Platform plays the network)"
     );
-    let a = put(
+    let a = connect(
         &app,
-        "/api/v2/social/accounts/linkedin",
-        ADMIN_KEY,
+        "linkedin",
         json!({"account_id": "urn:li:organization:2414183", "access_token": "li-token-1"}),
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    let a = put(
+    let a = connect(
         &app,
-        "/api/v2/social/accounts/facebook",
-        ADMIN_KEY,
+        "facebook",
         json!({"account_id": "104000000000001", "access_token": "page-token-1"}),
     )
     .await;
@@ -374,36 +362,21 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
         .await
         .unwrap();
     assert_eq!(rehearsed.len(), via("x-api-v2"), "one record per post");
-    assert_eq!(
-        app.store
-            .social_posts_since("linkedin", "dry_run", 0)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        app.store
-            .social_posts_since("facebook", "dry_run", 0)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        app.store
-            .social_posts_since("x", "live", 0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    // How many posts on `network` the store recorded in `mode` (dry_run or live).
+    let recorded = async |network: &str, mode: &str| {
+        let posts = app.store.social_posts_since(network, mode, 0).await;
+        posts.unwrap().len()
+    };
+    assert_eq!(recorded("linkedin", "dry_run").await, 1);
+    assert_eq!(recorded("facebook", "dry_run").await, 1);
+    assert_eq!(recorded("x", "live").await, 0);
     let m = app.get("/metrics", None).await;
     assert!(
         m.text.contains("halcytone_egress_blocked_total 0"),
         "nothing left for a real network"
     );
     // A revoked account: the rehearsal ends in "reconnect needed".
-    put(&app, "/api/v2/social/accounts/x", ADMIN_KEY, json!({"account_id": "42", "access_token": "revoked-token-2", "refresh_token": "revoked-refresh-2"})).await;
+    connect(&app, "x", json!({"account_id": "42", "access_token": "revoked-token-2", "refresh_token": "revoked-refresh-2"})).await;
     let s = app.sync(r#"{"channels":["social_twitter"]}"#).await;
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "failed", "{job}");

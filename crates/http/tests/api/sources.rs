@@ -2,12 +2,21 @@
 //! really selects the document; the URL source's address guard; failures are errors with
 //! the reason, never sample text.
 
-use crate::helpers::{Backend, config, spawn_app_with};
+use crate::helpers::{
+    Answer, Backend, TestApp, config, notion_app_page, notion_query, spawn_app_with,
+};
 use reqwest::StatusCode;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DOC: &str = "# From the URL\n\n## [Breathscape] Recent Updates\n\n### Fetched over HTTP\n- **Date:** 2026-11-20\n- **Content:** This item only exists on the wiremock server, so seeing it proves the URL source was read.\n";
+
+/// A preview (nothing published) of the document `document_id`, with the read key.
+async fn preview_of(app: &TestApp, document_id: &str) -> Answer {
+    let body = format!(r#"{{"preview_only": true, "document_id": "{document_id}"}}"#);
+    app.post("/api/v2/generate-content", Some(&app.read_key), &body)
+        .await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn url_documents_are_refused_on_private_addresses_by_default() {
@@ -17,10 +26,7 @@ async fn url_documents_are_refused_on_private_addresses_by_default() {
         "http://10.1.2.3/doc.md",
         "http://169.254.169.254/latest",
     ] {
-        let body = format!(r#"{{"preview_only": true, "document_id": "url:{target}"}}"#);
-        let a = app
-            .post("/api/v2/generate-content", Some(&app.read_key), &body)
-            .await;
+        let a = preview_of(&app, &format!("url:{target}")).await;
         assert_eq!(
             a.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -37,13 +43,7 @@ async fn url_documents_are_refused_on_private_addresses_by_default() {
         );
     }
     // An id without a source prefix is a clear 422 too.
-    let a = app
-        .post(
-            "/api/v2/generate-content",
-            Some(&app.read_key),
-            r#"{"preview_only": true, "document_id": "weekly"}"#,
-        )
-        .await;
+    let a = preview_of(&app, "weekly").await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
 }
 
@@ -68,13 +68,7 @@ async fn a_url_document_is_fetched_when_private_addresses_are_allowed() {
     let mut c = config();
     c.sources.url_allow_private = true;
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
-    let body = format!(
-        r#"{{"preview_only": true, "document_id": "url:{}/living.md"}}"#,
-        server.uri()
-    );
-    let a = app
-        .post("/api/v2/generate-content", Some(&app.read_key), &body)
-        .await;
+    let a = preview_of(&app, &format!("url:{}/living.md", server.uri())).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert!(a.text.contains("Fetched over HTTP"), "{}", a.text);
     assert!(
@@ -99,13 +93,7 @@ async fn a_url_document_is_fetched_when_private_addresses_are_allowed() {
         "{posts:?}"
     );
     // A source that fails is a 502 with the reason, not sample content.
-    let body = format!(
-        r#"{{"preview_only": true, "document_id": "url:{}/gone.md"}}"#,
-        server.uri()
-    );
-    let a = app
-        .post("/api/v2/generate-content", Some(&app.read_key), &body)
-        .await;
+    let a = preview_of(&app, &format!("url:{}/gone.md", server.uri())).await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY, "{}", a.text);
     assert!(a.text.contains("404"), "{}", a.text);
     assert_eq!(a.body["error"]["code"], "source_failed");
@@ -116,21 +104,14 @@ async fn a_configured_notion_database_is_the_living_document() {
     let server = MockServer::start().await;
     // Notion's POST /v1/databases/{id}/query answers {object: "list", results: [page…],
     // has_more, next_cursor}; each page carries typed properties.
-    let page = serde_json::json!({
-        "object": "page",
-        "id": "p1",
-        "created_time": "2026-11-18T09:00:00.000Z",
-        "properties": {
-            "Name": {"type": "title", "title": [{"plain_text": "Notion says hello"}]},
-            "Content": {"type": "rich_text", "rich_text": [{"plain_text": "This update was written in a Notion database and fetched through the API."}]},
-            "Category": {"type": "select", "select": {"name": "App"}},
-            "Date": {"type": "date", "date": {"start": "2026-11-18"}}
-        }
-    });
-    Mock::given(method("POST"))
-        .and(path("/v1/databases/db123/query"))
+    let page = notion_app_page(
+        "2026-11-18T09:00:00.000Z",
+        "Notion says hello",
+        "This update was written in a Notion database and fetched through the API.",
+        "2026-11-18",
+    );
+    notion_query("db123")
         .and(header("authorization", "Bearer secret_notion_test"))
-        .and(header("notion-version", "2022-06-28"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "object": "list", "results": [page], "has_more": false, "next_cursor": null
         })))
