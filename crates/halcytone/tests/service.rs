@@ -130,6 +130,59 @@ fn terminal(j: &Value) -> bool {
     )
 }
 
+/// The `.env` of the earlier service's deployment guide, as it is written there (a 30-character
+/// encryption key, mock URLs on 8001/8002, a multiprocess directory we do not need).
+const SEED_DOT_ENV: &str = "# Halcytone Content Generator - Dry Run Configuration
+
+# === CORE SETTINGS ===
+DRY_RUN_MODE=true
+USE_MOCK_SERVICES=true
+SERVICE_NAME=halcytone-dry-run
+
+# === MOCK SERVICE ENDPOINTS ===
+MOCK_CRM_BASE_URL=http://localhost:8001
+MOCK_PLATFORM_BASE_URL=http://localhost:8002
+
+# === SECURITY ===
+API_KEY_ENCRYPTION_KEY=production-encryption-key-2025
+JWT_SECRET_KEY=production-jwt-secret-2025
+
+# === PERFORMANCE ===
+MAX_CONCURRENT_REQUESTS=100
+REQUEST_TIMEOUT=30
+RATE_LIMIT_PER_MINUTE=1000
+
+# === MONITORING ===
+MONITORING_ENABLED=true
+PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus_multiproc
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_starts_with_the_seeds_own_dot_env() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), SEED_DOT_ENV).unwrap();
+    let (_up, api) = spawn_up(dir.path(), &[]);
+    let http = reqwest::Client::new();
+    let health: Value = http
+        .get(format!("{api}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        matches!(health["status"].as_str(), Some("healthy" | "degraded")),
+        "{health}"
+    );
+    let root: Value = http.get(&api).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        root["name"], "halcytone-dry-run",
+        "SERVICE_NAME is read: {root}"
+    );
+    assert_eq!(root["dry_run"], true);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_runs_the_whole_stack_from_one_command() {
     let dir = tempfile::tempdir().unwrap();

@@ -34,6 +34,12 @@ impl Keyring {
             return Ok(None);
         };
         let current = DataKey::derive("API_KEY_ENCRYPTION_KEY", current.trim())?;
+        if current.is_weak() {
+            tracing::warn!(
+                key_id = current.id(),
+                "API_KEY_ENCRYPTION_KEY has fewer than 32 characters: it is stretched with PBKDF2 and accepted, but a longer random key (openssl rand -base64 32) is stronger"
+            );
+        }
         let previous = get("API_KEY_ENCRYPTION_KEY_PREVIOUS")
             .map(|p| p.trim().to_string())
             .filter(|p| !p.is_empty())

@@ -16,6 +16,6 @@ mod keyring;
 mod secret;
 
 pub use error::VaultError;
-pub use key::{DataKey, MIN_PASSPHRASE_CHARS};
+pub use key::{DataKey, MIN_PASSPHRASE_CHARS, STRONG_PASSPHRASE_CHARS};
 pub use keyring::{Keyring, Sealed};
 pub use secret::Secret;
