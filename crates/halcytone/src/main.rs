@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod data_lock;
+mod dotenv;
 mod input;
 mod logging;
 mod output;
@@ -13,8 +14,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // A .env file in the working directory supplies variables not already set.
-    let _ = dotenvy::dotenv();
+    // A .env file in the working directory supplies variables not already set; a line that
+    // cannot be read is reported with its number.
+    dotenv::load(std::path::Path::new(".env"));
     let cli = cli::Cli::parse();
     let log_dir = match &cli.command {
         cli::Command::Up(a) => Some(a.log_dir.clone()),

@@ -856,3 +856,34 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert!(!err.contains("Broken pipe"), "{args:?} said: {err}");
     }
 }
+
+#[test]
+fn a_bad_dot_env_line_is_reported_with_its_number_and_the_rest_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DRY_RUN_MODE=true\nthis line is not a setting\nSERVICE_NAME=from-dot-env\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+    cmd.args(["config", "check"])
+        .current_dir(dir.path())
+        .env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    let o = cmd.output().unwrap();
+    let out = stdout(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        err.contains("warning: .env:2: cannot read this line"),
+        "{err}"
+    );
+    assert!(
+        out.contains("error  .env:2: cannot read this line"),
+        "{out}"
+    );
+    // The line after the bad one was read.
+    assert!(out.contains("  SERVICE_NAME=\"from-dot-env\""), "{out}");
+}

@@ -138,6 +138,7 @@ pub fn check(connect: bool, brand_args: &BrandArgs) -> Result<ExitCode> {
     let mut warnings: Vec<String> = Vec::new();
     let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
 
+    errors.extend(crate::dotenv::problems().iter().cloned());
     let mut named: HashSet<&'static str> = HashSet::new();
     let found = all_errors(|get| Settings::from_vars(get, false))
         .into_iter()
