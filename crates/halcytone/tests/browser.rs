@@ -8,14 +8,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Proc, UP_ON_FREE_PORTS, first_http_address};
+use common::Proc;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -41,26 +40,10 @@ fn missing(chromium: &Path) -> Option<String> {
     None
 }
 
-/// Starts `halcytone up` on free ports in `dir`; returns it with the API's address.
+/// Starts `halcytone up` on free ports in `dir`, reviews required; returns it with the API's
+/// address.
 fn up(dir: &Path) -> (Proc, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_halcytone"))
-        .args(UP_ON_FREE_PORTS)
-        .args(["--smtp-port", "0"])
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("API_KEY")
-        .env("LOG_DIR", dir.join("logs"))
-        .env("APPROVAL_REQUIRED", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let api = first_http_address(&mut lines, "halcytone up")
-        .trim_end_matches('/')
-        .to_string();
-    std::thread::spawn(move || for _ in lines {});
-    (Proc(child), api)
+    common::up(dir, &[("APPROVAL_REQUIRED", "true")])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

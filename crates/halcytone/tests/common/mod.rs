@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 
 /// `halcytone up` with the API and both mocks on free ports.
 pub const UP_ON_FREE_PORTS: [&str; 7] = [
@@ -40,4 +42,28 @@ pub fn first_http_address(
             return u.to_string();
         }
     }
+}
+
+/// Starts `halcytone up` on free ports (SMTP capture included) in `dir` with `env` added;
+/// returns it with the API's address (no trailing slash).
+pub fn up(dir: &Path, env: &[(&str, &str)]) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
+    cmd.args(UP_ON_FREE_PORTS)
+        .args(["--smtp-port", "0"])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("API_KEY")
+        .env("LOG_DIR", dir.join("logs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let api = first_http_address(&mut lines, "halcytone up")
+        .trim_end_matches('/')
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), api)
 }

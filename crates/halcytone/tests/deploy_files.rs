@@ -6,11 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
+mod common;
 
-use halcytone_testkit::http::get_text;
+use halcytone_testkit::http::{get_text, send_for_json};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -314,23 +312,57 @@ fn expressions() -> Vec<(String, String)> {
     out
 }
 
-/// The `/metrics` text of the API and both mocks after traffic that makes every labelled
-/// series appear (a preview, a publish job to email, web and X).
+/// The `/metrics` text of the API and both mocks of `halcytone up` after traffic that makes
+/// every labelled series appear (a preview, a publish job to email, web and X).
 async fn expositions_after_traffic() -> Vec<(String, String)> {
-    let app = helpers::spawn_app(helpers::Backend::Sqlite).await.unwrap();
-    app.post("/api/v2/generate-content", None, r#"{"preview_only":true}"#)
-        .await;
-    let a = app
-        .sync(r#"{"channels":["email","website","social_twitter"]}"#)
-        .await;
-    app.wait_job(a.body["job_id"].as_str().unwrap()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, api) = common::up(dir.path(), &[]);
+    let key = std::fs::read_to_string(dir.path().join("data/api-key.txt")).unwrap();
+    let key = key.trim();
+    let http = reqwest::Client::new();
+    send_for_json(
+        http.post(format!("{api}/api/v2/generate-content"))
+            .body(r#"{"preview_only":true}"#),
+    )
+    .await;
+    let job = send_for_json(
+        http.post(format!("{api}/api/v2/content/sync"))
+            .bearer_auth(key)
+            .body(r#"{"channels":["email","website","social_twitter"]}"#),
+    )
+    .await;
+    let id = job["job_id"].as_str().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let j = send_for_json(http.get(format!("{api}/api/v2/jobs/{id}")).bearer_auth(key)).await;
+        if ["completed", "partial", "failed"].contains(&j["status"].as_str().unwrap_or_default()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job did not finish: {j}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let status = send_for_json(
+        http.get(format!("{api}/api/v1/services/status"))
+            .bearer_auth(key),
+    )
+    .await;
+    let mock = |name: &str| {
+        status["service_info"][name]["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name} url in {status}"))
+            .trim_end_matches('/')
+            .to_string()
+    };
     let mut out = Vec::new();
     for url in [
-        format!("{}/metrics", app.base),
-        format!("{}metrics", app.crm),
-        format!("{}metrics", app.platform),
+        format!("{api}/metrics"),
+        format!("{}/metrics", mock("crm")),
+        format!("{}/metrics", mock("platform")),
     ] {
-        let text = get_text(&app.http, &url).await;
+        let text = get_text(&http, &url).await;
         out.push((url, text));
     }
     out
