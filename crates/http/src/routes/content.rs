@@ -49,6 +49,9 @@ pub fn routes() -> Vec<Entry> {
         route("post", "/api/v2/validate-content", READ, "content", "Validate the configured living document, or one sent inline", post(validate_content))
             .carries_document()
             .body::<ValidateBody>("{document, document_format} (both optional)"),
+        route("post", "/api/v2/content/validate", READ, "content", "Validate a living document sent as content (the dashboard client's shape); strict counts warnings as failures", post(validate_client))
+            .carries_document()
+            .body::<ClientValidateBody>("{content, content_type?, strict?}"),
         route("get", "/api/v2/templates", Access::Public, "catalogue", "Newsletter templates, tones and social networks with their limits", get(templates)),
         route("get", "/api/v2/content-types", Access::Public, "catalogue", "Content types, channels, templates, networks and priorities", get(content_types)),
         route("get", "/api/v2/validation-rules", Access::Public, "catalogue", "The limits validation applies", get(validation_rules)),
@@ -437,20 +440,72 @@ struct ValidateBody {
     strict: bool,
 }
 
+/// The dashboard client's validation request: the document as `content`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+struct ClientValidateBody {
+    /// The living document: text (Markdown, JSON or freeform), or a JSON document.
+    #[schema(required = true)]
+    content: Option<Value>,
+    /// What the content is (update, blog, announcement, session); echoed in the answer.
+    #[schema(schema_with = halcytone_app::schema::content_type)]
+    content_type: Option<String>,
+    /// Treat warnings as failures.
+    strict: bool,
+}
+
+async fn validate_client(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<ClientValidateBody>,
+) -> ApiResult<Json<Value>> {
+    let content_type = body
+        .content_type
+        .as_deref()
+        .map(|c| {
+            c.parse::<halcytone_content::ContentType>()
+                .map_err(|e| ApiError::invalid("content_type", format!("content_type: {e}")))
+        })
+        .transpose()?;
+    let Some(content) = body.content.filter(|c| !c.is_null()) else {
+        return Err(ApiError::invalid(
+            "content",
+            "content: send the living document to validate",
+        ));
+    };
+    let mut answer = validate(
+        &state,
+        ValidateBody {
+            document: Some(content),
+            strict: body.strict,
+            ..ValidateBody::default()
+        },
+    )
+    .await?;
+    if let Some(c) = content_type {
+        answer["content_type"] = json!(c.as_str());
+    }
+    Ok(Json(answer))
+}
+
 async fn validate_content(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<ValidateBody>,
 ) -> ApiResult<Json<Value>> {
+    Ok(Json(validate(&state, body).await?))
+}
+
+/// Validates the requested document: what validation found, a summary and what to do.
+async fn validate(state: &AppState, body: ValidateBody) -> ApiResult<Value> {
     let doc = crate::documents::requested(
         body.document.as_ref(),
         body.document_format.as_deref(),
         body.document_id.as_deref(),
-        &state,
+        state,
     )
     .await?;
     let as_of = generation::today();
     let generation::Produced { bundle, report, .. } =
-        generation::produce(&state, &doc, &Request::default(), as_of).await?;
+        generation::produce(state, &doc, &Request::default(), as_of).await?;
     let report = report.unwrap_or_default();
     let has = |code: &str| report.issues.iter().any(|i| i.code.contains(code));
     let is_valid = if body.strict {
@@ -466,7 +521,7 @@ async fn validate_content(
             .map(|i| i.message.clone())
             .collect()
     };
-    Ok(Json(json!({
+    Ok(json!({
         "is_valid": is_valid,
         "document_id": doc.label,
         "content_type": "mixed",
@@ -486,7 +541,7 @@ async fn validate_content(
             "refresh_stale": has("stale"),
             "fix_duplicates": has("duplicate"),
         },
-    })))
+    }))
 }
 
 async fn templates(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {

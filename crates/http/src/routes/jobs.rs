@@ -105,11 +105,25 @@ pub fn routes() -> Vec<Entry> {
             "Job analytics over a period, for the dashboard's analytics page",
             get(analytics),
         )
-        .query([
-            Param::timestamp("start_date", "default 7 days ago"),
-            Param::timestamp("end_date", "default now"),
-            Param::one_of("granularity", || vec!["hour", "day"], "default day"),
-        ]),
+        .query(period()),
+        route(
+            "get",
+            "/api/v2/analytics/jobs",
+            READ,
+            "jobs",
+            "Job figures over a period (the dashboard client's job analytics): totals by status and channel, success rate, jobs over time",
+            get(job_analytics),
+        )
+        .query(period()),
+    ]
+}
+
+/// The period an analytics answer covers.
+fn period() -> [Param; 3] {
+    [
+        Param::timestamp("start_date", "default 7 days ago"),
+        Param::timestamp("end_date", "default now"),
+        Param::one_of("granularity", || vec!["hour", "day"], "default day"),
     ]
 }
 
@@ -202,6 +216,14 @@ async fn job_metrics(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 
 fn parse_date(p: &QueryArgs, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
     Ok(queue::schedule_time(name, p.last(name))?)
+}
+
+/// The job part of [`analytics`], with its period.
+async fn job_analytics(State(state): State<AppState>, q: RawQuery) -> ApiResult<Json<Value>> {
+    let Json(mut all) = analytics(State(state), q).await?;
+    let mut jobs = all["job_analytics"].take();
+    jobs["period"] = all["period"].take();
+    Ok(Json(jobs))
 }
 
 async fn analytics(State(state): State<AppState>, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {

@@ -165,6 +165,39 @@ both_backends!(
             .await;
         assert_eq!(a.body["is_valid"], false, "{}", a.text);
         assert!(a.body["issues"][0].as_str().unwrap().contains("2026-13-45"));
+        // The dashboard client's shape: {content, content_type, strict}.
+        let client = serde_json::json!({
+            "content": "# Doc\n\n## Tips\n\n### A tip\nDate: 2026-13-45\nBreathe slowly and evenly for five minutes.\n",
+            "content_type": "blog",
+            "strict": true,
+        })
+        .to_string();
+        let a = app
+            .post("/api/v2/content/validate", Some(&app.read_key), &client)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body["is_valid"], false, "{}", a.text);
+        assert_eq!(a.body["content_type"], "blog");
+        assert!(a.body["issues"][0].as_str().unwrap().contains("2026-13-45"));
+        for (body, field) in [
+            (r#"{"content_type":"blog"}"#, "content"),
+            (
+                r##"{"content":"# Doc","content_type":"poem"}"##,
+                "content_type",
+            ),
+            (r##"{"content":"# Doc","strict":"yes"}"##, "strict"),
+        ] {
+            let a = app
+                .post("/api/v2/content/validate", Some(&app.read_key), body)
+                .await;
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {}",
+                a.text
+            );
+            assert_eq!(a.body["error"]["field"], field, "{body}");
+        }
         for path in [
             "/api/v2/templates",
             "/api/v2/content-types",

@@ -317,5 +317,26 @@ both_backends!(
             .get("/api/v2/analytics?granularity=minute", Some(&app.read_key))
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // The dashboard client's job analytics: the same figures, with their period.
+        let j = app
+            .get(
+                &format!(
+                    "/api/v2/analytics/jobs?start_date={start}&end_date={end}&granularity=hour"
+                ),
+                Some(&app.read_key),
+            )
+            .await;
+        assert_eq!(j.status, StatusCode::OK, "{}", j.text);
+        assert_eq!(j.body["total_jobs"], 2);
+        assert_eq!(j.body["jobs_by_channel"]["social_twitter"], 1);
+        assert_eq!(j.body["period"]["granularity"], "hour");
+        let bad = app
+            .get(
+                "/api/v2/analytics/jobs?granularity=week",
+                Some(&app.read_key),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.body["error"]["field"], "granularity");
     }
 );
