@@ -65,11 +65,11 @@ pub fn routes() -> Vec<Entry> {
 /// The body of both generate routes (v1 ignores the v2-only fields' absence).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-struct GenerateBody {
+pub(super) struct GenerateBody {
     send_email: Option<bool>,
     publish_web: Option<bool>,
     generate_social: Option<bool>,
-    preview_only: bool,
+    pub(super) preview_only: bool,
     include_preview: Option<bool>,
     #[schema(schema_with = halcytone_app::schema::tone)]
     tone: Option<String>,
@@ -115,7 +115,7 @@ fn parse_platforms(names: &[String]) -> ApiResult<Vec<Platform>> {
     Ok(out)
 }
 
-struct Plan {
+pub(super) struct Plan {
     req: Request,
     doc: DocumentText,
     preview_only: bool,
@@ -125,7 +125,7 @@ struct Plan {
     template_name: &'static str,
 }
 
-async fn plan(
+pub(super) async fn plan(
     state: &AppState,
     body: GenerateBody,
     query: &QueryArgs,
@@ -208,7 +208,7 @@ fn now_iso() -> String {
 
 /// Generates the preview answer (from the cache when the same document and options were
 /// generated today).
-async fn preview_answer(
+pub(super) async fn preview_answer(
     state: &AppState,
     p: &Plan,
     version: &str,

@@ -5,6 +5,7 @@
 
 pub mod ab_tests;
 pub mod batch;
+pub mod batch_generate;
 pub mod cache;
 pub mod content;
 pub mod credentials;
@@ -196,6 +197,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(jobs::routes());
     t.extend(newsletter::routes());
     t.extend(batch::routes());
+    t.extend(batch_generate::routes());
     t.extend(versions::routes());
     t.extend(review::routes());
     t.extend(schedules::routes());

@@ -226,3 +226,65 @@ both_backends!(
         );
     }
 );
+
+#[tokio::test]
+async fn batch_generate_answers_each_request_in_order_or_in_parallel() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let bad = json!({ "document": "   " });
+    let good = json!({ "tone": "encouraging" });
+    for parallel in [false, true] {
+        let body = json!({ "requests": [good, bad, {}], "parallel": parallel }).to_string();
+        let a = app
+            .post("/api/v2/batch/generate", Some(&app.read_key), &body)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body["total"], 3);
+        assert_eq!(a.body["succeeded"], 2, "parallel={parallel}: {}", a.text);
+        assert_eq!(a.body["failed"], 1);
+        let r = a.body["results"].as_array().unwrap();
+        assert_eq!(r[0]["status"], "success");
+        assert_eq!(r[0]["result"]["status"], "preview");
+        assert!(r[0]["result"]["newsletter"]["html"].is_string());
+        assert_eq!(r[1]["status"], "failed");
+        assert_eq!(r[1]["error"]["status_code"], 422);
+        assert_eq!(r[1]["error"]["error"]["field"], "document");
+        assert_eq!(r[2]["status"], "success");
+    }
+    // In order with fail_fast: what follows the failure is not run.
+    let body = json!({ "requests": [bad, good], "fail_fast": true }).to_string();
+    let a = app
+        .post("/api/v2/batch/generate", Some(&app.read_key), &body)
+        .await;
+    assert_eq!(a.body["failed"], 1, "{}", a.text);
+    assert_eq!(a.body["skipped"], 1);
+    assert_eq!(a.body["results"][1]["status"], "skipped");
+    // Bounds and key.
+    let eleven = json!({ "requests": vec![json!({}); 11] }).to_string();
+    let a = app
+        .post("/api/v2/batch/generate", Some(&app.read_key), &eleven)
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(a.body["error"]["field"], "requests");
+    for (body, field) in [
+        (r#"{"requests":[]}"#, "requests"),
+        (r#"{"requests":[[null, null]]}"#, "body"),
+        (r#"{"requests":[{}, {"tone": 3}]}"#, "requests[1].tone"),
+    ] {
+        let a = app
+            .post("/api/v2/batch/generate", Some(&app.read_key), body)
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            a.text
+        );
+        if field != "body" {
+            assert_eq!(a.body["error"]["field"], field, "{body}");
+        }
+    }
+    let a = app
+        .post("/api/v2/batch/generate", None, r#"{"requests":[{}]}"#)
+        .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,152 @@
+//! `POST /api/v2/batch/generate` (the dashboard client's batch): several generate requests
+//! in one call, in order or in parallel, optionally stopping at the first failure. Every
+//! request is composed as a preview; nothing is published (publishing is a job:
+//! `/api/v2/content/sync`).
+
+use super::content::{GenerateBody, plan, preview_answer};
+use super::{Entry, READ, route};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::http::query::QueryArgs;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Most requests one batch may hold.
+pub const MAX_REQUESTS: usize = 10;
+
+pub fn routes() -> Vec<Entry> {
+    vec![
+        route(
+            "post",
+            "/api/v2/batch/generate",
+            READ,
+            "batch",
+            "Generate several previews in one call (in order, or in parallel), each answered with its result or its error; fail_fast stops at the first failure",
+            post(generate),
+        )
+        .carries_document()
+        .body::<BatchGenerate>("{requests: [generate-content bodies, 1 to 10], parallel?, fail_fast?}"),
+    ]
+}
+
+/// The dashboard client's batch request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BatchGenerate {
+    /// One to ten generate-content bodies (each a JSON object).
+    #[schema(min_items = 1, max_items = 10, value_type = Vec<GenerateBody>)]
+    requests: Vec<serde_json::Map<String, Value>>,
+    /// Run the requests at the same time (still within GENERATION_CONCURRENCY).
+    #[serde(default)]
+    parallel: bool,
+    /// Stop at the first failure; the requests not run are answered `skipped`.
+    #[serde(default)]
+    fail_fast: bool,
+}
+
+/// One request's answer: its preview, or its error as the API would have answered it.
+async fn one(state: AppState, mut body: GenerateBody) -> Result<Value, Value> {
+    body.preview_only = true;
+    let run = async {
+        let p = plan(&state, body, &QueryArgs::default(), true).await?;
+        let (bytes, _) = preview_answer(&state, &p, "preview", false).await?;
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| ApiError::Internal(format!("preview answer: {e}")))
+    };
+    match run.await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(error_json(e).await),
+    }
+}
+
+/// The error body an error would have been answered with, and its status.
+async fn error_json(e: ApiError) -> Value {
+    let resp = e.into_response();
+    let status = resp.status().as_u16();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
+    v["status_code"] = json!(status);
+    v
+}
+
+async fn generate(
+    State(state): State<AppState>,
+    JsonBody(batch): JsonBody<BatchGenerate>,
+) -> ApiResult<Json<Value>> {
+    let n = batch.requests.len();
+    if n == 0 || n > MAX_REQUESTS {
+        return Err(ApiError::invalid(
+            "requests",
+            format!("requests: 1 to {MAX_REQUESTS} generate requests (got {n})"),
+        ));
+    }
+    let mut requests = Vec::with_capacity(n);
+    for (i, r) in batch.requests.into_iter().enumerate() {
+        let body: GenerateBody =
+            serde_path_to_error::deserialize(Value::Object(r)).map_err(|e| {
+                let field = format!("requests[{i}].{}", e.path());
+                let message = e.into_inner().to_string();
+                ApiError::invalid(field.clone(), format!("{field}: {message}"))
+            })?;
+        requests.push(body);
+    }
+    let mut results: Vec<Option<Result<Value, Value>>> = vec![None; n];
+    if batch.parallel {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, body) in requests.into_iter().enumerate() {
+            let state = state.clone();
+            set.spawn(async move { (i, one(state, body).await) });
+        }
+        while let Some(done) = set.join_next().await {
+            let Ok((i, r)) = done else { continue };
+            let failed = r.is_err();
+            results[i] = Some(r);
+            if failed && batch.fail_fast {
+                set.abort_all();
+            }
+        }
+    } else {
+        for (i, body) in requests.into_iter().enumerate() {
+            let r = one(state.clone(), body).await;
+            let failed = r.is_err();
+            results[i] = Some(r);
+            if failed && batch.fail_fast {
+                break;
+            }
+        }
+    }
+    let mut answered = Vec::with_capacity(n);
+    let (mut ok, mut failed, mut skipped) = (0, 0, 0);
+    for (i, r) in results.into_iter().enumerate() {
+        answered.push(match r {
+            Some(Ok(v)) => {
+                ok += 1;
+                json!({ "index": i, "status": "success", "result": v })
+            }
+            Some(Err(e)) => {
+                failed += 1;
+                json!({ "index": i, "status": "failed", "error": e })
+            }
+            None => {
+                skipped += 1;
+                json!({ "index": i, "status": "skipped" })
+            }
+        });
+    }
+    Ok(Json(json!({
+        "total": n,
+        "succeeded": ok,
+        "failed": failed,
+        "skipped": skipped,
+        "parallel": batch.parallel,
+        "fail_fast": batch.fail_fast,
+        "results": answered,
+    })))
+}
