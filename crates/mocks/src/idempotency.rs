@@ -17,6 +17,38 @@ pub struct Outcome {
     pub record: Option<NewRecord>,
 }
 
+impl Outcome {
+    /// `status` with `body`, capturing `record` with it.
+    pub fn new(status: StatusCode, body: Value, record: NewRecord) -> Outcome {
+        Outcome {
+            status,
+            body,
+            record: Some(record),
+        }
+    }
+}
+
+/// A capture of `kind` (something that would have been sent or published), made now, with
+/// the request's correlation id; the caller fills in subject, campaign, channel and status.
+pub fn capture(
+    kind: &'static str,
+    id: String,
+    headers: &HeaderMap,
+    request: Value,
+    response: Value,
+) -> NewRecord {
+    NewRecord {
+        id,
+        kind,
+        captured: true,
+        correlation_id: correlation(headers),
+        created_at: crate::now(),
+        request,
+        response,
+        ..NewRecord::default()
+    }
+}
+
 pub fn key(headers: &HeaderMap) -> Option<String> {
     headers
         .get("idempotency-key")

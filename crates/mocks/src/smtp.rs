@@ -691,7 +691,7 @@ async fn store(
     key: Option<&str>,
 ) -> Result<Captured, crate::store::StoreError> {
     let id = state.next_id("email");
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let now = crate::now();
     let response = json!({
         "message_id": id,
         "status": "sent",

@@ -94,4 +94,17 @@ impl MockState {
         let n = (self.run << 32) | (self.counters.ids.fetch_add(1, Ordering::Relaxed) + 1);
         seeded::id(self.config.seed, kind, n)
     }
+
+    /// The stored record of `kind` with this id, or a 404 naming `what` ("Content", …).
+    pub async fn record(
+        &self,
+        kind: &str,
+        id: &str,
+        what: &str,
+    ) -> crate::error::MockResult<crate::store::Record> {
+        self.store
+            .get(Some(kind), id)
+            .await?
+            .ok_or_else(|| crate::error::MockError::not_found(what))
+    }
 }
