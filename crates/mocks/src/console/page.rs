@@ -22,6 +22,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/console/live_banner.html"),
     ),
     (
+        "search_field.html",
+        include_str!("../../templates/console/search_field.html"),
+    ),
+    (
+        "filter_actions.html",
+        include_str!("../../templates/console/filter_actions.html"),
+    ),
+    (
+        "no_match.html",
+        include_str!("../../templates/console/no_match.html"),
+    ),
+    (
+        "html_preview.html",
+        include_str!("../../templates/console/html_preview.html"),
+    ),
+    (
+        "reset_form.html",
+        include_str!("../../templates/console/reset_form.html"),
+    ),
+    (
         "social_card.html",
         include_str!("../../templates/console/social_card.html"),
     ),
