@@ -94,17 +94,11 @@ where
     if let Some(stored) = state.store.idempotent(&key).await? {
         return replay(stored, route);
     }
-    {
-        let mut in_flight = state
-            .in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !in_flight.insert(key.clone()) {
-            return Err(MockError::new(
-                StatusCode::CONFLICT,
-                "a request with this Idempotency-Key is still in progress",
-            ));
-        }
+    if !state.claim(&key) {
+        return Err(MockError::new(
+            StatusCode::CONFLICT,
+            "a request with this Idempotency-Key is still in progress",
+        ));
     }
     let result = async {
         // Checked again now that this request owns the key.
@@ -129,11 +123,7 @@ where
         Ok((outcome.status, Json(outcome.body)).into_response())
     }
     .await;
-    state
-        .in_flight
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&key);
+    state.release(&key);
     result
 }
 

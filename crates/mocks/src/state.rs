@@ -95,6 +95,22 @@ impl MockState {
         seeded::id(self.config.seed, kind, n)
     }
 
+    /// Marks `key` as in flight; false when another request already holds it.
+    pub fn claim(&self, key: &str) -> bool {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.to_string())
+    }
+
+    /// Hands back a key taken with [`MockState::claim`].
+    pub fn release(&self, key: &str) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+    }
+
     /// The stored record of `kind` with this id, or a 404 naming `what` ("Content", …).
     pub async fn record(
         &self,
