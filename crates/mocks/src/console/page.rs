@@ -233,6 +233,32 @@ impl From<halcytone_webpage::query::BadValue> for ConsoleError {
     }
 }
 
+/// The query for page `page_no` of a console list of `kind`: one row more than `page_size`,
+/// so [`older_page`] can tell whether an older page exists.
+pub fn list_query(
+    kind: &str,
+    q: Option<String>,
+    campaign: Option<String>,
+    page_no: i64,
+    page_size: i64,
+) -> crate::store::ConsoleQuery {
+    crate::store::ConsoleQuery {
+        kind: kind.into(),
+        q,
+        campaign,
+        channel: None,
+        limit: page_size + 1,
+        offset: (page_no - 1) * page_size,
+    }
+}
+
+/// Drops the look-ahead row of a [`list_query`] page; whether there was one.
+pub fn older_page<T>(rows: &mut Vec<T>, page_size: i64) -> bool {
+    let has_older = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    has_older
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
