@@ -5,6 +5,7 @@ use crate::body::Body;
 use crate::body::Params;
 use crate::error::{MockError, MockResult};
 use crate::idempotency::{self, Outcome, correlation};
+use crate::now;
 use crate::seeded;
 use crate::state::MockState;
 use crate::store::{Filter, NewRecord};
@@ -13,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 
@@ -54,10 +55,6 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/test-data", delete(reset))
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 async fn health(State(state): State<MockState>) -> Json<Value> {
     Json(json!({
         "status": if state.store.ping().await { "healthy" } else { "degraded" },
@@ -69,14 +66,15 @@ async fn health(State(state): State<MockState>) -> Json<Value> {
     }))
 }
 
+/// An email to send: to a list of addresses or, without one, to every subscriber
+/// (`R` = `Option<Vec<String>>`), or a batch to `BatchRecipient`s.
 #[derive(Debug, Deserialize)]
-pub struct EmailRequest {
+pub struct EmailRequest<R = Option<Vec<String>>> {
     subject: String,
     html_content: String,
     #[serde(default)]
     text_content: Option<String>,
-    #[serde(default)]
-    recipients: Option<Vec<String>>,
+    recipients: R,
     #[serde(default)]
     campaign_id: Option<String>,
     #[serde(default = "default_sender")]
@@ -89,31 +87,31 @@ fn default_sender() -> String {
     "noreply@halcytone.com".into()
 }
 
-/// The seeds' subject triggers, checked in order: error → 500, timeout → 408, invalid → 400,
-/// slow → delayed success.
+/// The seeds' subject triggers that fail a send, checked in order: error → 500,
+/// timeout → 408, invalid → 400.
+const FAILING_SUBJECTS: [(&str, StatusCode, &str); 3] = [
+    (
+        "error",
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Simulated CRM error: email sending failed",
+    ),
+    (
+        "timeout",
+        StatusCode::REQUEST_TIMEOUT,
+        "Simulated timeout: the CRM did not answer in time",
+    ),
+    ("invalid", StatusCode::BAD_REQUEST, "Invalid email format"),
+];
+
+/// The seeds' subject triggers: the failing ones above, then slow → delayed success.
 async fn subject_triggers(state: &MockState, subject: &str) -> MockResult<()> {
     let s = subject.to_lowercase();
-    let fail = |status, detail: &str| {
+    if let Some((_, status, detail)) = FAILING_SUBJECTS.iter().find(|(w, ..)| s.contains(w)) {
         state
             .counters
             .simulated_errors
             .fetch_add(1, Ordering::Relaxed);
-        Err(MockError::new(status, detail))
-    };
-    if s.contains("error") {
-        return fail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Simulated CRM error: email sending failed",
-        );
-    }
-    if s.contains("timeout") {
-        return fail(
-            StatusCode::REQUEST_TIMEOUT,
-            "Simulated timeout: the CRM did not answer in time",
-        );
-    }
-    if s.contains("invalid") {
-        return fail(StatusCode::BAD_REQUEST, "Invalid email format");
+        return Err(MockError::new(*status, *detail));
     }
     if s.contains("slow") {
         tokio::time::sleep(state.config.slow_delay).await;
@@ -138,7 +136,8 @@ fn validate_email(field: &str, value: &str) -> MockResult<()> {
     }
 }
 
-fn require(field: &str, value: &str) -> MockResult<()> {
+/// A 422 unless `value` has some text.
+pub(crate) fn require(field: &str, value: &str) -> MockResult<()> {
     if value.trim().is_empty() {
         Err(MockError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -154,48 +153,35 @@ async fn send(
     headers: HeaderMap,
     Body(req): Body<EmailRequest>,
 ) -> MockResult<Response> {
-    require("subject", &req.subject)?;
-    require("html_content", &req.html_content)?;
+    require_content(&req)?;
     for (i, r) in req.recipients.iter().flatten().enumerate() {
         validate_email(&format!("recipients[{i}]"), r)?;
     }
     validate_email("sender_email", &req.sender_email)?;
-    idempotency::once(&state, &headers, "POST /api/v1/email/send", || async {
-        subject_triggers(&state, &req.subject).await?;
-        let id = state.next_id("email");
-        let recipients = req
-            .recipients
-            .as_ref()
-            .map_or(SUBSCRIBERS as usize, Vec::len);
-        let body = json!({
-            "message_id": id,
-            "status": "sent",
-            "recipients_count": recipients,
-            "timestamp": now(),
-            "campaign_id": req.campaign_id,
-        });
-        let request = json!({
-            "subject": req.subject,
-            "html_content": req.html_content,
-            "text_content": req.text_content,
-            "recipients": req.recipients,
-            "campaign_id": req.campaign_id,
-            "sender_email": req.sender_email,
-            "metadata": req.metadata,
-        });
-        Ok(sent_email(
-            id,
-            &req.subject,
-            req.campaign_id.as_deref(),
-            &headers,
-            request,
-            body,
-        ))
-    })
+    accept(
+        &state,
+        &headers,
+        "POST /api/v1/email/send",
+        &req,
+        "email",
+        |id| {
+            let recipients = req
+                .recipients
+                .as_ref()
+                .map_or(SUBSCRIBERS as usize, Vec::len);
+            json!({
+                "message_id": id,
+                "status": "sent",
+                "recipients_count": recipients,
+                "timestamp": now(),
+                "campaign_id": req.campaign_id,
+            })
+        },
+    )
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct BatchRecipient {
     email: String,
     #[serde(default)]
@@ -204,20 +190,7 @@ pub struct BatchRecipient {
     merge_vars: Value,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct BatchRequest {
-    subject: String,
-    html_content: String,
-    #[serde(default)]
-    text_content: Option<String>,
-    recipients: Vec<BatchRecipient>,
-    #[serde(default)]
-    campaign_id: Option<String>,
-    #[serde(default = "default_sender")]
-    sender_email: String,
-    #[serde(default)]
-    metadata: Value,
-}
+pub type BatchRequest = EmailRequest<Vec<BatchRecipient>>;
 
 /// One send to many recipients (the CRM client's bulk path); captured once, as one email.
 async fn batch(
@@ -225,8 +198,7 @@ async fn batch(
     headers: HeaderMap,
     Body(req): Body<BatchRequest>,
 ) -> MockResult<Response> {
-    require("subject", &req.subject)?;
-    require("html_content", &req.html_content)?;
+    require_content(&req)?;
     if req.recipients.is_empty() || req.recipients.len() > 1000 {
         return Err(MockError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -236,70 +208,64 @@ async fn batch(
     for (i, r) in req.recipients.iter().enumerate() {
         validate_email(&format!("recipients[{i}].email"), &r.email)?;
     }
-    idempotency::once(&state, &headers, "POST /api/v1/email/batch", || async {
-        subject_triggers(&state, &req.subject).await?;
-        let id = state.next_id("batch");
-        let body = json!({
-            "batch_id": id,
-            "status": "sent",
-            "accepted": req.recipients.len(),
-            "rejected": 0,
-            "timestamp": now(),
-            "campaign_id": req.campaign_id,
-        });
-        let recipients: Vec<Value> = req
-            .recipients
-            .iter()
-            .map(|r| json!({ "email": r.email, "name": r.name, "merge_vars": r.merge_vars }))
-            .collect();
+    accept(
+        &state,
+        &headers,
+        "POST /api/v1/email/batch",
+        &req,
+        "batch",
+        |id| {
+            json!({
+                "batch_id": id,
+                "status": "sent",
+                "accepted": req.recipients.len(),
+                "rejected": 0,
+                "timestamp": now(),
+                "campaign_id": req.campaign_id,
+            })
+        },
+    )
+    .await
+}
+
+fn require_content<R>(req: &EmailRequest<R>) -> MockResult<()> {
+    require("subject", &req.subject)?;
+    require("html_content", &req.html_content)
+}
+
+/// Accepts an email (single or batch) once per idempotency key: the subject triggers, then
+/// an id of `id_kind` and the body `answer(id)`; the request is captured as sent.
+async fn accept<R: Serialize>(
+    state: &MockState,
+    headers: &HeaderMap,
+    route: &str,
+    req: &EmailRequest<R>,
+    id_kind: &str,
+    answer: impl FnOnce(&str) -> Value,
+) -> MockResult<Response> {
+    idempotency::once(state, headers, route, || async {
+        subject_triggers(state, &req.subject).await?;
+        let id = state.next_id(id_kind);
+        let body = answer(&id);
         let request = json!({
             "subject": req.subject,
             "html_content": req.html_content,
             "text_content": req.text_content,
-            "recipients": recipients,
+            "recipients": req.recipients,
             "campaign_id": req.campaign_id,
             "sender_email": req.sender_email,
             "metadata": req.metadata,
         });
-        Ok(sent_email(
-            id,
-            &req.subject,
-            req.campaign_id.as_deref(),
-            &headers,
-            request,
-            body,
-        ))
-    })
-    .await
-}
-
-/// The outcome of an accepted email (single or batch): the answer and its capture.
-fn sent_email(
-    id: String,
-    subject: &str,
-    campaign: Option<&str>,
-    headers: &HeaderMap,
-    request: Value,
-    body: Value,
-) -> Outcome {
-    Outcome {
-        status: StatusCode::OK,
-        record: Some(NewRecord {
-            id,
-            kind: "email",
-            captured: true,
-            subject: Some(subject.to_string()),
-            campaign: campaign.map(str::to_string),
+        let record = NewRecord {
+            subject: Some(req.subject.clone()),
+            campaign: req.campaign_id.clone(),
             channel: Some("email".into()),
             status: Some("sent".into()),
-            correlation_id: correlation(headers),
-            created_at: now(),
-            request,
-            response: body.clone(),
-            ..NewRecord::default()
-        }),
-        body,
-    }
+            ..idempotency::capture("email", id, headers, request, body.clone())
+        };
+        Ok(Outcome::new(StatusCode::OK, body, record))
+    })
+    .await
 }
 
 /// Delivery progress of a sent email, fixed per message id and seed.
@@ -307,11 +273,7 @@ async fn status(
     State(state): State<MockState>,
     Path(message_id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    let record = state
-        .store
-        .get(Some("email"), &message_id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Email"))?;
+    let record = state.record("email", &message_id, "Email").await?;
     let stages = ["sent", "delivered", "opened", "clicked"];
     let reached = seeded::range(state.config.seed, &["status", &message_id], 0, 3) as usize;
     let events: Vec<Value> = stages[..=reached]
@@ -339,11 +301,7 @@ async fn render(
     Params(q): Params<RenderQuery>,
 ) -> MockResult<Json<Value>> {
     use halcytone_audience::merge::{Escape, MergeVars, apply};
-    let record = state
-        .store
-        .get(Some("email"), &message_id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Email"))?;
+    let record = state.record("email", &message_id, "Email").await?;
     let recipients = record.request["recipients"]
         .as_array()
         .cloned()
@@ -499,24 +457,53 @@ async fn create_contact(
     Body(req): Body<ContactRequest>,
 ) -> MockResult<Response> {
     validate_email("email", &req.email)?;
-    idempotency::once(&state, &headers, "POST /api/v1/contacts", || async {
-        let id = state.next_id("contact");
-        let body = json!({ "contact_id": id, "email": req.email, "status": "active", "created_at": now() });
-        Ok(Outcome {
-            status: StatusCode::CREATED,
-            record: Some(NewRecord {
-                id,
-                kind: "contact",
-                subject: Some(req.email.clone()),
-                status: Some("active".into()),
-                created_at: now(),
-                request: json!({ "email": req.email, "first_name": req.first_name, "last_name": req.last_name, "tags": req.tags, "metadata": req.metadata }),
-                response: body.clone(),
-                correlation_id: correlation(&headers),
-                ..NewRecord::default()
-            }),
-            body,
-        })
+    let request = json!({ "email": req.email, "first_name": req.first_name, "last_name": req.last_name, "tags": req.tags, "metadata": req.metadata });
+    let created = Created {
+        kind: "contact",
+        name: ("email", &req.email),
+        status: "active",
+    };
+    create(&state, &headers, "POST /api/v1/contacts", created, request).await
+}
+
+/// A contact or campaign to create: its kind, its name (field and value) and its status.
+struct Created<'a> {
+    kind: &'static str,
+    name: (&'static str, &'a str),
+    status: &'a str,
+}
+
+/// Creates a record once per idempotency key and answers 201 with
+/// `{<kind>_id, <name field>, status, created_at}`. A campaign is filed under itself.
+async fn create(
+    state: &MockState,
+    headers: &HeaderMap,
+    route: &str,
+    created: Created<'_>,
+    request: Value,
+) -> MockResult<Response> {
+    idempotency::once(state, headers, route, || async {
+        let Created { kind, name, status } = created;
+        let id = state.next_id(kind);
+        let mut body = serde_json::Map::new();
+        body.insert(format!("{kind}_id"), json!(id));
+        body.insert(name.0.into(), json!(name.1));
+        body.insert("status".into(), json!(status));
+        body.insert("created_at".into(), json!(now()));
+        let body = Value::Object(body);
+        let record = NewRecord {
+            id: id.clone(),
+            kind,
+            subject: Some(name.1.to_string()),
+            campaign: (kind == "campaign").then_some(id),
+            status: Some(status.into()),
+            created_at: now(),
+            request,
+            response: body.clone(),
+            correlation_id: correlation(headers),
+            ..NewRecord::default()
+        };
+        Ok(Outcome::new(StatusCode::CREATED, body, record))
     })
     .await
 }
@@ -576,27 +563,13 @@ async fn create_campaign(
     Body(req): Body<CampaignRequest>,
 ) -> MockResult<Response> {
     require("name", &req.name)?;
-    idempotency::once(&state, &headers, "POST /api/v1/campaigns", || async {
-        let id = state.next_id("campaign");
-        let body = json!({ "campaign_id": id, "name": req.name, "status": "draft", "created_at": now() });
-        Ok(Outcome {
-            status: StatusCode::CREATED,
-            record: Some(NewRecord {
-                id: id.clone(),
-                kind: "campaign",
-                subject: Some(req.name.clone()),
-                campaign: Some(id),
-                status: Some("draft".into()),
-                created_at: now(),
-                request: json!({ "name": req.name, "description": req.description, "tags": req.tags, "metadata": req.metadata }),
-                response: body.clone(),
-                correlation_id: correlation(&headers),
-                ..NewRecord::default()
-            }),
-            body,
-        })
-    })
-    .await
+    let request = json!({ "name": req.name, "description": req.description, "tags": req.tags, "metadata": req.metadata });
+    let created = Created {
+        kind: "campaign",
+        name: ("name", &req.name),
+        status: "draft",
+    };
+    create(&state, &headers, "POST /api/v1/campaigns", created, request).await
 }
 
 /// Analytics of a campaign: sends counted from captures, engagement fixed by the seed and the

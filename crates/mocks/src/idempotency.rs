@@ -17,6 +17,38 @@ pub struct Outcome {
     pub record: Option<NewRecord>,
 }
 
+impl Outcome {
+    /// `status` with `body`, capturing `record` with it.
+    pub fn new(status: StatusCode, body: Value, record: NewRecord) -> Outcome {
+        Outcome {
+            status,
+            body,
+            record: Some(record),
+        }
+    }
+}
+
+/// A capture of `kind` (something that would have been sent or published), made now, with
+/// the request's correlation id; the caller fills in subject, campaign, channel and status.
+pub fn capture(
+    kind: &'static str,
+    id: String,
+    headers: &HeaderMap,
+    request: Value,
+    response: Value,
+) -> NewRecord {
+    NewRecord {
+        id,
+        kind,
+        captured: true,
+        correlation_id: correlation(headers),
+        created_at: crate::now(),
+        request,
+        response,
+        ..NewRecord::default()
+    }
+}
+
 pub fn key(headers: &HeaderMap) -> Option<String> {
     headers
         .get("idempotency-key")
@@ -62,17 +94,11 @@ where
     if let Some(stored) = state.store.idempotent(&key).await? {
         return replay(stored, route);
     }
-    {
-        let mut in_flight = state
-            .in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !in_flight.insert(key.clone()) {
-            return Err(MockError::new(
-                StatusCode::CONFLICT,
-                "a request with this Idempotency-Key is still in progress",
-            ));
-        }
+    if !state.claim(&key) {
+        return Err(MockError::new(
+            StatusCode::CONFLICT,
+            "a request with this Idempotency-Key is still in progress",
+        ));
     }
     let result = async {
         // Checked again now that this request owns the key.
@@ -97,11 +123,7 @@ where
         Ok((outcome.status, Json(outcome.body)).into_response())
     }
     .await;
-    state
-        .in_flight
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&key);
+    state.release(&key);
     result
 }
 

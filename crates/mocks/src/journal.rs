@@ -118,7 +118,7 @@ pub async fn record(State(state): State<MockState>, mut req: Request, next: Next
         .metrics
         .observe(&method, &route_label, resp.status().as_u16(), seconds);
     state.journal.push(Entry {
-        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        at: crate::now(),
         method,
         path,
         route,

@@ -32,6 +32,11 @@ use std::time::Instant;
 use store::Store;
 use tokio::net::TcpListener;
 
+/// Now, as the mocks write times: RFC 3339 in UTC with milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Builds the router of one mock over `store`, counting this start as a new run.
 pub async fn router(
     kind: MockKind,

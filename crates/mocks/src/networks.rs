@@ -10,7 +10,7 @@
 //! them).
 
 use crate::error::MockResult;
-use crate::idempotency::correlation;
+use crate::idempotency;
 use crate::state::MockState;
 use crate::store::NewRecord;
 use axum::extract::{Path, State};
@@ -28,10 +28,6 @@ pub fn routes() -> Router<MockState> {
         .route("/rest/posts", post(linkedin_post))
         .route("/oauth/v2/accessToken", post(linkedin_token))
         .route("/{version}/{page_id}/feed", post(facebook_feed))
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// X's problem shape.
@@ -76,17 +72,10 @@ async fn capture(
     response: Value,
 ) -> MockResult<()> {
     let record = NewRecord {
-        id: id.to_string(),
-        kind: "social",
-        captured: true,
         subject: Some(text.chars().take(200).collect()),
         channel: Some(format!("social:{platform}")),
         status: Some("posted".into()),
-        correlation_id: correlation(headers),
-        created_at: now(),
-        request,
-        response,
-        ..NewRecord::default()
+        ..idempotency::capture("social", id.to_string(), headers, request, response)
     };
     state
         .store

@@ -41,6 +41,18 @@ const BAD_BODY: &[(u16, &str)] = &[
     (422, "A field is missing or invalid; `detail` names it"),
 ];
 
+/// The networks' token refresh, refused.
+const BAD_REFRESH: &[(u16, &str)] = &[(
+    400,
+    "Not a refresh_token grant, no client_id, or a refresh token starting with \"revoked\"",
+)];
+
+/// A network's post without a usable bearer token.
+const NO_TOKEN: (u16, &str) = (
+    401,
+    "No bearer token, or one starting with \"expired\" or \"revoked\"",
+);
+
 fn shared_ops() -> Vec<Op> {
     vec![
         Op {
@@ -254,10 +266,7 @@ fn platform_ops() -> Vec<Op> {
         Op {
             errors: &[
                 (400, "No text, not JSON, or a reply to an unknown post"),
-                (
-                    401,
-                    "No bearer token, or one starting with \"expired\" or \"revoked\"",
-                ),
+                NO_TOKEN,
                 (403, "More than 280 weighted characters"),
             ],
             ..op(
@@ -268,10 +277,7 @@ fn platform_ops() -> Vec<Op> {
             )
         },
         Op {
-            errors: &[(
-                400,
-                "Not a refresh_token grant, no client_id, or a refresh token starting with \"revoked\"",
-            )],
+            errors: BAD_REFRESH,
             ..op(
                 "post",
                 "/2/oauth2/token",
@@ -281,10 +287,7 @@ fn platform_ops() -> Vec<Op> {
         },
         Op {
             errors: &[
-                (
-                    401,
-                    "No bearer token, or one starting with \"expired\" or \"revoked\"",
-                ),
+                NO_TOKEN,
                 (400, "No X-Restli-Protocol-Version: 2.0.0, or not JSON"),
                 (422, "Bad author URN or commentary"),
                 (426, "No LinkedIn-Version (YYYYMM)"),
@@ -297,10 +300,7 @@ fn platform_ops() -> Vec<Op> {
             )
         },
         Op {
-            errors: &[(
-                400,
-                "Not a refresh_token grant, no client_id, or a refresh token starting with \"revoked\"",
-            )],
+            errors: BAD_REFRESH,
             ..op(
                 "post",
                 "/oauth/v2/accessToken",

@@ -3,8 +3,10 @@
 
 use crate::body::Body;
 use crate::body::Params;
+use crate::crm::require;
 use crate::error::{MockError, MockResult};
-use crate::idempotency::{self, Outcome, correlation};
+use crate::idempotency::{self, Outcome};
+use crate::now;
 use crate::seeded;
 use crate::state::MockState;
 use crate::store::{Filter, NewRecord};
@@ -62,10 +64,6 @@ pub fn routes() -> Router<MockState> {
         .merge(crate::networks::routes())
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 async fn health(State(state): State<MockState>) -> Json<Value> {
     Json(json!({
         "status": if state.store.ping().await { "healthy" } else { "degraded" },
@@ -113,23 +111,29 @@ fn yes() -> bool {
     true
 }
 
+/// The seeds' title triggers that fail a publish, checked in order.
+const FAILING_TITLES: [(&str, StatusCode, &str); 4] = [
+    ("error", StatusCode::BAD_REQUEST, "Invalid content format"),
+    (
+        "invalid",
+        StatusCode::BAD_REQUEST,
+        "Validation error: the content failed the platform's checks",
+    ),
+    (
+        "forbidden",
+        StatusCode::FORBIDDEN,
+        "Content violates platform policies",
+    ),
+    ("timeout", StatusCode::REQUEST_TIMEOUT, "Publishing timeout"),
+];
+
 async fn publish(
     State(state): State<MockState>,
     headers: HeaderMap,
     Body(req): Body<PublishRequest>,
 ) -> MockResult<Response> {
-    if req.title.trim().is_empty() {
-        return Err(MockError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "title: must not be empty",
-        ));
-    }
-    if req.content.trim().is_empty() {
-        return Err(MockError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "content: must not be empty",
-        ));
-    }
+    require("title", &req.title)?;
+    require("content", &req.content)?;
     if let Some(at) = &req.scheduled_at
         && chrono::DateTime::parse_from_rfc3339(at).is_err()
     {
@@ -140,33 +144,8 @@ async fn publish(
     }
     idempotency::once(&state, &headers, "POST /api/v1/content/publish", || async {
         let t = req.title.to_lowercase();
-        if t.contains("error") {
-            return Err(simulated(
-                &state,
-                StatusCode::BAD_REQUEST,
-                "Invalid content format",
-            ));
-        }
-        if t.contains("invalid") {
-            return Err(simulated(
-                &state,
-                StatusCode::BAD_REQUEST,
-                "Validation error: the content failed the platform's checks",
-            ));
-        }
-        if t.contains("forbidden") {
-            return Err(simulated(
-                &state,
-                StatusCode::FORBIDDEN,
-                "Content violates platform policies",
-            ));
-        }
-        if t.contains("timeout") {
-            return Err(simulated(
-                &state,
-                StatusCode::REQUEST_TIMEOUT,
-                "Publishing timeout",
-            ));
+        if let Some((_, status, detail)) = FAILING_TITLES.iter().find(|(w, ..)| t.contains(w)) {
+            return Err(simulated(&state, *status, detail));
         }
         if t.contains("slow") {
             tokio::time::sleep(state.config.slow_delay).await;
@@ -199,30 +178,25 @@ async fn publish(
             "publish_immediately": req.publish_immediately,
             "scheduled_at": req.scheduled_at,
         });
-        Ok(Outcome {
-            status: StatusCode::OK,
-            record: Some(NewRecord {
-                id,
-                kind: "content",
-                captured: true,
-                subject: Some(req.title.clone()),
-                campaign: req
-                    .metadata
-                    .get("campaign_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                channel: Some("web".into()),
-                status: Some(status.into()),
-                correlation_id: correlation(&headers),
-                created_at: at,
-                request,
-                response: body.clone(),
-                ..NewRecord::default()
-            }),
-            body,
-        })
+        let record = NewRecord {
+            subject: Some(req.title.clone()),
+            campaign: metadata_campaign(&req.metadata),
+            channel: Some("web".into()),
+            status: Some(status.into()),
+            created_at: at,
+            ..idempotency::capture("content", id, &headers, request, body.clone())
+        };
+        Ok(Outcome::new(StatusCode::OK, body, record))
     })
     .await
+}
+
+/// The campaign a post names in its `metadata.campaign_id`.
+fn metadata_campaign(metadata: &Value) -> Option<String> {
+    metadata
+        .get("campaign_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// A stored content record as the API shows it: the request fields plus id, status and times.
@@ -241,11 +215,7 @@ async fn get_content(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    let r = state
-        .store
-        .get(Some("content"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Content"))?;
+    let r = state.record("content", &id, "Content").await?;
     Ok(Json(content_view(&r)))
 }
 
@@ -266,19 +236,10 @@ async fn update_content(
     Path(id): Path<String>,
     Body(req): Body<UpdateRequest>,
 ) -> MockResult<Json<Value>> {
-    let r = state
-        .store
-        .get(Some("content"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Content"))?;
+    let r = state.record("content", &id, "Content").await?;
     let mut request = r.request.clone();
     if let Some(t) = req.title {
-        if t.trim().is_empty() {
-            return Err(MockError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "title: must not be empty",
-            ));
-        }
+        require("title", &t)?;
         request["title"] = json!(t);
     }
     if let Some(c) = req.content {
@@ -291,11 +252,7 @@ async fn update_content(
         request["tags"] = json!(t);
     }
     state.store.update(&id, None, &request, &r.response).await?;
-    let r = state
-        .store
-        .get(Some("content"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Content"))?;
+    let r = state.record("content", &id, "Content").await?;
     Ok(Json(content_view(&r)))
 }
 
@@ -394,12 +351,7 @@ async fn social_post(
             ),
         ));
     }
-    if req.content.trim().is_empty() {
-        return Err(MockError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "content: must not be empty",
-        ));
-    }
+    require("content", &req.content)?;
     idempotency::once(&state, &headers, "POST /api/v1/social/post", || async {
         let all = std::iter::once(&req.content).chain(req.thread.iter());
         if all.into_iter().any(|p| p.to_lowercase().contains("banned")) {
@@ -433,28 +385,15 @@ async fn social_post(
             "hashtags": req.hashtags,
             "metadata": req.metadata,
         });
-        Ok(Outcome {
-            status: StatusCode::OK,
-            record: Some(NewRecord {
-                id,
-                kind: "social",
-                captured: true,
-                subject: Some(req.content.chars().take(200).collect()),
-                campaign: req
-                    .metadata
-                    .get("campaign_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                channel: Some(format!("social:{platform}")),
-                status: Some(status.into()),
-                correlation_id: correlation(&headers),
-                created_at: at,
-                request,
-                response: body.clone(),
-                ..NewRecord::default()
-            }),
-            body,
-        })
+        let record = NewRecord {
+            subject: Some(req.content.chars().take(200).collect()),
+            campaign: metadata_campaign(&req.metadata),
+            channel: Some(format!("social:{platform}")),
+            status: Some(status.into()),
+            created_at: at,
+            ..idempotency::capture("social", id, &headers, request, body.clone())
+        };
+        Ok(Outcome::new(StatusCode::OK, body, record))
     })
     .await
 }
@@ -463,11 +402,7 @@ async fn get_social(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    let r = state
-        .store
-        .get(Some("social"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Social post"))?;
+    let r = state.record("social", &id, "Social post").await?;
     let mut v = r.request.clone();
     v["post_id"] = json!(r.id);
     v["status"] = json!(r.status);
@@ -480,11 +415,7 @@ async fn content_analytics(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    state
-        .store
-        .get(Some("content"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Content"))?;
+    state.record("content", &id, "Content").await?;
     let s = state.config.seed;
     let n = |what: &str, lo, hi| seeded::range(s, &[what, &id], lo, hi);
     let views = n("views", 500, 5000);
@@ -511,11 +442,7 @@ async fn social_analytics(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    let r = state
-        .store
-        .get(Some("social"), &id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Social post"))?;
+    let r = state.record("social", &id, "Social post").await?;
     let platform = r.request["platform"]
         .as_str()
         .unwrap_or("twitter")
@@ -574,11 +501,7 @@ async fn webhook(
     State(state): State<MockState>,
     Body(req): Body<WebhookRequest>,
 ) -> MockResult<Json<Value>> {
-    let r = state
-        .store
-        .get(Some("content"), &req.content_id)
-        .await?
-        .ok_or_else(|| MockError::not_found("Content"))?;
+    let r = state.record("content", &req.content_id, "Content").await?;
     let mut response = r.response.clone();
     let status = match req.event_type.as_str() {
         "content.published" => {

@@ -643,45 +643,41 @@ pub async fn capture(
     let Some(key) = message_id else {
         return store(state, envelope, request, None).await;
     };
-    if let Some(stored) = state.store.idempotent(&key).await? {
-        return Ok(Captured::Duplicate(
-            stored.body["message_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        ));
+    if let Some(duplicate) = duplicate_of(state, &key).await? {
+        return Ok(duplicate);
     }
     // The same Message-ID on two connections at once: the second waits for the first (for at
     // most 5 s, so a session that died holding the key cannot block the others for ever).
     for _ in 0..500 {
-        let mine = state
-            .in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key.clone());
-        if mine {
+        if state.claim(&key) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let result = async {
-        if let Some(stored) = state.store.idempotent(&key).await? {
-            return Ok(Captured::Duplicate(
-                stored.body["message_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            ));
+        if let Some(duplicate) = duplicate_of(state, &key).await? {
+            return Ok(duplicate);
         }
         store(state, envelope, request, Some(&key)).await
     }
     .await;
-    state
-        .in_flight
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&key);
+    state.release(&key);
     result
+}
+
+/// The capture a Message-ID (as its idempotency key) already made, if any.
+async fn duplicate_of(
+    state: &MockState,
+    key: &str,
+) -> Result<Option<Captured>, crate::store::StoreError> {
+    Ok(state.store.idempotent(key).await?.map(|stored| {
+        Captured::Duplicate(
+            stored.body["message_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    }))
 }
 
 async fn store(
@@ -691,7 +687,7 @@ async fn store(
     key: Option<&str>,
 ) -> Result<Captured, crate::store::StoreError> {
     let id = state.next_id("email");
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let now = crate::now();
     let response = json!({
         "message_id": id,
         "status": "sent",

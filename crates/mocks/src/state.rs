@@ -94,4 +94,33 @@ impl MockState {
         let n = (self.run << 32) | (self.counters.ids.fetch_add(1, Ordering::Relaxed) + 1);
         seeded::id(self.config.seed, kind, n)
     }
+
+    /// Marks `key` as in flight; false when another request already holds it.
+    pub fn claim(&self, key: &str) -> bool {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.to_string())
+    }
+
+    /// Hands back a key taken with [`MockState::claim`].
+    pub fn release(&self, key: &str) {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+    }
+
+    /// The stored record of `kind` with this id, or a 404 naming `what` ("Content", …).
+    pub async fn record(
+        &self,
+        kind: &str,
+        id: &str,
+        what: &str,
+    ) -> crate::error::MockResult<crate::store::Record> {
+        self.store
+            .get(Some(kind), id)
+            .await?
+            .ok_or_else(|| crate::error::MockError::not_found(what))
+    }
 }

@@ -34,6 +34,20 @@ async fn spawn(kind: MockKind, tweak: impl FnOnce(&mut MockConfig)) -> TestMock 
 }
 
 impl TestMock {
+    /// Posts `body(trigger)` for each case: each answers its status with a `detail`.
+    async fn assert_triggers(
+        &self,
+        path: &str,
+        cases: &[(&str, StatusCode)],
+        body: impl Fn(&str) -> Value,
+    ) {
+        for (trigger, status) in cases {
+            let (got, answer) = self.post(path, body(trigger)).await;
+            assert_eq!(got, *status, "{trigger}");
+            assert!(answer["detail"].is_string(), "{answer}");
+        }
+    }
+
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.post_with(path, body, &[]).await
     }
@@ -109,15 +123,12 @@ async fn health_reports_the_service() {
 #[tokio::test]
 async fn crm_subject_triggers_answer_as_documented_and_capture_nothing() {
     let m = spawn(MockKind::Crm, |_| {}).await;
-    for (subject, status) in [
+    let cases = [
         ("an error test", StatusCode::INTERNAL_SERVER_ERROR),
         ("Timeout test", StatusCode::REQUEST_TIMEOUT),
         ("INVALID address", StatusCode::BAD_REQUEST),
-    ] {
-        let (got, body) = m.post("/api/v1/email/send", email(subject)).await;
-        assert_eq!(got, status, "{subject}");
-        assert!(body["detail"].is_string(), "{body}");
-    }
+    ];
+    m.assert_triggers("/api/v1/email/send", &cases, email).await;
     assert_eq!(
         m.captures("").await["total"],
         0,
@@ -138,20 +149,18 @@ async fn crm_subject_triggers_answer_as_documented_and_capture_nothing() {
 #[tokio::test]
 async fn platform_triggers_answer_as_documented() {
     let m = spawn(MockKind::Platform, |_| {}).await;
-    for (title, status) in [
+    let cases = [
         ("error case", StatusCode::BAD_REQUEST),
         ("invalid test", StatusCode::BAD_REQUEST),
         ("Forbidden words", StatusCode::FORBIDDEN),
         ("timeout please", StatusCode::REQUEST_TIMEOUT),
-    ] {
-        let (got, _) = m
-            .post(
-                "/api/v1/content/publish",
-                json!({ "title": title, "content": "Body" }),
-            )
-            .await;
-        assert_eq!(got, status, "{title}");
-    }
+    ];
+    m.assert_triggers(
+        "/api/v1/content/publish",
+        &cases,
+        |title| json!({ "title": title, "content": "Body" }),
+    )
+    .await;
     let (got, body) = m
         .post(
             "/api/v1/content/publish",

@@ -9,9 +9,7 @@ use super::page::{self, ConsoleError, encode};
 use super::params::Params;
 use crate::faults::FaultRule;
 use crate::state::MockState;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
-use axum::http::HeaderMap;
+use axum::extract::{Form, FromRequest, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -38,22 +36,26 @@ pub async fn view(
     page::html(&state, "faults.html", "faults", "Fault injection", ctx)
 }
 
-/// Refuses a form posted from another site (see `halcytone_webpage::same_origin`).
-fn same_origin(headers: &HeaderMap) -> Result<(), ConsoleError> {
-    halcytone_webpage::same_origin(headers).map_err(|_| {
-        ConsoleError::forbidden(
-            "This form was posted from another site. Use the console's own page to change the mock.",
-        )
-    })
-}
+/// The fields of a form posted from this console's own pages (the last of a repeated name
+/// wins); a post from another site is refused (see `halcytone_webpage::same_origin`).
+pub struct SameSiteForm(Params);
 
-/// The form's fields (the last of a repeated name wins).
-fn fields(
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Params, ConsoleError> {
-    form.map(|Form(pairs)| Params::new(pairs)).map_err(|e| {
-        ConsoleError::bad_request(format!("the form cannot be read: {}", e.body_text()))
-    })
+impl<S: Send + Sync> FromRequest<S> for SameSiteForm {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ConsoleError> {
+        halcytone_webpage::same_origin(req.headers()).map_err(|_| {
+            ConsoleError::forbidden(
+                "This form was posted from another site. Use the console's own page to change the mock.",
+            )
+        })?;
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|e| {
+                ConsoleError::bad_request(format!("the form cannot be read: {}", e.body_text()))
+            })?;
+        Ok(SameSiteForm(Params::new(pairs)))
+    }
 }
 
 fn back_to(path: &str, outcome: Result<&str, String>) -> Response {
@@ -96,11 +98,8 @@ fn rule(f: &Params) -> Result<FaultRule, String> {
 /// `remove` (route) or `clear`.
 pub async fn change(
     State(state): State<MockState>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    SameSiteForm(f): SameSiteForm,
 ) -> Result<Response, ConsoleError> {
-    same_origin(&headers)?;
-    let f = fields(form)?;
     let outcome = match f.get("action") {
         Some("set") => rule(&f).and_then(|r| {
             state
@@ -133,11 +132,8 @@ pub async fn change(
 /// (`crm::reset`, which both mocks serve as `DELETE /api/v1/test-data`), then goes `back`.
 pub async fn reset(
     State(state): State<MockState>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    SameSiteForm(f): SameSiteForm,
 ) -> Result<Response, ConsoleError> {
-    same_origin(&headers)?;
-    let f = fields(form)?;
     let back = f
         .get("back")
         .and_then(|b| BACK.iter().find(|p| **p == b))

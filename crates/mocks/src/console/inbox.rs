@@ -5,7 +5,6 @@
 use super::page::{self, ConsoleError, display_time};
 use super::params::{Pager, Params, href};
 use crate::state::{MockKind, MockState};
-use crate::store::ConsoleQuery;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -45,22 +44,12 @@ pub async fn inbox_html(state: &MockState, params: &Params) -> Result<String, Co
     if state.kind != MockKind::Crm {
         return Err(ConsoleError::elsewhere("Captured emails", state.kind));
     }
-    let q = params.text("q")?;
-    let campaign = params.text("campaign")?;
-    let page_no = params.page()?;
+    let (q, campaign, page_no) = params.list_filters()?;
     // Read before the rows, so a capture stored meanwhile is announced rather than missed.
     let live_after = state.store.latest_capture_seq(Some("email")).await?;
-    let query = ConsoleQuery {
-        kind: "email".into(),
-        q: q.clone(),
-        campaign: campaign.clone(),
-        channel: None,
-        limit: PAGE_SIZE + 1,
-        offset: (page_no - 1) * PAGE_SIZE,
-    };
+    let query = page::list_query("email", q.clone(), campaign.clone(), page_no, PAGE_SIZE);
     let mut rows = state.store.inbox_rows(&query).await?;
-    let has_older = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let has_older = page::older_page(&mut rows, PAGE_SIZE);
     // Counting every match of a search would read every payload: only plain lists are counted.
     let total = match q {
         None => Some(state.store.console_count(&query).await?),

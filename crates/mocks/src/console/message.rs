@@ -241,17 +241,15 @@ pub async fn html(
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
     let r = email(&state, &id).await?;
-    let body = r.request["html_content"]
-        .as_str()
-        .map_or_else(|| NO_HTML.to_string(), str::to_string);
-    Ok(captured_html(body))
+    Ok(captured_html(&r.request["html_content"]))
 }
 
 /// What the frame shows for a capture without HTML.
 pub const NO_HTML: &str =
     "<!doctype html><meta charset=\"utf-8\"><p>This capture has no HTML part.</p>";
 
-/// Captured HTML as an answer that can do nothing but show itself.
-pub fn captured_html(body: String) -> Response {
-    halcytone_webpage::sandboxed(body)
+/// Captured HTML (or [`NO_HTML`] when `html` is not text) as an answer that can do nothing
+/// but show itself.
+pub fn captured_html(html: &serde_json::Value) -> Response {
+    halcytone_webpage::sandboxed(html.as_str().unwrap_or(NO_HTML).to_string())
 }

@@ -22,6 +22,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/console/live_banner.html"),
     ),
     (
+        "search_field.html",
+        include_str!("../../templates/console/search_field.html"),
+    ),
+    (
+        "filter_actions.html",
+        include_str!("../../templates/console/filter_actions.html"),
+    ),
+    (
+        "no_match.html",
+        include_str!("../../templates/console/no_match.html"),
+    ),
+    (
+        "html_preview.html",
+        include_str!("../../templates/console/html_preview.html"),
+    ),
+    (
+        "reset_form.html",
+        include_str!("../../templates/console/reset_form.html"),
+    ),
+    (
         "social_card.html",
         include_str!("../../templates/console/social_card.html"),
     ),
@@ -211,6 +231,32 @@ impl From<halcytone_webpage::query::BadValue> for ConsoleError {
     fn from(e: halcytone_webpage::query::BadValue) -> Self {
         ConsoleError::bad_request(e.0)
     }
+}
+
+/// The query for page `page_no` of a console list of `kind`: one row more than `page_size`,
+/// so [`older_page`] can tell whether an older page exists.
+pub fn list_query(
+    kind: &str,
+    q: Option<String>,
+    campaign: Option<String>,
+    page_no: i64,
+    page_size: i64,
+) -> crate::store::ConsoleQuery {
+    crate::store::ConsoleQuery {
+        kind: kind.into(),
+        q,
+        campaign,
+        channel: None,
+        limit: page_size + 1,
+        offset: (page_no - 1) * page_size,
+    }
+}
+
+/// Drops the look-ahead row of a [`list_query`] page; whether there was one.
+pub fn older_page<T>(rows: &mut Vec<T>, page_size: i64) -> bool {
+    let has_older = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    has_older
 }
 
 #[cfg(test)]

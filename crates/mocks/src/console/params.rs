@@ -20,6 +20,11 @@ impl std::ops::Deref for Params {
 }
 
 impl Params {
+    /// A console list's search (`q`), `campaign` and `page`.
+    pub fn list_filters(&self) -> Result<(Option<String>, Option<String>, i64), ConsoleError> {
+        Ok((self.text("q")?, self.text("campaign")?, self.page()?))
+    }
+
     pub fn new(pairs: Vec<(String, String)>) -> Params {
         Params(Query::new(pairs))
     }

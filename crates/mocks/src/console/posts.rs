@@ -2,7 +2,7 @@
 //! (title, slug, meta description, JSON-LD, SEO score, tags, and its HTML in a sandboxed
 //! iframe served by [`web_html`]).
 
-use super::message::{NO_HTML, captured_html};
+use super::message::captured_html;
 use super::page::{self, ConsoleError, display_time};
 use super::params::{Pager, Params};
 use super::social;
@@ -102,21 +102,11 @@ pub async fn web_list(
     params: Params,
 ) -> Result<Response, ConsoleError> {
     platform_only(&state)?;
-    let q = params.text("q")?;
-    let campaign = params.text("campaign")?;
-    let page_no = params.page()?;
+    let (q, campaign, page_no) = params.list_filters()?;
     let live_after = state.store.latest_capture_seq(Some("content")).await?;
-    let query = ConsoleQuery {
-        kind: "content".into(),
-        q: q.clone(),
-        campaign: campaign.clone(),
-        channel: None,
-        limit: PAGE_SIZE + 1,
-        offset: (page_no - 1) * PAGE_SIZE,
-    };
+    let query = page::list_query("content", q.clone(), campaign.clone(), page_no, PAGE_SIZE);
     let mut rows = state.store.post_rows(&query).await?;
-    let has_older = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let has_older = page::older_page(&mut rows, PAGE_SIZE);
     let total = state.store.console_count(&query).await?;
     let rows: Vec<Row> = rows.into_iter().map(row).collect();
     let filters = [("q", q.as_deref()), ("campaign", campaign.as_deref())];
@@ -223,8 +213,5 @@ pub async fn web_html(
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
     let r = web_record(&state, &id).await?;
-    let body = r.request["html"]
-        .as_str()
-        .map_or_else(|| NO_HTML.to_string(), str::to_string);
-    Ok(captured_html(body))
+    Ok(captured_html(&r.request["html"]))
 }
