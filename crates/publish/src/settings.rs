@@ -419,6 +419,16 @@ mod tests {
         move |k: &str| map.get(k).cloned()
     }
 
+    /// The settings read from `pairs`, and their SMTP transport (which they must have).
+    fn smtp_of(pairs: &[(&str, &str)]) -> (Settings, SmtpSettings) {
+        let s = Settings::from_vars(&vars(pairs), false).unwrap();
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected");
+        };
+        let smtp = smtp.as_ref().clone();
+        (s, smtp)
+    }
+
     #[test]
     fn dry_run_flags_route_to_the_mocks() {
         for flag in ["DRY_RUN_MODE", "DRY_RUN", "USE_MOCK_SERVICES"] {
@@ -455,10 +465,7 @@ mod tests {
             ("SMTP_PASSWORD", "s3cret"),
             ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
         ];
-        let s = Settings::from_vars(&vars(&live), false).unwrap();
-        let EmailTransport::Smtp(smtp) = &s.email_transport else {
-            panic!("smtp expected");
-        };
+        let (s, smtp) = smtp_of(&live);
         assert_eq!((smtp.host.as_str(), smtp.port), ("smtp.example.com", 587));
         assert_eq!(smtp.tls, SmtpTls::StartTls);
         assert_eq!(smtp.timeout, Duration::from_secs(30));
@@ -478,10 +485,7 @@ mod tests {
             ("MOCK_SMTP_PORT", "2525"),
             ("SMTP_TLS", "tls"),
         ]);
-        let s = Settings::from_vars(&vars(&dry), false).unwrap();
-        let EmailTransport::Smtp(smtp) = &s.email_transport else {
-            panic!("smtp expected");
-        };
+        let (_, smtp) = smtp_of(&dry);
         assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
         assert_eq!(smtp.tls, SmtpTls::None);
         assert_eq!(smtp.username.as_deref(), Some("apikey"));
