@@ -205,6 +205,19 @@ pub(crate) struct Context<'a> {
     pub post_url: &'a str,
 }
 
+impl<'a> Context<'a> {
+    /// What `channel` carries of the document, with the tone for `target`; `None` when it
+    /// carries nothing.
+    pub fn plan_and_tone(
+        &self,
+        channel: Channel,
+        target: Target,
+    ) -> Option<(sections::Plan<'a>, Tone)> {
+        let plan = sections::Plan::for_channel(self.doc, channel);
+        (!plan.is_empty()).then(|| (plan, self.tone(target)))
+    }
+}
+
 impl Context<'_> {
     pub fn tone(&self, target: Target) -> Tone {
         tone::select(self.opts.tone, self.doc_tone, target)

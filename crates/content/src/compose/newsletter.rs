@@ -171,11 +171,9 @@ pub(crate) fn compose(
     template: EmailTemplate,
     templates: &Templates,
 ) -> Result<Option<Newsletter>, TemplateError> {
-    let plan = Plan::for_channel(ctx.doc, Channel::Email);
-    if plan.is_empty() {
+    let Some((plan, tone)) = ctx.plan_and_tone(Channel::Email, Target::Email) else {
         return Ok(None);
-    }
-    let tone = ctx.tone(Target::Email);
+    };
     let voice = tone::newsletter_voice(
         tone,
         &ctx.brand().name,
