@@ -37,6 +37,16 @@ pub struct SettingError {
     pub reason: String,
 }
 
+/// A variable reader over fixed `(name, value)` pairs, in the form the `from_vars` readers
+/// take (for tests and tools that do not read the environment).
+pub fn fixed_vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    move |k: &str| map.get(k).cloned()
+}
+
 /// Reads a true/false variable (unset is false).
 pub fn flag(
     get: &dyn Fn(&str) -> Option<String>,
@@ -409,14 +419,9 @@ fn required(value: Option<Url>, name: &'static str) -> Result<Url, SettingError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
-        move |k: &str| map.get(k).cloned()
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        fixed_vars(pairs)
     }
 
     /// The settings read from `pairs`, and their SMTP transport (which they must have).
