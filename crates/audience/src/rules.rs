@@ -225,28 +225,29 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Node, RuleError> {
-        let mut parts = vec![self.and()?];
-        while self.keyword("or") {
-            self.pos += 1;
-            parts.push(self.and()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Node::Or(parts)
-        })
+        self.joined("or", Self::and, Node::Or)
     }
 
     fn and(&mut self) -> Result<Node, RuleError> {
-        let mut parts = vec![self.unary()?];
-        while self.keyword("and") {
+        self.joined("and", Self::unary, Node::And)
+    }
+
+    /// `operand (keyword operand)*`: a lone operand as it is, several joined by `join`.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        operand: fn(&mut Self) -> Result<Node, RuleError>,
+        join: fn(Vec<Node>) -> Node,
+    ) -> Result<Node, RuleError> {
+        let mut parts = vec![operand(self)?];
+        while self.keyword(keyword) {
             self.pos += 1;
-            parts.push(self.unary()?);
+            parts.push(operand(self)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
         } else {
-            Node::And(parts)
+            join(parts)
         })
     }
 

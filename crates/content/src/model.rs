@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 /// The four kinds of news a living document carries.
@@ -46,11 +45,7 @@ impl Category {
     }
 }
 
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl_display_by_name!(Category, Channel);
 
 /// What an item is, which decides its required fields and how it is featured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,15 +74,7 @@ impl ContentType {
     }
 }
 
-impl FromStr for ContentType {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| UnknownValue::new("type", s, &Self::ALL.map(|t| t.as_str())))
-    }
-}
+impl_from_str_by_name!(ContentType, "type");
 
 /// The three outbound channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -109,21 +96,7 @@ impl Channel {
     }
 }
 
-impl FromStr for Channel {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| UnknownValue::new("channel", s, &Self::ALL.map(|c| c.as_str())))
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl_from_str_by_name!(Channel, "channel");
 
 /// Urgency of an announcement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -152,15 +125,7 @@ impl Urgency {
     }
 }
 
-impl FromStr for Urgency {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|u| u.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| UnknownValue::new("urgency", s, &Self::ALL.map(|u| u.as_str())))
-    }
-}
+impl_from_str_by_name!(Urgency, "urgency");
 
 /// A value that is not one of the allowed names; the message lists them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -178,6 +143,20 @@ impl UnknownValue {
             value: value.trim().to_string(),
             allowed: allowed.to_vec(),
         }
+    }
+
+    /// The one of `all` whose `name` is `wanted` (the text `s` as the caller normalised it),
+    /// else the error for `s` naming `field` and listing every name.
+    pub(crate) fn pick<T: Copy, const N: usize>(
+        field: &'static str,
+        s: &str,
+        wanted: &str,
+        all: [T; N],
+        name: fn(T) -> &'static str,
+    ) -> Result<T, UnknownValue> {
+        all.into_iter()
+            .find(|v| name(*v) == wanted)
+            .ok_or_else(|| UnknownValue::new(field, s, &all.map(name)))
     }
 }
 
@@ -214,10 +193,7 @@ impl FromStr for SourceFormat {
             "text" | "txt" => "freeform",
             other => other,
         };
-        Self::ALL
-            .into_iter()
-            .find(|f| f.as_str() == lower)
-            .ok_or_else(|| UnknownValue::new("format", s, &Self::ALL.map(|f| f.as_str())))
+        UnknownValue::pick("format", s, lower, Self::ALL, Self::as_str)
     }
 }
 

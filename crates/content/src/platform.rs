@@ -4,7 +4,6 @@
 use crate::model::UnknownValue;
 use crate::social::weighted_length::weighted_len;
 use serde::Serialize;
-use std::fmt;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -121,11 +120,7 @@ impl PlatformSpec {
     }
 }
 
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl_display_by_name!(Platform);
 
 impl FromStr for Platform {
     type Err = UnknownValue;
@@ -136,10 +131,7 @@ impl FromStr for Platform {
         } else {
             wanted
         };
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == wanted)
-            .ok_or_else(|| UnknownValue::new("platform", s, &Self::ALL.map(|p| p.as_str())))
+        UnknownValue::pick("platform", s, &wanted, Self::ALL, Self::as_str)
     }
 }
 

@@ -412,13 +412,7 @@ pub fn to_document(s: &SessionInput) -> LivingDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
+    use crate::test_support::now;
 
     const SESSION: &str = r#"{"type":"session","title":"Evening wind-down","content":"We slowed the breath together before sleep.","session_id":"s-1","session_duration":1800,"participant_count":12,"breathing_techniques":["Box Breathing","Wave breathing"],"average_hrv_improvement":16.2,"key_achievements":["Everyone finished"],"session_type":"live","instructor_name":"Ana","session_date":"2026-11-20T19:00:00Z"}"#;
 

@@ -4,7 +4,6 @@
 use crate::model::UnknownValue;
 use crate::platform::Platform;
 use serde::Serialize;
-use std::fmt;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -31,20 +30,14 @@ impl Tone {
     }
 }
 
-impl fmt::Display for Tone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl_display_by_name!(Tone);
 
 impl FromStr for Tone {
     type Err = UnknownValue;
+    /// A name in any letter case, with `-` for `_` (`medical-scientific`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| UnknownValue::new("tone", s, &Self::ALL.map(|t| t.as_str())))
+        UnknownValue::pick("tone", s, &wanted, Self::ALL, Self::as_str)
     }
 }
 

@@ -110,6 +110,40 @@ pub struct Call<'a> {
     pub bearer: Option<&'a str>,
 }
 
+impl<'a> Call<'a> {
+    /// A GET with neither body, idempotency key nor pacing.
+    pub fn get(path: &'a str, correlation_id: &'a str) -> Self {
+        Call {
+            method: Method::GET,
+            path,
+            body: None,
+            idempotency_key: None,
+            correlation_id,
+            limiter: None,
+            bearer: None,
+        }
+    }
+
+    /// A paced POST of `body` under an idempotency key.
+    pub fn post(
+        path: &'a str,
+        body: &'a Value,
+        idempotency_key: &'a str,
+        correlation_id: &'a str,
+        limiter: &'a RateLimiter,
+    ) -> Self {
+        Call {
+            method: Method::POST,
+            path,
+            body: Some(body),
+            idempotency_key: Some(idempotency_key),
+            correlation_id,
+            limiter: Some(limiter),
+            bearer: None,
+        }
+    }
+}
+
 /// How a raw exchange authenticates.
 #[derive(Debug)]
 pub enum Auth<'a> {
@@ -144,6 +178,14 @@ pub struct RawAnswer {
 impl RawAnswer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The text at a JSON pointer of the body (`/data/id`), if any.
+    pub fn text_at(&self, pointer: &str) -> Option<String> {
+        self.body
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
     }
 
     /// The platform's own words for an error, or the body.

@@ -68,18 +68,24 @@ impl EgressGuard {
         if self.smtp.contains(&target) {
             return Ok(());
         }
+        let allowed = self.smtp.iter().map(|(h, p)| format!("smtp {h}:{p}"));
+        Err(self.refuse(target, "SMTP egress refused in dry run", allowed))
+    }
+
+    /// Counts and logs a refusal of `(host, port)`, listing what is allowed instead.
+    fn refuse(
+        &self,
+        (host, port): (String, u16),
+        log: &str,
+        allowed: impl Iterator<Item = String>,
+    ) -> EgressRefused {
         self.refused.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(host = %target.0, port = target.1, "SMTP egress refused in dry run");
-        Err(EgressRefused {
-            host: target.0,
-            port: target.1,
-            allowed: self
-                .smtp
-                .iter()
-                .map(|(h, p)| format!("smtp {h}:{p}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+        tracing::warn!(host = %host, port, "{log}");
+        EgressRefused {
+            host,
+            port,
+            allowed: allowed.collect::<Vec<_>>().join(", "),
+        }
     }
 
     pub fn is_dry_run(&self) -> bool {
@@ -95,17 +101,8 @@ impl EgressGuard {
         if allowed.contains(&target) {
             return Ok(());
         }
-        self.refused.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(host = %target.0, port = target.1, "egress refused in dry run");
-        Err(EgressRefused {
-            host: target.0,
-            port: target.1,
-            allowed: allowed
-                .iter()
-                .map(|(h, p)| format!("{h}:{p}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+        let allowed = allowed.iter().map(|(h, p)| format!("{h}:{p}"));
+        Err(self.refuse(target, "egress refused in dry run", allowed))
     }
 
     /// Requests refused so far (exported as `halcytone_egress_blocked_total`).

@@ -11,12 +11,14 @@ use crate::social::LiveSocial;
 use halcytone_content::compose::DocumentSummary;
 use halcytone_content::compose::newsletter::Newsletter;
 use halcytone_content::{Bundle, Channel, EmailTemplate, Tone};
-use reqwest::Method;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::pin::Pin;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a publisher's run yields: one line per target.
+pub type TargetsFuture<'a> = BoxFuture<'a, Vec<TargetResult>>;
 
 /// What every publisher gets: the client, the upstreams and the run's identifiers.
 #[derive(Debug)]
@@ -130,11 +132,7 @@ struct GroupSend<'a> {
 /// Publishes one channel of a bundle.
 pub trait Publisher: Send + Sync {
     fn channel(&self) -> Channel;
-    fn publish<'a>(
-        &'a self,
-        bundle: &'a Bundle,
-        ctx: &'a PublishContext<'a>,
-    ) -> BoxFuture<'a, Vec<TargetResult>>;
+    fn publish<'a>(&'a self, bundle: &'a Bundle, ctx: &'a PublishContext<'a>) -> TargetsFuture<'a>;
 }
 
 fn result(
@@ -193,6 +191,42 @@ fn skipped(channel: &'static str, target: &str, reason: &str) -> TargetResult {
     }
 }
 
+/// A Platform endpoint that creates something, and the field of its answer naming it.
+struct PlatformPost {
+    path: &'static str,
+    id_field: &'static str,
+}
+
+impl PlatformPost {
+    const WEB: Self = PlatformPost {
+        path: "api/v1/content/publish",
+        id_field: "content_id",
+    };
+    const SOCIAL: Self = PlatformPost {
+        path: "api/v1/social/post",
+        id_field: "post_id",
+    };
+
+    /// Posts `body` under `key`: the created id and URL (or the error), and the attempts.
+    async fn send(
+        &self,
+        ctx: &PublishContext<'_>,
+        body: &Value,
+        key: &str,
+        limiter: &RateLimiter,
+    ) -> (Result<(Option<String>, Option<String>), CallError>, u32) {
+        let call = Call::post(self.path, body, key, ctx.correlation_id, limiter);
+        let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
+        let outcome = answer.map(|a| (text(&a.body, self.id_field), text(&a.body, "url")));
+        (outcome, attempts)
+    }
+}
+
+/// The single line of a channel that sends nothing at all.
+fn skipped_channel(channel: &'static str, reason: &str) -> Vec<TargetResult> {
+    vec![skipped(channel, channel, reason)]
+}
+
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
@@ -216,15 +250,7 @@ impl EmailPublisher {
             let path = format!(
                 "api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1000&offset={offset}"
             );
-            let call = Call {
-                method: Method::GET,
-                path: &path,
-                body: None,
-                idempotency_key: None,
-                correlation_id: ctx.correlation_id,
-                limiter: None,
-                bearer: None,
-            };
+            let call = Call::get(&path, ctx.correlation_id);
             let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
             let answer = answer.map_err(|e| (e, attempts))?;
             let page = answer
@@ -253,145 +279,140 @@ impl Publisher for EmailPublisher {
         Channel::Email
     }
 
-    fn publish<'a>(
-        &'a self,
-        bundle: &'a Bundle,
-        ctx: &'a PublishContext<'a>,
-    ) -> BoxFuture<'a, Vec<TargetResult>> {
-        Box::pin(async move {
-            let Some(n) = &bundle.newsletter else {
-                return vec![skipped(
-                    "email",
-                    "email",
-                    "the document has no items for email",
-                )];
-            };
-            let prefetched = ctx.audience.and_then(|a| a.subscribers.as_deref());
-            let recipients: std::borrow::Cow<'_, [Value]> = match prefetched {
-                Some(list) => std::borrow::Cow::Borrowed(list),
-                None => match self.subscribers(ctx).await {
-                    Ok(r) => std::borrow::Cow::Owned(r),
-                    Err((e, attempts)) => {
-                        return vec![result(
-                            "email",
-                            "email".into(),
-                            String::new(),
-                            Err(e),
-                            attempts,
-                        )];
-                    }
-                },
-            };
-            if recipients.is_empty() {
-                return vec![skipped(
-                    "email",
-                    "email",
-                    "the CRM has no active, opted-in subscribers",
-                )];
+    fn publish<'a>(&'a self, bundle: &'a Bundle, ctx: &'a PublishContext<'a>) -> TargetsFuture<'a> {
+        Box::pin(self.publish_newsletter(bundle, ctx))
+    }
+}
+
+impl EmailPublisher {
+    /// The newsletter to the (segment's) subscribers, per A/B group, in batches or over SMTP.
+    async fn publish_newsletter(
+        &self,
+        bundle: &Bundle,
+        ctx: &PublishContext<'_>,
+    ) -> Vec<TargetResult> {
+        let Some(n) = &bundle.newsletter else {
+            return skipped_channel("email", "the document has no items for email");
+        };
+        let prefetched = ctx.audience.and_then(|a| a.subscribers.as_deref());
+        let recipients: std::borrow::Cow<'_, [Value]> = match prefetched {
+            Some(list) => std::borrow::Cow::Borrowed(list),
+            None => match self.subscribers(ctx).await {
+                Ok(r) => std::borrow::Cow::Owned(r),
+                Err((e, attempts)) => {
+                    return vec![result(
+                        "email",
+                        "email".into(),
+                        String::new(),
+                        Err(e),
+                        attempts,
+                    )];
+                }
+            },
+        };
+        if recipients.is_empty() {
+            return skipped_channel("email", "the CRM has no active, opted-in subscribers");
+        }
+        let segment = ctx.audience.and_then(|a| a.segment.as_ref());
+        let (recipients, version): (Vec<&Value>, String) = match segment {
+            None => (recipients.iter().collect(), ctx.version.to_string()),
+            Some(a) => {
+                let total = recipients.len();
+                let inside: Vec<&Value> = recipients.iter().filter(|r| a.admits(r)).collect();
+                if inside.is_empty() {
+                    return skipped_channel(
+                        "email",
+                        &format!(
+                            "segment {} ({}) matches none of the {total} active, opted-in subscribers",
+                            a.segment_name, a.segment_id
+                        ),
+                    );
+                }
+                // Another segment of the same content is another send: its own keys.
+                (inside, format!("{}-{}", ctx.version, a.segment_id))
             }
-            let segment = ctx.audience.and_then(|a| a.segment.as_ref());
-            let (recipients, version): (Vec<&Value>, String) = match segment {
-                None => (recipients.iter().collect(), ctx.version.to_string()),
-                Some(a) => {
-                    let total = recipients.len();
-                    let inside: Vec<&Value> = recipients.iter().filter(|r| a.admits(r)).collect();
-                    if inside.is_empty() {
-                        return vec![skipped(
-                            "email",
-                            "email",
-                            &format!(
-                                "segment {} ({}) matches none of the {total} active, opted-in subscribers",
-                                a.segment_name, a.segment_id
-                            ),
-                        )];
-                    }
-                    // Another segment of the same content is another send: its own keys.
-                    (inside, format!("{}-{}", ctx.version, a.segment_id))
+        };
+        let ab = ctx.audience.and_then(|a| a.ab.as_ref());
+        let version = match ab {
+            Some(ab) => format!("{version}-{}", ab.test_id),
+            None => version,
+        };
+        let fallback = ctx
+            .audience
+            .map(|a| a.first_name_fallback.as_str())
+            .unwrap_or_default();
+        let sends: Vec<GroupSend<'_>> = match ab {
+            None => vec![GroupSend {
+                label: None,
+                subject: &n.subject,
+                recipients,
+            }],
+            Some(ab) => ab
+                .groups
+                .iter()
+                .map(|g| GroupSend {
+                    label: Some(&g.label),
+                    subject: &g.subject,
+                    recipients: recipients
+                        .iter()
+                        .copied()
+                        .filter(|r| g.members.admits(r))
+                        .collect(),
+                })
+                .collect(),
+        };
+        let ctx = &PublishContext {
+            version: &version,
+            ..*ctx
+        };
+        let mut results = Vec::new();
+        for send in &sends {
+            let target = match send.label {
+                Some(l) => format!("email:{l}"),
+                None => "email".to_string(),
+            };
+            if send.recipients.is_empty() {
+                results.push(skipped("email", &target, "no subscriber is in this group"));
+                continue;
+            }
+            let campaign = match send.label {
+                Some(l) => format!("halcytone-{version}-{l}"),
+                None => format!("halcytone-{version}"),
+            };
+            let lines = match &self.smtp {
+                Some(smtp) => {
+                    let newsletter = Newsletter {
+                        subject: send.subject.to_string(),
+                        ..n.clone()
+                    };
+                    let list: Vec<Value> = send.recipients.iter().map(|r| (*r).clone()).collect();
+                    smtp.send_all(
+                        &newsletter,
+                        &list,
+                        &crate::smtp::SendNames {
+                            batch_size: self.batch_size,
+                            version: ctx.version,
+                            campaign: &campaign,
+                            target: &target,
+                            first_name_fallback: fallback,
+                        },
+                        &self.limiter,
+                        &ctx.client.guard,
+                        ctx.correlation_id,
+                    )
+                    .await
                 }
-            };
-            let ab = ctx.audience.and_then(|a| a.ab.as_ref());
-            let version = match ab {
-                Some(ab) => format!("{version}-{}", ab.test_id),
-                None => version,
-            };
-            let fallback = ctx
-                .audience
-                .map(|a| a.first_name_fallback.as_str())
-                .unwrap_or_default();
-            let sends: Vec<GroupSend<'_>> = match ab {
-                None => vec![GroupSend {
-                    label: None,
-                    subject: &n.subject,
-                    recipients,
-                }],
-                Some(ab) => ab
-                    .groups
-                    .iter()
-                    .map(|g| GroupSend {
-                        label: Some(&g.label),
-                        subject: &g.subject,
-                        recipients: recipients
-                            .iter()
-                            .copied()
-                            .filter(|r| g.members.admits(r))
-                            .collect(),
-                    })
-                    .collect(),
-            };
-            let ctx = &PublishContext {
-                version: &version,
-                ..*ctx
-            };
-            let mut results = Vec::new();
-            for send in &sends {
-                let target = match send.label {
-                    Some(l) => format!("email:{l}"),
-                    None => "email".to_string(),
-                };
-                if send.recipients.is_empty() {
-                    results.push(skipped("email", &target, "no subscriber is in this group"));
-                    continue;
-                }
-                let campaign = match send.label {
-                    Some(l) => format!("halcytone-{version}-{l}"),
-                    None => format!("halcytone-{version}"),
-                };
-                let lines = match &self.smtp {
-                    Some(smtp) => {
-                        let newsletter = Newsletter {
-                            subject: send.subject.to_string(),
-                            ..n.clone()
-                        };
-                        let list: Vec<Value> =
-                            send.recipients.iter().map(|r| (*r).clone()).collect();
-                        smtp.send_all(
-                            &newsletter,
-                            &list,
-                            &crate::smtp::SendNames {
-                                batch_size: self.batch_size,
-                                version: ctx.version,
-                                campaign: &campaign,
-                                target: &target,
-                                first_name_fallback: fallback,
-                            },
-                            &self.limiter,
-                            &ctx.client.guard,
-                            ctx.correlation_id,
-                        )
+                None => {
+                    self.send_batches(n, send, &campaign, &target, fallback, ctx)
                         .await
-                    }
-                    None => {
-                        self.send_batches(n, send, &campaign, &target, fallback, ctx)
-                            .await
-                    }
-                };
-                results.extend(lines.into_iter().map(|mut l| {
-                    l.campaign = Some(campaign.clone());
-                    l
-                }));
-            }
-            results
-        })
+                }
+            };
+            results.extend(lines.into_iter().map(|mut l| {
+                l.campaign = Some(campaign.clone());
+                l
+            }));
+        }
+        results
     }
 }
 
@@ -435,15 +456,13 @@ impl EmailPublisher {
                     "batch": i + 1, "variant": send.label,
                 },
             });
-            let call = Call {
-                method: Method::POST,
-                path: "api/v1/email/batch",
-                body: Some(&body),
-                idempotency_key: Some(&key),
-                correlation_id: ctx.correlation_id,
-                limiter: Some(&self.limiter),
-                bearer: None,
-            };
+            let call = Call::post(
+                "api/v1/email/batch",
+                &body,
+                &key,
+                ctx.correlation_id,
+                &self.limiter,
+            );
             let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
             let outcome = answer.map(|a| (text(&a.body, "batch_id"), None));
             let mut line = result("email", target, key, outcome, attempts);
@@ -460,55 +479,44 @@ pub struct WebPublisher {
     pub limiter: RateLimiter,
 }
 
+impl WebPublisher {
+    /// The web post to the Platform.
+    async fn publish_post(&self, bundle: &Bundle, ctx: &PublishContext<'_>) -> Vec<TargetResult> {
+        let Some(w) = &bundle.web else {
+            return skipped_channel("web", "the document has no items for the web");
+        };
+        let key = format!("{}:web:{}", ctx.version, w.slug);
+        let body = json!({
+            "title": w.title,
+            "content": w.markdown,
+            "html": w.body_html,
+            "excerpt": w.excerpt,
+            "slug": w.slug,
+            "content_type": "web_update",
+            "tags": w.tags,
+            "publish_immediately": true,
+            "metadata": {
+                "meta_description": w.meta_description,
+                "json_ld": w.json_ld,
+                "seo_score": w.seo.score,
+                "reading_time_minutes": w.reading_time_minutes,
+                "campaign_id": format!("halcytone-{}", ctx.version),
+            },
+        });
+        let (outcome, attempts) = PlatformPost::WEB
+            .send(ctx, &body, &key, &self.limiter)
+            .await;
+        vec![result("web", "web".into(), key, outcome, attempts)]
+    }
+}
+
 impl Publisher for WebPublisher {
     fn channel(&self) -> Channel {
         Channel::Web
     }
 
-    fn publish<'a>(
-        &'a self,
-        bundle: &'a Bundle,
-        ctx: &'a PublishContext<'a>,
-    ) -> BoxFuture<'a, Vec<TargetResult>> {
-        Box::pin(async move {
-            let Some(w) = &bundle.web else {
-                return vec![skipped(
-                    "web",
-                    "web",
-                    "the document has no items for the web",
-                )];
-            };
-            let key = format!("{}:web:{}", ctx.version, w.slug);
-            let body = json!({
-                "title": w.title,
-                "content": w.markdown,
-                "html": w.body_html,
-                "excerpt": w.excerpt,
-                "slug": w.slug,
-                "content_type": "web_update",
-                "tags": w.tags,
-                "publish_immediately": true,
-                "metadata": {
-                    "meta_description": w.meta_description,
-                    "json_ld": w.json_ld,
-                    "seo_score": w.seo.score,
-                    "reading_time_minutes": w.reading_time_minutes,
-                    "campaign_id": format!("halcytone-{}", ctx.version),
-                },
-            });
-            let call = Call {
-                method: Method::POST,
-                path: "api/v1/content/publish",
-                body: Some(&body),
-                idempotency_key: Some(&key),
-                correlation_id: ctx.correlation_id,
-                limiter: Some(&self.limiter),
-                bearer: None,
-            };
-            let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
-            let outcome = answer.map(|a| (text(&a.body, "content_id"), text(&a.body, "url")));
-            vec![result("web", "web".into(), key, outcome, attempts)]
-        })
+    fn publish<'a>(&'a self, bundle: &'a Bundle, ctx: &'a PublishContext<'a>) -> TargetsFuture<'a> {
+        Box::pin(self.publish_post(bundle, ctx))
     }
 }
 
@@ -520,55 +528,48 @@ pub struct SocialPublisher {
     pub live: std::sync::OnceLock<std::sync::Arc<LiveSocial>>,
 }
 
+impl SocialPublisher {
+    /// Each composed post, live where a network is connected, else through the Platform.
+    async fn publish_posts(&self, bundle: &Bundle, ctx: &PublishContext<'_>) -> Vec<TargetResult> {
+        if bundle.social.is_empty() {
+            return skipped_channel("social", "no social posts were composed");
+        }
+        let mut results = Vec::new();
+        for post in &bundle.social {
+            let target = format!("social:{}", post.platform);
+            let key = format!("{}:social:{}", ctx.version, post.platform);
+            if let Some(live) = self.live.get()
+                && let Some(r) = live
+                    .publish(ctx.client, post, &key, ctx.correlation_id)
+                    .await
+            {
+                results.push(r);
+                continue;
+            }
+            let body = json!({
+                "platform": post.platform,
+                "content": post.posts.first(),
+                "thread": post.posts.iter().skip(1).collect::<Vec<_>>(),
+                "hashtags": post.hashtags,
+                "media_urls": [],
+                "metadata": { "tone": post.tone, "link": post.link, "campaign_id": format!("halcytone-{}", ctx.version) },
+            });
+            let (outcome, attempts) = PlatformPost::SOCIAL
+                .send(ctx, &body, &key, &self.limiter)
+                .await;
+            results.push(result("social", target, key, outcome, attempts));
+        }
+        results
+    }
+}
+
 impl Publisher for SocialPublisher {
     fn channel(&self) -> Channel {
         Channel::Social
     }
 
-    fn publish<'a>(
-        &'a self,
-        bundle: &'a Bundle,
-        ctx: &'a PublishContext<'a>,
-    ) -> BoxFuture<'a, Vec<TargetResult>> {
-        Box::pin(async move {
-            if bundle.social.is_empty() {
-                return vec![skipped("social", "social", "no social posts were composed")];
-            }
-            let mut results = Vec::new();
-            for post in &bundle.social {
-                let target = format!("social:{}", post.platform);
-                let key = format!("{}:social:{}", ctx.version, post.platform);
-                if let Some(live) = self.live.get()
-                    && let Some(r) = live
-                        .publish(ctx.client, post, &key, ctx.correlation_id)
-                        .await
-                {
-                    results.push(r);
-                    continue;
-                }
-                let body = json!({
-                    "platform": post.platform,
-                    "content": post.posts.first(),
-                    "thread": post.posts.iter().skip(1).collect::<Vec<_>>(),
-                    "hashtags": post.hashtags,
-                    "media_urls": [],
-                    "metadata": { "tone": post.tone, "link": post.link, "campaign_id": format!("halcytone-{}", ctx.version) },
-                });
-                let call = Call {
-                    method: Method::POST,
-                    path: "api/v1/social/post",
-                    body: Some(&body),
-                    idempotency_key: Some(&key),
-                    correlation_id: ctx.correlation_id,
-                    limiter: Some(&self.limiter),
-                    bearer: None,
-                };
-                let (answer, attempts) = ctx.client.send(ctx.platform, &call).await;
-                let outcome = answer.map(|a| (text(&a.body, "post_id"), text(&a.body, "url")));
-                results.push(result("social", target, key, outcome, attempts));
-            }
-            results
-        })
+    fn publish<'a>(&'a self, bundle: &'a Bundle, ctx: &'a PublishContext<'a>) -> TargetsFuture<'a> {
+        Box::pin(self.publish_posts(bundle, ctx))
     }
 }
 
@@ -666,14 +667,7 @@ impl Publishing {
 
     /// The CRM's active, opted-in subscribers (every page), for segment previews.
     pub async fn subscribers(&self, correlation_id: &str) -> Result<Vec<Value>, CallError> {
-        let ctx = PublishContext {
-            client: &self.client,
-            crm: &self.crm,
-            platform: &self.platform,
-            correlation_id,
-            version: "preview",
-            audience: None,
-        };
+        let ctx = self.context(correlation_id, "preview", None);
         self.email.subscribers(&ctx).await.map_err(|(e, _)| e)
     }
 
@@ -684,15 +678,7 @@ impl Publishing {
         correlation_id: &str,
     ) -> Result<CampaignFigures, CallError> {
         let path = format!("api/v1/campaigns/{campaign_id}/analytics");
-        let call = Call {
-            method: Method::GET,
-            path: &path,
-            body: None,
-            idempotency_key: None,
-            correlation_id,
-            limiter: None,
-            bearer: None,
-        };
+        let call = Call::get(&path, correlation_id);
         let (answer, _) = self.client.send(&self.crm, &call).await;
         let body = answer?.body;
         let n = |k: &str| body.get(k).and_then(Value::as_u64).unwrap_or(0);
@@ -717,6 +703,23 @@ impl Publishing {
         self.social.live.get().map(|l| l.as_ref())
     }
 
+    /// What the publishers get for one run.
+    fn context<'a>(
+        &'a self,
+        correlation_id: &'a str,
+        version: &'a str,
+        audience: Option<&'a Audience>,
+    ) -> PublishContext<'a> {
+        PublishContext {
+            client: &self.client,
+            crm: &self.crm,
+            platform: &self.platform,
+            correlation_id,
+            version,
+            audience,
+        }
+    }
+
     fn publishers(&self) -> [&dyn Publisher; 3] {
         [&self.email, &self.web, &self.social]
     }
@@ -730,14 +733,7 @@ impl Publishing {
         correlation_id: &str,
     ) -> PublishReport {
         let version: String = newsletter.version.chars().take(16).collect();
-        let ctx = PublishContext {
-            client: &self.client,
-            crm: &self.crm,
-            platform: &self.platform,
-            correlation_id,
-            version: &version,
-            audience: None,
-        };
+        let ctx = self.context(correlation_id, &version, None);
         let targets = match &newsletter.to {
             Some(to) => {
                 let key = format!("{version}:email:test");
@@ -749,15 +745,13 @@ impl Publishing {
                     "campaign_id": format!("halcytone-{version}-test"),
                     "metadata": { "test_mode": true },
                 });
-                let call = Call {
-                    method: Method::POST,
-                    path: "api/v1/email/send",
-                    body: Some(&body),
-                    idempotency_key: Some(&key),
+                let call = Call::post(
+                    "api/v1/email/send",
+                    &body,
+                    &key,
                     correlation_id,
-                    limiter: Some(&self.email.limiter),
-                    bearer: None,
-                };
+                    &self.email.limiter,
+                );
                 let (answer, attempts) = self.client.send(&self.crm, &call).await;
                 let outcome =
                     answer.map(|a| (text(&a.body, "message_id").or(text(&a.body, "id")), None));
@@ -811,14 +805,7 @@ impl Publishing {
         audience: Option<&Audience>,
     ) -> PublishReport {
         let version: String = bundle.document.content_hash.chars().take(16).collect();
-        let ctx = PublishContext {
-            client: &self.client,
-            crm: &self.crm,
-            platform: &self.platform,
-            correlation_id,
-            version: &version,
-            audience,
-        };
+        let ctx = self.context(correlation_id, &version, audience);
         let mut targets = Vec::new();
         let mut channel_seconds = Vec::new();
         for p in self.publishers() {

@@ -37,6 +37,16 @@ pub struct SettingError {
     pub reason: String,
 }
 
+/// A variable reader over fixed `(name, value)` pairs, in the form the `from_vars` readers
+/// take (for tests and tools that do not read the environment).
+pub fn fixed_vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    move |k: &str| map.get(k).cloned()
+}
+
 /// Reads a true/false variable (unset is false).
 pub fn flag(
     get: &dyn Fn(&str) -> Option<String>,
@@ -409,14 +419,19 @@ fn required(value: Option<Url>, name: &'static str) -> Result<Url, SettingError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
-        move |k: &str| map.get(k).cloned()
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        fixed_vars(pairs)
+    }
+
+    /// The settings read from `pairs`, and their SMTP transport (which they must have).
+    fn smtp_of(pairs: &[(&str, &str)]) -> (Settings, SmtpSettings) {
+        let s = Settings::from_vars(&vars(pairs), false).unwrap();
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected");
+        };
+        let smtp = smtp.as_ref().clone();
+        (s, smtp)
     }
 
     #[test]
@@ -455,10 +470,7 @@ mod tests {
             ("SMTP_PASSWORD", "s3cret"),
             ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
         ];
-        let s = Settings::from_vars(&vars(&live), false).unwrap();
-        let EmailTransport::Smtp(smtp) = &s.email_transport else {
-            panic!("smtp expected");
-        };
+        let (s, smtp) = smtp_of(&live);
         assert_eq!((smtp.host.as_str(), smtp.port), ("smtp.example.com", 587));
         assert_eq!(smtp.tls, SmtpTls::StartTls);
         assert_eq!(smtp.timeout, Duration::from_secs(30));
@@ -478,10 +490,7 @@ mod tests {
             ("MOCK_SMTP_PORT", "2525"),
             ("SMTP_TLS", "tls"),
         ]);
-        let s = Settings::from_vars(&vars(&dry), false).unwrap();
-        let EmailTransport::Smtp(smtp) = &s.email_transport else {
-            panic!("smtp expected");
-        };
+        let (_, smtp) = smtp_of(&dry);
         assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
         assert_eq!(smtp.tls, SmtpTls::None);
         assert_eq!(smtp.username.as_deref(), Some("apikey"));

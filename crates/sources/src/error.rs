@@ -100,6 +100,42 @@ pub struct SettingError {
     pub reason: String,
 }
 
+/// A request to `kind` that got no answer: `Timeout` after `timeout`, else `Transport`.
+pub(crate) fn send_failure(
+    kind: SourceKind,
+    err: &reqwest::Error,
+    target: String,
+    timeout: std::time::Duration,
+) -> SourceError {
+    if err.is_timeout() {
+        SourceError::Timeout {
+            kind,
+            target,
+            after_secs: timeout.as_secs_f64(),
+        }
+    } else {
+        SourceError::Transport {
+            kind,
+            target,
+            detail: describe(err),
+        }
+    }
+}
+
+/// Sends `request` and reads the whole answer: its status and body text.
+pub(crate) async fn status_and_text(
+    request: reqwest::RequestBuilder,
+    kind: SourceKind,
+    target: &str,
+    timeout: std::time::Duration,
+) -> Result<(reqwest::StatusCode, String), SourceError> {
+    let failure = |e: reqwest::Error| send_failure(kind, &e, target.to_string(), timeout);
+    let resp = request.send().await.map_err(failure)?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(failure)?;
+    Ok((status, text))
+}
+
 /// Describes a reqwest error with its causes ("error sending request: connection refused").
 pub(crate) fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{SourceError, describe, snippet};
+use crate::error::{SourceError, snippet, status_and_text};
 use crate::{SourceKind, SourceSettings};
 
 /// The only scope we ask for.
@@ -126,21 +126,14 @@ pub(crate) async fn mint_token(
         .append_pair("assertion", &assertion)
         .finish();
     let target = "the OAuth token endpoint".to_string();
-    let resp = client
+    let request = client
         .post(&endpoint)
         .header(
             reqwest::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| transport(&e, &target, settings))?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| transport(&e, &target, settings))?;
+        .body(body);
+    let (status, text) = status_and_text(request, KIND, &target, settings.timeout).await?;
     let json: Option<Value> = serde_json::from_str(&text).ok();
     if !status.is_success() {
         // {"error":"invalid_grant","error_description":"Invalid JWT Signature."}
@@ -213,17 +206,8 @@ pub(crate) async fn get_document(
         "{}/v1/documents/{id}",
         settings.google_docs_base_url.trim_end_matches('/')
     );
-    let resp = client
-        .get(&url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| transport(&e, &target, settings))?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| transport(&e, &target, settings))?;
+    let request = client.get(&url).bearer_auth(token);
+    let (status, text) = status_and_text(request, KIND, &target, settings.timeout).await?;
     if !status.is_success() {
         // {"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND"}}
         let message = serde_json::from_str::<Value>(&text)
@@ -256,22 +240,6 @@ pub(crate) async fn get_document(
             target,
             detail: format!("the answer is not JSON ({e})"),
         })
-}
-
-fn transport(e: &reqwest::Error, target: &str, settings: &SourceSettings) -> SourceError {
-    if e.is_timeout() {
-        SourceError::Timeout {
-            kind: KIND,
-            target: target.to_string(),
-            after_secs: settings.timeout.as_secs_f64(),
-        }
-    } else {
-        SourceError::Transport {
-            kind: KIND,
-            target: target.to_string(),
-            detail: describe(e),
-        }
-    }
 }
 
 /// Converts a Docs API `Document` to Markdown in the authoring format: heading styles become

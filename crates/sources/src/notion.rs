@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{SourceError, describe, snippet};
+use crate::error::{SourceError, snippet, status_and_text};
 use crate::{SourceKind, SourceSettings};
 
 const KIND: SourceKind = SourceKind::Notion;
@@ -337,29 +337,10 @@ async fn call(
     settings: &SourceSettings,
     target: &str,
 ) -> Result<Value, SourceError> {
-    let transport = |e: reqwest::Error| {
-        if e.is_timeout() {
-            SourceError::Timeout {
-                kind: KIND,
-                target: target.to_string(),
-                after_secs: settings.timeout.as_secs_f64(),
-            }
-        } else {
-            SourceError::Transport {
-                kind: KIND,
-                target: target.to_string(),
-                detail: describe(&e),
-            }
-        }
-    };
-    let resp = request
+    let request = request
         .bearer_auth(key)
-        .header("Notion-Version", &settings.notion_version)
-        .send()
-        .await
-        .map_err(transport)?;
-    let status = resp.status();
-    let text = resp.text().await.map_err(transport)?;
+        .header("Notion-Version", &settings.notion_version);
+    let (status, text) = status_and_text(request, KIND, target, settings.timeout).await?;
     let json: Option<Value> = serde_json::from_str(&text).ok();
     if !status.is_success() {
         // {"object":"error","status":401,"code":"unauthorized","message":"API token is invalid."}

@@ -12,6 +12,23 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    const ALL: [SourceKind; 4] = [
+        SourceKind::File,
+        SourceKind::Url,
+        SourceKind::GoogleDocs,
+        SourceKind::Notion,
+    ];
+
+    /// The kind `name` (any letter case, blanks around ignored) spells, as `spells` decides;
+    /// else the name as it was compared.
+    fn named(name: &str, spells: impl Fn(SourceKind, &str) -> bool) -> Result<Self, String> {
+        let name = name.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|k| spells(*k, &name))
+            .ok_or(name)
+    }
+
     /// The configuration spelling: `file`, `url`, `google_docs`, `notion`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -72,18 +89,12 @@ impl SourceRef {
                 shorten(s)
             )));
         };
-        let kind = match prefix.trim().to_ascii_lowercase().as_str() {
-            "gdocs" => SourceKind::GoogleDocs,
-            "notion" => SourceKind::Notion,
-            "url" => SourceKind::Url,
-            "file" => SourceKind::File,
-            other => {
-                return Err(SourceError::BadReference(format!(
-                    "unknown source prefix '{}'; {ACCEPTED}",
-                    shorten(other)
-                )));
-            }
-        };
+        let kind = SourceKind::named(prefix, |k, name| k.prefix() == name).map_err(|other| {
+            SourceError::BadReference(format!(
+                "unknown source prefix '{}'; {ACCEPTED}",
+                shorten(&other)
+            ))
+        })?;
         let id = rest.trim();
         if id.is_empty() {
             return Err(SourceError::BadReference(format!(
@@ -98,19 +109,14 @@ impl SourceRef {
     /// `gdocs`, `notion`) and `LIVING_DOC_ID`. For Notion an empty id means
     /// `NOTION_DATABASE_ID`.
     pub fn configured(kind: &str, id: &str) -> Result<SourceRef, SourceError> {
-        let kind = match kind.trim().to_ascii_lowercase().as_str() {
-            "file" => SourceKind::File,
-            "url" => SourceKind::Url,
-            "google_docs" | "gdocs" => SourceKind::GoogleDocs,
-            "notion" => SourceKind::Notion,
-            other => {
-                return Err(SourceError::BadReference(format!(
-                    "LIVING_DOC_TYPE '{}' is not one of file, url, google_docs (or gdocs), notion",
-                    shorten(other)
-                )));
-            }
-        };
         let id = id.trim();
+        let spells = |k: SourceKind, name: &str| k.as_str() == name || k.prefix() == name;
+        let kind = SourceKind::named(kind, spells).map_err(|other| {
+            SourceError::BadReference(format!(
+                "LIVING_DOC_TYPE '{}' is not one of file, url, google_docs (or gdocs), notion",
+                shorten(&other)
+            ))
+        })?;
         if id.is_empty() {
             if kind == SourceKind::Notion {
                 return Ok(SourceRef {

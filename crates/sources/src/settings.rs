@@ -121,60 +121,27 @@ impl SourceSettings {
         if let Some(v) = var("NOTION_BASE_URL") {
             s.notion_base_url = http_url("NOTION_BASE_URL", &v)?;
         }
-        if let Some(v) = var("NOTION_VERSION") {
-            let ok = v.len() == 10
-                && v.chars().enumerate().all(|(i, c)| {
-                    if i == 4 || i == 7 {
-                        c == '-'
-                    } else {
-                        c.is_ascii_digit()
-                    }
-                });
-            if !ok {
-                return Err(SettingError {
-                    name: "NOTION_VERSION",
-                    value: v,
-                    reason: "must be a Notion API version date such as 2022-06-28".into(),
-                });
-            }
+        let version = |v: &str| is_notion_version(v).then(|| v.to_string());
+        let reason = "must be a Notion API version date such as 2022-06-28";
+        if let Some(v) = parsed(&var, "NOTION_VERSION", reason, version)? {
             s.notion_version = v;
         }
-        if let Some(v) = var("URL_SOURCE_ALLOW_PRIVATE") {
-            s.url_allow_private = match v.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => {
-                    return Err(SettingError {
-                        name: "URL_SOURCE_ALLOW_PRIVATE",
-                        value: v,
-                        reason: "must be true or false".into(),
-                    });
-                }
-            };
+        let reason = "must be true or false";
+        if let Some(allow) = parsed(&var, "URL_SOURCE_ALLOW_PRIVATE", reason, truth)? {
+            s.url_allow_private = allow;
         }
-        if let Some(v) = var("URL_SOURCE_MAX_BYTES") {
-            s.url_max_bytes = match v.replace('_', "").parse::<usize>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(SettingError {
-                        name: "URL_SOURCE_MAX_BYTES",
-                        value: v,
-                        reason: "must be a whole number of bytes greater than 0".into(),
-                    });
-                }
-            };
+        let bytes = |v: &str| v.replace('_', "").parse::<usize>().ok().filter(|n| *n > 0);
+        let reason = "must be a whole number of bytes greater than 0";
+        if let Some(n) = parsed(&var, "URL_SOURCE_MAX_BYTES", reason, bytes)? {
+            s.url_max_bytes = n;
         }
-        if let Some(v) = var("SOURCE_TIMEOUT_SECONDS") {
-            s.timeout = match v.parse::<f64>() {
-                Ok(secs) if secs > 0.0 && secs <= 600.0 => Duration::from_secs_f64(secs),
-                _ => {
-                    return Err(SettingError {
-                        name: "SOURCE_TIMEOUT_SECONDS",
-                        value: v,
-                        reason: "must be a number of seconds greater than 0 and at most 600".into(),
-                    });
-                }
-            };
+        let seconds = |v: &str| {
+            let secs = v.parse::<f64>().ok()?;
+            (secs > 0.0 && secs <= 600.0).then(|| Duration::from_secs_f64(secs))
+        };
+        let reason = "must be a number of seconds greater than 0 and at most 600";
+        if let Some(timeout) = parsed(&var, "SOURCE_TIMEOUT_SECONDS", reason, seconds)? {
+            s.timeout = timeout;
         }
         if let Some(v) = var("LIVING_DOC_DIR") {
             let err = |reason: String| SettingError {
@@ -217,6 +184,48 @@ fn check_credentials(value: &str) -> Result<(), SettingError> {
     ServiceAccount::from_json(&text)
         .map(|_| ())
         .map_err(|reason| err(format!("the file is not usable: {reason}")))
+}
+
+/// Reads `name` when it is set: `parse` makes the setting of its value, or refuses it
+/// (`None`), which is an error giving `reason`.
+fn parsed<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    reason: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, SettingError> {
+    let Some(value) = var(name) else {
+        return Ok(None);
+    };
+    match parse(&value) {
+        Some(setting) => Ok(Some(setting)),
+        None => Err(SettingError {
+            name,
+            value,
+            reason: reason.into(),
+        }),
+    }
+}
+
+/// A Notion API version: a date written `YYYY-MM-DD`.
+fn is_notion_version(v: &str) -> bool {
+    v.len() == 10
+        && v.chars().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+/// `true`/`false` and their usual spellings, in any letter case.
+fn truth(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 fn http_url(name: &'static str, value: &str) -> Result<String, SettingError> {

@@ -3,7 +3,7 @@
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use url::Url;
 
-use crate::error::{SourceError, describe, snippet};
+use crate::error::{SourceError, send_failure, snippet};
 use crate::guard::{self, check_url, find_refusal, redirect_target};
 use crate::{FetchedFormat, SourceKind, SourceSettings};
 
@@ -142,18 +142,7 @@ fn send_error(e: &reqwest::Error, url: &Url, settings: &SourceSettings) -> Sourc
     if let Some(r) = find_refusal(e) {
         return SourceError::Forbidden(guard::refusal(url, r.ip, r.reason));
     }
-    if e.is_timeout() {
-        return SourceError::Timeout {
-            kind: SourceKind::Url,
-            target: guard::redacted(url),
-            after_secs: settings.timeout.as_secs_f64(),
-        };
-    }
-    SourceError::Transport {
-        kind: SourceKind::Url,
-        target: guard::redacted(url),
-        detail: describe(e),
-    }
+    send_failure(SourceKind::Url, e, guard::redacted(url), settings.timeout)
 }
 
 #[cfg(test)]

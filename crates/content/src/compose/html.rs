@@ -17,6 +17,13 @@ fn safe_url(url: &str) -> bool {
     }
 }
 
+/// Replaces a link or image target that is not safe to emit with `replacement`.
+fn neutralise(url: &mut CowStr<'_>, replacement: &'static str) {
+    if !safe_url(url) {
+        *url = CowStr::from(replacement);
+    }
+}
+
 /// An anchor for a heading; the same rule the table of contents uses.
 pub fn anchor(heading: &str) -> String {
     let slug = slugify(heading);
@@ -31,39 +38,16 @@ pub fn anchor(heading: &str) -> String {
 pub fn render(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options)
-        .map(|event| match event {
-            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: if safe_url(&dest_url) {
-                    dest_url
-                } else {
-                    CowStr::from("#")
-                },
-                title,
-                id,
-            }),
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: if safe_url(&dest_url) {
-                    dest_url
-                } else {
-                    CowStr::from("")
-                },
-                title,
-                id,
-            }),
-            other => other,
+        .map(|mut event| {
+            match &mut event {
+                Event::Start(Tag::Link { dest_url, .. }) => neutralise(dest_url, "#"),
+                Event::Start(Tag::Image { dest_url, .. }) => neutralise(dest_url, ""),
+                _ => {}
+            }
+            match event {
+                Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+                other => other,
+            }
         })
         .collect();
     add_heading_ids(&mut events);

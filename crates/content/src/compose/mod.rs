@@ -16,8 +16,6 @@ use crate::templates::{TemplateError, Templates};
 use crate::tone::{self, Target, Tone};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::fmt;
-use std::str::FromStr;
 
 pub use newsletter::Newsletter;
 pub use social::SocialPost;
@@ -59,22 +57,8 @@ impl EmailTemplate {
     }
 }
 
-impl fmt::Display for EmailTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EmailTemplate {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == wanted)
-            .ok_or_else(|| UnknownValue::new("template", s, &Self::ALL.map(|t| t.as_str())))
-    }
-}
+impl_display_by_name!(EmailTemplate);
+impl_from_str_by_name!(EmailTemplate, "template");
 
 /// Links and names printed in every piece of content; from configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -219,6 +203,19 @@ pub(crate) struct Context<'a> {
     pub doc_tone: Option<Tone>,
     /// Address of the web post; items link to their heading in it.
     pub post_url: &'a str,
+}
+
+impl<'a> Context<'a> {
+    /// What `channel` carries of the document, with the tone for `target`; `None` when it
+    /// carries nothing.
+    pub fn plan_and_tone(
+        &self,
+        channel: Channel,
+        target: Target,
+    ) -> Option<(sections::Plan<'a>, Tone)> {
+        let plan = sections::Plan::for_channel(self.doc, channel);
+        (!plan.is_empty()).then(|| (plan, self.tone(target)))
+    }
 }
 
 impl Context<'_> {

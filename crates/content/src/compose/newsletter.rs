@@ -171,11 +171,9 @@ pub(crate) fn compose(
     template: EmailTemplate,
     templates: &Templates,
 ) -> Result<Option<Newsletter>, TemplateError> {
-    let plan = Plan::for_channel(ctx.doc, Channel::Email);
-    if plan.is_empty() {
+    let Some((plan, tone)) = ctx.plan_and_tone(Channel::Email, Target::Email) else {
         return Ok(None);
-    }
-    let tone = ctx.tone(Target::Email);
+    };
     let voice = tone::newsletter_voice(
         tone,
         &ctx.brand().name,
@@ -188,24 +186,21 @@ pub(crate) fn compose(
         if p.first_name {
             voice.greeting = tone::personal_greeting(tone);
         }
-        if let Some(intro) = p.intro.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
-            voice.intro = intro.to_string();
+        // A text given but blank keeps the tone's own.
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(intro) = given(&p.intro) {
+            voice.intro = intro;
         }
-        if let Some(text) = p
-            .cta_text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            cta.text = text.to_string();
+        if let Some(text) = given(&p.cta_text) {
+            cta.text = text;
         }
-        if let Some(url) = p
-            .cta_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
-            cta.url = url.to_string();
+        if let Some(url) = given(&p.cta_url) {
+            cta.url = url;
         }
     }
     let use_emoji = voice.use_emoji;

@@ -3,7 +3,7 @@
 
 use super::Context;
 use super::sections::{Picked, Plan, icon};
-use crate::model::{Category, Channel};
+use crate::model::{Category, Channel, Item};
 use crate::platform::{Platform, PlatformSpec};
 use crate::social::thread;
 use crate::text::{first_sentence, plain_paragraph, sentences, truncate_words};
@@ -224,14 +224,17 @@ fn x_posts(
     thread::split(&segments, spec.max_length, reserve)
 }
 
-fn linkedin(plan: &Plan<'_>, tone: Tone, lead: &Picked<'_>, link: &str, tags: &[String]) -> String {
-    let spec = Platform::Linkedin.spec();
-    let body: String = lead
-        .item
-        .paragraphs()
+/// An item's paragraphs as plain text, joined by `separator`.
+fn plain_text(item: &Item, separator: &str) -> String {
+    item.paragraphs()
         .map(plain_paragraph)
         .collect::<Vec<_>>()
-        .join("\n\n");
+        .join(separator)
+}
+
+fn linkedin(plan: &Plan<'_>, tone: Tone, lead: &Picked<'_>, link: &str, tags: &[String]) -> String {
+    let spec = Platform::Linkedin.spec();
+    let body = plain_text(lead.item, "\n\n");
     let mut list = String::new();
     for p in plan.news().skip(1).take(MAX_LISTED) {
         list.push_str(&format!(
@@ -301,12 +304,7 @@ fn instagram(tone: Tone, source: &Picked<'_>, tags: &[String]) -> String {
         },
         plain_paragraph(&source.item.title)
     );
-    let text: String = source
-        .item
-        .paragraphs()
-        .map(plain_paragraph)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = plain_text(source.item, " ");
     let steps: Vec<String> = sentences(&text)
         .into_iter()
         .take(MAX_LISTED)

@@ -118,11 +118,9 @@ pub(crate) fn compose(
     ctx: &Context<'_>,
     templates: &Templates,
 ) -> Result<Option<WebPost>, TemplateError> {
-    let plan = Plan::for_channel(ctx.doc, Channel::Web);
-    if plan.is_empty() {
+    let Some((plan, tone)) = ctx.plan_and_tone(Channel::Web, Target::Web) else {
         return Ok(None);
-    }
-    let tone = ctx.tone(Target::Web);
+    };
     let (title, slug, url) = address(ctx);
 
     // The highlight leads its own category's section.

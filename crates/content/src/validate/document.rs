@@ -138,25 +138,25 @@ pub fn check(doc: &LivingDocument, now: DateTime<Utc>) -> Vec<Issue> {
 }
 
 fn check_document_flags(doc: &LivingDocument, issues: &mut Vec<Issue>) {
-    if let Some(t) = &doc.flags.template
-        && let Err(e) = t.parse::<EmailTemplate>()
-    {
-        issues.push(Issue::new(
-            Severity::Error,
+    let flags = &doc.flags;
+    let unknown = [
+        (
             "invalid_template",
-            e.to_string(),
-            Location::default(),
-        ));
-    }
-    if let Some(t) = &doc.flags.tone
-        && let Err(e) = t.parse::<Tone>()
-    {
-        issues.push(Issue::new(
-            Severity::Error,
+            flags
+                .template
+                .as_ref()
+                .map(|t| t.parse::<EmailTemplate>().err()),
+        ),
+        (
             "invalid_tone",
-            e.to_string(),
-            Location::default(),
-        ));
+            flags.tone.as_ref().map(|t| t.parse::<Tone>().err()),
+        ),
+    ];
+    for (code, error) in unknown {
+        if let Some(Some(e)) = error {
+            let at = Location::default();
+            issues.push(Issue::new(Severity::Error, code, e.to_string(), at));
+        }
     }
 }
 
@@ -435,13 +435,7 @@ fn check_schedule(
 mod tests {
     use super::*;
     use crate::parse::markdown;
-    use chrono::TimeZone;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
+    use crate::test_support::now;
 
     fn codes(text: &str) -> Vec<(&'static str, Option<usize>)> {
         check(&markdown::parse(text), now())

@@ -5,52 +5,28 @@
 //! A Page token made from a long-lived user token does not expire and has no refresh token, so
 //! a token that stops working needs the Page connected again.
 
-use crate::client::{Auth, CallError, Exchange, HttpClient, RawAnswer};
-use reqwest::Method;
+use super::Poster;
+use crate::client::{CallError, RawAnswer};
 use serde_json::Value;
-use url::Url;
 
-#[allow(clippy::too_many_arguments)]
 pub async fn post(
-    client: &HttpClient,
-    api_base: &Url,
+    poster: &Poster<'_>,
     version: &str,
-    token: &str,
     page_id: &str,
     message: &str,
     link: Option<&str>,
-    correlation_id: &str,
 ) -> Result<RawAnswer, CallError> {
     let path = format!("{version}/{page_id}/feed");
-    let url = api_base
-        .join(&path)
-        .map_err(|e| CallError::Url(format!("{api_base}{path}: {e}")))?;
     let mut form: Vec<(&str, &str)> = vec![("message", message)];
     if let Some(l) = link {
         form.push(("link", l));
     }
-    client
-        .exchange(Exchange {
-            upstream: "facebook",
-            method: Method::POST,
-            url,
-            headers: Vec::new(),
-            auth: Auth::Bearer(token),
-            json: None,
-            form: Some(&form),
-            correlation_id,
-        })
-        .await
+    poster.send(&path, Vec::new(), None, Some(&form)).await
 }
 
 /// The id of a created post (`<page id>_<post id>`).
 pub fn post_id(answer: &RawAnswer) -> Option<String> {
-    answer
-        .body
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(str::to_string)
+    answer.text_at("/id").filter(|id| !id.is_empty())
 }
 
 /// The Graph API error code of a failed call.

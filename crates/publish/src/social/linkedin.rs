@@ -1,24 +1,16 @@
 //! LinkedIn Posts API: `POST /rest/posts` with the author URN, `LinkedIn-Version` and
 //! `X-Restli-Protocol-Version: 2.0.0`. Success is 201 with the post's URN in `x-restli-id`.
 
-use crate::client::{Auth, CallError, Exchange, HttpClient, RawAnswer};
-use reqwest::Method;
+use super::Poster;
+use crate::client::{CallError, RawAnswer};
 use serde_json::json;
-use url::Url;
 
-#[allow(clippy::too_many_arguments)]
 pub async fn post(
-    client: &HttpClient,
-    api_base: &Url,
+    poster: &Poster<'_>,
     version: &str,
-    token: &str,
     author: &str,
     text: &str,
-    correlation_id: &str,
 ) -> Result<RawAnswer, CallError> {
-    let url = api_base
-        .join("rest/posts")
-        .map_err(|e| CallError::Url(format!("{api_base}rest/posts: {e}")))?;
     let body = json!({
         "author": author,
         "commentary": escape_commentary(text),
@@ -31,21 +23,11 @@ pub async fn post(
         "lifecycleState": "PUBLISHED",
         "isReshareDisabledByAuthor": false
     });
-    client
-        .exchange(Exchange {
-            upstream: "linkedin",
-            method: Method::POST,
-            url,
-            headers: vec![
-                ("LinkedIn-Version", version.to_string()),
-                ("X-Restli-Protocol-Version", "2.0.0".to_string()),
-            ],
-            auth: Auth::Bearer(token),
-            json: Some(&body),
-            form: None,
-            correlation_id,
-        })
-        .await
+    let headers = vec![
+        ("LinkedIn-Version", version.to_string()),
+        ("X-Restli-Protocol-Version", "2.0.0".to_string()),
+    ];
+    poster.send("rest/posts", headers, Some(&body), None).await
 }
 
 /// The commentary field is "little text": these characters are markup unless escaped.

@@ -6,8 +6,8 @@
 use super::oauth::{self, RefreshError};
 use super::quota::DAY_MS;
 use super::{
-    Account, AccountStatus, Network, Quota, SocialSettings, TokenStore, TokenStoreError, facebook,
-    linkedin, x,
+    Account, AccountStatus, Network, Poster, Quota, SocialSettings, TokenStore, TokenStoreError,
+    facebook, linkedin, x,
 };
 use crate::client::{CallError, HttpClient, RawAnswer};
 use crate::report::{Outcome, TargetResult};
@@ -481,43 +481,23 @@ impl LiveSocial {
         link: Option<&str>,
         correlation_id: &str,
     ) -> Result<RawAnswer, CallError> {
-        let token = account.tokens.access_token.expose();
+        let poster = Poster {
+            client,
+            upstream: network.as_str(),
+            api_base: &self.settings.network(network).api_base,
+            token: account.tokens.access_token.expose(),
+            correlation_id,
+        };
+        let account_id = &account.info.account_id;
         match network {
-            Network::X => {
-                x::post(
-                    client,
-                    &self.settings.x.api_base,
-                    token,
-                    text,
-                    reply_to,
-                    correlation_id,
-                )
-                .await
-            }
+            Network::X => x::post(&poster, text, reply_to).await,
             Network::Linkedin => {
-                linkedin::post(
-                    client,
-                    &self.settings.linkedin.api_base,
-                    &self.settings.linkedin_version,
-                    token,
-                    &account.info.account_id,
-                    text,
-                    correlation_id,
-                )
-                .await
+                let version = &self.settings.linkedin_version;
+                linkedin::post(&poster, version, account_id, text).await
             }
             Network::Facebook => {
-                facebook::post(
-                    client,
-                    &self.settings.facebook.api_base,
-                    &self.settings.facebook_version,
-                    token,
-                    &account.info.account_id,
-                    text,
-                    link,
-                    correlation_id,
-                )
-                .await
+                let version = &self.settings.facebook_version;
+                facebook::post(&poster, version, account_id, text, link).await
             }
         }
     }
