@@ -9,6 +9,7 @@ use crate::state::{MockKind, MockState};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use halcytone_telemetry::route_series::{Register, Routes};
 use metrics::{Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use std::collections::HashMap;
@@ -20,20 +21,11 @@ pub const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-/// One route's registered series.
-#[derive(Default)]
-struct RouteSeries {
-    /// (method, status) → counter
-    requests: Vec<(String, u16, Counter)>,
-    /// method → latency
-    latency: Vec<(String, Histogram)>,
-}
-
 pub struct Metrics {
     prefix: &'static str,
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
-    routes: Mutex<HashMap<String, RouteSeries>>,
+    routes: Mutex<Routes>,
     captured: Mutex<HashMap<String, Counter>>,
 }
 
@@ -47,6 +39,26 @@ impl std::fmt::Debug for Metrics {
 
 fn metadata() -> Metadata<'static> {
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()))
+}
+
+impl Register for Metrics {
+    fn requests(&self, method: &str, route: &str, status: u16) -> Counter {
+        let status = status.to_string();
+        self.counter(
+            "requests_total",
+            &[("method", method), ("route", route), ("status", &status)],
+        )
+    }
+
+    fn latency(&self, method: &str, route: &str) -> Histogram {
+        self.recorder.register_histogram(
+            &self.key(
+                "request_duration_seconds",
+                &[("method", method), ("route", route)],
+            ),
+            &metadata(),
+        )
+    }
 }
 
 impl Metrics {
@@ -134,50 +146,10 @@ impl Metrics {
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut routes = self
-            .routes
+        self.routes
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !routes.contains_key(route) {
-            routes.insert(route.to_string(), RouteSeries::default());
-        }
-        let Some(r) = routes.get_mut(route) else {
-            return;
-        };
-        match r
-            .requests
-            .iter()
-            .find(|(m, s, _)| m == method && *s == status)
-        {
-            Some((_, _, c)) => c.increment(1),
-            None => {
-                let status_text = status.to_string();
-                let c = self.counter(
-                    "requests_total",
-                    &[
-                        ("method", method),
-                        ("route", route),
-                        ("status", &status_text),
-                    ],
-                );
-                c.increment(1);
-                r.requests.push((method.to_string(), status, c));
-            }
-        }
-        match r.latency.iter().find(|(m, _)| m == method) {
-            Some((_, h)) => h.record(seconds),
-            None => {
-                let h = self.recorder.register_histogram(
-                    &self.key(
-                        "request_duration_seconds",
-                        &[("method", method), ("route", route)],
-                    ),
-                    &metadata(),
-                );
-                h.record(seconds);
-                r.latency.push((method.to_string(), h));
-            }
-        }
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .observe(self, method, route, status, seconds);
     }
 
     pub fn captured(&self, kind: &str) {

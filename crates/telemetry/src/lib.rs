@@ -13,6 +13,7 @@ pub mod correlation;
 mod export;
 pub mod exposition;
 pub mod process;
+pub mod route_series;
 pub mod upkeep;
 
 pub use context::TraceContext;

@@ -6,34 +6,32 @@
 //! summary (requests per second over the last minute, mean latency, error rate).
 
 use halcytone_app::metrics::AppMetrics;
+use halcytone_telemetry::route_series::{Register, Routes};
 use metrics::{Counter, Histogram};
-use std::collections::HashMap;
 use std::sync::Mutex;
 
-const WINDOW_SECS: usize = 60;
-
-/// One route's registered series; methods and statuses per route are few, so vectors beat
-/// maps.
-#[derive(Default)]
-struct RouteStats {
-    /// (method, status) → counter
-    requests: Vec<(String, u16, Counter)>,
-    /// method → latency
-    latency: Vec<(String, Histogram)>,
+/// Registers the API's request series in the application's recorder, under `service`.
+struct Registrar<'a> {
+    metrics: &'a AppMetrics,
+    service: &'a str,
 }
 
-impl std::fmt::Debug for RouteStats {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RouteStats")
-            .field("series", &(self.requests.len() + self.latency.len()))
-            .finish()
+impl Register for Registrar<'_> {
+    fn requests(&self, method: &str, route: &str, status: u16) -> Counter {
+        self.metrics
+            .http_requests(self.service, method, route, status)
+    }
+    fn latency(&self, method: &str, route: &str) -> Histogram {
+        self.metrics.http_latency(self.service, method, route)
     }
 }
 
+const WINDOW_SECS: usize = 60;
+
 #[derive(Debug, Default)]
 struct Inner {
-    /// route → numbers (looked up by `&str`, so a request allocates nothing once seen)
-    routes: HashMap<String, RouteStats>,
+    /// Each route's registered series.
+    routes: Routes,
     total: u64,
     errors: u64,
     latency_sum: f64,
@@ -92,33 +90,13 @@ impl HttpMetrics {
     ) {
         let now = unix_secs();
         let mut inner = self.lock();
-        if !inner.routes.contains_key(route) {
-            inner
-                .routes
-                .insert(route.to_string(), RouteStats::default());
-        }
-        if let Some(r) = inner.routes.get_mut(route) {
-            match r
-                .requests
-                .iter()
-                .find(|(m, s, _)| m == method && *s == status)
-            {
-                Some((_, _, c)) => c.increment(1),
-                None => {
-                    let c = metrics.http_requests(service, method, route, status);
-                    c.increment(1);
-                    r.requests.push((method.to_string(), status, c));
-                }
-            }
-            match r.latency.iter().find(|(m, _)| m == method) {
-                Some((_, h)) => h.record(seconds),
-                None => {
-                    let h = metrics.http_latency(service, method, route);
-                    h.record(seconds);
-                    r.latency.push((method.to_string(), h));
-                }
-            }
-        }
+        inner.routes.observe(
+            &Registrar { metrics, service },
+            method,
+            route,
+            status,
+            seconds,
+        );
         inner.total += 1;
         inner.latency_sum += seconds;
         if status >= 500 {
