@@ -416,15 +416,8 @@ fn parse_origins(v: &str) -> Result<CorsOrigins, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
-        move |k: &str| map.get(k).cloned()
-    }
+    use halcytone_publish::settings::fixed_vars as vars;
 
     #[test]
     fn defaults_and_named_errors() {
