@@ -219,6 +219,18 @@ impl TestApp {
             .1
     }
 
+    /// POSTs each body to `path` with the read key: each must be a 422 naming its field
+    /// (`None`: a 422 whatever the field).
+    pub async fn refuses_bodies(&self, path: &str, cases: &[(&str, Option<&str>)]) {
+        for (body, field) in cases {
+            let a = self.post(path, Some(&self.read_key), body).await;
+            assert_eq!(a.status, 422, "{path} {body}: {}", a.text);
+            if let Some(field) = field {
+                assert_eq!(a.body["error"]["field"], *field, "{path} {body}");
+            }
+        }
+    }
+
     /// POSTs `path` with an empty body and the write key.
     pub async fn post_as_writer(&self, path: &str) -> Answer {
         self.post(path, Some(&self.write_key), "").await
