@@ -165,25 +165,32 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
+impl ApiError {
+    /// The body this error is answered with (an internal cause is logged, never sent).
+    pub fn body(&self) -> ErrorBody {
         let correlation_id = correlation::current();
-        if let ApiError::Internal(cause) = &self {
+        if let ApiError::Internal(cause) = self {
             tracing::error!(%correlation_id, cause = %cause, "request failed");
         }
-        let field = match &self {
+        let field = match self {
             ApiError::Invalid { field, .. } => Some(field.clone()),
             _ => None,
         };
-        let body = ErrorBody {
+        ErrorBody {
             detail: self.to_string(),
             error: ErrorCode {
                 code: self.code(),
                 field,
             },
             correlation_id,
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = self.body();
         let mut resp = (status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
         match &self {

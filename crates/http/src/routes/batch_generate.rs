@@ -11,7 +11,6 @@ use crate::http::query::QueryArgs;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::response::IntoResponse;
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -58,22 +57,12 @@ async fn one(state: AppState, mut body: GenerateBody) -> Result<Value, Value> {
         serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| ApiError::Internal(format!("preview answer: {e}")))
     };
-    match run.await {
-        Ok(v) => Ok(v),
-        Err(e) => Err(error_json(e).await),
-    }
-}
-
-/// The error body an error would have been answered with, and its status.
-async fn error_json(e: ApiError) -> Value {
-    let resp = e.into_response();
-    let status = resp.status().as_u16();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
-    let mut v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
-    v["status_code"] = json!(status);
-    v
+    run.await.map_err(|e| {
+        // The error body and status the single route would have answered.
+        let mut v = serde_json::to_value(e.body()).unwrap_or_else(|_| json!({}));
+        v["status_code"] = json!(e.status().as_u16());
+        v
+    })
 }
 
 async fn generate(
