@@ -87,14 +87,14 @@ pub async fn generate(state: &Core, body: BatchRequest) -> AppResult<Value> {
     let variety = body.template_variety.unwrap_or(true);
     let spread = body.include_scheduling.unwrap_or(true);
     let dry_run = body.dry_run.unwrap_or(false);
-    if let Some(f) = &body.document_format {
-        f.parse::<halcytone_content::SourceFormat>()
-            .map_err(|e| AppError::invalid("document_format", e.to_string()))?;
-    }
-    let doc: DocumentText = match &body.document {
-        Some(v) if !v.is_null() => generation::inline(v, body.document_format.as_deref())?,
-        _ => crate::documents::configured(state).await?,
-    };
+    // The inline document, or the configured one (a batch names no source).
+    let doc: DocumentText = crate::documents::requested(
+        body.document.as_ref(),
+        body.document_format.as_deref(),
+        None,
+        state,
+    )
+    .await?;
     let as_of = generation::today();
     let living = std::sync::Arc::new(generation::read_document(state, &doc, as_of).await?);
     let now = Utc::now();

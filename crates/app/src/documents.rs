@@ -150,10 +150,7 @@ pub async fn requested(
 ) -> Result<DocumentText, AppError> {
     // A format is checked even when no inline document comes with it: a wrong value is the
     // caller's mistake whatever else the request holds.
-    if let Some(f) = format {
-        f.parse::<halcytone_content::SourceFormat>()
-            .map_err(|e| AppError::invalid("document_format", e.to_string()))?;
-    }
+    crate::generation::parse_format(format)?;
     match (document, document_id.map(str::trim)) {
         (Some(v), _) if !v.is_null() => crate::generation::inline(v, format),
         (_, Some(id)) if !id.is_empty() => {

@@ -70,12 +70,17 @@ pub fn today() -> DateTime<Utc> {
     Utc.from_utc_datetime(&now.date_naive().and_time(chrono::NaiveTime::MIN))
 }
 
-/// An inline document from a request body: text, or a JSON document given as an object.
-pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, AppError> {
-    let format = format
+/// A `document_format` as a request gives it (an error names the field).
+pub fn parse_format(format: Option<&str>) -> Result<Option<SourceFormat>, AppError> {
+    format
         .map(str::parse::<SourceFormat>)
         .transpose()
-        .map_err(|e| AppError::invalid("document_format", e.to_string()))?;
+        .map_err(|e| AppError::invalid("document_format", e.to_string()))
+}
+
+/// An inline document from a request body: text, or a JSON document given as an object.
+pub fn inline(value: &Value, format: Option<&str>) -> Result<DocumentText, AppError> {
+    let format = parse_format(format)?;
     let (text, format) = match value {
         Value::String(s) => (s.clone(), format),
         Value::Object(_) | Value::Array(_) => (value.to_string(), Some(SourceFormat::Json)),
