@@ -134,10 +134,12 @@ pub async fn produce(
     req: &Request,
     now: DateTime<Utc>,
 ) -> Result<Produced, AppError> {
+    let label = doc.label.clone();
     let doc = doc.clone();
     let req = req.clone();
     let worker_state = state.clone();
-    off_executor(state, move |stop| {
+    let started = std::time::Instant::now();
+    let produced = off_executor(state, move |stop| {
         let document = parse_document(&doc, now)?;
         if stop.is_stopped() {
             return Err(AppError::Internal("generation stopped".into()));
@@ -149,7 +151,30 @@ pub async fn produce(
             report,
         })
     })
-    .await
+    .await;
+    // One line per generation (the runbooks grep for `content_generation`).
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let dry_run = state.publishing.settings.dry_run;
+    match &produced {
+        Ok(p) => tracing::info!(
+            event = "content_generation",
+            document = %label,
+            items = p.bundle.document.items,
+            social_posts = p.bundle.social.len(),
+            dry_run,
+            ms,
+            "content generated"
+        ),
+        Err(e) => tracing::warn!(
+            event = "content_generation",
+            document = %label,
+            dry_run,
+            ms,
+            error = %e,
+            "content generation failed"
+        ),
+    }
+    produced
 }
 
 /// Parses a document off the executor, within the time budget.

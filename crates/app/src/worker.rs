@@ -211,6 +211,16 @@ impl Worker {
             self.core
                 .app_metrics
                 .published(t.channel, outcome, t.attempts);
+            // One line per publisher action (the runbooks grep for `publisher_action`).
+            tracing::info!(
+                event = "publisher_action",
+                channel = t.channel,
+                target = %t.target,
+                outcome,
+                attempts = t.attempts,
+                dry_run = self.core.publishing.settings.dry_run,
+                "publisher action"
+            );
         }
         for (channel, seconds) in &report.channel_seconds {
             self.core.app_metrics.publish_took(channel, *seconds);

@@ -242,6 +242,21 @@ async fn up_runs_the_whole_stack_from_one_command() {
         log.contains(&format!("\"job_id\":\"{id}\"")),
         "JSON log lines name the job"
     );
+    // What the seeds' runbooks grep for, one preview and one dry-run publish later.
+    let lines = |pattern: &str| log.lines().filter(|l| l.contains(pattern)).count();
+    assert!(
+        lines("\"event\":\"content_generation\"") >= 2,
+        "preview and job"
+    );
+    assert!(
+        lines("\"event\":\"publisher_action\"") >= 5,
+        "one per target"
+    );
+    assert!(lines("\"dry_run\":true") >= 7);
+    assert!(
+        lines("ready") >= 1 && lines("listening") >= 1,
+        "start-up lines"
+    );
     signal(&up, "-TERM");
     let mut up = up;
     let status = up.0.wait().unwrap();

@@ -48,7 +48,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
             brand,
             listener,
         )?;
-        tracing::info!(addr = %app.addr, dry_run, "API listening");
+        tracing::info!(event = "ready", addr = %app.addr, dry_run, "startup complete: API ready, listening");
         eprintln!(
             "Halcytone API on http://{} (dry run: {dry_run}); docs at /docs",
             app.addr

@@ -235,7 +235,8 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         ) {
             tracing::warn!(error = %e, "the start-up banner could not be printed");
         }
-        tracing::info!(api = %api_addr, crm = %crm_addr, smtp = %smtp_addr, platform = %platform_addr, "halcytone up");
+        // The runbooks grep the log for startup/ready/listening lines.
+        tracing::info!(event = "ready", api = %api_addr, crm = %crm_addr, smtp = %smtp_addr, platform = %platform_addr, dry_run = true, "halcytone up: startup complete, ready; API, mock CRM and mock Platform listening");
 
         shutdown_signal().await;
         eprintln!("stopping: finishing requests and the job in hand…");
