@@ -3,7 +3,7 @@
 //! request is composed as a preview; nothing is published (publishing is a job:
 //! `/api/v2/content/sync`).
 
-use super::content::{GenerateBody, plan, preview_answer};
+use super::content::{GenerateBody, Plan, plan, preview_answer};
 use super::{Entry, READ, route};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
@@ -48,21 +48,30 @@ pub(super) struct BatchGenerate {
     fail_fast: bool,
 }
 
-/// One request's answer: its preview, or its error as the API would have answered it.
-async fn one(state: AppState, mut body: GenerateBody) -> Result<Value, Value> {
-    body.preview_only = true;
+/// One planned request's answer: its preview, or the error body and status the single route
+/// would have answered.
+async fn one(state: AppState, p: Plan) -> Result<Value, Value> {
     let run = async {
-        let p = plan(&state, body, &QueryArgs::default(), true).await?;
         let (bytes, _) = preview_answer(&state, &p, "preview", false).await?;
         serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| ApiError::Internal(format!("preview answer: {e}")))
     };
     run.await.map_err(|e| {
-        // The error body and status the single route would have answered.
         let mut v = serde_json::to_value(e.body()).unwrap_or_else(|_| json!({}));
         v["status_code"] = json!(e.status().as_u16());
         v
     })
+}
+
+/// An error of request `i`'s fields, named as a field of the batch.
+fn of_request(i: usize, e: ApiError) -> ApiError {
+    match e {
+        ApiError::Invalid { field, message } => ApiError::invalid(
+            format!("requests[{i}].{field}"),
+            format!("requests[{i}].{message}"),
+        ),
+        other => other,
+    }
 }
 
 async fn generate(
@@ -76,15 +85,21 @@ async fn generate(
             format!("requests: 1 to {MAX_REQUESTS} generate requests (got {n})"),
         ));
     }
+    // Every request is read and planned first: a malformed one refuses the batch (422 naming
+    // requests[i].field); what fails while composing is that request's result.
     let mut requests = Vec::with_capacity(n);
     for (i, r) in batch.requests.into_iter().enumerate() {
-        let body: GenerateBody =
+        let mut body: GenerateBody =
             serde_path_to_error::deserialize(Value::Object(r)).map_err(|e| {
                 let field = format!("requests[{i}].{}", e.path());
                 let message = e.into_inner().to_string();
                 ApiError::invalid(field.clone(), format!("{field}: {message}"))
             })?;
-        requests.push(body);
+        body.preview_only = true;
+        let p = plan(&state, body, &QueryArgs::default(), true)
+            .await
+            .map_err(|e| of_request(i, e))?;
+        requests.push(p);
     }
     let mut results: Vec<Option<Result<Value, Value>>> = vec![None; n];
     if batch.parallel {
