@@ -13,12 +13,27 @@ pub fn problems() -> &'static [String] {
     PROBLEMS.get().map_or(&[], Vec::as_slice)
 }
 
+/// The `.env` of the working directory or, as dotenvy looks, of the nearest folder above it.
+pub fn find() -> Option<std::path::PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .map(|d| d.join(".env"))
+        .find(|p| p.is_file())
+}
+
 /// Loads `path` when it exists; reports each bad line on stderr.
 pub fn load(path: &Path) {
     let Ok(text) = std::fs::read_to_string(path) else {
         return;
     };
-    let (clean, problems) = check(&text, &path.display().to_string());
+    // `.env` when it is the working directory's own, its full path when found above.
+    let here = std::env::current_dir().ok();
+    let name = if path.parent() == here.as_deref() {
+        ".env".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let (clean, problems) = check(&text, &name);
     for p in &problems {
         eprintln!("warning: {p}");
     }

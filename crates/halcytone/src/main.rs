@@ -14,9 +14,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // A .env file in the working directory supplies variables not already set; a line that
-    // cannot be read is reported with its number.
-    dotenv::load(std::path::Path::new(".env"));
+    // A .env file (in the working directory or the nearest folder above it) supplies
+    // variables not already set; a line that cannot be read is reported with its number.
+    if let Some(path) = dotenv::find() {
+        dotenv::load(&path);
+    }
     let cli = cli::Cli::parse();
     let log_dir = match &cli.command {
         cli::Command::Up(a) => Some(a.log_dir.clone()),
