@@ -8,7 +8,6 @@ use halcytone_testkit::http::{get_text, send_for_json};
 use halcytone_testkit::pg::ScratchSchema;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,43 +16,13 @@ const KEY: &str = "service-test-admin-key-0001";
 
 mod common;
 
-use common::{Proc, UP_ON_FREE_PORTS, first_http_address};
+use common::{Proc, UP_ON_FREE_PORTS, spawn};
 
 /// Sends `sig` (e.g. `-TERM`) to the child.
 fn signal(p: &Proc, sig: &str) {
     let _ = Command::new("kill")
         .args([sig, &p.0.id().to_string()])
         .status();
-}
-
-/// Spawns the binary in `cwd` and returns it with the first `http://` address found on the
-/// stream (`stdout` or stderr) — the banner or the "listening" line.
-fn spawn(args: &[&str], cwd: &Path, env: &[(&str, String)], from_stdout: bool) -> (Proc, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .env_remove("DATABASE_URL")
-        .env_remove("API_KEY")
-        .env("LOG_DIR", cwd.join("logs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let out = child.stdout.take().unwrap();
-    let err = child.stderr.take().unwrap();
-    let (watched, other): (Box<dyn std::io::Read + Send>, Box<dyn std::io::Read + Send>) =
-        if from_stdout {
-            (Box::new(out), Box::new(err))
-        } else {
-            (Box::new(err), Box::new(out))
-        };
-    std::thread::spawn(move || for _ in BufReader::new(other).lines() {});
-    let mut lines = BufReader::new(watched).lines();
-    let url = first_http_address(&mut lines, &format!("halcytone {args:?}"));
-    std::thread::spawn(move || for _ in lines {});
-    (Proc(child), url)
 }
 
 /// `halcytone up` in `dir` with every service on a free port, plus `extra` arguments.

@@ -44,26 +44,47 @@ pub fn first_http_address(
     }
 }
 
-/// Starts `halcytone up` on free ports (SMTP capture included) in `dir` with `env` added;
-/// returns it with the API's address (no trailing slash).
-pub fn up(dir: &Path, env: &[(&str, &str)]) -> (Proc, String) {
+/// Spawns the binary in `cwd` and returns it with the first `http://` address found on the
+/// stream (`stdout` or stderr) — the banner or the "listening" line.
+pub fn spawn(
+    args: &[&str],
+    cwd: &Path,
+    env: &[(&str, String)],
+    from_stdout: bool,
+) -> (Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_halcytone"));
-    cmd.args(UP_ON_FREE_PORTS)
-        .args(["--smtp-port", "0"])
-        .current_dir(dir)
+    cmd.args(args)
+        .current_dir(cwd)
         .env_remove("DATABASE_URL")
         .env_remove("API_KEY")
-        .env("LOG_DIR", dir.join("logs"))
+        .env("LOG_DIR", cwd.join("logs"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let api = first_http_address(&mut lines, "halcytone up")
-        .trim_end_matches('/')
-        .to_string();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let (watched, other): (Box<dyn std::io::Read + Send>, Box<dyn std::io::Read + Send>) =
+        if from_stdout {
+            (Box::new(out), Box::new(err))
+        } else {
+            (Box::new(err), Box::new(out))
+        };
+    std::thread::spawn(move || for _ in BufReader::new(other).lines() {});
+    let mut lines = BufReader::new(watched).lines();
+    let url = first_http_address(&mut lines, &format!("halcytone {args:?}"));
     std::thread::spawn(move || for _ in lines {});
-    (Proc(child), api)
+    (Proc(child), url)
+}
+
+/// Starts `halcytone up` on free ports (SMTP capture included) in `dir` with `env` added;
+/// returns it with the API's address (no trailing slash).
+pub fn up(dir: &Path, env: &[(&str, &str)]) -> (Proc, String) {
+    let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (*k, (*v).to_string())).collect();
+    let mut args = UP_ON_FREE_PORTS.to_vec();
+    args.extend_from_slice(&["--smtp-port", "0"]);
+    let (p, api) = spawn(&args, dir, &env, true);
+    (p, api.trim_end_matches('/').to_string())
 }
