@@ -52,6 +52,66 @@ const HELP: [(&str, &str); 10] = [
     (WEBSOCKETS, "Open WebSocket connections, by endpoint."),
 ];
 
+/// Series set when `/metrics` is read (gauges), with their help.
+const SCRAPED_GAUGES: [(&str, &str); 9] = [
+    (
+        "halcytone_job_queue_lag_seconds",
+        "How long the oldest due job has waited for a worker.",
+    ),
+    ("halcytone_jobs", "Publish jobs by status."),
+    (
+        "halcytone_dry_run_mode",
+        "1 when every publish goes to the mock services.",
+    ),
+    (
+        "halcytone_circuit_breaker_state",
+        "Circuit breaker per upstream: 0 closed, 1 open, 2 half-open.",
+    ),
+    ("halcytone_cache_entries", "Answers in the response cache."),
+    ("halcytone_cache_bytes", "Bytes held by the response cache."),
+    ("halcytone_build_info", "Build of this process."),
+    (
+        "halcytone_social_account_reconnect_needed",
+        "1 when a connected social account's tokens stopped working and an operator must connect it again.",
+    ),
+    (
+        "halcytone_social_quota_wait_seconds",
+        "How long the next post to a network would wait for its quota or a 429 reset.",
+    ),
+];
+
+/// Series set when `/metrics` is read (totals kept elsewhere), with their help.
+const SCRAPED_TOTALS: [(&str, &str); 7] = [
+    (
+        "halcytone_cache_hits_total",
+        "GET answers served from the response cache.",
+    ),
+    (
+        "halcytone_cache_misses_total",
+        "GET answers that had to be computed.",
+    ),
+    (
+        "halcytone_cache_evictions_total",
+        "Cached answers dropped to make room or because they expired.",
+    ),
+    (
+        "halcytone_cache_invalidated_total",
+        "Cached answers removed by invalidation.",
+    ),
+    (
+        "halcytone_egress_blocked_total",
+        "Calls refused by the dry-run egress guard.",
+    ),
+    (
+        "halcytone_social_posts_total",
+        "Posts created directly on a network.",
+    ),
+    (
+        "halcytone_social_token_refreshes_total",
+        "OAuth token refreshes, by outcome.",
+    ),
+];
+
 pub struct AppMetrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
@@ -87,6 +147,14 @@ impl Default for AppMetrics {
             } else {
                 m.recorder.describe_counter(key, None, help.into());
             }
+        }
+        for (name, help) in SCRAPED_GAUGES {
+            m.recorder
+                .describe_gauge(KeyName::from_const_str(name), None, help.into());
+        }
+        for (name, help) in SCRAPED_TOTALS {
+            m.recorder
+                .describe_counter(KeyName::from_const_str(name), None, help.into());
         }
         // Every series a dashboard or alert reads is there from the start, at zero.
         for c in CHANNELS {
@@ -214,29 +282,15 @@ impl AppMetrics {
         halcytone_telemetry::upkeep::while_alive(metrics, every, AppMetrics::run_upkeep);
     }
 
-    /// Sets a gauge read at scrape time (a queue's lag, a breaker's state), with its help.
-    pub fn gauge_now(
-        &self,
-        name: &'static str,
-        help: &'static str,
-        labels: &[(&'static str, &str)],
-        value: f64,
-    ) {
-        self.recorder
-            .describe_gauge(KeyName::from_const_str(name), None, help.into());
+    /// Sets a gauge read at scrape time (a queue's lag, a breaker's state; one of
+    /// `SCRAPED_GAUGES`, described once at start).
+    pub fn gauge_now(&self, name: &'static str, labels: &[(&'static str, &str)], value: f64) {
         self.gauge(name, labels).set(value);
     }
 
-    /// Sets a counter whose total another part keeps (cache hits, egress refusals).
-    pub fn total_now(
-        &self,
-        name: &'static str,
-        help: &'static str,
-        labels: &[(&'static str, &str)],
-        value: u64,
-    ) {
-        self.recorder
-            .describe_counter(KeyName::from_const_str(name), None, help.into());
+    /// Sets a counter whose total another part keeps (cache hits, egress refusals; one of
+    /// `SCRAPED_TOTALS`).
+    pub fn total_now(&self, name: &'static str, labels: &[(&'static str, &str)], value: u64) {
         self.counter(name, labels).absolute(value);
     }
 

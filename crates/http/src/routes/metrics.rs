@@ -61,79 +61,43 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         .await?;
     m.gauge_now(
         "halcytone_job_queue_lag_seconds",
-        "How long the oldest due job has waited for a worker.",
         &[],
         lag.unwrap_or(0) as f64 / 1000.0,
     );
     for (status, n) in &counts {
-        m.gauge_now(
-            "halcytone_jobs",
-            "Publish jobs by status.",
-            &[("status", status)],
-            *n as f64,
-        );
+        m.gauge_now("halcytone_jobs", &[("status", status)], *n as f64);
     }
     let p = &state.publishing;
     m.gauge_now(
         "halcytone_dry_run_mode",
-        "1 when every publish goes to the mock services.",
         &[],
         f64::from(u8::from(p.settings.dry_run)),
     );
     m.total_now(
         "halcytone_egress_blocked_total",
-        "Calls refused by the dry-run egress guard.",
         &[],
         p.client.guard.refused(),
     );
     for u in [&p.crm, &p.platform] {
         m.gauge_now(
             "halcytone_circuit_breaker_state",
-            "Circuit breaker per upstream: 0 closed, 1 open, 2 half-open.",
             &[("upstream", u.name)],
             f64::from(HttpClient::breaker_state(u).as_gauge()),
         );
     }
-    for (name, help, n) in [
-        (
-            "halcytone_cache_hits_total",
-            "GET answers served from the response cache.",
-            cache.hits,
-        ),
-        (
-            "halcytone_cache_misses_total",
-            "GET answers that had to be computed.",
-            cache.misses,
-        ),
-        (
-            "halcytone_cache_evictions_total",
-            "Cached answers dropped to make room or because they expired.",
-            cache.evictions,
-        ),
-        (
-            "halcytone_cache_invalidated_total",
-            "Cached answers removed by invalidation.",
-            cache.invalidated,
-        ),
+    for (name, n) in [
+        ("halcytone_cache_hits_total", cache.hits),
+        ("halcytone_cache_misses_total", cache.misses),
+        ("halcytone_cache_evictions_total", cache.evictions),
+        ("halcytone_cache_invalidated_total", cache.invalidated),
     ] {
-        m.total_now(name, help, &[], n);
+        m.total_now(name, &[], n);
     }
-    m.gauge_now(
-        "halcytone_cache_entries",
-        "Answers in the response cache.",
-        &[],
-        cache.entries as f64,
-    );
-    m.gauge_now(
-        "halcytone_cache_bytes",
-        "Bytes held by the response cache.",
-        &[],
-        cache.bytes as f64,
-    );
+    m.gauge_now("halcytone_cache_entries", &[], cache.entries as f64);
+    m.gauge_now("halcytone_cache_bytes", &[], cache.bytes as f64);
     record_social(&state).await;
     m.gauge_now(
         "halcytone_build_info",
-        "Build of this process.",
         &[
             ("version", &state.config.version),
             ("service", &state.config.service_name),
@@ -180,7 +144,6 @@ async fn record_social(state: &AppState) {
         let labels = [("network", network.as_str())];
         m.gauge_now(
             "halcytone_social_account_reconnect_needed",
-            "1 when a connected social account's tokens stopped working and an operator must connect it again.",
             &labels,
             f64::from(u8::from(needed)),
         );
@@ -194,22 +157,11 @@ async fn record_social(state: &AppState) {
         } else {
             86_400.0
         };
-        m.gauge_now(
-            "halcytone_social_quota_wait_seconds",
-            "How long the next post to a network would wait for its quota or a 429 reset.",
-            &labels,
-            wait,
-        );
-        m.total_now(
-            "halcytone_social_posts_total",
-            "Posts created directly on a network.",
-            &labels,
-            h.posts,
-        );
+        m.gauge_now("halcytone_social_quota_wait_seconds", &labels, wait);
+        m.total_now("halcytone_social_posts_total", &labels, h.posts);
         for (outcome, count) in [("success", h.refreshes), ("failed", h.refresh_failures)] {
             m.total_now(
                 "halcytone_social_token_refreshes_total",
-                "OAuth token refreshes, by outcome.",
                 &[("network", network.as_str()), ("outcome", outcome)],
                 count,
             );
