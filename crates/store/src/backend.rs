@@ -739,7 +739,7 @@ macro_rules! store_impl {
 /// SQLite: one file, WAL, a small pool (SQLite has one writer at a time).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
+    pub(crate) pool: sqlx::SqlitePool,
 }
 
 /// The first bytes of every SQLite database file.
@@ -800,7 +800,7 @@ impl SqliteStore {
 /// PostgreSQL: several API and worker processes share it; claims skip locked rows.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: sqlx::PgPool,
+    pub(crate) pool: sqlx::PgPool,
 }
 
 impl PostgresStore {

@@ -5,10 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod ledger;
 pub mod model;
 pub mod results;
 
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
+pub use ledger::Ledger;
 pub use model::*;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
@@ -36,7 +38,7 @@ pub enum StoreError {
 
 /// Everything the API and the workers keep.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: Ledger + Send + Sync + std::fmt::Debug {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Whether the database answers.

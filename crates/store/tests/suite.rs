@@ -107,14 +107,21 @@ suite!(
     ab_tests_and_campaigns_keep_their_figures,
     social_posts_are_counted_per_network_and_mode,
     a_delivered_channel_is_never_replaced_by_a_later_attempt,
+    a_delivered_recipient_is_never_begun_again,
+    a_recipient_left_sending_is_sent_again_as_uncertain,
+    a_send_stops_when_its_worker_loses_the_job,
+    deliveries_are_counted_and_paged_by_state,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
-    assert_eq!(s.migrations().await.unwrap(), vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(
+        s.migrations().await.unwrap(),
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
+    );
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
         "migrating again changes nothing"
     );
 }
@@ -1002,5 +1009,206 @@ async fn a_delivered_channel_is_never_replaced_by_a_later_attempt(s: &dyn Store)
             .await
             .unwrap(),
         Some(JobStatus::Partial)
+    );
+}
+
+use halcytone_store::ledger::{Begun, DeliveryStart, DeliveryState, Finish, Holder};
+
+fn start<'a>(send: &'a str, email: &'a str, holder: Option<Holder<'a>>) -> DeliveryStart<'a> {
+    DeliveryStart {
+        send_id: send,
+        email,
+        subscriber_id: None,
+        message_id: "<m@example.com>",
+        holder,
+    }
+}
+
+async fn a_delivered_recipient_is_never_begun_again(s: &dyn Store) {
+    let d = start("send-1", "Ana@Example.com", None);
+    assert_eq!(
+        s.begin_delivery(&d, 10).await.unwrap(),
+        Begun::Send {
+            attempt: 1,
+            uncertain: false
+        }
+    );
+    let done = Finish::Delivered {
+        provider_id: "250 OK",
+    };
+    assert!(
+        s.finish_delivery("send-1", "ana@example.com", done, 11)
+            .await
+            .unwrap()
+    );
+    // The same address in another case is the same recipient.
+    let again = start("send-1", " ANA@example.com", None);
+    assert_eq!(
+        s.begin_delivery(&again, 12).await.unwrap(),
+        Begun::Delivered
+    );
+    // A late failure report does not undo the delivery.
+    let late = Finish::Failed {
+        reason: "timed out",
+        retryable: true,
+    };
+    assert!(
+        !s.finish_delivery("send-1", "ana@example.com", late, 13)
+            .await
+            .unwrap()
+    );
+    let rows = s.deliveries("send-1", None, None, 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].state,
+            rows[0].provider_id.as_deref(),
+            rows[0].attempts
+        ),
+        (DeliveryState::Delivered, Some("250 OK"), 1)
+    );
+    // Another send is another ledger.
+    assert!(matches!(
+        s.begin_delivery(&start("send-2", "ana@example.com", None), 14)
+            .await
+            .unwrap(),
+        Begun::Send { attempt: 1, .. }
+    ));
+}
+
+async fn a_recipient_left_sending_is_sent_again_as_uncertain(s: &dyn Store) {
+    let d = start("send-1", "bo@example.com", None);
+    s.begin_delivery(&d, 10).await.unwrap();
+    // The worker stopped here: the next begin finds the row in flight.
+    assert_eq!(
+        s.begin_delivery(&d, 20).await.unwrap(),
+        Begun::Send {
+            attempt: 2,
+            uncertain: true
+        }
+    );
+    // A retryable failure may be tried again; a final one may not.
+    let retry = Finish::Failed {
+        reason: "421 busy",
+        retryable: true,
+    };
+    assert!(
+        s.finish_delivery("send-1", "bo@example.com", retry, 21)
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        s.begin_delivery(&d, 22).await.unwrap(),
+        Begun::Send { attempt: 3, .. }
+    ));
+    let last = Finish::Failed {
+        reason: "550 no such user",
+        retryable: false,
+    };
+    assert!(
+        s.finish_delivery("send-1", "bo@example.com", last, 23)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.begin_delivery(&d, 24).await.unwrap(),
+        Begun::Ended(DeliveryState::Failed)
+    );
+    s.refuse_delivery("send-1", "not-an-address", None, "no @", 25)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.begin_delivery(&start("send-1", "not-an-address", None), 26)
+            .await
+            .unwrap(),
+        Begun::Ended(DeliveryState::Refused)
+    );
+    let counts = s.delivery_counts("send-1").await.unwrap();
+    assert_eq!((counts.total, counts.uncertain), (2, 1));
+    assert_eq!(counts.of(DeliveryState::Failed), 1);
+    assert_eq!(counts.of(DeliveryState::Refused), 1);
+}
+
+async fn a_send_stops_when_its_worker_loses_the_job(s: &dyn Store) {
+    let job = s.enqueue(new_job("doc_1", 0), 0).await.unwrap();
+    s.claim("w1", 10, 100).await.unwrap().unwrap();
+    let mine = Holder {
+        job_id: &job.id,
+        worker: "w1",
+    };
+    let first = start("send-1", "a@example.com", Some(mine));
+    assert!(matches!(
+        s.begin_delivery(&first, 20).await.unwrap(),
+        Begun::Send { .. }
+    ));
+    // The lease runs out and another worker takes the job over.
+    s.claim("w2", 200, 100).await.unwrap().unwrap();
+    let stale = start("send-1", "b@example.com", Some(mine));
+    assert_eq!(s.begin_delivery(&stale, 210).await.unwrap(), Begun::NotHeld);
+    assert!(
+        s.deliveries("send-1", Some(DeliveryState::Pending), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The new holder re-sends the one left in flight, as uncertain, and goes on.
+    let theirs = Holder {
+        job_id: &job.id,
+        worker: "w2",
+    };
+    assert_eq!(
+        s.begin_delivery(&start("send-1", "a@example.com", Some(theirs)), 220)
+            .await
+            .unwrap(),
+        Begun::Send {
+            attempt: 2,
+            uncertain: true
+        }
+    );
+    assert!(matches!(
+        s.begin_delivery(&start("send-1", "b@example.com", Some(theirs)), 221)
+            .await
+            .unwrap(),
+        Begun::Send {
+            attempt: 1,
+            uncertain: false
+        }
+    ));
+}
+
+async fn deliveries_are_counted_and_paged_by_state(s: &dyn Store) {
+    for i in 0..25 {
+        let email = format!("r{i:02}@example.com");
+        s.begin_delivery(&start("send-1", &email, None), 10)
+            .await
+            .unwrap();
+        if i % 5 != 0 {
+            let done = Finish::Delivered { provider_id: "ok" };
+            s.finish_delivery("send-1", &email, done, 11).await.unwrap();
+        }
+    }
+    let counts = s.delivery_counts("send-1").await.unwrap();
+    assert_eq!(counts.total, 25);
+    assert_eq!(counts.of(DeliveryState::Delivered), 20);
+    assert_eq!(counts.of(DeliveryState::Sending), 5);
+    let first = s
+        .deliveries("send-1", Some(DeliveryState::Delivered), None, 8)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 8);
+    let rest = s
+        .deliveries(
+            "send-1",
+            Some(DeliveryState::Delivered),
+            Some(&first[7].email),
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 12);
+    assert!(rest.iter().all(|d| d.email > first[7].email));
+    assert_eq!(
+        s.delivery_counts("nothing").await.unwrap(),
+        Default::default()
     );
 }

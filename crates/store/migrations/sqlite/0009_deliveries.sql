@@ -1,0 +1,22 @@
+-- The delivery ledger (sqlite): one row per send and recipient. A message is marked
+-- `sending` before the provider is called and `delivered` (with the provider's id) after, so
+-- a crash, a retry or another worker never sends a delivered recipient the same message again;
+-- a row found still `sending` was in flight when its worker stopped, and is sent again marked
+-- `uncertain`. `send_id` is the job (the first of a retry chain) and its target.
+CREATE TABLE IF NOT EXISTS deliveries (
+    send_id        TEXT     NOT NULL,
+    email          TEXT     NOT NULL,
+    subscriber_id  TEXT,
+    message_id     TEXT     NOT NULL,
+    state          TEXT     NOT NULL,
+    attempts       INTEGER  NOT NULL DEFAULT 0,
+    uncertain      INTEGER  NOT NULL DEFAULT 0,
+    retryable      INTEGER  NOT NULL DEFAULT 0,
+    provider_id    TEXT,
+    reason         TEXT,
+    holder         TEXT,
+    created_ms     INTEGER  NOT NULL,
+    updated_ms     INTEGER  NOT NULL,
+    PRIMARY KEY (send_id, email)
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (send_id, state);

@@ -1,0 +1,368 @@
+//! The delivery ledger: one row per send and recipient, so that what a send did to each
+//! person survives a crash, a retry and a takeover by another replica.
+//!
+//! The rule a sender follows: [`Ledger::begin_delivery`] before the provider is called (it
+//! marks the row `sending`, and only while the sender's job is still held by its worker),
+//! [`Ledger::finish_delivery`] after. A recipient marked `delivered` is never begun again. A
+//! row found still `sending` when a send begins it was in flight when an earlier worker
+//! stopped: it is sent again and marked `uncertain` (the provider may or may not have taken
+//! the first copy; the Message-ID is the same, so a receiving system can tell).
+
+use crate::StoreError;
+use async_trait::async_trait;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where a recipient's message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Listed, not yet tried.
+    Pending,
+    /// Handed to the provider; no answer recorded yet.
+    Sending,
+    /// The provider accepted it.
+    Delivered,
+    /// The provider refused it, or it could not be reached (`retryable` says whether a later
+    /// attempt may succeed).
+    Failed,
+    /// Never sent: the address is malformed or missing.
+    Refused,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 5] = [
+        DeliveryState::Pending,
+        DeliveryState::Sending,
+        DeliveryState::Delivered,
+        DeliveryState::Failed,
+        DeliveryState::Refused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Refused => "refused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryState> {
+        DeliveryState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The worker that must still hold a job for its send to go on.
+#[derive(Debug, Clone, Copy)]
+pub struct Holder<'a> {
+    pub job_id: &'a str,
+    pub worker: &'a str,
+}
+
+/// One message about to be handed to the provider.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryStart<'a> {
+    pub send_id: &'a str,
+    /// The address as the list gave it; stored trimmed and lower-cased, one row per address.
+    pub email: &'a str,
+    pub subscriber_id: Option<&'a str>,
+    pub message_id: &'a str,
+    /// `None`: no job to hold (a direct publish); the row is begun unconditionally.
+    pub holder: Option<Holder<'a>>,
+}
+
+/// What [`Ledger::begin_delivery`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Begun {
+    /// Marked `sending`: send it. `uncertain` when an earlier attempt was left in flight.
+    Send { attempt: i64, uncertain: bool },
+    /// Already delivered: do not send.
+    Delivered,
+    /// Ended otherwise (refused, or failed for good): do not send.
+    Ended(DeliveryState),
+    /// The sender's job is no longer held by its worker: stop the send.
+    NotHeld,
+}
+
+/// How one message ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Finish<'a> {
+    Delivered { provider_id: &'a str },
+    Failed { reason: &'a str, retryable: bool },
+}
+
+/// One recipient's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub send_id: String,
+    pub email: String,
+    pub subscriber_id: Option<String>,
+    pub message_id: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub uncertain: bool,
+    pub retryable: bool,
+    pub provider_id: Option<String>,
+    pub reason: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A send's rows counted by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryCounts {
+    pub total: i64,
+    pub by_state: BTreeMap<DeliveryState, i64>,
+    /// Sent again after an attempt was left in flight.
+    pub uncertain: i64,
+}
+
+impl DeliveryCounts {
+    pub fn of(&self, state: DeliveryState) -> i64 {
+        self.by_state.get(&state).copied().unwrap_or(0)
+    }
+}
+
+/// The ledger's address form: trimmed and lower-cased.
+pub fn ledger_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[async_trait]
+pub trait Ledger: Send + Sync {
+    /// Marks a recipient `sending` (listing it if new) unless it is delivered or ended, and
+    /// only while `holder` still holds its job.
+    async fn begin_delivery(&self, d: &DeliveryStart<'_>, now_ms: i64)
+    -> Result<Begun, StoreError>;
+    /// Records how a begun message ended. A delivered row stays delivered.
+    async fn finish_delivery(
+        &self,
+        send_id: &str,
+        email: &str,
+        finish: Finish<'_>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Lists a recipient that cannot be sent to (a malformed address), with the reason.
+    async fn refuse_delivery(
+        &self,
+        send_id: &str,
+        email: &str,
+        subscriber_id: Option<&str>,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+    async fn delivery_counts(&self, send_id: &str) -> Result<DeliveryCounts, StoreError>;
+    /// A send's rows in address order after `after` (keyset paging), optionally one state.
+    async fn deliveries(
+        &self,
+        send_id: &str,
+        state: Option<DeliveryState>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// Both backends run the same SQL (numbered parameters, `ON CONFLICT … DO UPDATE … WHERE`,
+/// `RETURNING`); only the row type differs.
+macro_rules! ledger_impl {
+    ($ty:ty, $row:ty) => {
+        impl $ty {
+            fn delivery_from_row(row: &$row) -> Result<Delivery, StoreError> {
+                use sqlx::Row;
+                let state: String = row.try_get("state")?;
+                Ok(Delivery {
+                    send_id: row.try_get("send_id")?,
+                    email: row.try_get("email")?,
+                    subscriber_id: row.try_get("subscriber_id")?,
+                    message_id: row.try_get("message_id")?,
+                    state: DeliveryState::parse(&state).ok_or_else(|| {
+                        StoreError::Corrupt(format!("delivery state '{state}'"))
+                    })?,
+                    attempts: row.try_get("attempts")?,
+                    uncertain: row.try_get::<i64, _>("uncertain")? != 0,
+                    retryable: row.try_get::<i64, _>("retryable")? != 0,
+                    provider_id: row.try_get("provider_id")?,
+                    reason: row.try_get("reason")?,
+                    created_ms: row.try_get("created_ms")?,
+                    updated_ms: row.try_get("updated_ms")?,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl Ledger for $ty {
+            async fn begin_delivery(
+                &self,
+                d: &DeliveryStart<'_>,
+                now_ms: i64,
+            ) -> Result<Begun, StoreError> {
+                use sqlx::Row;
+                let email = ledger_email(d.email);
+                let (job, worker) = match d.holder {
+                    Some(h) => (Some(h.job_id), Some(h.worker)),
+                    None => (None, None),
+                };
+                let row = sqlx::query(
+                    "INSERT INTO deliveries (send_id, email, subscriber_id, message_id, state, attempts, uncertain, retryable, holder, created_ms, updated_ms)
+                     SELECT $1, $2, $3, $4, 'sending', 1, 0, 0, $6, $7, $7
+                     WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $5 AND worker = $6 AND status = 'in_progress')
+                     ON CONFLICT (send_id, email) DO UPDATE SET
+                         state = 'sending',
+                         attempts = deliveries.attempts + 1,
+                         uncertain = CASE WHEN deliveries.state = 'sending' THEN 1 ELSE deliveries.uncertain END,
+                         message_id = excluded.message_id,
+                         holder = excluded.holder,
+                         updated_ms = excluded.updated_ms
+                     WHERE deliveries.state IN ('pending', 'sending')
+                        OR (deliveries.state = 'failed' AND deliveries.retryable = 1)
+                     RETURNING attempts, uncertain",
+                )
+                .bind(d.send_id)
+                .bind(&email)
+                .bind(d.subscriber_id)
+                .bind(d.message_id)
+                .bind(job)
+                .bind(worker)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(row) = row {
+                    return Ok(Begun::Send {
+                        attempt: row.try_get("attempts")?,
+                        uncertain: row.try_get::<i64, _>("uncertain")? != 0,
+                    });
+                }
+                let state: Option<String> =
+                    sqlx::query_scalar("SELECT state FROM deliveries WHERE send_id = $1 AND email = $2")
+                        .bind(d.send_id)
+                        .bind(&email)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(match state.as_deref().and_then(DeliveryState::parse) {
+                    Some(DeliveryState::Delivered) => Begun::Delivered,
+                    Some(s @ (DeliveryState::Refused | DeliveryState::Failed)) => Begun::Ended(s),
+                    _ => Begun::NotHeld,
+                })
+            }
+
+            async fn finish_delivery(
+                &self,
+                send_id: &str,
+                email: &str,
+                finish: Finish<'_>,
+                now_ms: i64,
+            ) -> Result<bool, StoreError> {
+                let email = ledger_email(email);
+                let query = match finish {
+                    Finish::Delivered { provider_id } => sqlx::query(
+                        "UPDATE deliveries SET state = 'delivered', provider_id = $3, reason = NULL, retryable = 0, updated_ms = $4
+                         WHERE send_id = $1 AND email = $2 AND state <> 'delivered'",
+                    )
+                    .bind(send_id)
+                    .bind(email)
+                    .bind(provider_id)
+                    .bind(now_ms),
+                    Finish::Failed { reason, retryable } => sqlx::query(
+                        "UPDATE deliveries SET state = 'failed', reason = $3, retryable = $4, updated_ms = $5
+                         WHERE send_id = $1 AND email = $2 AND state = 'sending'",
+                    )
+                    .bind(send_id)
+                    .bind(email)
+                    .bind(reason)
+                    .bind(i64::from(retryable))
+                    .bind(now_ms),
+                };
+                Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+            }
+
+            async fn refuse_delivery(
+                &self,
+                send_id: &str,
+                email: &str,
+                subscriber_id: Option<&str>,
+                reason: &str,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO deliveries (send_id, email, subscriber_id, message_id, state, reason, created_ms, updated_ms)
+                     VALUES ($1, $2, $3, '', 'refused', $4, $5, $5)
+                     ON CONFLICT (send_id, email) DO NOTHING",
+                )
+                .bind(send_id)
+                .bind(ledger_email(email))
+                .bind(subscriber_id)
+                .bind(reason)
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delivery_counts(&self, send_id: &str) -> Result<DeliveryCounts, StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT state, COUNT(*) AS n, SUM(CASE WHEN uncertain = 1 THEN 1 ELSE 0 END) AS u
+                     FROM deliveries WHERE send_id = $1 GROUP BY state",
+                )
+                .bind(send_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut counts = DeliveryCounts::default();
+                for row in rows {
+                    let state: String = row.try_get("state")?;
+                    let state = DeliveryState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("delivery state '{state}'")))?;
+                    let n: i64 = row.try_get("n")?;
+                    counts.total += n;
+                    counts.uncertain += row.try_get::<Option<i64>, _>("u")?.unwrap_or(0);
+                    counts.by_state.insert(state, n);
+                }
+                Ok(counts)
+            }
+
+            async fn deliveries(
+                &self,
+                send_id: &str,
+                state: Option<DeliveryState>,
+                after: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<Delivery>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT * FROM deliveries
+                     WHERE send_id = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR email > $3)
+                     ORDER BY email LIMIT $4",
+                )
+                .bind(send_id)
+                .bind(state.map(DeliveryState::as_str))
+                .bind(after)
+                .bind(limit.clamp(1, 10_000))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(Self::delivery_from_row).collect()
+            }
+        }
+    };
+}
+
+ledger_impl!(crate::SqliteStore, sqlx::sqlite::SqliteRow);
+ledger_impl!(crate::PostgresStore, sqlx::postgres::PgRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_back_by_name() {
+        for s in DeliveryState::ALL {
+            assert_eq!(DeliveryState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(DeliveryState::parse("Delivered"), None);
+    }
+
+    #[test]
+    fn addresses_are_kept_trimmed_and_lower_cased() {
+        assert_eq!(ledger_email("  Ana@Example.COM "), "ana@example.com");
+    }
+}
