@@ -20,6 +20,8 @@ pub struct CaptureQuery {
     campaign: Option<String>,
     /// email, web, or social:<platform>.
     channel: Option<String>,
+    /// sent, duplicate, … (as the capture records it).
+    status: Option<String>,
     since: Option<String>,
     until: Option<String>,
     limit: Option<i64>,
@@ -65,7 +67,7 @@ pub async fn list(
         q: q.q,
         campaign: q.campaign,
         channel: q.channel,
-        status: None,
+        status: q.status,
         since,
         until,
         limit: q.limit.unwrap_or(50),

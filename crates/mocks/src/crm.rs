@@ -681,6 +681,7 @@ async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
         "requests_handled": state.counters.requests.load(Ordering::Relaxed),
         "emails_sent": count("email"),
         "emails_retained": retained.of("email"),
+        "emails_duplicate": state.store.count_status("email", "duplicate").await?,
         "contacts_created": count("contact"),
         "campaigns_created": count("campaign"),
         "simulated_errors": state.counters.simulated_errors.load(Ordering::Relaxed),

@@ -136,34 +136,47 @@ pub async fn serve(
 pub struct LocalMock {
     /// `http://127.0.0.1:<port>/`
     pub url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The SMTP capture's port, when one was asked for.
+    pub smtp_port: Option<u16>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for LocalMock {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
     }
 }
 
 /// Starts a mock with `config` on a free local port (tests, rehearsals in one process); it
-/// stops when the returned [`LocalMock`] is dropped.
-pub async fn spawn_local(kind: MockKind, config: MockConfig) -> std::io::Result<LocalMock> {
-    let store = Store::in_memory()
+/// stops when the returned [`LocalMock`] is dropped. A CRM whose `config.smtp_port` is
+/// `Some(0)` also gets its SMTP capture, on another free port ([`LocalMock::smtp_port`]).
+pub async fn spawn_local(kind: MockKind, mut config: MockConfig) -> std::io::Result<LocalMock> {
+    let io = |e: store::StoreError| std::io::Error::other(e.to_string());
+    let smtp = match (kind, config.smtp_port) {
+        (MockKind::Crm, Some(0)) => {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            config.smtp_port = Some(listener.local_addr()?.port());
+            Some(listener)
+        }
+        _ => None,
+    };
+    let smtp_port = smtp.as_ref().and(config.smtp_port);
+    let state = state(kind, config, Store::in_memory().await.map_err(io)?)
         .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let router = router(kind, config, store)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        .map_err(io)?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/", listener.local_addr()?);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, router, async {
-        let _ = rx.await;
-    }));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    if let Some(smtp) = smtp {
+        tokio::spawn(smtp::serve(smtp, state.clone(), until(rx.clone())));
+    }
+    tokio::spawn(serve(listener, app(state), until(rx)));
     Ok(LocalMock {
         url,
-        stop: Some(tx),
+        smtp_port,
+        stop: tx,
     })
 }

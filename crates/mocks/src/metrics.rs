@@ -96,6 +96,10 @@ impl Metrics {
                 "Emails, web posts and social posts captured since start, by kind.",
             ),
             (
+                "duplicates_total",
+                "Messages captured again under a Message-ID captured before, by kind.",
+            ),
+            (
                 "stored_records",
                 "Records held in the capture store, by kind.",
             ),
@@ -165,6 +169,12 @@ impl Metrics {
                 captured.insert(kind.to_string(), c);
             }
         }
+    }
+
+    /// A message captured again under a Message-ID captured before (`…_duplicates_total`).
+    pub fn duplicate(&self, kind: &str) {
+        self.counter("duplicates_total", &[("kind", kind)])
+            .increment(1);
     }
 
     /// Folds histogram samples into buckets (the exporter keeps them until then).

@@ -61,6 +61,7 @@ fn shared_ops() -> Vec<Op> {
                 ("q", "text in the subject or title"),
                 ("campaign", "campaign id"),
                 ("channel", "email, web or social:<network>"),
+                ("status", "sent, duplicate (a repeated SMTP Message-ID), …"),
                 ("since", "RFC 3339"),
                 ("until", "RFC 3339"),
                 ("limit", "1–1000, default 50"),

@@ -8,8 +8,10 @@
 //! sequence 503, an unknown command 502, a line over 4096 bytes 500, and an idle connection
 //! is closed after a minute. Nothing it reads can make it panic.
 //!
-//! A message whose `Message-ID` was captured before is accepted again but not captured twice,
-//! so a retried send leaves one capture, as `Idempotency-Key` does on the HTTP API.
+//! Every accepted message is captured, as a recipient's mailbox would keep it. A message whose
+//! `Message-ID` was captured before is captured again marked as a duplicate of the first
+//! (`status: "duplicate"`, `duplicate_of`), and counted, so a rehearsal shows a resend exactly
+//! as the recipient would notice it.
 
 use crate::state::MockState;
 use crate::store::NewRecord;
@@ -435,9 +437,9 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
                 Ok(Captured::New(id)) => {
                     self.reply(&format!("250 2.0.0 OK: queued as {id}")).await?
                 }
-                Ok(Captured::Duplicate(id)) => {
+                Ok(Captured::Duplicate { id, first }) => {
                     self.reply(&format!(
-                        "250 2.0.0 OK: already captured as {id} (same Message-ID)"
+                        "250 2.0.0 OK: queued as {id}, a duplicate of {first} (same Message-ID)"
                     ))
                     .await?
                 }
@@ -615,14 +617,14 @@ pub struct Envelope {
 pub enum Captured {
     /// Stored under this id.
     New(String),
-    /// Its Message-ID was captured before, under this id; nothing new was stored.
-    Duplicate(String),
+    /// Stored under `id`, marked as a duplicate: its Message-ID was captured before as `first`.
+    Duplicate { id: String, first: String },
 }
 
 /// Route under which SMTP Message-IDs are remembered in the idempotency table.
 const ROUTE: &str = "SMTP DATA";
 
-/// Stores `message` as an `email` capture, once per Message-ID.
+/// Stores `message` as an `email` capture; a repeated Message-ID is marked a duplicate.
 pub async fn capture(
     state: &MockState,
     envelope: &Envelope,
@@ -641,10 +643,10 @@ pub async fn capture(
         .map(|m| format!("smtp:{m}"))
         .filter(|k| k.len() <= 255);
     let Some(key) = message_id else {
-        return store(state, envelope, request, None).await;
+        return store(state, envelope, request, None, None).await;
     };
-    if let Some(duplicate) = duplicate_of(state, &key).await? {
-        return Ok(duplicate);
+    if let Some(first) = first_capture(state, &key).await? {
+        return store(state, envelope, request, None, Some(first)).await;
     }
     // The same Message-ID on two connections at once: the second waits for the first (for at
     // most 5 s, so a session that died holding the key cannot block the others for ever).
@@ -655,46 +657,51 @@ pub async fn capture(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let result = async {
-        if let Some(duplicate) = duplicate_of(state, &key).await? {
-            return Ok(duplicate);
-        }
-        store(state, envelope, request, Some(&key)).await
+        let first = first_capture(state, &key).await?;
+        let remember = first.is_none().then_some(key.as_str());
+        store(state, envelope, request, remember, first).await
     }
     .await;
     state.release(&key);
     result
 }
 
-/// The capture a Message-ID (as its idempotency key) already made, if any.
-async fn duplicate_of(
+/// The id of the first capture of a Message-ID (as its idempotency key), if any.
+async fn first_capture(
     state: &MockState,
     key: &str,
-) -> Result<Option<Captured>, crate::store::StoreError> {
+) -> Result<Option<String>, crate::store::StoreError> {
     Ok(state.store.idempotent(key).await?.map(|stored| {
-        Captured::Duplicate(
-            stored.body["message_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        )
+        stored.body["message_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }))
 }
 
+/// Stores one capture; `key` is remembered for the first of a Message-ID, `first` names the
+/// capture a duplicate repeats.
 async fn store(
     state: &MockState,
     envelope: &Envelope,
-    request: Value,
+    mut request: Value,
     key: Option<&str>,
+    first: Option<String>,
 ) -> Result<Captured, crate::store::StoreError> {
     let id = state.next_id("email");
     let now = crate::now();
-    let response = json!({
+    let status = if first.is_some() { "duplicate" } else { "sent" };
+    let mut response = json!({
         "message_id": id,
-        "status": "sent",
+        "status": status,
         "transport": "smtp",
         "recipients_count": envelope.rcpt_to.len(),
         "timestamp": now,
     });
+    if let Some(first) = &first {
+        request["duplicate_of"] = json!(first);
+        response["duplicate_of"] = json!(first);
+    }
     let header = |name: &str| {
         request["headers"].as_array().and_then(|hs| {
             hs.iter()
@@ -714,7 +721,7 @@ async fn store(
         subject: request["subject"].as_str().map(str::to_string),
         campaign: header("X-Campaign-ID"),
         channel: Some("email".into()),
-        status: Some("sent".into()),
+        status: Some(status.into()),
         idempotency_key: key.map(str::to_string),
         correlation_id: header("X-Correlation-ID"),
         created_at: now,
@@ -727,7 +734,13 @@ async fn store(
         .commit(Some(&record), remember, state.config.retention)
         .await?;
     state.metrics.captured("email");
-    Ok(Captured::New(id))
+    Ok(match first {
+        Some(first) => {
+            state.metrics.duplicate("email");
+            Captured::Duplicate { id, first }
+        }
+        None => Captured::New(id),
+    })
 }
 
 /// Unfolds a raw header value: line breaks and the whitespace after them become one space.

@@ -415,6 +415,17 @@ impl Store {
             .await
     }
 
+    /// Retained records of one kind in one status.
+    pub async fn count_status(&self, kind: &str, status: &str) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE kind = ? AND status = ?")
+                .bind(kind)
+                .bind(status)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Everything ever accepted, per kind (records since pruned included), since the last
     /// reset.
     pub async fn accepted_counts(&self) -> Result<KindCounts, StoreError> {

@@ -259,7 +259,7 @@ async fn a_multipart_message_is_captured_with_envelope_headers_and_both_parts() 
 }
 
 #[tokio::test]
-async fn auth_login_keeps_the_username_only_and_a_repeated_message_id_is_captured_once() {
+async fn auth_login_keeps_the_username_only_and_a_repeated_message_id_is_a_duplicate() {
     let crm = crm(SmtpLimits::default()).await;
     let (mut c, _) = Client::connect(crm.smtp).await;
     assert_eq!(c.code("EHLO client.example").await, 250);
@@ -271,10 +271,10 @@ async fn auth_login_keeps_the_username_only_and_a_repeated_message_id_is_capture
     assert_eq!(c.code("AUTH PLAIN").await, 503, "already authenticated");
     let first = send_message(&mut c, "a@example.com", &["b@example.com"], MESSAGE).await;
     assert_eq!(first.0, 250);
-    // The same message again (a retried send): accepted, not captured twice.
+    // The same message again (a resend): captured, marked as a duplicate of the first.
     let again = send_message(&mut c, "a@example.com", &["b@example.com"], MESSAGE).await;
     assert_eq!(again.0, 250);
-    assert!(again.1[0].contains("already captured"), "{:?}", again.1);
+    assert!(again.1[0].contains("a duplicate of"), "{:?}", again.1);
     // And on a second connection, after the first has gone.
     drop(c);
     let (mut c, _) = Client::connect(crm.smtp).await;
@@ -286,10 +286,27 @@ async fn auth_login_keeps_the_username_only_and_a_repeated_message_id_is_capture
         250
     );
     let list = get(&format!("{}/api/v1/captures?kind=email", crm.http)).await;
-    assert_eq!(list["total"], 1, "{list}");
-    let cap = &list["captures"][0];
-    assert_eq!(cap["request"]["auth_username"], "ops@example.com");
-    assert!(!cap.to_string().contains("hunter2"));
+    assert_eq!(list["total"], 3, "every delivery is kept: {list}");
+    let caps = list["captures"].as_array().unwrap();
+    let first = caps.iter().find(|c| c["status"] == "sent").unwrap();
+    let first_id = first["id"].as_str().unwrap();
+    let repeats: Vec<&Value> = caps.iter().filter(|c| c["status"] == "duplicate").collect();
+    assert_eq!(repeats.len(), 2, "{list}");
+    assert!(
+        repeats
+            .iter()
+            .all(|c| c["request"]["duplicate_of"] == first_id)
+    );
+    assert_eq!(first["request"]["auth_username"], "ops@example.com");
+    assert!(!list.to_string().contains("hunter2"));
+    let stats = get(&format!("{}/api/v1/stats", crm.http)).await;
+    assert_eq!(
+        (
+            stats["emails_sent"].as_i64(),
+            stats["emails_duplicate"].as_i64()
+        ),
+        (Some(3), Some(2))
+    );
     // A different Message-ID is a different message.
     let other = MESSAGE.replace("sub_0001@", "sub_0002@");
     assert_eq!(
@@ -299,7 +316,7 @@ async fn auth_login_keeps_the_username_only_and_a_repeated_message_id_is_capture
         250
     );
     let list = get(&format!("{}/api/v1/captures?kind=email", crm.http)).await;
-    assert_eq!(list["total"], 2);
+    assert_eq!(list["total"], 4);
 }
 
 #[tokio::test]
