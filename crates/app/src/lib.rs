@@ -13,6 +13,7 @@ pub mod caller;
 pub mod campaigns;
 pub mod core;
 pub mod credentials;
+pub mod deliveries;
 pub mod documents;
 pub mod error;
 pub mod events;

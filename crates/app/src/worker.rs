@@ -249,6 +249,11 @@ impl Worker {
         }
     }
 
+    /// The job's delivery ledger, held by this worker.
+    async fn ledger(&self, job: &Job) -> Result<crate::deliveries::JobLedger, WorkerError> {
+        Ok(crate::deliveries::JobLedger::for_job(self.core.store.clone(), job, &self.id).await?)
+    }
+
     async fn execute(&self, job: &Job) -> Result<Execution, WorkerError> {
         let spec = match JobSpec::from_payload(&job.payload) {
             Ok(s) => s,
@@ -292,10 +297,11 @@ impl Worker {
                         )));
                     }
                 };
+                let ledger = self.ledger(job).await?;
                 let report = self
                     .core
                     .publishing
-                    .send_newsletter(&newsletter, &job.correlation_id)
+                    .send_newsletter(&newsletter, &job.correlation_id, Some(&ledger))
                     .await;
                 self.record(&report);
                 let sent = crate::campaigns::Sent {
@@ -405,10 +411,17 @@ impl Worker {
                 }
             }
         }
+        let ledger = self.ledger(job).await?;
         let report = self
             .core
             .publishing
-            .publish_to(&bundle, &channels, &job.correlation_id, Some(&audience))
+            .publish_to(
+                &bundle,
+                &channels,
+                &job.correlation_id,
+                Some(&audience),
+                Some(&ledger),
+            )
             .await;
         self.record(&report);
         let attempt = summarize(&wanted, &report.targets);

@@ -4,6 +4,7 @@
 
 pub mod breaker;
 pub mod client;
+pub mod deliveries;
 pub mod egress;
 pub mod publishers;
 pub mod rate_limit;

@@ -2,6 +2,7 @@
 //! one trait, and `Publishing`, which runs the requested ones and reports every target.
 
 use crate::client::{Call, CallError, HttpClient, Upstream};
+use crate::deliveries::DeliveryLedger;
 use crate::egress::EgressGuard;
 use crate::rate_limit::RateLimiter;
 use crate::report::{Outcome, PublishReport, TargetResult};
@@ -32,6 +33,9 @@ pub struct PublishContext<'a> {
     pub version: &'a str,
     /// Only subscribers in this segment get the newsletter.
     pub audience: Option<&'a Audience>,
+    /// Where each recipient's message is recorded (a job's ledger in the store); `None`: in
+    /// this process's memory.
+    pub ledger: Option<&'a dyn DeliveryLedger>,
 }
 
 /// Who gets a newsletter and how it speaks to them: a segment, the first-name fallback of
@@ -398,6 +402,7 @@ impl EmailPublisher {
                         },
                         &self.limiter,
                         &ctx.client.guard,
+                        ctx.ledger.unwrap_or(smtp.memory()),
                         ctx.correlation_id,
                     )
                     .await
@@ -667,7 +672,7 @@ impl Publishing {
 
     /// The CRM's active, opted-in subscribers (every page), for segment previews.
     pub async fn subscribers(&self, correlation_id: &str) -> Result<Vec<Value>, CallError> {
-        let ctx = self.context(correlation_id, "preview", None);
+        let ctx = self.context(correlation_id, "preview", None, None);
         self.email.subscribers(&ctx).await.map_err(|(e, _)| e)
     }
 
@@ -709,6 +714,7 @@ impl Publishing {
         correlation_id: &'a str,
         version: &'a str,
         audience: Option<&'a Audience>,
+        ledger: Option<&'a dyn DeliveryLedger>,
     ) -> PublishContext<'a> {
         PublishContext {
             client: &self.client,
@@ -717,6 +723,7 @@ impl Publishing {
             correlation_id,
             version,
             audience,
+            ledger,
         }
     }
 
@@ -726,14 +733,16 @@ impl Publishing {
 
     /// Sends a newsletter written by hand: to `newsletter.to` in one call when given (a test
     /// send), otherwise to every active, opted-in subscriber in batches, like a composed one.
-    /// `newsletter.version` (hex) makes the idempotency keys.
+    /// `newsletter.version` (hex) makes the idempotency keys; `ledger` records each recipient
+    /// (`None`: this process's memory).
     pub async fn send_newsletter(
         &self,
         newsletter: &DirectNewsletter,
         correlation_id: &str,
+        ledger: Option<&dyn DeliveryLedger>,
     ) -> PublishReport {
         let version: String = newsletter.version.chars().take(16).collect();
-        let ctx = self.context(correlation_id, &version, None);
+        let ctx = self.context(correlation_id, &version, None, ledger);
         let targets = match &newsletter.to {
             Some(to) => {
                 let key = format!("{version}:email:test");
@@ -792,20 +801,22 @@ impl Publishing {
         channels: &[Channel],
         correlation_id: &str,
     ) -> PublishReport {
-        self.publish_to(bundle, channels, correlation_id, None)
+        self.publish_to(bundle, channels, correlation_id, None, None)
             .await
     }
 
-    /// Like [`Publishing::publish`], with the newsletter limited to a segment.
+    /// Like [`Publishing::publish`], with the newsletter limited to a segment and each
+    /// recipient recorded in `ledger` (`None`: this process's memory).
     pub async fn publish_to(
         &self,
         bundle: &Bundle,
         channels: &[Channel],
         correlation_id: &str,
         audience: Option<&Audience>,
+        ledger: Option<&dyn DeliveryLedger>,
     ) -> PublishReport {
         let version: String = bundle.document.content_hash.chars().take(16).collect();
-        let ctx = self.context(correlation_id, &version, audience);
+        let ctx = self.context(correlation_id, &version, audience, ledger);
         let mut targets = Vec::new();
         let mut channel_seconds = Vec::new();
         for p in self.publishers() {

@@ -7,10 +7,12 @@
 //! capture, without TLS, and the egress guard refuses any other SMTP host before connecting.
 //!
 //! Idempotency: every message has a Message-ID made of the content version and the
-//! subscriber id. The mock capture keeps one capture per Message-ID; a real relay does not
-//! de-duplicate, so the sender remembers, in memory, which messages of recent versions a
-//! relay accepted and does not send them again when a job is retried in the same process.
+//! subscriber id, the same for every attempt. A relay does not de-duplicate, so each message
+//! goes through a [`DeliveryLedger`]: begun before the relay is called, ended after. A job's
+//! send keeps its ledger in the store (a retry, a crash or another replica never sends a
+//! delivered recipient again); a publish without a job remembers in memory.
 
+use crate::deliveries::{Begin, DeliveryLedger, Ended, Entry, MemoryLedger};
 use crate::egress::EgressGuard;
 use crate::rate_limit::RateLimiter;
 use crate::report::{Outcome, TargetResult};
@@ -24,8 +26,6 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, Message};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
 
@@ -76,40 +76,6 @@ pub struct SmtpSettings {
     /// The mock CRM's SMTP capture (host of MOCK_CRM_BASE_URL, MOCK_SMTP_PORT): the only SMTP
     /// endpoint the egress guard lets through in dry run.
     pub mock: (String, u16),
-}
-
-/// Messages a relay accepted, per content version, for the last [`REMEMBERED_VERSIONS`]
-/// versions. (Refusals are not remembered: a 5xx after AUTH says nothing about the recipient.)
-#[derive(Debug, Default)]
-struct Ledger {
-    versions: VecDeque<String>,
-    /// version → Message-IDs accepted.
-    sent: HashMap<String, HashSet<String>>,
-}
-
-const REMEMBERED_VERSIONS: usize = 8;
-
-impl Ledger {
-    fn was_sent(&self, version: &str, message_id: &str) -> bool {
-        self.sent
-            .get(version)
-            .is_some_and(|ids| ids.contains(message_id))
-    }
-
-    fn sent(&mut self, version: &str, message_id: String) {
-        if !self.sent.contains_key(version) {
-            self.versions.push_back(version.to_string());
-            while self.versions.len() > REMEMBERED_VERSIONS {
-                if let Some(old) = self.versions.pop_front() {
-                    self.sent.remove(&old);
-                }
-            }
-        }
-        self.sent
-            .entry(version.to_string())
-            .or_default()
-            .insert(message_id);
-    }
 }
 
 /// One subscriber from the CRM's list.
@@ -206,7 +172,8 @@ pub struct SmtpSender {
     credentials: Option<Credentials>,
     hello: ClientId,
     retry: RetryPolicy,
-    ledger: Mutex<Ledger>,
+    /// The ledger of sends that bring none (publishes without a job).
+    memory: MemoryLedger,
 }
 
 impl std::fmt::Debug for SmtpSender {
@@ -233,10 +200,30 @@ pub struct SmtpSetupError {
     source: lettre::transport::smtp::Error,
 }
 
+impl BatchTally {
+    fn fail(&mut self, email: &str, reason: String, retryable: bool) {
+        self.failures.push(Failure {
+            email: email.to_string(),
+            reason,
+            retryable,
+        });
+    }
+}
+
+/// What the messages of one send share: the open connection and how things go.
+struct SendRun {
+    failed_in_a_row: u32,
+    /// Once given up: why, and whether the job may try again later.
+    given_up: Option<(String, bool)>,
+    relay: Option<Relay>,
+}
+
 /// What one batch of recipients came to.
 #[derive(Debug, Default)]
 struct BatchTally {
     sent: usize,
+    /// Sent again after an earlier attempt was left in flight.
+    uncertain: usize,
     failures: Vec<Failure>,
     max_attempts: u32,
 }
@@ -270,7 +257,7 @@ impl SmtpSender {
             hello: ClientId::default(),
             settings,
             retry,
-            ledger: Mutex::default(),
+            memory: MemoryLedger::default(),
         })
     }
 
@@ -316,7 +303,11 @@ impl SmtpSender {
     /// Sends one message over the send's connection, opening one when needed, all within
     /// SMTP_TIMEOUT_SECONDS; a connection that failed or timed out is dropped, so the next
     /// message starts afresh.
-    async fn deliver(&self, relay: &mut Option<Relay>, message: &Message) -> Result<(), SendError> {
+    async fn deliver(
+        &self,
+        relay: &mut Option<Relay>,
+        message: &Message,
+    ) -> Result<String, SendError> {
         let work = async {
             let mut current = match relay.take() {
                 Some(r) if r.messages < MESSAGES_PER_CONNECTION && !r.conn.has_broken() => r,
@@ -340,7 +331,8 @@ impl SmtpSender {
             if !current.conn.has_broken() {
                 *relay = Some(current);
             }
-            sent.map(|_| ()).map_err(SendError::from)
+            sent.map(|r| r.first_line().unwrap_or("accepted").to_string())
+                .map_err(SendError::from)
         };
         match tokio::time::timeout(self.settings.timeout, work).await {
             Ok(result) => result,
@@ -355,10 +347,9 @@ impl SmtpSender {
         &self.settings
     }
 
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.ledger
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The in-process ledger, for a send that brings none.
+    pub fn memory(&self) -> &MemoryLedger {
+        &self.memory
     }
 
     fn domain(&self) -> &str {
@@ -427,8 +418,9 @@ impl SmtpSender {
     }
 
     /// Sends `newsletter` to every subscriber, `names.batch_size` to a report line
-    /// (`<target>:batch-N`), pacing each message with `limiter`. Merge tags are filled per
-    /// recipient.
+    /// (`<target>:batch-N`), pacing each message with `limiter` and recording each in
+    /// `ledger`. Merge tags are filled per recipient.
+    #[allow(clippy::too_many_arguments)]
     pub async fn send_all(
         &self,
         newsletter: &Newsletter,
@@ -436,19 +428,21 @@ impl SmtpSender {
         names: &SendNames<'_>,
         limiter: &RateLimiter,
         guard: &EgressGuard,
+        ledger: &dyn DeliveryLedger,
         correlation_id: &str,
     ) -> Vec<TargetResult> {
-        let (version, campaign) = (names.version, names.campaign);
+        let version = names.version;
         let batches: Vec<&[Value]> = subscribers.chunks(names.batch_size.max(1)).collect();
         // One check for the whole send: in dry run only the mock capture may be reached.
         let refused = guard
             .check_smtp(&self.settings.host, self.settings.port)
             .err()
             .map(|e| e.to_string());
-        let mut failed_in_a_row = 0u32;
-        // Once given up: why, and whether the job may try again later.
-        let mut given_up: Option<(String, bool)> = None;
-        let mut relay: Option<Relay> = None;
+        let mut run = SendRun {
+            failed_in_a_row: 0,
+            given_up: None,
+            relay: None,
+        };
         let mut results = Vec::with_capacity(batches.len());
         for (i, chunk) in batches.iter().enumerate() {
             let mut tally = BatchTally::default();
@@ -461,82 +455,135 @@ impl SmtpSender {
                     });
                     continue;
                 };
-                if let Some(reason) = &refused {
+                let stop = refused.clone().map(|r| (r, false)).or(run.given_up.clone());
+                if let Some((reason, retryable)) = stop {
                     tally.failures.push(Failure {
                         email: recipient.email,
-                        reason: reason.clone(),
-                        retryable: false,
+                        reason,
+                        retryable,
                     });
-                    continue;
-                }
-                if let Some((reason, retryable)) = &given_up {
-                    tally.failures.push(Failure {
-                        email: recipient.email,
-                        reason: reason.clone(),
-                        retryable: *retryable,
-                    });
-                    continue;
-                }
-                let message_id = self.message_id(version, &recipient);
-                if self.ledger().was_sent(version, &message_id) {
-                    // Accepted by the relay in an earlier attempt of this job.
-                    tally.sent += 1;
                     continue;
                 }
                 let vars = crate::publishers::merge_vars(s, names.first_name_fallback);
                 let personal = personalize(newsletter, &vars);
-                let message =
-                    match self.message(&personal, &recipient, version, campaign, correlation_id) {
-                        Ok(m) => m,
-                        Err(reason) => {
-                            tally.failures.push(Failure {
-                                email: recipient.email,
-                                reason,
-                                retryable: false,
-                            });
-                            continue;
-                        }
-                    };
-                let (outcome, attempts) = self
-                    .send_one(
-                        &mut relay,
-                        &message,
-                        limiter,
-                        &message_id,
-                        &mut failed_in_a_row,
-                    )
-                    .await;
-                tally.max_attempts = tally.max_attempts.max(attempts);
-                match outcome {
-                    Ok(()) => {
-                        self.ledger().sent(version, message_id);
-                        tally.sent += 1;
-                    }
-                    Err((reason, retryable)) => {
-                        if failed_in_a_row >= GIVE_UP_AFTER {
-                            given_up = Some((
-                                format!(
-                                    "not attempted: {GIVE_UP_AFTER} SMTP attempts in a row failed (last: {reason})"
-                                ),
-                                retryable,
-                            ));
-                        }
-                        tally.failures.push(Failure {
-                            email: recipient.email,
-                            reason,
-                            retryable,
-                        });
-                    }
-                }
+                self.one(
+                    &personal,
+                    &recipient,
+                    names,
+                    limiter,
+                    ledger,
+                    correlation_id,
+                    &mut run,
+                    &mut tally,
+                )
+                .await;
             }
             let mut line = report(i + 1, version, names.target, chunk.len(), tally);
             line.recipients = Some(chunk.len());
             results.push(line);
         }
-        if let Some(mut r) = relay {
+        if let Some(mut r) = run.relay {
             let _ = r.conn.quit().await;
         }
         results
+    }
+
+    /// One recipient: refused when the address is unusable; otherwise begun in the ledger,
+    /// sent unless the ledger says it was delivered before, and ended in the ledger.
+    #[allow(clippy::too_many_arguments)]
+    async fn one(
+        &self,
+        personal: &Newsletter,
+        recipient: &Recipient,
+        names: &SendNames<'_>,
+        limiter: &RateLimiter,
+        ledger: &dyn DeliveryLedger,
+        correlation_id: &str,
+        run: &mut SendRun,
+        tally: &mut BatchTally,
+    ) {
+        let message_id = self.message_id(names.version, recipient);
+        let entry = Entry {
+            target: names.target,
+            version: names.version,
+            email: &recipient.email,
+            subscriber_id: recipient.id.as_deref(),
+            message_id: &message_id,
+        };
+        let message = match self.message(
+            personal,
+            recipient,
+            names.version,
+            names.campaign,
+            correlation_id,
+        ) {
+            Ok(m) => m,
+            Err(reason) => {
+                ledger.refuse(&entry, &reason).await;
+                tally.fail(&recipient.email, reason, false);
+                return;
+            }
+        };
+        match ledger.begin(&entry).await {
+            Begin::Send { uncertain } => {
+                if uncertain {
+                    tally.uncertain += 1;
+                }
+            }
+            Begin::Delivered => {
+                tally.sent += 1;
+                return;
+            }
+            Begin::Ended => {
+                tally.fail(
+                    &recipient.email,
+                    "not sent again: an earlier attempt of this send ended it without delivery"
+                        .into(),
+                    false,
+                );
+                return;
+            }
+            Begin::Stop(reason) => {
+                run.given_up = Some((reason.clone(), true));
+                tally.fail(&recipient.email, reason, true);
+                return;
+            }
+        }
+        let (outcome, attempts) = self
+            .send_one(
+                &mut run.relay,
+                &message,
+                limiter,
+                &message_id,
+                &mut run.failed_in_a_row,
+            )
+            .await;
+        tally.max_attempts = tally.max_attempts.max(attempts);
+        match outcome {
+            Ok(reply) => {
+                let how = Ended::Delivered {
+                    provider_id: &reply,
+                };
+                ledger.end(&entry, how).await;
+                tally.sent += 1;
+            }
+            Err((reason, retryable)) => {
+                let how = Ended::Failed {
+                    reason: &reason,
+                    retryable,
+                };
+                ledger.end(&entry, how).await;
+                if run.failed_in_a_row >= GIVE_UP_AFTER {
+                    run.given_up = Some((
+                        format!(
+                            "not attempted: {GIVE_UP_AFTER} SMTP attempts in a row failed (last: {reason})"
+                        ),
+                        retryable,
+                    ));
+                }
+                tally.fail(&recipient.email, reason, retryable);
+            }
+        }
     }
 
     /// One message, retrying transient failures. Returns the outcome (a reason and whether a
@@ -548,7 +595,7 @@ impl SmtpSender {
         limiter: &RateLimiter,
         message_id: &str,
         failed_in_a_row: &mut u32,
-    ) -> (Result<(), (String, bool)>, u32) {
+    ) -> (Result<String, (String, bool)>, u32) {
         let salt = message_id
             .bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
@@ -557,9 +604,9 @@ impl SmtpSender {
             attempt += 1;
             limiter.acquire().await;
             let error = match self.deliver(relay, message).await {
-                Ok(()) => {
+                Ok(reply) => {
                     *failed_in_a_row = 0;
-                    return (Ok(()), attempt);
+                    return (Ok(reply), attempt);
                 }
                 Err(e) => e,
             };
@@ -610,7 +657,10 @@ fn personalize(n: &Newsletter, vars: &halcytone_audience::merge::MergeVars) -> N
 
 fn report(n: usize, version: &str, target: &str, size: usize, tally: BatchTally) -> TargetResult {
     let failed = tally.failures.len();
-    let counts = format!("smtp:sent={},failed={failed}", tally.sent);
+    let mut counts = format!("smtp:sent={},failed={failed}", tally.sent);
+    if tally.uncertain > 0 {
+        counts.push_str(&format!(",uncertain={}", tally.uncertain));
+    }
     let reason = (failed > 0).then(|| {
         let head = format!("{failed} of {size} recipients failed ({} sent)", tally.sent);
         let first = &tally.failures[0].reason;
@@ -763,17 +813,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn the_ledger_forgets_old_versions() {
-        let mut l = Ledger::default();
-        for v in 0..10 {
-            l.sent(&v.to_string(), "m".into());
-        }
-        assert!(!l.was_sent("0", "m"));
-        assert!(l.was_sent("9", "m"));
-        assert!(!l.was_sent("9", "n"));
-        assert_eq!(l.versions.len(), REMEMBERED_VERSIONS);
     }
 }

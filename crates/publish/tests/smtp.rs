@@ -252,13 +252,22 @@ async fn publishing_sends_one_message_per_subscriber_and_a_rerun_sends_none_agai
     // A retried job in the same process: nothing is sent again.
     let again = p.publish(&b, &[Channel::Email], "corr-smtp-retry").await;
     assert!(again.all_succeeded(), "{again:#?}");
-    // And from a new process (no memory of the first run): the relay gets the messages again,
-    // but their Message-IDs are the same, so the capture keeps one per subscriber.
+    let caps = get(&m.crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, total);
+    // From a new process without a job (so without a ledger in the store, and no memory of
+    // the first run), the relay gets every message again: the capture shows each resend as
+    // a duplicate of the first, as the subscriber would see it.
     let fresh = Publishing::new(settings(&m, &[])).unwrap();
     let third = fresh.publish(&b, &[Channel::Email], "corr-smtp-new").await;
     assert!(third.all_succeeded(), "{third:#?}");
     let caps = get(&m.crm, "api/v1/captures?kind=email&limit=1").await;
-    assert_eq!(caps["total"].as_u64().unwrap() as usize, total);
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, 2 * total);
+    let dups = get(
+        &m.crm,
+        "api/v1/captures?kind=email&status=duplicate&limit=1",
+    )
+    .await;
+    assert_eq!(dups["total"].as_u64().unwrap() as usize, total);
 }
 
 #[tokio::test]

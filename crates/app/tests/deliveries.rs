@@ -1,0 +1,261 @@
+//! The delivery ledger through the worker: a newsletter sent over SMTP to the mock CRM's
+//! capture, with a worker that stopped partway. The worker that takes the job over sends
+//! only to the recipients not yet delivered, sends again (marked uncertain) the one left in
+//! flight, and the job reports every recipient sent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use halcytone_app::Core;
+use halcytone_app::deliveries::send_id;
+use halcytone_app::settings::ServerConfig;
+use halcytone_app::worker::{JobSpec, PublishSpec, Worker};
+use halcytone_content::{Brand, Templates};
+use halcytone_mocks::state::{MockConfig, MockKind};
+use halcytone_publish::{Publishing, Settings};
+use halcytone_store::ledger::{DeliveryStart, DeliveryState, Finish};
+use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
+use halcytone_testkit::http::get_json;
+use halcytone_testkit::pg::ScratchSchema;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+const SAMPLE: &str = include_str!("../../../samples/living-document.md");
+
+struct Env {
+    core: Core,
+    store: Arc<dyn Store>,
+    crm: Url,
+    _mocks: Vec<halcytone_mocks::LocalMock>,
+}
+
+/// Dry-run publishing with `EMAIL_TRANSPORT=smtp` to the mock CRM's capture.
+async fn env(store: Arc<dyn Store>) -> Env {
+    let mut crm_config = MockConfig::new(MockKind::Crm);
+    crm_config.smtp_port = Some(0);
+    let crm_mock = halcytone_mocks::spawn_local(MockKind::Crm, crm_config)
+        .await
+        .unwrap();
+    let platform_mock =
+        halcytone_mocks::spawn_local(MockKind::Platform, MockConfig::new(MockKind::Platform))
+            .await
+            .unwrap();
+    let smtp_port = crm_mock.smtp_port.unwrap().to_string();
+    let vars: HashMap<&str, &str> = [
+        ("DRY_RUN_MODE", "true"),
+        ("MOCK_CRM_BASE_URL", crm_mock.url.as_str()),
+        ("MOCK_PLATFORM_BASE_URL", platform_mock.url.as_str()),
+        ("MOCK_SMTP_PORT", smtp_port.as_str()),
+        ("EMAIL_TRANSPORT", "smtp"),
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
+        ("EMAIL_BATCH_SIZE", "250"),
+        ("EMAIL_RATE_PER_SECOND", "100000"),
+        ("PUBLISH_RETRY_BASE_MS", "1"),
+    ]
+    .into_iter()
+    .collect();
+    let settings = Settings::from_vars(&|k| vars.get(k).map(|v| v.to_string()), false).unwrap();
+    let core = Core::new(
+        ServerConfig::local(),
+        store.clone(),
+        Arc::new(Publishing::new(settings).unwrap()),
+        Arc::new(Templates::defaults()),
+        Brand::default(),
+    )
+    .unwrap();
+    Env {
+        core,
+        store,
+        crm: Url::parse(&crm_mock.url).unwrap(),
+        _mocks: vec![crm_mock, platform_mock],
+    }
+}
+
+fn worker(core: &Core, id: &str) -> Worker {
+    let mut w = Worker::new(core, id.into(), Duration::from_millis(0));
+    w.lease = Duration::from_secs(30);
+    w.wake = Arc::default();
+    w
+}
+
+async fn enqueue_email(store: &dyn Store) -> String {
+    let (doc, _) = store
+        .put_document("file:samples/living-document.md", "markdown", SAMPLE, 0)
+        .await
+        .unwrap();
+    let spec = JobSpec::Publish(Box::new(PublishSpec::new(
+        vec!["email".into()],
+        1_795_500_000_000,
+    )));
+    let job = NewJob {
+        document_id: doc.id,
+        channels: spec.targets().to_vec(),
+        payload: spec.to_payload(),
+        run_at_ms: 0,
+        scheduled_ms: None,
+        max_attempts: 3,
+        correlation_id: "corr-ledger".into(),
+        retry_of: None,
+        batch_id: None,
+    };
+    store.enqueue(job, 0).await.unwrap().id
+}
+
+async fn crm_json(crm: &Url, path: &str) -> Value {
+    get_json(&reqwest::Client::new(), crm.join(path).unwrap()).await
+}
+
+/// The CRM's opted-in subscribers' addresses, in its order.
+async fn subscribers(crm: &Url) -> Vec<String> {
+    let list = crm_json(
+        crm,
+        "api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1000",
+    )
+    .await;
+    list["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["email"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `smtp:sent=N,failed=M[,uncertain=K]` summed over the job's email batches.
+fn counts(job: &halcytone_store::Job) -> (u64, u64, u64) {
+    let mut sums = (0, 0, 0);
+    for batch in job.results["email"]["publishes"].as_array().unwrap() {
+        let figures = batch["external_id"].as_str().unwrap();
+        for pair in figures.trim_start_matches("smtp:").split(',') {
+            let (k, v) = pair.split_once('=').unwrap();
+            let n: u64 = v.parse().unwrap();
+            match k {
+                "sent" => sums.0 += n,
+                "failed" => sums.1 += n,
+                "uncertain" => sums.2 += n,
+                other => panic!("unknown count {other} in {figures}"),
+            }
+        }
+    }
+    sums
+}
+
+async fn a_takeover_sends_only_what_was_not_delivered(store: Arc<dyn Store>) {
+    let e = env(store).await;
+    let everyone = subscribers(&e.crm).await;
+    let total = everyone.len();
+    assert!(total > 500, "the mock CRM's opted-in list: {total}");
+    let id = enqueue_email(e.store.as_ref()).await;
+    // A first worker claimed the job, delivered to the first 300 recipients, had one more in
+    // flight, and stopped (its lease ran out a minute ago).
+    let now = chrono::Utc::now().timestamp_millis();
+    let claimed = e.store.claim("stopped-worker", now - 60_000, 1_000).await;
+    assert_eq!(claimed.unwrap().unwrap().id, id);
+    let send = send_id(&id, "email");
+    for (i, email) in everyone.iter().take(301).enumerate() {
+        let start = DeliveryStart {
+            send_id: &send,
+            email,
+            subscriber_id: None,
+            message_id: "<earlier@example.com>",
+            holder: None,
+        };
+        e.store.begin_delivery(&start, now - 59_000).await.unwrap();
+        if i < 300 {
+            let done = Finish::Delivered {
+                provider_id: "250 earlier",
+            };
+            e.store
+                .finish_delivery(&send, email, done, now - 59_000)
+                .await
+                .unwrap();
+        }
+    }
+
+    let (ran, status) = worker(&e.core, "second-worker")
+        .run_once()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((ran.as_str(), status), (id.as_str(), JobStatus::Completed));
+
+    // The capture got the rest: the recipient in flight and everyone never tried.
+    let caps = crm_json(&e.crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, total - 300);
+    let dups = crm_json(
+        &e.crm,
+        "api/v1/captures?kind=email&status=duplicate&limit=1",
+    )
+    .await;
+    assert_eq!(dups["total"], 0);
+    let job = e.store.job(&id).await.unwrap().unwrap();
+    assert_eq!(counts(&job), (total as u64, 0, 1), "{}", job.results);
+    let ledger = e.store.delivery_counts(&send).await.unwrap();
+    assert_eq!(ledger.of(DeliveryState::Delivered), total as i64);
+    assert_eq!((ledger.total, ledger.uncertain), (total as i64, 1));
+    let earlier = e
+        .store
+        .deliveries(&send, Some(DeliveryState::Delivered), None, 10_000)
+        .await
+        .unwrap();
+    let kept = earlier
+        .iter()
+        .filter(|d| d.provider_id.as_deref() == Some("250 earlier"))
+        .count();
+    assert_eq!(kept, 300, "the first worker's deliveries are untouched");
+}
+
+#[tokio::test]
+async fn a_takeover_sends_only_what_was_not_delivered_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db")).await.unwrap();
+    a_takeover_sends_only_what_was_not_delivered(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn a_takeover_sends_only_what_was_not_delivered_on_postgres() {
+    let Some(schema) = ScratchSchema::create().await else {
+        eprintln!("skipped: HALCYTONE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let store = halcytone_store::open(&schema.url).await.unwrap();
+    a_takeover_sends_only_what_was_not_delivered(store).await;
+}
+
+#[tokio::test]
+async fn a_retry_of_a_job_continues_its_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap());
+    let e = env(store).await;
+    let total = subscribers(&e.crm).await.len();
+    let id = enqueue_email(e.store.as_ref()).await;
+    let w = worker(&e.core, "w1");
+    w.run_once().await.unwrap().unwrap();
+    // The same job queued again as a retry (as POST /api/v2/jobs/{id}/retry does): its send
+    // is the first job's, so nobody gets the newsletter twice.
+    let first = e.store.job(&id).await.unwrap().unwrap();
+    let retry = NewJob {
+        document_id: first.document_id.clone(),
+        channels: first.channels.clone(),
+        payload: first.payload.clone(),
+        run_at_ms: 0,
+        scheduled_ms: None,
+        max_attempts: 3,
+        correlation_id: "corr-retry".into(),
+        retry_of: Some(id.clone()),
+        batch_id: None,
+    };
+    let again = e.store.enqueue(retry, 0).await.unwrap();
+    let (ran, status) = w.run_once().await.unwrap().unwrap();
+    assert_eq!(
+        (ran.as_str(), status),
+        (again.id.as_str(), JobStatus::Completed)
+    );
+    let caps = crm_json(&e.crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, total);
+    let job = e.store.job(&again.id).await.unwrap().unwrap();
+    assert_eq!(counts(&job), (total as u64, 0, 0), "{}", job.results);
+}
