@@ -2,7 +2,7 @@
 //! filled and the segment's words in place.
 
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::generation::{self, Request};
 use chrono::Utc;
 use halcytone_audience::merge::{Escape, apply, tags_in};
@@ -40,13 +40,7 @@ pub async fn preview(state: &Core, q: PreviewRequest) -> AppResult<Value> {
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(id) => Some(
-            state
-                .store
-                .segment(id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("segment {id} not found")))?,
-        ),
+        Some(id) => Some(state.store.segment(id).await?.found("segment", id)?),
     };
     let rule = segment
         .as_ref()

@@ -7,7 +7,7 @@
 
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::generation::{self, DocumentText, Request};
 use crate::queue::{self, Submission, iso, now_ms};
 use crate::targets;
@@ -151,7 +151,7 @@ async fn load(state: &Core, id: &str) -> AppResult<ContentVersion> {
         .store
         .content_version(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("content version {id} not found")))
+        .found("content version", id)
 }
 
 fn review_state(v: &ContentVersion) -> AppResult<ReviewState> {

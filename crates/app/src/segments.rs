@@ -4,7 +4,7 @@
 
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::jobs::spec::SegmentRef;
 use crate::queue::{iso, now_ms};
 use crate::targets::{self, Target};
@@ -133,11 +133,7 @@ pub async fn list(state: &Core) -> AppResult<Value> {
 
 /// One segment; an unknown id is not found.
 pub async fn load(state: &Core, id: &str) -> AppResult<Segment> {
-    state
-        .store
-        .segment(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("segment {id} not found")))
+    state.store.segment(id).await?.found("segment", id)
 }
 
 fn mask(email: &str) -> String {
@@ -188,7 +184,7 @@ pub async fn preview(state: &Core, id: &str, sample: Option<usize>) -> AppResult
 /// Deletes a segment (jobs already queued keep the rule they were given).
 pub async fn remove(state: &Core, id: &str) -> AppResult<Value> {
     if !state.store.delete_segment(id).await? {
-        return Err(AppError::NotFound(format!("segment {id} not found")));
+        return Err(AppError::not_found("segment", id));
     }
     Ok(json!({ "deleted": id }))
 }
