@@ -136,6 +136,15 @@ pub async fn load(state: &Core, id: &str) -> AppResult<Segment> {
     state.store.segment(id).await?.found("segment", id)
 }
 
+/// The CRM's list of active, opted-in subscribers, as JSON.
+pub(crate) async fn crm_subscribers(state: &Core) -> AppResult<Vec<Value>> {
+    state
+        .publishing
+        .subscribers(&halcytone_telemetry::correlation::current())
+        .await
+        .map_err(|e| AppError::Upstream(format!("the CRM's subscriber list: {e}")))
+}
+
 fn mask(email: &str) -> String {
     match email.split_once('@') {
         Some((user, domain)) => {
@@ -154,11 +163,7 @@ pub async fn preview(state: &Core, id: &str, sample: Option<usize>) -> AppResult
         return Err(AppError::invalid("sample", "sample: 0 to 50"));
     }
     let rule = parse_rule(&seg.rule)?;
-    let all = state
-        .publishing
-        .subscribers(&halcytone_telemetry::correlation::current())
-        .await
-        .map_err(|e| AppError::Upstream(format!("the CRM's subscriber list: {e}")))?;
+    let all = crm_subscribers(state).await?;
     let today = Utc::now().date_naive();
     let inside: Vec<Subscriber> = all
         .iter()

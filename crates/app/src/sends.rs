@@ -80,12 +80,7 @@ pub async fn queue_send(state: &Core, caller: &Caller, body: SendRequest) -> App
         ));
     }
     let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
-    let segment = match body
-        .segment_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let segment = match crate::generation::given_id(body.segment_id.as_deref()) {
         None => None,
         Some(id) => Some(crate::segments::for_send(state, id, &targets).await?),
     };
