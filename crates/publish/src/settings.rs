@@ -112,6 +112,19 @@ pub fn number<T: std::str::FromStr>(
     }
 }
 
+/// `REQUEST_TIMEOUT`, the time one request may take: a request to this service, and a call
+/// it makes to an upstream (30 s by default).
+pub fn request_timeout(get: &dyn Fn(&str) -> Option<String>) -> Result<Duration, SettingError> {
+    number(
+        get,
+        "REQUEST_TIMEOUT",
+        30.0f64,
+        |s| *s > 0.0 && *s <= 600.0,
+        "seconds, more than 0 and at most 600",
+    )
+    .map(Duration::from_secs_f64)
+}
+
 impl Settings {
     /// A dry run against mocks at `crm` and `platform` (an in-process rehearsal, a test):
     /// the only allowed hosts are the two mocks, calls time out after 5 s, a transient
@@ -177,13 +190,7 @@ impl Settings {
             })?;
             (crm, platform)
         };
-        let timeout = number(
-            get,
-            "REQUEST_TIMEOUT",
-            30.0f64,
-            |s| *s > 0.0 && *s <= 600.0,
-            "seconds, more than 0 and at most 600",
-        )?;
+        let timeout = request_timeout(get)?;
         let attempts = number(
             get,
             "PUBLISH_MAX_ATTEMPTS",
@@ -206,7 +213,7 @@ impl Settings {
             mock_urls: vec![mock_crm, mock_platform],
             crm_api_key: get("CRM_API_KEY").filter(|k| !k.is_empty()),
             platform_api_key: get("PLATFORM_API_KEY").filter(|k| !k.is_empty()),
-            timeout: Duration::from_secs_f64(timeout),
+            timeout,
             retry: RetryPolicy {
                 max_attempts: attempts,
                 base_delay: Duration::from_millis(base_ms),

@@ -6,7 +6,7 @@ pub mod cache;
 use cache::CacheConfig;
 use halcytone_content::vars::text;
 use halcytone_publish::SettingError;
-use halcytone_publish::settings::{flag, flag_or, number};
+use halcytone_publish::settings::{flag, flag_or, number, request_timeout};
 use halcytone_publish::social::SocialSettings;
 use halcytone_sources::{SourceRef, SourceSettings};
 use halcytone_vault::{Keyring, VaultError};
@@ -229,13 +229,7 @@ impl ServerConfig {
             |n| (1..=100_000).contains(n),
             "a whole number from 1 to 100000",
         )?;
-        c.request_timeout = Duration::from_secs_f64(number(
-            get,
-            "REQUEST_TIMEOUT",
-            30.0f64,
-            |s| *s > 0.0 && *s <= 600.0,
-            "seconds, more than 0 and at most 600",
-        )?);
+        c.request_timeout = request_timeout(get)?;
         c.read_rate_per_second = number(
             get,
             "RATE_LIMIT_READS_PER_SECOND",
