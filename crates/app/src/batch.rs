@@ -4,7 +4,7 @@
 
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::generation::{self, DocumentText, Request};
 use crate::queue::{self, Submission, iso, now_ms};
 use chrono::{Duration as ChronoDuration, Timelike, Utc};
@@ -237,11 +237,7 @@ pub struct ScheduleRequest {
 }
 
 async fn find(state: &Core, id: &str) -> AppResult<Batch> {
-    state
-        .store
-        .batch(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("batch {id} not found")))
+    state.store.batch(id).await?.found("batch", id)
 }
 
 /// Creates one publish job per item at its time (once per batch), after the review gate.

@@ -78,16 +78,15 @@ mod tests {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 
+    /// The starts of the calendar days in Berlin from `from` to `to` (at most 100).
+    fn berlin_days(from: &str, to: &str) -> Vec<DateTime<Utc>> {
+        let tz: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
+        bucket_starts(utc(from), utc(to), tz, Granularity::Day, 100)
+    }
+
     #[test]
     fn days_start_at_local_midnight() {
-        let tz: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
-        let starts = bucket_starts(
-            utc("2026-12-01T15:00:00Z"),
-            utc("2026-12-03T12:00:00Z"),
-            tz,
-            Granularity::Day,
-            100,
-        );
+        let starts = berlin_days("2026-12-01T15:00:00Z", "2026-12-03T12:00:00Z");
         assert_eq!(
             starts,
             vec![
@@ -103,14 +102,7 @@ mod tests {
 
     #[test]
     fn a_daylight_saving_day_is_23_hours_long() {
-        let tz: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
-        let starts = bucket_starts(
-            utc("2026-03-28T12:00:00Z"),
-            utc("2026-03-30T12:00:00Z"),
-            tz,
-            Granularity::Day,
-            100,
-        );
+        let starts = berlin_days("2026-03-28T12:00:00Z", "2026-03-30T12:00:00Z");
         assert_eq!(starts[1] - starts[0], Duration::hours(24));
         assert_eq!(starts[2] - starts[1], Duration::hours(23), "{starts:?}");
     }

@@ -2,6 +2,7 @@
 //! A/B variant, the A/B remainder), and its figures — sent, delivered, opened, clicked,
 //! unsubscribed, bounced — are pulled from the CRM and stored.
 
+use crate::error::Found;
 use halcytone_publish::{CampaignFigures, Outcome, Publishing, TargetResult};
 use halcytone_store::{CampaignStats, EmailCampaign, Store, StoreError};
 use serde_json::{Value, json};
@@ -260,10 +261,7 @@ pub async fn summary(
 
 /// One campaign we sent; an unknown id is not found.
 pub async fn load(core: &crate::Core, id: &str) -> Result<EmailCampaign, crate::AppError> {
-    core.store
-        .campaign(id)
-        .await?
-        .ok_or_else(|| crate::AppError::NotFound(format!("campaign {id} not found")))
+    core.store.campaign(id).await?.found("campaign", id)
 }
 
 /// Pulls one of our campaigns' figures from the CRM now and answers it as stored.

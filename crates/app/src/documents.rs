@@ -5,7 +5,7 @@
 //! fetch. A source that fails is an error with its reason; nothing falls back to sample text.
 
 use crate::core::Core;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::generation::DocumentText;
 use crate::settings::DocumentSource;
 use halcytone_content::SourceFormat;
@@ -182,7 +182,7 @@ async fn snapshot(state: &Core, id: &str) -> Result<DocumentText, AppError> {
         .store
         .document(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("document snapshot {id} not found")))?;
+        .found("document snapshot", id)?;
     Ok(DocumentText {
         label: d.source,
         format: d.format.parse::<SourceFormat>().ok(),

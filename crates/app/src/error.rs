@@ -49,4 +49,23 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// "`what` `id` not found".
+    pub fn not_found(what: &str, id: &str) -> AppError {
+        AppError::NotFound(format!("{what} {id} not found"))
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A row looked up by its id, which the caller expects to be there.
+pub trait Found<T> {
+    /// The row, or [`AppError::not_found`] naming `what` and `id`.
+    fn found(self, what: &str, id: &str) -> AppResult<T>;
+}
+
+impl<T> Found<T> for Option<T> {
+    fn found(self, what: &str, id: &str) -> AppResult<T> {
+        self.ok_or_else(|| AppError::not_found(what, id))
+    }
+}

@@ -46,6 +46,11 @@ impl Default for Request {
     }
 }
 
+/// An id a caller may give (a segment, a subscriber): trimmed, `None` when absent or blank.
+pub fn given_id(raw: Option<&str>) -> Option<&str> {
+    raw.map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// The tone a caller named, if any; an unknown one is an error naming `tone`.
 pub fn parse_tone(raw: Option<&str>) -> crate::error::AppResult<Option<Tone>> {
     raw.map(|t| {

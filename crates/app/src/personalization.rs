@@ -33,42 +33,22 @@ pub async fn preview(state: &Core, q: PreviewRequest) -> AppResult<Value> {
             "first_name_fallback: at most 50 characters on one line",
         ));
     }
-    let segment = match q
-        .segment_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let segment = match generation::given_id(q.segment_id.as_deref()) {
         None => None,
-        Some(id) => Some(
-            state
-                .store
-                .segment(id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("segment {id} not found")))?,
-        ),
+        Some(id) => Some(crate::segments::load(state, id).await?),
     };
     let rule = segment
         .as_ref()
         .map(|s| crate::segments::parse_rule(&s.rule))
         .transpose()?;
-    let everyone = state
-        .publishing
-        .subscribers(&halcytone_telemetry::correlation::current())
-        .await
-        .map_err(|e| AppError::Upstream(format!("the CRM's subscriber list: {e}")))?;
+    let everyone = crate::segments::crm_subscribers(state).await?;
     let today = Utc::now().date_naive();
     let in_segment = |v: &Value| {
         rule.as_ref().is_none_or(|r| {
             halcytone_audience::Subscriber::from_json(v).is_some_and(|s| r.matches(&s, today))
         })
     };
-    let subscriber = match q
-        .subscriber_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let subscriber = match generation::given_id(q.subscriber_id.as_deref()) {
         Some(id) => everyone
             .iter()
             .find(|v| v.get("id").and_then(Value::as_str) == Some(id))

@@ -1,7 +1,7 @@
 //! Creating publish jobs from API requests, and showing jobs as the dashboard reads them.
 
 use crate::core::Core;
-use crate::error::AppError;
+use crate::error::{AppError, Found};
 use crate::generation::DocumentText;
 use crate::jobs::spec::NewsletterSpec;
 use crate::targets;
@@ -230,11 +230,7 @@ pub fn outcome_word(job: &Job) -> &'static str {
 pub async fn wait_for(state: &Core, id: &str, limit: Duration) -> Result<Job, AppError> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let job = state
-            .store
-            .job(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("job {id} not found")))?;
+        let job = state.store.job(id).await?.found("job", id)?;
         if job.status.is_terminal() || tokio::time::Instant::now() >= deadline {
             return Ok(job);
         }

@@ -7,7 +7,7 @@
 
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::generation::{self, DocumentText, Request};
 use crate::queue::{self, Submission, iso, now_ms};
 use crate::targets;
@@ -146,12 +146,26 @@ pub async fn create_draft(state: &Core, d: Draft, by: &Actor) -> AppResult<Conte
     Ok(v)
 }
 
+/// The living document a version was made from, as its stored snapshot holds it.
+async fn document_of(state: &Core, v: &ContentVersion) -> AppResult<DocumentText> {
+    let snapshot = state
+        .store
+        .document(&v.document_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("snapshot {} is missing", v.document_id)))?;
+    Ok(DocumentText {
+        label: v.label.clone(),
+        text: snapshot.body,
+        format: snapshot.format.parse().ok(),
+    })
+}
+
 async fn load(state: &Core, id: &str) -> AppResult<ContentVersion> {
     state
         .store
         .content_version(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("content version {id} not found")))
+        .found("content version", id)
 }
 
 fn review_state(v: &ContentVersion) -> AppResult<ReviewState> {
@@ -241,16 +255,7 @@ fn met(level: Level, list: &[Value]) -> bool {
 pub async fn submit(state: &Core, id: &str, by: &Actor) -> AppResult<ContentVersion> {
     let v = load(state, id).await?;
     check(&v, Action::Submit)?;
-    let snapshot = state
-        .store
-        .document(&v.document_id)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("snapshot {} is missing", v.document_id)))?;
-    let doc = DocumentText {
-        label: v.label.clone(),
-        text: snapshot.body,
-        format: snapshot.format.parse().ok(),
-    };
+    let doc = document_of(state, &v).await?;
     let as_of = as_of(&v);
     let a = assess(
         state,
@@ -383,18 +388,9 @@ pub async fn schedule_version(
     // Take the version first: a second scheduler loses here and no second job is made.
     let before = v.review.clone();
     let v = commit(state, &v, ReviewState::Scheduled, &review, None).await?;
-    let snapshot = state
-        .store
-        .document(&v.document_id)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("snapshot {} is missing", v.document_id)))?;
     let submission = Submission {
         label: v.label.clone(),
-        document: DocumentText {
-            label: v.label.clone(),
-            text: snapshot.body,
-            format: snapshot.format.parse().ok(),
-        },
+        document: document_of(state, &v).await?,
         targets: v.channels.clone(),
         tone: v.options["tone"].as_str().map(String::from),
         template: v.options["template"].as_str().map(String::from),

@@ -15,13 +15,15 @@ fn nullable(t: Type) -> utoipa::openapi::schema::SchemaType {
     utoipa::openapi::schema::SchemaType::from_iter([t, Type::Null])
 }
 
+/// A string, or null.
+fn optional_string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(nullable(Type::String))
+}
+
 fn names(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
     let mut list: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
     list.push(serde_json::Value::Null);
-    ObjectBuilder::new()
-        .schema_type(nullable(Type::String))
-        .enum_values(Some(list))
-        .into()
+    optional_string().enum_values(Some(list)).into()
 }
 
 /// An array of names from `values`: at least `min` of them, or null when `optional`.
@@ -126,10 +128,7 @@ pub fn cache_entries() -> RefOr<Schema> {
 
 /// An optional note of at most 500 characters.
 pub fn optional_text_500() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(nullable(Type::String))
-        .max_length(Some(500))
-        .into()
+    optional_string().max_length(Some(500)).into()
 }
 
 /// Text with something other than spaces in it, 1 to `max` characters.
@@ -163,8 +162,7 @@ pub fn platforms() -> RefOr<Schema> {
 
 /// An email address (`local@domain.tld`), or null.
 pub fn optional_email() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(nullable(Type::String))
+    optional_string()
         .pattern(Some(r"^[^@\s]+@[^@\s]*\.[^@\s]*$"))
         .into()
 }
@@ -179,8 +177,7 @@ pub fn empty_object() -> RefOr<Schema> {
 
 /// An optional cache key pattern of 1 to 512 characters.
 pub fn optional_pattern() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(nullable(Type::String))
+    optional_string()
         .min_length(Some(1))
         .max_length(Some(512))
         .pattern(Some(r"\S"))
@@ -204,8 +201,7 @@ pub fn line_100() -> RefOr<Schema> {
 
 /// An optional line of at most 50 characters (blank means none).
 pub fn optional_line_50() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(nullable(Type::String))
+    optional_string()
         .max_length(Some(50))
         .pattern(Some(r"^[^\x00-\x1f\x7f-\x9f]*$"))
         .into()

@@ -4,7 +4,7 @@
 
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::jobs::spec::SegmentRef;
 use crate::queue::{iso, now_ms};
 use crate::targets::{self, Target};
@@ -133,11 +133,16 @@ pub async fn list(state: &Core) -> AppResult<Value> {
 
 /// One segment; an unknown id is not found.
 pub async fn load(state: &Core, id: &str) -> AppResult<Segment> {
+    state.store.segment(id).await?.found("segment", id)
+}
+
+/// The CRM's list of active, opted-in subscribers, as JSON.
+pub(crate) async fn crm_subscribers(state: &Core) -> AppResult<Vec<Value>> {
     state
-        .store
-        .segment(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("segment {id} not found")))
+        .publishing
+        .subscribers(&halcytone_telemetry::correlation::current())
+        .await
+        .map_err(|e| AppError::Upstream(format!("the CRM's subscriber list: {e}")))
 }
 
 fn mask(email: &str) -> String {
@@ -158,11 +163,7 @@ pub async fn preview(state: &Core, id: &str, sample: Option<usize>) -> AppResult
         return Err(AppError::invalid("sample", "sample: 0 to 50"));
     }
     let rule = parse_rule(&seg.rule)?;
-    let all = state
-        .publishing
-        .subscribers(&halcytone_telemetry::correlation::current())
-        .await
-        .map_err(|e| AppError::Upstream(format!("the CRM's subscriber list: {e}")))?;
+    let all = crm_subscribers(state).await?;
     let today = Utc::now().date_naive();
     let inside: Vec<Subscriber> = all
         .iter()
@@ -188,7 +189,7 @@ pub async fn preview(state: &Core, id: &str, sample: Option<usize>) -> AppResult
 /// Deletes a segment (jobs already queued keep the rule they were given).
 pub async fn remove(state: &Core, id: &str) -> AppResult<Value> {
     if !state.store.delete_segment(id).await? {
-        return Err(AppError::NotFound(format!("segment {id} not found")));
+        return Err(AppError::not_found("segment", id));
     }
     Ok(json!({ "deleted": id }))
 }

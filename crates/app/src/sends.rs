@@ -3,7 +3,7 @@
 
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::generation;
 use crate::queue::{self, Submission, job_json, now_ms};
 use halcytone_content::ContentType;
@@ -80,12 +80,7 @@ pub async fn queue_send(state: &Core, caller: &Caller, body: SendRequest) -> App
         ));
     }
     let run_at = queue::schedule_time("schedule_time", body.schedule_time.as_deref())?;
-    let segment = match body
-        .segment_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let segment = match crate::generation::given_id(body.segment_id.as_deref()) {
         None => None,
         Some(id) => Some(crate::segments::for_send(state, id, &targets).await?),
     };
@@ -194,17 +189,13 @@ pub async fn queue_send(state: &Core, caller: &Caller, body: SendRequest) -> App
 }
 
 async fn find(state: &Core, id: &str) -> AppResult<Job> {
-    state
-        .store
-        .job(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("job {id} not found")))
+    state.store.job(id).await?.found("job", id)
 }
 
 /// Cancels a pending job (the API's cancel and the console's Cancel button).
 pub async fn cancel_job(state: &Core, id: &str) -> AppResult<Job> {
     let Some(job) = state.store.cancel(id, now_ms()).await? else {
-        return Err(AppError::NotFound(format!("job {id} not found")));
+        return Err(AppError::not_found("job", id));
     };
     if job.status != JobStatus::Cancelled {
         return Err(AppError::Conflict(format!(

@@ -2,7 +2,7 @@
 //! published it; recomposed on demand exactly as it was published.
 
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Found};
 use crate::generation::{self, DocumentText, Request};
 use crate::queue::{iso, job_json};
 use crate::targets;
@@ -59,7 +59,7 @@ pub async fn version_json(state: &Core, id: &str) -> AppResult<Value> {
         .store
         .content_version(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("content version {id} not found")))?;
+        .found("content version", id)?;
     let (mut body, job) = summary(state, &v).await?;
     let snapshot = state.store.document(&v.document_id).await?;
     let is_newsletter = job.as_ref().is_some_and(|j| {

@@ -282,34 +282,30 @@ mod tests {
     #[test]
     fn requirements_count_distinct_approvers_and_admins() {
         let a = |by, admin| Approval { by, admin };
-        assert!(Level::L1.requirement().met_by(&[a("k1", false)]));
-        assert!(
-            !Level::L2
-                .requirement()
-                .met_by(&[a("k1", false), a("k1", false)])
-        );
-        assert!(
-            Level::L2
-                .requirement()
-                .met_by(&[a("k1", false), a("k2", false)])
-        );
-        let three = [a("k1", false), a("k2", false), a("k3", false)];
-        assert!(!Level::L3.requirement().met_by(&three));
-        assert!(
-            Level::L3
-                .requirement()
-                .met_by(&[a("k1", false), a("k2", false), a("k3", true)])
-        );
-        assert!(
-            !Level::L4
-                .requirement()
-                .met_by(&[a("k1", true), a("k2", false)])
-        );
-        assert!(
-            Level::L4
-                .requirement()
-                .met_by(&[a("k1", true), a("k2", true)])
-        );
+        let cases: [(Level, &[Approval], bool); 7] = [
+            (Level::L1, &[a("k1", false)], true),
+            (Level::L2, &[a("k1", false), a("k1", false)], false),
+            (Level::L2, &[a("k1", false), a("k2", false)], true),
+            (
+                Level::L3,
+                &[a("k1", false), a("k2", false), a("k3", false)],
+                false,
+            ),
+            (
+                Level::L3,
+                &[a("k1", false), a("k2", false), a("k3", true)],
+                true,
+            ),
+            (Level::L4, &[a("k1", true), a("k2", false)], false),
+            (Level::L4, &[a("k1", true), a("k2", true)], true),
+        ];
+        for (level, approvals, met) in cases {
+            assert_eq!(
+                level.requirement().met_by(approvals),
+                met,
+                "{level:?} {approvals:?}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub mod templates;
 pub mod text;
 pub mod tone;
 pub mod validate;
+pub mod vars;
 
 pub use compose::{
     Brand, Bundle, ComposeError, ComposeOptions, EmailTemplate, Personalization, compose,

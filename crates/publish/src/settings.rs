@@ -3,6 +3,7 @@
 
 use crate::retry::RetryPolicy;
 use crate::smtp::{EmailTransport, SmtpSettings, SmtpTls};
+use halcytone_content::vars::{parsed, text, truth};
 use std::time::Duration;
 use url::Url;
 
@@ -37,33 +38,28 @@ pub struct SettingError {
     pub reason: String,
 }
 
-/// A variable reader over fixed `(name, value)` pairs, in the form the `from_vars` readers
-/// take (for tests and tools that do not read the environment).
-pub fn fixed_vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: std::collections::HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
-    move |k: &str| map.get(k).cloned()
-}
-
 /// Reads a true/false variable (unset is false).
 pub fn flag(
     get: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
 ) -> Result<bool, SettingError> {
-    match get(name).map(|v| v.trim().to_ascii_lowercase()) {
-        None => Ok(false),
-        Some(v) => match v.as_str() {
-            "" | "0" | "false" | "no" | "off" => Ok(false),
-            "1" | "true" | "yes" | "on" => Ok(true),
-            _ => Err(SettingError {
-                name,
-                value: v,
-                reason: "use true or false".into(),
-            }),
-        },
-    }
+    flag_or(get, name, false)
+}
+
+/// Reads a true/false variable, `default` when unset or blank.
+pub fn flag_or(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, SettingError> {
+    let Some(v) = text(get, name).map(|v| v.to_ascii_lowercase()) else {
+        return Ok(default);
+    };
+    truth(&v).ok_or_else(|| SettingError {
+        name,
+        value: v,
+        reason: "use true or false".into(),
+    })
 }
 
 /// Reads an http(s) base URL (with a host), ending it with `/` so paths join under it.
@@ -105,17 +101,28 @@ pub fn number<T: std::str::FromStr>(
     valid: impl Fn(&T) -> bool,
     rule: &str,
 ) -> Result<T, SettingError> {
-    match get(name).filter(|v| !v.trim().is_empty()) {
-        None => Ok(default),
-        Some(v) => match v.trim().parse::<T>() {
-            Ok(n) if valid(&n) => Ok(n),
-            _ => Err(SettingError {
-                name,
-                value: v,
-                reason: rule.into(),
-            }),
-        },
+    let n = parsed(get, name, |v| v.parse::<T>().ok().filter(|n| valid(n)));
+    match n {
+        Ok(n) => Ok(n.unwrap_or(default)),
+        Err(value) => Err(SettingError {
+            name,
+            value,
+            reason: rule.into(),
+        }),
     }
+}
+
+/// `REQUEST_TIMEOUT`, the time one request may take: a request to this service, and a call
+/// it makes to an upstream (30 s by default).
+pub fn request_timeout(get: &dyn Fn(&str) -> Option<String>) -> Result<Duration, SettingError> {
+    number(
+        get,
+        "REQUEST_TIMEOUT",
+        30.0f64,
+        |s| *s > 0.0 && *s <= 600.0,
+        "seconds, more than 0 and at most 600",
+    )
+    .map(Duration::from_secs_f64)
 }
 
 impl Settings {
@@ -183,13 +190,7 @@ impl Settings {
             })?;
             (crm, platform)
         };
-        let timeout = number(
-            get,
-            "REQUEST_TIMEOUT",
-            30.0f64,
-            |s| *s > 0.0 && *s <= 600.0,
-            "seconds, more than 0 and at most 600",
-        )?;
+        let timeout = request_timeout(get)?;
         let attempts = number(
             get,
             "PUBLISH_MAX_ATTEMPTS",
@@ -212,7 +213,7 @@ impl Settings {
             mock_urls: vec![mock_crm, mock_platform],
             crm_api_key: get("CRM_API_KEY").filter(|k| !k.is_empty()),
             platform_api_key: get("PLATFORM_API_KEY").filter(|k| !k.is_empty()),
-            timeout: Duration::from_secs_f64(timeout),
+            timeout,
             retry: RetryPolicy {
                 max_attempts: attempts,
                 base_delay: Duration::from_millis(base_ms),
@@ -249,13 +250,6 @@ impl Settings {
             email_transport,
         })
     }
-}
-
-/// A variable's trimmed value, `None` when unset or blank.
-fn text(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// EMAIL_TRANSPORT and, for `smtp`, the SMTP_* variables. In dry run the relay is the mock
@@ -421,7 +415,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        fixed_vars(pairs)
+        halcytone_content::vars::fixed_vars(pairs)
     }
 
     /// The settings read from `pairs`, and their SMTP transport (which they must have).

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::error::SettingError;
 use crate::gdocs::ServiceAccount;
+use halcytone_content::vars;
 
 /// Default Google Docs API root.
 pub const DEFAULT_GOOGLE_DOCS_BASE_URL: &str = "https://docs.googleapis.com";
@@ -92,11 +93,7 @@ impl SourceSettings {
     /// Reads the settings through `get` (usually `std::env::var(..).ok()`). Unset and blank
     /// variables take their defaults. Secret values never appear in a [`SettingError`].
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<SourceSettings, SettingError> {
-        let var = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let var = |name: &str| vars::text(&get, name);
         let mut s = SourceSettings::default();
 
         if let Some(creds) = var("GOOGLE_CREDENTIALS_JSON") {
@@ -127,7 +124,7 @@ impl SourceSettings {
             s.notion_version = v;
         }
         let reason = "must be true or false";
-        if let Some(allow) = parsed(&var, "URL_SOURCE_ALLOW_PRIVATE", reason, truth)? {
+        if let Some(allow) = parsed(&var, "URL_SOURCE_ALLOW_PRIVATE", reason, vars::truth)? {
             s.url_allow_private = allow;
         }
         let bytes = |v: &str| v.replace('_', "").parse::<usize>().ok().filter(|n| *n > 0);
@@ -189,22 +186,16 @@ fn check_credentials(value: &str) -> Result<(), SettingError> {
 /// Reads `name` when it is set: `parse` makes the setting of its value, or refuses it
 /// (`None`), which is an error giving `reason`.
 fn parsed<T>(
-    var: &impl Fn(&str) -> Option<String>,
+    var: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
     reason: &str,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Result<Option<T>, SettingError> {
-    let Some(value) = var(name) else {
-        return Ok(None);
-    };
-    match parse(&value) {
-        Some(setting) => Ok(Some(setting)),
-        None => Err(SettingError {
-            name,
-            value,
-            reason: reason.into(),
-        }),
-    }
+    vars::parsed(var, name, parse).map_err(|value| SettingError {
+        name,
+        value,
+        reason: reason.into(),
+    })
 }
 
 /// A Notion API version: a date written `YYYY-MM-DD`.
@@ -217,15 +208,6 @@ fn is_notion_version(v: &str) -> bool {
                 c.is_ascii_digit()
             }
         })
-}
-
-/// `true`/`false` and their usual spellings, in any letter case.
-fn truth(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
 }
 
 fn http_url(name: &'static str, value: &str) -> Result<String, SettingError> {
@@ -245,14 +227,9 @@ fn http_url(name: &'static str, value: &str) -> Result<String, SettingError> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn read(pairs: &[(&str, &str)]) -> Result<SourceSettings, SettingError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        SourceSettings::from_vars(|k| map.get(k).cloned())
+        SourceSettings::from_vars(vars::fixed_vars(pairs))
     }
 
     #[test]

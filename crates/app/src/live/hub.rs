@@ -340,21 +340,23 @@ mod tests {
         }
     }
 
+    /// `client` joins `session` as `role`, which must succeed: its queue and the room's size.
+    fn joined(
+        hub: &LiveHub,
+        session: &str,
+        client: &str,
+        role: Role,
+    ) -> (mpsc::Receiver<Outgoing>, usize) {
+        hub.join(session, client, role, ClientMeta::default())
+            .unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
     #[test]
     fn roles_route_and_rooms_empty_out() {
         let hub = LiveHub::default();
-        let (mut p, n) = hub
-            .join("s1", "p", Role::Participant, ClientMeta::default())
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let (mut p, n) = joined(&hub, "s1", "p", Role::Participant);
         assert_eq!(n, 1);
-        let (mut i, n) = hub
-            .join(
-                "s1",
-                "i",
-                Role::parse(Some("Instructor")),
-                ClientMeta::default(),
-            )
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let (mut i, n) = joined(&hub, "s1", "i", Role::parse(Some("Instructor")));
         assert_eq!(n, 2);
         assert!(
             hub.join("s1", "p", Role::Observer, ClientMeta::default())
@@ -417,12 +419,8 @@ mod tests {
     #[test]
     fn a_full_queue_drops_that_connection_only() {
         let hub = LiveHub::default();
-        let (_slow, _) = hub
-            .join("s", "slow", Role::Participant, ClientMeta::default())
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        let (mut fast, _) = hub
-            .join("s", "fast", Role::Participant, ClientMeta::default())
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let (_slow, _) = joined(&hub, "s", "slow", Role::Participant);
+        let (mut fast, _) = joined(&hub, "s", "fast", Role::Participant);
         while fast.try_recv().is_ok() {}
         for n in 0..QUEUE_LIMIT + 1 {
             hub.broadcast("s", &json!({ "n": n }), None);
@@ -435,9 +433,7 @@ mod tests {
     #[test]
     fn closing_tells_everyone_then_closes() {
         let hub = LiveHub::default();
-        let (mut a, _) = hub
-            .join("s", "a", Role::Participant, ClientMeta::default())
-            .unwrap_or_else(|e| unreachable!("{e}"));
+        let (mut a, _) = joined(&hub, "s", "a", Role::Participant);
         assert_eq!(hub.close("s"), Some(1));
         assert_eq!(text(a.try_recv().ok())["type"], "welcome");
         assert_eq!(text(a.try_recv().ok())["type"], "session_ending");

@@ -5,7 +5,7 @@ use super::runner::timing_of;
 use super::timing::Timing;
 use crate::caller::Caller;
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Found};
 use crate::queue::{self, iso, now_ms};
 use crate::review::default_targets;
 use chrono::Utc;
@@ -143,11 +143,7 @@ pub async fn list(state: &Core) -> AppResult<Value> {
 
 /// One schedule; an unknown id is not found.
 pub async fn find(state: &Core, id: &str) -> AppResult<Schedule> {
-    state
-        .store
-        .schedule(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("schedule {id} not found")))
+    state.store.schedule(id).await?.found("schedule", id)
 }
 
 /// One schedule with its last twenty runs.
@@ -193,7 +189,7 @@ pub async fn resume(state: &Core, id: &str) -> AppResult<Value> {
 /// Deletes a schedule.
 pub async fn remove(state: &Core, id: &str) -> AppResult<()> {
     if !state.store.delete_schedule(id).await? {
-        return Err(AppError::NotFound(format!("schedule {id} not found")));
+        return Err(AppError::not_found("schedule", id));
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! whose purge endpoint an invalidation calls. Names follow the earlier implementation's
 //! `.env` (`ENABLE_CACHE`, `CACHE_TTL`, `CACHE_WEBHOOK_SECRET`, `CDN_*`, …).
 
+use halcytone_content::vars::text;
 use halcytone_publish::SettingError;
-use halcytone_publish::settings::{flag, number};
+use halcytone_publish::settings::{flag, flag_or, number};
 use std::time::Duration;
 
 /// A CDN purge target (Cloudflare's API shape: `POST {base}/zones/{zone}/purge_cache`).
@@ -80,27 +81,12 @@ impl Default for CacheConfig {
     }
 }
 
-fn default_true(
-    get: &dyn Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<bool, SettingError> {
-    if get(name).is_none_or(|v| v.trim().is_empty()) {
-        Ok(true)
-    } else {
-        flag(get, name)
-    }
-}
-
 impl CacheConfig {
     pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<CacheConfig, SettingError> {
-        let text = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let text = |name: &str| text(get, name);
         let mut c = CacheConfig {
-            enabled: default_true(get, "ENABLE_CACHE")?,
-            invalidate_on_publish: default_true(get, "CACHE_INVALIDATION_ENABLED")?,
+            enabled: flag_or(get, "ENABLE_CACHE", true)?,
+            invalidate_on_publish: flag_or(get, "CACHE_INVALIDATION_ENABLED", true)?,
             ..CacheConfig::default()
         };
         c.ttl = Duration::from_secs(number(
@@ -180,14 +166,10 @@ impl CacheConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use halcytone_content::vars::fixed_vars;
 
     fn read(pairs: &[(&str, &str)]) -> Result<CacheConfig, SettingError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
-        CacheConfig::from_vars(&move |k| map.get(k).cloned())
+        CacheConfig::from_vars(&fixed_vars(pairs))
     }
 
     #[test]

@@ -4,8 +4,9 @@
 pub mod cache;
 
 use cache::CacheConfig;
+use halcytone_content::vars::text;
 use halcytone_publish::SettingError;
-use halcytone_publish::settings::{flag, number};
+use halcytone_publish::settings::{flag, flag_or, number, request_timeout};
 use halcytone_publish::social::SocialSettings;
 use halcytone_sources::{SourceRef, SourceSettings};
 use halcytone_vault::{Keyring, VaultError};
@@ -154,11 +155,7 @@ impl ServerConfig {
     /// Reads the variables through `get` (the environment, `.env`, or a test map).
     pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<ServerConfig, SettingError> {
         let mut c = ServerConfig::local();
-        let text = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let text = |name: &str| text(get, name);
         if let Some(v) = text("SERVICE_NAME") {
             c.service_name = v;
         }
@@ -232,13 +229,7 @@ impl ServerConfig {
             |n| (1..=100_000).contains(n),
             "a whole number from 1 to 100000",
         )?;
-        c.request_timeout = Duration::from_secs_f64(number(
-            get,
-            "REQUEST_TIMEOUT",
-            30.0f64,
-            |s| *s > 0.0 && *s <= 600.0,
-            "seconds, more than 0 and at most 600",
-        )?);
+        c.request_timeout = request_timeout(get)?;
         c.read_rate_per_second = number(
             get,
             "RATE_LIMIT_READS_PER_SECOND",
@@ -308,8 +299,7 @@ impl ServerConfig {
             "a whole number from 1 to 20",
         )?;
         c.run_worker = !flag(get, "DISABLE_EMBEDDED_WORKER")?;
-        c.monitoring = get("MONITORING_ENABLED").is_none_or(|v| v.trim().is_empty())
-            || flag(get, "MONITORING_ENABLED")?;
+        c.monitoring = flag_or(get, "MONITORING_ENABLED", true)?;
         c.metrics_port = text("METRICS_PORT")
             .map(|v| {
                 v.parse::<u16>().map_err(|_| SettingError {
@@ -328,10 +318,8 @@ impl ServerConfig {
             "seconds, from 1 to 3600",
         )?);
         c.cache = CacheConfig::from_vars(get)?;
-        c.approval_required = match get("APPROVAL_REQUIRED").filter(|v| !v.trim().is_empty()) {
-            Some(_) => flag(get, "APPROVAL_REQUIRED")?,
-            None => c.environment.eq_ignore_ascii_case("production"),
-        };
+        let production = c.environment.eq_ignore_ascii_case("production");
+        c.approval_required = flag_or(get, "APPROVAL_REQUIRED", production)?;
         c.ws_ping = Duration::from_secs(number(
             get,
             "WS_PING_SECONDS",
@@ -417,7 +405,7 @@ fn parse_origins(v: &str) -> Result<CorsOrigins, String> {
 mod tests {
     use super::*;
 
-    use halcytone_publish::settings::fixed_vars as vars;
+    use halcytone_content::vars::fixed_vars as vars;
 
     #[test]
     fn defaults_and_named_errors() {

@@ -7,6 +7,7 @@
 //!   4,800 calls per engaged user per day); we pace at 25 posts per hour and 200 per day.
 
 use crate::settings::{SettingError, base_url, number};
+use halcytone_content::vars::text;
 use halcytone_vault::Secret;
 use std::time::Duration;
 use url::Url;
@@ -124,11 +125,7 @@ impl NetworkVars {
 impl SocialSettings {
     pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let mut s = SocialSettings::default();
-        let text = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let text = |name: &str| text(get, name);
         for (names, n) in [
             (NetworkVars::X, &mut s.x),
             (NetworkVars::LINKEDIN, &mut s.linkedin),
@@ -223,7 +220,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        crate::settings::fixed_vars(pairs)
+        halcytone_content::vars::fixed_vars(pairs)
     }
 
     #[test]
