@@ -7,7 +7,8 @@
 //!   `sandbox` policy (no script, opaque origin) and shown in a `sandbox=""` iframe;
 //! - [`same_origin`]: a form post must come from the console's own pages;
 //! - [`query`]: query strings and forms read with errors that name the parameter;
-//! - [`templates`]: the template environment, HTML-escaping every value.
+//! - [`templates`]: the template environment, HTML-escaping every value;
+//! - [`stylesheet`]: the look both consoles share, before each console's own rules.
 #![forbid(unsafe_code)]
 
 pub mod query;
@@ -26,6 +27,15 @@ pub fn templates(sources: &[(&'static str, &'static str)]) -> minijinja::Environ
         }
     }
     env
+}
+
+/// The rules both consoles' stylesheets start with (`assets/console.css`).
+pub const BASE_CSS: &str = include_str!("../assets/console.css");
+
+/// A console's one stylesheet: the shared [`BASE_CSS`], then the console's `own` rules, which
+/// may set the custom properties the base reads (`--page-width`, `--card-width`).
+pub fn stylesheet(own: &str) -> String {
+    format!("{BASE_CSS}\n{own}")
 }
 
 use axum::http::{HeaderMap, HeaderValue, header};
