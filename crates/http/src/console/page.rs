@@ -5,7 +5,7 @@
 use super::params::{Flash, encode};
 use super::session::Session;
 use crate::error::ApiError;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
@@ -122,24 +122,9 @@ impl IntoResponse for UiError {
                 )
             }
         };
-        let title = status.canonical_reason().unwrap_or("Error");
-        let ctx = context! {
-            status => status.as_u16(),
-            message,
-            correlation_id => crate::correlation::current(),
-        };
-        match render("error.html", "", title, None, &Flash::default(), ctx) {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "console: the error page did not render");
-                (
-                    status,
-                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                    format!("{} {title}", status.as_u16()),
-                )
-                    .into_response()
-            }
-        }
+        let layout = context! { viewer => Serde(None::<Viewer>), flash => Serde(Flash::default()) };
+        let ctx = context! { message, correlation_id => crate::correlation::current() };
+        halcytone_webpage::error_page(&ENV, status, layout, ctx)
     }
 }
 
@@ -165,15 +150,10 @@ pub fn render(
         scopes: s.scope_names(),
         csrf: &s.csrf,
     });
-    let layout = context! {
-        section,
-        title,
-        viewer => Serde(&viewer),
-        flash => Serde(flash),
-    };
-    Ok(ENV
-        .get_template(template)?
-        .render(context! { ..layout, ..ctx })?)
+    let layout = context! { viewer => Serde(&viewer), flash => Serde(flash) };
+    Ok(halcytone_webpage::render(
+        &ENV, template, section, title, layout, ctx,
+    )?)
 }
 
 /// [`render`] as an HTML answer.
@@ -196,15 +176,7 @@ pub fn display_ms(ms: i64) -> String {
 }
 
 /// An RFC 3339 time as people read it; other text as it is.
-pub fn display_rfc3339(t: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| t.to_string())
-}
+pub use halcytone_webpage::display_time as display_rfc3339;
 
 impl From<halcytone_webpage::query::BadValue> for UiError {
     fn from(e: halcytone_webpage::query::BadValue) -> Self {
@@ -226,11 +198,6 @@ mod tests {
     #[test]
     fn times_are_shown_in_utc() {
         assert_eq!(display_ms(1_767_607_255_000), "2026-01-05 10:00:55 UTC");
-        assert_eq!(
-            display_rfc3339("2026-01-05T10:00:55.123Z"),
-            "2026-01-05 10:00:55 UTC"
-        );
-        assert_eq!(display_rfc3339("soon"), "soon");
     }
 
     /// The sign-in page with fixed data, as a browser receives it.

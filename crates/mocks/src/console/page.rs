@@ -145,29 +145,8 @@ impl IntoResponse for ConsoleError {
                 )
             }
         };
-        let title = status.canonical_reason().unwrap_or("Error");
-        let ctx = context! {
-            mock => "Mock service",
-            crm => false,
-            platform => false,
-            section => "",
-            title,
-            status => status.as_u16(),
-            message,
-        };
-        match ENV.get_template("error.html").and_then(|t| t.render(ctx)) {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "console: the error page did not render");
-                (
-                    status,
-                    Html(format!(
-                        "<!doctype html><title>{title}</title><p>{title}</p>"
-                    )),
-                )
-                    .into_response()
-            }
-        }
+        let layout = context! { mock => "Mock service", crm => false, platform => false };
+        halcytone_webpage::error_page(&ENV, status, layout, context! { message })
     }
 }
 
@@ -186,12 +165,10 @@ pub fn render(
         },
         crm => state.kind == MockKind::Crm,
         platform => state.kind == MockKind::Platform,
-        section,
-        title,
     };
-    Ok(ENV
-        .get_template(template)?
-        .render(context! { ..layout, ..ctx })?)
+    Ok(halcytone_webpage::render(
+        &ENV, template, section, title, layout, ctx,
+    )?)
 }
 
 /// [`render`] as an HTML answer.
@@ -205,16 +182,7 @@ pub fn html(
     Ok(Html(render(state, template, section, title, ctx)?).into_response())
 }
 
-/// A stored RFC 3339 time as people read it: `2026-01-05 10:00:55 UTC`.
-pub fn display_time(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_string())
-}
+pub use halcytone_webpage::display_time;
 
 /// A number of bytes as people read it.
 pub fn display_size(bytes: usize) -> String {
@@ -272,11 +240,6 @@ mod tests {
 
     #[test]
     fn helpers_format() {
-        assert_eq!(
-            display_time("2026-01-05T10:00:55.123Z"),
-            "2026-01-05 10:00:55 UTC"
-        );
-        assert_eq!(display_time("yesterday"), "yesterday");
         assert_eq!(display_size(10), "10 B");
         assert_eq!(display_size(2048), "2.0 KB");
         assert_eq!(encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
