@@ -2,17 +2,15 @@
 //! per-target results; and the Retry and Cancel buttons, which call the API's own retry and
 //! cancel ([`crate::routes::jobs`]). Looking needs `read`; the buttons need `write`.
 
-use super::guard;
-use super::page::{self, UiError, display_ms};
-use super::params::{Id, Pager, Params, answer, back_to, encode};
+use super::guard::{Form, Visit};
+use super::page::{UiError, display_ms};
+use super::params::{Id, Pager, answer, back_to, encode};
 use crate::error::ApiError;
 use crate::queue::spec_label;
 use crate::sends::{cancel_job, retry_job};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use bytes::Bytes;
 use halcytone_store::{Job, JobFilter, JobStatus, Scope};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -50,13 +48,9 @@ fn row(j: &Job) -> Row {
 }
 
 /// `GET /ui/jobs?status=…&page=…`.
-pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    params: Params,
-) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
+pub async fn list(State(state): State<AppState>, visit: Visit) -> Result<Response, UiError> {
+    visit.needs(Scope::Read)?;
+    let params = &visit.params;
     let statuses = JobStatus::ALL.map(JobStatus::as_str);
     let status = params.choice("status", &statuses)?;
     let page = params.page()?;
@@ -82,7 +76,7 @@ pub async fn list(
         status,
         pager => Serde(&pager),
     };
-    page::html("jobs.html", "jobs", "Jobs", Some(&me), &params.flash(), ctx)
+    visit.html("jobs.html", "jobs", "Jobs", ctx)
 }
 
 /// One target's line of a channel's result.
@@ -157,12 +151,10 @@ async fn load(state: &AppState, id: &str) -> Result<Job, UiError> {
 /// `GET /ui/jobs/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
+    visit: Visit,
     Id(id): Id,
-    params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
+    let me = visit.needs(Scope::Read)?;
     let j = load(&state, &id).await?;
     let spec = crate::queue::job_json(&j);
     let ctx = context! {
@@ -185,26 +177,17 @@ pub async fn detail(
         can_cancel => j.status == JobStatus::Pending,
         can_write => me.allows(Scope::Write),
     };
-    page::html(
-        "job.html",
-        "jobs",
-        &format!("Job {}", j.id),
-        Some(&me),
-        &params.flash(),
-        ctx,
-    )
+    visit.html("job.html", "jobs", &format!("Job {}", j.id), ctx)
 }
 
 /// `POST /ui/jobs/{id}/retry` (`csrf`): queues a new job repeating this one.
 pub async fn retry(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Id(id): Id,
-    body: Bytes,
+    form: Form,
 ) -> Result<Response, UiError> {
     let back = format!("/ui/jobs/{}", encode(&id));
-    let fields = Params::parse(&body);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
+    let me = form.signed(&state, Scope::Write, &back).await?;
     match retry_job(&state, &id).await {
         Ok((old, new)) => {
             tracing::info!(job_id = %old.id, new_job_id = %new.id, key_id = %me.key_id, "console: job retried");
@@ -220,13 +203,11 @@ pub async fn retry(
 /// `POST /ui/jobs/{id}/cancel` (`csrf`): cancels a pending job.
 pub async fn cancel(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Id(id): Id,
-    body: Bytes,
+    form: Form,
 ) -> Result<Response, UiError> {
     let back = format!("/ui/jobs/{}", encode(&id));
-    let fields = Params::parse(&body);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
+    let me = form.signed(&state, Scope::Write, &back).await?;
     let r = cancel_job(&state, &id).await.map(|j| {
         tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
         format!("Job {} was cancelled.", j.id)
