@@ -184,6 +184,17 @@ pub fn html(
 
 pub use halcytone_webpage::display_time;
 
+/// A stored text as a page shows it: `—` when there is none.
+pub fn or_dash(text: Option<String>) -> String {
+    text.unwrap_or_else(|| "—".into())
+}
+
+/// A title or subject as a page shows it: `fallback` when there is none or it is blank.
+pub fn or_untitled(text: Option<String>, fallback: &str) -> String {
+    text.filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| fallback.into())
+}
+
 /// A number of bytes as people read it.
 pub fn display_size(bytes: usize) -> String {
     if bytes < 1024 {
@@ -240,6 +251,9 @@ mod tests {
 
     #[test]
     fn helpers_format() {
+        assert_eq!(or_dash(None), "—");
+        assert_eq!(or_untitled(Some(" ".into()), "(untitled)"), "(untitled)");
+        assert_eq!(or_untitled(Some("Hi".into()), "(untitled)"), "Hi");
         assert_eq!(display_size(10), "10 B");
         assert_eq!(display_size(2048), "2.0 KB");
         assert_eq!(encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
