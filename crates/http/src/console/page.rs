@@ -17,6 +17,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/ui/base.html")),
     ("pager.html", include_str!("../../templates/ui/pager.html")),
     (
+        "fields.html",
+        include_str!("../../templates/ui/fields.html"),
+    ),
+    (
         "issues.html",
         include_str!("../../templates/ui/issues.html"),
     ),
