@@ -76,6 +76,16 @@ pub fn error_page(
     }
 }
 
+/// What a console answers for a page whose template failed (the cause goes to the log, and
+/// `see_log` tells the reader where to find it): a 500 and its message.
+pub fn unrendered(e: &minijinja::Error, see_log: &str) -> (StatusCode, String) {
+    tracing::error!(error = %e, "console: a page did not render");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("This page could not be rendered; {see_log}."),
+    )
+}
+
 /// A stored RFC 3339 time as people read it (`2026-01-05 10:00:55 UTC`); other text as it is.
 pub fn display_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)

@@ -112,11 +112,7 @@ impl IntoResponse for UiError {
             }
             UiError::Status(status, message) => (status, message),
             UiError::Template(e) => {
-                tracing::error!(error = %e, "console: a page did not render");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "This page could not be rendered; the server log has the cause.".to_string(),
-                )
+                halcytone_webpage::unrendered(&e, "the server log has the cause")
             }
             UiError::Internal(cause) => {
                 tracing::error!(cause = %cause, "console: request failed");

@@ -137,13 +137,7 @@ impl IntoResponse for ConsoleError {
                     "The mock's capture store failed; see its log.".to_string(),
                 )
             }
-            ConsoleError::Template(e) => {
-                tracing::error!(error = %e, "console: a page did not render");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "This page could not be rendered; see the mock's log.".to_string(),
-                )
-            }
+            ConsoleError::Template(e) => halcytone_webpage::unrendered(&e, "see the mock's log"),
         };
         let layout = context! { mock => "Mock service", crm => false, platform => false };
         halcytone_webpage::error_page(&ENV, status, layout, context! { message })
