@@ -16,8 +16,20 @@ pub mod query;
 
 /// The templates every console's environment holds besides its own: `layout.html`, the page
 /// both consoles' `base.html` extend (head, header with navigation, flash messages, footer).
-const SHARED_TEMPLATES: &[(&str, &str)] =
-    &[("layout.html", include_str!("../templates/layout.html"))];
+const SHARED_TEMPLATES: &[(&str, &str)] = embed_templates!("templates": "layout.html");
+
+/// The templates named, read from the folder `dir` of the calling crate and embedded at build
+/// time, as `(name, source)` pairs for [`templates`]:
+/// `embed_templates!("templates/ui": "base.html", "error.html")`.
+#[macro_export]
+macro_rules! embed_templates {
+    ($dir:literal: $($name:literal),+ $(,)?) => {
+        &[$((
+            $name,
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/", $name)),
+        )),+]
+    };
+}
 
 /// The template environment of a console: every template is HTML whatever its name, so
 /// captured or user-written text is always escaped, and a misspelt variable is an error rather

@@ -13,50 +13,24 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 /// The console's templates, embedded at build time.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../templates/ui/base.html")),
-    ("pager.html", include_str!("../../templates/ui/pager.html")),
-    (
-        "fields.html",
-        include_str!("../../templates/ui/fields.html"),
-    ),
-    (
-        "issues.html",
-        include_str!("../../templates/ui/issues.html"),
-    ),
-    (
-        "channels.html",
-        include_str!("../../templates/ui/channels.html"),
-    ),
-    (
-        "overview.html",
-        include_str!("../../templates/ui/overview.html"),
-    ),
-    ("login.html", include_str!("../../templates/ui/login.html")),
-    (
-        "preview.html",
-        include_str!("../../templates/ui/preview.html"),
-    ),
-    ("jobs.html", include_str!("../../templates/ui/jobs.html")),
-    ("job.html", include_str!("../../templates/ui/job.html")),
-    (
-        "review_facts.html",
-        include_str!("../../templates/ui/review_facts.html"),
-    ),
-    (
-        "review_forms.html",
-        include_str!("../../templates/ui/review_forms.html"),
-    ),
-    (
-        "reviews.html",
-        include_str!("../../templates/ui/reviews.html"),
-    ),
-    (
-        "version.html",
-        include_str!("../../templates/ui/version.html"),
-    ),
-    ("error.html", include_str!("../../templates/ui/error.html")),
-];
+const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
+    "templates/ui":
+    "base.html",
+    "pager.html",
+    "fields.html",
+    "issues.html",
+    "channels.html",
+    "overview.html",
+    "login.html",
+    "preview.html",
+    "jobs.html",
+    "job.html",
+    "review_facts.html",
+    "review_forms.html",
+    "reviews.html",
+    "version.html",
+    "error.html"
+);
 
 static ENV: LazyLock<Environment<'static>> =
     LazyLock::new(|| halcytone_webpage::templates(TEMPLATES));

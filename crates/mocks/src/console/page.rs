@@ -8,76 +8,26 @@ use minijinja::{Environment, Value, context};
 use std::sync::LazyLock;
 
 /// The console's templates, embedded at build time.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "base.html",
-        include_str!("../../templates/console/base.html"),
-    ),
-    (
-        "pager.html",
-        include_str!("../../templates/console/pager.html"),
-    ),
-    (
-        "live_banner.html",
-        include_str!("../../templates/console/live_banner.html"),
-    ),
-    (
-        "search_field.html",
-        include_str!("../../templates/console/search_field.html"),
-    ),
-    (
-        "filter_actions.html",
-        include_str!("../../templates/console/filter_actions.html"),
-    ),
-    (
-        "no_match.html",
-        include_str!("../../templates/console/no_match.html"),
-    ),
-    (
-        "html_preview.html",
-        include_str!("../../templates/console/html_preview.html"),
-    ),
-    (
-        "reset_form.html",
-        include_str!("../../templates/console/reset_form.html"),
-    ),
-    (
-        "social_card.html",
-        include_str!("../../templates/console/social_card.html"),
-    ),
-    (
-        "inbox.html",
-        include_str!("../../templates/console/inbox.html"),
-    ),
-    (
-        "message.html",
-        include_str!("../../templates/console/message.html"),
-    ),
-    (
-        "platform_home.html",
-        include_str!("../../templates/console/platform_home.html"),
-    ),
-    (
-        "web_list.html",
-        include_str!("../../templates/console/web_list.html"),
-    ),
-    (
-        "web_post.html",
-        include_str!("../../templates/console/web_post.html"),
-    ),
-    (
-        "social.html",
-        include_str!("../../templates/console/social.html"),
-    ),
-    (
-        "faults.html",
-        include_str!("../../templates/console/faults.html"),
-    ),
-    (
-        "error.html",
-        include_str!("../../templates/console/error.html"),
-    ),
-];
+const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
+    "templates/console":
+    "base.html",
+    "pager.html",
+    "live_banner.html",
+    "search_field.html",
+    "filter_actions.html",
+    "no_match.html",
+    "html_preview.html",
+    "reset_form.html",
+    "social_card.html",
+    "inbox.html",
+    "message.html",
+    "platform_home.html",
+    "web_list.html",
+    "web_post.html",
+    "social.html",
+    "faults.html",
+    "error.html"
+);
 
 static ENV: LazyLock<Environment<'static>> =
     LazyLock::new(|| halcytone_webpage::templates(TEMPLATES));
