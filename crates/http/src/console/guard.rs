@@ -11,7 +11,7 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use bytes::Bytes;
 use halcytone_store::Scope;
 
@@ -95,8 +95,8 @@ impl Visit {
         Ok(s)
     }
 
-    /// `template` inside the layout (see [`page::html`]), showing who is signed in and the
-    /// flash message the query carries.
+    /// `template` inside the layout (see [`page::render`]) as an HTML answer, showing who is
+    /// signed in and the flash message the query carries.
     pub fn html(
         &self,
         template: &str,
@@ -105,7 +105,8 @@ impl Visit {
         ctx: minijinja::Value,
     ) -> Result<Response, UiError> {
         let flash = flash(&self.params);
-        page::html(template, section, title, self.me.as_ref(), &flash, ctx)
+        let html = page::render(template, section, title, self.me.as_ref(), &flash, ctx)?;
+        Ok(Html(html).into_response())
     }
 }
 

@@ -6,7 +6,7 @@ use super::params::{Flash, encode};
 use super::session::Session;
 use crate::error::ApiError;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -128,18 +128,6 @@ pub fn render(
     Ok(halcytone_webpage::render(
         &ENV, template, section, title, layout, ctx,
     )?)
-}
-
-/// [`render`] as an HTML answer.
-pub fn html(
-    template: &str,
-    section: &str,
-    title: &str,
-    viewer: Option<&Session>,
-    flash: &Flash,
-    ctx: Value,
-) -> Result<Response, UiError> {
-    Ok(Html(render(template, section, title, viewer, flash, ctx)?).into_response())
 }
 
 /// A stored time (Unix ms) as people read it: `2026-01-05 10:00:55 UTC`.
