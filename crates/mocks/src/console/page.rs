@@ -12,6 +12,7 @@ const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
     "templates/console":
     "base.html",
     "pager.html",
+    "list_page.html",
     "live_banner.html",
     "search_field.html",
     "filter_actions.html",
