@@ -33,10 +33,15 @@ struct Row {
     finished: Option<String>,
 }
 
+/// The console page of the job `id`.
+fn job_path(id: &str) -> String {
+    format!("/ui/jobs/{}", encode(id))
+}
+
 fn row(j: &Job) -> Row {
     Row {
         id: j.id.clone(),
-        href: format!("/ui/jobs/{}", encode(&j.id)),
+        href: job_path(&j.id),
         document: spec_label(j),
         channels: j.channels.join(", "),
         status: j.status.as_str(),
@@ -159,7 +164,7 @@ pub async fn detail(
     let spec = crate::queue::job_json(&j);
     let ctx = context! {
         job => Serde(row(&j)),
-        path => format!("/ui/jobs/{}", encode(&j.id)),
+        path => job_path(&j.id),
         snapshot => j.document_id.clone(),
         correlation_id => j.correlation_id.clone(),
         started => j.started_ms.map(display_ms),
@@ -168,7 +173,7 @@ pub async fn detail(
         tone => spec["metadata"]["tone"].as_str().map(str::to_string),
         template => spec["metadata"]["template"].as_str().map(str::to_string),
         retry_of => j.retry_of.clone(),
-        retry_of_href => j.retry_of.as_deref().map(|r| format!("/ui/jobs/{}", encode(r))),
+        retry_of_href => j.retry_of.as_deref().map(job_path),
         batch => j.batch_id.clone(),
         last_error => j.last_error.clone(),
         errors => j.errors.clone(),
@@ -186,13 +191,13 @@ pub async fn retry(
     Id(id): Id,
     form: Form,
 ) -> Result<Response, UiError> {
-    let back = format!("/ui/jobs/{}", encode(&id));
+    let back = job_path(&id);
     let me = form.signed(&state, Scope::Write, &back).await?;
     match retry_job(&state, &id).await {
         Ok((old, new)) => {
             tracing::info!(job_id = %old.id, new_job_id = %new.id, key_id = %me.key_id, "console: job retried");
             Ok(back_to(
-                &format!("/ui/jobs/{}", encode(&new.id)),
+                &job_path(&new.id),
                 Ok(format!("Queued job {} to retry job {}.", new.id, old.id)),
             ))
         }
@@ -206,7 +211,7 @@ pub async fn cancel(
     Id(id): Id,
     form: Form,
 ) -> Result<Response, UiError> {
-    let back = format!("/ui/jobs/{}", encode(&id));
+    let back = job_path(&id);
     let me = form.signed(&state, Scope::Write, &back).await?;
     let r = cancel_job(&state, &id).await.map(|j| {
         tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");

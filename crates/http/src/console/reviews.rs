@@ -63,6 +63,11 @@ fn text_of(v: &Json) -> Option<String> {
     v.as_str().map(str::to_string)
 }
 
+/// The console page of the content version `id`.
+fn version_path(id: &str) -> String {
+    format!("/ui/reviews/{}", encode(id))
+}
+
 fn row(v: &ContentVersion) -> VersionRow {
     let r = crate::review::review_json(v);
     let approvals = r["approvals"]
@@ -89,7 +94,7 @@ fn row(v: &ContentVersion) -> VersionRow {
     });
     VersionRow {
         id: v.id.clone(),
-        href: format!("/ui/reviews/{}", encode(&v.id)),
+        href: version_path(&v.id),
         label: v.label.clone(),
         state: v.review_state.clone(),
         level: v.review_level.clone().unwrap_or_else(|| "—".into()),
@@ -190,7 +195,7 @@ pub async fn version(
 ) -> Result<Response, UiError> {
     let me = visit.needs(Scope::Read)?;
     let v = load(&state, &id).await?;
-    let base = format!("/ui/reviews/{}", encode(&v.id));
+    let base = version_path(&v.id);
     let frames = Frames {
         newsletter: format!("{base}/newsletter.html"),
         web: format!("{base}/web.html"),
@@ -249,7 +254,7 @@ pub async fn web_html(
 
 /// Where a review form returns: the version's page when it came from there, else the list.
 fn back(fields: &Params, id: &str) -> String {
-    let page = format!("/ui/reviews/{}", encode(id));
+    let page = version_path(id);
     if fields.get("back") == Some(page.as_str()) {
         page
     } else {
