@@ -2,7 +2,7 @@
 //! iframe (served by [`html`] under a `sandbox` CSP), the text part and the links of the HTML.
 
 use super::links::{Link, links};
-use super::page::{self, ConsoleError, display_size, display_time, or_dash, or_untitled};
+use super::page::{self, ConsoleError, display_size, or_dash, or_untitled};
 use crate::state::{MockKind, MockState};
 use crate::store::Record;
 use axum::extract::{Path, State};
@@ -195,14 +195,10 @@ pub async fn view(
     } else {
         "HTTP API, single send"
     };
-    let encoded = page::encode(&r.id);
     let ctx = context! {
-        id => r.id.clone(),
         subject => subject.clone(),
         from,
         campaign => or_dash(r.campaign.clone()),
-        time => display_time(&r.created_at),
-        datetime => r.created_at.clone(),
         transport,
         status => r.status.clone(),
         html_size => html.as_ref().map(|h| display_size(h.len())),
@@ -216,11 +212,9 @@ pub async fn view(
         envelope => Serde(&envelope),
         metadata => Serde(&metadata),
         checks => Serde(&checks),
-        has_html => html.is_some(),
-        html_href => format!("/messages/{encoded}/html"),
         text,
         links => Serde(&found),
-        json_href => format!("/api/v1/captures/{encoded}"),
+        ..page::capture_facts("/messages", &r, html.is_some())
     };
     page::html(&state, "message.html", "inbox", &subject, ctx)
 }

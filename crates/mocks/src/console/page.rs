@@ -140,6 +140,20 @@ pub fn or_untitled(text: Option<String>, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.into())
 }
 
+/// What the page of the capture `r` at `{base}/{id}` shows of it besides its content: its
+/// id, when it was captured, and links to its HTML alone (when `has_html`) and its JSON.
+pub fn capture_facts(base: &str, r: &crate::store::Record, has_html: bool) -> Value {
+    let encoded = encode(&r.id);
+    context! {
+        id => r.id.clone(),
+        time => display_time(&r.created_at),
+        datetime => r.created_at.clone(),
+        has_html,
+        html_href => format!("{base}/{encoded}/html"),
+        json_href => format!("/api/v1/captures/{encoded}"),
+    }
+}
+
 /// A number of bytes as people read it.
 pub fn display_size(bytes: usize) -> String {
     if bytes < 1024 {

@@ -168,9 +168,7 @@ pub async fn web_post(
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     };
-    let encoded = page::encode(&r.id);
     let ctx = context! {
-        id => r.id.clone(),
         title => title.clone(),
         slug => str_of(&req["slug"]),
         status => r.status.clone(),
@@ -186,13 +184,9 @@ pub async fn web_post(
         seo_score => scalar(&meta["seo_score"]),
         reading_time => scalar(&meta["reading_time_minutes"]),
         tags,
-        time => display_time(&r.created_at),
-        datetime => r.created_at.clone(),
         updated => r.updated_at.as_deref().map(display_time),
-        has_html => req["html"].is_string(),
-        html_href => format!("/posts/web/{encoded}/html"),
         markdown => str_of(&req["content"]),
-        json_href => format!("/api/v1/captures/{encoded}"),
+        ..page::capture_facts("/posts/web", &r, req["html"].is_string())
     };
     page::html(&state, "web_post.html", "web", &title, ctx)
 }
