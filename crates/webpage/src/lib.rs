@@ -1,5 +1,5 @@
 //! What Halcytone's web consoles share — the mock services' console at `/` and the API's at
-//! `/ui` — so the rules that keep captured content inert are written once:
+//! `/ui` — so their look and the rules that keep captured content inert are written once:
 //!
 //! - [`PAGE_CSP`] and [`security_headers`]: every console page loads scripts, styles and
 //!   frames from its own origin only, and is never framed by another site;
@@ -7,9 +7,11 @@
 //!   `sandbox` policy (no script, opaque origin) and shown in a `sandbox=""` iframe;
 //! - [`same_origin`]: a form post must come from the console's own pages;
 //! - [`query`]: query strings and forms read with errors that name the parameter;
-//! - [`templates`], [`render`] and [`error_page`]: the template environment, HTML-escaping
-//!   every value, with the layout both consoles extend;
-//! - [`stylesheet`]: the look both consoles share, before each console's own rules.
+//! - [`templates`], [`embed_templates!`], [`render`], [`error_page`] and [`unrendered`]: the
+//!   template environment, HTML-escaping every value, with `layout.html`, the page both
+//!   consoles' `base.html` extend;
+//! - [`stylesheet`]: the look both consoles share, before each console's own rules;
+//! - [`display_time`]: a stored time as people read it.
 #![forbid(unsafe_code)]
 
 pub mod query;
