@@ -1,5 +1,5 @@
 //! What Halcytone's web consoles share — the mock services' console at `/` and the API's at
-//! `/ui` — so the rules that keep captured content inert are written once:
+//! `/ui` — so their look and the rules that keep captured content inert are written once:
 //!
 //! - [`PAGE_CSP`] and [`security_headers`]: every console page loads scripts, styles and
 //!   frames from its own origin only, and is never framed by another site;
@@ -7,20 +7,42 @@
 //!   `sandbox` policy (no script, opaque origin) and shown in a `sandbox=""` iframe;
 //! - [`same_origin`]: a form post must come from the console's own pages;
 //! - [`query`]: query strings and forms read with errors that name the parameter;
-//! - [`templates`]: the template environment, HTML-escaping every value.
+//! - [`templates`], [`embed_templates!`], [`render`], [`error_page`] and [`unrendered`]: the
+//!   template environment, HTML-escaping every value, with `layout.html`, the page both
+//!   consoles' `base.html` extend;
+//! - [`stylesheet`]: the look both consoles share, before each console's own rules;
+//! - [`display_time`]: a stored time as people read it.
 #![forbid(unsafe_code)]
 
 pub mod query;
 
+/// The templates every console's environment holds besides its own: `layout.html`, the page
+/// both consoles' `base.html` extend (head, header with navigation, flash messages, footer).
+const SHARED_TEMPLATES: &[(&str, &str)] = embed_templates!("templates": "layout.html");
+
+/// The templates named, read from the folder `dir` of the calling crate and embedded at build
+/// time, as `(name, source)` pairs for [`templates`]:
+/// `embed_templates!("templates/ui": "base.html", "error.html")`.
+#[macro_export]
+macro_rules! embed_templates {
+    ($dir:literal: $($name:literal),+ $(,)?) => {
+        &[$((
+            $name,
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $dir, "/", $name)),
+        )),+]
+    };
+}
+
 /// The template environment of a console: every template is HTML whatever its name, so
 /// captured or user-written text is always escaped, and a misspelt variable is an error rather
-/// than an empty string. A template that does not compile is logged (each console has a test
-/// that compiles all of its templates), and rendering it answers an error.
+/// than an empty string. It holds the shared templates, then `sources`. A template that does
+/// not compile is logged (each console has a test that compiles all of its templates), and
+/// rendering it answers an error.
 pub fn templates(sources: &[(&'static str, &'static str)]) -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-    for (name, source) in sources {
+    for (name, source) in SHARED_TEMPLATES.iter().chain(sources) {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "a console template does not compile");
         }
@@ -28,8 +50,78 @@ pub fn templates(sources: &[(&'static str, &'static str)]) -> minijinja::Environ
     env
 }
 
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+/// Renders `template` with the layout's values — `section` marks the current navigation
+/// entry, `title` names the page, `layout` holds what else the console's `base.html` reads —
+/// and the page's own `ctx` (a name in both is the layout's).
+pub fn render(
+    env: &minijinja::Environment<'_>,
+    template: &str,
+    section: &str,
+    title: &str,
+    layout: minijinja::Value,
+    ctx: minijinja::Value,
+) -> Result<String, minijinja::Error> {
+    let page = minijinja::context! { section, title };
+    env.get_template(template)?
+        .render(minijinja::context! { ..page, ..layout, ..ctx })
+}
+
+/// A console's error page: its `error.html` rendered with `status`, the status's name as
+/// `title`, `layout` and `ctx`; should that fail, the status and its name as plain text.
+pub fn error_page(
+    env: &minijinja::Environment<'_>,
+    status: StatusCode,
+    layout: minijinja::Value,
+    ctx: minijinja::Value,
+) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let ctx = minijinja::context! { status => status.as_u16(), ..ctx };
+    match render(env, "error.html", "", title, layout, ctx) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console: the error page did not render");
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{} {title}", status.as_u16()),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// What a console answers for a page whose template failed (the cause goes to the log, and
+/// `see_log` tells the reader where to find it): a 500 and its message.
+pub fn unrendered(e: &minijinja::Error, see_log: &str) -> (StatusCode, String) {
+    tracing::error!(error = %e, "console: a page did not render");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("This page could not be rendered; {see_log}."),
+    )
+}
+
+/// A stored RFC 3339 time as people read it (`2026-01-05 10:00:55 UTC`); other text as it is.
+pub fn display_time(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+/// The rules both consoles' stylesheets start with (`assets/console.css`).
+pub const BASE_CSS: &str = include_str!("../assets/console.css");
+
+/// A console's one stylesheet: the shared [`BASE_CSS`], then the console's `own` rules, which
+/// may set the custom properties the base reads (`--page-width`, `--card-width`).
+pub fn stylesheet(own: &str) -> String {
+    format!("{BASE_CSS}\n{own}")
+}
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 
 /// The policy of every console page: nothing from elsewhere, no inline script or style.
 pub const PAGE_CSP: &str = "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
@@ -163,6 +255,44 @@ mod tests {
         ] {
             assert_eq!(same_origin(&bad), Err(CrossSite), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn times_are_shown_in_utc() {
+        assert_eq!(
+            display_time("2026-01-05T10:00:55.123Z"),
+            "2026-01-05 10:00:55 UTC"
+        );
+        assert_eq!(display_time("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn the_layout_compiles_and_escapes() {
+        let env = templates(&[(
+            "error.html",
+            "{% extends \"layout.html\" %}{% block content %}{{ message }}{% endblock %}",
+        )]);
+        let page = error_page(
+            &env,
+            StatusCode::NOT_FOUND,
+            minijinja::context! {},
+            minijinja::context! { message => "<b>" },
+        );
+        assert_eq!(page.status(), StatusCode::NOT_FOUND);
+        let html = render(
+            &env,
+            "error.html",
+            "",
+            "<t>",
+            minijinja::context! {},
+            minijinja::context! { message => "<b>" },
+        )
+        .unwrap();
+        assert!(html.contains("<title>&lt;t&gt; · </title>"), "{html}");
+        assert!(
+            html.contains("&lt;b&gt;") && !html.contains("<b>"),
+            "{html}"
+        );
     }
 
     #[tokio::test]

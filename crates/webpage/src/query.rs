@@ -103,6 +103,21 @@ impl Query {
     }
 }
 
+/// The query string of a console request (an undecodable byte reads as U+FFFD, so this never
+/// fails).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Query {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Query::parse(
+            parts.uri.query().unwrap_or_default().as_bytes(),
+        ))
+    }
+}
+
 /// Percent-encodes `s` for a query value or a path segment (all but RFC 3986's unreserved).
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -1,13 +1,18 @@
 //! Who may see a page and who may post a form: the session a request's cookie names, the
 //! scope a page needs (read to look, write to act), and for every form post the same-site
-//! check and the session's CSRF token.
+//! check and the session's CSRF token. A page's handler takes a [`Visit`], a form's a
+//! [`Form`].
 
-use super::page::UiError;
-use super::params::Params;
+use super::page::{self, UiError};
+use super::params::{Params, flash};
 use super::session::{Session, cookie_id};
 use crate::auth::ENV_KEY_ID;
 use crate::state::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use bytes::Bytes;
 use halcytone_store::Scope;
 
 /// The signed-in session, if any. The key it was opened with is looked up on every request,
@@ -54,46 +59,112 @@ fn lacks(s: &Session, needed: Scope) -> UiError {
     ))
 }
 
-/// A page that needs `needed`: the session, or a redirect to the sign-in form that comes
-/// back to this page, or a 403 page.
-pub async fn page(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    needed: Scope,
-) -> Result<Session, UiError> {
-    let Some(s) = viewer(state, headers).await else {
-        let back = uri.path_and_query().map_or("/ui", |p| p.as_str());
-        return Err(UiError::SignIn(back.to_string()));
-    };
-    if !s.allows(needed) {
-        return Err(lacks(&s, needed));
-    }
-    Ok(s)
+/// A console page request: who is signed in (if anyone), the page's address and its query.
+pub struct Visit {
+    me: Option<Session>,
+    uri: Uri,
+    pub params: Params,
 }
 
-/// A form post that needs `needed`: posted from this site, by a signed-in session (else off
-/// to the sign-in form, back to `back`), with the session's CSRF token.
-pub async fn form(
-    state: &AppState,
-    headers: &HeaderMap,
-    fields: &Params,
-    needed: Scope,
-    back: &str,
-) -> Result<Session, UiError> {
-    same_site(headers)?;
-    let Some(s) = viewer(state, headers).await else {
-        return Err(UiError::SignIn(back.to_string()));
-    };
-    if !s.csrf_matches(fields.get("csrf")) {
-        return Err(UiError::forbidden(
-            "This form's security token is missing or out of date. Reload the page and submit the form again.",
-        ));
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Visit {
+            me: viewer(state, &parts.headers).await,
+            params: Params::parse(parts.uri.query().unwrap_or_default().as_bytes()),
+            uri: parts.uri.clone(),
+        })
     }
-    if !s.allows(needed) {
-        return Err(lacks(&s, needed));
+}
+
+impl Visit {
+    /// The session of a page that needs `needed`, or a redirect to the sign-in form that comes
+    /// back to this page, or a 403 page.
+    pub fn needs(&self, needed: Scope) -> Result<&Session, UiError> {
+        let Some(s) = &self.me else {
+            let back = self.uri.path_and_query().map_or("/ui", |p| p.as_str());
+            return Err(UiError::SignIn(back.to_string()));
+        };
+        if !s.allows(needed) {
+            return Err(lacks(s, needed));
+        }
+        Ok(s)
     }
-    Ok(s)
+
+    /// `template` inside the layout (see [`page::render`]) as an HTML answer, showing who is
+    /// signed in and the flash message the query carries.
+    pub fn html(
+        &self,
+        template: &str,
+        section: &str,
+        title: &str,
+        ctx: minijinja::Value,
+    ) -> Result<Response, UiError> {
+        let flash = flash(&self.params);
+        let html = page::render(template, section, title, self.me.as_ref(), &flash, ctx)?;
+        Ok(Html(html).into_response())
+    }
+}
+
+/// A console form post: its headers and its fields. A body that cannot be read is answered
+/// as axum answers it.
+pub struct Form {
+    headers: HeaderMap,
+    pub fields: Params,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Form {
+            headers,
+            fields: Params::parse(&body),
+        })
+    }
+}
+
+impl Form {
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Refuses a form posted from another site (see [`same_site`]).
+    pub fn same_site(&self) -> Result<(), UiError> {
+        same_site(&self.headers)
+    }
+
+    /// The session of a form post that needs `needed`: posted from this site, by a
+    /// signed-in session (else off to the sign-in form, back to `back`), with the session's
+    /// CSRF token.
+    pub async fn signed(
+        &self,
+        state: &AppState,
+        needed: Scope,
+        back: &str,
+    ) -> Result<Session, UiError> {
+        self.same_site()?;
+        let Some(s) = viewer(state, &self.headers).await else {
+            return Err(UiError::SignIn(back.to_string()));
+        };
+        if !s.csrf_matches(self.fields.get("csrf")) {
+            return Err(UiError::forbidden(
+                "This form's security token is missing or out of date. Reload the page and submit the form again.",
+            ));
+        }
+        if !s.allows(needed) {
+            return Err(lacks(&s, needed));
+        }
+        Ok(s)
+    }
 }
 
 /// Refuses a form posted from another site (see `halcytone_webpage::same_origin`). Tools that

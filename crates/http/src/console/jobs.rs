@@ -2,17 +2,15 @@
 //! per-target results; and the Retry and Cancel buttons, which call the API's own retry and
 //! cancel ([`crate::routes::jobs`]). Looking needs `read`; the buttons need `write`.
 
-use super::guard;
-use super::page::{self, UiError, display_ms};
-use super::params::{Id, Pager, Params, answer, back_to, encode};
+use super::guard::{Form, Visit};
+use super::page::{UiError, display_ms};
+use super::params::{Id, Pager, answer, back_to, encode};
 use crate::error::ApiError;
 use crate::queue::spec_label;
 use crate::sends::{cancel_job, retry_job};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use bytes::Bytes;
 use halcytone_store::{Job, JobFilter, JobStatus, Scope};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -35,10 +33,15 @@ struct Row {
     finished: Option<String>,
 }
 
+/// The console page of the job `id`.
+fn job_path(id: &str) -> String {
+    format!("/ui/jobs/{}", encode(id))
+}
+
 fn row(j: &Job) -> Row {
     Row {
         id: j.id.clone(),
-        href: format!("/ui/jobs/{}", encode(&j.id)),
+        href: job_path(&j.id),
         document: spec_label(j),
         channels: j.channels.join(", "),
         status: j.status.as_str(),
@@ -50,13 +53,9 @@ fn row(j: &Job) -> Row {
 }
 
 /// `GET /ui/jobs?status=…&page=…`.
-pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    params: Params,
-) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
+pub async fn list(State(state): State<AppState>, visit: Visit) -> Result<Response, UiError> {
+    visit.needs(Scope::Read)?;
+    let params = &visit.params;
     let statuses = JobStatus::ALL.map(JobStatus::as_str);
     let status = params.choice("status", &statuses)?;
     let page = params.page()?;
@@ -82,7 +81,7 @@ pub async fn list(
         status,
         pager => Serde(&pager),
     };
-    page::html("jobs.html", "jobs", "Jobs", Some(&me), &params.flash(), ctx)
+    visit.html("jobs.html", "jobs", "Jobs", ctx)
 }
 
 /// One target's line of a channel's result.
@@ -157,17 +156,15 @@ async fn load(state: &AppState, id: &str) -> Result<Job, UiError> {
 /// `GET /ui/jobs/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
+    visit: Visit,
     Id(id): Id,
-    params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
+    let me = visit.needs(Scope::Read)?;
     let j = load(&state, &id).await?;
     let spec = crate::queue::job_json(&j);
     let ctx = context! {
         job => Serde(row(&j)),
-        path => format!("/ui/jobs/{}", encode(&j.id)),
+        path => job_path(&j.id),
         snapshot => j.document_id.clone(),
         correlation_id => j.correlation_id.clone(),
         started => j.started_ms.map(display_ms),
@@ -176,7 +173,7 @@ pub async fn detail(
         tone => spec["metadata"]["tone"].as_str().map(str::to_string),
         template => spec["metadata"]["template"].as_str().map(str::to_string),
         retry_of => j.retry_of.clone(),
-        retry_of_href => j.retry_of.as_deref().map(|r| format!("/ui/jobs/{}", encode(r))),
+        retry_of_href => j.retry_of.as_deref().map(job_path),
         batch => j.batch_id.clone(),
         last_error => j.last_error.clone(),
         errors => j.errors.clone(),
@@ -185,31 +182,22 @@ pub async fn detail(
         can_cancel => j.status == JobStatus::Pending,
         can_write => me.allows(Scope::Write),
     };
-    page::html(
-        "job.html",
-        "jobs",
-        &format!("Job {}", j.id),
-        Some(&me),
-        &params.flash(),
-        ctx,
-    )
+    visit.html("job.html", "jobs", &format!("Job {}", j.id), ctx)
 }
 
 /// `POST /ui/jobs/{id}/retry` (`csrf`): queues a new job repeating this one.
 pub async fn retry(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Id(id): Id,
-    body: Bytes,
+    form: Form,
 ) -> Result<Response, UiError> {
-    let back = format!("/ui/jobs/{}", encode(&id));
-    let fields = Params::parse(&body);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
+    let back = job_path(&id);
+    let me = form.signed(&state, Scope::Write, &back).await?;
     match retry_job(&state, &id).await {
         Ok((old, new)) => {
             tracing::info!(job_id = %old.id, new_job_id = %new.id, key_id = %me.key_id, "console: job retried");
             Ok(back_to(
-                &format!("/ui/jobs/{}", encode(&new.id)),
+                &job_path(&new.id),
                 Ok(format!("Queued job {} to retry job {}.", new.id, old.id)),
             ))
         }
@@ -220,13 +208,11 @@ pub async fn retry(
 /// `POST /ui/jobs/{id}/cancel` (`csrf`): cancels a pending job.
 pub async fn cancel(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Id(id): Id,
-    body: Bytes,
+    form: Form,
 ) -> Result<Response, UiError> {
-    let back = format!("/ui/jobs/{}", encode(&id));
-    let fields = Params::parse(&body);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
+    let back = job_path(&id);
+    let me = form.signed(&state, Scope::Write, &back).await?;
     let r = cancel_job(&state, &id).await.map(|j| {
         tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
         format!("Job {} was cancelled.", j.id)

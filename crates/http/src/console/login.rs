@@ -3,34 +3,21 @@
 //! unrevoked key by its hash). It arrives in a POST body only, and is never logged, stored
 //! in the session, echoed in a page or put in a URL.
 
-use super::guard::{same_site, viewer};
+use super::guard::{Form, Visit, viewer};
 use super::page::{self, UiError};
 use super::params::{Flash, Params, encode, safe_next};
 use super::session::{clear_cookie, cookie_id, set_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use bytes::Bytes;
 use minijinja::context;
 
 /// `GET /ui/login?next=/ui/…`: the sign-in form.
-pub async fn form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> Result<Response, UiError> {
-    let me = viewer(&state, &headers).await;
-    let next = safe_next(params.get("next"));
-    page::html(
-        "login.html",
-        "login",
-        "Sign in",
-        me.as_ref(),
-        &params.flash(),
-        context! { next },
-    )
+pub async fn form(visit: Visit) -> Result<Response, UiError> {
+    let next = safe_next(visit.params.get("next"));
+    visit.html("login.html", "login", "Sign in", context! { next })
 }
 
 /// The key as typed (surrounding spaces and quotes removed, as the API accepts it).
@@ -59,15 +46,11 @@ fn refused(next: String, message: &str) -> Result<Response, UiError> {
 }
 
 /// `POST /ui/login` (`api_key`, `next`): starts a session and goes to `next`.
-pub async fn submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, UiError> {
-    same_site(&headers)?;
-    let fields = Params::parse(&body);
-    let next = safe_next(fields.get("next"));
-    let Some(key) = typed_key(&fields) else {
+pub async fn submit(State(state): State<AppState>, form: Form) -> Result<Response, UiError> {
+    form.same_site()?;
+    let headers = form.headers();
+    let next = safe_next(form.fields.get("next"));
+    let Some(key) = typed_key(&form.fields) else {
         return refused(next, "Enter an API key.");
     };
     let caller = match crate::auth::authenticate(&state, key).await {
@@ -78,7 +61,7 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    if let Some(old) = cookie_id(&headers) {
+    if let Some(old) = cookie_id(headers) {
         state.ui_sessions.end(old);
     }
     let (id, _) = state
@@ -87,27 +70,23 @@ pub async fn submit(
         .map_err(|e| UiError::Internal(format!("no randomness for a session id: {e}")))?;
     tracing::info!(key_id = %caller.key_id, "console: signed in");
     let mut resp = Redirect::to(&next).into_response();
-    if let Some(cookie) = set_cookie(&id, &headers) {
+    if let Some(cookie) = set_cookie(&id, headers) {
         resp.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(resp)
 }
 
 /// `POST /ui/logout` (`csrf`): ends the session and returns to the sign-in form.
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, UiError> {
-    same_site(&headers)?;
-    let fields = Params::parse(&body);
-    if let Some(s) = viewer(&state, &headers).await {
-        if !s.csrf_matches(fields.get("csrf")) {
+pub async fn logout(State(state): State<AppState>, form: Form) -> Result<Response, UiError> {
+    form.same_site()?;
+    let headers = form.headers();
+    if let Some(s) = viewer(&state, headers).await {
+        if !s.csrf_matches(form.fields.get("csrf")) {
             return Err(UiError::forbidden(
                 "This form's security token is missing or out of date. Reload the page and sign out again.",
             ));
         }
-        if let Some(id) = cookie_id(&headers) {
+        if let Some(id) = cookie_id(headers) {
             state.ui_sessions.end(id);
         }
         tracing::info!(key_id = %s.key_id, "console: signed out");

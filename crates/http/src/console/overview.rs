@@ -1,13 +1,11 @@
 //! `GET /ui`: what this service is (dry run or live, its store, its document source), links
 //! to the console's pages, and in dry run links to the mock consoles.
 
-use super::guard::viewer;
-use super::page::{self, UiError};
-use super::params::Params;
+use super::guard::Visit;
+use super::page::UiError;
 use crate::config::DocumentSource;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use minijinja::context;
 
@@ -21,12 +19,7 @@ fn source(state: &AppState) -> String {
     }
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> Result<Response, UiError> {
-    let me = viewer(&state, &headers).await;
+pub async fn page(State(state): State<AppState>, visit: Visit) -> Result<Response, UiError> {
     let s = &state.publishing.settings;
     let ctx = context! {
         service => state.config.service_name.clone(),
@@ -40,14 +33,7 @@ pub async fn page(
         platform_url => s.platform_url.as_str(),
         uptime => humanize(state.started.elapsed().as_secs()),
     };
-    page::html(
-        "overview.html",
-        "overview",
-        "Overview",
-        me.as_ref(),
-        &params.flash(),
-        ctx,
-    )
+    visit.html("overview.html", "overview", "Overview", ctx)
 }
 
 /// Seconds as `3 d 4 h`, `2 h 5 min`, `45 s`.

@@ -5,54 +5,32 @@
 use super::params::{Flash, encode};
 use super::session::Session;
 use crate::error::ApiError;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 use std::sync::LazyLock;
 
 /// The console's templates, embedded at build time.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../templates/ui/base.html")),
-    ("pager.html", include_str!("../../templates/ui/pager.html")),
-    (
-        "issues.html",
-        include_str!("../../templates/ui/issues.html"),
-    ),
-    (
-        "channels.html",
-        include_str!("../../templates/ui/channels.html"),
-    ),
-    (
-        "overview.html",
-        include_str!("../../templates/ui/overview.html"),
-    ),
-    ("login.html", include_str!("../../templates/ui/login.html")),
-    (
-        "preview.html",
-        include_str!("../../templates/ui/preview.html"),
-    ),
-    ("jobs.html", include_str!("../../templates/ui/jobs.html")),
-    ("job.html", include_str!("../../templates/ui/job.html")),
-    (
-        "review_facts.html",
-        include_str!("../../templates/ui/review_facts.html"),
-    ),
-    (
-        "review_forms.html",
-        include_str!("../../templates/ui/review_forms.html"),
-    ),
-    (
-        "reviews.html",
-        include_str!("../../templates/ui/reviews.html"),
-    ),
-    (
-        "version.html",
-        include_str!("../../templates/ui/version.html"),
-    ),
-    ("error.html", include_str!("../../templates/ui/error.html")),
-];
+const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
+    "templates/ui":
+    "base.html",
+    "pager.html",
+    "fields.html",
+    "issues.html",
+    "channels.html",
+    "overview.html",
+    "login.html",
+    "preview.html",
+    "jobs.html",
+    "job.html",
+    "review_facts.html",
+    "review_forms.html",
+    "reviews.html",
+    "version.html",
+    "error.html"
+);
 
 static ENV: LazyLock<Environment<'static>> =
     LazyLock::new(|| halcytone_webpage::templates(TEMPLATES));
@@ -108,11 +86,7 @@ impl IntoResponse for UiError {
             }
             UiError::Status(status, message) => (status, message),
             UiError::Template(e) => {
-                tracing::error!(error = %e, "console: a page did not render");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "This page could not be rendered; the server log has the cause.".to_string(),
-                )
+                halcytone_webpage::unrendered(&e, "the server log has the cause")
             }
             UiError::Internal(cause) => {
                 tracing::error!(cause = %cause, "console: request failed");
@@ -122,24 +96,9 @@ impl IntoResponse for UiError {
                 )
             }
         };
-        let title = status.canonical_reason().unwrap_or("Error");
-        let ctx = context! {
-            status => status.as_u16(),
-            message,
-            correlation_id => crate::correlation::current(),
-        };
-        match render("error.html", "", title, None, &Flash::default(), ctx) {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "console: the error page did not render");
-                (
-                    status,
-                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                    format!("{} {title}", status.as_u16()),
-                )
-                    .into_response()
-            }
-        }
+        let layout = context! { viewer => Serde(None::<Viewer>), flash => Serde(Flash::default()) };
+        let ctx = context! { message, correlation_id => crate::correlation::current() };
+        halcytone_webpage::error_page(&ENV, status, layout, ctx)
     }
 }
 
@@ -165,27 +124,10 @@ pub fn render(
         scopes: s.scope_names(),
         csrf: &s.csrf,
     });
-    let layout = context! {
-        section,
-        title,
-        viewer => Serde(&viewer),
-        flash => Serde(flash),
-    };
-    Ok(ENV
-        .get_template(template)?
-        .render(context! { ..layout, ..ctx })?)
-}
-
-/// [`render`] as an HTML answer.
-pub fn html(
-    template: &str,
-    section: &str,
-    title: &str,
-    viewer: Option<&Session>,
-    flash: &Flash,
-    ctx: Value,
-) -> Result<Response, UiError> {
-    Ok(Html(render(template, section, title, viewer, flash, ctx)?).into_response())
+    let layout = context! { viewer => Serde(&viewer), flash => Serde(flash) };
+    Ok(halcytone_webpage::render(
+        &ENV, template, section, title, layout, ctx,
+    )?)
 }
 
 /// A stored time (Unix ms) as people read it: `2026-01-05 10:00:55 UTC`.
@@ -196,15 +138,7 @@ pub fn display_ms(ms: i64) -> String {
 }
 
 /// An RFC 3339 time as people read it; other text as it is.
-pub fn display_rfc3339(t: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| t.to_string())
-}
+pub use halcytone_webpage::display_time as display_rfc3339;
 
 impl From<halcytone_webpage::query::BadValue> for UiError {
     fn from(e: halcytone_webpage::query::BadValue) -> Self {
@@ -226,11 +160,6 @@ mod tests {
     #[test]
     fn times_are_shown_in_utc() {
         assert_eq!(display_ms(1_767_607_255_000), "2026-01-05 10:00:55 UTC");
-        assert_eq!(
-            display_rfc3339("2026-01-05T10:00:55.123Z"),
-            "2026-01-05 10:00:55 UTC"
-        );
-        assert_eq!(display_rfc3339("soon"), "soon");
     }
 
     /// The sign-in page with fixed data, as a browser receives it.

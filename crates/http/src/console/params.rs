@@ -5,49 +5,22 @@
 use super::page::UiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use halcytone_webpage::query::Query;
 pub use halcytone_webpage::query::{encode, href};
 use serde::Serialize;
 
 /// Longest flash message shown.
 const MAX_FLASH: usize = 300;
 
-/// Decoded `name=value` pairs (the last of a repeated name wins), read with the shared checks
-/// of `halcytone_webpage::query`.
-#[derive(Debug, Clone, Default)]
-pub struct Params(Query);
+/// Decoded `name=value` pairs of a query string or a form body (the last of a repeated name
+/// wins), read with the shared checks of `halcytone_webpage::query`.
+pub use halcytone_webpage::query::Query as Params;
 
-impl std::ops::Deref for Params {
-    type Target = Query;
-    fn deref(&self) -> &Query {
-        &self.0
-    }
-}
-
-impl Params {
-    /// Reads `application/x-www-form-urlencoded` text (a query string or a form body).
-    pub fn parse(raw: &[u8]) -> Params {
-        Params(Query::parse(raw))
-    }
-
-    /// The message a form's redirect left (`ok` or `error`), shortened.
-    pub fn flash(&self) -> Flash {
-        let cut = |s: &str| s.chars().take(MAX_FLASH).collect::<String>();
-        Flash {
-            ok: self.get("ok").map(cut),
-            error: self.get("error").map(cut),
-        }
-    }
-}
-
-/// The query string of a console request.
-impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Params::parse(
-            parts.uri.query().unwrap_or_default().as_bytes(),
-        ))
+/// The message a form's redirect left in `params` (`ok` or `error`), shortened.
+pub fn flash(params: &Params) -> Flash {
+    let cut = |s: &str| s.chars().take(MAX_FLASH).collect::<String>();
+    Flash {
+        ok: params.get("ok").map(cut),
+        error: params.get("error").map(cut),
     }
 }
 

@@ -5,14 +5,13 @@
 //! every validation issue beside what it concerns, with its source line. The same view shows
 //! a stored content version on the review pages (`super::reviews`).
 
-use super::guard::viewer;
-use super::page::{self, UiError};
+use super::guard::Visit;
+use super::page::UiError;
 use super::params::{Params, href};
 use super::sandboxed;
 use crate::generation::{self, DocumentText, Request};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use halcytone_content::compose::newsletter::{PREVIEW_MAX, SUBJECT_MAX};
@@ -437,13 +436,8 @@ impl Choice {
 }
 
 /// `GET /ui/preview?tone=…&template_style=…`.
-pub async fn page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> Result<Response, UiError> {
-    let me = viewer(&state, &headers).await;
-    let choice = Choice::read(&params)?;
+pub async fn page(State(state): State<AppState>, visit: Visit) -> Result<Response, UiError> {
+    let choice = Choice::read(&visit.params)?;
     let doc = crate::documents::configured(&state).await?;
     let frames = Frames {
         newsletter: choice.link("/ui/preview/newsletter.html"),
@@ -465,14 +459,7 @@ pub async fn page(
         tone => choice.tone.map(Tone::as_str),
         template_style => choice.template.map(EmailTemplate::as_str),
     };
-    page::html(
-        "preview.html",
-        "preview",
-        "Preview",
-        me.as_ref(),
-        &params.flash(),
-        ctx,
-    )
+    visit.html("preview.html", "preview", "Preview", ctx)
 }
 
 async fn configured_html(

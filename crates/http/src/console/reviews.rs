@@ -4,8 +4,8 @@
 //! own L2+ version, one approval per key, admins where the level needs them). One version's
 //! page shows its review and its content, recomposed from the stored snapshot.
 
-use super::guard;
-use super::page::{self, UiError, display_rfc3339};
+use super::guard::{Form, Visit};
+use super::page::{UiError, display_rfc3339};
 use super::params::{Id, Params, answer, encode};
 use super::preview::{self, Frames};
 use crate::error::ApiError;
@@ -14,9 +14,7 @@ use crate::routes::review::{approve_as, reject_as};
 use crate::state::AppState;
 use crate::versions::request_for;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use bytes::Bytes;
 use halcytone_content::Channel;
 use halcytone_store::{ContentVersion, Scope};
 use minijinja::context;
@@ -65,6 +63,11 @@ fn text_of(v: &Json) -> Option<String> {
     v.as_str().map(str::to_string)
 }
 
+/// The console page of the content version `id`.
+fn version_path(id: &str) -> String {
+    format!("/ui/reviews/{}", encode(id))
+}
+
 fn row(v: &ContentVersion) -> VersionRow {
     let r = crate::review::review_json(v);
     let approvals = r["approvals"]
@@ -91,7 +94,7 @@ fn row(v: &ContentVersion) -> VersionRow {
     });
     VersionRow {
         id: v.id.clone(),
-        href: format!("/ui/reviews/{}", encode(&v.id)),
+        href: version_path(&v.id),
         label: v.label.clone(),
         state: v.review_state.clone(),
         level: v.review_level.clone().unwrap_or_else(|| "—".into()),
@@ -125,13 +128,8 @@ fn decided(v: &ContentVersion) -> bool {
 }
 
 /// `GET /ui/reviews`.
-pub async fn list(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    params: Params,
-) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
+pub async fn list(State(state): State<AppState>, visit: Visit) -> Result<Response, UiError> {
+    let me = visit.needs(Scope::Read)?;
     let pending = state
         .store
         .versions_in_review_state("in_review", PENDING_SHOWN)
@@ -155,14 +153,7 @@ pub async fn list(
         can_write => me.allows(Scope::Write),
         approval_required => state.config.approval_required,
     };
-    page::html(
-        "reviews.html",
-        "reviews",
-        "Reviews",
-        Some(&me),
-        &params.flash(),
-        ctx,
-    )
+    visit.html("reviews.html", "reviews", "Reviews", ctx)
 }
 
 async fn load(state: &AppState, id: &str) -> Result<ContentVersion, UiError> {
@@ -199,14 +190,12 @@ async fn snapshot(state: &AppState, v: &ContentVersion) -> Result<DocumentText, 
 /// `GET /ui/reviews/{id}`: the version's review and its content.
 pub async fn version(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
+    visit: Visit,
     Id(id): Id,
-    params: Params,
 ) -> Result<Response, UiError> {
-    let me = guard::page(&state, &headers, &uri, Scope::Read).await?;
+    let me = visit.needs(Scope::Read)?;
     let v = load(&state, &id).await?;
-    let base = format!("/ui/reviews/{}", encode(&v.id));
+    let base = version_path(&v.id);
     let frames = Frames {
         newsletter: format!("{base}/newsletter.html"),
         web: format!("{base}/web.html"),
@@ -229,24 +218,16 @@ pub async fn version(
         content_error,
         can_write => me.allows(Scope::Write),
     };
-    page::html(
-        "version.html",
-        "reviews",
-        &format!("Version {}", v.id),
-        Some(&me),
-        &params.flash(),
-        ctx,
-    )
+    visit.html("version.html", "reviews", &format!("Version {}", v.id), ctx)
 }
 
 async fn version_html(
     state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
+    visit: &Visit,
     id: &str,
     channel: Channel,
 ) -> Result<Response, UiError> {
-    guard::page(state, headers, uri, Scope::Read).await?;
+    visit.needs(Scope::Read)?;
     let v = load(state, id).await?;
     let doc = snapshot(state, &v).await?;
     let (req, as_of) = request_for(&v);
@@ -256,26 +237,24 @@ async fn version_html(
 /// `GET /ui/reviews/{id}/newsletter.html`: the version's newsletter alone, sandboxed.
 pub async fn newsletter_html(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
+    visit: Visit,
     Id(id): Id,
 ) -> Result<Response, UiError> {
-    version_html(&state, &headers, &uri, &id, Channel::Email).await
+    version_html(&state, &visit, &id, Channel::Email).await
 }
 
 /// `GET /ui/reviews/{id}/web.html`: the version's web post alone, sandboxed.
 pub async fn web_html(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
+    visit: Visit,
     Id(id): Id,
 ) -> Result<Response, UiError> {
-    version_html(&state, &headers, &uri, &id, Channel::Web).await
+    version_html(&state, &visit, &id, Channel::Web).await
 }
 
 /// Where a review form returns: the version's page when it came from there, else the list.
 fn back(fields: &Params, id: &str) -> String {
-    let page = format!("/ui/reviews/{}", encode(id));
+    let page = version_path(id);
     if fields.get("back") == Some(page.as_str()) {
         page
     } else {
@@ -286,14 +265,12 @@ fn back(fields: &Params, id: &str) -> String {
 /// `POST /ui/reviews/{id}/approve` (`csrf`, `note`?, `back`?).
 pub async fn approve(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Id(id): Id,
-    body: Bytes,
+    form: Form,
 ) -> Result<Response, UiError> {
-    let fields = Params::parse(&body);
-    let back = back(&fields, &id);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
-    let r = approve_as(&state, &me.caller(), &id, fields.get("note"))
+    let back = back(&form.fields, &id);
+    let me = form.signed(&state, Scope::Write, &back).await?;
+    let r = approve_as(&state, &me.caller(), &id, form.fields.get("note"))
         .await
         .map(|v| {
             let shown = row(&v);
@@ -312,14 +289,12 @@ pub async fn approve(
 /// `POST /ui/reviews/{id}/reject` (`csrf`, `reason`, `back`?).
 pub async fn reject(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Id(id): Id,
-    body: Bytes,
+    form: Form,
 ) -> Result<Response, UiError> {
-    let fields = Params::parse(&body);
-    let back = back(&fields, &id);
-    let me = guard::form(&state, &headers, &fields, Scope::Write, &back).await?;
-    let r = reject_as(&state, &me.caller(), &id, fields.get("reason"))
+    let back = back(&form.fields, &id);
+    let me = form.signed(&state, Scope::Write, &back).await?;
+    let r = reject_as(&state, &me.caller(), &id, form.fields.get("reason"))
         .await
         .map(|v| {
             tracing::info!(content_version = %v.id, key_id = %me.key_id, "console: version rejected");

@@ -1,9 +1,13 @@
-//! The console's one stylesheet and one script, embedded at build time.
+//! The console's one stylesheet and one script, embedded at build time; the stylesheet is the
+//! shared look of `halcytone_webpage`, then the rules of this console alone.
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use std::sync::LazyLock;
 
-const STYLE: &str = include_str!("../../templates/console/assets/style.css");
+static STYLE: LazyLock<String> = LazyLock::new(|| {
+    halcytone_webpage::stylesheet(include_str!("../../templates/console/assets/style.css"))
+});
 const SCRIPT: &str = include_str!("../../templates/console/assets/live.js");
 
 /// `GET /console/style.css`.
@@ -13,7 +17,7 @@ pub async fn style() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        STYLE,
+        STYLE.as_str(),
     )
 }
 

@@ -6,7 +6,7 @@
 //! could post to a local mock: posts from another origin are refused.
 
 use super::page::{self, ConsoleError, encode};
-use super::params::Params;
+use super::params::{Params, flash};
 use crate::faults::FaultRule;
 use crate::state::MockState;
 use axum::extract::{Form, FromRequest, Request, State};
@@ -31,7 +31,7 @@ pub async fn view(
         rules => Serde(&rules),
         routes => Serde(&routes),
         selected,
-        flash => Serde(params.flash()),
+        flash => Serde(flash(&params)),
     };
     page::html(&state, "faults.html", "faults", "Fault injection", ctx)
 }

@@ -2,8 +2,8 @@
 //! campaign or recipient and filterable by campaign. Only the listed columns are read, one
 //! page at a time (`Store::inbox_rows`).
 
-use super::page::{self, ConsoleError, display_time};
-use super::params::{Pager, Params, href};
+use super::page::{self, ConsoleError, display_time, or_dash, or_untitled};
+use super::params::{Params, list_context, list_filters};
 use crate::state::{MockKind, MockState};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
@@ -44,7 +44,7 @@ pub async fn inbox_html(state: &MockState, params: &Params) -> Result<String, Co
     if state.kind != MockKind::Crm {
         return Err(ConsoleError::elsewhere("Captured emails", state.kind));
     }
-    let (q, campaign, page_no) = params.list_filters()?;
+    let (q, campaign, page_no) = list_filters(params)?;
     // Read before the rows, so a capture stored meanwhile is announced rather than missed.
     let live_after = state.store.latest_capture_seq(Some("email")).await?;
     let query = page::list_query("email", q.clone(), campaign.clone(), page_no, PAGE_SIZE);
@@ -84,19 +84,15 @@ pub async fn inbox_html(state: &MockState, params: &Params) -> Result<String, Co
         .into_iter()
         .map(|r| Row {
             href: format!("/messages/{}", page::encode(&r.id)),
-            subject: r
-                .subject
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| "(no subject)".into()),
-            campaign: r.campaign.unwrap_or_else(|| "—".into()),
+            subject: or_untitled(r.subject, "(no subject)"),
+            campaign: or_dash(r.campaign),
             time: display_time(&r.created_at),
             datetime: r.created_at,
             recipients: r.recipients.map_or_else(|| "—".into(), |n| n.to_string()),
-            variant: r.variant.unwrap_or_else(|| "—".into()),
+            variant: or_dash(r.variant),
         })
         .collect();
     let filters = [("q", q.as_deref()), ("campaign", campaign.as_deref())];
-    let pager = Pager::new("/", &filters, page_no, has_older);
     let ctx = context! {
         rows => Serde(&rows),
         first,
@@ -104,12 +100,8 @@ pub async fn inbox_html(state: &MockState, params: &Params) -> Result<String, Co
         total,
         q => q.as_deref(),
         campaign => campaign.as_deref(),
-        filtered => filters.iter().any(|(_, v)| v.is_some()),
         campaigns => Serde(&campaigns),
-        pager => Serde(&pager),
-        live_after,
-        refresh_href => href("/", &filters, None),
-        flash => Serde(params.flash()),
+        ..list_context("/", &filters, page_no, has_older, live_after, params)
     };
     page::render(state, "inbox.html", "inbox", "Inbox", ctx)
 }

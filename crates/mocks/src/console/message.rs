@@ -2,7 +2,7 @@
 //! iframe (served by [`html`] under a `sandbox` CSP), the text part and the links of the HTML.
 
 use super::links::{Link, links};
-use super::page::{self, ConsoleError, display_size, display_time};
+use super::page::{self, ConsoleError, display_size, or_dash, or_untitled};
 use crate::state::{MockKind, MockState};
 use crate::store::Record;
 use axum::extract::{Path, State};
@@ -75,15 +75,11 @@ pub async fn view(
     let req = &r.request;
     let smtp = req["transport"] == "smtp";
     let str_of = |k: &str| req[k].as_str().map(str::to_string);
-    let subject = r
-        .subject
-        .clone()
-        .or_else(|| str_of("subject"))
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "(no subject)".into());
-    let from = str_of("from")
-        .or_else(|| str_of("sender_email"))
-        .unwrap_or_else(|| "—".into());
+    let subject = or_untitled(
+        r.subject.clone().or_else(|| str_of("subject")),
+        "(no subject)",
+    );
+    let from = or_dash(str_of("from").or_else(|| str_of("sender_email")));
     let html = str_of("html_content");
     let text = str_of("text_content");
 
@@ -115,14 +111,8 @@ pub async fn view(
 
     // Headers: what the request carried, then an SMTP message's own header lines.
     let mut headers = vec![
-        pair(
-            "Idempotency-Key",
-            r.idempotency_key.clone().unwrap_or_else(|| "—".into()),
-        ),
-        pair(
-            "X-Correlation-ID",
-            r.correlation_id.clone().unwrap_or_else(|| "—".into()),
-        ),
+        pair("Idempotency-Key", or_dash(r.idempotency_key.clone())),
+        pair("X-Correlation-ID", or_dash(r.correlation_id.clone())),
     ];
     if let Some(list) = req["headers"].as_array() {
         headers.extend(
@@ -205,14 +195,10 @@ pub async fn view(
     } else {
         "HTTP API, single send"
     };
-    let encoded = page::encode(&r.id);
     let ctx = context! {
-        id => r.id.clone(),
         subject => subject.clone(),
         from,
-        campaign => r.campaign.clone().unwrap_or_else(|| "—".into()),
-        time => display_time(&r.created_at),
-        datetime => r.created_at.clone(),
+        campaign => or_dash(r.campaign.clone()),
         transport,
         status => r.status.clone(),
         html_size => html.as_ref().map(|h| display_size(h.len())),
@@ -226,11 +212,9 @@ pub async fn view(
         envelope => Serde(&envelope),
         metadata => Serde(&metadata),
         checks => Serde(&checks),
-        has_html => html.is_some(),
-        html_href => format!("/messages/{encoded}/html"),
         text,
         links => Serde(&found),
-        json_href => format!("/api/v1/captures/{encoded}"),
+        ..page::capture_facts("/messages", &r, html.is_some())
     };
     page::html(&state, "message.html", "inbox", &subject, ctx)
 }

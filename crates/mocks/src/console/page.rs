@@ -8,76 +8,27 @@ use minijinja::{Environment, Value, context};
 use std::sync::LazyLock;
 
 /// The console's templates, embedded at build time.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "base.html",
-        include_str!("../../templates/console/base.html"),
-    ),
-    (
-        "pager.html",
-        include_str!("../../templates/console/pager.html"),
-    ),
-    (
-        "live_banner.html",
-        include_str!("../../templates/console/live_banner.html"),
-    ),
-    (
-        "search_field.html",
-        include_str!("../../templates/console/search_field.html"),
-    ),
-    (
-        "filter_actions.html",
-        include_str!("../../templates/console/filter_actions.html"),
-    ),
-    (
-        "no_match.html",
-        include_str!("../../templates/console/no_match.html"),
-    ),
-    (
-        "html_preview.html",
-        include_str!("../../templates/console/html_preview.html"),
-    ),
-    (
-        "reset_form.html",
-        include_str!("../../templates/console/reset_form.html"),
-    ),
-    (
-        "social_card.html",
-        include_str!("../../templates/console/social_card.html"),
-    ),
-    (
-        "inbox.html",
-        include_str!("../../templates/console/inbox.html"),
-    ),
-    (
-        "message.html",
-        include_str!("../../templates/console/message.html"),
-    ),
-    (
-        "platform_home.html",
-        include_str!("../../templates/console/platform_home.html"),
-    ),
-    (
-        "web_list.html",
-        include_str!("../../templates/console/web_list.html"),
-    ),
-    (
-        "web_post.html",
-        include_str!("../../templates/console/web_post.html"),
-    ),
-    (
-        "social.html",
-        include_str!("../../templates/console/social.html"),
-    ),
-    (
-        "faults.html",
-        include_str!("../../templates/console/faults.html"),
-    ),
-    (
-        "error.html",
-        include_str!("../../templates/console/error.html"),
-    ),
-];
+const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
+    "templates/console":
+    "base.html",
+    "pager.html",
+    "list_page.html",
+    "live_banner.html",
+    "search_field.html",
+    "filter_actions.html",
+    "no_match.html",
+    "html_preview.html",
+    "reset_form.html",
+    "social_card.html",
+    "inbox.html",
+    "message.html",
+    "platform_home.html",
+    "web_list.html",
+    "web_post.html",
+    "social.html",
+    "faults.html",
+    "error.html"
+);
 
 static ENV: LazyLock<Environment<'static>> =
     LazyLock::new(|| halcytone_webpage::templates(TEMPLATES));
@@ -137,37 +88,10 @@ impl IntoResponse for ConsoleError {
                     "The mock's capture store failed; see its log.".to_string(),
                 )
             }
-            ConsoleError::Template(e) => {
-                tracing::error!(error = %e, "console: a page did not render");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "This page could not be rendered; see the mock's log.".to_string(),
-                )
-            }
+            ConsoleError::Template(e) => halcytone_webpage::unrendered(&e, "see the mock's log"),
         };
-        let title = status.canonical_reason().unwrap_or("Error");
-        let ctx = context! {
-            mock => "Mock service",
-            crm => false,
-            platform => false,
-            section => "",
-            title,
-            status => status.as_u16(),
-            message,
-        };
-        match ENV.get_template("error.html").and_then(|t| t.render(ctx)) {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "console: the error page did not render");
-                (
-                    status,
-                    Html(format!(
-                        "<!doctype html><title>{title}</title><p>{title}</p>"
-                    )),
-                )
-                    .into_response()
-            }
-        }
+        let layout = context! { mock => "Mock service", crm => false, platform => false };
+        halcytone_webpage::error_page(&ENV, status, layout, context! { message })
     }
 }
 
@@ -186,12 +110,10 @@ pub fn render(
         },
         crm => state.kind == MockKind::Crm,
         platform => state.kind == MockKind::Platform,
-        section,
-        title,
     };
-    Ok(ENV
-        .get_template(template)?
-        .render(context! { ..layout, ..ctx })?)
+    Ok(halcytone_webpage::render(
+        &ENV, template, section, title, layout, ctx,
+    )?)
 }
 
 /// [`render`] as an HTML answer.
@@ -205,15 +127,31 @@ pub fn html(
     Ok(Html(render(state, template, section, title, ctx)?).into_response())
 }
 
-/// A stored RFC 3339 time as people read it: `2026-01-05 10:00:55 UTC`.
-pub fn display_time(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M:%S UTC")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_string())
+pub use halcytone_webpage::display_time;
+
+/// A stored text as a page shows it: `—` when there is none.
+pub fn or_dash(text: Option<String>) -> String {
+    text.unwrap_or_else(|| "—".into())
+}
+
+/// A title or subject as a page shows it: `fallback` when there is none or it is blank.
+pub fn or_untitled(text: Option<String>, fallback: &str) -> String {
+    text.filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| fallback.into())
+}
+
+/// What the page of the capture `r` at `{base}/{id}` shows of it besides its content: its
+/// id, when it was captured, and links to its HTML alone (when `has_html`) and its JSON.
+pub fn capture_facts(base: &str, r: &crate::store::Record, has_html: bool) -> Value {
+    let encoded = encode(&r.id);
+    context! {
+        id => r.id.clone(),
+        time => display_time(&r.created_at),
+        datetime => r.created_at.clone(),
+        has_html,
+        html_href => format!("{base}/{encoded}/html"),
+        json_href => format!("/api/v1/captures/{encoded}"),
+    }
 }
 
 /// A number of bytes as people read it.
@@ -272,11 +210,9 @@ mod tests {
 
     #[test]
     fn helpers_format() {
-        assert_eq!(
-            display_time("2026-01-05T10:00:55.123Z"),
-            "2026-01-05 10:00:55 UTC"
-        );
-        assert_eq!(display_time("yesterday"), "yesterday");
+        assert_eq!(or_dash(None), "—");
+        assert_eq!(or_untitled(Some(" ".into()), "(untitled)"), "(untitled)");
+        assert_eq!(or_untitled(Some("Hi".into()), "(untitled)"), "Hi");
         assert_eq!(display_size(10), "10 B");
         assert_eq!(display_size(2048), "2.0 KB");
         assert_eq!(encode("a b&c/é"), "a%20b%26c%2F%C3%A9");

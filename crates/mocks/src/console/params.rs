@@ -2,66 +2,53 @@
 //! what is wrong, and links between pages (pager, flash messages) keep the filters.
 
 use super::page::ConsoleError;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use halcytone_webpage::query::Query;
 use serde::Serialize;
 
 /// The query string of a console page, as name/value pairs (the last of a repeated name wins),
 /// read with the shared checks of `halcytone_webpage::query`.
-#[derive(Debug, Clone, Default)]
-pub struct Params(Query);
+pub use halcytone_webpage::query::Query as Params;
 
-impl std::ops::Deref for Params {
-    type Target = Query;
-    fn deref(&self) -> &Query {
-        &self.0
+/// A console list's search (`q`), `campaign` and `page`.
+pub fn list_filters(
+    params: &Params,
+) -> Result<(Option<String>, Option<String>, i64), ConsoleError> {
+    Ok((params.text("q")?, params.text("campaign")?, params.page()?))
+}
+
+/// The flash message a form redirect left: a fixed sentence for `ok`, the text of `error`.
+pub fn flash(params: &Params) -> Flash {
+    let ok = params.get("ok").and_then(|code| match code {
+        "reset" => Some("Captures, idempotency keys, fault rules and the journal were cleared."),
+        "fault-set" => Some("The fault rule was saved."),
+        "fault-removed" => Some("The fault rule was removed."),
+        "faults-cleared" => Some("Every fault rule was removed."),
+        _ => None,
+    });
+    Flash {
+        ok,
+        error: params
+            .get("error")
+            .map(|e| e.chars().take(500).collect::<String>()),
     }
 }
 
-impl Params {
-    /// A console list's search (`q`), `campaign` and `page`.
-    pub fn list_filters(&self) -> Result<(Option<String>, Option<String>, i64), ConsoleError> {
-        Ok((self.text("q")?, self.text("campaign")?, self.page()?))
-    }
-
-    pub fn new(pairs: Vec<(String, String)>) -> Params {
-        Params(Query::new(pairs))
-    }
-
-    /// The flash message a form redirect left: a fixed sentence for `ok`, the text of `error`.
-    pub fn flash(&self) -> Flash {
-        let ok = self.get("ok").and_then(|code| match code {
-            "reset" => {
-                Some("Captures, idempotency keys, fault rules and the journal were cleared.")
-            }
-            "fault-set" => Some("The fault rule was saved."),
-            "fault-removed" => Some("The fault rule was removed."),
-            "faults-cleared" => Some("Every fault rule was removed."),
-            _ => None,
-        });
-        Flash {
-            ok,
-            error: self
-                .get("error")
-                .map(|e| e.chars().take(500).collect::<String>()),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Params {
-    type Rejection = ConsoleError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<Vec<(String, String)>>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(pairs)| Params::new(pairs))
-            .map_err(|e| {
-                ConsoleError::bad_request(format!(
-                    "the query string cannot be read: {}",
-                    e.body_text()
-                ))
-            })
+/// What a list page at `path` shows besides its rows: whether `filters` narrow it, the pager
+/// of page `page_no` (`has_older`: whether an older page exists), the link that reloads the
+/// list, the capture its "new captures" banner counts from, and the flash message.
+pub fn list_context(
+    path: &str,
+    filters: &[(&str, Option<&str>)],
+    page_no: i64,
+    has_older: bool,
+    live_after: i64,
+    params: &Params,
+) -> minijinja::Value {
+    minijinja::context! {
+        filtered => filters.iter().any(|(_, v)| v.is_some()),
+        pager => minijinja::value::Serde(Pager::new(path, filters, page_no, has_older)),
+        live_after,
+        refresh_href => href(path, filters, None),
+        flash => minijinja::value::Serde(flash(params)),
     }
 }
 

@@ -3,8 +3,8 @@
 //! iframe served by [`web_html`]).
 
 use super::message::captured_html;
-use super::page::{self, ConsoleError, display_time};
-use super::params::{Pager, Params};
+use super::page::{self, ConsoleError, display_time, or_dash, or_untitled};
+use super::params::{Params, flash, list_context, list_filters};
 use super::social;
 use crate::state::{MockKind, MockState};
 use crate::store::{ConsoleQuery, PostRow};
@@ -40,14 +40,11 @@ struct Row {
 fn row(r: PostRow) -> Row {
     Row {
         href: format!("/posts/web/{}", page::encode(&r.id)),
-        title: r
-            .title
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| "(untitled)".into()),
-        slug: r.slug.unwrap_or_else(|| "—".into()),
-        status: r.status.unwrap_or_else(|| "—".into()),
-        campaign: r.campaign.unwrap_or_else(|| "—".into()),
-        seo_score: r.seo_score.unwrap_or_else(|| "—".into()),
+        title: or_untitled(r.title, "(untitled)"),
+        slug: or_dash(r.slug),
+        status: or_dash(r.status),
+        campaign: or_dash(r.campaign),
+        seo_score: or_dash(r.seo_score),
         tags: r
             .tags
             .and_then(|t| serde_json::from_str::<Vec<Value>>(&t).ok())
@@ -91,7 +88,7 @@ pub async fn overview(state: &MockState, params: &Params) -> Result<Response, Co
         social => Serde(&social),
         social_total,
         live_after,
-        flash => Serde(params.flash()),
+        flash => Serde(flash(params)),
     };
     page::html(state, "platform_home.html", "home", "Overview", ctx)
 }
@@ -102,7 +99,7 @@ pub async fn web_list(
     params: Params,
 ) -> Result<Response, ConsoleError> {
     platform_only(&state)?;
-    let (q, campaign, page_no) = params.list_filters()?;
+    let (q, campaign, page_no) = list_filters(&params)?;
     let live_after = state.store.latest_capture_seq(Some("content")).await?;
     let query = page::list_query("content", q.clone(), campaign.clone(), page_no, PAGE_SIZE);
     let mut rows = state.store.post_rows(&query).await?;
@@ -110,17 +107,12 @@ pub async fn web_list(
     let total = state.store.console_count(&query).await?;
     let rows: Vec<Row> = rows.into_iter().map(row).collect();
     let filters = [("q", q.as_deref()), ("campaign", campaign.as_deref())];
-    let pager = Pager::new("/posts/web", &filters, page_no, has_older);
     let ctx = context! {
         rows => Serde(&rows),
         total,
         q => q.as_deref(),
         campaign => campaign.as_deref(),
-        filtered => filters.iter().any(|(_, v)| v.is_some()),
-        pager => Serde(&pager),
-        live_after,
-        refresh_href => super::params::href("/posts/web", &filters, None),
-        flash => Serde(params.flash()),
+        ..list_context("/posts/web", &filters, page_no, has_older, live_after, &params)
     };
     page::html(&state, "web_list.html", "web", "Web posts", ctx)
 }
@@ -157,12 +149,10 @@ pub async fn web_post(
     let req = &r.request;
     let meta = &req["metadata"];
     let str_of = |v: &Value| v.as_str().map(str::to_string);
-    let title = r
-        .subject
-        .clone()
-        .or_else(|| str_of(&req["title"]))
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| "(untitled)".into());
+    let title = or_untitled(
+        r.subject.clone().or_else(|| str_of(&req["title"])),
+        "(untitled)",
+    );
     let description = str_of(&meta["meta_description"]);
     let description_length = description.as_ref().map(|d| d.chars().count());
     let tags: Vec<String> = req["tags"]
@@ -178,9 +168,7 @@ pub async fn web_post(
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     };
-    let encoded = page::encode(&r.id);
     let ctx = context! {
-        id => r.id.clone(),
         title => title.clone(),
         slug => str_of(&req["slug"]),
         status => r.status.clone(),
@@ -196,13 +184,9 @@ pub async fn web_post(
         seo_score => scalar(&meta["seo_score"]),
         reading_time => scalar(&meta["reading_time_minutes"]),
         tags,
-        time => display_time(&r.created_at),
-        datetime => r.created_at.clone(),
         updated => r.updated_at.as_deref().map(display_time),
-        has_html => req["html"].is_string(),
-        html_href => format!("/posts/web/{encoded}/html"),
         markdown => str_of(&req["content"]),
-        json_href => format!("/api/v1/captures/{encoded}"),
+        ..page::capture_facts("/posts/web", &r, req["html"].is_string())
     };
     page::html(&state, "web_post.html", "web", &title, ctx)
 }

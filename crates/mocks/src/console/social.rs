@@ -2,8 +2,8 @@
 //! order (1/n), hashtags highlighted, and each part's length as the network counts it
 //! against its limit (X weighs URLs as 23 and CJK and emoji as 2: `networks::weighted_length`).
 
-use super::page::{self, ConsoleError, display_time};
-use super::params::{Pager, Params, href};
+use super::page::{self, ConsoleError, display_time, or_dash};
+use super::params::{Params, list_context};
 use crate::state::{MockKind, MockState};
 use crate::store::{Filter, Record};
 use axum::extract::State;
@@ -229,7 +229,7 @@ pub fn card(r: &Record) -> Card {
         ),
         network_key: network.map_or("other", |n| n.key).to_string(),
         via,
-        status: r.status.clone().unwrap_or_else(|| "—".into()),
+        status: or_dash(r.status.clone()),
         url: r.response["url"].as_str().map(str::to_string),
         campaign: r.campaign.clone(),
         tone: req["metadata"]["tone"].as_str().map(str::to_string),
@@ -288,7 +288,6 @@ pub async fn cards(
     let cards: Vec<Card> = records.iter().map(card).collect();
     let filters = [("network", network.as_deref()), ("q", q.as_deref())];
     let has_older = (page_no - 1) * PAGE_SIZE + (cards.len() as i64) < total;
-    let pager = Pager::new("/posts/social", &filters, page_no, has_older);
     let networks: Vec<_> = NETWORKS
         .iter()
         .map(|n| {
@@ -306,11 +305,7 @@ pub async fn cards(
         networks,
         network => network.as_deref(),
         q => q.as_deref(),
-        filtered => filters.iter().any(|(_, v)| v.is_some()),
-        pager => Serde(&pager),
-        live_after,
-        refresh_href => href("/posts/social", &filters, None),
-        flash => Serde(params.flash()),
+        ..list_context("/posts/social", &filters, page_no, has_older, live_after, &params)
     };
     page::html(&state, "social.html", "social", "Social posts", ctx)
 }
