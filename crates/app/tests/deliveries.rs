@@ -8,7 +8,7 @@
 use halcytone_app::Core;
 use halcytone_app::deliveries::send_id;
 use halcytone_app::settings::ServerConfig;
-use halcytone_app::worker::{JobSpec, PublishSpec, Worker};
+use halcytone_app::worker::Worker;
 use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::{Publishing, Settings};
@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-const SAMPLE: &str = include_str!("../../../samples/living-document.md");
+mod common;
+
+use common::{SAMPLE, enqueue_text};
 
 struct Env {
     core: Core,
@@ -82,26 +84,7 @@ fn worker(core: &Core, id: &str) -> Worker {
 }
 
 async fn enqueue_email(store: &dyn Store) -> String {
-    let (doc, _) = store
-        .put_document("file:samples/living-document.md", "markdown", SAMPLE, 0)
-        .await
-        .unwrap();
-    let spec = JobSpec::Publish(Box::new(PublishSpec::new(
-        vec!["email".into()],
-        1_795_500_000_000,
-    )));
-    let job = NewJob {
-        document_id: doc.id,
-        channels: spec.targets().to_vec(),
-        payload: spec.to_payload(),
-        run_at_ms: 0,
-        scheduled_ms: None,
-        max_attempts: 3,
-        correlation_id: "corr-ledger".into(),
-        retry_of: None,
-        batch_id: None,
-    };
-    store.enqueue(job, 0).await.unwrap().id
+    enqueue_text(store, &["email"], SAMPLE, "corr-ledger", 3).await
 }
 
 async fn crm_json(crm: &Url, path: &str) -> Value {

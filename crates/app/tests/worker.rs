@@ -4,12 +4,12 @@
 
 use halcytone_app::Core;
 use halcytone_app::settings::ServerConfig;
-use halcytone_app::worker::{JobSpec, PublishSpec, Worker};
+use halcytone_app::worker::Worker;
 use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::{Publishing, Settings};
-use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
+use halcytone_store::{JobStatus, SqliteStore, Store};
 use halcytone_testkit::http::{get_json, set_mock_fault};
 use halcytone_testkit::pg::ScratchSchema;
 use serde_json::{Value, json};
@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-const SAMPLE: &str = include_str!("../../../samples/living-document.md");
+mod common;
+
+use common::{SAMPLE, enqueue, enqueue_text};
 
 struct Env {
     worker: Worker,
@@ -73,39 +75,6 @@ async fn env_on(store: Arc<dyn Store>, dir: tempfile::TempDir) -> Env {
         _dir: dir,
         _mocks: mocks,
     }
-}
-
-async fn enqueue(store: &dyn Store, targets: &[&str]) -> String {
-    enqueue_text(store, targets, SAMPLE, "corr-worker", 3).await
-}
-
-async fn enqueue_text(
-    store: &dyn Store,
-    targets: &[&str],
-    text: &str,
-    correlation_id: &str,
-    max_attempts: i64,
-) -> String {
-    let (doc, _) = store
-        .put_document("file:samples/living-document.md", "markdown", text, 0)
-        .await
-        .unwrap();
-    let spec = JobSpec::Publish(Box::new(PublishSpec::new(
-        targets.iter().map(|t| t.to_string()).collect(),
-        1_795_500_000_000,
-    )));
-    let job = NewJob {
-        document_id: doc.id,
-        channels: spec.targets().to_vec(),
-        payload: spec.to_payload(),
-        run_at_ms: 0,
-        scheduled_ms: None,
-        max_attempts,
-        correlation_id: correlation_id.into(),
-        retry_of: None,
-        batch_id: None,
-    };
-    store.enqueue(job, 0).await.unwrap().id
 }
 
 async fn total(url: &Url, query: &str) -> u64 {
