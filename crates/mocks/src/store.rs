@@ -504,6 +504,8 @@ pub struct InboxRow {
     pub recipients: Option<i64>,
     /// The request's `metadata.variant`, as text.
     pub variant: Option<String>,
+    /// The capture this one repeats (an SMTP message sent again under the same Message-ID).
+    pub duplicate_of: Option<String>,
 }
 
 /// One line of the console's list of web posts.
@@ -587,7 +589,8 @@ impl Store {
             .console_page(
                 q,
                 "COALESCE(json_extract(r.response, '$.recipients_count'), json_extract(r.response, '$.accepted')) AS recipients,
-                 CAST(json_extract(r.request, '$.metadata.variant') AS TEXT) AS variant",
+                 CAST(json_extract(r.request, '$.metadata.variant') AS TEXT) AS variant,
+                 CAST(json_extract(r.response, '$.duplicate_of') AS TEXT) AS duplicate_of",
             )
             .await?;
         rows.iter()
@@ -600,6 +603,7 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                     recipients: r.try_get("recipients").ok().flatten(),
                     variant: r.try_get("variant")?,
+                    duplicate_of: r.try_get("duplicate_of")?,
                 })
             })
             .collect()

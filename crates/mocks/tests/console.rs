@@ -375,7 +375,7 @@ Content-Type: text/html; charset=utf-8\r\n\
 <p>Hello over SMTP</p>\r\n";
 
 #[tokio::test]
-async fn an_smtp_capture_shows_its_headers_and_envelope() {
+async fn an_smtp_capture_shows_its_headers_and_envelope_and_a_resend_is_marked() {
     let m = spawn(MockKind::Crm).await;
     let envelope = halcytone_mocks::smtp::Envelope {
         mail_from: "bounce@example.com".into(),
@@ -409,6 +409,20 @@ async fn an_smtp_capture_shows_its_headers_and_envelope() {
             "subscriber1@example.com",
         ],
     );
+
+    // The same message sent again: listed and marked as a duplicate of the first.
+    let again = halcytone_mocks::smtp::capture(&m.state, &envelope, SMTP_MESSAGE.as_bytes())
+        .await
+        .unwrap();
+    let halcytone_mocks::smtp::Captured::Duplicate { id: second, first } = again else {
+        panic!("{again:?}");
+    };
+    assert_eq!(first, id);
+    let inbox = m.ok("/").await;
+    assert_eq!(inbox.matches("Breathe over SMTP").count(), 2, "{inbox}");
+    assert_eq!(inbox.matches(">duplicate</span>").count(), 1, "{inbox}");
+    let page = unslash(&m.ok(&format!("/messages/{second}")).await);
+    assert!(page.contains(&format!("href=\"/messages/{id}\"")), "{page}");
 }
 
 #[tokio::test]

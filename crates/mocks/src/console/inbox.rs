@@ -25,6 +25,8 @@ struct Row {
     datetime: String,
     recipients: String,
     variant: String,
+    /// The capture this one repeats, when it is a resend.
+    duplicate_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +92,7 @@ pub async fn inbox_html(state: &MockState, params: &Params) -> Result<String, Co
             datetime: r.created_at,
             recipients: r.recipients.map_or_else(|| "—".into(), |n| n.to_string()),
             variant: or_dash(r.variant),
+            duplicate_of: r.duplicate_of,
         })
         .collect();
     let filters = [("q", q.as_deref()), ("campaign", campaign.as_deref())];

@@ -201,6 +201,10 @@ pub async fn view(
         campaign => or_dash(r.campaign.clone()),
         transport,
         status => r.status.clone(),
+        duplicate_of => r.response["duplicate_of"].as_str().map(|first| context! {
+            id => first,
+            href => format!("/messages/{}", page::encode(first)),
+        }),
         html_size => html.as_ref().map(|h| display_size(h.len())),
         text_size => text.as_ref().map(|t| display_size(t.len())),
         raw_size => req["size"].as_u64().map(|n| display_size(usize::try_from(n).unwrap_or(usize::MAX))),
