@@ -2,11 +2,12 @@
 //! Every recipient of a job's email target is one row, keyed by the send (the first job of a
 //! retry chain, and the target) and the address; a row is begun only while this worker still
 //! holds the job, so a worker that lost its lease stops instead of sending beside the one
-//! that took the job over.
+//! that took the job over. Each ended message is counted in `halcytone_recipients_total`.
 
+use crate::metrics::AppMetrics;
 use halcytone_publish::deliveries::{Begin, DeliveryLedger, Ended, Entry};
 use halcytone_store::Store;
-use halcytone_store::ledger::{Begun, DeliveryStart, Finish, Holder};
+use halcytone_store::ledger::{Begun, DeliveryStart, Finish, Holder, SendKey};
 use std::sync::Arc;
 
 /// How far back a retry chain is followed to find the send it continues.
@@ -15,33 +16,25 @@ const MAX_RETRY_CHAIN: usize = 32;
 #[derive(Debug)]
 pub struct JobLedger {
     store: Arc<dyn Store>,
+    metrics: Arc<AppMetrics>,
     /// The job that started the send (a retry continues its ledger).
     root: String,
     job_id: String,
     worker: String,
 }
 
-/// The ledger id of one target of a send.
-pub fn send_id(root_job: &str, target: &str) -> String {
-    format!("{root_job}/{target}")
-}
-
 impl JobLedger {
     /// The ledger of `job`, held by `worker`; a retried job continues the first job's send.
     pub async fn for_job(
         store: Arc<dyn Store>,
+        metrics: Arc<AppMetrics>,
         job: &halcytone_store::Job,
         worker: &str,
     ) -> Result<JobLedger, halcytone_store::StoreError> {
-        let mut root = job.id.clone();
-        let mut parent = job.retry_of.clone();
-        for _ in 0..MAX_RETRY_CHAIN {
-            let Some(id) = parent else { break };
-            parent = store.job(&id).await?.and_then(|j| j.retry_of);
-            root = id;
-        }
+        let root = send_root(store.as_ref(), job).await?;
         Ok(JobLedger {
             store,
+            metrics,
             root,
             job_id: job.id.clone(),
             worker: worker.to_string(),
@@ -51,6 +44,28 @@ impl JobLedger {
     pub fn root(&self) -> &str {
         &self.root
     }
+
+    fn send<'a>(&'a self, target: &'a str) -> SendKey<'a> {
+        SendKey {
+            job_id: &self.root,
+            target,
+        }
+    }
+}
+
+/// The job whose send `job` continues: the first of its retry chain.
+pub async fn send_root(
+    store: &dyn Store,
+    job: &halcytone_store::Job,
+) -> Result<String, halcytone_store::StoreError> {
+    let mut root = job.id.clone();
+    let mut parent = job.retry_of.clone();
+    for _ in 0..MAX_RETRY_CHAIN {
+        let Some(id) = parent else { break };
+        parent = store.job(&id).await?.and_then(|j| j.retry_of);
+        root = id;
+    }
+    Ok(root)
 }
 
 fn now_ms() -> i64 {
@@ -60,9 +75,8 @@ fn now_ms() -> i64 {
 #[async_trait::async_trait]
 impl DeliveryLedger for JobLedger {
     async fn begin(&self, e: &Entry<'_>) -> Begin {
-        let send = send_id(&self.root, e.target);
         let start = DeliveryStart {
-            send_id: &send,
+            send: self.send(e.target),
             email: e.email,
             subscriber_id: e.subscriber_id,
             message_id: e.message_id,
@@ -86,29 +100,69 @@ impl DeliveryLedger for JobLedger {
     }
 
     async fn end(&self, e: &Entry<'_>, how: Ended<'_>) {
-        let send = send_id(&self.root, e.target);
-        let finish = match how {
-            Ended::Delivered { provider_id } => Finish::Delivered { provider_id },
-            Ended::Failed { reason, retryable } => Finish::Failed { reason, retryable },
+        let (finish, state) = match how {
+            Ended::Delivered { provider_id } => (Finish::Delivered { provider_id }, "delivered"),
+            Ended::Failed { reason, retryable } => (Finish::Failed { reason, retryable }, "failed"),
         };
+        self.metrics.recipient(state);
         if let Err(err) = self
             .store
-            .finish_delivery(&send, e.email, finish, now_ms())
+            .finish_delivery(self.send(e.target), e.email, finish, now_ms())
             .await
         {
             // The row stays `sending`: a later attempt sends it again, marked uncertain.
-            tracing::warn!(send = %send, error = %err, "cannot record how a delivery ended");
+            tracing::warn!(job = %self.root, target = e.target, error = %err, "cannot record how a delivery ended");
         }
     }
 
     async fn refuse(&self, e: &Entry<'_>, reason: &str) {
-        let send = send_id(&self.root, e.target);
+        self.metrics.recipient("refused");
         if let Err(err) = self
             .store
-            .refuse_delivery(&send, e.email, e.subscriber_id, reason, now_ms())
+            .refuse_delivery(
+                self.send(e.target),
+                e.email,
+                e.subscriber_id,
+                reason,
+                now_ms(),
+            )
             .await
         {
-            tracing::warn!(send = %send, error = %err, "cannot record a refused recipient");
+            tracing::warn!(job = %self.root, target = e.target, error = %err, "cannot record a refused recipient");
         }
     }
+}
+
+/// A job's recipients as its send's ledger counts them, for the job's JSON: `None` when the
+/// job has no ledger rows (no email target, not run yet, or sent through the CRM's batches).
+/// `rate_per_second` is the delivery rate of this job's run so far, while it runs.
+pub async fn recipients(
+    store: &dyn Store,
+    job: &halcytone_store::Job,
+) -> Result<Option<serde_json::Value>, halcytone_store::StoreError> {
+    use halcytone_store::ledger::DeliveryState as S;
+    if !job.channels.iter().any(|c| c.starts_with("email")) {
+        return Ok(None);
+    }
+    let root = send_root(store, job).await?;
+    let counts = store.job_delivery_counts(&root).await?;
+    if counts.total == 0 {
+        return Ok(None);
+    }
+    let sent = counts.of(S::Delivered);
+    let running = job.status == halcytone_store::JobStatus::InProgress;
+    let rate = job.started_ms.filter(|_| running).map(|started| {
+        let seconds = ((now_ms() - started) as f64 / 1000.0).max(0.001);
+        (sent as f64 / seconds * 10.0).round() / 10.0
+    });
+    Ok(Some(serde_json::json!({
+        "total": counts.total,
+        "sent": sent,
+        "failed": counts.of(S::Failed),
+        "refused": counts.of(S::Refused),
+        "sending": counts.of(S::Sending) + counts.of(S::Pending),
+        "uncertain": counts.uncertain,
+        "rate_per_second": rate,
+        "send_of": root,
+    })))
 }

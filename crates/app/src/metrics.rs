@@ -26,11 +26,14 @@ const PUBLISHED: &str = "halcytone_publish_total";
 const PUBLISH_SECONDS: &str = "halcytone_publish_duration_seconds";
 const RETRIES: &str = "halcytone_publish_retries_total";
 const WEBSOCKETS: &str = "halcytone_websocket_connections";
+const RECIPIENTS: &str = "halcytone_recipients_total";
+/// The delivery-ledger states a recipient ends in, as [`RECIPIENTS`] labels them.
+pub const RECIPIENT_STATES: [&str; 3] = ["delivered", "failed", "refused"];
 const HTTP_REQUESTS: &str = "http_requests_total";
 const HTTP_SECONDS: &str = "http_request_duration_seconds";
 
 /// The `# HELP` text of every series.
-const HELP: [(&str, &str); 10] = [
+const HELP: [(&str, &str); 11] = [
     (
         HTTP_REQUESTS,
         "HTTP requests answered, by matched route and status.",
@@ -50,6 +53,10 @@ const HELP: [(&str, &str); 10] = [
         "Upstream calls repeated after a transient failure, by channel.",
     ),
     (WEBSOCKETS, "Open WebSocket connections, by endpoint."),
+    (
+        RECIPIENTS,
+        "Newsletter recipients recorded in the delivery ledger, by how their message ended.",
+    ),
 ];
 
 /// Series set when `/metrics` is read (gauges), with their help.
@@ -165,6 +172,9 @@ impl Default for AppMetrics {
                     .increment(0);
             }
         }
+        for state in RECIPIENT_STATES {
+            m.counter(RECIPIENTS, &[("state", state)]).increment(0);
+        }
         m.counter(GENERATION_ERRORS, &[]).increment(0);
         m.counter(GENERATION_TIMEOUTS, &[]).increment(0);
         let _registered = m.histogram(GENERATION_SECONDS, &[]);
@@ -230,6 +240,11 @@ impl AppMetrics {
             self.counter(RETRIES, &[("channel", channel)])
                 .increment(u64::from(attempts - 1));
         }
+    }
+
+    /// One recipient's message ended `state` (one of [`RECIPIENT_STATES`]).
+    pub fn recipient(&self, state: &str) {
+        self.counter(RECIPIENTS, &[("state", state)]).increment(1);
     }
 
     pub fn publish_took(&self, channel: &str, seconds: f64) {

@@ -192,6 +192,16 @@ async fn find(state: &Core, id: &str) -> AppResult<Job> {
     state.store.job(id).await?.found("job", id)
 }
 
+/// One job as the API shows it, with its recipients as the delivery ledger counts them.
+pub async fn job_detail(state: &Core, id: &str) -> AppResult<Value> {
+    let job = find(state, id).await?;
+    let mut v = job_json(&job);
+    if let Some(r) = crate::deliveries::recipients(state.store.as_ref(), &job).await? {
+        v["recipients"] = r;
+    }
+    Ok(v)
+}
+
 /// Cancels a pending job (the API's cancel and the console's Cancel button).
 pub async fn cancel_job(state: &Core, id: &str) -> AppResult<Job> {
     let Some(job) = state.store.cancel(id, now_ms()).await? else {

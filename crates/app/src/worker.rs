@@ -251,7 +251,8 @@ impl Worker {
 
     /// The job's delivery ledger, held by this worker.
     async fn ledger(&self, job: &Job) -> Result<crate::deliveries::JobLedger, WorkerError> {
-        Ok(crate::deliveries::JobLedger::for_job(self.core.store.clone(), job, &self.id).await?)
+        let (store, metrics) = (self.core.store.clone(), self.core.app_metrics.clone());
+        Ok(crate::deliveries::JobLedger::for_job(store, metrics, job, &self.id).await?)
     }
 
     async fn execute(&self, job: &Job) -> Result<Execution, WorkerError> {

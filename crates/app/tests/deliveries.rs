@@ -6,13 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use halcytone_app::Core;
-use halcytone_app::deliveries::send_id;
 use halcytone_app::settings::ServerConfig;
 use halcytone_app::worker::Worker;
 use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::{Publishing, Settings};
-use halcytone_store::ledger::{DeliveryStart, DeliveryState, Finish};
+use halcytone_store::ledger::{DeliveryStart, DeliveryState, Finish, SendKey};
 use halcytone_store::{JobStatus, NewJob, SqliteStore, Store};
 use halcytone_testkit::http::get_json;
 use halcytone_testkit::pg::ScratchSchema;
@@ -136,10 +135,13 @@ async fn a_takeover_sends_only_what_was_not_delivered(store: Arc<dyn Store>) {
     let now = chrono::Utc::now().timestamp_millis();
     let claimed = e.store.claim("stopped-worker", now - 60_000, 1_000).await;
     assert_eq!(claimed.unwrap().unwrap().id, id);
-    let send = send_id(&id, "email");
+    let send = SendKey {
+        job_id: &id,
+        target: "email",
+    };
     for (i, email) in everyone.iter().take(301).enumerate() {
         let start = DeliveryStart {
-            send_id: &send,
+            send,
             email,
             subscriber_id: None,
             message_id: "<earlier@example.com>",
@@ -151,7 +153,7 @@ async fn a_takeover_sends_only_what_was_not_delivered(store: Arc<dyn Store>) {
                 provider_id: "250 earlier",
             };
             e.store
-                .finish_delivery(&send, email, done, now - 59_000)
+                .finish_delivery(send, email, done, now - 59_000)
                 .await
                 .unwrap();
         }
@@ -175,12 +177,26 @@ async fn a_takeover_sends_only_what_was_not_delivered(store: Arc<dyn Store>) {
     assert_eq!(dups["total"], 0);
     let job = e.store.job(&id).await.unwrap().unwrap();
     assert_eq!(counts(&job), (total as u64, 0, 1), "{}", job.results);
-    let ledger = e.store.delivery_counts(&send).await.unwrap();
+    let shown = halcytone_app::deliveries::recipients(e.store.as_ref(), &job)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            &shown["total"],
+            &shown["sent"],
+            &shown["uncertain"],
+            &shown["sending"]
+        ),
+        (&total.into(), &total.into(), &1.into(), &0.into()),
+        "{shown}"
+    );
+    let ledger = e.store.delivery_counts(send).await.unwrap();
     assert_eq!(ledger.of(DeliveryState::Delivered), total as i64);
     assert_eq!((ledger.total, ledger.uncertain), (total as i64, 1));
     let earlier = e
         .store
-        .deliveries(&send, Some(DeliveryState::Delivered), None, 10_000)
+        .deliveries(send, Some(DeliveryState::Delivered), None, 10_000)
         .await
         .unwrap();
     let kept = earlier

@@ -61,10 +61,17 @@ pub struct Holder<'a> {
     pub worker: &'a str,
 }
 
+/// One send: a job (the first of a retry chain) and one of its targets (`email`, `email:v1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendKey<'a> {
+    pub job_id: &'a str,
+    pub target: &'a str,
+}
+
 /// One message about to be handed to the provider.
 #[derive(Debug, Clone, Copy)]
 pub struct DeliveryStart<'a> {
-    pub send_id: &'a str,
+    pub send: SendKey<'a>,
     /// The address as the list gave it; stored trimmed and lower-cased, one row per address.
     pub email: &'a str,
     pub subscriber_id: Option<&'a str>,
@@ -96,7 +103,8 @@ pub enum Finish<'a> {
 /// One recipient's row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
-    pub send_id: String,
+    pub job_id: String,
+    pub target: String,
     pub email: String,
     pub subscriber_id: Option<String>,
     pub message_id: String,
@@ -125,6 +133,11 @@ impl DeliveryCounts {
     }
 }
 
+fn state_of(text: &str) -> Result<DeliveryState, StoreError> {
+    DeliveryState::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("delivery state '{text}'")))
+}
+
 /// The ledger's address form: trimmed and lower-cased.
 pub fn ledger_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -139,7 +152,7 @@ pub trait Ledger: Send + Sync {
     /// Records how a begun message ended. A delivered row stays delivered.
     async fn finish_delivery(
         &self,
-        send_id: &str,
+        send: SendKey<'_>,
         email: &str,
         finish: Finish<'_>,
         now_ms: i64,
@@ -147,17 +160,19 @@ pub trait Ledger: Send + Sync {
     /// Lists a recipient that cannot be sent to (a malformed address), with the reason.
     async fn refuse_delivery(
         &self,
-        send_id: &str,
+        send: SendKey<'_>,
         email: &str,
         subscriber_id: Option<&str>,
         reason: &str,
         now_ms: i64,
     ) -> Result<(), StoreError>;
-    async fn delivery_counts(&self, send_id: &str) -> Result<DeliveryCounts, StoreError>;
+    async fn delivery_counts(&self, send: SendKey<'_>) -> Result<DeliveryCounts, StoreError>;
+    /// The rows of every target of a job, counted together.
+    async fn job_delivery_counts(&self, job_id: &str) -> Result<DeliveryCounts, StoreError>;
     /// A send's rows in address order after `after` (keyset paging), optionally one state.
     async fn deliveries(
         &self,
-        send_id: &str,
+        send: SendKey<'_>,
         state: Option<DeliveryState>,
         after: Option<&str>,
         limit: i64,
@@ -169,17 +184,38 @@ pub trait Ledger: Send + Sync {
 macro_rules! ledger_impl {
     ($ty:ty, $row:ty) => {
         impl $ty {
+            /// A job's rows (one target's, when given) counted by state.
+            async fn counts(&self, job_id: &str, target: Option<&str>) -> Result<DeliveryCounts, StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT state, COUNT(*) AS n, SUM(CASE WHEN uncertain = 1 THEN 1 ELSE 0 END) AS u
+                     FROM deliveries WHERE job_id = $1 AND ($2 IS NULL OR target = $2) GROUP BY state",
+                )
+                .bind(job_id)
+                .bind(target)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut counts = DeliveryCounts::default();
+                for row in rows {
+                    let state: String = row.try_get("state")?;
+                    let n: i64 = row.try_get("n")?;
+                    counts.total += n;
+                    counts.uncertain += row.try_get::<Option<i64>, _>("u")?.unwrap_or(0);
+                    counts.by_state.insert(state_of(&state)?, n);
+                }
+                Ok(counts)
+            }
+
             fn delivery_from_row(row: &$row) -> Result<Delivery, StoreError> {
                 use sqlx::Row;
                 let state: String = row.try_get("state")?;
                 Ok(Delivery {
-                    send_id: row.try_get("send_id")?,
+                    job_id: row.try_get("job_id")?,
+                    target: row.try_get("target")?,
                     email: row.try_get("email")?,
                     subscriber_id: row.try_get("subscriber_id")?,
                     message_id: row.try_get("message_id")?,
-                    state: DeliveryState::parse(&state).ok_or_else(|| {
-                        StoreError::Corrupt(format!("delivery state '{state}'"))
-                    })?,
+                    state: state_of(&state)?,
                     attempts: row.try_get("attempts")?,
                     uncertain: row.try_get::<i64, _>("uncertain")? != 0,
                     retryable: row.try_get::<i64, _>("retryable")? != 0,
@@ -205,10 +241,10 @@ macro_rules! ledger_impl {
                     None => (None, None),
                 };
                 let row = sqlx::query(
-                    "INSERT INTO deliveries (send_id, email, subscriber_id, message_id, state, attempts, uncertain, retryable, holder, created_ms, updated_ms)
-                     SELECT $1, $2, $3, $4, 'sending', 1, 0, 0, $6, $7, $7
+                    "INSERT INTO deliveries (job_id, target, email, subscriber_id, message_id, state, attempts, uncertain, retryable, holder, created_ms, updated_ms)
+                     SELECT $1, $8, $2, $3, $4, 'sending', 1, 0, 0, $6, $7, $7
                      WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $5 AND worker = $6 AND status = 'in_progress')
-                     ON CONFLICT (send_id, email) DO UPDATE SET
+                     ON CONFLICT (job_id, target, email) DO UPDATE SET
                          state = 'sending',
                          attempts = deliveries.attempts + 1,
                          uncertain = CASE WHEN deliveries.state = 'sending' THEN 1 ELSE deliveries.uncertain END,
@@ -219,13 +255,14 @@ macro_rules! ledger_impl {
                         OR (deliveries.state = 'failed' AND deliveries.retryable = 1)
                      RETURNING attempts, uncertain",
                 )
-                .bind(d.send_id)
+                .bind(d.send.job_id)
                 .bind(&email)
                 .bind(d.subscriber_id)
                 .bind(d.message_id)
                 .bind(job)
                 .bind(worker)
                 .bind(now_ms)
+                .bind(d.send.target)
                 .fetch_optional(&self.pool)
                 .await?;
                 if let Some(row) = row {
@@ -235,8 +272,9 @@ macro_rules! ledger_impl {
                     });
                 }
                 let state: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM deliveries WHERE send_id = $1 AND email = $2")
-                        .bind(d.send_id)
+                    sqlx::query_scalar("SELECT state FROM deliveries WHERE job_id = $1 AND target = $2 AND email = $3")
+                        .bind(d.send.job_id)
+                        .bind(d.send.target)
                         .bind(&email)
                         .fetch_optional(&self.pool)
                         .await?;
@@ -249,7 +287,7 @@ macro_rules! ledger_impl {
 
             async fn finish_delivery(
                 &self,
-                send_id: &str,
+                send: SendKey<'_>,
                 email: &str,
                 finish: Finish<'_>,
                 now_ms: i64,
@@ -257,18 +295,20 @@ macro_rules! ledger_impl {
                 let email = ledger_email(email);
                 let query = match finish {
                     Finish::Delivered { provider_id } => sqlx::query(
-                        "UPDATE deliveries SET state = 'delivered', provider_id = $3, reason = NULL, retryable = 0, updated_ms = $4
-                         WHERE send_id = $1 AND email = $2 AND state <> 'delivered'",
+                        "UPDATE deliveries SET state = 'delivered', provider_id = $4, reason = NULL, retryable = 0, updated_ms = $5
+                         WHERE job_id = $1 AND target = $2 AND email = $3 AND state <> 'delivered'",
                     )
-                    .bind(send_id)
+                    .bind(send.job_id)
+                    .bind(send.target)
                     .bind(email)
                     .bind(provider_id)
                     .bind(now_ms),
                     Finish::Failed { reason, retryable } => sqlx::query(
-                        "UPDATE deliveries SET state = 'failed', reason = $3, retryable = $4, updated_ms = $5
-                         WHERE send_id = $1 AND email = $2 AND state = 'sending'",
+                        "UPDATE deliveries SET state = 'failed', reason = $4, retryable = $5, updated_ms = $6
+                         WHERE job_id = $1 AND target = $2 AND email = $3 AND state = 'sending'",
                     )
-                    .bind(send_id)
+                    .bind(send.job_id)
+                    .bind(send.target)
                     .bind(email)
                     .bind(reason)
                     .bind(i64::from(retryable))
@@ -279,65 +319,53 @@ macro_rules! ledger_impl {
 
             async fn refuse_delivery(
                 &self,
-                send_id: &str,
+                send: SendKey<'_>,
                 email: &str,
                 subscriber_id: Option<&str>,
                 reason: &str,
                 now_ms: i64,
             ) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO deliveries (send_id, email, subscriber_id, message_id, state, reason, created_ms, updated_ms)
-                     VALUES ($1, $2, $3, '', 'refused', $4, $5, $5)
-                     ON CONFLICT (send_id, email) DO NOTHING",
+                    "INSERT INTO deliveries (job_id, target, email, subscriber_id, message_id, state, reason, created_ms, updated_ms)
+                     VALUES ($1, $6, $2, $3, '', 'refused', $4, $5, $5)
+                     ON CONFLICT (job_id, target, email) DO NOTHING",
                 )
-                .bind(send_id)
+                .bind(send.job_id)
                 .bind(ledger_email(email))
                 .bind(subscriber_id)
                 .bind(reason)
                 .bind(now_ms)
+                .bind(send.target)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
-            async fn delivery_counts(&self, send_id: &str) -> Result<DeliveryCounts, StoreError> {
-                use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT state, COUNT(*) AS n, SUM(CASE WHEN uncertain = 1 THEN 1 ELSE 0 END) AS u
-                     FROM deliveries WHERE send_id = $1 GROUP BY state",
-                )
-                .bind(send_id)
-                .fetch_all(&self.pool)
-                .await?;
-                let mut counts = DeliveryCounts::default();
-                for row in rows {
-                    let state: String = row.try_get("state")?;
-                    let state = DeliveryState::parse(&state)
-                        .ok_or_else(|| StoreError::Corrupt(format!("delivery state '{state}'")))?;
-                    let n: i64 = row.try_get("n")?;
-                    counts.total += n;
-                    counts.uncertain += row.try_get::<Option<i64>, _>("u")?.unwrap_or(0);
-                    counts.by_state.insert(state, n);
-                }
-                Ok(counts)
+            async fn delivery_counts(&self, send: SendKey<'_>) -> Result<DeliveryCounts, StoreError> {
+                self.counts(send.job_id, Some(send.target)).await
+            }
+
+            async fn job_delivery_counts(&self, job_id: &str) -> Result<DeliveryCounts, StoreError> {
+                self.counts(job_id, None).await
             }
 
             async fn deliveries(
                 &self,
-                send_id: &str,
+                send: SendKey<'_>,
                 state: Option<DeliveryState>,
                 after: Option<&str>,
                 limit: i64,
             ) -> Result<Vec<Delivery>, StoreError> {
                 let rows = sqlx::query(
                     "SELECT * FROM deliveries
-                     WHERE send_id = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR email > $3)
+                     WHERE job_id = $1 AND target = $5 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR email > $3)
                      ORDER BY email LIMIT $4",
                 )
-                .bind(send_id)
+                .bind(send.job_id)
                 .bind(state.map(DeliveryState::as_str))
                 .bind(after)
                 .bind(limit.clamp(1, 10_000))
+                .bind(send.target)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::delivery_from_row).collect()

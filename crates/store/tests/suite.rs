@@ -1012,11 +1012,19 @@ async fn a_delivered_channel_is_never_replaced_by_a_later_attempt(s: &dyn Store)
     );
 }
 
-use halcytone_store::ledger::{Begun, DeliveryStart, DeliveryState, Finish, Holder};
+use halcytone_store::ledger::{Begun, DeliveryStart, DeliveryState, Finish, Holder, SendKey};
+
+/// The email target of job `job`.
+fn key(job: &str) -> SendKey<'_> {
+    SendKey {
+        job_id: job,
+        target: "email",
+    }
+}
 
 fn start<'a>(send: &'a str, email: &'a str, holder: Option<Holder<'a>>) -> DeliveryStart<'a> {
     DeliveryStart {
-        send_id: send,
+        send: key(send),
         email,
         subscriber_id: None,
         message_id: "<m@example.com>",
@@ -1037,7 +1045,7 @@ async fn a_delivered_recipient_is_never_begun_again(s: &dyn Store) {
         provider_id: "250 OK",
     };
     assert!(
-        s.finish_delivery("send-1", "ana@example.com", done, 11)
+        s.finish_delivery(key("send-1"), "ana@example.com", done, 11)
             .await
             .unwrap()
     );
@@ -1053,11 +1061,11 @@ async fn a_delivered_recipient_is_never_begun_again(s: &dyn Store) {
         retryable: true,
     };
     assert!(
-        !s.finish_delivery("send-1", "ana@example.com", late, 13)
+        !s.finish_delivery(key("send-1"), "ana@example.com", late, 13)
             .await
             .unwrap()
     );
-    let rows = s.deliveries("send-1", None, None, 10).await.unwrap();
+    let rows = s.deliveries(key("send-1"), None, None, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
         (
@@ -1093,7 +1101,7 @@ async fn a_recipient_left_sending_is_sent_again_as_uncertain(s: &dyn Store) {
         retryable: true,
     };
     assert!(
-        s.finish_delivery("send-1", "bo@example.com", retry, 21)
+        s.finish_delivery(key("send-1"), "bo@example.com", retry, 21)
             .await
             .unwrap()
     );
@@ -1106,7 +1114,7 @@ async fn a_recipient_left_sending_is_sent_again_as_uncertain(s: &dyn Store) {
         retryable: false,
     };
     assert!(
-        s.finish_delivery("send-1", "bo@example.com", last, 23)
+        s.finish_delivery(key("send-1"), "bo@example.com", last, 23)
             .await
             .unwrap()
     );
@@ -1114,7 +1122,7 @@ async fn a_recipient_left_sending_is_sent_again_as_uncertain(s: &dyn Store) {
         s.begin_delivery(&d, 24).await.unwrap(),
         Begun::Ended(DeliveryState::Failed)
     );
-    s.refuse_delivery("send-1", "not-an-address", None, "no @", 25)
+    s.refuse_delivery(key("send-1"), "not-an-address", None, "no @", 25)
         .await
         .unwrap();
     assert_eq!(
@@ -1123,7 +1131,7 @@ async fn a_recipient_left_sending_is_sent_again_as_uncertain(s: &dyn Store) {
             .unwrap(),
         Begun::Ended(DeliveryState::Refused)
     );
-    let counts = s.delivery_counts("send-1").await.unwrap();
+    let counts = s.delivery_counts(key("send-1")).await.unwrap();
     assert_eq!((counts.total, counts.uncertain), (2, 1));
     assert_eq!(counts.of(DeliveryState::Failed), 1);
     assert_eq!(counts.of(DeliveryState::Refused), 1);
@@ -1146,7 +1154,7 @@ async fn a_send_stops_when_its_worker_loses_the_job(s: &dyn Store) {
     let stale = start("send-1", "b@example.com", Some(mine));
     assert_eq!(s.begin_delivery(&stale, 210).await.unwrap(), Begun::NotHeld);
     assert!(
-        s.deliveries("send-1", Some(DeliveryState::Pending), None, 10)
+        s.deliveries(key("send-1"), Some(DeliveryState::Pending), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -1184,21 +1192,23 @@ async fn deliveries_are_counted_and_paged_by_state(s: &dyn Store) {
             .unwrap();
         if i % 5 != 0 {
             let done = Finish::Delivered { provider_id: "ok" };
-            s.finish_delivery("send-1", &email, done, 11).await.unwrap();
+            s.finish_delivery(key("send-1"), &email, done, 11)
+                .await
+                .unwrap();
         }
     }
-    let counts = s.delivery_counts("send-1").await.unwrap();
+    let counts = s.delivery_counts(key("send-1")).await.unwrap();
     assert_eq!(counts.total, 25);
     assert_eq!(counts.of(DeliveryState::Delivered), 20);
     assert_eq!(counts.of(DeliveryState::Sending), 5);
     let first = s
-        .deliveries("send-1", Some(DeliveryState::Delivered), None, 8)
+        .deliveries(key("send-1"), Some(DeliveryState::Delivered), None, 8)
         .await
         .unwrap();
     assert_eq!(first.len(), 8);
     let rest = s
         .deliveries(
-            "send-1",
+            key("send-1"),
             Some(DeliveryState::Delivered),
             Some(&first[7].email),
             100,
@@ -1208,7 +1218,7 @@ async fn deliveries_are_counted_and_paged_by_state(s: &dyn Store) {
     assert_eq!(rest.len(), 12);
     assert!(rest.iter().all(|d| d.email > first[7].email));
     assert_eq!(
-        s.delivery_counts("nothing").await.unwrap(),
+        s.delivery_counts(key("nothing")).await.unwrap(),
         Default::default()
     );
 }

@@ -14,7 +14,7 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use halcytone_app::jobs::reports;
-use halcytone_store::{Job, JobFilter, JobStatus};
+use halcytone_store::{JobFilter, JobStatus};
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<Entry> {
@@ -138,16 +138,8 @@ async fn sync(
     ))
 }
 
-async fn find(state: &AppState, id: &str) -> ApiResult<Job> {
-    state
-        .store
-        .job(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))
-}
-
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(job_json(&find(&state, &id).await?)))
+    Ok(Json(sends::job_detail(&state, &id).await?))
 }
 
 async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

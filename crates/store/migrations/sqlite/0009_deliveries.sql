@@ -2,9 +2,10 @@
 -- `sending` before the provider is called and `delivered` (with the provider's id) after, so
 -- a crash, a retry or another worker never sends a delivered recipient the same message again;
 -- a row found still `sending` was in flight when its worker stopped, and is sent again marked
--- `uncertain`. `send_id` is the job (the first of a retry chain) and its target.
+-- `uncertain`. A send is a job (the first of a retry chain) and one of its targets.
 CREATE TABLE IF NOT EXISTS deliveries (
-    send_id        TEXT     NOT NULL,
+    job_id         TEXT     NOT NULL,
+    target         TEXT     NOT NULL,
     email          TEXT     NOT NULL,
     subscriber_id  TEXT,
     message_id     TEXT     NOT NULL,
@@ -17,6 +18,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
     holder         TEXT,
     created_ms     INTEGER  NOT NULL,
     updated_ms     INTEGER  NOT NULL,
-    PRIMARY KEY (send_id, email)
+    PRIMARY KEY (job_id, target, email)
 );
-CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (send_id, state);
+CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries (job_id, state);
