@@ -312,6 +312,114 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
     );
 }
 
+/// The delivery ledger across processes: a newsletter sent over SMTP by one `serve` on
+/// PostgreSQL, that process killed with SIGKILL about a third of the way through, and a second
+/// `serve` that takes the job over. Every subscriber gets the newsletter; only the message in
+/// flight at the kill may arrive twice, and the job says so (`uncertain`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_send_leaves_each_subscriber_one_newsletter() {
+    let Some(schema) = ScratchSchema::create().await else {
+        eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the two-replica send test");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_string_lossy().into_owned();
+    let crm_args = [
+        "mock",
+        "crm",
+        "--port",
+        "0",
+        "--smtp-port",
+        "0",
+        "--data-dir",
+        &data,
+    ];
+    let (_crm, crm) = spawn(&crm_args, dir.path(), &[], false);
+    let crm = crm.trim_end_matches('/').to_string();
+    let (_platform, platform) = mock("platform", dir.path());
+    let http = reqwest::Client::new();
+    let health = get_json(&http, &format!("{crm}/health"), None).await;
+    let smtp_port = health["smtp_port"].as_u64().unwrap().to_string();
+    let list = get_json(
+        &http,
+        &format!("{crm}/api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1"),
+        None,
+    )
+    .await;
+    let subscribers = list["total"].as_u64().unwrap() as usize;
+    let mut env = serve_env(dir.path(), &schema.url, &crm, &platform);
+    env.retain(|(k, _)| *k != "EMAIL_RATE_PER_SECOND");
+    env.extend([
+        ("EMAIL_TRANSPORT", "smtp".to_string()),
+        ("SMTP_HOST", "127.0.0.1".to_string()),
+        (
+            "SMTP_FROM",
+            "Halcytone <newsletter@example.com>".to_string(),
+        ),
+        ("MOCK_SMTP_PORT", smtp_port),
+        ("EMAIL_RATE_PER_SECOND", "150".to_string()),
+    ]);
+    let (first, api) = spawn(&["serve"], dir.path(), &env, false);
+    let api = api.trim_end_matches('/').to_string();
+    let r = http
+        .post(format!("{api}/api/v2/content/sync"))
+        .bearer_auth(KEY)
+        .json(&json!({ "document_id": "weekly", "channels": ["email"], "document": doc(1) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let job_id = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let captured = |http: reqwest::Client, crm: String| async move {
+        let url = format!("{crm}/api/v1/captures?kind=email&limit=1");
+        get_json(&http, &url, None).await["total"].as_u64().unwrap() as usize
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while captured(http.clone(), crm.clone()).await < subscribers / 3 {
+        assert!(Instant::now() < deadline, "the send did not get going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_second, api) = spawn(&["serve"], dir.path(), &env, false);
+    let api = api.trim_end_matches('/').to_string();
+    signal(&first, "-KILL");
+    drop(first);
+    let at_kill = captured(http.clone(), crm.clone()).await;
+    assert!(at_kill < subscribers, "the kill came too late: {at_kill}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let job = loop {
+        let j = get_json(&http, &format!("{api}/api/v2/jobs/{job_id}"), Some(KEY)).await;
+        if terminal(&j) {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "the send did not finish: {j}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(job["status"], "completed", "{job}");
+    let caps = captures(&http, &crm, "email").await;
+    let to: Vec<&str> = caps
+        .iter()
+        .map(|c| c["request"]["envelope"]["rcpt_to"][0].as_str().unwrap())
+        .collect();
+    let distinct: HashSet<&str> = to.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        subscribers,
+        "every subscriber got the newsletter"
+    );
+    let twice = to.len() - distinct.len();
+    assert!(
+        twice <= 1,
+        "only the message in flight may be sent twice: {twice}"
+    );
+    let r = &job["recipients"];
+    assert_eq!(r["sent"].as_u64(), Some(subscribers as u64), "{job}");
+    assert!(r["uncertain"].as_u64().unwrap() as usize >= twice, "{job}");
+    eprintln!("killed at {at_kill} of {subscribers} captured; {twice} sent twice; recipients {r}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_serve_processes_share_one_postgres_queue_without_running_a_job_twice() {
     let Some(schema) = ScratchSchema::create().await else {
