@@ -450,8 +450,8 @@ impl Chunk {
 }
 
 /// Imports a CSV into an audience, reading `reader` a chunk of [`CHUNK_ROWS`] rows at a time
-/// (each chunk written in its own transactions, so a file cut short keeps the chunks before
-/// the cut; importing it again is harmless). The first line names the columns and must have
+/// (each chunk written in its own transactions: a body cut short keeps the whole chunks
+/// written before the cut, not the rows of the chunk it cut; importing it again is harmless). The first line names the columns and must have
 /// `email` (or `e-mail`, `email address`). Rows with a malformed address or cell are refused with their line; an address
 /// repeated in the file counts once, its later row winning. `progress`, when given, counts
 /// the rows read as they are read.
@@ -511,11 +511,8 @@ where
     loop {
         let more = match csv.read_byte_record(&mut record).await {
             Ok(more) => more,
-            Err(e) => {
-                // What was read before the fault is kept, as the chunks before it were.
-                write(store, audience_id, &mut chunk, now, &mut report).await?;
-                return Err(unreadable(&csv, next_line, e));
-            }
+            // The chunks written before the fault are kept; the rows of this one are not.
+            Err(e) => return Err(unreadable(&csv, next_line, e)),
         };
         next_line = csv.position().line();
         let mark = csv.position().byte();
