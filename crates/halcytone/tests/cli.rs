@@ -887,3 +887,53 @@ fn a_bad_dot_env_line_is_reported_with_its_number_and_the_rest_still_loads() {
     // The line after the bad one was read.
     assert!(out.contains("  SERVICE_NAME=\"from-dot-env\""), "{out}");
 }
+
+#[test]
+fn audiences_are_imported_from_csv_and_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("halcytone.db").display());
+    let run = |args: &[&str]| {
+        halcytone_command()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let csv = tmp.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "email,name,tags,plan\nann@example.com,Ann,beta,pro\nnot-an-address,Bob,,\nANN@example.com,Annie,,team\ncleo@example.com,Cleo,news;beta,\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let o = run(&["audience", "import", file, "--name", "Clinic list"]);
+    assert_exit_and_stdout(
+        &o,
+        0,
+        "4 rows read: 2 imported, 0 updated, 1 repeated, 1 refused; the audience has 2 members",
+    );
+    assert_stderr_contains(&o, "created audience \"Clinic list\"");
+    assert_stderr_contains(
+        &o,
+        &format!("{file}:3: refused \"not-an-address\": email: has no @"),
+    );
+    // The same name again imports into the same audience.
+    let o = run(&["audience", "import", file, "--name", "Clinic list"]);
+    assert_exit_and_stdout(&o, 0, "0 imported, 2 updated");
+    assert_stderr_contains(&o, "importing into audience \"Clinic list\"");
+    let o = run(&["audience", "list"]);
+    assert_exit_and_stdout(&o, 0, "Clinic list\t2\t");
+
+    // Errors name the file, and the line where there is one.
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "name,plan\nAnn,pro\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let o = run(&["audience", "import", bad, "--name", "Clinic list"]);
+    assert_exit_and_stderr(&o, 2, &format!("{bad}:1: no email column"));
+    let missing = tmp.path().join("missing.csv");
+    let missing = missing.to_str().unwrap();
+    let o = run(&["audience", "import", missing, "--name", "Clinic list"]);
+    assert_exit_and_stderr(&o, 2, &format!("{missing}: cannot open it"));
+    let o = run(&["audience", "import", file, "--name", " "]);
+    assert_exit_and_stderr(&o, 2, "--name: 1 to 100 characters");
+}
