@@ -197,6 +197,10 @@ pub struct MockArgs {
     /// Unset: 1025, or a free port when 1025 is taken; set: that port or an error; 0: a free one.
     #[arg(long, env = "MOCK_SMTP_PORT")]
     pub smtp_port: Option<u16>,
+    /// A CSV of people the mock CRM lists after its 1,000 virtual subscribers (first line:
+    /// email, first_name, last_name, name, tags, status, newsletter_opt_in; crm only).
+    #[arg(long)]
+    pub subscribers: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -367,6 +367,11 @@ fn bundled_sample_pipes_into_generate() {
 
 /// Starts `halcytone mock <service>` on a free port; returns the child and its base URL.
 fn start_mock(service: &str, data_dir: &Path) -> (std::process::Child, String) {
+    start_mock_with(service, data_dir, &[])
+}
+
+/// [`start_mock`] with more arguments.
+fn start_mock_with(service: &str, data_dir: &Path, more: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = halcytone_command()
         .args([
@@ -377,6 +382,7 @@ fn start_mock(service: &str, data_dir: &Path) -> (std::process::Child, String) {
             "--data-dir",
             &data_dir.to_string_lossy(),
         ])
+        .args(more)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -936,4 +942,48 @@ fn audiences_are_imported_from_csv_and_listed() {
     assert_exit_and_stderr(&o, 2, &format!("{missing}: cannot open it"));
     let o = run(&["audience", "import", file, "--name", " "]);
     assert_exit_and_stderr(&o, 2, "--name: 1 to 100 characters");
+}
+
+#[test]
+fn the_mock_crm_lists_people_loaded_from_a_csv_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,tags\nann@clinic.example,Ann,beta|vip\n",
+    )
+    .unwrap();
+    let (crm, url) = start_mock_with("crm", tmp.path(), &["--subscribers", csv.to_str().unwrap()]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let subs = get_json(
+            &http,
+            format!("{url}/api/v1/users/subscribers?status=all&offset=1000"),
+        )
+        .await;
+        assert_eq!(subs["total"], 1001, "{subs}");
+        assert_eq!(subs["subscribers"][0]["id"], "sub_1000", "{subs}");
+        assert_eq!(
+            subs["subscribers"][0]["tags"],
+            serde_json::json!(["beta", "vip"])
+        );
+    });
+    stop(crm);
+    let missing = tmp.path().join("missing.csv");
+    let o = halcytone(&[
+        "mock",
+        "crm",
+        "--port",
+        "0",
+        "--data-dir",
+        &tmp.path().to_string_lossy(),
+        "--subscribers",
+        missing.to_str().unwrap(),
+    ]);
+    assert_exit_and_stderr(&o, 2, "--subscribers");
+    assert_stderr_contains(&o, "missing.csv: cannot open it");
 }
