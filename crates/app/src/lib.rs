@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod abtest;
+pub mod audiences;
 pub mod batch;
 pub mod cache;
 pub mod calendar;

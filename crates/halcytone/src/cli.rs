@@ -45,6 +45,9 @@ pub enum Command {
     /// and seal again after a key rotation.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Audiences you bring: import people from a CSV file, list audiences.
+    #[command(subcommand)]
+    Audience(AudienceCommand),
     /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
     Mock(MockArgs),
     /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
@@ -194,6 +197,10 @@ pub struct MockArgs {
     /// Unset: 1025, or a free port when 1025 is taken; set: that port or an error; 0: a free one.
     #[arg(long, env = "MOCK_SMTP_PORT")]
     pub smtp_port: Option<u16>,
+    /// A CSV of people the mock CRM lists after its 1,000 virtual subscribers (first line:
+    /// email, first_name, last_name, name, tags, status, newsletter_opt_in; crm only).
+    #[arg(long)]
+    pub subscribers: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +274,26 @@ impl KeyLimitArgs {
             writes_per_minute: self.writes_per_minute,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AudienceCommand {
+    /// Import people from a CSV file into the audience NAME (created when the name is new).
+    /// The first line names the columns: email (required), name, first_name, last_name, tags
+    /// (separated by ; or |), status; other columns are kept as attributes. Prints progress
+    /// and refused rows (FILE:LINE) to stderr, the counts to stdout.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// List the audiences: id, name, members, created.
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

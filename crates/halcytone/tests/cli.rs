@@ -367,6 +367,11 @@ fn bundled_sample_pipes_into_generate() {
 
 /// Starts `halcytone mock <service>` on a free port; returns the child and its base URL.
 fn start_mock(service: &str, data_dir: &Path) -> (std::process::Child, String) {
+    start_mock_with(service, data_dir, &[])
+}
+
+/// [`start_mock`] with more arguments.
+fn start_mock_with(service: &str, data_dir: &Path, more: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = halcytone_command()
         .args([
@@ -377,6 +382,7 @@ fn start_mock(service: &str, data_dir: &Path) -> (std::process::Child, String) {
             "--data-dir",
             &data_dir.to_string_lossy(),
         ])
+        .args(more)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -516,7 +522,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 9"),
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 10"),
         "{}",
         stdout(&o)
     );
@@ -886,4 +892,98 @@ fn a_bad_dot_env_line_is_reported_with_its_number_and_the_rest_still_loads() {
     );
     // The line after the bad one was read.
     assert!(out.contains("  SERVICE_NAME=\"from-dot-env\""), "{out}");
+}
+
+#[test]
+fn audiences_are_imported_from_csv_and_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("halcytone.db").display());
+    let run = |args: &[&str]| {
+        halcytone_command()
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let csv = tmp.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "email,name,tags,plan\nann@example.com,Ann,beta,pro\nnot-an-address,Bob,,\nANN@example.com,Annie,,team\ncleo@example.com,Cleo,news;beta,\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let o = run(&["audience", "import", file, "--name", "Clinic list"]);
+    assert_exit_and_stdout(
+        &o,
+        0,
+        "4 rows read: 2 imported, 0 updated, 1 repeated, 1 refused; the audience has 2 members",
+    );
+    assert_stderr_contains(&o, "created audience \"Clinic list\"");
+    assert_stderr_contains(
+        &o,
+        &format!("{file}:3: refused \"not-an-address\": email: has no @"),
+    );
+    // The same name again imports into the same audience.
+    let o = run(&["audience", "import", file, "--name", "Clinic list"]);
+    assert_exit_and_stdout(&o, 0, "0 imported, 2 updated");
+    assert_stderr_contains(&o, "importing into audience \"Clinic list\"");
+    let o = run(&["audience", "list"]);
+    assert_exit_and_stdout(&o, 0, "Clinic list\t2\t");
+
+    // Errors name the file, and the line where there is one.
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "name,plan\nAnn,pro\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let o = run(&["audience", "import", bad, "--name", "Clinic list"]);
+    assert_exit_and_stderr(&o, 2, &format!("{bad}:1: no email column"));
+    let missing = tmp.path().join("missing.csv");
+    let missing = missing.to_str().unwrap();
+    let o = run(&["audience", "import", missing, "--name", "Clinic list"]);
+    assert_exit_and_stderr(&o, 2, &format!("{missing}: cannot open it"));
+    let o = run(&["audience", "import", file, "--name", " "]);
+    assert_exit_and_stderr(&o, 2, "--name: 1 to 100 characters");
+}
+
+#[test]
+fn the_mock_crm_lists_people_loaded_from_a_csv_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,tags\nann@clinic.example,Ann,beta|vip\n",
+    )
+    .unwrap();
+    let (crm, url) = start_mock_with("crm", tmp.path(), &["--subscribers", csv.to_str().unwrap()]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let subs = get_json(
+            &http,
+            format!("{url}/api/v1/users/subscribers?status=all&offset=1000"),
+        )
+        .await;
+        assert_eq!(subs["total"], 1001, "{subs}");
+        assert_eq!(subs["subscribers"][0]["id"], "sub_1000", "{subs}");
+        assert_eq!(
+            subs["subscribers"][0]["tags"],
+            serde_json::json!(["beta", "vip"])
+        );
+    });
+    stop(crm);
+    let missing = tmp.path().join("missing.csv");
+    let o = halcytone(&[
+        "mock",
+        "crm",
+        "--port",
+        "0",
+        "--data-dir",
+        &tmp.path().to_string_lossy(),
+        "--subscribers",
+        missing.to_str().unwrap(),
+    ]);
+    assert_exit_and_stderr(&o, 2, "--subscribers");
+    assert_stderr_contains(&o, "missing.csv: cannot open it");
 }

@@ -51,6 +51,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("request body is larger than this route's limit of {limit} bytes (set by {setting})")]
     TooLarge { limit: usize, setting: &'static str },
     #[error("{budget} budget of this key exceeded ({limit}); retry in {retry_after} s")]
@@ -100,6 +102,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy | ApiError::Unavailable(_) | ApiError::GenerationTimeout { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -123,6 +126,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::GenerationTimeout { .. } => "generation_timeout",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Busy => "busy",

@@ -29,6 +29,7 @@ pub const FAULT_ROUTES: &[&str] = &[
     "GET /api/v1/email/{message_id}/status",
     "GET /api/v1/email/{message_id}/render",
     "GET /api/v1/users/subscribers",
+    "POST /api/v1/subscribers/import",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts",
     "GET /api/v1/contacts/count",
@@ -46,6 +47,7 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/email/{message_id}/status", get(status))
         .route("/api/v1/email/{message_id}/render", get(render))
         .route("/api/v1/users/subscribers", get(subscribers))
+        .route("/api/v1/subscribers/import", post(import_subscribers))
         .route("/api/v1/contacts", post(create_contact).get(list_contacts))
         .route("/api/v1/contacts/count", get(count_contacts))
         .route("/api/v1/campaigns", post(create_campaign))
@@ -413,8 +415,10 @@ async fn subscribers(
             "status: must be active, unsubscribed or all",
         ));
     }
+    let imported = state.imported.read().await;
     let all: Vec<Value> = (0..SUBSCRIBERS)
         .map(|i| subscriber(state.config.seed, i))
+        .chain(imported.people().iter().cloned())
         .filter(|s| status == "all" || s["status"] == status.as_str())
         .filter(|s| {
             p.newsletter_opt_in
@@ -436,6 +440,44 @@ async fn subscribers(
         "status_filter": status,
         "newsletter_opt_in_filter": p.newsletter_opt_in,
     })))
+}
+
+/// The largest CSV `POST /api/v1/subscribers/import` reads.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Adds the people of a CSV body after the virtual subscribers (see [`crate::imported`]).
+async fn import_subscribers(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> MockResult<Json<Value>> {
+    let csv = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
+    if !csv {
+        return Err(MockError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the file with Content-Type: text/csv",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| {
+            MockError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is over {MAX_IMPORT_BYTES} bytes, or was cut off"),
+            )
+        })?;
+    let outcome = state
+        .imported
+        .write()
+        .await
+        .import(&bytes[..])
+        .await
+        .map_err(|e| MockError::new(StatusCode::UNPROCESSABLE_ENTITY, e.0))?;
+    Ok(Json(json!(outcome)))
 }
 
 #[derive(Debug, Deserialize)]

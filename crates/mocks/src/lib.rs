@@ -14,6 +14,7 @@ pub mod crm;
 pub mod error;
 pub mod faults;
 pub mod idempotency;
+pub mod imported;
 pub mod journal;
 pub mod metrics;
 pub mod networks;
@@ -77,6 +78,7 @@ pub async fn state(
         started: Instant::now(),
         run,
         in_flight: Arc::default(),
+        imported: Arc::default(),
     })
 }
 

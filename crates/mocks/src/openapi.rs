@@ -6,6 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Map, Value, json};
 
+/// The `body` of an operation that takes CSV text rather than a JSON schema.
+const CSV_BODY: &str = "SubscribersCsv";
+
 /// One documented operation.
 struct Op {
     method: &'static str,
@@ -204,7 +207,24 @@ fn crm_ops() -> Vec<Op> {
                 "get",
                 "/api/v1/users/subscribers",
                 "subscribers",
-                "The virtual list of 1000 subscribers",
+                "The virtual list of 1000 subscribers, then the people imported from CSV",
+            )
+        },
+        Op {
+            body: Some(CSV_BODY),
+            errors: &[
+                (413, "Body over 64 MiB"),
+                (415, "Not Content-Type: text/csv"),
+                (
+                    422,
+                    "No email column on the first line, or CSV that cannot be read; `detail` names the line",
+                ),
+            ],
+            ..op(
+                "post",
+                "/api/v1/subscribers/import",
+                "subscribers",
+                "Add people from a CSV (first line: email, first_name, last_name, name, tags separated by ; or |, status active|unsubscribed, newsletter_opt_in, other columns into metadata) after the virtual list, as sub_1000, sub_1001, …; an address imported before is updated, a virtual subscriber's refused. Answers {imported, updated, refused, refusals: [{line, email, reason}] (the first 20), total}",
             )
         },
         Op {
@@ -474,7 +494,8 @@ pub fn document(kind: MockKind) -> Value {
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
         params.extend(o.query.iter().map(|(name, desc)| json!({ "name": name, "in": "query", "required": false, "description": desc, "schema": { "type": "string" } })));
-        if o.method == "post" && o.body.is_some() {
+        let csv = o.body == Some(CSV_BODY);
+        if o.method == "post" && o.body.is_some() && !csv {
             params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "description": "The same key returns the first answer and captures nothing new", "schema": { "type": "string", "maxLength": 255 } }));
         }
         params.push(json!({ "name": "X-Correlation-ID", "in": "header", "required": false, "description": "Echoed back and recorded in the journal", "schema": { "type": "string" } }));
@@ -485,7 +506,9 @@ pub fn document(kind: MockKind) -> Value {
         }
         responses.insert("503".into(), json!({ "description": "Injected fault (see /api/v1/faults); may carry Retry-After", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
         let mut operation = json!({ "tags": [o.tag], "summary": o.summary, "parameters": params, "responses": responses });
-        if let Some(body) = o.body {
+        if csv {
+            operation["requestBody"] = json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } });
+        } else if let Some(body) = o.body {
             operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{body}") } } } });
         }
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));

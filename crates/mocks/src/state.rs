@@ -86,6 +86,8 @@ pub struct MockState {
     pub run: u64,
     /// Idempotency keys whose first request is still running.
     pub in_flight: Arc<Mutex<HashSet<String>>>,
+    /// People brought from CSV (the CRM's), after its virtual subscribers.
+    pub imported: Arc<tokio::sync::RwLock<crate::imported::Imported>>,
 }
 
 impl MockState {

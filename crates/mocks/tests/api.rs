@@ -726,3 +726,52 @@ async fn the_graph_api_page_feed_answers_like_facebook() {
         assert_eq!(e["error"]["type"], "OAuthException");
     }
 }
+
+#[tokio::test]
+async fn people_imported_from_csv_join_the_subscriber_list() {
+    let m = spawn(MockKind::Crm, |_| {}).await;
+    let import = |kind: &'static str, body: &'static str| {
+        m.http
+            .post(format!("{}/api/v1/subscribers/import", m.base))
+            .header("Content-Type", kind)
+            .body(body)
+            .send()
+    };
+    let csv = "email,first_name,tags,newsletter_opt_in,plan\n\
+        new1@clinic.example,Ann,beta;vip,,pro\n\
+        not-an-address,Bob,,,\n\
+        new2@clinic.example,Cleo,,no,\n\
+        NEW1@clinic.example,Annie,beta,,team\n";
+    let r = import("text/csv", csv).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["imported"], 2, "{out}");
+    assert_eq!(out["updated"], 1, "{out}");
+    assert_eq!(out["refused"], 1, "{out}");
+    assert_eq!(out["refusals"][0]["line"], 3, "{out}");
+    assert_eq!(out["total"], 1002);
+
+    // Active and opted in: the 772 virtual ones, then Annie (Cleo opted out).
+    let (_, subs) = m
+        .get("/api/v1/users/subscribers?limit=1000&offset=770&newsletter_opt_in=true")
+        .await;
+    assert_eq!(subs["total"], 773, "{subs}");
+    let last = &subs["subscribers"][2];
+    assert_eq!(last["id"], "sub_1000", "{subs}");
+    assert_eq!(last["first_name"], "Annie");
+    assert_eq!(last["metadata"]["plan"], "team");
+    let (_, all) = m
+        .get("/api/v1/users/subscribers?status=all&limit=5&offset=1000")
+        .await;
+    assert_eq!(all["total"], 1002, "{all}");
+
+    let r = import("application/json", "{}").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = import("text/csv", "name\nAnn\n").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("email column"),
+        "{body}"
+    );
+}

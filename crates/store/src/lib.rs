@@ -4,11 +4,13 @@
 //! same test suite (`tests/suite.rs`).
 #![forbid(unsafe_code)]
 
+pub mod audiences;
 mod backend;
 pub mod ledger;
 pub mod model;
 pub mod results;
 
+pub use audiences::Audiences;
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
 pub use ledger::Ledger;
 pub use model::*;
@@ -38,7 +40,7 @@ pub enum StoreError {
 
 /// Everything the API and the workers keep.
 #[async_trait]
-pub trait Store: Ledger + Send + Sync + std::fmt::Debug {
+pub trait Store: Ledger + Audiences + Send + Sync + std::fmt::Debug {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Whether the database answers.

@@ -111,17 +111,19 @@ suite!(
     a_recipient_left_sending_is_sent_again_as_uncertain,
     a_send_stops_when_its_worker_loses_the_job,
     deliveries_are_counted_and_paged_by_state,
+    audiences_have_unique_names_and_count_members,
+    members_are_upserted_and_paged_in_address_order,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
     assert_eq!(
         s.migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     );
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
         "migrating again changes nothing"
     );
 }
@@ -1220,5 +1222,122 @@ async fn deliveries_are_counted_and_paged_by_state(s: &dyn Store) {
     assert_eq!(
         s.delivery_counts(key("nothing")).await.unwrap(),
         Default::default()
+    );
+}
+
+use halcytone_store::audiences::Member;
+
+fn member(email: &str, name: Option<&str>, status: &str) -> Member {
+    Member {
+        email: email.into(),
+        name: name.map(str::to_string),
+        first_name: None,
+        last_name: None,
+        tags: vec!["beta".into()],
+        status: status.into(),
+        attributes: json!({"plan": "pro"}).as_object().cloned().unwrap(),
+    }
+}
+
+async fn audiences_have_unique_names_and_count_members(s: &dyn Store) {
+    let a = s.create_audience("aud_1", "Clinicians", 10).await.unwrap();
+    assert_eq!(a.map(|a| a.members), Some(0));
+    assert!(
+        s.create_audience("aud_2", "Clinicians", 11)
+            .await
+            .unwrap()
+            .is_none(),
+        "the name is taken"
+    );
+    s.create_audience("aud_3", "Beta", 12)
+        .await
+        .unwrap()
+        .unwrap();
+    let names: Vec<String> = s
+        .audiences()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["Beta", "Clinicians"]);
+    assert!(s.audience("aud_2").await.unwrap().is_none());
+    assert_eq!(
+        s.audience_by_name("Beta").await.unwrap().unwrap().id,
+        "aud_3"
+    );
+    let (ins, upd) = s
+        .upsert_members(
+            "aud_1",
+            &[
+                member("a@example.com", None, "active"),
+                member("b@example.com", None, "active"),
+            ],
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!((ins, upd), (2, 0));
+    assert_eq!(s.member_count("aud_1").await.unwrap(), 2);
+    assert_eq!(
+        s.member_count("aud_3").await.unwrap(),
+        0,
+        "audiences are apart"
+    );
+    assert_eq!(s.audience("aud_1").await.unwrap().unwrap().members, 2);
+    assert_eq!(s.upsert_members("aud_1", &[], 21).await.unwrap(), (0, 0));
+}
+
+async fn members_are_upserted_and_paged_in_address_order(s: &dyn Store) {
+    s.create_audience("aud_1", "Everyone", 10)
+        .await
+        .unwrap()
+        .unwrap();
+    let first: Vec<Member> = (0..25)
+        .rev()
+        .map(|i| member(&format!("r{i:02}@example.com"), None, "active"))
+        .collect();
+    assert_eq!(
+        s.upsert_members("aud_1", &first, 20).await.unwrap(),
+        (25, 0)
+    );
+    // Again, with an address written differently and a new one: one update, one insert.
+    let again = [
+        member("  R03@Example.COM ", Some("Ann Three"), "unsubscribed"),
+        member("new@example.com", None, "active"),
+    ];
+    assert_eq!(s.upsert_members("aud_1", &again, 30).await.unwrap(), (1, 1));
+    assert_eq!(s.member_count("aud_1").await.unwrap(), 26);
+    let page = s.members_page("aud_1", None, 10).await.unwrap();
+    assert_eq!(page.len(), 10);
+    assert_eq!(page[0].member.email, "new@example.com");
+    let r03 = page
+        .iter()
+        .find(|m| m.member.email == "r03@example.com")
+        .unwrap();
+    assert_eq!(r03.member.name.as_deref(), Some("Ann Three"));
+    assert_eq!(r03.member.status, "unsubscribed");
+    assert_eq!(r03.member.tags, ["beta"]);
+    assert_eq!(r03.member.attributes["plan"], "pro");
+    assert_eq!((r03.created_ms, r03.updated_ms), (20, 30));
+    let mut all = page.clone();
+    let mut after = page.last().map(|m| m.member.email.clone());
+    loop {
+        let next = s.members_page("aud_1", after.as_deref(), 10).await.unwrap();
+        let Some(last) = next.last() else { break };
+        after = Some(last.member.email.clone());
+        all.extend(next);
+    }
+    let emails: Vec<&str> = all.iter().map(|m| m.member.email.as_str()).collect();
+    let mut sorted = emails.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(emails, sorted, "every member once, in address order");
+    assert_eq!(emails.len(), 26);
+    assert!(
+        s.members_page("nothing", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub max_document_bytes: usize,
     /// Body limit of inbound webhooks (`MAX_WEBHOOK_BYTES`, 64 KiB).
     pub max_webhook_bytes: usize,
+    /// Body limit of CSV imports, which are streamed, never held whole (`MAX_IMPORT_BYTES`,
+    /// 256 MiB).
+    pub max_import_bytes: usize,
     /// Time budget of one content generation (`GENERATION_TIMEOUT_SECONDS`, 5): past it the
     /// work is stopped and the request answered 503 with `Retry-After`.
     pub generation_timeout: Duration,
@@ -129,6 +132,7 @@ impl ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_document_bytes: 2 * 1024 * 1024,
             max_webhook_bytes: 64 * 1024,
+            max_import_bytes: 256 * 1024 * 1024,
             generation_timeout: Duration::from_secs(5),
             generation_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             test_email: "dry-run-test@halcytone.example".into(),
@@ -257,6 +261,13 @@ impl ServerConfig {
                 "bytes, from 1024 to 104857600",
             )?;
         }
+        c.max_import_bytes = number(
+            get,
+            "MAX_IMPORT_BYTES",
+            c.max_import_bytes,
+            |n| (1024..=4 * 1024 * 1024 * 1024).contains(n),
+            "bytes, from 1024 to 4294967296",
+        )?;
         c.generation_timeout = Duration::from_secs_f64(number(
             get,
             "GENERATION_TIMEOUT_SECONDS",

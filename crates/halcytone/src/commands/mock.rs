@@ -5,6 +5,7 @@ use crate::cli::MockArgs;
 use anyhow::{Context, Result, bail};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ pub fn run(args: &MockArgs) -> Result<ExitCode> {
         "platform" => MockKind::Platform,
         other => bail!("unknown mock '{other}'; mocks: crm, platform"),
     };
+    if args.subscribers.is_some() && kind != MockKind::Crm {
+        bail!("--subscribers: only the mock CRM has subscribers");
+    }
     if args.retention < 1 {
         bail!("--retention (MOCK_CAPTURE_RETENTION): must be at least 1");
     }
@@ -63,6 +67,9 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
     let state = halcytone_mocks::state(kind, config, store)
         .await
         .with_context(|| format!("cannot prepare {}", db.display()))?;
+    if let Some(file) = &args.subscribers {
+        load_subscribers(&state, file).await?;
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -91,6 +98,29 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
         let _ = smtp.await;
     }
     eprintln!("{} stopped", kind.service_name());
+    Ok(())
+}
+
+/// Adds the people of a CSV file to the mock CRM's subscribers, naming refused rows FILE:LINE.
+async fn load_subscribers(state: &halcytone_mocks::state::MockState, file: &Path) -> Result<()> {
+    let shown = file.display();
+    let reader = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("--subscribers {shown}: cannot open it"))?;
+    let out = state
+        .imported
+        .write()
+        .await
+        .import(tokio::io::BufReader::new(reader))
+        .await
+        .map_err(|e| anyhow::anyhow!("--subscribers {shown}: {e}"))?;
+    for r in &out.refusals {
+        eprintln!("{shown}:{}: refused {:?}: {}", r.line, r.email, r.reason);
+    }
+    eprintln!(
+        "mock-crm: {} people imported from {shown} ({} updated, {} refused); {} subscribers in all",
+        out.imported, out.updated, out.refused, out.total
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand; shared loading of the living document.
 
 use crate::output::out;
+mod audience;
 mod config;
 mod credentials;
 mod database;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Worker(args) => worker::run(&args),
         Command::Keys(cmd) => database::keys(cmd),
+        Command::Audience(cmd) => audience::run(cmd),
         Command::Credentials(cmd) => credentials::run(cmd),
         Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {

@@ -15,6 +15,10 @@ use std::time::Instant;
 /// which costs a fifth of their throughput.
 const UNTIMED: [&str; 4] = ["/health", "/live", "/liveness", "/startup"];
 
+/// Routes that stream a large body into the store; they skip `REQUEST_TIMEOUT` as a whole
+/// and time out instead when their body stops arriving (see `routes::audiences`).
+pub const STREAMED: [&str; 1] = ["/api/v2/audiences/{id}/subscribers/import"];
+
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = correlation::sanitize(
@@ -31,7 +35,7 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     let route = req.extensions().get::<MatchedPath>().cloned();
     let untimed = route
         .as_ref()
-        .is_some_and(|r| UNTIMED.contains(&r.as_str()));
+        .is_some_and(|r| UNTIMED.contains(&r.as_str()) || STREAMED.contains(&r.as_str()));
     let inner = state.clone();
     let work = async move {
         match limits::admit(&inner, &mut req) {

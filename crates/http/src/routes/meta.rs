@@ -105,7 +105,10 @@ fn operation(d: &RouteDoc, components: &mut Components) -> Value {
             "An id in the path is not well formed; `error.field` names it",
         ));
     }
-    if d.body.is_some() {
+    if d.body.is_some() && d.body_media == "text/csv" {
+        errors.push((413, "Body larger than MAX_IMPORT_BYTES"));
+        errors.push((415, "The body is not sent as Content-Type: text/csv"));
+    } else if d.body.is_some() {
         errors.push((400, "Malformed JSON"));
         errors.push((413, "Body larger than MAX_BODY_BYTES"));
         errors.push((
@@ -157,9 +160,10 @@ fn operation(d: &RouteDoc, components: &mut Components) -> Value {
         let schema = d
             .body_schema
             .map_or_else(|| json!({ "type": "object" }), |f| f(components));
-        // An empty body reads as `{}`: it may be left out unless the type requires a field.
-        let required = has_required_fields(&schema, components);
-        op["requestBody"] = json!({ "required": required, "description": body, "content": { "application/json": { "schema": schema } } });
+        // An empty JSON body reads as `{}`: it may be left out unless the type requires a field.
+        let required =
+            d.body_media != "application/json" || has_required_fields(&schema, components);
+        op["requestBody"] = json!({ "required": required, "description": body, "content": { d.body_media: { "schema": schema } } });
     }
     op
 }

@@ -4,6 +4,7 @@
 //! test walks the same table.
 
 pub mod ab_tests;
+pub mod audiences;
 pub mod batch;
 pub mod batch_generate;
 pub mod cache;
@@ -49,6 +50,8 @@ pub struct RouteDoc {
     pub body: Option<&'static str>,
     /// The JSON Schema of that body, from its request type.
     pub body_schema: Option<BodySchema>,
+    /// The body's media type: `application/json`, or `text/csv` for an import.
+    pub body_media: &'static str,
     pub ok: u16,
     /// Another success a route may answer (202 when its job is still running).
     pub also_ok: Option<(u16, &'static str)>,
@@ -88,6 +91,8 @@ pub enum BodyClass {
     Document,
     /// `MAX_WEBHOOK_BYTES`: inbound webhooks.
     Webhook,
+    /// `MAX_IMPORT_BYTES`: CSV imports, streamed rather than read whole.
+    Import,
 }
 
 impl BodyClass {
@@ -97,6 +102,7 @@ impl BodyClass {
             BodyClass::Standard => (config.max_body_bytes, "MAX_BODY_BYTES"),
             BodyClass::Document => (config.max_document_bytes, "MAX_DOCUMENT_BYTES"),
             BodyClass::Webhook => (config.max_webhook_bytes, "MAX_WEBHOOK_BYTES"),
+            BodyClass::Import => (config.max_import_bytes, "MAX_IMPORT_BYTES"),
         }
     }
 }
@@ -127,6 +133,7 @@ pub fn route(
             path_params: Vec::new(),
             body: None,
             body_schema: None,
+            body_media: "application/json",
             ok: 200,
             also_ok: None,
             errors: &[],
@@ -158,6 +165,14 @@ impl Entry {
     pub fn body_with(mut self, description: &'static str, schema: BodySchema) -> Self {
         self.doc.body = Some(description);
         self.doc.body_schema = Some(schema);
+        self
+    }
+    /// A `text/csv` body, streamed into the handler under `MAX_IMPORT_BYTES`.
+    pub fn csv_body(mut self, description: &'static str) -> Self {
+        self.doc.body = Some(description);
+        self.doc.body_schema = Some(|_| serde_json::json!({ "type": "string" }));
+        self.doc.body_media = "text/csv";
+        self.doc.body_class = BodyClass::Import;
         self
     }
     /// 202: the job is queued or still running when the request's time budget ends.
@@ -206,6 +221,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(credentials::routes());
     t.extend(social::routes());
     t.extend(segments::routes());
+    t.extend(audiences::routes());
     t.extend(ab_tests::routes());
     t.extend(email_analytics::routes());
     t.extend(personalization::routes());

@@ -7,6 +7,7 @@ mod helpers;
 
 mod ab_tests;
 mod analytics;
+mod audiences;
 mod auth;
 mod batch;
 mod cache;
