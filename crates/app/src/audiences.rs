@@ -172,6 +172,36 @@ pub async fn get(store: &dyn Store, id: &str) -> AppResult<AudienceView> {
     Ok(AudienceView::from(&a))
 }
 
+/// The audience a send names, checked before its job is queued: it exists and has members.
+pub async fn for_send(state: &crate::core::Core, id: &str) -> AppResult<String> {
+    let a = state.store.audience(id).await?.ok_or_else(|| {
+        AppError::invalid(
+            "audience_id",
+            format!("audience_id: no audience {id} (GET /api/v2/audiences lists them)"),
+        )
+    })?;
+    if a.members == 0 {
+        return Err(AppError::invalid(
+            "audience_id",
+            format!(
+                "audience_id: audience {id} ({}) has no members; import a CSV first (POST /api/v2/audiences/{id}/subscribers/import)",
+                a.name
+            ),
+        ));
+    }
+    Ok(a.id)
+}
+
+/// Every active member of an audience as subscriber objects, page by page, for a send.
+pub async fn active_subscribers(store: Arc<dyn Store>, id: &str) -> AppResult<Vec<Value>> {
+    let mut pages = ActiveSubscribers::open(store, id, 5_000).await?;
+    let mut all = Vec::new();
+    while let Some(page) = pages.next_page().await? {
+        all.extend(page);
+    }
+    Ok(all)
+}
+
 /// Checks an address; answers it trimmed and lower-cased, or why it cannot be sent to.
 pub fn parse_email(raw: &str) -> Result<String, &'static str> {
     let e = raw.trim();

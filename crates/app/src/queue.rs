@@ -41,6 +41,8 @@ pub struct Submission {
 pub struct EmailOptions {
     /// The segment the newsletter goes to (everyone when `None`).
     pub segment: Option<crate::worker::SegmentRef>,
+    /// The audience whose members get the newsletter (the CRM's list when `None`).
+    pub audience_id: Option<String>,
     /// Greet each reader by first name.
     pub personalize: bool,
     pub first_name_fallback: Option<String>,
@@ -140,6 +142,7 @@ pub async fn submit(state: &Core, s: Submission) -> Result<Job, AppError> {
             as_of_ms: s.as_of.timestamp_millis(),
             document_label: Some(s.label),
             segment: s.email.segment.clone(),
+            audience_id: s.email.audience_id.clone(),
             personalize: s.email.personalize,
             first_name_fallback: s.email.first_name_fallback.clone(),
             ab_test: s.email.ab_test.clone(),

@@ -46,6 +46,10 @@ pub struct SendRequest {
     /// Send the newsletter only to this segment (`POST /api/v2/segments`).
     #[serde(default)]
     pub segment_id: Option<String>,
+    /// Send the newsletter to this audience's active members (`POST /api/v2/audiences`)
+    /// instead of the CRM's subscriber list.
+    #[serde(default)]
+    pub audience_id: Option<String>,
     /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
     #[serde(default)]
     pub personalize: bool,
@@ -100,6 +104,22 @@ pub async fn queue_send(state: &Core, caller: &Caller, body: SendRequest) -> App
             "first_name_fallback: at most 50 characters on one line",
         ));
     }
+    let audience_id = match crate::generation::given_id(body.audience_id.as_deref()) {
+        None => None,
+        Some(_) if !email_wanted => {
+            return Err(AppError::invalid(
+                "audience_id",
+                "audience_id: an audience is who gets the newsletter; add \"email\" to channels",
+            ));
+        }
+        Some(_) if body.ab_test.is_some() => {
+            return Err(AppError::invalid(
+                "audience_id",
+                "audience_id: A/B subject tests are sent to the CRM's list; an audience cannot be split yet",
+            ));
+        }
+        Some(id) => Some(crate::audiences::for_send(state, id).await?),
+    };
     let ab_plan = match body.ab_test {
         None => None,
         Some(_) if !email_wanted => {
@@ -165,6 +185,7 @@ pub async fn queue_send(state: &Core, caller: &Caller, body: SendRequest) -> App
             review: Some(cleared),
             email: queue::EmailOptions {
                 segment,
+                audience_id,
                 personalize: body.personalize,
                 first_name_fallback: fallback.map(str::to_string),
                 ab_test: ab_test.as_ref().map(|t| crate::worker::AbRef {

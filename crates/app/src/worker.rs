@@ -370,6 +370,17 @@ impl Worker {
             ab: None,
             subscribers: None,
         };
+        if let Some(id) = &spec.audience_id
+            && wanted.iter().any(|(_, t)| matches!(t, Target::Email))
+        {
+            // The audience's active members instead of the CRM's list, as they are now.
+            // An audience with no active member left skips the newsletter, like an empty list.
+            match crate::audiences::active_subscribers(self.core.store.clone(), id).await {
+                Ok(list) => audience.subscribers = Some(list),
+                Err(crate::error::AppError::Store(e)) => return Err(e.into()),
+                Err(e) => return Ok(Execution::Unrunnable(e.to_string())),
+            }
+        }
         let mut ab = None;
         if let Some(r) = &spec.ab_test {
             let prepared = crate::abtest::prepare(

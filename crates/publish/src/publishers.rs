@@ -315,7 +315,14 @@ impl EmailPublisher {
             },
         };
         if recipients.is_empty() {
-            return skipped_channel("email", "the CRM has no active, opted-in subscribers");
+            let whose = match prefetched {
+                Some(_) => "the list given",
+                None => "the CRM",
+            };
+            return skipped_channel(
+                "email",
+                &format!("{whose} has no active, opted-in subscribers"),
+            );
         }
         let segment = ctx.audience.and_then(|a| a.segment.as_ref());
         let (recipients, version): (Vec<&Value>, String) = match segment {

@@ -44,6 +44,9 @@ pub struct PublishSpec {
     /// The segment the newsletter is limited to (its rule as it was when the job was made).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<SegmentRef>,
+    /// The audience (`POST /api/v2/audiences`) the newsletter goes to instead of the CRM's list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience_id: Option<String>,
     /// Greet each reader by first name (merge tag `*|FIRST_NAME|*`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub personalize: bool,
@@ -69,6 +72,7 @@ impl PublishSpec {
             as_of_ms,
             document_label: None,
             segment: None,
+            audience_id: None,
             personalize: false,
             first_name_fallback: None,
             ab_test: None,
@@ -228,6 +232,7 @@ mod tests {
             as_of_ms: 1_795_500_000_000,
             document_label: Some("doc-weekly".into()),
             segment: None,
+            audience_id: None,
             personalize: true,
             first_name_fallback: None,
             ab_test: Some(AbRef {

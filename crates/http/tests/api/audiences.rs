@@ -216,3 +216,62 @@ async fn bodies_over_the_import_limit_get_413() {
         "nothing of it was kept"
     );
 }
+
+both_backends!(
+    a_newsletter_goes_to_an_audiences_active_members,
+    |app: TestApp| async move {
+        let w = app.write_key.clone();
+        let doc =
+            "# Weekly\n\n## Breathscape Updates\n\n### Calmer pacing\nThe new pacing is calmer.\n";
+        let send = |extra: Value| {
+            let mut body = json!({ "channels": ["email"], "document": doc });
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body.to_string()
+        };
+        app.sync(&send(json!({ "audience_id": "aud_missing" })))
+            .await
+            .assert_invalid_field("audience_id", "an unknown audience");
+        let a = app
+            .post(
+                "/api/v2/audiences",
+                Some(&w),
+                &json!({"name": "Pilot"}).to_string(),
+            )
+            .await;
+        let id = a.body["id"].as_str().unwrap().to_string();
+        app.sync(&send(json!({ "audience_id": id })))
+            .await
+            .assert_invalid_field("audience_id", "an empty audience");
+        let path = format!("/api/v2/audiences/{id}/subscribers/import");
+        let r = post_csv(&app, &path, Some(&w), "text/csv", CSV).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        app.sync(
+            &json!({ "channels": ["website"], "document": doc, "audience_id": id }).to_string(),
+        )
+        .await
+        .assert_invalid_field("audience_id", "an audience without email");
+
+        let queued = app.sync(&send(json!({ "audience_id": id }))).await;
+        assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text);
+        let job = app.wait_job(queued.body["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        // Ann and Dan are active; Cleo unsubscribed; the malformed line was never kept.
+        let sent: Vec<String> = app
+            .captures(&app.crm, "email")
+            .await
+            .iter()
+            .flat_map(|c| {
+                c["request"]["recipients"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|r| r["email"].as_str().unwrap().to_string())
+            .collect();
+        let mut sent = sent;
+        sent.sort();
+        assert_eq!(sent, ["ann@example.com", "dan@example.com"], "{job}");
+    }
+);
