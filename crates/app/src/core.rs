@@ -64,6 +64,7 @@ impl Core {
         let sources =
             Sources::new(config.sources.clone()).map_err(|e| CoreError::Sources(e.to_string()))?;
         crate::social::attach(&config, store.clone(), &publishing);
+        publishing.share_email_rate(Arc::new(crate::deliveries::StoreRate(store.clone())));
         let credentials = Arc::new(Credentials::new(config.keyring.clone(), &publishing));
         Ok(Core {
             generation_slots: Arc::new(Semaphore::new(config.generation_concurrency)),

@@ -166,3 +166,25 @@ pub async fn recipients(
         "send_of": root,
     })))
 }
+
+/// The publishers' shared send rate over the store's token buckets, so every replica on one
+/// database takes from the same bucket.
+#[derive(Debug)]
+pub struct StoreRate(pub Arc<dyn Store>);
+
+#[async_trait::async_trait]
+impl halcytone_publish::rate_limit::SharedRate for StoreRate {
+    async fn take(
+        &self,
+        name: &str,
+        want: u32,
+        rate: f64,
+        burst: f64,
+    ) -> Result<(u32, f64), String> {
+        self.0
+            .take_tokens(name, want, rate, burst, now_ms())
+            .await
+            .map(|g| (g.granted, g.left))
+            .map_err(|e| e.to_string())
+    }
+}

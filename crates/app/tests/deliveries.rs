@@ -7,7 +7,7 @@
 
 use halcytone_app::Core;
 use halcytone_app::settings::ServerConfig;
-use halcytone_app::worker::Worker;
+use halcytone_app::worker::{PublishSpec, Worker};
 use halcytone_content::{Brand, Templates};
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::{Publishing, Settings};
@@ -23,7 +23,7 @@ use url::Url;
 
 mod common;
 
-use common::{SAMPLE, enqueue_text};
+use common::{SAMPLE, enqueue_spec, enqueue_text};
 
 struct Env {
     core: Core,
@@ -34,6 +34,17 @@ struct Env {
 
 /// Dry-run publishing with `EMAIL_TRANSPORT=smtp` to the mock CRM's capture.
 async fn env(store: Arc<dyn Store>) -> Env {
+    let (crm_mock, platform_mock) = mocks().await;
+    let core = core(&store, &crm_mock, &platform_mock, "100000");
+    Env {
+        core,
+        store,
+        crm: Url::parse(&crm_mock.url).unwrap(),
+        _mocks: vec![crm_mock, platform_mock],
+    }
+}
+
+async fn mocks() -> (halcytone_mocks::LocalMock, halcytone_mocks::LocalMock) {
     let mut crm_config = MockConfig::new(MockKind::Crm);
     crm_config.smtp_port = Some(0);
     let crm_mock = halcytone_mocks::spawn_local(MockKind::Crm, crm_config)
@@ -43,6 +54,16 @@ async fn env(store: Arc<dyn Store>) -> Env {
         halcytone_mocks::spawn_local(MockKind::Platform, MockConfig::new(MockKind::Platform))
             .await
             .unwrap();
+    (crm_mock, platform_mock)
+}
+
+/// A core (one replica) sending over SMTP at `rate` a second.
+fn core(
+    store: &Arc<dyn Store>,
+    crm_mock: &halcytone_mocks::LocalMock,
+    platform_mock: &halcytone_mocks::LocalMock,
+    rate: &str,
+) -> Core {
     let smtp_port = crm_mock.smtp_port.unwrap().to_string();
     let vars: HashMap<&str, &str> = [
         ("DRY_RUN_MODE", "true"),
@@ -53,26 +74,20 @@ async fn env(store: Arc<dyn Store>) -> Env {
         ("SMTP_HOST", "127.0.0.1"),
         ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
         ("EMAIL_BATCH_SIZE", "250"),
-        ("EMAIL_RATE_PER_SECOND", "100000"),
+        ("EMAIL_RATE_PER_SECOND", rate),
         ("PUBLISH_RETRY_BASE_MS", "1"),
     ]
     .into_iter()
     .collect();
     let settings = Settings::from_vars(&|k| vars.get(k).map(|v| v.to_string()), false).unwrap();
-    let core = Core::new(
+    Core::new(
         ServerConfig::local(),
         store.clone(),
         Arc::new(Publishing::new(settings).unwrap()),
         Arc::new(Templates::defaults()),
         Brand::default(),
     )
-    .unwrap();
-    Env {
-        core,
-        store,
-        crm: Url::parse(&crm_mock.url).unwrap(),
-        _mocks: vec![crm_mock, platform_mock],
-    }
+    .unwrap()
 }
 
 fn worker(core: &Core, id: &str) -> Worker {
@@ -257,4 +272,78 @@ async fn a_retry_of_a_job_continues_its_send() {
     assert_eq!(caps["total"].as_u64().unwrap() as usize, total);
     let job = e.store.job(&again.id).await.unwrap().unwrap();
     assert_eq!(counts(&job), (total as u64, 0, 0), "{}", job.results);
+}
+
+/// Three replicas (three cores on one database, each configured at 100 emails a second)
+/// sending three newsletters at once keep to 100 a second together, not 300.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_keep_one_send_rate_together() {
+    let schema = ScratchSchema::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = match &schema {
+        Some(s) => halcytone_store::open(&s.url).await.unwrap(),
+        None => Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
+    };
+    let (crm_mock, platform_mock) = mocks().await;
+    const PEOPLE: usize = 100;
+    store
+        .create_audience("aud_rate", "Rate test", 0)
+        .await
+        .unwrap();
+    let people: Vec<halcytone_store::audiences::Member> = (0..PEOPLE)
+        .map(|i| halcytone_store::audiences::Member {
+            email: format!("reader{i:03}@example.com"),
+            name: None,
+            first_name: None,
+            last_name: None,
+            tags: Vec::new(),
+            status: "active".into(),
+            attributes: Default::default(),
+        })
+        .collect();
+    store.upsert_members("aud_rate", &people, 0).await.unwrap();
+    for n in 0..3 {
+        let text = SAMPLE.replace(
+            "Two minutes of this is enough",
+            &format!("Run {n} is enough"),
+        );
+        let spec = PublishSpec {
+            audience_id: Some("aud_rate".into()),
+            ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
+        };
+        enqueue_spec(store.as_ref(), spec, &text, "corr-rate", 3).await;
+    }
+    let replicas: Vec<Worker> = (0..3)
+        .map(|n| {
+            worker(
+                &core(&store, &crm_mock, &platform_mock, "100"),
+                &format!("replica-{n}"),
+            )
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let runs: Vec<_> = replicas
+        .into_iter()
+        .map(|w| tokio::spawn(async move { w.run_once().await.unwrap().unwrap() }))
+        .collect();
+    for r in runs {
+        let (_, status) = r.await.unwrap();
+        assert_eq!(status, JobStatus::Completed);
+    }
+    let took = started.elapsed().as_secs_f64();
+    let crm = Url::parse(&crm_mock.url).unwrap();
+    let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;
+    let sent = caps["total"].as_u64().unwrap() as f64;
+    assert_eq!(sent as usize, 3 * PEOPLE);
+    // The shared bucket starts with a burst of 10; after it, 100 a second for all three.
+    let rate = (sent - 10.0) / took;
+    eprintln!("{sent} messages from three replicas in {took:.2} s: {rate:.1} a second");
+    assert!(
+        rate <= 110.0,
+        "three replicas sent {rate:.1} a second together"
+    );
+    assert!(
+        rate >= 50.0,
+        "the shared rate should not starve them: {rate:.1}"
+    );
 }

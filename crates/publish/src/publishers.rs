@@ -710,6 +710,17 @@ impl Publishing {
         let _ = self.social.live.set(live);
     }
 
+    /// Paces email by a bucket shared with every other process on the same database
+    /// (`email:smtp` or `email:crm`), so replicas together keep to EMAIL_RATE_PER_SECOND (set
+    /// once, at start).
+    pub fn share_email_rate(&self, bucket: std::sync::Arc<dyn crate::rate_limit::SharedRate>) {
+        let name = match self.settings.email_transport {
+            EmailTransport::Smtp(_) => "email:smtp",
+            EmailTransport::Crm => "email:crm",
+        };
+        self.email.limiter.share(bucket, name);
+    }
+
     /// The live social adapters, when attached.
     pub fn live_social(&self) -> Option<&LiveSocial> {
         self.social.live.get().map(|l| l.as_ref())

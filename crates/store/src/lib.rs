@@ -8,12 +8,14 @@ pub mod audiences;
 mod backend;
 pub mod ledger;
 pub mod model;
+pub mod rate;
 pub mod results;
 
 pub use audiences::Audiences;
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
 pub use ledger::Ledger;
 pub use model::*;
+pub use rate::RateBuckets;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
 pub const SOCIAL_POSTS_KEPT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
@@ -40,7 +42,7 @@ pub enum StoreError {
 
 /// Everything the API and the workers keep.
 #[async_trait]
-pub trait Store: Ledger + Audiences + Send + Sync + std::fmt::Debug {
+pub trait Store: Ledger + Audiences + RateBuckets + Send + Sync + std::fmt::Debug {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Whether the database answers.

@@ -113,17 +113,18 @@ suite!(
     deliveries_are_counted_and_paged_by_state,
     audiences_have_unique_names_and_count_members,
     members_are_upserted_and_paged_in_address_order,
+    a_shared_bucket_grants_no_more_than_its_rate,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
     assert_eq!(
         s.migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     );
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         "migrating again changes nothing"
     );
 }
@@ -1339,5 +1340,30 @@ async fn members_are_upserted_and_paged_in_address_order(s: &dyn Store) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn a_shared_bucket_grants_no_more_than_its_rate(s: &dyn Store) {
+    // Full at first: the burst, then nothing more until time passes.
+    let g = s.take_tokens("email", 8, 10.0, 5.0, 1_000).await.unwrap();
+    assert_eq!(g.granted, 5);
+    let g = s.take_tokens("email", 8, 10.0, 5.0, 1_000).await.unwrap();
+    assert_eq!((g.granted, g.left), (0, 0.0));
+    // 250 ms at 10 a second: 2.5 tokens, 2 granted, half a token kept.
+    let g = s.take_tokens("email", 8, 10.0, 5.0, 1_250).await.unwrap();
+    assert_eq!(g.granted, 2);
+    assert!((g.left - 0.5).abs() < 1e-9, "{g:?}");
+    // A clock behind the bucket's adds nothing and does not move it back.
+    let g = s.take_tokens("email", 8, 10.0, 5.0, 900).await.unwrap();
+    assert_eq!(g.granted, 0);
+    // A long pause refills only to the burst; other buckets are their own.
+    let g = s
+        .take_tokens("email", 100, 10.0, 5.0, 60_000)
+        .await
+        .unwrap();
+    assert_eq!(g.granted, 5);
+    assert_eq!(
+        s.take_tokens("sms", 3, 1.0, 5.0, 0).await.unwrap().granted,
+        3
     );
 }

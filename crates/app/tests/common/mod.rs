@@ -18,14 +18,26 @@ pub async fn enqueue_text(
     correlation_id: &str,
     max_attempts: i64,
 ) -> String {
+    let spec = PublishSpec::new(
+        targets.iter().map(|t| t.to_string()).collect(),
+        1_795_500_000_000,
+    );
+    enqueue_spec(store, spec, text, correlation_id, max_attempts).await
+}
+
+/// Queues `spec` over `text` stored as the sample's document.
+pub async fn enqueue_spec(
+    store: &dyn Store,
+    spec: PublishSpec,
+    text: &str,
+    correlation_id: &str,
+    max_attempts: i64,
+) -> String {
     let (doc, _) = store
         .put_document("file:samples/living-document.md", "markdown", text, 0)
         .await
         .unwrap();
-    let spec = JobSpec::Publish(Box::new(PublishSpec::new(
-        targets.iter().map(|t| t.to_string()).collect(),
-        1_795_500_000_000,
-    )));
+    let spec = JobSpec::Publish(Box::new(spec));
     let job = NewJob {
         document_id: doc.id,
         channels: spec.targets().to_vec(),
