@@ -2,12 +2,20 @@
 //! cancelled) as one message on an in-process broadcast. The `/ws/jobs` stream sends them to
 //! dashboards and the response cache drops what a finished publish made stale. A slow
 //! listener misses old events (it is told how many) instead of holding anyone up.
+//!
+//! Across replicas (PostgreSQL): once [`JobEvents::relay`] runs, every event is also sent as
+//! `NOTIFY halcytone_jobs` with the job's id, and events other processes send are read back
+//! from the store and broadcast here, so a dashboard on one replica sees jobs another runs.
 
 use crate::queue::job_json;
 use chrono::{SecondsFormat, Utc};
-use halcytone_store::{Job, JobStatus};
+use halcytone_store::{Job, JobStatus, Store};
 use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::broadcast;
+
+/// The PostgreSQL channel job events travel on between replicas.
+pub const CHANNEL: &str = "halcytone_jobs";
 
 /// Events kept for listeners that have not read them yet.
 const CAPACITY: usize = 1024;
@@ -35,19 +43,82 @@ impl JobEvent {
 #[derive(Debug)]
 pub struct JobEvents {
     tx: broadcast::Sender<JobEvent>,
+    /// This process, as its notifications name it (its own come back and are skipped).
+    origin: String,
+    /// The store events are relayed through, once [`JobEvents::relay`] started.
+    bus: OnceLock<Arc<dyn Store>>,
 }
 
 impl Default for JobEvents {
     fn default() -> Self {
         JobEvents {
             tx: broadcast::channel(CAPACITY).0,
+            origin: uuid::Uuid::new_v4().simple().to_string(),
+            bus: OnceLock::new(),
         }
     }
 }
 
 impl JobEvents {
-    /// Announces `job` in its current state.
+    /// Announces `job` in its current state, here and (once relaying) to other replicas.
     pub fn announce(&self, job: &Job, status_changed: bool) {
+        self.broadcast(job, status_changed);
+        if let (Some(store), Ok(rt)) = (self.bus.get(), tokio::runtime::Handle::try_current()) {
+            let store = store.clone();
+            let payload =
+                json!({ "origin": self.origin, "job_id": job.id, "changed": status_changed })
+                    .to_string();
+            rt.spawn(async move {
+                if let Err(e) = store.notify(CHANNEL, &payload).await {
+                    tracing::warn!(error = %e, "cannot tell other replicas of a job event");
+                }
+            });
+        }
+    }
+
+    /// Relays events between the replicas sharing `store` (PostgreSQL; on SQLite there are no
+    /// others and nothing starts). Started once; later calls do nothing.
+    pub async fn relay(self: &Arc<Self>, store: Arc<dyn Store>) {
+        if self.bus.get().is_some() {
+            return;
+        }
+        let mut rx = match store.listen(CHANNEL).await {
+            Ok(Some(rx)) => rx,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other replicas' job events");
+                return;
+            }
+        };
+        if self.bus.set(store.clone()).is_err() {
+            return;
+        }
+        let events = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(payload) = rx.recv().await {
+                let Some(events) = events.upgrade() else {
+                    return;
+                };
+                let Ok(note) = serde_json::from_str::<Value>(&payload) else {
+                    continue;
+                };
+                if note["origin"].as_str() == Some(events.origin.as_str()) {
+                    continue;
+                }
+                let Some(id) = note["job_id"].as_str() else {
+                    continue;
+                };
+                match store.job(id).await {
+                    Ok(Some(job)) => events.broadcast(&job, note["changed"] == true),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(job = id, error = %e, "cannot read a relayed job"),
+                }
+            }
+        });
+    }
+
+    /// Sends `job` to this process's listeners.
+    fn broadcast(&self, job: &Job, status_changed: bool) {
         let event = JobEvent {
             kind: if status_changed {
                 "job_status_change"

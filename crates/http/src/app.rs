@@ -53,6 +53,8 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        // Jobs other replicas run reach this one's /ws/jobs and cache (PostgreSQL).
+        self.state.job_events.relay(self.state.store.clone()).await;
         if let Err(e) = self
             .state
             .credentials

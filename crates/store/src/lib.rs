@@ -8,6 +8,7 @@ pub mod audiences;
 mod backend;
 pub mod ledger;
 pub mod model;
+pub mod notify;
 pub mod rate;
 pub mod results;
 
@@ -15,6 +16,7 @@ pub use audiences::Audiences;
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
 pub use ledger::Ledger;
 pub use model::*;
+pub use notify::Notifications;
 pub use rate::RateBuckets;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
@@ -42,7 +44,9 @@ pub enum StoreError {
 
 /// Everything the API and the workers keep.
 #[async_trait]
-pub trait Store: Ledger + Audiences + RateBuckets + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    Ledger + Audiences + RateBuckets + Notifications + Send + Sync + std::fmt::Debug
+{
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Whether the database answers.

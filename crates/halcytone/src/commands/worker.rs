@@ -37,6 +37,8 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
             brand.clone(),
         )?;
         let state = halcytone_http::AppState::new(core);
+        // What this worker runs reaches the API replicas' /ws/jobs (PostgreSQL).
+        state.job_events.relay(store.clone()).await;
         if let Some(port) = server.metrics_port {
             let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
             super::serve_metrics(&host, port, state.clone()).await?;

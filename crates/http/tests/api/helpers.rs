@@ -142,6 +142,30 @@ pub async fn spawn_app_with_settings(
     })
 }
 
+impl TestApp {
+    /// Another API process on the same database and mocks, with its own worker, caches and
+    /// job events (as a second replica has); answers its base URL. It stops with this app.
+    pub async fn replica(&mut self, config: ServerConfig) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let app = Application::build(
+            config,
+            self.store.clone(),
+            Arc::new(Publishing::new(settings(&self.crm, &self.platform)).unwrap()),
+            Arc::new(Templates::defaults()),
+            Brand::default(),
+            listener,
+        )
+        .unwrap();
+        let base = format!("http://{}", app.addr);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run(async {
+            let _ = rx.await;
+        }));
+        self._stops.push(tx);
+        base
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, config()).await
 }

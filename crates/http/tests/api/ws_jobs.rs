@@ -1,6 +1,6 @@
 //! `/ws/jobs`: the dashboard's job stream reports every transition of a publish job.
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, config, spawn_app, spawn_app_with};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
@@ -108,4 +108,54 @@ async fn a_silent_connection_is_pinged_then_closed_with_the_reason() {
     let (code, reason) = closed.expect("a close frame");
     assert_eq!(code, 1001);
     assert!(reason.contains("idle"), "{reason}");
+}
+
+/// Two replicas on one PostgreSQL database: a dashboard connected to the one without a
+/// worker sees the job the other runs, start to finish (LISTEN/NOTIFY between them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_on_one_replica_sees_the_jobs_another_runs() {
+    let mut quiet = config();
+    quiet.run_worker = false;
+    let Some(mut a) = spawn_app_with(Backend::Postgres, quiet).await else {
+        return;
+    };
+    let b = a.replica(config()).await;
+    let url = format!(
+        "{}/ws/jobs?api_key={}",
+        a.base.replace("http://", "ws://"),
+        a.read_key
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "connected");
+    let doc =
+        "# Weekly\n\n## Breathscape Updates\n\n### Calmer pacing\nThe new pacing is calmer.\n";
+    let queued = a
+        .http
+        .post(format!("{b}/api/v2/content/sync"))
+        .header("X-API-Key", &a.write_key)
+        .json(&serde_json::json!({ "channels": ["website"], "document": doc }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 202);
+    let id = queued.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut seen = Vec::new();
+    loop {
+        let m = next_json(&mut ws).await;
+        if m["job"]["job_id"] != id.as_str() {
+            continue;
+        }
+        let status = m["job"]["status"].as_str().unwrap().to_string();
+        seen.push(status.clone());
+        if status == "completed" {
+            break;
+        }
+    }
+    assert!(
+        seen.len() >= 2,
+        "queued or running, then completed: {seen:?}"
+    );
 }
