@@ -312,16 +312,12 @@ async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
     );
 }
 
-/// The delivery ledger across processes: a newsletter sent over SMTP by one `serve` on
-/// PostgreSQL, that process killed with SIGKILL about a third of the way through, and a second
-/// `serve` that takes the job over. Every subscriber gets the newsletter; only the message in
-/// flight at the kill may arrive twice, and the job says so (`uncertain`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_killed_mid_send_leaves_each_subscriber_one_newsletter() {
-    let Some(schema) = ScratchSchema::create().await else {
-        eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the two-replica send test");
-        return;
-    };
+/// The delivery ledger across processes: a newsletter sent over SMTP by one `serve`, that
+/// process killed with SIGKILL about a third of the way through, and the send finished by
+/// another `serve` — on PostgreSQL a second replica already running, on SQLite the same
+/// server restarted on its data directory. Every subscriber gets the newsletter; only the
+/// message in flight at the kill may arrive twice, and the job says so (`uncertain`).
+async fn a_killed_sender_leaves_each_subscriber_one_newsletter(db: &str, restart: bool) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_string_lossy().into_owned();
     let crm_args = [
@@ -347,7 +343,7 @@ async fn a_replica_killed_mid_send_leaves_each_subscriber_one_newsletter() {
     )
     .await;
     let subscribers = list["total"].as_u64().unwrap() as usize;
-    let mut env = serve_env(dir.path(), &schema.url, &crm, &platform);
+    let mut env = serve_env(dir.path(), db, &crm, &platform);
     env.retain(|(k, _)| *k != "EMAIL_RATE_PER_SECOND");
     env.extend([
         ("EMAIL_TRANSPORT", "smtp".to_string()),
@@ -382,12 +378,17 @@ async fn a_replica_killed_mid_send_leaves_each_subscriber_one_newsletter() {
         assert!(Instant::now() < deadline, "the send did not get going");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (_second, api) = spawn(&["serve"], dir.path(), &env, false);
-    let api = api.trim_end_matches('/').to_string();
+    // A second replica already running, or (SQLite: one server per data directory) none.
+    let second = (!restart).then(|| spawn(&["serve"], dir.path(), &env, false));
     signal(&first, "-KILL");
     drop(first);
     let at_kill = captured(http.clone(), crm.clone()).await;
     assert!(at_kill < subscribers, "the kill came too late: {at_kill}");
+    let (_second, api) = match second {
+        Some(s) => s,
+        None => spawn(&["serve"], dir.path(), &env, false),
+    };
+    let api = api.trim_end_matches('/').to_string();
     let deadline = Instant::now() + Duration::from_secs(90);
     let job = loop {
         let j = get_json(&http, &format!("{api}/api/v2/jobs/{job_id}"), Some(KEY)).await;
@@ -418,6 +419,22 @@ async fn a_replica_killed_mid_send_leaves_each_subscriber_one_newsletter() {
     assert_eq!(r["sent"].as_u64(), Some(subscribers as u64), "{job}");
     assert!(r["uncertain"].as_u64().unwrap() as usize >= twice, "{job}");
     eprintln!("killed at {at_kill} of {subscribers} captured; {twice} sent twice; recipients {r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_send_leaves_each_subscriber_one_newsletter() {
+    let Some(schema) = ScratchSchema::create().await else {
+        eprintln!("skipped: set HALCYTONE_TEST_DATABASE_URL to run the two-replica send test");
+        return;
+    };
+    a_killed_sender_leaves_each_subscriber_one_newsletter(&schema.url, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_send_and_restarted_leaves_each_subscriber_one_newsletter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    a_killed_sender_leaves_each_subscriber_one_newsletter(&db, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
