@@ -508,17 +508,20 @@ fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
     assert_exit_and_stderr(&o, 1, "nothing was published");
 }
 
+/// The binary run with `args` against the database `url` (`DATABASE_URL`).
+fn on_database(url: &str, args: &[&str]) -> std::process::Output {
+    halcytone_command()
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", tmp.path().join("db/halcytone.db").display());
-    let run = |args: &[&str]| {
-        halcytone_command()
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| on_database(&url, args);
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
@@ -898,13 +901,7 @@ fn a_bad_dot_env_line_is_reported_with_its_number_and_the_rest_still_loads() {
 fn audiences_are_imported_from_csv_and_listed() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", tmp.path().join("halcytone.db").display());
-    let run = |args: &[&str]| {
-        halcytone_command()
-            .args(args)
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| on_database(&url, args);
     let csv = tmp.path().join("people.csv");
     std::fs::write(
         &csv,
