@@ -28,15 +28,24 @@ pub enum DeliveryState {
     Failed,
     /// Never sent: the address is malformed or missing.
     Refused,
+    /// Never sent: the address is on the suppression list.
+    Suppressed,
+    /// Delivered, then bounced back by the receiving system.
+    Bounced,
+    /// Delivered, then reported as spam by the recipient.
+    Complained,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 5] = [
+    pub const ALL: [DeliveryState; 8] = [
         DeliveryState::Pending,
         DeliveryState::Sending,
         DeliveryState::Delivered,
         DeliveryState::Failed,
         DeliveryState::Refused,
+        DeliveryState::Suppressed,
+        DeliveryState::Bounced,
+        DeliveryState::Complained,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +55,9 @@ impl DeliveryState {
             DeliveryState::Delivered => "delivered",
             DeliveryState::Failed => "failed",
             DeliveryState::Refused => "refused",
+            DeliveryState::Suppressed => "suppressed",
+            DeliveryState::Bounced => "bounced",
+            DeliveryState::Complained => "complained",
         }
     }
 
@@ -87,7 +99,7 @@ pub enum Begun {
     Send { attempt: i64, uncertain: bool },
     /// Already delivered: do not send.
     Delivered,
-    /// Ended otherwise (refused, or failed for good): do not send.
+    /// Ended otherwise (refused, suppressed, or failed for good): do not send.
     Ended(DeliveryState),
     /// The sender's job is no longer held by its worker: stop the send.
     NotHeld,
@@ -146,7 +158,8 @@ pub fn ledger_email(email: &str) -> String {
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Marks a recipient `sending` (listing it if new) unless it is delivered or ended, and
-    /// only while `holder` still holds its job.
+    /// only while `holder` still holds its job. An address on the suppression list is marked
+    /// `suppressed` instead (in the same statement) and not sent.
     async fn begin_delivery(&self, d: &DeliveryStart<'_>, now_ms: i64)
     -> Result<Begun, StoreError>;
     /// Records how a begun message ended. A delivered row stays delivered.
@@ -167,6 +180,12 @@ pub trait Ledger: Send + Sync {
         now_ms: i64,
     ) -> Result<(), StoreError>;
     async fn delivery_counts(&self, send: SendKey<'_>) -> Result<DeliveryCounts, StoreError>;
+    /// One recipient's row of a send.
+    async fn delivery(
+        &self,
+        send: SendKey<'_>,
+        email: &str,
+    ) -> Result<Option<Delivery>, StoreError>;
     /// The rows of every target of a job, counted together.
     async fn job_delivery_counts(&self, job_id: &str) -> Result<DeliveryCounts, StoreError>;
     /// A send's rows in address order after `after` (keyset paging), optionally one state.
@@ -241,19 +260,23 @@ macro_rules! ledger_impl {
                     None => (None, None),
                 };
                 let row = sqlx::query(
-                    "INSERT INTO deliveries (job_id, target, email, subscriber_id, message_id, state, attempts, uncertain, retryable, holder, created_ms, updated_ms)
-                     SELECT $1, $8, $2, $3, $4, 'sending', 1, 0, 0, $6, $7, $7
+                    "INSERT INTO deliveries (job_id, target, email, subscriber_id, message_id, state, attempts, uncertain, retryable, reason, holder, created_ms, updated_ms)
+                     SELECT $1, $8, $2, $3, $4, CASE WHEN s.email IS NULL THEN 'sending' ELSE 'suppressed' END,
+                            CASE WHEN s.email IS NULL THEN 1 ELSE 0 END, 0, 0,
+                            CASE WHEN s.email IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, $6, $7, $7
+                     FROM (SELECT 1 AS one) AS o LEFT JOIN suppressions s ON s.email = $2
                      WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $5 AND worker = $6 AND status = 'in_progress')
                      ON CONFLICT (job_id, target, email) DO UPDATE SET
-                         state = 'sending',
-                         attempts = deliveries.attempts + 1,
-                         uncertain = CASE WHEN deliveries.state = 'sending' THEN 1 ELSE deliveries.uncertain END,
+                         state = excluded.state,
+                         attempts = deliveries.attempts + excluded.attempts,
+                         uncertain = CASE WHEN deliveries.state = 'sending' AND excluded.state = 'sending' THEN 1 ELSE deliveries.uncertain END,
+                         reason = excluded.reason,
                          message_id = excluded.message_id,
                          holder = excluded.holder,
                          updated_ms = excluded.updated_ms
                      WHERE deliveries.state IN ('pending', 'sending')
                         OR (deliveries.state = 'failed' AND deliveries.retryable = 1)
-                     RETURNING attempts, uncertain",
+                     RETURNING attempts, uncertain, state",
                 )
                 .bind(d.send.job_id)
                 .bind(&email)
@@ -266,6 +289,10 @@ macro_rules! ledger_impl {
                 .fetch_optional(&self.pool)
                 .await?;
                 if let Some(row) = row {
+                    let state: String = row.try_get("state")?;
+                    if state == "suppressed" {
+                        return Ok(Begun::Ended(DeliveryState::Suppressed));
+                    }
                     return Ok(Begun::Send {
                         attempt: row.try_get("attempts")?,
                         uncertain: row.try_get::<i64, _>("uncertain")? != 0,
@@ -280,8 +307,8 @@ macro_rules! ledger_impl {
                         .await?;
                 Ok(match state.as_deref().and_then(DeliveryState::parse) {
                     Some(DeliveryState::Delivered) => Begun::Delivered,
-                    Some(s @ (DeliveryState::Refused | DeliveryState::Failed)) => Begun::Ended(s),
-                    _ => Begun::NotHeld,
+                    Some(DeliveryState::Pending | DeliveryState::Sending) | None => Begun::NotHeld,
+                    Some(s) => Begun::Ended(s),
                 })
             }
 
@@ -343,6 +370,22 @@ macro_rules! ledger_impl {
 
             async fn delivery_counts(&self, send: SendKey<'_>) -> Result<DeliveryCounts, StoreError> {
                 self.counts(send.job_id, Some(send.target)).await
+            }
+
+            async fn delivery(
+                &self,
+                send: SendKey<'_>,
+                email: &str,
+            ) -> Result<Option<Delivery>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT * FROM deliveries WHERE job_id = $1 AND target = $2 AND email = $3",
+                )
+                .bind(send.job_id)
+                .bind(send.target)
+                .bind(ledger_email(email))
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::delivery_from_row).transpose()
             }
 
             async fn job_delivery_counts(&self, job_id: &str) -> Result<DeliveryCounts, StoreError> {

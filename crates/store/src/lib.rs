@@ -11,6 +11,7 @@ pub mod model;
 pub mod notify;
 pub mod rate;
 pub mod results;
+pub mod suppressions;
 
 pub use audiences::Audiences;
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
@@ -18,6 +19,7 @@ pub use ledger::Ledger;
 pub use model::*;
 pub use notify::Notifications;
 pub use rate::RateBuckets;
+pub use suppressions::Suppressions;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
 pub const SOCIAL_POSTS_KEPT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
@@ -45,7 +47,7 @@ pub enum StoreError {
 /// Everything the API and the workers keep.
 #[async_trait]
 pub trait Store:
-    Ledger + Audiences + RateBuckets + Notifications + Send + Sync + std::fmt::Debug
+    Ledger + Audiences + RateBuckets + Notifications + Suppressions + Send + Sync + std::fmt::Debug
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
