@@ -42,6 +42,8 @@ pub struct Core {
     pub live: Arc<crate::live::hub::LiveHub>,
     /// Live sessions as their platform events describe them.
     pub live_sessions: Arc<crate::live::events::LiveSessions>,
+    /// Signs one-click unsubscribe links (`PUBLIC_BASE_URL` and `UNSUBSCRIBE_SECRET`).
+    pub one_click: Option<Arc<crate::unsubscribe::OneClick>>,
 }
 
 /// Why the core could not be built.
@@ -66,7 +68,9 @@ impl Core {
         crate::social::attach(&config, store.clone(), &publishing);
         publishing.share_email_rate(Arc::new(crate::deliveries::StoreRate(store.clone())));
         let credentials = Arc::new(Credentials::new(config.keyring.clone(), &publishing));
+        let one_click = crate::unsubscribe::OneClick::from_settings(&config.mailing).map(Arc::new);
         Ok(Core {
+            one_click,
             generation_slots: Arc::new(Semaphore::new(config.generation_concurrency)),
             config: Arc::new(config),
             store,

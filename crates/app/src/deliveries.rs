@@ -5,6 +5,7 @@
 //! that took the job over. Each ended message is counted in `halcytone_recipients_total`.
 
 use crate::metrics::AppMetrics;
+use crate::unsubscribe::{Claims, OneClick};
 use halcytone_publish::deliveries::{Begin, DeliveryLedger, Ended, Entry};
 use halcytone_store::Store;
 use halcytone_store::ledger::{Begun, DeliveryStart, Finish, Holder, SendKey};
@@ -21,6 +22,7 @@ pub struct JobLedger {
     root: String,
     job_id: String,
     worker: String,
+    one_click: Option<Arc<OneClick>>,
 }
 
 impl JobLedger {
@@ -38,7 +40,14 @@ impl JobLedger {
             root,
             job_id: job.id.clone(),
             worker: worker.to_string(),
+            one_click: None,
         })
+    }
+
+    /// Gives each recipient a signed one-click unsubscribe link.
+    pub fn with_one_click(mut self, one_click: Option<Arc<OneClick>>) -> JobLedger {
+        self.one_click = one_click;
+        self
     }
 
     pub fn root(&self) -> &str {
@@ -88,6 +97,10 @@ impl DeliveryLedger for JobLedger {
         match self.store.begin_delivery(&start, now_ms()).await {
             Ok(Begun::Send { uncertain, .. }) => Begin::Send { uncertain },
             Ok(Begun::Delivered) => Begin::Delivered,
+            Ok(Begun::Ended(halcytone_store::ledger::DeliveryState::Suppressed)) => {
+                self.metrics.recipient("suppressed");
+                Begin::Suppressed
+            }
             Ok(Begun::Ended(_)) => Begin::Ended,
             Ok(Begun::NotHeld) => Begin::Stop(format!(
                 "not attempted: job {} is no longer held by worker {} (its lease ran out and another worker took it over)",
@@ -113,6 +126,15 @@ impl DeliveryLedger for JobLedger {
             // The row stays `sending`: a later attempt sends it again, marked uncertain.
             tracing::warn!(job = %self.root, target = e.target, error = %err, "cannot record how a delivery ended");
         }
+    }
+
+    fn one_click_url(&self, e: &Entry<'_>) -> Option<String> {
+        let claims = Claims {
+            job_id: self.root.clone(),
+            target: e.target.to_string(),
+            email: halcytone_store::ledger::ledger_email(e.email),
+        };
+        self.one_click.as_ref().map(|o| o.url(&claims))
     }
 
     async fn refuse(&self, e: &Entry<'_>, reason: &str) {
@@ -149,7 +171,8 @@ pub async fn recipients(
     if counts.total == 0 {
         return Ok(None);
     }
-    let sent = counts.of(S::Delivered);
+    // Bounces and complaints came back after delivery: they were sent.
+    let sent = counts.of(S::Delivered) + counts.of(S::Bounced) + counts.of(S::Complained);
     let running = job.status == halcytone_store::JobStatus::InProgress;
     let rate = job.started_ms.filter(|_| running).map(|started| {
         let seconds = ((now_ms() - started) as f64 / 1000.0).max(0.001);
@@ -160,6 +183,9 @@ pub async fn recipients(
         "sent": sent,
         "failed": counts.of(S::Failed),
         "refused": counts.of(S::Refused),
+        "suppressed": counts.of(S::Suppressed),
+        "bounced": counts.of(S::Bounced),
+        "complained": counts.of(S::Complained),
         "sending": counts.of(S::Sending) + counts.of(S::Pending),
         "uncertain": counts.uncertain,
         "rate_per_second": rate,

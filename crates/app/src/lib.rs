@@ -34,7 +34,9 @@ pub mod segments;
 pub mod sends;
 pub mod settings;
 pub mod social;
+pub mod suppressions;
 pub mod targets;
+pub mod unsubscribe;
 pub mod versions;
 pub mod worker;
 

@@ -28,7 +28,14 @@ const RETRIES: &str = "halcytone_publish_retries_total";
 const WEBSOCKETS: &str = "halcytone_websocket_connections";
 const RECIPIENTS: &str = "halcytone_recipients_total";
 /// The delivery-ledger states a recipient ends in, as [`RECIPIENTS`] labels them.
-pub const RECIPIENT_STATES: [&str; 3] = ["delivered", "failed", "refused"];
+pub const RECIPIENT_STATES: [&str; 6] = [
+    "delivered",
+    "failed",
+    "refused",
+    "suppressed",
+    "bounced",
+    "complained",
+];
 const HTTP_REQUESTS: &str = "http_requests_total";
 const HTTP_SECONDS: &str = "http_request_duration_seconds";
 

@@ -252,7 +252,8 @@ impl Worker {
     /// The job's delivery ledger, held by this worker.
     async fn ledger(&self, job: &Job) -> Result<crate::deliveries::JobLedger, WorkerError> {
         let (store, metrics) = (self.core.store.clone(), self.core.app_metrics.clone());
-        Ok(crate::deliveries::JobLedger::for_job(store, metrics, job, &self.id).await?)
+        let ledger = crate::deliveries::JobLedger::for_job(store, metrics, job, &self.id).await?;
+        Ok(ledger.with_one_click(self.core.one_click.clone()))
     }
 
     async fn execute(&self, job: &Job) -> Result<Execution, WorkerError> {

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod bounces;
 pub mod captures;
 pub mod console;
 pub mod crm;

@@ -435,6 +435,17 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             };
             match capture(self.state, &envelope, &message).await {
                 Ok(Captured::New(id)) => {
+                    if let Some(sink) = &self.state.config.events
+                        && envelope.rcpt_to.iter().any(|t| crate::bounces::seeded(t))
+                    {
+                        let message_id = message_id_of(&message);
+                        let events = crate::bounces::events_for(
+                            &envelope.rcpt_to,
+                            message_id.as_deref(),
+                            &id,
+                        );
+                        crate::bounces::report(sink, events);
+                    }
                     self.reply(&format!("250 2.0.0 OK: queued as {id}")).await?
                 }
                 Ok(Captured::Duplicate { id, first }) => {
@@ -600,6 +611,13 @@ fn path(args: &str, keyword: &str) -> Option<(String, String)> {
         return None;
     }
     Some((address.to_string(), params.trim().to_string()))
+}
+
+/// The `Message-ID` header of a message, if it has one.
+fn message_id_of(message: &[u8]) -> Option<String> {
+    MessageParser::default()
+        .parse_headers(message)
+        .and_then(|m| m.message_id().map(|id| format!("<{id}>")))
 }
 
 /// Who sent a message and to whom, as the SMTP session said.

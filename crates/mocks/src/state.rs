@@ -48,6 +48,8 @@ pub struct MockConfig {
     pub slow_delay: Duration,
     /// Port of the SMTP capture beside the mock CRM, when it runs (shown by `/health`).
     pub smtp_port: Option<u16>,
+    /// Where the SMTP capture reports the bounces and complaints of seeded addresses.
+    pub events: Option<crate::bounces::EventSink>,
 }
 
 impl MockConfig {
@@ -60,6 +62,7 @@ impl MockConfig {
                 MockKind::Platform => 3,
             }),
             smtp_port: None,
+            events: None,
         }
     }
 }

@@ -17,6 +17,8 @@ pub enum Begin {
     Delivered,
     /// It ended before without delivery (refused, or failed for good): do not send.
     Ended,
+    /// The address is on the suppression list: skip it and count it, it is not a failure.
+    Suppressed,
     /// Stop the whole send (the job was taken over, or the ledger cannot be written): the
     /// reason is reported for every recipient not yet sent.
     Stop(String),
@@ -49,6 +51,11 @@ pub trait DeliveryLedger: Send + Sync + std::fmt::Debug {
     async fn end(&self, entry: &Entry<'_>, how: Ended<'_>);
     /// A recipient that cannot be sent to (no usable address), recorded with the reason.
     async fn refuse(&self, entry: &Entry<'_>, reason: &str);
+    /// The one-click unsubscribe URL of this recipient of this send (RFC 8058), when the
+    /// ledger can make one: a signed link that suppresses the address on `POST`.
+    fn one_click_url(&self, _entry: &Entry<'_>) -> Option<String> {
+        None
+    }
 }
 
 /// Deliveries remembered in this process, for the last [`REMEMBERED_VERSIONS`] content

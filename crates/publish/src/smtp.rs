@@ -224,6 +224,8 @@ struct BatchTally {
     sent: usize,
     /// Sent again after an earlier attempt was left in flight.
     uncertain: usize,
+    /// Skipped: on the suppression list.
+    suppressed: usize,
     failures: Vec<Failure>,
     max_attempts: u32,
 }
@@ -365,27 +367,40 @@ impl SmtpSender {
         )
     }
 
-    /// The `List-Unsubscribe` value for one subscriber: the newsletter's unsubscribe link
-    /// (its `Unsubscribe: URL` line, else UNSUBSCRIBE_URL) with `u=ID`, and a mailto.
-    pub fn list_unsubscribe(&self, newsletter: &Newsletter, recipient: &Recipient) -> String {
-        let mut url = unsubscribe_link(&newsletter.text)
-            .unwrap_or_else(|| self.settings.unsubscribe_url.clone());
-        url.query_pairs_mut().append_pair("u", &recipient.key());
+    /// The `List-Unsubscribe` value for one subscriber: the send's signed one-click URL when
+    /// there is one (it takes the RFC 8058 `POST`), else the newsletter's unsubscribe link (its
+    /// `Unsubscribe: URL` line, else UNSUBSCRIBE_URL) with `u=ID`; then a mailto.
+    pub fn list_unsubscribe(
+        &self,
+        newsletter: &Newsletter,
+        recipient: &Recipient,
+        one_click: Option<&str>,
+    ) -> String {
+        let url = match one_click {
+            Some(url) => url.to_string(),
+            None => {
+                let mut url = unsubscribe_link(&newsletter.text)
+                    .unwrap_or_else(|| self.settings.unsubscribe_url.clone());
+                url.query_pairs_mut().append_pair("u", &recipient.key());
+                url.to_string()
+            }
+        };
         format!(
             "<{url}>, <mailto:unsubscribe@{}?subject=unsubscribe>",
             self.domain()
         )
     }
 
-    /// The message for one subscriber.
+    /// The message for one subscriber (`one_click`: its signed unsubscribe URL, if any).
     pub fn message(
         &self,
         newsletter: &Newsletter,
         recipient: &Recipient,
-        version: &str,
-        campaign: &str,
+        names: (&str, &str),
         correlation_id: &str,
+        one_click: Option<&str>,
     ) -> Result<Message, String> {
+        let (version, campaign) = names;
         let address: Address = recipient
             .email
             .parse()
@@ -402,7 +417,7 @@ impl SmtpSender {
             .message_id(Some(self.message_id(version, recipient)))
             .raw_header(header(
                 "List-Unsubscribe",
-                self.list_unsubscribe(newsletter, recipient),
+                self.list_unsubscribe(newsletter, recipient, one_click),
             ))
             .raw_header(header(
                 "List-Unsubscribe-Post",
@@ -510,12 +525,13 @@ impl SmtpSender {
             subscriber_id: recipient.id.as_deref(),
             message_id: &message_id,
         };
+        let one_click = ledger.one_click_url(&entry);
         let message = match self.message(
             personal,
             recipient,
-            names.version,
-            names.campaign,
+            (names.version, names.campaign),
             correlation_id,
+            one_click.as_deref(),
         ) {
             Ok(m) => m,
             Err(reason) => {
@@ -532,6 +548,10 @@ impl SmtpSender {
             }
             Begin::Delivered => {
                 tally.sent += 1;
+                return;
+            }
+            Begin::Suppressed => {
+                tally.suppressed += 1;
                 return;
             }
             Begin::Ended => {
@@ -661,6 +681,9 @@ fn report(n: usize, version: &str, target: &str, size: usize, tally: BatchTally)
     if tally.uncertain > 0 {
         counts.push_str(&format!(",uncertain={}", tally.uncertain));
     }
+    if tally.suppressed > 0 {
+        counts.push_str(&format!(",suppressed={}", tally.suppressed));
+    }
     let reason = (failed > 0).then(|| {
         let head = format!("{failed} of {size} recipients failed ({} sent)", tally.sent);
         let first = &tally.failures[0].reason;
@@ -767,9 +790,9 @@ mod tests {
             .message(
                 &n,
                 &recipient("sub_0001"),
-                "0123456789abcdef",
-                "halcytone-0123",
+                ("0123456789abcdef", "halcytone-0123"),
                 "corr-1",
+                None,
             )
             .unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();
@@ -795,7 +818,7 @@ mod tests {
     #[test]
     fn without_a_link_in_the_newsletter_the_configured_url_is_used() {
         let s = sender();
-        let v = s.list_unsubscribe(&newsletter("no footer"), &recipient("sub 7/é"));
+        let v = s.list_unsubscribe(&newsletter("no footer"), &recipient("sub 7/é"), None);
         assert_eq!(
             v,
             "<https://halcytone.com/unsubscribe?u=sub-7-->, <mailto:unsubscribe@example.com?subject=unsubscribe>"
@@ -807,11 +830,27 @@ mod tests {
                     email: "not an address".into(),
                     ..recipient("a")
                 },
-                "v",
-                "c",
-                "k"
+                ("v", "c"),
+                "k",
+                None
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_one_click_url_from_the_ledger_comes_first_in_list_unsubscribe() {
+        let s = sender();
+        let n = newsletter("Hello\n\nUnsubscribe: https://news.example.org/leave\n");
+        let one_click = "https://api.example.com/u/abc.def";
+        let m = s
+            .message(&n, &recipient("sub_1"), ("v", "c"), "k", Some(one_click))
+            .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(
+            raw.contains("List-Unsubscribe: <https://api.example.com/u/abc.def>,\r\n <mailto:"),
+            "{raw}"
+        );
+        assert!(!raw.contains("news.example.org/leave?"), "{raw}");
     }
 }

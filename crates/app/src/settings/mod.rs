@@ -2,6 +2,7 @@
 //! is, where the living document comes from, and the limits every request meets.
 
 pub mod cache;
+pub mod mailing;
 
 use cache::CacheConfig;
 use halcytone_content::vars::text;
@@ -109,6 +110,8 @@ pub struct ServerConfig {
     /// The time zone whose calendar days (and hours) analytics buckets follow
     /// (`ANALYTICS_TIME_ZONE`, else `TZ` when it names a zone, else UTC).
     pub analytics_time_zone: chrono_tz::Tz,
+    /// The public URL, unsubscribe and email-event secrets.
+    pub mailing: mailing::MailingSettings,
 }
 
 impl ServerConfig {
@@ -153,6 +156,7 @@ impl ServerConfig {
             keyring: None,
             social: SocialSettings::default(),
             analytics_time_zone: chrono_tz::Tz::UTC,
+            mailing: mailing::MailingSettings::default(),
         }
     }
 
@@ -212,6 +216,7 @@ impl ServerConfig {
                 DocumentSource::Remote(r)
             }
         };
+        c.mailing = mailing::MailingSettings::from_vars(get)?;
         if let Some(v) = text("CORS_ORIGINS") {
             c.cors = parse_origins(&v).map_err(|reason| SettingError {
                 name: "CORS_ORIGINS",

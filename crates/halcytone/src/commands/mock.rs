@@ -39,6 +39,7 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
     if let Some(ms) = args.slow_delay_ms {
         config.slow_delay = Duration::from_millis(ms);
     }
+    config.events = event_sink()?;
     let port = args.port.unwrap_or(kind.default_port());
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), port))
         .await
@@ -172,5 +173,30 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+/// Where the SMTP capture reports seeded bounces and complaints: `MOCK_EVENTS_URL` (the API's
+/// `/api/v2/email-events`) signed with `EMAIL_EVENTS_SECRET`; both or neither.
+pub fn event_sink() -> Result<Option<halcytone_mocks::bounces::EventSink>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    match (var("MOCK_EVENTS_URL"), var("EMAIL_EVENTS_SECRET")) {
+        (None, _) => Ok(None),
+        (Some(url), Some(secret)) => {
+            let parsed = url::Url::parse(url.trim())
+                .map_err(|e| anyhow::anyhow!("MOCK_EVENTS_URL={url:?}: not a URL ({e})"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("MOCK_EVENTS_URL={url:?}: must be an http(s) URL");
+            }
+            Ok(Some(halcytone_mocks::bounces::EventSink {
+                url: parsed.to_string(),
+                secret,
+            }))
+        }
+        (Some(_), None) => {
+            bail!(
+                "MOCK_EVENTS_URL is set but EMAIL_EVENTS_SECRET is not: the events must be signed"
+            )
+        }
     }
 }

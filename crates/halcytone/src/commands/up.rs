@@ -34,6 +34,7 @@ async fn start_mock(
     listener: TcpListener,
     smtp: Option<TcpListener>,
     data_dir: &Path,
+    events: Option<halcytone_mocks::bounces::EventSink>,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     let db = data_dir.join(kind.database_file());
@@ -42,6 +43,7 @@ async fn start_mock(
         .await
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
     let mut config = mock_config(kind)?;
+    config.events = events;
     config.smtp_port = match &smtp {
         Some(l) => Some(l.local_addr()?.port()),
         None => None,
@@ -120,6 +122,15 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let crm_addr = crm_listener.local_addr()?;
         let smtp_addr = smtp_listener.local_addr()?;
         let platform_addr = platform_listener.local_addr()?;
+        let public_url = format!("http://{}", api_listener.local_addr()?);
+        // Kept in the data directory, so links in earlier rehearsals' mail keep working.
+        let unsubscribe_secret = secret_from("UNSUBSCRIBE_SECRET", &args.data_dir)?;
+        let events_secret = secret_from("EMAIL_EVENTS_SECRET", &args.data_dir)?;
+        // The SMTP capture reports seeded bounces and complaints to this API.
+        let events = halcytone_mocks::bounces::EventSink {
+            url: format!("{public_url}/api/v2/email-events"),
+            secret: events_secret.clone(),
+        };
 
         let (stop_mocks, mocks_stop) = watch::channel(false);
         let crm = start_mock(
@@ -127,6 +138,7 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             crm_listener,
             Some(smtp_listener),
             &args.data_dir,
+            Some(events),
             mocks_stop.clone(),
         )
         .await?;
@@ -135,6 +147,7 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             platform_listener,
             None,
             &args.data_dir,
+            None,
             mocks_stop,
         )
         .await?;
@@ -148,6 +161,9 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             "MOCK_CRM_BASE_URL" => Some(crm_url.clone()),
             "MOCK_PLATFORM_BASE_URL" => Some(platform_url.clone()),
             "MOCK_SMTP_PORT" => Some(smtp_port.clone()),
+            "PUBLIC_BASE_URL" => std::env::var("PUBLIC_BASE_URL").ok().or_else(|| Some(public_url.clone())),
+            "UNSUBSCRIBE_SECRET" => Some(unsubscribe_secret.clone()),
+            "EMAIL_EVENTS_SECRET" => Some(events_secret.clone()),
             "LIVING_DOC_TYPE" | "LIVING_DOC_ID" => None,
             other => std::env::var(other).ok(),
         };
@@ -251,6 +267,26 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         eprintln!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The variable `name` when set, else a secret kept in the data directory (made on first use).
+fn secret_from(name: &str, data_dir: &Path) -> Result<String> {
+    if let Some(v) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+        return Ok(v.trim().to_string());
+    }
+    let file = data_dir.join(format!("{}.secret", name.to_ascii_lowercase()));
+    if let Ok(v) = std::fs::read_to_string(&file)
+        && v.trim().len() >= 16
+    {
+        return Ok(v.trim().to_string());
+    }
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    write_key(&file, &secret)?;
+    Ok(secret)
 }
 
 fn write_key(path: &Path, key: &str) -> Result<()> {

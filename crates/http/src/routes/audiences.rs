@@ -178,17 +178,48 @@ async fn import(
             "send the file as Content-Type: text/csv (UTF-8, with a header line naming an email column)".into(),
         ));
     }
-    let limit = limit.map_or(
+    let limit = import_limit(&state, limit);
+    let (reader, cut) = limited_reader(&state, body, limit.limit);
+    let report = audiences::import_csv(state.store.as_ref(), &id, reader, None).await;
+    finish_import(report, &cut, limit, state.config.request_timeout)
+}
+
+/// The limit of a streamed import: the route's, else `MAX_IMPORT_BYTES`.
+pub(super) fn import_limit(
+    state: &AppState,
+    limit: Option<axum::Extension<BodyLimit>>,
+) -> BodyLimit {
+    limit.map_or(
         BodyLimit {
             limit: state.config.max_import_bytes,
             setting: "MAX_IMPORT_BYTES",
         },
         |l| l.0,
-    );
+    )
+}
+
+/// The body as a reader cut at `limit` bytes or after a request timeout without a byte; the
+/// flag says which cut it.
+pub(super) fn limited_reader(
+    state: &AppState,
+    body: Body,
+    limit: usize,
+) -> (
+    impl tokio::io::AsyncRead + Unpin + Send + use<>,
+    Arc<AtomicU8>,
+) {
     let cut = Arc::new(AtomicU8::new(0));
-    let idle = state.config.request_timeout;
-    let reader = body_reader(body, limit.limit, idle, cut.clone());
-    let report = audiences::import_csv(state.store.as_ref(), &id, reader, None).await;
+    let reader = body_reader(body, limit, state.config.request_timeout, cut.clone());
+    (reader, cut)
+}
+
+/// An import's answer: its report, or why the body was cut (413, 408) or refused.
+pub(super) fn finish_import<T>(
+    report: Result<T, halcytone_app::error::AppError>,
+    cut: &AtomicU8,
+    limit: BodyLimit,
+    idle: Duration,
+) -> ApiResult<Json<T>> {
     match (report, cut.load(Ordering::Relaxed)) {
         (Ok(r), _) => Ok(Json(r)),
         (Err(_), CUT_TOO_LARGE) => Err(ApiError::TooLarge {

@@ -24,6 +24,7 @@ pub mod review;
 pub mod schedules;
 pub mod segments;
 pub mod social;
+pub mod suppressions;
 pub mod versions;
 
 use crate::auth::{self, Access};
@@ -222,6 +223,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(social::routes());
     t.extend(segments::routes());
     t.extend(audiences::routes());
+    t.extend(suppressions::routes());
     t.extend(ab_tests::routes());
     t.extend(email_analytics::routes());
     t.extend(personalization::routes());

@@ -24,5 +24,6 @@ mod scheduled_publish;
 mod segments;
 mod social;
 mod sources;
+mod suppressions;
 mod ui;
 mod ws_jobs;
