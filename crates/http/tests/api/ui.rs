@@ -210,9 +210,7 @@ both_backends!(
         assert!(!failed.body.contains(&job));
         let detail = b.get(&format!("/ui/jobs/{job}")).await;
         assert_eq!(detail.status, StatusCode::OK);
-        let api = app
-            .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-            .await;
+        let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
         assert!(
             detail
                 .body
@@ -264,9 +262,7 @@ both_backends!(
             .await;
         assert_eq!(cancel.status, StatusCode::SEE_OTHER);
         cancel.assert_location_starts_with("/ui/login");
-        let api = app
-            .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-            .await;
+        let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
         assert_eq!(
             api.body["status"], "pending",
             "the revoked session changed nothing"
@@ -315,9 +311,7 @@ async fn posts_without_the_token_or_from_another_site_are_refused() {
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "a cross-site sign-in");
-    let api = app
-        .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
     assert_eq!(api.body["status"], "pending", "nothing was cancelled");
     // Another session's token does not do either.
     let (_, other) = signed_in(&app, &app.write_key).await;
@@ -374,9 +368,7 @@ async fn retry_and_cancel_buttons_do_what_the_api_does() {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     p.assert_location_starts_with(&format!("/ui/jobs/{job}?ok="));
-    let api = app
-        .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
     assert_eq!(api.body["status"], "cancelled");
     let shown = b.get(p.location()).await;
     assert!(shown.body.contains("was cancelled"), "the flash message");
@@ -392,9 +384,7 @@ async fn retry_and_cancel_buttons_do_what_the_api_does() {
         .unwrap()
         .to_string();
     assert_ne!(new_id, job);
-    let new = app
-        .get(&format!("/api/v2/jobs/{new_id}"), Some(&app.read_key))
-        .await;
+    let new = app.get_as_reader(&format!("/api/v2/jobs/{new_id}")).await;
     assert_eq!(new.status, StatusCode::OK, "{}", new.text);
     assert_eq!(new.body["metadata"]["retry_of"], job.as_str());
     let shown = b.get(p.location()).await;
@@ -642,9 +632,7 @@ async fn approve_from_the_console(app: TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     p.assert_location_starts_with("/ui/reviews?ok=");
-    let api = app
-        .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/content/{id}")).await;
     assert_eq!(api.body["status"], "in_review");
     assert_eq!(api.body["review"]["approvals"][0]["by"], "env:API_KEY");
     assert_eq!(api.body["review"]["approvals"][0]["note"], "fine by me");
@@ -691,9 +679,7 @@ async fn approve_from_the_console(app: TestApp) {
         .post(&approve, &[("csrf", &second_csrf), ("back", &back)], &[])
         .await;
     p.assert_location_starts_with(&format!("{back}?ok="));
-    let api = app
-        .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/content/{id}")).await;
     assert_eq!(api.body["status"], "approved", "{}", api.text);
     let decided = second.get("/ui/reviews").await;
     assert!(decided.body.contains("Recently decided") && decided.body.contains(&id));
