@@ -33,6 +33,13 @@ async fn say(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
+/// Says `v` and reads the `message` of the answer (an error's text; empty when it has none).
+async fn answer_message(ws: &mut Ws, v: Value) -> String {
+    say(ws, v).await;
+    let answer = next_json(ws).await;
+    answer["message"].as_str().unwrap_or_default().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_clients_in_one_session_get_what_their_roles_should() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
@@ -94,9 +101,8 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
     // Bad messages get errors, not disconnection.
     ann.send(Message::Text("{not json".into())).await.unwrap();
     assert_eq!(next_json(&mut ann).await["message"], "Invalid JSON format");
-    say(&mut ann, json!({"type": "dance"})).await;
     assert_eq!(
-        next_json(&mut ann).await["message"],
+        answer_message(&mut ann, json!({"type": "dance"})).await,
         "Unknown message type: dance"
     );
     say(&mut ann, json!({"type": "heartbeat"})).await;
@@ -193,24 +199,11 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
         assert_eq!(next_json(&mut platform).await["type"], "ack");
         assert_eq!(next_json(&mut person).await["type"], "session_update");
     }
-    say(&mut platform, json!({"type": "session.exploded"})).await;
-    assert!(
-        next_json(&mut platform).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("Unknown event type")
-    );
-    say(
-        &mut platform,
-        json!({"type": "hrv.milestone", "session_id": "other"}),
-    )
-    .await;
-    assert!(
-        next_json(&mut platform).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not match")
-    );
+    let m = answer_message(&mut platform, json!({"type": "session.exploded"})).await;
+    assert!(m.contains("Unknown event type"), "{m}");
+    let other_session = json!({"type": "hrv.milestone", "session_id": "other"});
+    let m = answer_message(&mut platform, other_session).await;
+    assert!(m.contains("does not match"), "{m}");
     let live = app
         .get_as_reader("/api/v2/sessions/live?include_metrics=true")
         .await;
@@ -258,13 +251,8 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
         StatusCode::OK
     );
     let mut again = app.ws_with_bearer(events, &app.write_key).await;
-    say(&mut again, json!({"type": "session.started"})).await;
-    assert!(
-        next_json(&mut again).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("stopped")
-    );
+    let m = answer_message(&mut again, json!({"type": "session.started"})).await;
+    assert!(m.contains("stopped"), "{m}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
