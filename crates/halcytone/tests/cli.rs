@@ -150,19 +150,24 @@ fn other_formats_and_sessions_generate() {
     assert!(subject.starts_with("Session summary: "), "{subject}");
 }
 
+/// A document with one of each defect `fixture_lines` finds, from the repository's root.
+const INVALID_DOCUMENT: &str = "crates/halcytone/tests/fixtures/invalid-document.md";
+
+/// `halcytone validate <file> <extra>… --now 2026-11-24`.
+fn validate_on_2026_11_24(file: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["validate", file];
+    args.extend_from_slice(extra);
+    args.extend(["--now", "2026-11-24"]);
+    halcytone(&args)
+}
+
 #[test]
 fn validate_reports_each_problem_with_its_line_and_exits_1() {
-    let o = halcytone(&[
-        "validate",
-        "crates/halcytone/tests/fixtures/invalid-document.md",
-        "--now",
-        "2026-11-24",
-    ]);
+    let o = validate_on_2026_11_24(INVALID_DOCUMENT, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
-    let file = "crates/halcytone/tests/fixtures/invalid-document.md";
     for (code, line) in fixture_lines() {
-        let wanted = format!("{file}:{line}: error:");
+        let wanted = format!("{INVALID_DOCUMENT}:{line}: error:");
         assert!(
             out.lines()
                 .any(|l| l.starts_with(&wanted) && l.ends_with(&format!("[{code}]"))),
@@ -174,8 +179,7 @@ fn validate_reports_each_problem_with_its_line_and_exits_1() {
 /// Where the defects of `fixtures/invalid-document.md` are (found by reading the file).
 fn fixture_lines() -> Vec<(&'static str, usize)> {
     let text =
-        std::fs::read_to_string(repo().join("crates/halcytone/tests/fixtures/invalid-document.md"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::read_to_string(repo().join(INVALID_DOCUMENT)).unwrap_or_else(|e| panic!("{e}"));
     let lines: Vec<&str> = text.lines().collect();
     let find = |pred: &dyn Fn(&str) -> bool| {
         lines
@@ -209,24 +213,13 @@ fn fixture_lines() -> Vec<(&'static str, usize)> {
 
 #[test]
 fn validate_passes_the_sample() {
-    let o = halcytone(&[
-        "validate",
-        "samples/living-document.md",
-        "--now",
-        "2026-11-24",
-    ]);
+    let o = validate_on_2026_11_24("samples/living-document.md", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]
 fn validate_json_report() {
-    let o = halcytone(&[
-        "validate",
-        "crates/halcytone/tests/fixtures/invalid-document.md",
-        "--json",
-        "--now",
-        "2026-11-24",
-    ]);
+    let o = validate_on_2026_11_24(INVALID_DOCUMENT, &["--json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v["valid"], false);
@@ -497,11 +490,7 @@ fn publish_in_dry_run_reaches_the_mocks_and_reports_every_target() {
     assert_exit_and_stdout(&o, 1, "could not be reached");
     // Invalid documents are not published.
     let o = halcytone_command()
-        .args([
-            "publish",
-            "crates/halcytone/tests/fixtures/invalid-document.md",
-            "--dry-run",
-        ])
+        .args(["publish", INVALID_DOCUMENT, "--dry-run"])
         .current_dir(repo())
         .output()
         .unwrap();

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use halcytone_testkit::http::{get_text, send_for_json};
+use halcytone_testkit::http::{get_text, queue_job, send_for_json};
 use halcytone_testkit::pg::ScratchSchema;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -99,6 +99,25 @@ fn terminal(j: &Value) -> bool {
     )
 }
 
+/// Polls job `id` at `api` until it is terminal; fails the test when `within` has passed.
+async fn wait_for_job(
+    http: &reqwest::Client,
+    api: &str,
+    id: &str,
+    key: &str,
+    within: Duration,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let j = get_json(http, &format!("{api}/api/v2/jobs/{id}"), Some(key)).await;
+        if terminal(&j) {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "job {id} did not finish: {j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The `.env` of the earlier service's deployment guide, as it is written there (a 30-character
 /// encryption key, mock URLs on 8001/8002, a multiprocess directory we do not need).
 const SEED_DOT_ENV: &str = "# Halcytone Content Generator - Dry Run Configuration
@@ -174,22 +193,13 @@ async fn up_runs_the_whole_stack_from_one_command() {
     // A sync job with the key `up` generated.
     let key = std::fs::read_to_string(dir.path().join("data/api-key.txt")).unwrap();
     let key = key.trim();
-    let job = send_for_json(
+    let id = queue_job(
         http.post(format!("{api}/api/v2/content/sync"))
             .bearer_auth(key)
             .body(r#"{"channels":["email","website","social_twitter","social_linkedin","social_facebook"]}"#),
     )
     .await;
-    let id = job["job_id"].as_str().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let done = loop {
-        let j = get_json(&http, &format!("{api}/api/v2/jobs/{id}"), Some(key)).await;
-        if terminal(&j) {
-            break j;
-        }
-        assert!(Instant::now() < deadline, "job did not finish: {j}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let done = wait_for_job(&http, &api, &id, key, Duration::from_secs(20)).await;
     assert_eq!(done["status"], "completed", "{done}");
     let status = get_json(&http, &format!("{api}/api/v1/services/status"), Some(key)).await;
     let crm = status["service_info"]["crm"]["url"]
@@ -357,18 +367,12 @@ async fn a_killed_sender_leaves_each_subscriber_one_newsletter(db: &str, restart
     ]);
     let (first, api) = spawn(&["serve"], dir.path(), &env, false);
     let api = api.trim_end_matches('/').to_string();
-    let r = http
-        .post(format!("{api}/api/v2/content/sync"))
-        .bearer_auth(KEY)
-        .json(&json!({ "document_id": "weekly", "channels": ["email"], "document": doc(1) }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let job_id = r.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let job_id = queue_job(
+        http.post(format!("{api}/api/v2/content/sync"))
+            .bearer_auth(KEY)
+            .json(&json!({ "document_id": "weekly", "channels": ["email"], "document": doc(1) })),
+    )
+    .await;
     let captured = |http: reqwest::Client, crm: String| async move {
         let url = format!("{crm}/api/v1/captures?kind=email&limit=1");
         get_json(&http, &url, None).await["total"].as_u64().unwrap() as usize
@@ -389,15 +393,7 @@ async fn a_killed_sender_leaves_each_subscriber_one_newsletter(db: &str, restart
         None => spawn(&["serve"], dir.path(), &env, false),
     };
     let api = api.trim_end_matches('/').to_string();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let job = loop {
-        let j = get_json(&http, &format!("{api}/api/v2/jobs/{job_id}"), Some(KEY)).await;
-        if terminal(&j) {
-            break j;
-        }
-        assert!(Instant::now() < deadline, "the send did not finish: {j}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let job = wait_for_job(&http, &api, &job_id, KEY, Duration::from_secs(90)).await;
     assert_eq!(job["status"], "completed", "{job}");
     let caps = captures(&http, &crm, "email").await;
     let to: Vec<&str> = caps

@@ -22,6 +22,16 @@ pub async fn send_for_json(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
 
+/// Sends a request that queues a job (a sync, say): it must be answered 202; the job's id.
+pub async fn queue_job(request: reqwest::RequestBuilder) -> String {
+    let r = request.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    body["job_id"].as_str().unwrap().to_string()
+}
+
 /// Sets a fault rule on a mock service (`PUT <mock>/api/v1/faults`); fails the test if the
 /// mock refuses it.
 pub async fn set_mock_fault(http: &reqwest::Client, mock: &reqwest::Url, rule: &Value) {

@@ -34,14 +34,26 @@ impl Query {
         Query(url::form_urlencoded::parse(raw).into_owned().collect())
     }
 
-    /// The trimmed value of `name`; absent and blank are the same.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// The last value given for `name`, as it was given.
+    pub fn last(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value given for `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The trimmed value of `name`; absent and blank are the same.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.last(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// Free text of at most [`MAX_TEXT`] characters.
@@ -159,6 +171,8 @@ mod tests {
         );
         assert!(q.choice("status", &["failed"]).is_err());
         assert_eq!(q.get("q"), Some("c"));
+        assert_eq!(q.all("q").collect::<Vec<_>>(), ["a b", "c"]);
+        assert_eq!(q.last("blank"), Some(" "));
         assert_eq!(q.get("blank"), None);
         assert!(q.count("n").is_err());
         assert_eq!(Query::parse(b"").page(), Ok(1));

@@ -3,34 +3,25 @@
 
 use crate::error::{ApiError, ApiResult};
 
-/// The decoded `key=value` pairs of a raw query string.
+/// The decoded `key=value` pairs of a raw query string (decoded as the consoles' are).
 #[derive(Debug, Clone, Default)]
-pub struct QueryArgs(Vec<(String, String)>);
+pub struct QueryArgs(halcytone_webpage::query::Query);
 
 impl QueryArgs {
     pub fn parse(raw: Option<&str>) -> QueryArgs {
-        QueryArgs(
-            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        QueryArgs(halcytone_webpage::query::Query::parse(
+            raw.unwrap_or("").as_bytes(),
+        ))
     }
 
     /// The last value given for `name`.
     pub fn last(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.last(name)
     }
 
     /// Every value given for `name`, in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.all(name)
     }
 
     pub fn boolean(&self, name: &str) -> ApiResult<Option<bool>> {

@@ -6,7 +6,6 @@
 use crate::both_backends;
 use crate::helpers::TestApp;
 use halcytone_audience::{Assignment, split};
-use halcytone_testkit::http::get_json;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -55,14 +54,12 @@ async fn finish_test(app: &TestApp, sync: &Value) -> Value {
     let job = app.wait_job(sync["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "completed", "{job}");
     let id = sync["ab_test"]["ab_test_id"].as_str().unwrap().to_string();
-    let t = app
-        .get(&format!("/api/v2/ab-tests/{id}"), Some(&app.read_key))
-        .await;
+    let t = app.get_as_reader(&format!("/api/v2/ab-tests/{id}")).await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text);
     let rest = t.body["remainder_job_id"].as_str().unwrap().to_string();
     let job = app.wait_job(&rest).await;
     assert_eq!(job["status"], "completed", "{job}");
-    app.get(&format!("/api/v2/ab-tests/{id}"), Some(&app.read_key))
+    app.get_as_reader(&format!("/api/v2/ab-tests/{id}"))
         .await
         .body
 }
@@ -145,21 +142,14 @@ both_backends!(
         let mut rates = Vec::new();
         for v in t["results"]["variants"].as_array().unwrap() {
             let campaign = v["campaign_id"].as_str().unwrap();
-            let a: Value = get_json(
-                &app.http,
-                app.crm
-                    .join(&format!("api/v1/campaigns/{campaign}/analytics"))
-                    .unwrap(),
-            )
-            .await;
+            let a = app
+                .mock_json(&app.crm, &format!("api/v1/campaigns/{campaign}/analytics"))
+                .await;
             assert_eq!(a["sent"], v["recipients"], "{a} {v}");
             rates.push(a["opened"].as_f64().unwrap() / a["delivered"].as_f64().unwrap());
             // The figures are stored and shown by the analytics routes.
             let stored = app
-                .get(
-                    &format!("/api/v2/analytics/campaigns/{campaign}"),
-                    Some(&app.read_key),
-                )
+                .get_as_reader(&format!("/api/v2/analytics/campaigns/{campaign}"))
                 .await;
             assert_eq!(
                 stored.body["figures"]["opened"], a["opened"],
@@ -209,9 +199,7 @@ both_backends!(
         assert_eq!(t["results"]["remainder"]["recipients"], remainder, "{t}");
 
         // Email analytics list every campaign: two variants and the remainder.
-        let e = app
-            .get("/api/v2/analytics/email", Some(&app.read_key))
-            .await;
+        let e = app.get_as_reader("/api/v2/analytics/email").await;
         assert_eq!(e.status, StatusCode::OK, "{}", e.text);
         assert_eq!(e.body["totals"]["campaigns"], 3, "{}", e.text);
         assert_eq!(e.body["totals"]["recipients"], n, "{}", e.text);
@@ -224,13 +212,10 @@ both_backends!(
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["figures"]["sent"], remainder, "{}", r.text);
         let missing = app
-            .get(
-                "/api/v2/analytics/campaigns/halcytone-nope",
-                Some(&app.read_key),
-            )
+            .get_as_reader("/api/v2/analytics/campaigns/halcytone-nope")
             .await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
-        let list = app.get("/api/v2/ab-tests", Some(&app.read_key)).await;
+        let list = app.get_as_reader("/api/v2/ab-tests").await;
         assert_eq!(list.body["total"], 1, "{}", list.text);
     }
 );
@@ -240,22 +225,24 @@ both_backends!(
     |app: TestApp| async move {
         let w = app.write_key.clone();
         let bad = app
-            .post("/api/v2/segments", Some(&w), &json!({"name": "X", "rule": "status = \"active\"", "cta_url": "javascript:alert(1)"}).to_string())
+            .post_json("/api/v2/segments", Some(&w), &json!({"name": "X", "rule": "status = \"active\"", "cta_url": "javascript:alert(1)"}))
             .await;
         assert_eq!(bad.body["error"]["field"], "cta_url", "{}", bad.text);
         let intro = "A note for the clinicians among you: this month's changes in brief.";
         let seg = app
-            .post("/api/v2/segments", Some(&w), &json!({
+            .post_json("/api/v2/segments", Some(&w), &json!({
                 "name": "Clinicians", "rule": "tags contains \"clinician\"",
                 "intro": intro, "cta_text": "Read the clinical notes", "cta_url": "https://halcytone.com/clinicians",
-            }).to_string())
+            }))
             .await;
         assert_eq!(seg.status, StatusCode::CREATED, "{}", seg.text);
         let seg_id = seg.body["segment_id"].as_str().unwrap().to_string();
 
         // The preview for one subscriber: their name, the segment's intro and link.
         let p = app
-            .get(&format!("/api/v2/newsletter/personalized-preview?segment_id={seg_id}&subscriber_id=sub_0005"), Some(&app.read_key))
+            .get_as_reader(&format!(
+                "/api/v2/newsletter/personalized-preview?segment_id={seg_id}&subscriber_id=sub_0005"
+            ))
             .await;
         assert_eq!(p.status, StatusCode::OK, "{}", p.text);
         let html = p.body["html_content"].as_str().unwrap();
@@ -282,10 +269,7 @@ both_backends!(
             p.text
         );
         let p = app
-            .get(
-                "/api/v2/newsletter/personalized-preview?subscriber_id=sub_nope",
-                Some(&app.read_key),
-            )
+            .get_as_reader("/api/v2/newsletter/personalized-preview?subscriber_id=sub_nope")
             .await;
         assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.text);
 
@@ -340,13 +324,12 @@ both_backends!(
         // The mock CRM renders a recipient's copy as it would send it.
         let id = one["id"].as_str().unwrap();
         let to = one["request"]["recipients"][0]["email"].as_str().unwrap();
-        let r: Value = get_json(
-            &app.http,
-            app.crm
-                .join(&format!("api/v1/email/{id}/render?recipient={to}"))
-                .unwrap(),
-        )
-        .await;
+        let r = app
+            .mock_json(
+                &app.crm,
+                &format!("api/v1/email/{id}/render?recipient={to}"),
+            )
+            .await;
         let rendered = r["html_content"].as_str().unwrap();
         assert!(
             !rendered.contains("*|FIRST_NAME|*"),
@@ -358,11 +341,7 @@ both_backends!(
 
         // The social post went to the mock Platform; nothing tried to leave for a real host.
         assert_eq!(app.captures(&app.platform, "social").await.len(), 1);
-        let m = app.get("/metrics", None).await;
-        assert!(
-            m.text.contains("\nhalcytone_egress_blocked_total 0"),
-            "{}",
-            m.text
-        );
+        app.assert_metric("\nhalcytone_egress_blocked_total 0")
+            .await;
     }
 );

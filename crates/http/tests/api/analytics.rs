@@ -12,9 +12,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 
 /// The one campaign the app has recorded.
 async fn only_campaign(app: &TestApp) -> Value {
-    let e = app
-        .get("/api/v2/analytics/email", Some(&app.read_key))
-        .await;
+    let e = app.get_as_reader("/api/v2/analytics/email").await;
     assert_eq!(e.status, StatusCode::OK, "{}", e.text);
     let all = e.body["campaigns"].as_array().unwrap().clone();
     assert_eq!(all.len(), 1, "{}", e.text);
@@ -22,12 +20,9 @@ async fn only_campaign(app: &TestApp) -> Value {
 }
 
 async fn show(app: &TestApp, id: &str) -> Value {
-    app.get(
-        &format!("/api/v2/analytics/campaigns/{id}"),
-        Some(&app.read_key),
-    )
-    .await
-    .body
+    app.get_as_reader(&format!("/api/v2/analytics/campaigns/{id}"))
+        .await
+        .body
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,56 +25,33 @@ async fn post_csv(app: &TestApp, path: &str, key: Option<&str>, kind: &str, body
     if let Some(k) = key {
         req = req.header("X-API-Key", k);
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
+    Answer::read(req.send().await.unwrap()).await
+}
+
+/// POSTs an audience `body` with the write key.
+async fn create_audience(app: &TestApp, body: Value) -> Answer {
+    app.post_json("/api/v2/audiences", Some(&app.write_key), &body)
+        .await
 }
 
 both_backends!(
     an_imported_csv_is_counted_and_its_people_kept,
     |app: TestApp| async move {
         let w = app.write_key.clone();
-        let a = app
-            .post(
-                "/api/v2/audiences",
-                Some(&w),
-                &json!({"name": "Clinic list"}).to_string(),
-            )
-            .await;
+        let a = create_audience(&app, json!({"name": "Clinic list"})).await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
         assert_eq!(a.body["members"], 0);
         assert_eq!(a.body["name"], "Clinic list");
         assert!(a.body["created_at"].is_string(), "{}", a.text);
         let id = a.body["id"].as_str().unwrap().to_string();
-        let again = app
-            .post(
-                "/api/v2/audiences",
-                Some(&w),
-                &json!({"name": "Clinic list"}).to_string(),
-            )
-            .await;
+        let again = create_audience(&app, json!({"name": "Clinic list"})).await;
         assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
-        app.post(
-            "/api/v2/audiences",
-            Some(&w),
-            &json!({"name": " "}).to_string(),
-        )
-        .await
-        .assert_invalid_field("name", "a blank name");
-        app.post(
-            "/api/v2/audiences",
-            Some(&w),
-            &json!({"nom": "x"}).to_string(),
-        )
-        .await
-        .assert_invalid_field("nom", "an unknown field");
+        create_audience(&app, json!({"name": " "}))
+            .await
+            .assert_invalid_field("name", "a blank name");
+        create_audience(&app, json!({"nom": "x"}))
+            .await
+            .assert_invalid_field("nom", "an unknown field");
 
         let path = format!("/api/v2/audiences/{id}/subscribers/import");
         let r = post_csv(&app, &path, Some(&w), "text/csv; charset=utf-8", CSV).await;
@@ -90,12 +67,10 @@ both_backends!(
         );
         assert_eq!(r.body["members"], 3);
 
-        let one = app
-            .get(&format!("/api/v2/audiences/{id}"), Some(&app.read_key))
-            .await;
+        let one = app.get_as_reader(&format!("/api/v2/audiences/{id}")).await;
         assert_eq!(one.status, StatusCode::OK, "{}", one.text);
         assert_eq!(one.body["members"], 3);
-        let all = app.get("/api/v2/audiences", Some(&app.read_key)).await;
+        let all = app.get_as_reader("/api/v2/audiences").await;
         assert_eq!(all.body["total"], 1, "{}", all.text);
         assert_eq!(all.body["audiences"][0]["id"], id.as_str());
 
@@ -150,9 +125,7 @@ both_backends!(
             "{}",
             r.text
         );
-        let r = app
-            .get("/api/v2/audiences/aud_nope", Some(&app.read_key))
-            .await;
+        let r = app.get_as_reader("/api/v2/audiences/aud_nope").await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
         assert_eq!(
             app.store.member_count(&id).await.unwrap(),
@@ -170,13 +143,7 @@ async fn bodies_over_the_import_limit_get_413() {
     c.max_import_bytes = 2048;
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
     let w = app.write_key.clone();
-    let a = app
-        .post(
-            "/api/v2/audiences",
-            Some(&w),
-            &json!({"name": "Big"}).to_string(),
-        )
-        .await;
+    let a = create_audience(&app, json!({"name": "Big"})).await;
     let id = a.body["id"].as_str().unwrap().to_string();
     let path = format!("/api/v2/audiences/{id}/subscribers/import");
     let mut big = String::from("email\n");
@@ -233,13 +200,7 @@ both_backends!(
         app.sync(&send(json!({ "audience_id": "aud_missing" })))
             .await
             .assert_invalid_field("audience_id", "an unknown audience");
-        let a = app
-            .post(
-                "/api/v2/audiences",
-                Some(&w),
-                &json!({"name": "Pilot"}).to_string(),
-            )
-            .await;
+        let a = create_audience(&app, json!({"name": "Pilot"})).await;
         let id = a.body["id"].as_str().unwrap().to_string();
         app.sync(&send(json!({ "audience_id": id })))
             .await
@@ -253,24 +214,14 @@ both_backends!(
         .await
         .assert_invalid_field("audience_id", "an audience without email");
 
-        let queued = app.sync(&send(json!({ "audience_id": id }))).await;
-        assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text);
-        let job = app.wait_job(queued.body["job_id"].as_str().unwrap()).await;
-        assert_eq!(job["status"], "completed", "{job}");
+        let job = app.publish(&send(json!({ "audience_id": id }))).await;
         // Ann and Dan are active; Cleo unsubscribed; the malformed line was never kept.
-        let sent: Vec<String> = app
-            .captures(&app.crm, "email")
+        let mut sent: Vec<String> = app
+            .emailed_recipients()
             .await
             .iter()
-            .flat_map(|c| {
-                c["request"]["recipients"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
             .map(|r| r["email"].as_str().unwrap().to_string())
             .collect();
-        let mut sent = sent;
         sent.sort();
         assert_eq!(sent, ["ann@example.com", "dan@example.com"], "{job}");
     }

@@ -19,7 +19,7 @@ both_backends!(
         assert_eq!(items[2]["template"], "minimal", "templates rotate");
         assert_eq!(a.body["summary"]["channels_generated"]["email"], 2);
         let s = app
-            .get(&format!("/api/v1/batch/status/{id}"), Some(&app.read_key))
+            .get_as_reader(&format!("/api/v1/batch/status/{id}"))
             .await;
         assert_eq!(s.body["status"], "generated");
         assert_eq!(s.body["items_total"], 4);
@@ -33,7 +33,7 @@ both_backends!(
             .await;
         assert_eq!(preview.body["scheduled_items"].as_array().unwrap().len(), 4);
         assert_eq!(
-            app.get("/api/v2/jobs", Some(&app.read_key)).await.body["total"],
+            app.get_as_reader("/api/v2/jobs").await.body["total"],
             0,
             "a preview creates no job"
         );
@@ -56,7 +56,7 @@ both_backends!(
             assert_eq!(app.wait_job(j).await["status"], "completed");
         }
         let s = app
-            .get(&format!("/api/v1/batch/status/{id}"), Some(&app.read_key))
+            .get_as_reader(&format!("/api/v1/batch/status/{id}"))
             .await;
         assert_eq!(s.body["status"], "completed", "{}", s.text);
         assert_eq!(s.body["items_published"], 4);
@@ -186,16 +186,14 @@ both_backends!(
         assert_eq!(job["status"], "completed");
         app.sync(r#"{"channels":["website"],"schedule_time":"2099-01-01T00:00:00Z"}"#)
             .await;
-        let list = app.get("/api/v2/content", Some(&app.read_key)).await;
+        let list = app.get_as_reader("/api/v2/content").await;
         assert_eq!(list.body["total"], 2, "{}", list.text);
         let versions = list.body["versions"].as_array().unwrap();
         assert_eq!(versions[0]["status"], "scheduled");
         assert_eq!(versions[1]["status"], "published");
         assert_eq!(versions[1]["document_id"], "sample");
         let id = versions[1]["content_id"].as_str().unwrap();
-        let one = app
-            .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
-            .await;
+        let one = app.get_as_reader(&format!("/api/v2/content/{id}")).await;
         assert_eq!(one.status, StatusCode::OK);
         assert_eq!(one.body["options"]["tone"], "encouraging");
         assert!(
@@ -213,15 +211,11 @@ both_backends!(
         assert!(one.body["content"]["web_update"].is_null());
         assert_eq!(one.body["job"]["status"], "completed");
         assert_eq!(
-            app.get("/api/v2/content/cv_nope", Some(&app.read_key))
-                .await
-                .status,
+            app.get_as_reader("/api/v2/content/cv_nope").await.status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            app.get("/api/v2/content?limit=0", Some(&app.read_key))
-                .await
-                .status,
+            app.get_as_reader("/api/v2/content?limit=0").await.status,
             StatusCode::UNPROCESSABLE_ENTITY
         );
     }

@@ -21,15 +21,15 @@ fn cache_header(a: &crate::helpers::Answer) -> String {
 both_backends!(
     repeated_previews_hit_and_the_dashboard_sees_the_rate,
     |app: TestApp| async move {
-        let first = app.get("/api/v1/preview", Some(&app.read_key)).await;
+        let first = app.get_as_reader("/api/v1/preview").await;
         assert_eq!(first.status, StatusCode::OK, "{}", first.text);
         assert_eq!(cache_header(&first), "MISS");
         for _ in 0..3 {
-            let again = app.get("/api/v1/preview", Some(&app.read_key)).await;
+            let again = app.get_as_reader("/api/v1/preview").await;
             assert_eq!(cache_header(&again), "HIT");
             assert_eq!(again.body["content_id"], first.body["content_id"]);
         }
-        let s = app.get("/api/v2/cache/stats", Some(&app.read_key)).await;
+        let s = app.get_as_reader("/api/v2/cache/stats").await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.text);
         for f in ["hit_rate", "miss_rate", "memory_usage_mb"] {
             assert!(s.body[f].is_f64(), "{f} is a number: {}", s.text);
@@ -59,12 +59,7 @@ both_backends!(
             assert!(s.body["cache_targets"][t]["total_keys"].is_u64());
         }
         // The Prometheus counters agree.
-        let m = app.get("/metrics", None).await;
-        assert!(
-            m.text.contains("halcytone_cache_hits_total 3"),
-            "{}",
-            m.text
-        );
+        app.assert_metric("halcytone_cache_hits_total 3").await;
         // A no-cache request recomputes.
         let fresh = app
             .http
@@ -82,7 +77,7 @@ both_backends!(
     dashboard_invalidation_by_pattern_keys_and_tags,
     |app: TestApp| async move {
         let key = Some(app.write_key.as_str());
-        app.get("/api/v1/preview", Some(&app.read_key)).await;
+        app.get_as_reader("/api/v1/preview").await;
         app.get("/api/v2/templates", None).await;
         let a = app
             .post(
@@ -94,7 +89,7 @@ both_backends!(
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         assert_eq!(a.body["invalidated"], 1);
         assert_eq!(
-            cache_header(&app.get("/api/v1/preview", Some(&app.read_key)).await),
+            cache_header(&app.get_as_reader("/api/v1/preview").await),
             "MISS"
         );
         assert_eq!(
@@ -152,7 +147,7 @@ both_backends!(
     v1_routes_validate_record_and_clear,
     |app: TestApp| async move {
         let key = Some(app.write_key.as_str());
-        app.get("/api/v1/preview", Some(&app.read_key)).await;
+        app.get_as_reader("/api/v1/preview").await;
         let e = app
             .post(
                 "/api/v1/cache/invalidate",
@@ -175,9 +170,7 @@ both_backends!(
         assert_eq!(r.body["targets_processed"]["redis"], false);
         assert_eq!(r.body["keys_invalidated"], 1);
         assert!(r.body["errors"][0].as_str().unwrap().contains("redis"));
-        let h = app
-            .get("/api/v1/cache/history?limit=5", Some(&app.read_key))
-            .await;
+        let h = app.get_as_reader("/api/v1/cache/history?limit=5").await;
         assert_eq!(h.status, StatusCode::OK, "{}", h.text);
         assert_eq!(h.body["history"][0]["request_id"], r.body["request_id"]);
         assert!(
@@ -187,10 +180,10 @@ both_backends!(
                 .starts_with("api_key:")
         );
         assert_eq!(h.body["history"][0]["request"]["reason"], "test");
-        let health = app.get("/api/v1/cache/health", Some(&app.read_key)).await;
+        let health = app.get_as_reader("/api/v1/cache/health").await;
         assert_eq!(health.body["overall_health"], "healthy");
         assert_eq!(health.body["targets"]["cdn"]["configured"], false);
-        let stats = app.get("/api/v1/cache/stats", Some(&app.read_key)).await;
+        let stats = app.get_as_reader("/api/v1/cache/stats").await;
         assert_eq!(stats.body["total_requests"], 1, "{}", stats.text);
         assert_eq!(stats.body["webhook_configured"], false);
         // clear-all: admin only, and only with confirm=true.
@@ -237,16 +230,7 @@ async fn signed(
     if let Some(s) = sig {
         req = req.header("X-Signature", s);
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
-    crate::helpers::Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
+    crate::helpers::Answer::read(req.send().await.unwrap()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,7 +238,7 @@ async fn a_signed_webhook_invalidates_and_unsigned_or_replayed_ones_get_401() {
     let mut c = config();
     c.cache.webhook_secret = Some(SECRET.into());
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
-    app.get("/api/v1/preview", Some(&app.read_key)).await;
+    app.get_as_reader("/api/v1/preview").await;
     let body = r#"{"event": "content_updated", "patterns": ["preview:*"]}"#;
     let now = chrono::Utc::now().timestamp();
     let count = |app: &TestApp| {
@@ -297,7 +281,7 @@ async fn a_signed_webhook_invalidates_and_unsigned_or_replayed_ones_get_401() {
     assert_eq!(keyed.status, StatusCode::UNAUTHORIZED);
     assert_eq!(count(&app).await, 0);
     assert_eq!(
-        cache_header(&app.get("/api/v1/preview", Some(&app.read_key)).await),
+        cache_header(&app.get_as_reader("/api/v1/preview").await),
         "HIT"
     );
     // The test route checks without using the signature up.
@@ -318,7 +302,7 @@ async fn a_signed_webhook_invalidates_and_unsigned_or_replayed_ones_get_401() {
     assert_eq!(ok.body["webhook_event"], "content_updated");
     assert_eq!(ok.body["keys_invalidated"], 1);
     assert_eq!(
-        cache_header(&app.get("/api/v1/preview", Some(&app.read_key)).await),
+        cache_header(&app.get_as_reader("/api/v1/preview").await),
         "MISS"
     );
     assert_eq!(count(&app).await, 1);
@@ -420,16 +404,9 @@ async fn a_cdn_purge_goes_through_the_guarded_client() {
         "{}",
         r.text
     );
-    let m = app.get("/metrics", None).await;
-    assert!(
-        m.text.contains("halcytone_egress_blocked_total 1"),
-        "{}",
-        m.text
-    );
+    app.assert_metric("halcytone_egress_blocked_total 1").await;
     assert_eq!(
-        app.get("/api/v1/cache/health", Some(&app.read_key))
-            .await
-            .body["targets"]["cdn"]["configured"],
+        app.get_as_reader("/api/v1/cache/health").await.body["targets"]["cdn"]["configured"],
         true
     );
     // Live (no dry run): the same invalidation reaches the CDN once, with its token.

@@ -38,10 +38,7 @@ both_backends!(
         );
         assert_eq!(v["published_to"], serde_json::json!([]));
         // No job was created.
-        assert_eq!(
-            app.get("/api/v2/jobs", Some(&app.read_key)).await.body["total"],
-            0
-        );
+        assert_eq!(app.get_as_reader("/api/v2/jobs").await.body["total"], 0);
         // The same request again is served from the cache, byte for byte.
         let again = app
             .post("/api/v2/generate-content", None, r#"{"preview_only":true}"#)
@@ -147,12 +144,10 @@ both_backends!(
 both_backends!(
     preview_status_validation_and_catalogues,
     |app: TestApp| async move {
-        let a = app
-            .get("/api/v1/preview?tone=encouraging", Some(&app.read_key))
-            .await;
+        let a = app.get_as_reader("/api/v1/preview?tone=encouraging").await;
         assert_eq!(a.status, StatusCode::OK);
         assert!(a.body["preview_generated_at"].is_string());
-        let a = app.get("/api/v1/status", Some(&app.read_key)).await;
+        let a = app.get_as_reader("/api/v1/status").await;
         assert_eq!(a.body["dry_run"], true);
         let a = app
             .post("/api/v2/validate-content", Some(&app.read_key), "")
@@ -205,16 +200,12 @@ both_backends!(
             t.body["social_platforms"]["twitter"]["character_limit"],
             280
         );
-        let a = app
-            .get("/api/v2/social-preview/twitter", Some(&app.read_key))
-            .await;
+        let a = app.get_as_reader("/api/v2/social-preview/twitter").await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         assert_eq!(a.body["preview"]["platform_limit"], 280);
         assert_eq!(a.body["preview"]["fits_limit"], true);
         assert!(a.body["preview"]["longest_post"].as_u64().unwrap() <= 280);
-        let a = app
-            .get("/api/v2/social-preview/myspace", Some(&app.read_key))
-            .await;
+        let a = app.get_as_reader("/api/v2/social-preview/myspace").await;
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );

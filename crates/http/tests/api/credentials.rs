@@ -3,11 +3,11 @@
 //! gives way to the environment's key when deleted. Bad input and a missing encryption key
 //! are clear errors.
 
+use crate::both_backends;
 use crate::helpers::{ADMIN_KEY, Backend, TestApp, config, spawn_app, spawn_app_with};
 use halcytone_http::credentials::{self, Credentials};
-use halcytone_testkit::http::get_json;
 use halcytone_vault::{DataKey, Keyring};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const OLD: &str = "first encryption passphrase, long enough to use";
@@ -20,18 +20,13 @@ fn ring(current: &str, previous: &[&str]) -> Keyring {
 }
 
 async fn put(app: &TestApp, name: &str, key: &str, body: Value) -> crate::helpers::Answer {
-    app.call(
-        Method::PUT,
-        &format!("/api/v2/credentials/{name}"),
-        Some(key),
-        Some(&body.to_string()),
-    )
-    .await
+    app.put_json(&format!("/api/v2/credentials/{name}"), Some(key), &body)
+        .await
 }
 
 /// The masked `X-API-Key` the mock CRM saw on its latest newsletter send.
 async fn crm_key_seen(app: &TestApp) -> Option<String> {
-    let v: Value = get_json(&app.http, app.crm.join("api/v1/journal?limit=50").unwrap()).await;
+    let v = app.mock_json(&app.crm, "api/v1/journal?limit=50").await;
     let entries = v["entries"].as_array().cloned().unwrap_or_default();
     let send = entries
         .iter()
@@ -41,10 +36,7 @@ async fn crm_key_seen(app: &TestApp) -> Option<String> {
 }
 
 async fn publish_email(app: &TestApp) {
-    let a = app.sync(r#"{"channels":["email"]}"#).await;
-    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
-    let job = app.wait_job(a.body["job_id"].as_str().unwrap()).await;
-    assert_eq!(job["status"], "completed", "{job}");
+    app.publish(r#"{"channels":["email"]}"#).await;
 }
 
 async fn a_stored_key_is_sealed_used_rotated_and_removed(backend: Backend) {
@@ -219,15 +211,7 @@ async fn a_stored_key_is_sealed_used_rotated_and_removed(backend: Backend) {
     assert_eq!(crm_key_seen(&app).await, None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stored_key_is_sealed_used_rotated_and_removed_sqlite() {
-    a_stored_key_is_sealed_used_rotated_and_removed(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stored_key_is_sealed_used_rotated_and_removed_postgres() {
-    a_stored_key_is_sealed_used_rotated_and_removed(Backend::Postgres).await;
-}
+both_backends!(fn a_stored_key_is_sealed_used_rotated_and_removed);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_encryption_key_nothing_is_stored() {

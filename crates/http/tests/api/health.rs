@@ -71,12 +71,7 @@ both_backends!(
         app.get("/health", None).await;
         let a = app.get("/metrics", None).await;
         assert_eq!(a.status, StatusCode::OK);
-        assert!(
-            a.headers["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/plain")
-        );
+        assert!(a.header("content-type").starts_with("text/plain"));
         assert!(a.text.contains("http_requests_total{service=\"halcytone\",method=\"GET\",route=\"/health\",status=\"200\"}"), "{}", a.text);
         assert!(a.text.contains("http_request_duration_seconds_bucket{service=\"halcytone\",method=\"GET\",route=\"/health\",le=\"0.005\"}"));
         assert!(a.text.contains("halcytone_dry_run_mode 1"));

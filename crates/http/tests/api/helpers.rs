@@ -179,6 +179,26 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a response whole: its body as JSON, or else as a JSON string of its text.
+    pub async fn read(resp: reqwest::Response) -> Answer {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// The header `name` as text (it must be there).
+    #[track_caller]
+    pub fn header(&self, name: &str) -> &str {
+        self.headers[name].to_str().unwrap()
+    }
+
     /// Asserts a 422 whose error names `field`; `case` says which request it answered.
     #[track_caller]
     pub fn assert_invalid_field(&self, field: &str, case: impl std::fmt::Display) {
@@ -209,25 +229,31 @@ impl TestApp {
                 .header("Content-Type", "application/json")
                 .body(b.to_string());
         }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
-        Answer {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Answer::read(req.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> Answer {
         self.call(Method::GET, path, key, None).await
     }
 
+    /// GETs `path` with the read key.
+    pub async fn get_as_reader(&self, path: &str) -> Answer {
+        self.get(path, Some(&self.read_key)).await
+    }
+
     pub async fn post(&self, path: &str, key: Option<&str>, body: &str) -> Answer {
         self.call(Method::POST, path, key, Some(body)).await
+    }
+
+    /// POSTs `body` as JSON.
+    pub async fn post_json(&self, path: &str, key: Option<&str>, body: &Value) -> Answer {
+        self.post(path, key, &body.to_string()).await
+    }
+
+    /// PUTs `body` as JSON.
+    pub async fn put_json(&self, path: &str, key: Option<&str>, body: &Value) -> Answer {
+        self.call(Method::PUT, path, key, Some(&body.to_string()))
+            .await
     }
 
     pub async fn delete(&self, path: &str, key: Option<&str>) -> Answer {
@@ -292,6 +318,41 @@ impl TestApp {
         panic!("job {id} did not finish");
     }
 
+    /// Syncs with `body` (which must be queued) and waits for the job, which must complete;
+    /// the finished job.
+    pub async fn publish(&self, body: &str) -> Value {
+        let a = self.sync(body).await;
+        assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+        let job = self.wait_job(a.body["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        job
+    }
+
+    /// Asserts that the `/metrics` exposition holds `line` (a series and its value).
+    pub async fn assert_metric(&self, line: &str) {
+        let m = self.get("/metrics", None).await;
+        assert!(m.text.contains(line), "no {line} in:\n{}", m.text);
+    }
+
+    /// The JSON a mock answers at `path` (relative to its base URL).
+    pub async fn mock_json(&self, mock: &Url, path: &str) -> Value {
+        get_json(&self.http, mock.join(path).unwrap()).await
+    }
+
+    /// Every recipient of the emails the mock CRM captured, in capture order.
+    pub async fn emailed_recipients(&self) -> Vec<Value> {
+        self.captures(&self.crm, "email")
+            .await
+            .iter()
+            .flat_map(|c| {
+                c["request"]["recipients"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// What a mock captured, by kind (email, content, social).
     pub async fn captures(&self, mock: &Url, kind: &str) -> Vec<Value> {
         let url = mock
@@ -318,6 +379,57 @@ impl TestApp {
     }
 }
 
+/// A WebSocket connection to the app.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestApp {
+    /// `path` (with its query) on this app as a WebSocket URL.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replace("http://", "ws://"))
+    }
+
+    /// Opens a WebSocket at `path` (with its query); the upgrade must be accepted.
+    pub async fn ws(&self, path: &str) -> Ws {
+        tokio_tungstenite::connect_async(self.ws_url(path))
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// Opens a WebSocket at `path` presenting `key` as a bearer token; the upgrade must be
+    /// accepted.
+    pub async fn ws_with_bearer(&self, path: &str, key: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = self.ws_url(path).into_client_request().unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {key}").parse().unwrap());
+        tokio_tungstenite::connect_async(req).await.unwrap().0
+    }
+}
+
+/// The next text message of `ws` as JSON, pings and pongs skipped, within 10 s; a close frame
+/// as `{"closed": [code, reason]}`, and Null when the connection ends.
+pub async fn next_json(ws: &mut Ws) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+        {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(Message::Close(f))) => {
+                return serde_json::json!({
+                    "closed": f.map(|f| (u16::from(f.code), f.reason.to_string()))
+                });
+            }
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => return Value::Null,
+        }
+    }
+}
+
 /// A Notion database page (category "App") as the database query returns it.
 pub fn notion_app_page(created: &str, title: &str, content: &str, date: &str) -> Value {
     serde_json::json!({
@@ -341,6 +453,21 @@ pub fn notion_query(db: &str) -> wiremock::MockBuilder {
         .and(header("notion-version", "2022-06-28"))
 }
 
+/// Notion's answer to a database query: `pages`, and no more after them.
+pub fn notion_results(pages: &[Value]) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "object": "list", "results": pages, "has_more": false, "next_cursor": null
+    }))
+}
+
+/// The test configuration with the Notion API at `server`, called with the key `key`.
+pub fn notion_config(server: &wiremock::MockServer, key: &str) -> ServerConfig {
+    let mut c = config();
+    c.sources.notion_api_key = Some(key.into());
+    c.sources.notion_base_url = server.uri();
+    c
+}
+
 /// Runs a test body once on SQLite and once on PostgreSQL (when configured).
 #[macro_export]
 macro_rules! both_backends {
@@ -361,6 +488,20 @@ macro_rules! both_backends {
                 {
                     ($body)(app).await;
                 }
+            }
+        }
+    };
+    // `both_backends!(fn name)`: runs `async fn name(backend: Backend)`, which starts its own
+    // app (and returns when PostgreSQL is not configured), once on each backend.
+    (fn $name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await;
             }
         }
     };

@@ -90,13 +90,8 @@ async fn a_generation_over_its_time_budget_is_stopped_with_503_and_retry_after()
     assert!(a.headers.contains_key("retry-after"));
     let detail = a.body["detail"].as_str().unwrap();
     assert!(detail.contains("GENERATION_TIMEOUT_SECONDS"), "{detail}");
-    let m = app.get("/metrics", None).await;
-    assert!(
-        m.text
-            .contains("halcytone_content_generation_timeouts_total 1"),
-        "{}",
-        m.text
-    );
+    app.assert_metric("halcytone_content_generation_timeouts_total 1")
+        .await;
     // The service still answers.
     assert_eq!(app.get("/health", None).await.status, StatusCode::OK);
 }
@@ -109,10 +104,10 @@ async fn each_route_names_its_own_body_limit() {
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
     let doc = "x".repeat(70 * 1024);
     let a = app
-        .post(
+        .post_json(
             "/api/v2/generate-content",
             None,
-            &serde_json::json!({ "preview_only": true, "document": doc }).to_string(),
+            &serde_json::json!({ "preview_only": true, "document": doc }),
         )
         .await;
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text);
@@ -123,10 +118,10 @@ async fn each_route_names_its_own_body_limit() {
     );
     // A route without a document has the smaller limit, named as such.
     let a = app
-        .post(
+        .post_json(
             "/api/v2/schedules",
             Some(&app.write_key),
-            &serde_json::json!({ "name": "x".repeat(4096) }).to_string(),
+            &serde_json::json!({ "name": "x".repeat(4096) }),
         )
         .await;
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text);

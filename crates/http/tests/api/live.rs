@@ -2,48 +2,24 @@
 //! closing a session, platform events through to a stored summary, announcements, session
 //! summaries, and one broadcast to 200 clients.
 
-use crate::helpers::{ADMIN_KEY, Backend, TestApp, spawn_app};
+use crate::helpers::{ADMIN_KEY, Backend, TestApp, Ws, next_json, spawn_app};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn join(app: &TestApp, session: &str, client: &str, role: &str) -> Ws {
-    let mut url = format!(
-        "{}/ws/live-updates?session_id={session}&client_id={client}&role={role}",
-        app.base.replace("http://", "ws://")
-    );
+    let mut path = format!("/ws/live-updates?session_id={session}&client_id={client}&role={role}");
     if matches!(role, "instructor" | "admin") {
-        url.push_str(&format!("&api_key={}", app.read_key));
+        path.push_str(&format!("&api_key={}", app.read_key));
     }
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let welcome = next(&mut ws).await;
+    let mut ws = app.ws(&path).await;
+    let welcome = next_json(&mut ws).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     assert_eq!(welcome["client_id"], client);
     assert_eq!(welcome["role"], role);
     ws
-}
-
-/// The next text message as JSON (pings and pongs skipped); Null when the connection ends.
-async fn next(ws: &mut Ws) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-        {
-            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
-            Some(Ok(Message::Close(f))) => {
-                return json!({ "closed": f.map(|f| (u16::from(f.code), f.reason.to_string())) });
-            }
-            Some(Ok(_)) => continue,
-            None | Some(Err(_)) => return Value::Null,
-        }
-    }
 }
 
 /// Whether nothing arrives within a short wait.
@@ -57,15 +33,22 @@ async fn say(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap();
 }
 
+/// Says `v` and reads the `message` of the answer (an error's text; empty when it has none).
+async fn answer_message(ws: &mut Ws, v: Value) -> String {
+    say(ws, v).await;
+    let answer = next_json(ws).await;
+    answer["message"].as_str().unwrap_or_default().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_clients_in_one_session_get_what_their_roles_should() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let mut teacher = join(&app, "s1", "teacher", "instructor").await;
     let mut ann = join(&app, "s1", "ann", "participant").await;
-    assert_eq!(next(&mut teacher).await["client_id"], "ann");
+    assert_eq!(next_json(&mut teacher).await["client_id"], "ann");
     let mut bob = join(&app, "s1", "bob", "participant").await;
     for ws in [&mut teacher, &mut ann] {
-        let j = next(ws).await;
+        let j = next_json(ws).await;
         assert_eq!(
             (
                 j["type"].as_str(),
@@ -81,9 +64,9 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
         json!({"type": "chat", "data": {"message": "hello from ann"}}),
     )
     .await;
-    assert_eq!(next(&mut ann).await["type"], "message_sent");
+    assert_eq!(next_json(&mut ann).await["type"], "message_sent");
     for ws in [&mut teacher, &mut bob] {
-        let m = next(ws).await;
+        let m = next_json(ws).await;
         assert_eq!(
             (m["type"].as_str(), m["message"].as_str()),
             (Some("chat_message"), Some("hello from ann"))
@@ -97,19 +80,19 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
     .await;
     let mut got_receipt = false;
     for _ in 0..2 {
-        let m = next(&mut bob).await;
+        let m = next_json(&mut bob).await;
         got_receipt |= m["type"] == "hrv_received";
     }
     assert!(got_receipt);
     for ws in [&mut teacher, &mut ann] {
-        let m = next(ws).await;
+        let m = next_json(ws).await;
         assert_eq!(m["update_type"], "hrv_update", "{m}");
         assert_eq!(m["data"]["hrv_value"], 62.5);
     }
     // Technique feedback reaches the instructor only.
     say(&mut ann, json!({"type": "technique_feedback", "data": {"technique": "Box Breathing", "difficulty": 2, "effectiveness": 5}})).await;
-    assert_eq!(next(&mut ann).await["type"], "feedback_received");
-    let f = next(&mut teacher).await;
+    assert_eq!(next_json(&mut ann).await["type"], "feedback_received");
+    let f = next_json(&mut teacher).await;
     assert_eq!(
         (f["type"].as_str(), f["technique"].as_str()),
         (Some("technique_feedback"), Some("Box Breathing"))
@@ -117,16 +100,15 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
     assert!(quiet(&mut bob).await, "a participant does not see feedback");
     // Bad messages get errors, not disconnection.
     ann.send(Message::Text("{not json".into())).await.unwrap();
-    assert_eq!(next(&mut ann).await["message"], "Invalid JSON format");
-    say(&mut ann, json!({"type": "dance"})).await;
+    assert_eq!(next_json(&mut ann).await["message"], "Invalid JSON format");
     assert_eq!(
-        next(&mut ann).await["message"],
+        answer_message(&mut ann, json!({"type": "dance"})).await,
         "Unknown message type: dance"
     );
     say(&mut ann, json!({"type": "heartbeat"})).await;
-    assert_eq!(next(&mut ann).await["type"], "heartbeat_ack");
+    assert_eq!(next_json(&mut ann).await["type"], "heartbeat_ack");
     // Replay holds the broadcasts in order.
-    let r = app.get("/ws/sessions/s1/replay", Some(&app.read_key)).await;
+    let r = app.get_as_reader("/ws/sessions/s1/replay").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let types: Vec<&str> = r.body["messages"]
         .as_array()
@@ -144,19 +126,14 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
             "session_update"
         ]
     );
-    let info = app.get("/ws/sessions/s1/info", Some(&app.read_key)).await;
+    let info = app.get_as_reader("/ws/sessions/s1/info").await;
     assert_eq!(info.body["participant_count"], 3);
-    let m = app.get("/metrics", None).await;
-    assert!(
-        m.text
-            .contains("halcytone_websocket_connections{endpoint=\"/ws/live-updates\"} 3"),
-        "{}",
-        m.text
-    );
+    app.assert_metric("halcytone_websocket_connections{endpoint=\"/ws/live-updates\"} 3")
+        .await;
     // Bob leaves; the others are told.
     bob.close(None).await.unwrap();
     for ws in [&mut teacher, &mut ann] {
-        let m = next(ws).await;
+        let m = next_json(ws).await;
         assert_eq!(
             (m["type"].as_str(), m["participant_count"].as_u64()),
             (Some("participant_left"), Some(2))
@@ -168,12 +145,12 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
         .await;
     assert_eq!(c.status, StatusCode::OK, "{}", c.text);
     for ws in [&mut teacher, &mut ann] {
-        assert_eq!(next(ws).await["type"], "session_ending");
-        let closed = next(ws).await;
+        assert_eq!(next_json(ws).await["type"], "session_ending");
+        let closed = next_json(ws).await;
         assert_eq!(closed["closed"][0], 1000, "{closed}");
     }
     assert!(
-        !app.get("/ws/sessions/active", Some(&app.read_key))
+        !app.get_as_reader("/ws/sessions/active")
             .await
             .text
             .contains("s1")
@@ -190,27 +167,21 @@ async fn three_clients_in_one_session_get_what_their_roles_should() {
 async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let mut person = join(&app, "evt-1", "p1", "participant").await;
-    let url = format!(
-        "{}/ws/session/evt-1/events",
-        app.base.replace("http://", "ws://")
-    );
+    let events = "/ws/session/evt-1/events";
     assert!(
-        tokio_tungstenite::connect_async(&url).await.is_err(),
+        tokio_tungstenite::connect_async(app.ws_url(events))
+            .await
+            .is_err(),
         "events need a key"
     );
-    let mut req = url.clone().into_client_request().unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", app.write_key).parse().unwrap(),
-    );
-    let (mut platform, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut platform = app.ws_with_bearer(events, &app.write_key).await;
     say(
         &mut platform,
         json!({"type": "session.started", "data": {"title": "Morning calm", "instructor": "Dana"}}),
     )
     .await;
-    assert_eq!(next(&mut platform).await["type"], "ack");
-    let u = next(&mut person).await;
+    assert_eq!(next_json(&mut platform).await["type"], "ack");
+    let u = next_json(&mut person).await;
     assert_eq!(u["update_type"], "session_started", "{u}");
     assert!(
         u["data"]["content"]["title"]
@@ -225,32 +196,16 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
         json!({"type": "session.metrics_update", "data": {"metrics": {"avg_hrv": 61}}}),
     ] {
         say(&mut platform, e).await;
-        assert_eq!(next(&mut platform).await["type"], "ack");
-        assert_eq!(next(&mut person).await["type"], "session_update");
+        assert_eq!(next_json(&mut platform).await["type"], "ack");
+        assert_eq!(next_json(&mut person).await["type"], "session_update");
     }
-    say(&mut platform, json!({"type": "session.exploded"})).await;
-    assert!(
-        next(&mut platform).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("Unknown event type")
-    );
-    say(
-        &mut platform,
-        json!({"type": "hrv.milestone", "session_id": "other"}),
-    )
-    .await;
-    assert!(
-        next(&mut platform).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not match")
-    );
+    let m = answer_message(&mut platform, json!({"type": "session.exploded"})).await;
+    assert!(m.contains("Unknown event type"), "{m}");
+    let other_session = json!({"type": "hrv.milestone", "session_id": "other"});
+    let m = answer_message(&mut platform, other_session).await;
+    assert!(m.contains("does not match"), "{m}");
     let live = app
-        .get(
-            "/api/v2/sessions/live?include_metrics=true",
-            Some(&app.read_key),
-        )
+        .get_as_reader("/api/v2/sessions/live?include_metrics=true")
         .await;
     assert_eq!(
         live.body["sessions"][0]["metrics"]["avg_hrv"], 61,
@@ -262,10 +217,10 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
         json!({"type": "session.ended", "data": {"duration": 1200, "participant_count": 12}}),
     )
     .await;
-    let ack = next(&mut platform).await;
+    let ack = next_json(&mut platform).await;
     assert_eq!(ack["summary"]["available"], true, "{ack}");
     let cv = ack["summary"]["content_id"].as_str().unwrap().to_string();
-    let ended = next(&mut person).await;
+    let ended = next_json(&mut person).await;
     assert_eq!(
         (
             ended["update_type"].as_str(),
@@ -273,15 +228,11 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
         ),
         (Some("session_ended"), Some(true))
     );
-    assert_eq!(next(&mut person).await["type"], "session_ending");
-    let c = app
-        .get("/api/v2/session/evt-1/content", Some(&app.read_key))
-        .await;
+    assert_eq!(next_json(&mut person).await["type"], "session_ending");
+    let c = app.get_as_reader("/api/v2/session/evt-1/content").await;
     assert_eq!(c.body["summary"]["content_id"], cv.as_str(), "{}", c.text);
     assert_eq!(c.body["active"], false);
-    let v = app
-        .get(&format!("/api/v2/content/{cv}"), Some(&app.read_key))
-        .await;
+    let v = app.get_as_reader(&format!("/api/v2/content/{cv}")).await;
     assert_eq!(v.body["status"], "draft", "{}", v.text);
     assert!(v.text.contains("Morning calm"), "{}", v.text);
     // A message over 64 KiB closes the connection with the reason.
@@ -290,7 +241,7 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
         json!({"type": "instructor.message", "data": {"message": "x".repeat(70_000)}}),
     )
     .await;
-    let closed = next(&mut platform).await;
+    let closed = next_json(&mut platform).await;
     assert_eq!(closed["closed"][0], 1009, "{closed}");
     // Stopping the listener refuses events.
     assert_eq!(
@@ -299,19 +250,9 @@ async fn platform_events_drive_the_room_and_the_end_stores_a_summary() {
             .status,
         StatusCode::OK
     );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", app.write_key).parse().unwrap(),
-    );
-    let (mut again, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    say(&mut again, json!({"type": "session.started"})).await;
-    assert!(
-        next(&mut again).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("stopped")
-    );
+    let mut again = app.ws_with_bearer(events, &app.write_key).await;
+    let m = answer_message(&mut again, json!({"type": "session.started"})).await;
+    assert!(m.contains("stopped"), "{m}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,12 +327,12 @@ async fn summaries_and_announcements_validate_their_input() {
         )
         .await;
     assert_eq!(a.body["participant_count"], 1, "{}", a.text);
-    let m = next(&mut ws).await;
+    let m = next_json(&mut ws).await;
     assert_eq!(
         (m["type"].as_str(), m["content"]["title"].as_str()),
         (Some("live_announcement"), Some("Doors open"))
     );
-    let live_updates = format!("{}/ws/live-updates", app.base.replace("http://", "ws://"));
+    let live_updates = app.ws_url("/ws/live-updates");
     let no_key = format!("{live_updates}?session_id=ok&role=instructor");
     assert_eq!(
         upgrade_refusal(&no_key, "an instructor without a key").await,
@@ -422,14 +363,14 @@ async fn a_broadcast_reaches_200_clients() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let mut clients = Vec::new();
     for i in 0..CLIENTS {
-        let url = format!(
-            "{}/ws/live-updates?session_id=big&client_id=c{i}&role=participant",
-            app.base.replace("http://", "ws://")
+        clients.push(
+            app.ws(&format!(
+                "/ws/live-updates?session_id=big&client_id=c{i}&role=participant"
+            ))
+            .await,
         );
-        let (ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-        clients.push(ws);
     }
-    let info = app.get("/ws/sessions/big/info", Some(&app.read_key)).await;
+    let info = app.get_as_reader("/ws/sessions/big/info").await;
     assert_eq!(info.body["participant_count"], CLIENTS);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, u64, Instant)>(CLIENTS * 2);
     for (i, mut ws) in clients.into_iter().enumerate() {

@@ -259,7 +259,7 @@ async fn with_approval_required_direct_publishing_needs_approved_content() {
     let body = json!({ "document": doc(""), "channels": ["email"] }).to_string();
     let ok = app.sync(&body).await;
     assert_eq!(ok.status, StatusCode::ACCEPTED, "{}", ok.text);
-    let list = app.get("/api/v2/content", Some(&app.read_key)).await;
+    let list = app.get_as_reader("/api/v2/content").await;
     let reviews: Vec<&str> = list.body["versions"]
         .as_array()
         .unwrap()

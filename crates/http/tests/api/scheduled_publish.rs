@@ -4,17 +4,18 @@
 //! the mocks exactly once, with every job transition on /ws/jobs. Also: missed runs collapse
 //! into one, an unchanged document makes no new version, bad schedules are 422s.
 
-use crate::helpers::{Backend, TestApp, config, notion_app_page, notion_query, spawn_app_with};
+use crate::helpers::{
+    Backend, TestApp, config, next_json, notion_app_page, notion_config, notion_query,
+    notion_results, spawn_app_with,
+};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use halcytone_http::schedules::runner::tick;
+use halcytone_store::ScheduleRun;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::Duration;
-use tokio_tungstenite::tungstenite::Message;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -94,20 +95,33 @@ async fn app_with_google(server: &MockServer) -> TestApp {
     spawn_app_with(Backend::Sqlite, c).await.unwrap()
 }
 
-async fn weekly(app: &TestApp) -> Value {
+/// Creates the schedule `body` with the write key; it must be created.
+async fn create_schedule(app: &TestApp, body: &str) -> Value {
     let a = app
-        .post(
-            "/api/v2/schedules",
-            Some(&app.write_key),
-            r#"{"name": "Weekly update", "cron": "0 10 * * TUE", "timezone": "America/New_York", "document_id": "gdocs:weekly-doc", "channels": ["email", "website"]}"#,
-        )
+        .post("/api/v2/schedules", Some(&app.write_key), body)
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     a.body
 }
 
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+async fn weekly(app: &TestApp) -> Value {
+    create_schedule(
+        app,
+        r#"{"name": "Weekly update", "cron": "0 10 * * TUE", "timezone": "America/New_York", "document_id": "gdocs:weekly-doc", "channels": ["email", "website"]}"#,
+    )
+    .await
+}
+
+/// When `schedule` (as the API shows it) runs next.
+fn next_run(schedule: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(schedule["next_run_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// What the scheduler runs when it ticks at `now`.
+async fn runs_at(app: &TestApp, now: DateTime<Utc>) -> Vec<ScheduleRun> {
+    tick(&app.state, now).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,14 +130,9 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
     // Fetched once per run: this week's and next week's.
     google(&server, 2).await;
     let app = app_with_google(&server).await;
-    let url = format!(
-        "{}/ws/jobs?api_key={}",
-        app.base.replace("http://", "ws://"),
-        app.read_key
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut ws = app.ws(&format!("/ws/jobs?api_key={}", app.read_key)).await;
     let schedule = weekly(&app).await;
-    let next = at(schedule["next_run_at"].as_str().unwrap());
+    let next = next_run(&schedule);
     // Tuesdays 10:00 in New York is 14:00 or 15:00 UTC.
     assert!(
         matches!(
@@ -134,21 +143,16 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
     );
     // Before its time nothing runs.
     assert!(
-        tick(&app.state, next - chrono::Duration::minutes(1))
+        runs_at(&app, next - chrono::Duration::minutes(1))
             .await
-            .unwrap()
             .is_empty()
     );
-    let runs = tick(&app.state, next + chrono::Duration::seconds(5))
-        .await
-        .unwrap();
+    let runs = runs_at(&app, next + chrono::Duration::seconds(5)).await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, "awaiting_approval", "{}", runs[0].detail);
     assert!(runs[0].detail.contains("L2"), "{}", runs[0].detail);
     let id = runs[0].version_id.clone().unwrap();
-    let v = app
-        .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
-        .await;
+    let v = app.get_as_reader(&format!("/api/v2/content/{id}")).await;
     assert_eq!(v.body["status"], "in_review", "{}", v.text);
     assert!(
         v.text.contains("featured release"),
@@ -181,13 +185,7 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
     // The stream saw the job queued, claimed and completed.
     let mut seen = Vec::new();
     while seen.last().map(|(_, s): &(String, String)| s.as_str()) != Some("completed") {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let Message::Text(t) = m else { continue };
-        let e: Value = serde_json::from_str(&t).unwrap();
+        let e = next_json(&mut ws).await;
         if e["job"]["job_id"] == job.as_str() {
             seen.push((
                 e["type"].as_str().unwrap().to_string(),
@@ -204,12 +202,11 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
         ]
     );
     // The same document next week: no new version, nothing sent again.
-    let later = tick(
-        &app.state,
+    let later = runs_at(
+        &app,
         next + chrono::Duration::days(7) + chrono::Duration::seconds(5),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(later.len(), 1);
     assert_eq!(later[0].status, "unchanged", "{}", later[0].detail);
     assert_eq!(
@@ -218,13 +215,10 @@ async fn a_weekly_google_doc_waits_for_approval_then_publishes_once() {
         "published exactly once"
     );
     let shown = app
-        .get(
-            &format!(
-                "/api/v2/schedules/{}",
-                schedule["schedule_id"].as_str().unwrap()
-            ),
-            Some(&app.read_key),
-        )
+        .get_as_reader(&format!(
+            "/api/v2/schedules/{}",
+            schedule["schedule_id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(
         shown.body["runs"].as_array().unwrap().len(),
@@ -269,16 +263,14 @@ async fn missed_runs_run_once_and_bad_schedules_are_refused() {
     );
     let schedule = weekly(&app).await;
     let id = schedule["schedule_id"].as_str().unwrap().to_string();
-    let next = at(schedule["next_run_at"].as_str().unwrap());
+    let next = next_run(&schedule);
     // Down for three weeks: one run, and the next is the occurrence after "now".
     let now = next + chrono::Duration::days(21) + chrono::Duration::hours(1);
-    let runs = tick(&app.state, now).await.unwrap();
+    let runs = runs_at(&app, now).await;
     assert_eq!(runs.len(), 1);
-    assert!(tick(&app.state, now).await.unwrap().is_empty());
-    let s = app
-        .get(&format!("/api/v2/schedules/{id}"), Some(&app.read_key))
-        .await;
-    let following = at(s.body["next_run_at"].as_str().unwrap());
+    assert!(runs_at(&app, now).await.is_empty());
+    let s = app.get_as_reader(&format!("/api/v2/schedules/{id}")).await;
+    let following = next_run(&s.body);
     assert!(
         following > now && following - now <= chrono::Duration::days(7),
         "{following}"
@@ -291,9 +283,8 @@ async fn missed_runs_run_once_and_bad_schedules_are_refused() {
     };
     assert_eq!(schedule_action("pause").await.body["status"], "paused");
     assert!(
-        tick(&app.state, now + chrono::Duration::days(30))
+        runs_at(&app, now + chrono::Duration::days(30))
             .await
-            .unwrap()
             .is_empty()
     );
     assert_eq!(schedule_action("resume").await.body["status"], "active");
@@ -324,10 +315,8 @@ async fn a_run_whose_source_fails_ends_failed_with_the_reason() {
         .await;
     let app = app_with_google(&server).await;
     let schedule = weekly(&app).await;
-    let next = at(schedule["next_run_at"].as_str().unwrap());
-    let runs = tick(&app.state, next + chrono::Duration::seconds(1))
-        .await
-        .unwrap();
+    let next = next_run(&schedule);
+    let runs = runs_at(&app, next + chrono::Duration::seconds(1)).await;
     assert_eq!(runs[0].status, "failed");
     assert!(
         runs[0].detail.contains("Invalid JWT Signature"),
@@ -336,9 +325,8 @@ async fn a_run_whose_source_fails_ends_failed_with_the_reason() {
     );
     // Terminal: the run is not retried; the schedule moves on to next week.
     assert!(
-        tick(&app.state, next + chrono::Duration::minutes(10))
+        runs_at(&app, next + chrono::Duration::minutes(10))
             .await
-            .unwrap()
             .is_empty()
     );
 }
@@ -354,24 +342,15 @@ async fn notion_and_url_sources_run_on_a_schedule_too() {
         "2026-11-28",
     );
     notion_query("db-weekly")
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"object": "list", "results": [page], "has_more": false, "next_cursor": null}),
-        ))
+        .respond_with(notion_results(&[page]))
         .expect(1)
         .mount(&server)
         .await;
-    let mut c = config();
-    c.sources.notion_api_key = Some("secret_test_notion".into());
-    c.sources.notion_base_url = server.uri();
+    let c = notion_config(&server, "secret_test_notion");
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
-    let a = app
-        .post("/api/v2/schedules", Some(&app.write_key), r#"{"name": "Notion weekly", "cron": "30 9 * * MON", "timezone": "Europe/Berlin", "document_id": "notion:db-weekly", "channels": ["website"]}"#)
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
-    let next = at(a.body["next_run_at"].as_str().unwrap());
-    let runs = tick(&app.state, next + chrono::Duration::seconds(1))
-        .await
-        .unwrap();
+    let notion = create_schedule(&app, r#"{"name": "Notion weekly", "cron": "30 9 * * MON", "timezone": "Europe/Berlin", "document_id": "notion:db-weekly", "channels": ["website"]}"#).await;
+    let next = next_run(&notion);
+    let runs = runs_at(&app, next + chrono::Duration::seconds(1)).await;
     assert_eq!(
         runs[0].status, "queued",
         "L1 content publishes at once: {}",
@@ -387,24 +366,19 @@ async fn notion_and_url_sources_run_on_a_schedule_too() {
         "{posts:?}"
     );
     // A URL on the loopback address is refused by default, and the run says why.
-    let u = app
-        .post(
-            "/api/v2/schedules",
-            Some(&app.write_key),
-            &format!(
-                r#"{{"name": "URL daily", "cron": "0 8 * * *", "document_id": "url:{}/doc.md"}}"#,
-                server.uri()
-            ),
-        )
-        .await;
-    assert_eq!(u.status, StatusCode::CREATED, "{}", u.text);
-    let next = at(u.body["next_run_at"].as_str().unwrap());
-    let runs = tick(&app.state, next + chrono::Duration::seconds(1))
-        .await
-        .unwrap();
+    let u = create_schedule(
+        &app,
+        &format!(
+            r#"{{"name": "URL daily", "cron": "0 8 * * *", "document_id": "url:{}/doc.md"}}"#,
+            server.uri()
+        ),
+    )
+    .await;
+    let next = next_run(&u);
+    let runs = runs_at(&app, next + chrono::Duration::seconds(1)).await;
     let url_run = runs
         .iter()
-        .find(|r| r.schedule_id == u.body["schedule_id"].as_str().unwrap())
+        .find(|r| r.schedule_id == u["schedule_id"].as_str().unwrap())
         .unwrap();
     assert_eq!(url_run.status, "failed");
     assert!(url_run.detail.contains("127.0.0.1"), "{}", url_run.detail);

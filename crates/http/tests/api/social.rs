@@ -3,11 +3,12 @@
 //! mark it "reconnect needed" (the metric, and the alert rule evaluated by promtool on the
 //! scraped value), keep its tokens, then reconnect and post a thread for real.
 
+use crate::both_backends;
 use crate::helpers::{ADMIN_KEY, Backend, TestApp, config, spawn_app_with_settings};
 use halcytone_http::social::tokens::StoreTokens;
 use halcytone_publish::social::{Network, SocialSettings, TokenStore};
 use halcytone_vault::{DataKey, Keyring, Secret};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 use url::Url;
@@ -28,12 +29,7 @@ fn keyring() -> Keyring {
 /// Connects (or reconnects) the `network` account with the admin key.
 async fn connect(app: &TestApp, network: &str, account: Value) -> crate::helpers::Answer {
     let path = format!("/api/v2/social/accounts/{network}");
-    put(app, &path, ADMIN_KEY, account).await
-}
-
-async fn put(app: &TestApp, path: &str, key: &str, body: Value) -> crate::helpers::Answer {
-    app.call(Method::PUT, path, Some(key), Some(&body.to_string()))
-        .await
+    app.put_json(&path, Some(ADMIN_KEY), &account).await
 }
 
 async fn gauge(app: &TestApp) -> String {
@@ -140,7 +136,13 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.text.contains("no live adapter"), "{}", a.text);
 
-    let a = put(&app, "/api/v2/social/accounts/x", &app.write_key, json!({})).await;
+    let a = app
+        .put_json(
+            "/api/v2/social/accounts/x",
+            Some(&app.write_key),
+            &json!({}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "connecting needs admin");
     assert!(app.store.credentials().await.unwrap().is_empty());
 
@@ -179,9 +181,7 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
     let job = app.wait_job(s.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert!(job.to_string().contains("needs reconnecting"), "{job}");
-    let list = app
-        .get("/api/v2/social/accounts", Some(&app.read_key))
-        .await;
+    let list = app.get_as_reader("/api/v2/social/accounts").await;
     let xa = &list.body["accounts"][0];
     assert_eq!(xa["reconnect_needed"], true, "{xa}");
     assert!(
@@ -270,15 +270,7 @@ async fn a_refused_refresh_needs_a_reconnect(backend: Backend) {
     assert_eq!(d.body["now"]["posts_via"], "platform");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_refresh_needs_a_reconnect_sqlite() {
-    a_refused_refresh_needs_a_reconnect(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_refresh_needs_a_reconnect_postgres() {
-    a_refused_refresh_needs_a_reconnect(Backend::Postgres).await;
-}
+both_backends!(fn a_refused_refresh_needs_a_reconnect);
 
 /// In dry run the adapters run against the mock Platform, which plays the networks: posts
 /// are captured, an expired token is refreshed by the mock's token endpoint, a revoked one
@@ -299,20 +291,19 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
         a.body["posts_via"],
         "direct (dry run: the mock Platform plays the network)"
     );
-    let a = connect(
-        &app,
-        "linkedin",
-        json!({"account_id": "urn:li:organization:2414183", "access_token": "li-token-1"}),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    let a = connect(
-        &app,
-        "facebook",
-        json!({"account_id": "104000000000001", "access_token": "page-token-1"}),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    for (network, account) in [
+        (
+            "linkedin",
+            json!({"account_id": "urn:li:organization:2414183", "access_token": "li-token-1"}),
+        ),
+        (
+            "facebook",
+            json!({"account_id": "104000000000001", "access_token": "page-token-1"}),
+        ),
+    ] {
+        let a = connect(&app, network, account).await;
+        assert_eq!(a.status, StatusCode::OK, "{network}: {}", a.text);
+    }
     let s = app
         .sync(r#"{"channels":["social_twitter","social_linkedin","social_facebook"]}"#)
         .await;
@@ -370,11 +361,8 @@ async fn a_dry_run_rehearses_the_live_adapters_against_the_mock_platform() {
     assert_eq!(recorded("linkedin", "dry_run").await, 1);
     assert_eq!(recorded("facebook", "dry_run").await, 1);
     assert_eq!(recorded("x", "live").await, 0);
-    let m = app.get("/metrics", None).await;
-    assert!(
-        m.text.contains("halcytone_egress_blocked_total 0"),
-        "nothing left for a real network"
-    );
+    // Nothing left for a real network.
+    app.assert_metric("halcytone_egress_blocked_total 0").await;
     // A revoked account: the rehearsal ends in "reconnect needed".
     connect(&app, "x", json!({"account_id": "42", "access_token": "revoked-token-2", "refresh_token": "revoked-refresh-2"})).await;
     let s = app.sync(r#"{"channels":["social_twitter"]}"#).await;

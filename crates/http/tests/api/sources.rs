@@ -3,7 +3,8 @@
 //! the reason, never sample text.
 
 use crate::helpers::{
-    Answer, Backend, TestApp, config, notion_app_page, notion_query, spawn_app_with,
+    Answer, Backend, TestApp, config, notion_app_page, notion_config, notion_query, notion_results,
+    spawn_app_with,
 };
 use reqwest::StatusCode;
 use wiremock::matchers::{header, method, path};
@@ -112,21 +113,17 @@ async fn a_configured_notion_database_is_the_living_document() {
     );
     notion_query("db123")
         .and(header("authorization", "Bearer secret_notion_test"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "object": "list", "results": [page], "has_more": false, "next_cursor": null
-        })))
+        .respond_with(notion_results(&[page]))
         .mount(&server)
         .await;
-    let mut c = config();
-    c.sources.notion_api_key = Some("secret_notion_test".into());
-    c.sources.notion_base_url = server.uri();
+    let mut c = notion_config(&server, "secret_notion_test");
     c.document = halcytone_http::DocumentSource::Remote(
         halcytone_sources::SourceRef::configured("notion", "db123").unwrap(),
     );
     let app = spawn_app_with(Backend::Sqlite, c).await.unwrap();
-    let a = app.get("/api/v1/preview", Some(&app.read_key)).await;
+    let a = app.get_as_reader("/api/v1/preview").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert!(a.text.contains("Notion says hello"), "{}", a.text);
-    let s = app.get("/api/v1/status", Some(&app.read_key)).await;
+    let s = app.get_as_reader("/api/v1/status").await;
     assert!(s.text.contains("notion:db123"), "{}", s.text);
 }

@@ -88,6 +88,11 @@ impl Browser {
 
     /// Posts a form from this site (`Origin` and `Sec-Fetch-Site` as a browser sends them),
     /// plus any `extra` headers.
+    /// Submits a form from this site as a browser does (no extra headers).
+    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post(path, fields, &[]).await
+    }
+
     async fn post(&mut self, path: &str, fields: &[(&str, &str)], extra: &[(&str, &str)]) -> Page {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
@@ -112,7 +117,7 @@ impl Browser {
     }
 
     async fn login(&mut self, key: &str, next: &str) -> Page {
-        self.post("/ui/login", &[("api_key", key), ("next", next)], &[])
+        self.submit("/ui/login", &[("api_key", key), ("next", next)])
             .await
     }
 }
@@ -210,9 +215,7 @@ both_backends!(
         assert!(!failed.body.contains(&job));
         let detail = b.get(&format!("/ui/jobs/{job}")).await;
         assert_eq!(detail.status, StatusCode::OK);
-        let api = app
-            .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-            .await;
+        let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
         assert!(
             detail
                 .body
@@ -234,7 +237,7 @@ both_backends!(
         // Signing out ends the session: the old cookie no longer opens a page.
         let csrf = list.csrf();
         let old = b.cookie.clone();
-        let out = b.post("/ui/logout", &[("csrf", &csrf)], &[]).await;
+        let out = b.submit("/ui/logout", &[("csrf", &csrf)]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         out.assert_location_starts_with("/ui/login");
         b.cookie = old;
@@ -260,13 +263,11 @@ both_backends!(
         assert_eq!(p.location(), "/ui/login?next=%2Fui%2Fjobs");
         let job = pending_job(&app).await;
         let cancel = b
-            .post(&format!("/ui/jobs/{job}/cancel"), &[("csrf", &csrf)], &[])
+            .submit(&format!("/ui/jobs/{job}/cancel"), &[("csrf", &csrf)])
             .await;
         assert_eq!(cancel.status, StatusCode::SEE_OTHER);
         cancel.assert_location_starts_with("/ui/login");
-        let api = app
-            .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-            .await;
+        let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
         assert_eq!(
             api.body["status"], "pending",
             "the revoked session changed nothing"
@@ -286,10 +287,10 @@ async fn posts_without_the_token_or_from_another_site_are_refused() {
     let job = pending_job(&app).await;
     let (mut b, csrf) = signed_in(&app, &app.write_key).await;
     let cancel = format!("/ui/jobs/{job}/cancel");
-    let p = b.post(&cancel, &[], &[]).await;
+    let p = b.submit(&cancel, &[]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "no token");
     let p = b
-        .post(&cancel, &[("csrf", "0".repeat(64).as_str())], &[])
+        .submit(&cancel, &[("csrf", "0".repeat(64).as_str())])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "a wrong token");
     // The right token from another site: refused whichever header says so.
@@ -315,17 +316,15 @@ async fn posts_without_the_token_or_from_another_site_are_refused() {
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "a cross-site sign-in");
-    let api = app
-        .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
     assert_eq!(api.body["status"], "pending", "nothing was cancelled");
     // Another session's token does not do either.
     let (_, other) = signed_in(&app, &app.write_key).await;
-    let p = b.post(&cancel, &[("csrf", &other)], &[]).await;
+    let p = b.submit(&cancel, &[("csrf", &other)]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     // A post with no session goes to the sign-in form.
     let mut anonymous = Browser::new(&app);
-    let p = anonymous.post(&cancel, &[("csrf", &csrf)], &[]).await;
+    let p = anonymous.submit(&cancel, &[("csrf", &csrf)]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     p.assert_location_starts_with("/ui/login?next=");
 }
@@ -338,18 +337,14 @@ async fn retry_and_cancel_buttons_do_what_the_api_does() {
     let page = reader.get(&format!("/ui/jobs/{job}")).await;
     assert!(page.body.contains("needs a key with the write scope"));
     let p = reader
-        .post(
-            &format!("/ui/jobs/{job}/cancel"),
-            &[("csrf", &reader_csrf)],
-            &[],
-        )
+        .submit(&format!("/ui/jobs/{job}/cancel"), &[("csrf", &reader_csrf)])
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "read scope cannot cancel");
 
     let (mut b, csrf) = signed_in(&app, &app.write_key).await;
     // Retrying a pending job: the API's refusal, as a flash message.
     let early = b
-        .post(&format!("/ui/jobs/{job}/retry"), &[("csrf", &csrf)], &[])
+        .submit(&format!("/ui/jobs/{job}/retry"), &[("csrf", &csrf)])
         .await;
     assert_eq!(early.status, StatusCode::SEE_OTHER);
     assert!(early.location().contains("?error="), "{}", early.location());
@@ -370,18 +365,16 @@ async fn retry_and_cancel_buttons_do_what_the_api_does() {
             .contains(&format!(r#"action="/ui/jobs/{job}/retry""#))
     );
     let p = b
-        .post(&format!("/ui/jobs/{job}/cancel"), &[("csrf", &csrf)], &[])
+        .submit(&format!("/ui/jobs/{job}/cancel"), &[("csrf", &csrf)])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     p.assert_location_starts_with(&format!("/ui/jobs/{job}?ok="));
-    let api = app
-        .get(&format!("/api/v2/jobs/{job}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/jobs/{job}")).await;
     assert_eq!(api.body["status"], "cancelled");
     let shown = b.get(p.location()).await;
     assert!(shown.body.contains("was cancelled"), "the flash message");
     let p = b
-        .post(&format!("/ui/jobs/{job}/retry"), &[("csrf", &csrf)], &[])
+        .submit(&format!("/ui/jobs/{job}/retry"), &[("csrf", &csrf)])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let new_id = p
@@ -392,15 +385,13 @@ async fn retry_and_cancel_buttons_do_what_the_api_does() {
         .unwrap()
         .to_string();
     assert_ne!(new_id, job);
-    let new = app
-        .get(&format!("/api/v2/jobs/{new_id}"), Some(&app.read_key))
-        .await;
+    let new = app.get_as_reader(&format!("/api/v2/jobs/{new_id}")).await;
     assert_eq!(new.status, StatusCode::OK, "{}", new.text);
     assert_eq!(new.body["metadata"]["retry_of"], job.as_str());
     let shown = b.get(p.location()).await;
     assert!(shown.body.contains("Retry of"));
     let unknown = b
-        .post("/ui/jobs/job_nope/retry", &[("csrf", &csrf)], &[])
+        .submit("/ui/jobs/job_nope/retry", &[("csrf", &csrf)])
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
@@ -491,7 +482,7 @@ async fn the_overview_and_errors_are_html_pages() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("<h1>404"));
     assert_console_headers(&missing);
-    let wrong = b.post("/ui/preview", &[], &[]).await;
+    let wrong = b.submit("/ui/preview", &[]).await;
     assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(wrong.body.contains("<h1>405"));
     // The API keeps its JSON answers.
@@ -606,11 +597,10 @@ async fn a_version_is_approved_from_the_console_postgres() {
 async fn approve_from_the_console(app: TestApp) {
     let submitter = app.write_key.clone();
     let v = app
-        .post(
+        .post_json(
             "/api/v2/content",
             Some(&submitter),
-            &json!({ "document": L2_DOC, "channels": ["email", "website"], "submit": true })
-                .to_string(),
+            &json!({ "document": L2_DOC, "channels": ["email", "website"], "submit": true }),
         )
         .await;
     assert_eq!(v.status, StatusCode::CREATED, "{}", v.text);
@@ -621,7 +611,7 @@ async fn approve_from_the_console(app: TestApp) {
 
     // The submitter cannot approve their own L2 version: the API's message is shown.
     let (mut own, own_csrf) = signed_in(&app, &submitter).await;
-    let p = own.post(&approve, &[("csrf", &own_csrf)], &[]).await;
+    let p = own.submit(&approve, &[("csrf", &own_csrf)]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     p.assert_location_starts_with("/ui/reviews?error=");
     let shown = own.get(p.location()).await;
@@ -634,27 +624,20 @@ async fn approve_from_the_console(app: TestApp) {
     assert!(list.body.contains(&id) && list.body.contains("L2"));
     assert!(list.body.contains("0 of 2"), "{}", list.body);
     let p = admin
-        .post(
-            &approve,
-            &[("csrf", &admin_csrf), ("note", "fine by me")],
-            &[],
-        )
+        .submit(&approve, &[("csrf", &admin_csrf), ("note", "fine by me")])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     p.assert_location_starts_with("/ui/reviews?ok=");
-    let api = app
-        .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/content/{id}")).await;
     assert_eq!(api.body["status"], "in_review");
     assert_eq!(api.body["review"]["approvals"][0]["by"], "env:API_KEY");
     assert_eq!(api.body["review"]["approvals"][0]["note"], "fine by me");
 
     // A reject without a reason is refused with the API's rule.
     let p = admin
-        .post(
+        .submit(
             &format!("/ui/reviews/{id}/reject"),
             &[("csrf", &admin_csrf)],
-            &[],
         )
         .await;
     assert!(
@@ -688,12 +671,10 @@ async fn approve_from_the_console(app: TestApp) {
     let (mut second, second_csrf) = signed_in(&app, &second_key).await;
     let back = format!("/ui/reviews/{id}");
     let p = second
-        .post(&approve, &[("csrf", &second_csrf), ("back", &back)], &[])
+        .submit(&approve, &[("csrf", &second_csrf), ("back", &back)])
         .await;
     p.assert_location_starts_with(&format!("{back}?ok="));
-    let api = app
-        .get(&format!("/api/v2/content/{id}"), Some(&app.read_key))
-        .await;
+    let api = app.get_as_reader(&format!("/api/v2/content/{id}")).await;
     assert_eq!(api.body["status"], "approved", "{}", api.text);
     let decided = second.get("/ui/reviews").await;
     assert!(decided.body.contains("Recently decided") && decided.body.contains(&id));

@@ -1,44 +1,20 @@
 //! `/ws/jobs`: the dashboard's job stream reports every transition of a publish job.
 
-use crate::helpers::{Backend, config, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, config, next_json, spawn_app, spawn_app_with};
 use futures_util::StreamExt;
-use serde_json::Value;
+use halcytone_testkit::http::queue_job;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-async fn next_json(
-    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
-) -> Value {
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("stream open")
-            .expect("no error");
-        if let Message::Text(t) = m {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_job_transition_reaches_the_stream() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let url = format!("{}/ws/jobs", app.base.replace("http://", "ws://"));
-    let (mut anon, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let (mut keyed, _) =
-        tokio_tungstenite::connect_async(format!("{url}?api_key={}", app.read_key))
-            .await
-            .unwrap();
+    let mut anon = app.ws("/ws/jobs").await;
+    let mut keyed = app.ws(&format!("/ws/jobs?api_key={}", app.read_key)).await;
     assert_eq!(next_json(&mut anon).await["type"], "connected");
     assert_eq!(next_json(&mut keyed).await["type"], "connected");
-    let m = app.get("/metrics", None).await;
-    assert!(
-        m.text
-            .contains("halcytone_websocket_connections{endpoint=\"/ws/jobs\"} 2"),
-        "{}",
-        m.text
-    );
+    app.assert_metric("halcytone_websocket_connections{endpoint=\"/ws/jobs\"} 2")
+        .await;
     let job = app.sync(r#"{"channels": ["email"]}"#).await;
     let id = job.body["job_id"].as_str().unwrap().to_string();
     let mut seen = Vec::new();
@@ -88,8 +64,7 @@ async fn a_silent_connection_is_pinged_then_closed_with_the_reason() {
     let app = crate::helpers::spawn_app_with(Backend::Sqlite, c)
         .await
         .unwrap();
-    let url = format!("{}/ws/jobs", app.base.replace("http://", "ws://"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut ws = app.ws("/ws/jobs").await;
     // Not reading means not answering pings: the server hears nothing.
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let mut pings = 0;
@@ -120,28 +95,17 @@ async fn a_dashboard_on_one_replica_sees_the_jobs_another_runs() {
         return;
     };
     let b = a.replica(config()).await;
-    let url = format!(
-        "{}/ws/jobs?api_key={}",
-        a.base.replace("http://", "ws://"),
-        a.read_key
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut ws = a.ws(&format!("/ws/jobs?api_key={}", a.read_key)).await;
     assert_eq!(next_json(&mut ws).await["type"], "connected");
     let doc =
         "# Weekly\n\n## Breathscape Updates\n\n### Calmer pacing\nThe new pacing is calmer.\n";
-    let queued = a
-        .http
-        .post(format!("{b}/api/v2/content/sync"))
-        .header("X-API-Key", &a.write_key)
-        .json(&serde_json::json!({ "channels": ["website"], "document": doc }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(queued.status(), 202);
-    let id = queued.json::<Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = queue_job(
+        a.http
+            .post(format!("{b}/api/v2/content/sync"))
+            .header("X-API-Key", &a.write_key)
+            .json(&serde_json::json!({ "channels": ["website"], "document": doc })),
+    )
+    .await;
     let mut seen = Vec::new();
     loop {
         let m = next_json(&mut ws).await;
