@@ -50,6 +50,9 @@ pub enum Command {
     Audience(AudienceCommand),
     /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
     Mock(MockArgs),
+    /// DKIM keys that sign SMTP mail: make one, print the DNS TXT record to publish.
+    #[command(subcommand)]
+    Dkim(DkimCommand),
     /// Print a sample shipped inside the binary: markdown (default), json, freeform or session.
     Sample {
         #[arg(default_value = "markdown")]
@@ -400,4 +403,29 @@ pub enum ConfigCommand {
         #[command(flatten)]
         brand: BrandArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DkimCommand {
+    /// Write a new private key (PKCS#8 PEM, mode 0600) and print its DNS TXT record.
+    Generate(DkimGenerateArgs),
+    /// Print the DNS TXT record of the configured key (DKIM_PRIVATE_KEY or
+    /// DKIM_PRIVATE_KEY_FILE, DKIM_SELECTOR, DKIM_DOMAIN or the domain of SMTP_FROM).
+    Record,
+}
+
+#[derive(Debug, Args)]
+pub struct DkimGenerateArgs {
+    /// The selector: the record is published at SELECTOR._domainkey.DOMAIN.
+    #[arg(long, default_value = "halcytone")]
+    pub selector: String,
+    /// The signing domain (d=). Default: DKIM_DOMAIN, else the domain of SMTP_FROM.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Where to write the private key (never replaced). Default: dkim/SELECTOR.pem.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// rsa (2048 bits, what every receiver verifies) or ed25519 (RFC 8463).
+    #[arg(long, default_value = "rsa")]
+    pub algorithm: String,
 }

@@ -973,3 +973,155 @@ fn the_mock_crm_lists_people_loaded_from_a_csv_at_start() {
     assert_exit_and_stderr(&o, 2, "--subscribers");
     assert_stderr_contains(&o, "missing.csv: cannot open it");
 }
+
+/// The quoted strings of a zone-file TXT line, joined.
+fn txt_value(line: &str) -> (Vec<String>, String) {
+    let strings: Vec<String> = line
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    let joined = strings.concat();
+    (strings, joined)
+}
+
+#[test]
+fn dkim_generate_writes_a_key_and_prints_its_record_and_record_reads_it_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("keys/news.pem");
+    let key_arg = key.to_string_lossy().into_owned();
+    let o = halcytone(&[
+        "dkim",
+        "generate",
+        "--selector",
+        "news2026",
+        "--domain",
+        "Example.com",
+        "--out",
+        &key_arg,
+    ]);
+    assert_exit_and_stdout(
+        &o,
+        0,
+        "news2026._domainkey.example.com. IN TXT \"v=DKIM1; k=rsa; p=",
+    );
+    assert_stderr_contains(&o, "DKIM_PRIVATE_KEY_FILE=");
+    let printed = stdout(&o).trim().to_string();
+    let (strings, value) = txt_value(&printed);
+    assert!(
+        strings.len() >= 2,
+        "an RSA 2048 record needs two strings: {printed}"
+    );
+    assert!(strings.iter().all(|s| s.len() <= 255), "{printed}");
+    assert_eq!(strings[0].len(), 255, "{printed}");
+    assert!(value.len() > 390, "{value}");
+    let pem = std::fs::read_to_string(&key).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A key file is never replaced.
+    let again = halcytone(&[
+        "dkim",
+        "generate",
+        "--domain",
+        "example.com",
+        "--out",
+        &key_arg,
+    ]);
+    assert_exit_and_stderr(&again, 2, "is not replaced");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), pem);
+
+    // `dkim record` prints the same record for the configured key.
+    let record = halcytone_command()
+        .args(["dkim", "record"])
+        .current_dir(repo())
+        .env("DKIM_PRIVATE_KEY_FILE", &key)
+        .env("DKIM_SELECTOR", "news2026")
+        .env("SMTP_FROM", "Halcytone <newsletter@example.com>")
+        .output()
+        .unwrap();
+    assert_exit_and_stdout(&record, 0, &printed);
+
+    // Ed25519: one short string; the domain from SMTP_FROM.
+    let ed = tmp.path().join("ed.pem");
+    let o = halcytone_command()
+        .args(["dkim", "generate", "--algorithm", "ed25519", "--out"])
+        .arg(&ed)
+        .current_dir(repo())
+        .env("SMTP_FROM", "Halcytone <newsletter@mail.example.org>")
+        .output()
+        .unwrap();
+    assert_exit_and_stdout(
+        &o,
+        0,
+        "halcytone._domainkey.mail.example.org. IN TXT \"v=DKIM1; k=ed25519; p=",
+    );
+    let (strings, _) = txt_value(stdout(&o).trim());
+    assert_eq!(strings.len(), 1);
+}
+
+#[test]
+fn dkim_commands_explain_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("k.pem").to_string_lossy().into_owned();
+    let o = halcytone(&[
+        "dkim",
+        "generate",
+        "--domain",
+        "example.com",
+        "--algorithm",
+        "dsa",
+        "--out",
+        &out,
+    ]);
+    assert_exit_and_stderr(&o, 2, "--algorithm");
+    let o = halcytone(&[
+        "dkim",
+        "generate",
+        "--domain",
+        "not a domain",
+        "--out",
+        &out,
+    ]);
+    assert_exit_and_stderr(&o, 2, "--domain");
+    let o = halcytone_command()
+        .args(["dkim", "generate", "--out", &out])
+        .current_dir(repo())
+        .env_remove("SMTP_FROM")
+        .env_remove("DKIM_DOMAIN")
+        .output()
+        .unwrap();
+    assert_exit_and_stderr(&o, 2, "--domain: required");
+
+    let record = |file: &std::path::Path| {
+        halcytone_command()
+            .args(["dkim", "record"])
+            .current_dir(repo())
+            .env("DKIM_PRIVATE_KEY_FILE", file)
+            .env("DKIM_DOMAIN", "example.com")
+            .output()
+            .unwrap()
+    };
+    let missing = tmp.path().join("missing.pem");
+    let o = record(&missing);
+    assert_exit_and_stderr(&o, 2, "DKIM_PRIVATE_KEY_FILE");
+    assert_stderr_contains(&o, "cannot read");
+    let junk = tmp.path().join("junk.pem");
+    std::fs::write(&junk, "not a key at all").unwrap();
+    let o = record(&junk);
+    assert_exit_and_stderr(&o, 2, "not a PEM private key");
+    let o = halcytone_command()
+        .args(["dkim", "record"])
+        .current_dir(repo())
+        .env_remove("DKIM_PRIVATE_KEY")
+        .env_remove("DKIM_PRIVATE_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_exit_and_stderr(&o, 2, "no DKIM key is configured");
+}

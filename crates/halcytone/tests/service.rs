@@ -242,6 +242,63 @@ async fn up_runs_the_whole_stack_from_one_command() {
     assert!(status.success(), "up stops cleanly on SIGTERM: {status:?}");
 }
 
+/// `halcytone up` with SMTP mail and no DKIM key configured: it makes one in its data
+/// directory, signs with it, and the capture verifies the signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_signs_smtp_mail_with_a_dkim_key_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("EMAIL_TRANSPORT", "smtp"),
+        ("SMTP_FROM", "Halcytone <newsletter@example.com>"),
+    ];
+    let (_up, api) = common::up(dir.path(), &env);
+    let key_file = dir.path().join("data/dkim/halcytone.pem");
+    let pem = std::fs::read_to_string(&key_file).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+    let http = reqwest::Client::new();
+    let key = std::fs::read_to_string(dir.path().join("data/api-key.txt")).unwrap();
+    let key = key.trim();
+    send_for_json(
+        http.post(format!("{api}/api/v2/content/sync"))
+            .bearer_auth(key)
+            .body(r#"{"channels":["email"]}"#),
+    )
+    .await;
+    let status = get_json(&http, &format!("{api}/api/v1/services/status"), Some(key)).await;
+    let crm = status["service_info"]["crm"]["url"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        let caps = captures(&http, &crm, "email").await;
+        if let Some(c) = caps.into_iter().next() {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "no message reached the capture");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let dkim = &first["request"]["dkim"];
+    assert_eq!(dkim["result"], "pass", "{dkim}");
+    assert_eq!(dkim["domain"], "example.com");
+    assert_eq!(dkim["selector"], "halcytone");
+    assert_eq!(dkim["algorithm"], "rsa-sha256");
+    // `dkim record` prints the record of the key `up` keeps.
+    let record = Command::new(env!("CARGO_BIN_EXE_halcytone"))
+        .args(["dkim", "record"])
+        .current_dir(dir.path())
+        .env("DKIM_PRIVATE_KEY_FILE", &key_file)
+        .env("SMTP_FROM", "Halcytone <newsletter@example.com>")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&record.stdout);
+    assert!(
+        printed.starts_with("halcytone._domainkey.example.com. IN TXT \"v=DKIM1; k=rsa; p="),
+        "{printed}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_serve_killed_mid_job_finishes_every_job_once_after_restart() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,6 +12,7 @@ pub mod bounces;
 pub mod captures;
 pub mod console;
 pub mod crm;
+pub mod dkim;
 pub mod error;
 pub mod faults;
 pub mod idempotency;

@@ -12,6 +12,9 @@
 //! `Message-ID` was captured before is captured again marked as a duplicate of the first
 //! (`status: "duplicate"`, `duplicate_of`), and counted, so a rehearsal shows a resend exactly
 //! as the recipient would notice it.
+//!
+//! Every captured message carries the verdict of its DKIM check (`dkim`: `pass`, `fail` with
+//! the reason, or `none`), against the key records the capture was given (see [`crate::dkim`]).
 
 use crate::state::MockState;
 use crate::store::NewRecord;
@@ -648,7 +651,11 @@ pub async fn capture(
     envelope: &Envelope,
     message: &[u8],
 ) -> Result<Captured, crate::store::StoreError> {
-    let request = describe(envelope, message);
+    let mut request = describe(envelope, message);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    request["dkim"] = json!(crate::dkim::verify(message, &state.config.dkim, now));
     let message_id = request["message_id"]
         .as_str()
         .map(|m| {

@@ -50,6 +50,8 @@ pub struct MockConfig {
     pub smtp_port: Option<u16>,
     /// Where the SMTP capture reports the bounces and complaints of seeded addresses.
     pub events: Option<crate::bounces::EventSink>,
+    /// The DKIM key records the SMTP capture verifies signatures against (it does no DNS).
+    pub dkim: crate::dkim::DkimKeys,
 }
 
 impl MockConfig {
@@ -63,6 +65,7 @@ impl MockConfig {
             }),
             smtp_port: None,
             events: None,
+            dkim: crate::dkim::DkimKeys::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod breaker;
 pub mod client;
 pub mod deliveries;
+pub mod dkim;
 pub mod egress;
 pub mod publishers;
 pub mod rate_limit;

@@ -1,6 +1,7 @@
 //! Publishing settings from configuration variables: dry run, where each upstream is, keys,
 //! timeouts, retries, batch size and per-channel rates.
 
+use crate::dkim::{DEFAULT_SELECTOR, DkimKey, DkimSettings, read_key_file, valid_name};
 use crate::retry::RetryPolicy;
 use crate::smtp::{EmailTransport, SmtpSettings, SmtpTls};
 use halcytone_content::vars::{parsed, text, truth};
@@ -345,6 +346,7 @@ fn email_transport(
     let smtp_port = port("SMTP_PORT", 587)?;
     let mock = (mock_host, port("MOCK_SMTP_PORT", 1025)?);
     let username = text(get, "SMTP_USERNAME");
+    let dkim = dkim(get, Some(from.email.domain()))?;
     let settings = if dry_run {
         SmtpSettings {
             host: mock.0.clone(),
@@ -359,6 +361,7 @@ fn email_transport(
             timeout: Duration::from_secs(timeout),
             unsubscribe_url,
             mock,
+            dkim,
         }
     } else {
         let host = text(get, "SMTP_HOST").ok_or_else(|| {
@@ -397,9 +400,85 @@ fn email_transport(
             timeout: Duration::from_secs(timeout),
             unsubscribe_url,
             mock,
+            dkim,
         }
     };
     Ok(EmailTransport::Smtp(Box::new(settings)))
+}
+
+/// DKIM signing of SMTP mail: DKIM_PRIVATE_KEY (PEM) or DKIM_PRIVATE_KEY_FILE (a path to
+/// one), DKIM_SELECTOR (`halcytone` by default) and DKIM_DOMAIN (the domain of SMTP_FROM by
+/// default, `from_domain` here). Without a key, mail goes unsigned. A key's text is never put
+/// in an error.
+pub fn dkim(
+    get: &dyn Fn(&str) -> Option<String>,
+    from_domain: Option<&str>,
+) -> Result<Option<DkimSettings>, SettingError> {
+    let bad = |name: &'static str, value: String, reason: String| SettingError {
+        name,
+        value,
+        reason,
+    };
+    let inline = get("DKIM_PRIVATE_KEY").filter(|v| !v.trim().is_empty());
+    let file = text(get, "DKIM_PRIVATE_KEY_FILE");
+    let selector = text(get, "DKIM_SELECTOR");
+    let domain = text(get, "DKIM_DOMAIN");
+    let hidden = |v: &str| format!("({} characters, hidden)", v.chars().count());
+    let key = match (inline, file) {
+        (None, None) => {
+            return match selector.or(domain) {
+                Some(v) => Err(bad(
+                    "DKIM_PRIVATE_KEY",
+                    String::new(),
+                    format!(
+                        "required when DKIM_SELECTOR or DKIM_DOMAIN is set ({v:?}): give the key as PEM, or its path in DKIM_PRIVATE_KEY_FILE (halcytone dkim generate makes one)"
+                    ),
+                )),
+                None => Ok(None),
+            };
+        }
+        (Some(pem), Some(_)) => {
+            return Err(bad(
+                "DKIM_PRIVATE_KEY",
+                hidden(&pem),
+                "set DKIM_PRIVATE_KEY or DKIM_PRIVATE_KEY_FILE, not both".into(),
+            ));
+        }
+        (Some(pem), None) => DkimKey::from_pem(&pem)
+            .map_err(|e| bad("DKIM_PRIVATE_KEY", hidden(&pem), e.to_string()))?,
+        (None, Some(path)) => read_key_file(std::path::Path::new(&path))
+            .map_err(|e| bad("DKIM_PRIVATE_KEY_FILE", path.clone(), e.to_string()))?,
+    };
+    let selector = selector.unwrap_or_else(|| DEFAULT_SELECTOR.to_string());
+    if !valid_name(&selector) {
+        return Err(bad(
+            "DKIM_SELECTOR",
+            selector,
+            "a DNS label (letters, digits, hyphens; dots between labels), e.g. halcytone or news2025".into(),
+        ));
+    }
+    let domain = domain
+        .or(from_domain.map(str::to_string))
+        .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
+        .ok_or_else(|| {
+            bad(
+                "DKIM_DOMAIN",
+                String::new(),
+                "required: there is no SMTP_FROM to take the signing domain from".into(),
+            )
+        })?;
+    if !valid_name(&domain) || !domain.contains('.') {
+        return Err(bad(
+            "DKIM_DOMAIN",
+            domain,
+            "a domain name such as example.com (by default the domain of SMTP_FROM)".into(),
+        ));
+    }
+    Ok(Some(DkimSettings {
+        selector,
+        domain,
+        key,
+    }))
 }
 
 fn required(value: Option<Url>, name: &'static str) -> Result<Url, SettingError> {
@@ -514,6 +593,105 @@ mod tests {
             let err = Settings::from_vars(&vars(&v), false).unwrap_err();
             assert_eq!(err.name, wrong, "{name}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn dkim_is_read_from_a_key_or_a_file_and_bad_keys_are_named_never_shown() {
+        use crate::dkim::{DkimAlgorithm, DkimKey};
+        let live = [
+            ("CRM_BASE_URL", "https://crm.example.com"),
+            ("PLATFORM_BASE_URL", "https://cms.example.com"),
+            ("EMAIL_TRANSPORT", "smtp"),
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_FROM", "Halcytone <newsletter@News.Example.com>"),
+        ];
+        let with = |extra: &[(&'static str, &str)]| {
+            let mut v: Vec<(&str, &str)> = live.to_vec();
+            v.extend_from_slice(extra);
+            Settings::from_vars(&vars(&v), false)
+        };
+        let (_, smtp) = smtp_of(&live);
+        assert!(smtp.dkim.is_none(), "no key: unsigned, as before");
+
+        let (key, pem) = DkimKey::generate(DkimAlgorithm::Ed25519).unwrap();
+        let s = with(&[("DKIM_PRIVATE_KEY", pem.expose())]).unwrap();
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected")
+        };
+        let dkim = smtp.dkim.as_ref().unwrap();
+        assert_eq!(dkim.selector, "halcytone");
+        assert_eq!(dkim.domain, "news.example.com", "the From address's domain");
+        assert_eq!(dkim.key.public_base64(), key.public_base64());
+        assert!(
+            !format!("{s:?}").contains(&pem.expose()[30..60]),
+            "the key never shows"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.pem");
+        std::fs::write(&file, pem.expose()).unwrap();
+        let path = file.to_str().unwrap();
+        let s = with(&[
+            ("DKIM_PRIVATE_KEY_FILE", path),
+            ("DKIM_SELECTOR", "news2025"),
+            ("DKIM_DOMAIN", "Example.com."),
+        ])
+        .unwrap();
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected")
+        };
+        let dkim = smtp.dkim.as_ref().unwrap();
+        assert_eq!(
+            (dkim.selector.as_str(), dkim.domain.as_str()),
+            ("news2025", "example.com")
+        );
+        assert_eq!(
+            dkim.txt_record(),
+            format!(
+                "news2025._domainkey.example.com. IN TXT \"{}\"",
+                key.record_value()
+            )
+        );
+
+        let broken = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIsecretsecret\n-----END PRIVATE KEY-----";
+        let missing = dir.path().join("missing.pem");
+        for (extra, name) in [
+            (vec![("DKIM_PRIVATE_KEY", broken)], "DKIM_PRIVATE_KEY"),
+            (vec![("DKIM_PRIVATE_KEY", "not a key")], "DKIM_PRIVATE_KEY"),
+            (
+                vec![("DKIM_PRIVATE_KEY_FILE", missing.to_str().unwrap())],
+                "DKIM_PRIVATE_KEY_FILE",
+            ),
+            (
+                vec![
+                    ("DKIM_PRIVATE_KEY", pem.expose()),
+                    ("DKIM_PRIVATE_KEY_FILE", path),
+                ],
+                "DKIM_PRIVATE_KEY",
+            ),
+            (vec![("DKIM_SELECTOR", "news")], "DKIM_PRIVATE_KEY"),
+            (
+                vec![("DKIM_PRIVATE_KEY", pem.expose()), ("DKIM_SELECTOR", "a b")],
+                "DKIM_SELECTOR",
+            ),
+            (
+                vec![
+                    ("DKIM_PRIVATE_KEY", pem.expose()),
+                    ("DKIM_DOMAIN", "localhost"),
+                ],
+                "DKIM_DOMAIN",
+            ),
+        ] {
+            let err = with(&extra).unwrap_err();
+            assert_eq!(err.name, name, "{extra:?}: {err}");
+            let shown = err.to_string();
+            assert!(
+                !shown.contains("secretsecret") && !shown.contains("MC4CAQAw"),
+                "{shown}"
+            );
+        }
+        let err = with(&[("DKIM_PRIVATE_KEY_FILE", missing.to_str().unwrap())]).unwrap_err();
+        assert!(err.reason.contains("cannot read"), "{err}");
     }
 
     #[test]

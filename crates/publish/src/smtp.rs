@@ -3,6 +3,9 @@
 //! message through an SMTP relay — multipart/alternative (text, then HTML, UTF-8) with
 //! `List-Unsubscribe` and one-click `List-Unsubscribe-Post` (RFC 8058).
 //!
+//! With DKIM configured (`DKIM_*`, see [`crate::dkim`]) every message is signed before it is
+//! sent, the same bytes for every attempt; without it, messages go unsigned.
+//!
 //! Sent with `lettre` over rustls (aws-lc-rs). In dry run the relay is the mock CRM's SMTP
 //! capture, without TLS, and the egress guard refuses any other SMTP host before connecting.
 //!
@@ -13,6 +16,7 @@
 //! delivered recipient again); a publish without a job remembers in memory.
 
 use crate::deliveries::{Begin, DeliveryLedger, Ended, Entry, MemoryLedger};
+use crate::dkim::{DkimKeyError, DkimSettings, DkimSigner};
 use crate::egress::EgressGuard;
 use crate::rate_limit::RateLimiter;
 use crate::report::{Outcome, TargetResult};
@@ -76,6 +80,8 @@ pub struct SmtpSettings {
     /// The mock CRM's SMTP capture (host of MOCK_CRM_BASE_URL, MOCK_SMTP_PORT): the only SMTP
     /// endpoint the egress guard lets through in dry run.
     pub mock: (String, u16),
+    /// Signs every message when set (DKIM_SELECTOR, DKIM_DOMAIN, DKIM_PRIVATE_KEY[_FILE]).
+    pub dkim: Option<DkimSettings>,
 }
 
 /// One subscriber from the CRM's list.
@@ -174,6 +180,7 @@ pub struct SmtpSender {
     retry: RetryPolicy,
     /// The ledger of sends that bring none (publishes without a job).
     memory: MemoryLedger,
+    dkim: Option<DkimSigner>,
 }
 
 impl std::fmt::Debug for SmtpSender {
@@ -191,13 +198,17 @@ struct Relay {
     messages: usize,
 }
 
-/// The SMTP transport could not be set up (its TLS configuration).
+/// The SMTP transport could not be set up: its TLS configuration, or its DKIM key.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot set up the SMTP transport to {host}:{port}: {source}")]
-pub struct SmtpSetupError {
-    host: String,
-    port: u16,
-    source: lettre::transport::smtp::Error,
+pub enum SmtpSetupError {
+    #[error("cannot set up the SMTP transport to {host}:{port}: {source}")]
+    Tls {
+        host: String,
+        port: u16,
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("cannot set up DKIM signing: {0}")]
+    Dkim(#[from] DkimKeyError),
 }
 
 impl BatchTally {
@@ -233,7 +244,7 @@ struct BatchTally {
 impl SmtpSender {
     /// Prepares the TLS parameters and credentials; no connection is made until a send.
     pub fn new(settings: SmtpSettings, retry: RetryPolicy) -> Result<Self, SmtpSetupError> {
-        let err = |source| SmtpSetupError {
+        let err = |source| SmtpSetupError::Tls {
             host: settings.host.clone(),
             port: settings.port,
             source,
@@ -253,7 +264,9 @@ impl SmtpSender {
                 .unwrap_or_default();
             Credentials::new(user.clone(), password)
         });
+        let dkim = settings.dkim.as_ref().map(DkimSigner::new).transpose()?;
         Ok(SmtpSender {
+            dkim,
             tls,
             credentials,
             hello: ClientId::default(),
@@ -409,7 +422,7 @@ impl SmtpSender {
         let header = |name: &'static str, value: String| {
             HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
         };
-        Message::builder()
+        let mut message = Message::builder()
             .from(self.settings.from.clone())
             .to(to)
             .subject(newsletter.subject.clone())
@@ -429,7 +442,11 @@ impl SmtpSender {
                 newsletter.text.clone(),
                 newsletter.html.clone(),
             ))
-            .map_err(|e| format!("cannot build the message: {e}"))
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        if let Some(signer) = &self.dkim {
+            signer.sign(&mut message);
+        }
+        Ok(message)
     }
 
     /// Sends `newsletter` to every subscriber, `names.batch_size` to a report line
@@ -756,6 +773,7 @@ mod tests {
                 timeout: Duration::from_secs(5),
                 unsubscribe_url: Url::parse("https://halcytone.com/unsubscribe").unwrap(),
                 mock: ("127.0.0.1".into(), 1025),
+                dkim: None,
             },
             RetryPolicy::default(),
         )

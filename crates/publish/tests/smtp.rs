@@ -5,9 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use halcytone_content::Channel;
+use halcytone_mocks::dkim::DkimKeys;
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_mocks::store::Store;
+use halcytone_publish::dkim::{DkimAlgorithm, DkimKey};
+use halcytone_publish::retry::RetryPolicy;
 use halcytone_publish::smtp::EmailTransport;
+use halcytone_publish::smtp::{Recipient, SmtpSender};
 use halcytone_publish::{Outcome, PublishReport, Publishing, Settings, TargetResult};
 use halcytone_testkit::json::strings_at;
 use serde_json::Value;
@@ -30,6 +34,11 @@ struct Mocks {
 }
 
 async fn mocks() -> Mocks {
+    mocks_with(DkimKeys::new()).await
+}
+
+/// [`mocks`] whose SMTP capture knows these DKIM key records.
+async fn mocks_with(dkim: DkimKeys) -> Mocks {
     let (stop, rx) = tokio::sync::watch::channel(false);
     let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -38,6 +47,7 @@ async fn mocks() -> Mocks {
     let smtp_port = smtp.local_addr().unwrap().port();
     let mut config = MockConfig::new(MockKind::Crm);
     config.smtp_port = Some(smtp_port);
+    config.dkim = dkim;
     let state = halcytone_mocks::state(MockKind::Crm, config, Store::in_memory().await.unwrap())
         .await
         .unwrap();
@@ -391,4 +401,192 @@ async fn live_starttls_is_required_and_nothing_is_sent_to_a_relay_without_it() {
     let caps = get(&m.crm, "api/v1/captures?kind=email").await;
     assert_eq!(caps["total"], 0, "nothing was sent without TLS");
     assert_eq!(p.client.guard.refused(), 0, "live mode: no egress guard");
+}
+
+/// Sends `message` (CRLF lines) to the SMTP capture on `port` for `rcpt`, as any client would.
+async fn send_raw(port: u16, rcpt: &str, message: &str) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let mut expect = async |code: &str| loop {
+        let mut line = String::new();
+        r.read_line(&mut line).await.unwrap();
+        assert!(line.starts_with(code), "expected {code}, got {line:?}");
+        if line.as_bytes().get(3) == Some(&b' ') {
+            break;
+        }
+    };
+    expect("220").await;
+    let mut data = String::new();
+    for line in message.trim_end_matches("\r\n").split("\r\n") {
+        if line.starts_with('.') {
+            data.push('.');
+        }
+        data.push_str(line);
+        data.push_str("\r\n");
+    }
+    for (command, code) in [
+        ("EHLO test.local".to_string(), "250"),
+        ("MAIL FROM:<newsletter@example.com>".to_string(), "250"),
+        (format!("RCPT TO:<{rcpt}>"), "250"),
+        ("DATA".to_string(), "354"),
+        (format!("{data}."), "250"),
+        ("QUIT".to_string(), "221"),
+    ] {
+        w.write_all(format!("{command}\r\n").as_bytes())
+            .await
+            .unwrap();
+        expect(code).await;
+    }
+}
+
+/// The `dkim` verdict of every email capture, by its first envelope recipient.
+async fn dkim_by_recipient(crm: &Url) -> HashMap<String, Value> {
+    let caps = get(crm, "api/v1/captures?kind=email&limit=1000").await;
+    caps["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["request"]["envelope"]["rcpt_to"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                c["request"]["dkim"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_message_is_dkim_signed_and_the_capture_records_pass() {
+    // Ed25519 here (hundreds of messages); RSA, the default, in the test below.
+    let (key, pem) = DkimKey::generate(DkimAlgorithm::Ed25519).unwrap();
+    let mut keys = DkimKeys::new();
+    keys.add("halcytone", "example.com", &key.record_value());
+    let m = mocks_with(keys).await;
+    let p = Publishing::new(settings(&m, &[("DKIM_PRIVATE_KEY", pem.expose())])).unwrap();
+    let report = p.publish(&bundle(), &[Channel::Email], "corr-dkim-1").await;
+    assert!(report.all_succeeded(), "{report:#?}");
+
+    let verdicts = dkim_by_recipient(&m.crm).await;
+    assert_eq!(verdicts.len(), opted_in(&m.crm).await.len());
+    for (rcpt, d) in &verdicts {
+        assert_eq!(d["result"], "pass", "{rcpt}: {d}");
+    }
+    let d = verdicts.values().next().unwrap();
+    assert_eq!(d["domain"], "example.com");
+    assert_eq!(d["selector"], "halcytone");
+    assert_eq!(d["algorithm"], "ed25519-sha256");
+    let signed = d["signed_headers"].as_str().unwrap();
+    for h in [
+        "from",
+        "subject",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ] {
+        assert!(signed.split(':').any(|s| s == h), "{h} in {signed}");
+    }
+
+    // The capture's own page and the console show the verdict too.
+    let caps = get(&m.crm, "api/v1/captures?kind=email&limit=1").await;
+    let id = caps["captures"][0]["id"].as_str().unwrap().to_string();
+    let one = get(&m.crm, &format!("api/v1/captures/{id}")).await;
+    assert_eq!(one["request"]["dkim"]["result"], "pass");
+    let page = reqwest::get(m.crm.join(&format!("messages/{id}")).unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("DKIM signature"), "{page}");
+    assert!(
+        page.contains("d=example.com, s=halcytone, ed25519-sha256"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_changed_after_signing_fails_and_an_unsigned_one_is_none() {
+    let (key, pem) = DkimKey::generate(DkimAlgorithm::Rsa).unwrap();
+    let mut keys = DkimKeys::new();
+    keys.add("halcytone", "example.com", &key.record_value());
+    let m = mocks_with(keys).await;
+    let sender_for = |extra: &[(&str, &str)]| {
+        let s = settings(&m, extra);
+        let EmailTransport::Smtp(smtp) = &s.email_transport else {
+            panic!("smtp expected")
+        };
+        SmtpSender::new(smtp.as_ref().clone(), RetryPolicy::default()).unwrap()
+    };
+    let signer = sender_for(&[("DKIM_PRIVATE_KEY", pem.expose())]);
+    let unsigned = sender_for(&[]);
+    let b = bundle();
+    let n = b.newsletter.as_ref().unwrap();
+    let message = |sender: &SmtpSender, k: u32| {
+        let r = Recipient {
+            id: Some(format!("sub_{k}")),
+            email: format!("reader{k}@example.net"),
+            name: None,
+        };
+        let m = sender
+            .message(n, &r, ("v1", "campaign-1"), "corr-1", None)
+            .unwrap();
+        String::from_utf8(m.formatted()).unwrap()
+    };
+
+    // As signed; with an unsigned header changed (still passes).
+    let intact =
+        message(&signer, 1).replacen("X-Campaign-ID: campaign-1", "X-Campaign-ID: other", 1);
+    assert!(intact.contains("X-Campaign-ID: other"));
+    send_raw(m.smtp_port, "reader1@example.net", &intact).await;
+    // The body changed after signing.
+    let original = message(&signer, 2);
+    let head_end = original.find("\r\n\r\n").unwrap() + 4;
+    let (head, body) = original.split_at(head_end);
+    let part_start = body.find("\r\n\r\n").unwrap() + 4;
+    let tampered = format!(
+        "{head}{}Edited. {}",
+        &body[..part_start],
+        &body[part_start..]
+    );
+    send_raw(m.smtp_port, "reader2@example.net", &tampered).await;
+    // A signed header changed after signing.
+    let original = message(&signer, 3);
+    let readdressed = original.replacen("To: reader3@example.net", "To: someone@example.net", 1);
+    assert_ne!(readdressed, original);
+    send_raw(m.smtp_port, "reader3@example.net", &readdressed).await;
+    // Not signed at all.
+    send_raw(m.smtp_port, "reader4@example.net", &message(&unsigned, 4)).await;
+
+    let v = dkim_by_recipient(&m.crm).await;
+    let one = &v["reader1@example.net"];
+    assert_eq!(one["result"], "pass", "{one}");
+    assert_eq!(one["algorithm"], "rsa-sha256");
+    let two = &v["reader2@example.net"];
+    assert_eq!(two["result"], "fail", "{two}");
+    assert!(
+        two["reason"]
+            .as_str()
+            .unwrap()
+            .contains("body hash mismatch"),
+        "{two}"
+    );
+    let three = &v["reader3@example.net"];
+    assert_eq!(three["result"], "fail", "{three}");
+    assert!(
+        three["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not verify"),
+        "{three}"
+    );
+    let four = &v["reader4@example.net"];
+    assert_eq!(four["result"], "none", "{four}");
+    assert!(!message(&unsigned, 5).contains("DKIM-Signature"));
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Variables whose values are never printed.
-const SECRETS: [&str; 13] = [
+const SECRETS: [&str; 14] = [
     "API_KEY",
     "X_CLIENT_SECRET",
     "LINKEDIN_CLIENT_SECRET",
@@ -28,6 +28,8 @@ const SECRETS: [&str; 13] = [
     "CDN_API_KEY",
     "NOTION_API_KEY",
     "GOOGLE_CREDENTIALS_JSON",
+    // A PEM private key: the DKIM signing key of SMTP mail.
+    "DKIM_PRIVATE_KEY",
 ];
 
 /// Whether a variable holds a secret: listed, or named like one (`…_KEY`, `…_SECRET`,
@@ -331,4 +333,24 @@ async fn check_stored_credentials(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_hidden_and_paths_are_not() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----";
+        let shown = shown("DKIM_PRIVATE_KEY", pem);
+        assert!(
+            shown.contains("hidden") && !shown.contains("BEGIN"),
+            "{shown}"
+        );
+        assert_eq!(
+            super::shown("DKIM_PRIVATE_KEY_FILE", "dkim/halcytone.pem"),
+            "\"dkim/halcytone.pem\""
+        );
+        assert_eq!(super::shown("DKIM_SELECTOR", "halcytone"), "\"halcytone\"");
+    }
 }

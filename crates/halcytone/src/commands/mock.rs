@@ -61,6 +61,7 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
         MockKind::Crm => {
             let listener = bind_smtp(&args.host, args.smtp_port).await?;
             config.smtp_port = Some(listener.local_addr()?.port());
+            config.dkim = dkim_keys()?;
             Some(listener)
         }
         MockKind::Platform => None,
@@ -100,6 +101,30 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
     }
     eprintln!("{} stopped", kind.service_name());
     Ok(())
+}
+
+/// The DKIM key the SMTP capture verifies against: the one configured for sending
+/// (DKIM_PRIVATE_KEY or DKIM_PRIVATE_KEY_FILE, DKIM_SELECTOR, DKIM_DOMAIN or SMTP_FROM's
+/// domain), if any. Signatures by any other key are recorded as failing for want of it.
+fn dkim_keys() -> Result<halcytone_mocks::dkim::DkimKeys> {
+    let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let from = get("SMTP_FROM").and_then(|f| halcytone_publish::dkim::mailbox_domain(&f));
+    let mut keys = halcytone_mocks::dkim::DkimKeys::new();
+    match halcytone_publish::settings::dkim(&get, from.as_deref())
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        Some(d) => {
+            keys.add(&d.selector, &d.domain, &d.key.record_value());
+            eprintln!(
+                "mock-crm SMTP capture verifies DKIM signatures against {}",
+                d.record_name()
+            );
+        }
+        None => eprintln!(
+            "mock-crm SMTP capture knows no DKIM key (DKIM_PRIVATE_KEY_FILE names the sender's): signed mail is recorded as dkim fail"
+        ),
+    }
+    Ok(keys)
 }
 
 /// Adds the people of a CSV file to the mock CRM's subscribers, naming refused rows FILE:LINE.

@@ -5,6 +5,7 @@ mod audience;
 mod config;
 mod credentials;
 mod database;
+mod dkim;
 mod generate;
 mod mock;
 mod publish;
@@ -27,6 +28,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Mock(args) => mock::run(&args),
+        Command::Dkim(cmd) => dkim::run(cmd),
         Command::Migrate(args) => database::migrate(&args),
         Command::Config(crate::cli::ConfigCommand::Check { connect, brand }) => {
             config::check(connect, &brand)

@@ -10,11 +10,12 @@ use crate::samples;
 use anyhow::{Context, Result, anyhow};
 use halcytone_content::Templates;
 use halcytone_http::{Application, DocumentSource, ServerConfig};
+use halcytone_mocks::dkim::DkimKeys;
 use halcytone_mocks::state::{MockConfig, MockKind};
 use halcytone_publish::smtp::EmailTransport;
 use halcytone_publish::{Publishing, Settings};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,6 +36,7 @@ async fn start_mock(
     smtp: Option<TcpListener>,
     data_dir: &Path,
     events: Option<halcytone_mocks::bounces::EventSink>,
+    dkim: DkimKeys,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     let db = data_dir.join(kind.database_file());
@@ -43,6 +45,7 @@ async fn start_mock(
         .await
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
     let mut config = mock_config(kind)?;
+    config.dkim = dkim;
     config.events = events;
     config.smtp_port = match &smtp {
         Some(l) => Some(l.local_addr()?.port()),
@@ -132,27 +135,10 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             secret: events_secret.clone(),
         };
 
-        let (stop_mocks, mocks_stop) = watch::channel(false);
-        let crm = start_mock(
-            MockKind::Crm,
-            crm_listener,
-            Some(smtp_listener),
-            &args.data_dir,
-            Some(events),
-            mocks_stop.clone(),
-        )
-        .await?;
-        let platform = start_mock(
-            MockKind::Platform,
-            platform_listener,
-            None,
-            &args.data_dir,
-            None,
-            mocks_stop,
-        )
-        .await?;
-
-        // Dry run always, against the mocks just started; everything else from the environment.
+        // Dry run always, against the mocks about to start; everything else from the environment
+        // (SMTP mail is signed with the stack's own DKIM key when none is configured).
+        let own_dkim = own_dkim_key(&args.data_dir)?;
+        let own_dkim_file = own_dkim.as_ref().map(|p| p.display().to_string());
         let crm_url = format!("http://{crm_addr}");
         let platform_url = format!("http://{platform_addr}");
         let smtp_port = smtp_addr.port().to_string();
@@ -161,10 +147,13 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             "MOCK_CRM_BASE_URL" => Some(crm_url.clone()),
             "MOCK_PLATFORM_BASE_URL" => Some(platform_url.clone()),
             "MOCK_SMTP_PORT" => Some(smtp_port.clone()),
-            "PUBLIC_BASE_URL" => std::env::var("PUBLIC_BASE_URL").ok().or_else(|| Some(public_url.clone())),
+            "PUBLIC_BASE_URL" => std::env::var("PUBLIC_BASE_URL")
+                .ok()
+                .or_else(|| Some(public_url.clone())),
             "UNSUBSCRIBE_SECRET" => Some(unsubscribe_secret.clone()),
             "EMAIL_EVENTS_SECRET" => Some(events_secret.clone()),
             "LIVING_DOC_TYPE" | "LIVING_DOC_ID" => None,
+            "DKIM_PRIVATE_KEY_FILE" if own_dkim_file.is_some() => own_dkim_file.clone(),
             other => std::env::var(other).ok(),
         };
         let mut config =
@@ -175,6 +164,47 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             EmailTransport::Smtp(smtp) => Some(smtp.from.to_string()),
             EmailTransport::Crm => None,
         };
+        // The capture verifies signatures against the public key the publisher signs with.
+        let mut dkim_keys = DkimKeys::new();
+        let dkim_line = match &settings.email_transport {
+            EmailTransport::Smtp(smtp) => match &smtp.dkim {
+                Some(d) => {
+                    dkim_keys.add(&d.selector, &d.domain, &d.key.record_value());
+                    let source = own_dkim
+                        .as_ref()
+                        .map_or("DKIM_PRIVATE_KEY[_FILE]".to_string(), |p| p.display().to_string());
+                    Some(format!(
+                        "signed as {} ({} key {source}; the capture verifies it)",
+                        d.record_name(),
+                        d.key.algorithm().key_type()
+                    ))
+                }
+                None => None,
+            },
+            EmailTransport::Crm => None,
+        };
+        let (stop_mocks, mocks_stop) = watch::channel(false);
+        let crm = start_mock(
+            MockKind::Crm,
+            crm_listener,
+            Some(smtp_listener),
+            &args.data_dir,
+            Some(events),
+            dkim_keys,
+            mocks_stop.clone(),
+        )
+        .await?;
+        let platform = start_mock(
+            MockKind::Platform,
+            platform_listener,
+            None,
+            &args.data_dir,
+            None,
+            DkimKeys::new(),
+            mocks_stop,
+        )
+        .await?;
+
         let document_line = match &args.document {
             Some(path) => {
                 std::fs::metadata(path).with_context(|| {
@@ -232,9 +262,10 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let api = tokio::spawn(app.run(async move {
             let _ = api_stop.wait_for(|s| *s).await;
         }));
-        let email_line = match &settings_email {
-            Some(from) => format!("EMAIL_TRANSPORT=smtp from {from}: one message per subscriber into the SMTP capture"),
-            None => "EMAIL_TRANSPORT=crm: batches through the mock CRM's API".to_string(),
+        let email_line = match (&settings_email, &dkim_line) {
+            (Some(from), Some(dkim)) => format!("EMAIL_TRANSPORT=smtp from {from}: one message per subscriber into the SMTP capture,\n                 DKIM {dkim}"),
+            (Some(from), None) => format!("EMAIL_TRANSPORT=smtp from {from}: one message per subscriber into the SMTP capture (unsigned)"),
+            (None, _) => "EMAIL_TRANSPORT=crm: batches through the mock CRM's API".to_string(),
         };
         // A closed standard output (`halcytone up | head`) does not stop the services.
         if let Err(e) = banner(
@@ -267,6 +298,33 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         eprintln!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The dry run's own DKIM key when SMTP mail goes out (EMAIL_TRANSPORT=smtp) and no key is
+/// configured: made once (RSA 2048) and kept in DATA/dkim/SELECTOR.pem (selector DKIM_SELECTOR,
+/// `halcytone` by default), so a rehearsal shows DKIM working with no set-up.
+fn own_dkim_key(data_dir: &Path) -> Result<Option<PathBuf>> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    let smtp = var("EMAIL_TRANSPORT").is_some_and(|v| v.trim().eq_ignore_ascii_case("smtp"));
+    if !smtp || var("DKIM_PRIVATE_KEY").is_some() || var("DKIM_PRIVATE_KEY_FILE").is_some() {
+        return Ok(None);
+    }
+    let selector = var("DKIM_SELECTOR")
+        .unwrap_or_else(|| halcytone_publish::dkim::DEFAULT_SELECTOR.to_string());
+    if !halcytone_publish::dkim::valid_name(&selector) {
+        // The settings reader names the bad DKIM_SELECTOR.
+        return Ok(None);
+    }
+    let path = data_dir.join("dkim").join(format!("{selector}.pem"));
+    let (_, made) = halcytone_publish::dkim::load_or_create(&path)
+        .map_err(|e| anyhow!("the dry run's DKIM key: {e}"))?;
+    if made {
+        eprintln!(
+            "made a DKIM key for the dry run: {} (kept for the next runs)",
+            path.display()
+        );
+    }
+    Ok(Some(path))
 }
 
 /// The variable `name` when set, else a secret kept in the data directory (made on first use).

@@ -178,6 +178,30 @@ pub async fn view(
         },
     ];
     if smtp {
+        let dkim = &req["dkim"];
+        let about = match (dkim["domain"].as_str(), dkim["selector"].as_str()) {
+            (Some(d), Some(s)) => format!(
+                " (d={d}, s={s}, {})",
+                dkim["algorithm"].as_str().unwrap_or("?")
+            ),
+            _ => String::new(),
+        };
+        checks.push(Check {
+            name: "DKIM signature",
+            ok: dkim["result"] == "pass",
+            detail: match dkim["result"].as_str() {
+                Some("pass") => format!("pass{about}: verified against the stack's public key"),
+                Some("fail") => format!(
+                    "fail{about}: {}",
+                    dkim["reason"].as_str().unwrap_or("did not verify")
+                ),
+                Some("none") => {
+                    "none: the message is not signed (set DKIM_PRIVATE_KEY or DKIM_PRIVATE_KEY_FILE)"
+                        .into()
+                }
+                _ => "not checked (captured before DKIM verification)".into(),
+            },
+        });
         checks.push(Check {
             name: "List-Unsubscribe",
             ok: req["list_unsubscribe"].is_string(),
@@ -201,6 +225,7 @@ pub async fn view(
         campaign => or_dash(r.campaign.clone()),
         transport,
         status => r.status.clone(),
+        dkim => req["dkim"]["result"].as_str(),
         duplicate_of => r.response["duplicate_of"].as_str().map(|first| context! {
             id => first,
             href => format!("/messages/{}", page::encode(first)),
