@@ -208,7 +208,7 @@ pub fn parse_email(raw: &str) -> Result<String, &'static str> {
     if e.is_empty() {
         return Err("no address");
     }
-    if e.len() > 254 {
+    if e.chars().count() > 254 {
         return Err("longer than 254 characters");
     }
     if e.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -226,7 +226,7 @@ pub fn parse_email(raw: &str) -> Result<String, &'static str> {
     if local.is_empty() {
         return Err("nothing before the @");
     }
-    if local.len() > 64 {
+    if local.chars().count() > 64 {
         return Err("more than 64 characters before the @");
     }
     if !domain.contains('.') {

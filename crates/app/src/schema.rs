@@ -167,6 +167,34 @@ pub fn optional_email() -> RefOr<Schema> {
         .into()
 }
 
+/// One character an address may hold (what `audiences::parse_email` accepts).
+const ADDRESS_CHAR: &str = r#"[^@\s\x00-\x1f\x7f-\x9f"(),:;<>\[\\\]]"#;
+/// One character of a domain: an address character but a dot.
+const DOMAIN_CHAR: &str = r#"[^@.\s\x00-\x1f\x7f-\x9f"(),:;<>\[\\\]]"#;
+/// A domain's first or last character: a domain character but a hyphen.
+const DOMAIN_EDGE: &str = r#"[^@.\-\s\x00-\x1f\x7f-\x9f"(),:;<>\[\\\]]"#;
+
+/// A required email address, stated as `audiences::parse_email` checks it: 1 to 64
+/// characters before the @, a domain of two or more labels that neither starts nor ends with
+/// a dot or a hyphen, no spaces inside, at most 254 characters.
+pub fn email() -> RefOr<Schema> {
+    let d = DOMAIN_CHAR;
+    let e = DOMAIN_EDGE;
+    let pattern =
+        format!(r"^[ \t\r\n]*{ADDRESS_CHAR}{{1,64}}@{e}{d}*(\.{d}+)*\.{d}*{e}[ \t\r\n]*$");
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .min_length(Some(3))
+        .max_length(Some(254))
+        .into()
+}
+
+/// A suppression's reason, or null for `manual`.
+pub fn suppression_reason() -> RefOr<Schema> {
+    names(["bounce", "complaint", "unsubscribe", "manual"])
+}
+
 /// An empty object, or null (a field kept from the earlier API that takes no value yet).
 pub fn empty_object() -> RefOr<Schema> {
     ObjectBuilder::new()

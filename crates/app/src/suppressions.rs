@@ -33,23 +33,36 @@ pub struct SuppressionPage {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuppressRequest {
+    #[schema(schema_with = crate::schema::email)]
     pub email: String,
     /// bounce, complaint, unsubscribe or manual (the default).
+    #[schema(schema_with = crate::schema::suppression_reason)]
     pub reason: Option<String>,
     /// A note kept with the address (at most 500 characters).
+    #[schema(schema_with = crate::schema::optional_text_500)]
     pub detail: Option<String>,
 }
 
-fn reason(raw: Option<&str>, field: &str) -> AppResult<SuppressionReason> {
-    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+/// A reason written exactly as one of its names; none means `manual`.
+fn exact_reason(raw: Option<&str>, field: &str) -> AppResult<SuppressionReason> {
+    match raw {
         None => Ok(SuppressionReason::Manual),
-        Some(r) => SuppressionReason::parse(&r.to_ascii_lowercase()).ok_or_else(|| {
+        Some(r) => SuppressionReason::parse(r).ok_or_else(|| {
             AppError::invalid(
                 field,
                 format!("{field}: '{r}' is not one of bounce, complaint, unsubscribe, manual"),
             )
         }),
     }
+}
+
+/// A reason as people write it in a file or a query: any case, spaces around, empty for none.
+fn reason(raw: Option<&str>, field: &str) -> AppResult<SuppressionReason> {
+    let written = raw
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_ascii_lowercase);
+    exact_reason(written.as_deref(), field)
 }
 
 pub fn parse_reason(raw: Option<&str>) -> AppResult<Option<SuppressionReason>> {
@@ -82,7 +95,7 @@ pub async fn add(
 ) -> AppResult<(Suppression, bool)> {
     let email = parse_email(&body.email)
         .map_err(|why| AppError::invalid("email", format!("email: {why}")))?;
-    let reason = reason(body.reason.as_deref(), "reason")?;
+    let reason = exact_reason(body.reason.as_deref(), "reason")?;
     if body
         .detail
         .as_ref()
@@ -204,6 +217,22 @@ where
         }
     }
     write_chunk(store, &mut chunk, &mut report, now_ms).await?;
+    if report.rows > 0 && report.added + report.already == 0 {
+        // Nothing in it is an address: more likely the wrong file than a list of typos.
+        return Err(AppError::invalid(
+            "body",
+            format!(
+                "body: no line holds an address to suppress ({})",
+                report
+                    .refusals
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    }
     Ok(report)
 }
 

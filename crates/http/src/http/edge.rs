@@ -17,7 +17,10 @@ const UNTIMED: [&str; 4] = ["/health", "/live", "/liveness", "/startup"];
 
 /// Routes that stream a large body into the store; they skip `REQUEST_TIMEOUT` as a whole
 /// and time out instead when their body stops arriving (see `routes::audiences`).
-pub const STREAMED: [&str; 1] = ["/api/v2/audiences/{id}/subscribers/import"];
+pub const STREAMED: [&str; 2] = [
+    "/api/v2/audiences/{id}/subscribers/import",
+    "/api/v2/suppressions/import",
+];
 
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();

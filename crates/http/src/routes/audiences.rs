@@ -100,7 +100,7 @@ async fn show(
 }
 
 /// Whether the body is declared CSV (`text/csv`, any parameters).
-fn is_csv(headers: &HeaderMap) -> bool {
+pub(super) fn is_csv(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

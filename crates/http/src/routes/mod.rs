@@ -177,11 +177,15 @@ impl Entry {
         self
     }
     /// 202: the job is queued or still running when the request's time budget ends.
-    pub fn accepted_while_running(mut self) -> Self {
-        self.doc.also_ok = Some((
+    pub fn accepted_while_running(self) -> Self {
+        self.also_ok(
             202,
             "The job was queued (scheduled) or is still running when the request's time budget ended; follow it at /api/v2/jobs/{job_id}",
-        ));
+        )
+    }
+    /// A second success status the route answers, and when.
+    pub fn also_ok(mut self, status: u16, description: &'static str) -> Self {
+        self.doc.also_ok = Some((status, description));
         self
     }
     pub fn ok(mut self, status: u16) -> Self {

@@ -44,7 +44,8 @@ pub fn routes() -> Vec<Entry> {
             post(add),
         )
         .body::<SuppressRequest>("{email, reason?: bounce|complaint|unsubscribe|manual, detail?}")
-        .ok(201),
+        .ok(201)
+        .also_ok(200, "The address was on the list already: answered as stored, unchanged"),
         route(
             "post",
             "/api/v2/suppressions/import",
@@ -54,7 +55,10 @@ pub fn routes() -> Vec<Entry> {
             post(import),
         )
         .csv_body("CSV with an email column, or one address a line")
-        .errors(&[(422, "The body stops being readable CSV")]),
+        .errors(&[(
+            422,
+            "The body stops being readable CSV, or no line of it holds an address",
+        )]),
         route(
             "get",
             "/api/v2/suppressions/{email}",
@@ -175,9 +179,15 @@ async fn remove(State(state): State<AppState>, Path(email): Path<String>) -> Api
 
 async fn import(
     State(state): State<AppState>,
+    headers: HeaderMap,
     limit: Option<axum::Extension<crate::body::BodyLimit>>,
     body: Body,
 ) -> ApiResult<Json<SuppressionImport>> {
+    if !super::audiences::is_csv(&headers) {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the list as Content-Type: text/csv (a header line naming an email column, or one address a line)".into(),
+        ));
+    }
     let limit = super::audiences::import_limit(&state, limit);
     let (reader, cut) = super::audiences::limited_reader(&state, body, limit.limit);
     let report = suppressions::import(state.store.as_ref(), reader, now_ms()).await;
@@ -218,7 +228,9 @@ async fn events(
             chrono::Utc::now().timestamp(),
         )
         .map_err(|e| ApiError::BadSignature(e.to_string()))?;
-    let body: Value = crate::body::parse(&bytes)?;
+    // One event, a list of them, or {events: [...]}: any JSON value, read by the use case.
+    let body: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let list = suppressions::generic_events(&body)?;
     Ok(Json(
         suppressions::take_in(state.store.as_ref(), list, now_ms()).await?,

@@ -397,3 +397,113 @@ async fn suppression_loop_on_sqlite() {
 async fn suppression_loop_on_postgres() {
     bounces_complaints_and_one_click_unsubscribe(Backend::Postgres).await;
 }
+
+/// The list's own API: a bad address or reason is a 422 naming the field; an import must say
+/// it is CSV; a file of addresses suppresses the good lines and reports the bad ones by line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suppression_list_input_rules_and_import() {
+    let s = stack(Backend::Sqlite).await.unwrap();
+    let post = reqwest::Method::POST;
+    for (body, field) in [
+        (json!({ "email": "" }), "email"),
+        (json!({ "email": "not-an-address" }), "email"),
+        (json!({ "email": "a@example.com", "reason": "" }), "reason"),
+        (
+            json!({ "email": "a@example.com", "reason": "BOUNCE" }),
+            "reason",
+        ),
+    ] {
+        let (status, answer) = s
+            .call(post.clone(), "/api/v2/suppressions", Some(body.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+    }
+    let (status, _) = s
+        .call(
+            post.clone(),
+            "/api/v2/suppressions",
+            Some(json!({ "email": " Mixed@Example.com ", "reason": "complaint" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let url = format!("{}/api/v2/suppressions/import", s.base);
+    let bare = s
+        .http
+        .post(&url)
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let nothing = s
+        .http
+        .post(&url)
+        .bearer_auth(ADMIN_KEY)
+        .header("content-type", "text/csv")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nothing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let again = s
+        .call(
+            post.clone(),
+            "/api/v2/suppressions",
+            Some(json!({ "email": "mixed@example.com" })),
+        )
+        .await;
+    assert_eq!(again.0, StatusCode::OK, "{}", again.1);
+    assert_eq!(again.1["reason"], "complaint", "the first reason stays");
+    let csv = "email,reason\nfirst@example.com,bounce\nmixed@example.com,\nno-at-sign,manual\n";
+    let imported: Value = s
+        .http
+        .post(&url)
+        .bearer_auth(ADMIN_KEY)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(imported["rows"], 3, "{imported}");
+    assert_eq!(imported["added"], 1, "{imported}");
+    assert_eq!(imported["already"], 1, "{imported}");
+    assert_eq!(imported["refused"], 1, "{imported}");
+    let refusal = imported["refusals"][0].as_str().unwrap_or_default();
+    assert_eq!(refusal, "line 4: has no @", "{imported}");
+    // A provider may send its events as a bare JSON array.
+    let events =
+        json!([{ "type": "complaint", "email": "array@example.com", "id": "evt-array-1" }])
+            .to_string();
+    let now = chrono::Utc::now().timestamp();
+    let taken = s
+        .http
+        .post(format!("{}/api/v2/email-events", s.base))
+        .header("content-type", "application/json")
+        .header("x-timestamp", now.to_string())
+        .header("x-signature", sign(now, &events))
+        .body(events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        taken.status(),
+        StatusCode::OK,
+        "{}",
+        taken.text().await.unwrap()
+    );
+    let mut listed = s.suppressed().await;
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("array@example.com".to_string(), "complaint".to_string()),
+            ("first@example.com".to_string(), "bounce".to_string()),
+            ("mixed@example.com".to_string(), "complaint".to_string()),
+        ]
+    );
+}
