@@ -65,8 +65,9 @@ fn reason(raw: Option<&str>, field: &str) -> AppResult<SuppressionReason> {
     exact_reason(written.as_deref(), field)
 }
 
+/// The `reason` filter of a listing, written exactly as one of the names.
 pub fn parse_reason(raw: Option<&str>) -> AppResult<Option<SuppressionReason>> {
-    raw.map(|r| reason(Some(r), "reason")).transpose()
+    raw.map(|r| exact_reason(Some(r), "reason")).transpose()
 }
 
 pub async fn list(
@@ -167,6 +168,7 @@ where
     let mut columns: Option<(usize, Option<usize>, Option<usize>)> = None;
     let mut chunk: Vec<(String, SuppressionReason, Option<String>)> = Vec::new();
     let mut first = true;
+    let mut saw_at = false;
     loop {
         let more = csv
             .read_record(&mut record)
@@ -179,6 +181,7 @@ where
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        saw_at |= record.iter().any(|f| f.contains('@'));
         if first {
             first = false;
             let names: Vec<String> = record.iter().map(|f| f.trim().to_lowercase()).collect();
@@ -217,20 +220,11 @@ where
         }
     }
     write_chunk(store, &mut chunk, &mut report, now_ms).await?;
-    if report.rows > 0 && report.added + report.already == 0 {
-        // Nothing in it is an address: more likely the wrong file than a list of typos.
+    if !saw_at {
+        // Not one @ in it: the wrong file (or none), not a list with typos.
         return Err(AppError::invalid(
             "body",
-            format!(
-                "body: no line holds an address to suppress ({})",
-                report
-                    .refusals
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+            "body: the file holds no address (no @ anywhere in it)",
         ));
     }
     Ok(report)

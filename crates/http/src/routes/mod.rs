@@ -176,6 +176,11 @@ impl Entry {
         self.doc.body_class = BodyClass::Import;
         self
     }
+    /// Narrows the schema of a body declared before (a CSV that must hold something).
+    pub fn body_schema(mut self, schema: BodySchema) -> Self {
+        self.doc.body_schema = Some(schema);
+        self
+    }
     /// 202: the job is queued or still running when the request's time budget ends.
     pub fn accepted_while_running(self) -> Self {
         self.also_ok(

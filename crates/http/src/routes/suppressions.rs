@@ -55,9 +55,10 @@ pub fn routes() -> Vec<Entry> {
             post(import),
         )
         .csv_body("CSV with an email column, or one address a line")
+        .body_schema(|_| serde_json::json!({ "type": "string", "pattern": "@" }))
         .errors(&[(
             422,
-            "The body stops being readable CSV, or no line of it holds an address",
+            "The body stops being readable CSV, or holds no address at all (no @)",
         )]),
         route(
             "get",

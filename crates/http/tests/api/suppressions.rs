@@ -428,6 +428,20 @@ async fn suppression_list_input_rules_and_import() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
+    for query in ["?reason=", "?reason=Bounce"] {
+        let (status, answer) = s
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v2/suppressions{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {answer}"
+        );
+    }
     let url = format!("{}/api/v2/suppressions/import", s.base);
     let bare = s
         .http
