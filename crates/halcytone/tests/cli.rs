@@ -514,7 +514,7 @@ fn migrate_and_keys_work_on_a_fresh_sqlite_database() {
     let o = run(&["migrate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 12"),
+        stdout(&o).contains("sqlite database") && stdout(&o).contains("at migration 13"),
         "{}",
         stdout(&o)
     );

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-const JOB_COLUMNS: &str = "id, document_id, channels, status, attempts, max_attempts, run_at_ms, lease_until_ms, worker, created_ms, started_ms, completed_ms, scheduled_ms, payload, results, errors, last_error, correlation_id, retry_of, batch_id";
+pub(crate) const JOB_COLUMNS: &str = "id, document_id, channels, status, attempts, max_attempts, run_at_ms, lease_until_ms, worker, created_ms, started_ms, completed_ms, scheduled_ms, payload, results, errors, last_error, correlation_id, retry_of, batch_id";
 
 fn json(text: &str, what: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
@@ -160,7 +160,7 @@ macro_rules! store_impl {
                 })
             }
 
-            fn job_from_row(row: &$row) -> Result<Job, StoreError> {
+            pub(crate) fn job_from_row(row: &$row) -> Result<Job, StoreError> {
                 let status: String = row.try_get("status")?;
                 let channels: String = row.try_get("channels")?;
                 let errors: String = row.try_get("errors")?;
@@ -360,7 +360,7 @@ macro_rules! store_impl {
                     let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('"', "");
                     format!("%\"{escaped}\"%")
                 });
-                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR created_ms >= $3) AND ($4 IS NULL OR created_ms < $4) AND ($5 IS NULL OR batch_id = $5)";
+                let filter = "($1 IS NULL OR status = $1) AND ($2 IS NULL OR channels LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR created_ms >= $3) AND ($4 IS NULL OR created_ms < $4) AND ($5 IS NULL OR batch_id = $5) AND parent_id IS NULL";
                 let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM jobs WHERE {filter}")))
                     .bind(&status).bind(&channel).bind(f.created_since_ms).bind(f.created_until_ms).bind(&f.batch_id)
                     .fetch_one(&self.pool).await?.try_get("n")?;

@@ -11,6 +11,7 @@ pub mod model;
 pub mod notify;
 pub mod rate;
 pub mod results;
+pub mod send_batches;
 pub mod suppressions;
 
 pub use audiences::Audiences;
@@ -19,6 +20,7 @@ pub use ledger::Ledger;
 pub use model::*;
 pub use notify::Notifications;
 pub use rate::RateBuckets;
+pub use send_batches::SendBatches;
 pub use suppressions::Suppressions;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
@@ -47,7 +49,15 @@ pub enum StoreError {
 /// Everything the API and the workers keep.
 #[async_trait]
 pub trait Store:
-    Ledger + Audiences + RateBuckets + Notifications + Suppressions + Send + Sync + std::fmt::Debug
+    Ledger
+    + Audiences
+    + RateBuckets
+    + Notifications
+    + Suppressions
+    + SendBatches
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;

@@ -120,11 +120,11 @@ async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
     assert_eq!(
         s.migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     );
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
         "migrating again changes nothing"
     );
 }
