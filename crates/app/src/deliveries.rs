@@ -44,6 +44,25 @@ impl JobLedger {
         })
     }
 
+    /// The ledger of a batch job: the send whose first job is `send` (the batch's parent),
+    /// held by `worker` through the batch job itself.
+    pub fn for_batch(
+        store: Arc<dyn Store>,
+        metrics: Arc<AppMetrics>,
+        send: &str,
+        job: &halcytone_store::Job,
+        worker: &str,
+    ) -> JobLedger {
+        JobLedger {
+            store,
+            metrics,
+            root: send.to_string(),
+            job_id: job.id.clone(),
+            worker: worker.to_string(),
+            one_click: None,
+        }
+    }
+
     /// Gives each recipient a signed one-click unsubscribe link.
     pub fn with_one_click(mut self, one_click: Option<Arc<OneClick>>) -> JobLedger {
         self.one_click = one_click;

@@ -31,6 +31,7 @@ pub mod review;
 pub mod schedules;
 pub mod schema;
 pub mod segments;
+pub mod send_batches;
 pub mod sends;
 pub mod settings;
 pub mod social;

@@ -147,6 +147,7 @@ pub async fn submit(state: &Core, s: Submission) -> Result<Job, AppError> {
             first_name_fallback: s.email.first_name_fallback.clone(),
             ab_test: s.email.ab_test.clone(),
             traceparent,
+            batch: None,
         }))
     };
     let payload = spec.to_payload();

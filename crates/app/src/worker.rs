@@ -17,7 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-pub use crate::jobs::spec::{AbPhase, AbRef, JobSpec, PublishSpec, SegmentRef};
+pub use crate::jobs::spec::{AbPhase, AbRef, BatchRef, JobSpec, PublishSpec, SegmentRef};
+
+/// A claimed job's run: its id and the status it was left in.
+type RunResult = Result<Option<(String, JobStatus)>, WorkerError>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -113,15 +116,32 @@ impl Worker {
     /// Announces the job's stored state.
     async fn announce(&self, id: &str, status_changed: bool) {
         match self.core.store.job(id).await {
-            Ok(Some(job)) => self.core.job_events.announce(&job, status_changed),
+            Ok(Some(job)) => self.announce_job(&job, status_changed).await,
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not read the job to announce it"),
         }
     }
 
-    async fn run_claimed(&self, job: Job) -> Result<Option<(String, JobStatus)>, WorkerError> {
+    /// Announces a job; for a batch job, the send it belongs to (whose recipients moved), so
+    /// watchers follow sends, not their batches.
+    async fn announce_job(&self, job: &Job, status_changed: bool) {
+        let send = JobSpec::from_payload(&job.payload)
+            .ok()
+            .and_then(|s| s.publish().and_then(|p| p.batch.clone()));
+        let Some(batch) = send else {
+            self.core.job_events.announce(job, status_changed);
+            return;
+        };
+        match self.core.store.job(&batch.send).await {
+            Ok(Some(parent)) => self.core.job_events.announce(&parent, false),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the send to announce it"),
+        }
+    }
+
+    async fn run_claimed(&self, job: Job) -> RunResult {
         tracing::info!(attempt = job.attempts, "running job");
-        self.core.job_events.announce(&job, true);
+        self.announce_job(&job, true).await;
         // A key stored since the last run (by any replica) is used from this run on.
         self.core
             .credentials
@@ -249,11 +269,115 @@ impl Worker {
         }
     }
 
-    /// The job's delivery ledger, held by this worker.
-    async fn ledger(&self, job: &Job) -> Result<crate::deliveries::JobLedger, WorkerError> {
+    /// The job's delivery ledger, held by this worker: a batch job's is its send's.
+    async fn ledger(
+        &self,
+        job: &Job,
+        batch: Option<&BatchRef>,
+    ) -> Result<crate::deliveries::JobLedger, WorkerError> {
         let (store, metrics) = (self.core.store.clone(), self.core.app_metrics.clone());
-        let ledger = crate::deliveries::JobLedger::for_job(store, metrics, job, &self.id).await?;
+        let ledger = match batch {
+            Some(b) => {
+                crate::deliveries::JobLedger::for_batch(store, metrics, &b.send, job, &self.id)
+            }
+            None => crate::deliveries::JobLedger::for_job(store, metrics, job, &self.id).await?,
+        };
         Ok(ledger.with_one_click(self.core.one_click.clone()))
+    }
+
+    /// Whether this job's newsletter goes out in batch jobs: an SMTP send that is not itself a
+    /// batch and not an A/B test (whose groups are split in one job).
+    fn sends_in_batches(&self, spec: &PublishSpec, wanted: &[(String, Target)]) -> bool {
+        spec.batch.is_none()
+            && spec.ab_test.is_none()
+            && matches!(
+                self.core.publishing.settings.email_transport,
+                halcytone_publish::smtp::EmailTransport::Smtp(_)
+            )
+            && wanted.iter().any(|(_, t)| matches!(t, Target::Email))
+    }
+
+    /// Sends the newsletter of `job` in batch jobs: lists the recipients in the ledger and
+    /// queues the batches (once per send, whichever attempt gets there), then runs the
+    /// send's batches that no other worker has claimed and waits for the rest. Answers the
+    /// email line as the ledger tells it.
+    async fn send_in_batches(
+        &self,
+        job: &Job,
+        spec: &PublishSpec,
+        audience: &halcytone_publish::Audience,
+        campaign: String,
+    ) -> Result<TargetResult, WorkerError> {
+        let store = self.core.store.clone();
+        let root = crate::deliveries::send_root(store.as_ref(), job).await?;
+        let listed = store.batch_counts(&root).await?;
+        let batches = if listed.is_empty() {
+            let list = match &audience.subscribers {
+                Some(list) => list.clone(),
+                None => match self.core.publishing.subscribers(&job.correlation_id).await {
+                    Ok(list) => list,
+                    Err(e) => {
+                        return Ok(email_line(
+                            PublishOutcome::Failed,
+                            format!("the CRM's subscriber list could not be read: {e}"),
+                            true,
+                        ));
+                    }
+                },
+            };
+            let total = list.len();
+            let list: Vec<serde_json::Value> = match &audience.segment {
+                None => list,
+                Some(seg) => list.into_iter().filter(|r| seg.admits(r)).collect(),
+            };
+            if list.is_empty() {
+                let why = match (&audience.segment, total) {
+                    (_, 0) => "the list has no active, opted-in subscribers".to_string(),
+                    (Some(seg), _) => format!(
+                        "segment {} ({}) matches none of the {total} active, opted-in subscribers",
+                        seg.segment_name, seg.segment_id
+                    ),
+                    (None, _) => "the list has no active, opted-in subscribers".to_string(),
+                };
+                return Ok(email_line(PublishOutcome::Skipped, why, false));
+            }
+            crate::send_batches::plan(
+                store.as_ref(),
+                &root,
+                &list,
+                self.core.config.send_batch_size,
+                now_ms(),
+            )
+            .await?
+        } else {
+            store
+                .planned_batches(crate::send_batches::send_key(&root))
+                .await?
+        };
+        let queued =
+            crate::send_batches::enqueue(store.as_ref(), &root, job, spec, batches, now_ms())
+                .await?;
+        if queued > 0 {
+            tracing::info!(send = %root, batches, queued, "send split into batch jobs");
+            self.wake.notify_waiters();
+        }
+        let pause = Duration::from_millis(200);
+        loop {
+            let claimed = store
+                .claim_batch(&root, &self.id, now_ms(), self.lease.as_millis() as i64)
+                .await?;
+            if let Some(batch) = claimed {
+                if let Some((id, _)) = run_batch(self.clone(), batch).await? {
+                    self.announce(&id, true).await;
+                }
+                continue;
+            }
+            if crate::send_batches::all_ended(store.as_ref(), &root).await? {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+        }
+        Ok(crate::send_batches::outcome(store.as_ref(), &root, campaign).await?)
     }
 
     async fn execute(&self, job: &Job) -> Result<Execution, WorkerError> {
@@ -299,7 +423,7 @@ impl Worker {
                         )));
                     }
                 };
-                let ledger = self.ledger(job).await?;
+                let ledger = self.ledger(job, None).await?;
                 let report = self
                     .core
                     .publishing
@@ -382,6 +506,19 @@ impl Worker {
                 Err(e) => return Ok(Execution::Unrunnable(e.to_string())),
             }
         }
+        if let Some(b) = &spec.batch {
+            // A batch job: its slice of the send's list, as the ledger holds it.
+            let rows = self
+                .core
+                .store
+                .batch_recipients(crate::send_batches::send_key(&b.send), b.index)
+                .await?;
+            audience.subscribers = Some(
+                rows.iter()
+                    .filter_map(|r| serde_json::from_str(r).ok())
+                    .collect(),
+            );
+        }
         let mut ab = None;
         if let Some(r) = &spec.ab_test {
             let prepared = crate::abtest::prepare(
@@ -424,20 +561,41 @@ impl Worker {
                 }
             }
         }
-        let ledger = self.ledger(job).await?;
-        let report = self
-            .core
-            .publishing
-            .publish_to(
-                &bundle,
-                &channels,
-                &job.correlation_id,
-                Some(&audience),
-                Some(&ledger),
-            )
-            .await;
-        self.record(&report);
-        let attempt = summarize(&wanted, &report.targets);
+        let mut lines = Vec::new();
+        let channels = if self.sends_in_batches(&spec, &wanted) {
+            let version: String = bundle.document.content_hash.chars().take(16).collect();
+            let campaign = match &spec.segment {
+                Some(seg) => format!("halcytone-{version}-{}", seg.id),
+                None => format!("halcytone-{version}"),
+            };
+            lines.push(
+                self.send_in_batches(job, &spec, &audience, campaign)
+                    .await?,
+            );
+            channels
+                .into_iter()
+                .filter(|c| *c != halcytone_content::Channel::Email)
+                .collect()
+        } else {
+            channels
+        };
+        if !channels.is_empty() {
+            let ledger = self.ledger(job, spec.batch.as_ref()).await?;
+            let report = self
+                .core
+                .publishing
+                .publish_to(
+                    &bundle,
+                    &channels,
+                    &job.correlation_id,
+                    Some(&audience),
+                    Some(&ledger),
+                )
+                .await;
+            self.record(&report);
+            lines.extend(report.targets);
+        }
+        let attempt = summarize(&wanted, &lines);
         let subject = bundle
             .newsletter
             .as_ref()
@@ -466,14 +624,17 @@ impl Worker {
             ab_test_id: spec.ab_test.as_ref().map(|r| r.id.clone()),
             segment_id: spec.segment.as_ref().map(|s| s.id.clone()),
         };
-        crate::campaigns::record(
-            self.core.store.as_ref(),
-            &sent,
-            &report.targets,
-            subject_of,
-            now_ms(),
-        )
-        .await?;
+        if spec.batch.is_none() {
+            // A batched send's campaign is recorded once, by the send's job, from its ledger.
+            crate::campaigns::record(
+                self.core.store.as_ref(),
+                &sent,
+                &lines,
+                subject_of,
+                now_ms(),
+            )
+            .await?;
+        }
         if let Some((t, phase)) = ab {
             let last = !attempt.retryable() || job.attempts >= job.max_attempts;
             crate::abtest::after_publish(
@@ -482,7 +643,7 @@ impl Worker {
                 &spec,
                 t,
                 phase,
-                &report.targets,
+                &lines,
                 last,
             )
             .await?;
@@ -571,4 +732,31 @@ fn summarize(wanted: &[(String, Target)], lines: &[TargetResult]) -> Attempt {
         attempt.results.push((name.clone(), result));
     }
     attempt
+}
+
+/// Runs a claimed batch job. A named function with a boxed future, because the send that
+/// runs its own batches is itself a job run: the future cannot hold itself unboxed.
+fn run_batch(
+    worker: Worker,
+    job: Job,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = RunResult> + Send>> {
+    Box::pin(async move { worker.run_claimed(job).await })
+}
+
+/// The email line of a send that ended before any batch was queued.
+fn email_line(outcome: PublishOutcome, reason: String, retryable: bool) -> TargetResult {
+    TargetResult {
+        channel: "email",
+        target: crate::send_batches::TARGET.to_string(),
+        outcome,
+        reason: Some(reason),
+        retryable,
+        upstream_status: None,
+        attempts: 1,
+        external_id: None,
+        url: None,
+        idempotency_key: String::new(),
+        campaign: None,
+        recipients: None,
+    }
 }

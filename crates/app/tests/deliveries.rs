@@ -35,7 +35,7 @@ struct Env {
 /// Dry-run publishing with `EMAIL_TRANSPORT=smtp` to the mock CRM's capture.
 async fn env(store: Arc<dyn Store>) -> Env {
     let (crm_mock, platform_mock) = mocks().await;
-    let core = core(&store, &crm_mock, &platform_mock, "100000");
+    let core = core(&store, &crm_mock, &platform_mock, "100000", 1_000);
     Env {
         core,
         store,
@@ -63,6 +63,7 @@ fn core(
     crm_mock: &halcytone_mocks::LocalMock,
     platform_mock: &halcytone_mocks::LocalMock,
     rate: &str,
+    send_batch_size: usize,
 ) -> Core {
     let smtp_port = crm_mock.smtp_port.unwrap().to_string();
     let vars: HashMap<&str, &str> = [
@@ -80,8 +81,10 @@ fn core(
     .into_iter()
     .collect();
     let settings = Settings::from_vars(&|k| vars.get(k).map(|v| v.to_string()), false).unwrap();
+    let mut config = ServerConfig::local();
+    config.send_batch_size = send_batch_size;
     Core::new(
-        ServerConfig::local(),
+        config,
         store.clone(),
         Arc::new(Publishing::new(settings).unwrap()),
         Arc::new(Templates::defaults()),
@@ -316,7 +319,7 @@ async fn three_replicas_keep_one_send_rate_together() {
     let replicas: Vec<Worker> = (0..3)
         .map(|n| {
             worker(
-                &core(&store, &crm_mock, &platform_mock, "100"),
+                &core(&store, &crm_mock, &platform_mock, "100", 1_000),
                 &format!("replica-{n}"),
             )
         })
@@ -346,4 +349,123 @@ async fn three_replicas_keep_one_send_rate_together() {
         rate >= 50.0,
         "the shared rate should not starve them: {rate:.1}"
     );
+}
+
+/// A send of 250 recipients in batches of 50: the send's job lists everyone in the ledger and
+/// queues five batch jobs; a second worker that only polls the queue claims some of them while
+/// the first runs the rest. Everyone gets one message, the send is reported from the ledger,
+/// and the job list shows the send, not its batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_share_the_batches_of_one_send() {
+    let schema = ScratchSchema::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = match &schema {
+        Some(s) => halcytone_store::open(&s.url).await.unwrap(),
+        None => Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
+    };
+    let (crm_mock, platform_mock) = mocks().await;
+    const PEOPLE: usize = 250;
+    store
+        .create_audience("aud_batches", "Batches", 0)
+        .await
+        .unwrap();
+    let people: Vec<halcytone_store::audiences::Member> = (0..PEOPLE)
+        .map(|i| halcytone_store::audiences::Member {
+            email: format!("reader{i:03}@example.com"),
+            name: None,
+            first_name: None,
+            last_name: None,
+            tags: Vec::new(),
+            status: "active".into(),
+            attributes: Default::default(),
+        })
+        .collect();
+    store
+        .upsert_members("aud_batches", &people, 0)
+        .await
+        .unwrap();
+    let spec = PublishSpec {
+        audience_id: Some("aud_batches".into()),
+        ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
+    };
+    let id = enqueue_spec(store.as_ref(), spec, SAMPLE, "corr-batches", 3).await;
+    // 1,000 a second between them: a batch of 50 takes about 50 ms.
+    let first = worker(
+        &core(&store, &crm_mock, &platform_mock, "1000", 50),
+        "first",
+    );
+    let second = worker(
+        &core(&store, &crm_mock, &platform_mock, "1000", 50),
+        "second",
+    );
+    let send = tokio::spawn(async move { first.run_once().await.unwrap().unwrap() });
+    // The second worker starts once the first holds the send, so it can only help.
+    for _ in 0..500 {
+        let job = store.job(&id).await.unwrap().unwrap();
+        if job.status == JobStatus::InProgress {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let helper = tokio::spawn(async move {
+        let mut ran = Vec::new();
+        for _ in 0..400 {
+            match second.run_once().await.unwrap() {
+                Some((job, _)) => ran.push(job),
+                None => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+            if ran.len() >= 2 {
+                break;
+            }
+        }
+        ran
+    });
+    let (ran, status) = send.await.unwrap();
+    assert_eq!((ran.as_str(), status), (id.as_str(), JobStatus::Completed));
+    let helped = helper.await.unwrap();
+
+    let batches: Vec<String> = (0..5)
+        .map(|i| halcytone_app::send_batches::batch_id(&id, i))
+        .collect();
+    let sixth = halcytone_app::send_batches::batch_id(&id, 5);
+    assert!(
+        store.job(&sixth).await.unwrap().is_none(),
+        "250 recipients in batches of 50 are five batches"
+    );
+    let mut by_worker: HashMap<String, usize> = HashMap::new();
+    for b in &batches {
+        let job = store.job(b).await.unwrap().expect("batch job");
+        assert_eq!(job.status, JobStatus::Completed, "{b}: {}", job.results);
+        *by_worker.entry(job.worker.unwrap()).or_default() += 1;
+    }
+    assert!(!helped.is_empty(), "the second worker claimed no batch");
+    assert!(helped.iter().all(|j| batches.contains(j)), "{helped:?}");
+    assert_eq!(by_worker.get("second").copied(), Some(helped.len()));
+    assert_eq!(by_worker.values().sum::<usize>(), 5, "{by_worker:?}");
+
+    let crm = Url::parse(&crm_mock.url).unwrap();
+    let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, PEOPLE);
+    let dups = crm_json(&crm, "api/v1/captures?kind=email&status=duplicate&limit=1").await;
+    assert_eq!(dups["total"], 0);
+    let job = store.job(&id).await.unwrap().unwrap();
+    assert_eq!(counts(&job), (PEOPLE as u64, 0, 0), "{}", job.results);
+    let shown = halcytone_app::deliveries::recipients(store.as_ref(), &job)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (&shown["total"], &shown["sent"]),
+        (&250.into(), &250.into()),
+        "{shown}"
+    );
+    let (listed, total) = store
+        .jobs(&halcytone_store::JobFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 1, "batch jobs stay out of the job list");
+    assert_eq!(listed[0].id, id);
 }

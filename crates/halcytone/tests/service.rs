@@ -421,6 +421,8 @@ async fn a_killed_sender_leaves_each_subscriber_one_newsletter(db: &str, restart
         ),
         ("MOCK_SMTP_PORT", smtp_port),
         ("EMAIL_RATE_PER_SECOND", "150".to_string()),
+        // Eight batch jobs: the kill lands in one, the survivor claims the rest.
+        ("SEND_BATCH_SIZE", "100".to_string()),
     ]);
     let (first, api) = spawn(&["serve"], dir.path(), &env, false);
     let api = api.trim_end_matches('/').to_string();

@@ -59,6 +59,17 @@ pub struct PublishSpec {
     /// The trace of the request that queued the job, so its run joins that trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The batch of a larger send this job sends, when it is a batch job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchRef>,
+}
+
+/// One batch of a send: the send's job (the first of its retry chain), whose delivery ledger
+/// lists the batch's recipients, and the batch's number.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BatchRef {
+    pub send: String,
+    pub index: i64,
 }
 
 impl PublishSpec {
@@ -77,6 +88,7 @@ impl PublishSpec {
             first_name_fallback: None,
             ab_test: None,
             traceparent: None,
+            batch: None,
         }
     }
 }
@@ -240,6 +252,7 @@ mod tests {
                 phase: AbPhase::Test,
             }),
             traceparent: None,
+            batch: None,
         }
     }
 

@@ -77,6 +77,9 @@ pub struct ServerConfig {
     /// How long a worker's claim on a job lasts without a heartbeat (a killed worker's jobs
     /// are taken over after this).
     pub job_lease: Duration,
+    /// Recipients per batch job of an SMTP send (`SEND_BATCH_SIZE`, 1,000): a send is split
+    /// into batches that any worker on any replica can claim.
+    pub send_batch_size: usize,
     /// Whether requests are counted and timed (`MONITORING_ENABLED`, default true).
     pub monitoring: bool,
     /// A second listener serving only `/metrics` (`METRICS_PORT`).
@@ -142,6 +145,7 @@ impl ServerConfig {
             job_max_attempts: 3,
             run_worker: true,
             job_lease: Duration::from_secs(60),
+            send_batch_size: 1_000,
             monitoring: true,
             metrics_port: None,
             cache: CacheConfig::default(),
@@ -333,6 +337,13 @@ impl ServerConfig {
             |s| (1.0..=3600.0).contains(s),
             "seconds, from 1 to 3600",
         )?);
+        c.send_batch_size = number(
+            get,
+            "SEND_BATCH_SIZE",
+            1_000usize,
+            |n| (1..=100_000).contains(n),
+            "recipients, from 1 to 100000",
+        )?;
         c.cache = CacheConfig::from_vars(get)?;
         let production = c.environment.eq_ignore_ascii_case("production");
         c.approval_required = flag_or(get, "APPROVAL_REQUIRED", production)?;
