@@ -197,6 +197,11 @@ pub async fn recipients(
         let seconds = ((now_ms() - started) as f64 / 1000.0).max(0.001);
         (sent as f64 / seconds * 10.0).round() / 10.0
     });
+    // At the rate so far, how long the recipients not yet sent will take.
+    let left = counts.of(S::Pending) + counts.of(S::Sending);
+    let eta = rate
+        .filter(|r| *r > 0.0 && left > 0)
+        .map(|r| (left as f64 / r).ceil() as i64);
     Ok(Some(serde_json::json!({
         "total": counts.total,
         "sent": sent,
@@ -205,9 +210,11 @@ pub async fn recipients(
         "suppressed": counts.of(S::Suppressed),
         "bounced": counts.of(S::Bounced),
         "complained": counts.of(S::Complained),
-        "sending": counts.of(S::Sending) + counts.of(S::Pending),
+        "pending": counts.of(S::Pending),
+        "sending": counts.of(S::Sending),
         "uncertain": counts.uncertain,
         "rate_per_second": rate,
+        "eta_seconds": eta,
         "send_of": root,
     })))
 }

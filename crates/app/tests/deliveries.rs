@@ -459,6 +459,11 @@ async fn two_workers_share_the_batches_of_one_send() {
         (&250.into(), &250.into()),
         "{shown}"
     );
+    assert_eq!(
+        (&shown["pending"], &shown["sending"]),
+        (&0.into(), &0.into()),
+        "{shown}"
+    );
     let (listed, total) = store
         .jobs(&halcytone_store::JobFilter {
             limit: 100,

@@ -299,8 +299,9 @@ async fn bounces_complaints_and_one_click_unsubscribe(backend: Backend) {
     // A provider's redelivery of an event is taken in once.
     let again = json!({"id": "evt-1", "type": "complaint", "email": "bob@example.com"}).to_string();
     // (Signed at another second: the same signature twice is a replay, refused before.)
+    let base = chrono::Utc::now().timestamp();
     for (accepted, ago) in [(1, 0), (0, 1)] {
-        let ts = chrono::Utc::now().timestamp() - ago;
+        let ts = base - ago;
         let r: Value = s
             .http
             .post(format!("{}/api/v2/email-events", s.base))
