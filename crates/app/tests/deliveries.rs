@@ -289,22 +289,7 @@ async fn three_replicas_keep_one_send_rate_together() {
     };
     let (crm_mock, platform_mock) = mocks().await;
     const PEOPLE: usize = 100;
-    store
-        .create_audience("aud_rate", "Rate test", 0)
-        .await
-        .unwrap();
-    let people: Vec<halcytone_store::audiences::Member> = (0..PEOPLE)
-        .map(|i| halcytone_store::audiences::Member {
-            email: format!("reader{i:03}@example.com"),
-            name: None,
-            first_name: None,
-            last_name: None,
-            tags: Vec::new(),
-            status: "active".into(),
-            attributes: Default::default(),
-        })
-        .collect();
-    store.upsert_members("aud_rate", &people, 0).await.unwrap();
+    audience(store.as_ref(), "aud_rate", "Rate test", PEOPLE).await;
     for n in 0..3 {
         let text = SAMPLE.replace(
             "Two minutes of this is enough",
@@ -365,25 +350,7 @@ async fn two_workers_share_the_batches_of_one_send() {
     };
     let (crm_mock, platform_mock) = mocks().await;
     const PEOPLE: usize = 250;
-    store
-        .create_audience("aud_batches", "Batches", 0)
-        .await
-        .unwrap();
-    let people: Vec<halcytone_store::audiences::Member> = (0..PEOPLE)
-        .map(|i| halcytone_store::audiences::Member {
-            email: format!("reader{i:03}@example.com"),
-            name: None,
-            first_name: None,
-            last_name: None,
-            tags: Vec::new(),
-            status: "active".into(),
-            attributes: Default::default(),
-        })
-        .collect();
-    store
-        .upsert_members("aud_batches", &people, 0)
-        .await
-        .unwrap();
+    audience(store.as_ref(), "aud_batches", "Batches", PEOPLE).await;
     let spec = PublishSpec {
         audience_id: Some("aud_batches".into()),
         ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
@@ -473,4 +440,21 @@ async fn two_workers_share_the_batches_of_one_send() {
         .unwrap();
     assert_eq!(total, 1, "batch jobs stay out of the job list");
     assert_eq!(listed[0].id, id);
+}
+
+/// An audience of `people` active readers (`reader000@example.com`, …).
+async fn audience(store: &dyn Store, id: &str, name: &str, people: usize) {
+    store.create_audience(id, name, 0).await.unwrap();
+    let members: Vec<halcytone_store::audiences::Member> = (0..people)
+        .map(|i| halcytone_store::audiences::Member {
+            email: format!("reader{i:03}@example.com"),
+            name: None,
+            first_name: None,
+            last_name: None,
+            tags: Vec::new(),
+            status: "active".into(),
+            attributes: Default::default(),
+        })
+        .collect();
+    store.upsert_members(id, &members, 0).await.unwrap();
 }
