@@ -297,6 +297,37 @@ impl Worker {
             && wanted.iter().any(|(_, t)| matches!(t, Target::Email))
     }
 
+    /// The list a batched send goes to, as it is now: the audience's active members, or the
+    /// CRM's active, opted-in subscribers. A list that cannot be read is the email line's
+    /// failure (retryable when the CRM may answer later).
+    async fn send_list(
+        &self,
+        job: &Job,
+        spec: &PublishSpec,
+    ) -> Result<Result<Vec<serde_json::Value>, TargetResult>, WorkerError> {
+        let read = match &spec.audience_id {
+            Some(id) => {
+                match crate::audiences::active_subscribers(self.core.store.clone(), id).await {
+                    Ok(list) => Ok(list),
+                    Err(crate::error::AppError::Store(e)) => return Err(e.into()),
+                    Err(e) => Err((e.to_string(), false)),
+                }
+            }
+            None => self
+                .core
+                .publishing
+                .subscribers(&job.correlation_id)
+                .await
+                .map_err(|e| {
+                    (
+                        format!("the CRM's subscriber list could not be read: {e}"),
+                        true,
+                    )
+                }),
+        };
+        Ok(read.map_err(|(why, retryable)| email_line(PublishOutcome::Failed, why, retryable)))
+    }
+
     /// Sends the newsletter of `job` in batch jobs: lists the recipients in the ledger and
     /// queues the batches (once per send, whichever attempt gets there), then runs the
     /// send's batches that no other worker has claimed and waits for the rest. Answers the
@@ -312,18 +343,9 @@ impl Worker {
         let root = crate::deliveries::send_root(store.as_ref(), job).await?;
         let listed = store.batch_counts(&root).await?;
         let batches = if listed.is_empty() {
-            let list = match &audience.subscribers {
-                Some(list) => list.clone(),
-                None => match self.core.publishing.subscribers(&job.correlation_id).await {
-                    Ok(list) => list,
-                    Err(e) => {
-                        return Ok(email_line(
-                            PublishOutcome::Failed,
-                            format!("the CRM's subscriber list could not be read: {e}"),
-                            true,
-                        ));
-                    }
-                },
+            let list = match self.send_list(job, spec).await? {
+                Ok(list) => list,
+                Err(line) => return Ok(line),
             };
             let total = list.len();
             let list: Vec<serde_json::Value> = match &audience.segment {
@@ -331,13 +353,12 @@ impl Worker {
                 Some(seg) => list.into_iter().filter(|r| seg.admits(r)).collect(),
             };
             if list.is_empty() {
-                let why = match (&audience.segment, total) {
-                    (_, 0) => "the list has no active, opted-in subscribers".to_string(),
-                    (Some(seg), _) => format!(
+                let why = match &audience.segment {
+                    Some(seg) if total > 0 => format!(
                         "segment {} ({}) matches none of the {total} active, opted-in subscribers",
                         seg.segment_name, seg.segment_id
                     ),
-                    (None, _) => "the list has no active, opted-in subscribers".to_string(),
+                    _ => "the list has no active, opted-in subscribers".to_string(),
                 };
                 return Ok(email_line(PublishOutcome::Skipped, why, false));
             }
@@ -354,9 +375,13 @@ impl Worker {
                 .planned_batches(crate::send_batches::send_key(&root))
                 .await?
         };
-        let queued =
+        // Every batch queued already (a later attempt of the send): nothing to queue.
+        let queued = if listed.values().sum::<i64>() < batches {
             crate::send_batches::enqueue(store.as_ref(), &root, job, spec, batches, now_ms())
-                .await?;
+                .await?
+        } else {
+            0
+        };
         if queued > 0 {
             tracing::info!(send = %root, batches, queued, "send split into batch jobs");
             self.wake.notify_waiters();
@@ -495,8 +520,11 @@ impl Worker {
             ab: None,
             subscribers: None,
         };
+        // A batched send reads its list once, when it is listed; a batch reads its slice.
+        let listed_later = spec.batch.is_some() || self.sends_in_batches(&spec, &wanted);
         if let Some(id) = &spec.audience_id
             && wanted.iter().any(|(_, t)| matches!(t, Target::Email))
+            && !listed_later
         {
             // The audience's active members instead of the CRM's list, as they are now.
             // An audience with no active member left skips the newsletter, like an empty list.
