@@ -273,20 +273,9 @@ macro_rules! store_impl {
             }
 
             async fn claim(&self, worker: &str, now_ms: i64, lease_ms: i64) -> Result<Option<Job>, StoreError> {
-                // Leases that ran out with no attempts left end the job.
-                sqlx::query("UPDATE jobs SET status = 'failed', completed_ms = $1, lease_until_ms = NULL, last_error = COALESCE(last_error, 'the worker stopped while running it and no attempts remain')
-                     WHERE status = 'in_progress' AND lease_until_ms < $1 AND attempts >= max_attempts")
-                    .bind(now_ms).execute(&self.pool).await?;
-                let sql = format!(
-                    "UPDATE jobs SET status = 'in_progress', attempts = attempts + 1, worker = $1, lease_until_ms = $2, started_ms = COALESCE(started_ms, $3)
-                     WHERE id = (SELECT id FROM jobs
-                                 WHERE (status = 'pending' AND run_at_ms <= $3)
-                                    OR (status = 'in_progress' AND lease_until_ms < $3 AND attempts < max_attempts)
-                                 ORDER BY run_at_ms, created_ms LIMIT 1 {lock})
-                       AND (status = 'pending' OR (status = 'in_progress' AND lease_until_ms < $3))
-                     RETURNING {JOB_COLUMNS}",
-                    lock = $lock
-                );
+                use crate::claims::{self, Scope};
+                sqlx::query(claims::expire(Scope::Any)).bind(now_ms).execute(&self.pool).await?;
+                let sql = claims::claim($lock, Scope::Any);
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(now_ms + lease_ms).bind(now_ms).fetch_optional(&self.pool).await?;
                 row.as_ref().map(Self::job_from_row).transpose()
             }

@@ -6,6 +6,7 @@
 
 pub mod audiences;
 mod backend;
+mod claims;
 pub mod ledger;
 pub mod model;
 pub mod notify;

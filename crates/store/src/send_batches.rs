@@ -174,27 +174,13 @@ macro_rules! send_batches_impl {
                 now_ms: i64,
                 lease_ms: i64,
             ) -> Result<Option<Job>, StoreError> {
-                // A batch whose lease ran out with no attempts left has failed for good.
-                sqlx::query(
-                    "UPDATE jobs SET status = 'failed', completed_ms = $1, lease_until_ms = NULL, last_error = COALESCE(last_error, 'the worker stopped while running it and no attempts remain')
-                     WHERE parent_id = $2 AND status = 'in_progress' AND lease_until_ms < $1 AND attempts >= max_attempts",
-                )
-                .bind(now_ms)
-                .bind(parent)
-                .execute(&self.pool)
-                .await?;
-                let sql = format!(
-                    "UPDATE jobs SET status = 'in_progress', attempts = attempts + 1, worker = $1, lease_until_ms = $2, started_ms = COALESCE(started_ms, $3)
-                     WHERE id = (SELECT id FROM jobs
-                                 WHERE parent_id = $4
-                                   AND ((status = 'pending' AND run_at_ms <= $3)
-                                        OR (status = 'in_progress' AND lease_until_ms < $3 AND attempts < max_attempts))
-                                 ORDER BY run_at_ms, id LIMIT 1 {lock})
-                       AND (status = 'pending' OR (status = 'in_progress' AND lease_until_ms < $3))
-                     RETURNING {columns}",
-                    lock = $lock,
-                    columns = crate::backend::JOB_COLUMNS,
-                );
+                use crate::claims::{self, Scope};
+                sqlx::query(claims::expire(Scope::BatchesOf))
+                    .bind(now_ms)
+                    .bind(parent)
+                    .execute(&self.pool)
+                    .await?;
+                let sql = claims::claim($lock, Scope::BatchesOf);
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(worker)
                     .bind(now_ms + lease_ms)
