@@ -281,12 +281,8 @@ async fn a_retry_of_a_job_continues_its_send() {
 /// sending three newsletters at once keep to 100 a second together, not 300.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_keep_one_send_rate_together() {
-    let schema = ScratchSchema::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = match &schema {
-        Some(s) => halcytone_store::open(&s.url).await.unwrap(),
-        None => Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
-    };
+    let (store, _schema) = replicas_store(dir.path()).await;
     let (crm_mock, platform_mock) = mocks().await;
     const PEOPLE: usize = 100;
     audience(store.as_ref(), "aud_rate", "Rate test", PEOPLE).await;
@@ -342,12 +338,8 @@ async fn three_replicas_keep_one_send_rate_together() {
 /// and the job list shows the send, not its batches.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_the_batches_of_one_send() {
-    let schema = ScratchSchema::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = match &schema {
-        Some(s) => halcytone_store::open(&s.url).await.unwrap(),
-        None => Arc::new(SqliteStore::open(&dir.path().join("h.db")).await.unwrap()),
-    };
+    let (store, _schema) = replicas_store(dir.path()).await;
     let (crm_mock, platform_mock) = mocks().await;
     const PEOPLE: usize = 250;
     audience(store.as_ref(), "aud_batches", "Batches", PEOPLE).await;
@@ -457,4 +449,15 @@ async fn audience(store: &dyn Store, id: &str, name: &str, people: usize) {
         })
         .collect();
     store.upsert_members(id, &members, 0).await.unwrap();
+}
+
+/// A store several replicas share: PostgreSQL when `HALCYTONE_TEST_DATABASE_URL` is set (the
+/// scratch schema lives as long as the second value), else SQLite in `dir`.
+async fn replicas_store(dir: &std::path::Path) -> (Arc<dyn Store>, Option<ScratchSchema>) {
+    let schema = ScratchSchema::create().await;
+    let store: Arc<dyn Store> = match &schema {
+        Some(s) => halcytone_store::open(&s.url).await.unwrap(),
+        None => Arc::new(SqliteStore::open(&dir.join("h.db")).await.unwrap()),
+    };
+    (store, schema)
 }

@@ -179,6 +179,31 @@ impl Stack {
             .collect()
     }
 
+    /// POSTs `csv` to `path` as `text/csv` (no content type when `None`).
+    async fn post_csv(&self, path: &str, csv: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_KEY);
+        if let Some(csv) = csv {
+            req = req.header("content-type", "text/csv").body(csv.to_string());
+        }
+        req.send().await.unwrap()
+    }
+
+    /// POSTs provider events signed at `timestamp` with [`EVENTS_SECRET`].
+    async fn post_events(&self, body: &str, timestamp: i64) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v2/email-events", self.base))
+            .header("content-type", "application/json")
+            .header("x-timestamp", timestamp.to_string())
+            .header("x-signature", sign(timestamp, body))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn suppressed(&self) -> Vec<(String, String)> {
         let page = self.get("/api/v2/suppressions?limit=100").await;
         page["suppressions"]
@@ -215,17 +240,11 @@ async fn bounces_complaints_and_one_click_unsubscribe(backend: Backend) {
     let audience = made["id"].as_str().unwrap().to_string();
     let csv = "email,name\nana@example.com,Ana\nbob@example.com,Bob\nbounce-1@example.com,B\ncomplaint-1@example.com,C\nsoftbounce-1@example.com,S\n";
     let imported = s
-        .http
-        .post(format!(
-            "{}/api/v2/audiences/{audience}/subscribers/import",
-            s.base
-        ))
-        .bearer_auth(ADMIN_KEY)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
+        .post_csv(
+            &format!("/api/v2/audiences/{audience}/subscribers/import"),
+            Some(csv),
+        )
+        .await;
     assert_eq!(imported.status(), StatusCode::OK);
 
     // Bad input changes nothing: a wrong signature, an unsigned event, a forged token.
@@ -302,18 +321,7 @@ async fn bounces_complaints_and_one_click_unsubscribe(backend: Backend) {
     let base = chrono::Utc::now().timestamp();
     for (accepted, ago) in [(1, 0), (0, 1)] {
         let ts = base - ago;
-        let r: Value = s
-            .http
-            .post(format!("{}/api/v2/email-events", s.base))
-            .header("x-timestamp", ts.to_string())
-            .header("x-signature", sign(ts, &again))
-            .body(again.clone())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r: Value = s.post_events(&again, ts).await.json().await.unwrap();
         assert_eq!(r["accepted"], accepted, "{r}");
     }
     let (status, _) = s
@@ -443,24 +451,10 @@ async fn suppression_list_input_rules_and_import() {
             "{query}: {answer}"
         );
     }
-    let url = format!("{}/api/v2/suppressions/import", s.base);
-    let bare = s
-        .http
-        .post(&url)
-        .bearer_auth(ADMIN_KEY)
-        .send()
-        .await
-        .unwrap();
+    let url = "/api/v2/suppressions/import";
+    let bare = s.post_csv(url, None).await;
     assert_eq!(bare.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let nothing = s
-        .http
-        .post(&url)
-        .bearer_auth(ADMIN_KEY)
-        .header("content-type", "text/csv")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let nothing = s.post_csv(url, Some("{}")).await;
     assert_eq!(nothing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let again = s
         .call(
@@ -472,18 +466,7 @@ async fn suppression_list_input_rules_and_import() {
     assert_eq!(again.0, StatusCode::OK, "{}", again.1);
     assert_eq!(again.1["reason"], "complaint", "the first reason stays");
     let csv = "email,reason\nfirst@example.com,bounce\nmixed@example.com,\nno-at-sign,manual\n";
-    let imported: Value = s
-        .http
-        .post(&url)
-        .bearer_auth(ADMIN_KEY)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let imported: Value = s.post_csv(url, Some(csv)).await.json().await.unwrap();
     assert_eq!(imported["rows"], 3, "{imported}");
     assert_eq!(imported["added"], 1, "{imported}");
     assert_eq!(imported["already"], 1, "{imported}");
@@ -494,17 +477,7 @@ async fn suppression_list_input_rules_and_import() {
     let events =
         json!([{ "type": "complaint", "email": "array@example.com", "id": "evt-array-1" }])
             .to_string();
-    let now = chrono::Utc::now().timestamp();
-    let taken = s
-        .http
-        .post(format!("{}/api/v2/email-events", s.base))
-        .header("content-type", "application/json")
-        .header("x-timestamp", now.to_string())
-        .header("x-signature", sign(now, &events))
-        .body(events)
-        .send()
-        .await
-        .unwrap();
+    let taken = s.post_events(&events, chrono::Utc::now().timestamp()).await;
     assert_eq!(
         taken.status(),
         StatusCode::OK,
