@@ -92,6 +92,14 @@ pub struct DeliveryStart<'a> {
     pub holder: Option<Holder<'a>>,
 }
 
+/// One recipient of [`Ledger::begin_deliveries`].
+#[derive(Debug, Clone, Copy)]
+pub struct Addressed<'a> {
+    pub email: &'a str,
+    pub subscriber_id: Option<&'a str>,
+    pub message_id: &'a str,
+}
+
 /// What [`Ledger::begin_delivery`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Begun {
@@ -160,8 +168,31 @@ pub trait Ledger: Send + Sync {
     /// Marks a recipient `sending` (listing it if new) unless it is delivered or ended, and
     /// only while `holder` still holds its job. An address on the suppression list is marked
     /// `suppressed` instead (in the same statement) and not sent.
-    async fn begin_delivery(&self, d: &DeliveryStart<'_>, now_ms: i64)
-    -> Result<Begun, StoreError>;
+    async fn begin_delivery(
+        &self,
+        d: &DeliveryStart<'_>,
+        now_ms: i64,
+    ) -> Result<Begun, StoreError> {
+        let one = Addressed {
+            email: d.email,
+            subscriber_id: d.subscriber_id,
+            message_id: d.message_id,
+        };
+        let begun = self
+            .begin_deliveries(d.send, d.holder, &[one], now_ms)
+            .await?;
+        Ok(begun.first().copied().unwrap_or(Begun::NotHeld))
+    }
+    /// [`Ledger::begin_delivery`] for several recipients of one send, in one statement (one
+    /// round trip): one answer per recipient, in order. An address given twice in one call is
+    /// begun once; its later places answer `Ended(Sending)` (in flight: do not send it again).
+    async fn begin_deliveries(
+        &self,
+        send: SendKey<'_>,
+        holder: Option<Holder<'_>>,
+        each: &[Addressed<'_>],
+        now_ms: i64,
+    ) -> Result<Vec<Begun>, StoreError>;
     /// Records how a begun message ended. A delivered row stays delivered.
     async fn finish_delivery(
         &self,
@@ -169,7 +200,20 @@ pub trait Ledger: Send + Sync {
         email: &str,
         finish: Finish<'_>,
         now_ms: i64,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .finish_deliveries(send, &[(email, finish)], now_ms)
+            .await?
+            == 1)
+    }
+    /// [`Ledger::finish_delivery`] for several recipients of one send, in one transaction (the
+    /// delivered ones in one statement). Answers how many rows changed.
+    async fn finish_deliveries(
+        &self,
+        send: SendKey<'_>,
+        done: &[(&str, Finish<'_>)],
+        now_ms: i64,
+    ) -> Result<u64, StoreError>;
     /// Lists a recipient that cannot be sent to (a malformed address), with the reason.
     async fn refuse_delivery(
         &self,
@@ -248,24 +292,49 @@ macro_rules! ledger_impl {
 
         #[async_trait]
         impl Ledger for $ty {
-            async fn begin_delivery(
+            async fn begin_deliveries(
                 &self,
-                d: &DeliveryStart<'_>,
+                send: SendKey<'_>,
+                holder: Option<Holder<'_>>,
+                each: &[Addressed<'_>],
                 now_ms: i64,
-            ) -> Result<Begun, StoreError> {
+            ) -> Result<Vec<Begun>, StoreError> {
                 use sqlx::Row;
-                let email = ledger_email(d.email);
-                let (job, worker) = match d.holder {
+                use std::collections::HashMap;
+                if each.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // One row per address: a repeated one is begun once (its first place).
+                let emails: Vec<String> = each.iter().map(|a| ledger_email(a.email)).collect();
+                let mut first: HashMap<&str, usize> = HashMap::with_capacity(each.len());
+                for (i, e) in emails.iter().enumerate() {
+                    first.entry(e.as_str()).or_insert(i);
+                }
+                let unique: Vec<usize> = (0..each.len())
+                    .filter(|i| first.get(emails[*i].as_str()) == Some(i))
+                    .collect();
+                let (job, worker) = match holder {
                     Some(h) => (Some(h.job_id), Some(h.worker)),
                     None => (None, None),
                 };
-                let row = sqlx::query(
+                let mut tx = self.pool.begin().await?;
+                let mut sql = String::from(
                     "INSERT INTO deliveries (job_id, target, email, subscriber_id, message_id, state, attempts, uncertain, retryable, reason, holder, created_ms, updated_ms)
-                     SELECT $1, $8, $2, $3, $4, CASE WHEN s.email IS NULL THEN 'sending' ELSE 'suppressed' END,
+                     SELECT $1, $2, v.column1, v.column2, v.column3, CASE WHEN s.email IS NULL THEN 'sending' ELSE 'suppressed' END,
                             CASE WHEN s.email IS NULL THEN 1 ELSE 0 END, 0, 0,
-                            CASE WHEN s.email IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, $6, $7, $7
-                     FROM (SELECT 1 AS one) AS o LEFT JOIN suppressions s ON s.email = $2
-                     WHERE $5 IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $5 AND worker = $6 AND status = 'in_progress')
+                            CASE WHEN s.email IS NULL THEN NULL ELSE 'suppressed: ' || s.reason END, $4, $5, $5
+                     FROM (VALUES ",
+                );
+                for (n, _) in unique.iter().enumerate() {
+                    let p = 6 + 3 * n;
+                    if n > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("(${p}, ${}, ${})", p + 1, p + 2));
+                }
+                sql.push_str(
+                    ") AS v LEFT JOIN suppressions s ON s.email = v.column1
+                     WHERE $3 IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = $3 AND worker = $4 AND status = 'in_progress')
                      ON CONFLICT (job_id, target, email) DO UPDATE SET
                          state = excluded.state,
                          attempts = deliveries.attempts + excluded.attempts,
@@ -276,72 +345,133 @@ macro_rules! ledger_impl {
                          updated_ms = excluded.updated_ms
                      WHERE deliveries.state IN ('pending', 'sending')
                         OR (deliveries.state = 'failed' AND deliveries.retryable = 1)
-                     RETURNING attempts, uncertain, state",
-                )
-                .bind(d.send.job_id)
-                .bind(&email)
-                .bind(d.subscriber_id)
-                .bind(d.message_id)
-                .bind(job)
-                .bind(worker)
-                .bind(now_ms)
-                .bind(d.send.target)
-                .fetch_optional(&self.pool)
-                .await?;
-                if let Some(row) = row {
-                    let state: String = row.try_get("state")?;
-                    if state == "suppressed" {
-                        return Ok(Begun::Ended(DeliveryState::Suppressed));
-                    }
-                    return Ok(Begun::Send {
-                        attempt: row.try_get("attempts")?,
-                        uncertain: row.try_get::<i64, _>("uncertain")? != 0,
-                    });
-                }
-                let state: Option<String> =
-                    sqlx::query_scalar("SELECT state FROM deliveries WHERE job_id = $1 AND target = $2 AND email = $3")
-                        .bind(d.send.job_id)
-                        .bind(d.send.target)
-                        .bind(&email)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(match state.as_deref().and_then(DeliveryState::parse) {
-                    Some(DeliveryState::Delivered) => Begun::Delivered,
-                    Some(DeliveryState::Pending | DeliveryState::Sending) | None => Begun::NotHeld,
-                    Some(s) => Begun::Ended(s),
-                })
-            }
-
-            async fn finish_delivery(
-                &self,
-                send: SendKey<'_>,
-                email: &str,
-                finish: Finish<'_>,
-                now_ms: i64,
-            ) -> Result<bool, StoreError> {
-                let email = ledger_email(email);
-                let query = match finish {
-                    Finish::Delivered { provider_id } => sqlx::query(
-                        "UPDATE deliveries SET state = 'delivered', provider_id = $4, reason = NULL, retryable = 0, updated_ms = $5
-                         WHERE job_id = $1 AND target = $2 AND email = $3 AND state <> 'delivered'",
-                    )
+                     RETURNING email, attempts, uncertain, state",
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(send.job_id)
                     .bind(send.target)
-                    .bind(email)
-                    .bind(provider_id)
-                    .bind(now_ms),
-                    Finish::Failed { reason, retryable } => sqlx::query(
+                    .bind(job)
+                    .bind(worker)
+                    .bind(now_ms);
+                for i in &unique {
+                    q = q
+                        .bind(emails[*i].as_str())
+                        .bind(each[*i].subscriber_id)
+                        .bind(each[*i].message_id);
+                }
+                let mut found: HashMap<String, Begun> = HashMap::with_capacity(unique.len());
+                for row in q.fetch_all(&mut *tx).await? {
+                    let state: String = row.try_get("state")?;
+                    let begun = if state == "suppressed" {
+                        Begun::Ended(DeliveryState::Suppressed)
+                    } else {
+                        Begun::Send {
+                            attempt: row.try_get("attempts")?,
+                            uncertain: row.try_get::<i64, _>("uncertain")? != 0,
+                        }
+                    };
+                    found.insert(row.try_get("email")?, begun);
+                }
+                // The rows left as they were: delivered, ended, or not held.
+                let missing: Vec<&str> = unique
+                    .iter()
+                    .map(|i| emails[*i].as_str())
+                    .filter(|e| !found.contains_key(*e))
+                    .collect();
+                if !missing.is_empty() {
+                    let marks: Vec<String> = (0..missing.len()).map(|n| format!("${}", n + 3)).collect();
+                    let sql = format!(
+                        "SELECT email, state FROM deliveries WHERE job_id = $1 AND target = $2 AND email IN ({})",
+                        marks.join(", ")
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(send.job_id).bind(send.target);
+                    for e in &missing {
+                        q = q.bind(*e);
+                    }
+                    let mut states: HashMap<String, String> = HashMap::new();
+                    for row in q.fetch_all(&mut *tx).await? {
+                        states.insert(row.try_get("email")?, row.try_get("state")?);
+                    }
+                    for e in missing {
+                        let begun = match states.get(e).map(String::as_str).and_then(DeliveryState::parse) {
+                            Some(DeliveryState::Delivered) => Begun::Delivered,
+                            Some(DeliveryState::Pending | DeliveryState::Sending) | None => Begun::NotHeld,
+                            Some(s) => Begun::Ended(s),
+                        };
+                        found.insert(e.to_string(), begun);
+                    }
+                }
+                tx.commit().await?;
+                Ok((0..each.len())
+                    .map(|i| {
+                        if first.get(emails[i].as_str()) == Some(&i) {
+                            found.get(&emails[i]).copied().unwrap_or(Begun::NotHeld)
+                        } else {
+                            Begun::Ended(DeliveryState::Sending)
+                        }
+                    })
+                    .collect())
+            }
+
+            async fn finish_deliveries(
+                &self,
+                send: SendKey<'_>,
+                done: &[(&str, Finish<'_>)],
+                now_ms: i64,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut changed = 0;
+                let delivered: Vec<(String, &str)> = done
+                    .iter()
+                    .filter_map(|(email, f)| match f {
+                        Finish::Delivered { provider_id } => Some((ledger_email(email), *provider_id)),
+                        Finish::Failed { .. } => None,
+                    })
+                    .collect();
+                if !delivered.is_empty() {
+                    let mut sql = String::from(
+                        "UPDATE deliveries SET state = 'delivered', provider_id = v.column2, reason = NULL, retryable = 0, updated_ms = $3
+                         FROM (VALUES ",
+                    );
+                    for n in 0..delivered.len() {
+                        let p = 4 + 2 * n;
+                        if n > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("(${p}, ${})", p + 1));
+                    }
+                    sql.push_str(
+                        ") AS v WHERE deliveries.job_id = $1 AND deliveries.target = $2 AND deliveries.email = v.column1 AND deliveries.state <> 'delivered'",
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(send.job_id)
+                        .bind(send.target)
+                        .bind(now_ms);
+                    for (email, provider_id) in &delivered {
+                        q = q.bind(email.as_str()).bind(*provider_id);
+                    }
+                    changed += q.execute(&mut *tx).await?.rows_affected();
+                }
+                for (email, finish) in done {
+                    let Finish::Failed { reason, retryable } = finish else {
+                        continue;
+                    };
+                    changed += sqlx::query(
                         "UPDATE deliveries SET state = 'failed', reason = $4, retryable = $5, updated_ms = $6
                          WHERE job_id = $1 AND target = $2 AND email = $3 AND state = 'sending'",
                     )
                     .bind(send.job_id)
                     .bind(send.target)
-                    .bind(email)
-                    .bind(reason)
-                    .bind(i64::from(retryable))
-                    .bind(now_ms),
-                };
-                Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+                    .bind(ledger_email(email))
+                    .bind(*reason)
+                    .bind(i64::from(*retryable))
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(changed)
             }
 
             async fn refuse_delivery(

@@ -81,6 +81,11 @@ macro_rules! send_batches_impl {
                 rows: &[Planned<'_>],
                 now_ms: i64,
             ) -> Result<u64, StoreError> {
+                // An address given twice is listed once, at its first place (PostgreSQL refuses
+                // a statement that would touch one row twice).
+                let mut seen = std::collections::HashSet::with_capacity(rows.len());
+                let rows: Vec<&Planned<'_>> =
+                    rows.iter().filter(|r| seen.insert(ledger_email(r.email))).collect();
                 let mut tx = self.pool.begin().await?;
                 let mut added = 0;
                 for chunk in rows.chunks(PLAN_CHUNK) {

@@ -110,6 +110,7 @@ suite!(
     a_delivered_recipient_is_never_begun_again,
     a_recipient_left_sending_is_sent_again_as_uncertain,
     a_send_stops_when_its_worker_loses_the_job,
+    recipients_are_begun_and_finished_together,
     deliveries_are_counted_and_paged_by_state,
     audiences_have_unique_names_and_count_members,
     members_are_upserted_and_paged_in_address_order,
@@ -1085,6 +1086,102 @@ async fn a_delivered_recipient_is_never_begun_again(s: &dyn Store) {
             .unwrap(),
         Begun::Send { attempt: 1, .. }
     ));
+}
+
+/// Several recipients in one call answer as they would one by one: new, in flight,
+/// delivered, suppressed, and an address given twice begun once.
+async fn recipients_are_begun_and_finished_together(s: &dyn Store) {
+    use halcytone_store::ledger::Addressed;
+    use halcytone_store::suppressions::{NewSuppression, SuppressionReason};
+    let to = |email| Addressed {
+        email,
+        subscriber_id: None,
+        message_id: "<m@example.com>",
+    };
+    s.begin_delivery(&start("send-m", "done@example.com", None), 1)
+        .await
+        .unwrap();
+    let delivered = Finish::Delivered { provider_id: "250" };
+    s.finish_delivery(key("send-m"), "done@example.com", delivered, 2)
+        .await
+        .unwrap();
+    s.begin_delivery(&start("send-m", "flight@example.com", None), 3)
+        .await
+        .unwrap();
+    let gone = NewSuppression {
+        email: "gone@example.com",
+        reason: SuppressionReason::Bounce,
+        source: None,
+        detail: None,
+    };
+    s.suppress(&[gone], 4).await.unwrap();
+    let each = [
+        to("new@example.com"),
+        to("DONE@example.com"),
+        to("flight@example.com"),
+        to("gone@example.com"),
+        to("New@Example.com "),
+    ];
+    let begun = s
+        .begin_deliveries(key("send-m"), None, &each, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        begun,
+        vec![
+            Begun::Send {
+                attempt: 1,
+                uncertain: false
+            },
+            Begun::Delivered,
+            Begun::Send {
+                attempt: 2,
+                uncertain: true
+            },
+            Begun::Ended(DeliveryState::Suppressed),
+            Begun::Ended(DeliveryState::Sending),
+        ]
+    );
+    let failed = Finish::Failed {
+        reason: "550 no such user",
+        retryable: false,
+    };
+    let done = [
+        ("new@example.com", delivered),
+        ("flight@example.com", failed),
+        ("done@example.com", Finish::Delivered { provider_id: "x" }),
+    ];
+    assert_eq!(
+        s.finish_deliveries(key("send-m"), &done, 6).await.unwrap(),
+        2,
+        "the row delivered before is left as it was"
+    );
+    let row = |email| s.delivery(key("send-m"), email);
+    let new = row("new@example.com").await.unwrap().unwrap();
+    assert_eq!(
+        (new.state, new.provider_id.as_deref()),
+        (DeliveryState::Delivered, Some("250"))
+    );
+    let flight = row("flight@example.com").await.unwrap().unwrap();
+    assert_eq!(
+        (flight.state, flight.reason.as_deref()),
+        (DeliveryState::Failed, Some("550 no such user"))
+    );
+    assert_eq!(
+        row("done@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .provider_id
+            .as_deref(),
+        Some("250")
+    );
+    assert!(
+        s.begin_deliveries(key("send-m"), None, &[], 7)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn a_recipient_left_sending_is_sent_again_as_uncertain(s: &dyn Store) {
