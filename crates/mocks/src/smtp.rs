@@ -388,33 +388,19 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             return Ok(Next::Continue);
         }
         self.reply("354 end data with <CR><LF>.<CR><LF>").await?;
-        let mut message = Vec::new();
-        let (mut oversize, mut long_line) = (false, false);
-        loop {
-            let Some(line) = self.next_line().await? else {
-                return Ok(Next::Close);
-            };
-            let line = match line {
-                Line::Eof => return Ok(Next::Close),
-                Line::TooLong => {
-                    long_line = true;
-                    continue;
-                }
-                Line::Text(l) => l,
-            };
-            if line == b"." {
-                break;
-            }
-            // Dot-unstuffing (RFC 5321 4.5.2): a leading period is removed.
-            let line = line.strip_prefix(b".").unwrap_or(&line);
-            if oversize || message.len() + line.len() + 2 > self.limits.max_message {
-                oversize = true;
-                message = Vec::new();
-                continue;
-            }
-            message.extend_from_slice(line);
-            message.extend_from_slice(b"\r\n");
-        }
+        // One deadline for the whole message (a timer per line would cost more than the line).
+        let body = tokio::time::timeout(self.limits.idle, self.read_body()).await;
+        let Ok(body) = body else {
+            let _ = self
+                .reply(&format!(
+                    "421 4.4.2 {SERVER_NAME} message not received in time, closing connection"
+                ))
+                .await;
+            return Ok(Next::Close);
+        };
+        let Some((message, oversize, long_line)) = body? else {
+            return Ok(Next::Close);
+        };
         let tx = std::mem::take(&mut self.tx);
         if oversize {
             self.reply(&format!(
@@ -465,6 +451,36 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             }
         }
         Ok(Next::Continue)
+    }
+
+    /// The message after DATA, up to the lone "." line, dot-unstuffed, with CRLF line ends;
+    /// whether it went over the size limit (then nothing is kept) or had an over-long line.
+    /// `None` when the client closed the connection first.
+    async fn read_body(&mut self) -> std::io::Result<Option<(Vec<u8>, bool, bool)>> {
+        let mut message = Vec::new();
+        let (mut oversize, mut long_line) = (false, false);
+        loop {
+            let line = match read_line(&mut self.reader, self.limits.max_line).await? {
+                Line::Eof => return Ok(None),
+                Line::TooLong => {
+                    long_line = true;
+                    continue;
+                }
+                Line::Text(l) => l,
+            };
+            if line == b"." {
+                return Ok(Some((message, oversize, long_line)));
+            }
+            // Dot-unstuffing (RFC 5321 4.5.2): a leading period is removed.
+            let line = line.strip_prefix(b".").unwrap_or(&line);
+            if oversize || message.len() + line.len() + 2 > self.limits.max_message {
+                oversize = true;
+                message = Vec::new();
+                continue;
+            }
+            message.extend_from_slice(line);
+            message.extend_from_slice(b"\r\n");
+        }
     }
 
     async fn auth(&mut self, args: &str) -> std::io::Result<Next> {
@@ -670,11 +686,9 @@ pub async fn capture(
     let Some(key) = message_id else {
         return store(state, envelope, request, None, None).await;
     };
-    if let Some(first) = first_capture(state, &key).await? {
-        return store(state, envelope, request, None, Some(first)).await;
-    }
     // The same Message-ID on two connections at once: the second waits for the first (for at
-    // most 5 s, so a session that died holding the key cannot block the others for ever).
+    // most 5 s, so a session that died holding the key cannot block the others for ever),
+    // then finds it captured.
     for _ in 0..500 {
         if state.claim(&key) {
             break;

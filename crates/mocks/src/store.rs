@@ -103,7 +103,9 @@ pub struct Store {
 /// One write waiting for the writer task.
 #[derive(Debug)]
 struct Job {
-    record: Option<NewRecord>,
+    /// The record with its request and response already serialised (by the caller's task,
+    /// so the single writer only writes).
+    record: Option<(NewRecord, String, String)>,
     idempotent: Option<(String, String, u16, String)>,
     retention: i64,
 }
@@ -112,7 +114,7 @@ struct Job {
 const MAX_GROUP: usize = 256;
 
 async fn write_job(conn: &mut sqlx::SqliteConnection, job: &Job) -> Result<(), sqlx::Error> {
-    if let Some(r) = &job.record {
+    if let Some((r, request, response)) = &job.record {
         sqlx::query(
             "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -127,8 +129,8 @@ async fn write_job(conn: &mut sqlx::SqliteConnection, job: &Job) -> Result<(), s
         .bind(&r.idempotency_key)
         .bind(&r.correlation_id)
         .bind(&r.created_at)
-        .bind(r.request.to_string())
-        .bind(r.response.to_string())
+        .bind(request)
+        .bind(response)
         .execute(&mut *conn)
         .await?;
         // Counted in the same savepoint as the record: exact, and kept when captures are
@@ -153,11 +155,86 @@ async fn write_job(conn: &mut sqlx::SqliteConnection, job: &Job) -> Result<(), s
     Ok(())
 }
 
-/// Writes one group in a transaction; a failing job is rolled back to its savepoint alone.
+/// Rows per multi-row insert (12 parameters a record).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Writes the whole group in a few multi-row statements; false (and nothing written) when one
+/// of them fails, so the group is written job by job to tell which.
+async fn write_all(pool: &SqlitePool, jobs: &[Job]) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let records: Vec<&(NewRecord, String, String)> =
+        jobs.iter().filter_map(|j| j.record.as_ref()).collect();
+    let mut accepted: std::collections::BTreeMap<&str, i64> = Default::default();
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response) ",
+        );
+        q.push_values(chunk, |mut b, (r, request, response)| {
+            b.push_bind(&r.id)
+                .push_bind(r.kind)
+                .push_bind(r.captured)
+                .push_bind(&r.subject)
+                .push_bind(&r.campaign)
+                .push_bind(&r.channel)
+                .push_bind(&r.status)
+                .push_bind(&r.idempotency_key)
+                .push_bind(&r.correlation_id)
+                .push_bind(&r.created_at)
+                .push_bind(request)
+                .push_bind(response);
+        });
+        if q.build().execute(&mut *tx).await.is_err() {
+            return Ok(false);
+        }
+        for (r, _, _) in chunk {
+            *accepted.entry(r.kind).or_default() += 1;
+        }
+    }
+    // Counted in the same transaction as the records: exact, and kept when captures are
+    // pruned.
+    for (kind, n) in accepted {
+        let counted = sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+        )
+        .bind(format!("accepted:{kind}"))
+        .bind(n)
+        .execute(&mut *tx)
+        .await;
+        if counted.is_err() {
+            return Ok(false);
+        }
+    }
+    let remembered: Vec<&(String, String, u16, String)> =
+        jobs.iter().filter_map(|j| j.idempotent.as_ref()).collect();
+    let now = chrono::Utc::now().to_rfc3339();
+    for chunk in remembered.chunks(ROWS_PER_INSERT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) ",
+        );
+        q.push_values(chunk, |mut b, (key, route, status, body)| {
+            b.push_bind(key)
+                .push_bind(route)
+                .push_bind(i64::from(*status))
+                .push_bind(body)
+                .push_bind(&now);
+        });
+        if q.build().execute(&mut *tx).await.is_err() {
+            return Ok(false);
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Writes one group in a transaction: all at once when it can, else job by job, a failing job
+/// rolled back to its savepoint alone.
 async fn write_group(
     pool: &SqlitePool,
     jobs: &[Job],
 ) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
+    if write_all(pool, jobs).await? {
+        return Ok(jobs.iter().map(|_| Ok(())).collect());
+    }
     let mut tx = pool.begin().await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -205,7 +282,7 @@ async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Repl
         let (jobs, replies): (Vec<Job>, Vec<Reply>) = group.into_iter().unzip();
         let captured = jobs
             .iter()
-            .filter(|j| j.record.as_ref().is_some_and(|r| r.captured))
+            .filter(|j| j.record.as_ref().is_some_and(|(r, _, _)| r.captured))
             .count() as i64;
         let retention = jobs.iter().map(|j| j.retention).min().unwrap_or(i64::MAX);
         match write_group(&pool, &jobs).await {
@@ -275,7 +352,7 @@ impl Store {
             return Ok(());
         }
         let job = Job {
-            record: record.cloned(),
+            record: record.map(|r| (r.clone(), r.request.to_string(), r.response.to_string())),
             idempotent: idempotent
                 .map(|(k, r, s, b)| (k.to_string(), r.to_string(), s, b.to_string())),
             retention,
