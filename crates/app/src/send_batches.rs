@@ -34,15 +34,17 @@ pub fn batch_id(root: &str, index: i64) -> String {
     format!("{root}.b{index:05}")
 }
 
-/// Lists `list` in the send's ledger, `size` recipients a batch, in the order given. An address
-/// given twice is listed once (its first place). Answers how many batches the send has.
+/// Lists one page of the send's list in its ledger, `size` recipients a batch, in the order
+/// given; `start` is the place of the page's first recipient in the whole list. An address
+/// given twice is listed once (its first place).
 pub async fn plan(
     store: &dyn Store,
     root: &str,
     list: &[Value],
+    start: usize,
     size: usize,
     now_ms: i64,
-) -> Result<i64, StoreError> {
+) -> Result<(), StoreError> {
     let size = size.max(1);
     for (n, chunk) in list.chunks(PLAN_CHUNK).enumerate() {
         let texts: Vec<(String, Option<String>, String)> = chunk
@@ -63,12 +65,12 @@ pub async fn plan(
                 email,
                 subscriber_id: id.as_deref(),
                 recipient,
-                batch: ((n * PLAN_CHUNK + i) / size) as i64,
+                batch: ((start + n * PLAN_CHUNK + i) / size) as i64,
             })
             .collect();
         store.plan_deliveries(send_key(root), &rows, now_ms).await?;
     }
-    store.planned_batches(send_key(root)).await
+    Ok(())
 }
 
 /// Queues the send's batch jobs that are not queued yet: each the send's spec for email alone,

@@ -47,6 +47,48 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
+/// A send's list read a page at a time.
+enum ListPages {
+    Audience(crate::audiences::ActiveSubscribers),
+    Crm { offset: usize, done: bool },
+}
+
+/// Why a page of the list could not be read.
+enum ListError {
+    App(AppError),
+    /// The CRM did not answer (a later attempt may).
+    Crm(String),
+}
+
+impl ListPages {
+    /// The next page, or `None` at the end of the list.
+    async fn next(
+        &mut self,
+        worker: &Worker,
+        correlation_id: &str,
+    ) -> Result<Option<Vec<serde_json::Value>>, ListError> {
+        match self {
+            ListPages::Audience(pages) => pages.next_page().await.map_err(ListError::App),
+            ListPages::Crm { offset, done } => {
+                if *done {
+                    return Ok(None);
+                }
+                let (page, total) = worker
+                    .core
+                    .publishing
+                    .subscribers_page(correlation_id, *offset)
+                    .await
+                    .map_err(|e| {
+                        ListError::Crm(format!("the CRM's subscriber list could not be read: {e}"))
+                    })?;
+                *offset += page.len();
+                *done = page.is_empty() || *offset >= total;
+                Ok((!page.is_empty()).then_some(page))
+            }
+        }
+    }
+}
+
 /// What executing a claimed job came to.
 enum Execution {
     /// It ran: what each requested target came to.
@@ -297,35 +339,83 @@ impl Worker {
             && wanted.iter().any(|(_, t)| matches!(t, Target::Email))
     }
 
-    /// The list a batched send goes to, as it is now: the audience's active members, or the
-    /// CRM's active, opted-in subscribers. A list that cannot be read is the email line's
-    /// failure (retryable when the CRM may answer later).
-    async fn send_list(
+    /// The send's list, a page at a time: the chosen audience's active members, or the CRM's
+    /// active, opted-in subscribers.
+    async fn send_pages(&self, spec: &PublishSpec) -> Result<ListPages, AppError> {
+        Ok(match &spec.audience_id {
+            Some(id) => ListPages::Audience(
+                crate::audiences::ActiveSubscribers::open(self.core.store.clone(), id, 5_000)
+                    .await?,
+            ),
+            None => ListPages::Crm {
+                offset: 0,
+                done: false,
+            },
+        })
+    }
+
+    /// Lists the send's recipients in its ledger page by page (never the whole list in
+    /// memory), filtered by the segment; answers the batches planned, or the email line when
+    /// there is nobody to send to or the list cannot be read.
+    async fn plan_send(
         &self,
         job: &Job,
         spec: &PublishSpec,
-    ) -> Result<Result<Vec<serde_json::Value>, TargetResult>, WorkerError> {
-        let read = match &spec.audience_id {
-            Some(id) => {
-                match crate::audiences::active_subscribers(self.core.store.clone(), id).await {
-                    Ok(list) => Ok(list),
-                    Err(crate::error::AppError::Store(e)) => return Err(e.into()),
-                    Err(e) => Err((e.to_string(), false)),
-                }
-            }
-            None => self
-                .core
-                .publishing
-                .subscribers(&job.correlation_id)
-                .await
-                .map_err(|e| {
-                    (
-                        format!("the CRM's subscriber list could not be read: {e}"),
-                        true,
-                    )
-                }),
+        audience: &halcytone_publish::Audience,
+        root: &str,
+    ) -> Result<Result<i64, TargetResult>, WorkerError> {
+        let store = self.core.store.clone();
+        let unreadable = |e: AppError| match e {
+            AppError::Store(e) => Err(WorkerError::Store(e)),
+            e => Ok(Err(email_line(
+                PublishOutcome::Failed,
+                e.to_string(),
+                false,
+            ))),
         };
-        Ok(read.map_err(|(why, retryable)| email_line(PublishOutcome::Failed, why, retryable)))
+        let mut pages = match self.send_pages(spec).await {
+            Ok(p) => p,
+            Err(e) => return unreadable(e),
+        };
+        let (mut read, mut listed) = (0usize, 0usize);
+        loop {
+            let page = match pages.next(self, &job.correlation_id).await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(ListError::App(e)) => return unreadable(e),
+                Err(ListError::Crm(why)) => {
+                    return Ok(Err(email_line(PublishOutcome::Failed, why, true)));
+                }
+            };
+            read += page.len();
+            let page: Vec<serde_json::Value> = match &audience.segment {
+                None => page,
+                Some(seg) => page.into_iter().filter(|r| seg.admits(r)).collect(),
+            };
+            crate::send_batches::plan(
+                store.as_ref(),
+                root,
+                &page,
+                listed,
+                self.core.config.send_batch_size,
+                now_ms(),
+            )
+            .await?;
+            listed += page.len();
+        }
+        if listed == 0 {
+            let why = match &audience.segment {
+                Some(seg) if read > 0 => format!(
+                    "segment {} ({}) matches none of the {read} active, opted-in subscribers",
+                    seg.segment_name, seg.segment_id
+                ),
+                _ => "the list has no active, opted-in subscribers".to_string(),
+            };
+            return Ok(Err(email_line(PublishOutcome::Skipped, why, false)));
+        }
+        Ok(Ok(store
+            .planned_batches(crate::send_batches::send_key(root))
+            .await?))
     }
 
     /// Sends the newsletter of `job` in batch jobs: lists the recipients in the ledger and
@@ -343,33 +433,10 @@ impl Worker {
         let root = crate::deliveries::send_root(store.as_ref(), job).await?;
         let listed = store.batch_counts(&root).await?;
         let batches = if listed.is_empty() {
-            let list = match self.send_list(job, spec).await? {
-                Ok(list) => list,
+            match self.plan_send(job, spec, audience, &root).await? {
+                Ok(batches) => batches,
                 Err(line) => return Ok(line),
-            };
-            let total = list.len();
-            let list: Vec<serde_json::Value> = match &audience.segment {
-                None => list,
-                Some(seg) => list.into_iter().filter(|r| seg.admits(r)).collect(),
-            };
-            if list.is_empty() {
-                let why = match &audience.segment {
-                    Some(seg) if total > 0 => format!(
-                        "segment {} ({}) matches none of the {total} active, opted-in subscribers",
-                        seg.segment_name, seg.segment_id
-                    ),
-                    _ => "the list has no active, opted-in subscribers".to_string(),
-                };
-                return Ok(email_line(PublishOutcome::Skipped, why, false));
             }
-            crate::send_batches::plan(
-                store.as_ref(),
-                &root,
-                &list,
-                self.core.config.send_batch_size,
-                now_ms(),
-            )
-            .await?
         } else {
             store
                 .planned_batches(crate::send_batches::send_key(&root))

@@ -249,32 +249,41 @@ pub struct EmailPublisher {
 impl EmailPublisher {
     async fn subscribers(&self, ctx: &PublishContext<'_>) -> Result<Vec<Value>, (CallError, u32)> {
         let mut all = Vec::new();
-        let mut offset = 0usize;
         loop {
-            let path = format!(
-                "api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1000&offset={offset}"
-            );
-            let call = Call::get(&path, ctx.correlation_id);
-            let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
-            let answer = answer.map_err(|e| (e, attempts))?;
-            let page = answer
-                .body
-                .get("subscribers")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let total = answer
-                .body
-                .get("total")
-                .and_then(Value::as_u64)
-                .unwrap_or(0) as usize;
+            let (page, total) = self.subscribers_page(ctx, all.len(), 1000).await?;
             let got = page.len();
             all.extend(page);
-            offset += got;
-            if got == 0 || offset >= total {
+            if got == 0 || all.len() >= total {
                 return Ok(all);
             }
         }
+    }
+
+    /// One page of the CRM's active, opted-in subscribers from `offset`, and the list's total.
+    async fn subscribers_page(
+        &self,
+        ctx: &PublishContext<'_>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Value>, usize), (CallError, u32)> {
+        let path = format!(
+            "api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit={limit}&offset={offset}"
+        );
+        let call = Call::get(&path, ctx.correlation_id);
+        let (answer, attempts) = ctx.client.send(ctx.crm, &call).await;
+        let answer = answer.map_err(|e| (e, attempts))?;
+        let page = answer
+            .body
+            .get("subscribers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let total = answer
+            .body
+            .get("total")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
+        Ok((page, total))
     }
 }
 
@@ -681,6 +690,20 @@ impl Publishing {
     pub async fn subscribers(&self, correlation_id: &str) -> Result<Vec<Value>, CallError> {
         let ctx = self.context(correlation_id, "preview", None, None);
         self.email.subscribers(&ctx).await.map_err(|(e, _)| e)
+    }
+
+    /// One page of the CRM's active, opted-in subscribers (up to 1,000 from `offset`) and the
+    /// list's total, for a send that lists its recipients without holding them all.
+    pub async fn subscribers_page(
+        &self,
+        correlation_id: &str,
+        offset: usize,
+    ) -> Result<(Vec<Value>, usize), CallError> {
+        let ctx = self.context(correlation_id, "send", None, None);
+        self.email
+            .subscribers_page(&ctx, offset, 1000)
+            .await
+            .map_err(|(e, _)| e)
     }
 
     /// A campaign's figures from the CRM's analytics (`GET /api/v1/campaigns/{id}/analytics`).
