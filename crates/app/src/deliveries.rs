@@ -8,7 +8,7 @@ use crate::metrics::AppMetrics;
 use crate::unsubscribe::{Claims, OneClick};
 use halcytone_publish::deliveries::{Begin, DeliveryLedger, Ended, Entry};
 use halcytone_store::Store;
-use halcytone_store::ledger::{Begun, DeliveryStart, Finish, Holder, SendKey};
+use halcytone_store::ledger::{Addressed, Begun, Finish, Holder, SendKey};
 use std::sync::Arc;
 
 /// How far back a retry chain is followed to find the send it continues.
@@ -103,47 +103,90 @@ fn now_ms() -> i64 {
 #[async_trait::async_trait]
 impl DeliveryLedger for JobLedger {
     async fn begin(&self, e: &Entry<'_>) -> Begin {
-        let start = DeliveryStart {
-            send: self.send(e.target),
-            email: e.email,
-            subscriber_id: e.subscriber_id,
-            message_id: e.message_id,
-            holder: Some(Holder {
-                job_id: &self.job_id,
-                worker: &self.worker,
-            }),
+        self.begin_many(std::slice::from_ref(e))
+            .await
+            .pop()
+            .unwrap_or_else(|| {
+                Begin::Stop("not attempted: the delivery ledger gave no answer".into())
+            })
+    }
+
+    /// One statement for the round (its entries share a target, as the sender makes them).
+    async fn begin_many(&self, entries: &[Entry<'_>]) -> Vec<Begin> {
+        let Some(first) = entries.first() else {
+            return Vec::new();
         };
-        match self.store.begin_delivery(&start, now_ms()).await {
-            Ok(Begun::Send { uncertain, .. }) => Begin::Send { uncertain },
-            Ok(Begun::Delivered) => Begin::Delivered,
-            Ok(Begun::Ended(halcytone_store::ledger::DeliveryState::Suppressed)) => {
-                self.metrics.recipient("suppressed");
-                Begin::Suppressed
+        let each: Vec<Addressed<'_>> = entries
+            .iter()
+            .map(|e| Addressed {
+                email: e.email,
+                subscriber_id: e.subscriber_id,
+                message_id: e.message_id,
+            })
+            .collect();
+        let holder = Holder {
+            job_id: &self.job_id,
+            worker: &self.worker,
+        };
+        let begun = self
+            .store
+            .begin_deliveries(self.send(first.target), Some(holder), &each, now_ms())
+            .await;
+        let begun = match begun {
+            Ok(b) => b,
+            Err(err) => {
+                let why = format!("not attempted: the delivery ledger cannot be written ({err})");
+                return entries.iter().map(|_| Begin::Stop(why.clone())).collect();
             }
-            Ok(Begun::Ended(_)) => Begin::Ended,
-            Ok(Begun::NotHeld) => Begin::Stop(format!(
-                "not attempted: job {} is no longer held by worker {} (its lease ran out and another worker took it over)",
-                self.job_id, self.worker
-            )),
-            Err(err) => Begin::Stop(format!(
-                "not attempted: the delivery ledger cannot be written ({err})"
-            )),
-        }
+        };
+        begun
+            .into_iter()
+            .map(|b| match b {
+                Begun::Send { uncertain, .. } => Begin::Send { uncertain },
+                Begun::Delivered => Begin::Delivered,
+                Begun::Ended(halcytone_store::ledger::DeliveryState::Suppressed) => {
+                    self.metrics.recipient("suppressed");
+                    Begin::Suppressed
+                }
+                Begun::Ended(_) => Begin::Ended,
+                Begun::NotHeld => Begin::Stop(format!(
+                    "not attempted: job {} is no longer held by worker {} (its lease ran out and another worker took it over)",
+                    self.job_id, self.worker
+                )),
+            })
+            .collect()
     }
 
     async fn end(&self, e: &Entry<'_>, how: Ended<'_>) {
-        let (finish, state) = match how {
-            Ended::Delivered { provider_id } => (Finish::Delivered { provider_id }, "delivered"),
-            Ended::Failed { reason, retryable } => (Finish::Failed { reason, retryable }, "failed"),
+        self.end_many(&[(*e, how)]).await;
+    }
+
+    async fn end_many(&self, ended: &[(Entry<'_>, Ended<'_>)]) {
+        let Some((first, _)) = ended.first() else {
+            return;
         };
-        self.metrics.recipient(state);
+        let done: Vec<(&str, Finish<'_>)> = ended
+            .iter()
+            .map(|(e, how)| {
+                let (finish, state) = match *how {
+                    Ended::Delivered { provider_id } => {
+                        (Finish::Delivered { provider_id }, "delivered")
+                    }
+                    Ended::Failed { reason, retryable } => {
+                        (Finish::Failed { reason, retryable }, "failed")
+                    }
+                };
+                self.metrics.recipient(state);
+                (e.email, finish)
+            })
+            .collect();
         if let Err(err) = self
             .store
-            .finish_delivery(self.send(e.target), e.email, finish, now_ms())
+            .finish_deliveries(self.send(first.target), &done, now_ms())
             .await
         {
-            // The row stays `sending`: a later attempt sends it again, marked uncertain.
-            tracing::warn!(job = %self.root, target = e.target, error = %err, "cannot record how a delivery ended");
+            // The rows stay `sending`: a later attempt sends them again, marked uncertain.
+            tracing::warn!(job = %self.root, target = first.target, error = %err, "cannot record how deliveries ended");
         }
     }
 

@@ -49,6 +49,22 @@ pub trait DeliveryLedger: Send + Sync + std::fmt::Debug {
     async fn begin(&self, entry: &Entry<'_>) -> Begin;
     /// After the provider call.
     async fn end(&self, entry: &Entry<'_>, how: Ended<'_>);
+    /// [`DeliveryLedger::begin`] for the recipients of one round (one target, one version,
+    /// distinct addresses), one answer each in order. A ledger in a database answers them in
+    /// one round trip.
+    async fn begin_many(&self, entries: &[Entry<'_>]) -> Vec<Begin> {
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            out.push(self.begin(e).await);
+        }
+        out
+    }
+    /// [`DeliveryLedger::end`] for the messages of one round.
+    async fn end_many(&self, ended: &[(Entry<'_>, Ended<'_>)]) {
+        for (e, how) in ended {
+            self.end(e, *how).await;
+        }
+    }
     /// A recipient that cannot be sent to (no usable address), recorded with the reason.
     async fn refuse(&self, entry: &Entry<'_>, reason: &str);
     /// The one-click unsubscribe URL of this recipient of this send (RFC 8058), when the

@@ -7,6 +7,7 @@ pub mod client;
 pub mod deliveries;
 pub mod dkim;
 pub mod egress;
+pub mod group_ledger;
 pub mod publishers;
 pub mod rate_limit;
 pub mod report;

@@ -325,6 +325,13 @@ fn email_transport(
         |s| (1..=600).contains(s),
         "seconds, from 1 to 600",
     )?;
+    let connections = number(
+        get,
+        "SMTP_CONNECTIONS",
+        4usize,
+        |n| (1..=64).contains(n),
+        "connections, from 1 to 64",
+    )?;
     let unsubscribe_raw =
         text(get, "UNSUBSCRIBE_URL").unwrap_or_else(|| "https://halcytone.com/unsubscribe".into());
     let unsubscribe_url = Url::parse(&unsubscribe_raw)
@@ -359,6 +366,7 @@ fn email_transport(
             tls: SmtpTls::None,
             from,
             timeout: Duration::from_secs(timeout),
+            connections,
             unsubscribe_url,
             mock,
             dkim,
@@ -398,6 +406,7 @@ fn email_transport(
             tls,
             from,
             timeout: Duration::from_secs(timeout),
+            connections,
             unsubscribe_url,
             mock,
             dkim,
@@ -579,6 +588,8 @@ mod tests {
             ("SMTP_PORT", "0", "SMTP_PORT"),
             ("SMTP_PORT", "70000", "SMTP_PORT"),
             ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS"),
+            ("SMTP_CONNECTIONS", "0", "SMTP_CONNECTIONS"),
+            ("SMTP_CONNECTIONS", "65", "SMTP_CONNECTIONS"),
             ("SMTP_FROM", "not a mailbox", "SMTP_FROM"),
             ("SMTP_FROM", "", "SMTP_FROM"),
             ("SMTP_HOST", "", "SMTP_HOST"),

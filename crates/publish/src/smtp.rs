@@ -15,9 +15,10 @@
 //! send keeps its ledger in the store (a retry, a crash or another replica never sends a
 //! delivered recipient again); a publish without a job remembers in memory.
 
-use crate::deliveries::{Begin, DeliveryLedger, Ended, Entry, MemoryLedger};
+use crate::deliveries::{Begin, DeliveryLedger, Entry, MemoryLedger};
 use crate::dkim::{DkimKeyError, DkimSettings, DkimSigner};
 use crate::egress::EgressGuard;
+use crate::group_ledger::{GroupLedger, Queued, QueuedEnd};
 use crate::rate_limit::RateLimiter;
 use crate::report::{Outcome, TargetResult};
 use crate::retry::RetryPolicy;
@@ -30,6 +31,8 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, Message};
 use serde_json::Value;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use url::Url;
 
@@ -75,6 +78,9 @@ pub struct SmtpSettings {
     pub from: Mailbox,
     /// For each SMTP command.
     pub timeout: Duration,
+    /// Connections one send keeps open to the relay, one message in flight on each
+    /// (SMTP_CONNECTIONS): the provider's concurrency limit.
+    pub connections: usize,
     /// Used for `List-Unsubscribe` when the newsletter carries no `Unsubscribe: URL` line.
     pub unsubscribe_url: Url,
     /// The mock CRM's SMTP capture (host of MOCK_CRM_BASE_URL, MOCK_SMTP_PORT): the only SMTP
@@ -221,12 +227,24 @@ impl BatchTally {
     }
 }
 
-/// What the messages of one send share: the open connection and how things go.
-struct SendRun {
-    failed_in_a_row: u32,
-    /// Once given up: why, and whether the job may try again later.
-    given_up: Option<(String, bool)>,
-    relay: Option<Relay>,
+/// One report line's recipients being sent: what its connections share.
+struct Run<'r, 'a> {
+    sender: &'r SmtpSender,
+    newsletter: &'r Newsletter,
+    names: &'r SendNames<'a>,
+    limiter: &'r RateLimiter,
+    ledger: &'r dyn DeliveryLedger,
+    group: GroupLedger<'r>,
+    correlation_id: &'r str,
+    /// Why nothing may be sent at all (the egress guard), if so.
+    refused: Option<&'r str>,
+    /// The recipients no connection has taken yet.
+    queue: Mutex<std::slice::Iter<'r, &'r Value>>,
+    tally: Mutex<BatchTally>,
+    /// Failed attempts in a row over every connection; a delivery resets it.
+    failed_in_a_row: &'r AtomicU32,
+    /// Once given up: why, and whether the job may try again later (for the whole send).
+    given_up: &'r Mutex<Option<(String, bool)>>,
 }
 
 /// What one batch of recipients came to.
@@ -451,7 +469,12 @@ impl SmtpSender {
 
     /// Sends `newsletter` to every subscriber, `names.batch_size` to a report line
     /// (`<target>:batch-N`), pacing each message with `limiter` and recording each in
-    /// `ledger`. Merge tags are filled per recipient.
+    /// `ledger`. Merge tags are filled per recipient; an address listed twice gets one
+    /// message (at its first place).
+    ///
+    /// SMTP_CONNECTIONS connections send at once, one message in flight on each; what they
+    /// begin and end goes to the ledger in groups ([`GroupLedger`]), so after a crash at most
+    /// one message per connection is left `sending`.
     #[allow(clippy::too_many_arguments)]
     pub async fn send_all(
         &self,
@@ -464,163 +487,58 @@ impl SmtpSender {
         correlation_id: &str,
     ) -> Vec<TargetResult> {
         let version = names.version;
-        let batches: Vec<&[Value]> = subscribers.chunks(names.batch_size.max(1)).collect();
+        let mut seen = std::collections::HashSet::with_capacity(subscribers.len());
+        let unique: Vec<&Value> = subscribers
+            .iter()
+            .filter(|s| match s.get("email").and_then(Value::as_str) {
+                Some(email) => seen.insert(email.trim().to_lowercase()),
+                None => true,
+            })
+            .collect();
+        drop(seen);
         // One check for the whole send: in dry run only the mock capture may be reached.
         let refused = guard
             .check_smtp(&self.settings.host, self.settings.port)
             .err()
             .map(|e| e.to_string());
-        let mut run = SendRun {
-            failed_in_a_row: 0,
-            given_up: None,
-            relay: None,
-        };
-        let mut results = Vec::with_capacity(batches.len());
-        for (i, chunk) in batches.iter().enumerate() {
-            let mut tally = BatchTally::default();
-            for s in chunk.iter() {
-                let Some(recipient) = Recipient::from_subscriber(s) else {
-                    tally.failures.push(Failure {
-                        email: s.get("id").map(Value::to_string).unwrap_or_default(),
-                        reason: "the subscriber has no email address".into(),
-                        retryable: false,
-                    });
-                    continue;
-                };
-                let stop = refused.clone().map(|r| (r, false)).or(run.given_up.clone());
-                if let Some((reason, retryable)) = stop {
-                    tally.failures.push(Failure {
-                        email: recipient.email,
-                        reason,
-                        retryable,
-                    });
-                    continue;
-                }
-                let vars = crate::publishers::merge_vars(s, names.first_name_fallback);
-                let personal = personalize(newsletter, &vars);
-                self.one(
-                    &personal,
-                    &recipient,
-                    names,
-                    limiter,
-                    ledger,
-                    correlation_id,
-                    &mut run,
-                    &mut tally,
-                )
-                .await;
-            }
+        let mut relays: Vec<Option<Relay>> = (0..self.settings.connections.max(1))
+            .map(|_| None)
+            .collect();
+        let failed_in_a_row = AtomicU32::new(0);
+        let given_up = Mutex::new(None);
+        let mut results = Vec::new();
+        for (i, chunk) in unique.chunks(names.batch_size.max(1)).enumerate() {
+            let run = Run {
+                sender: self,
+                newsletter,
+                names,
+                limiter,
+                ledger,
+                group: GroupLedger::new(ledger, names.target, names.version),
+                correlation_id,
+                refused: refused.as_deref(),
+                queue: Mutex::new(chunk.iter()),
+                tally: Mutex::new(BatchTally::default()),
+                failed_in_a_row: &failed_in_a_row,
+                given_up: &given_up,
+            };
+            let connections = async {
+                futures_util::future::join_all(relays.iter_mut().map(|r| run.connection(r))).await;
+                run.group.close();
+            };
+            futures_util::future::join(connections, run.group.run()).await;
+            let tally = run
+                .tally
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut line = report(i + 1, version, names.target, chunk.len(), tally);
             line.recipients = Some(chunk.len());
             results.push(line);
         }
-        if let Some(mut r) = run.relay {
+        for r in relays.iter_mut().flatten() {
             let _ = r.conn.quit().await;
         }
         results
-    }
-
-    /// One recipient: refused when the address is unusable; otherwise begun in the ledger,
-    /// sent unless the ledger says it was delivered before, and ended in the ledger.
-    #[allow(clippy::too_many_arguments)]
-    async fn one(
-        &self,
-        personal: &Newsletter,
-        recipient: &Recipient,
-        names: &SendNames<'_>,
-        limiter: &RateLimiter,
-        ledger: &dyn DeliveryLedger,
-        correlation_id: &str,
-        run: &mut SendRun,
-        tally: &mut BatchTally,
-    ) {
-        let message_id = self.message_id(names.version, recipient);
-        let entry = Entry {
-            target: names.target,
-            version: names.version,
-            email: &recipient.email,
-            subscriber_id: recipient.id.as_deref(),
-            message_id: &message_id,
-        };
-        let one_click = ledger.one_click_url(&entry);
-        let message = match self.message(
-            personal,
-            recipient,
-            (names.version, names.campaign),
-            correlation_id,
-            one_click.as_deref(),
-        ) {
-            Ok(m) => m,
-            Err(reason) => {
-                ledger.refuse(&entry, &reason).await;
-                tally.fail(&recipient.email, reason, false);
-                return;
-            }
-        };
-        match ledger.begin(&entry).await {
-            Begin::Send { uncertain } => {
-                if uncertain {
-                    tally.uncertain += 1;
-                }
-            }
-            Begin::Delivered => {
-                tally.sent += 1;
-                return;
-            }
-            Begin::Suppressed => {
-                tally.suppressed += 1;
-                return;
-            }
-            Begin::Ended => {
-                tally.fail(
-                    &recipient.email,
-                    "not sent again: an earlier attempt of this send ended it without delivery"
-                        .into(),
-                    false,
-                );
-                return;
-            }
-            Begin::Stop(reason) => {
-                run.given_up = Some((reason.clone(), true));
-                tally.fail(&recipient.email, reason, true);
-                return;
-            }
-        }
-        let (outcome, attempts) = self
-            .send_one(
-                &mut run.relay,
-                &message,
-                limiter,
-                &message_id,
-                &mut run.failed_in_a_row,
-            )
-            .await;
-        tally.max_attempts = tally.max_attempts.max(attempts);
-        match outcome {
-            Ok(reply) => {
-                let how = Ended::Delivered {
-                    provider_id: &reply,
-                };
-                ledger.end(&entry, how).await;
-                tally.sent += 1;
-            }
-            Err((reason, retryable)) => {
-                let how = Ended::Failed {
-                    reason: &reason,
-                    retryable,
-                };
-                ledger.end(&entry, how).await;
-                if run.failed_in_a_row >= GIVE_UP_AFTER {
-                    run.given_up = Some((
-                        format!(
-                            "not attempted: {GIVE_UP_AFTER} SMTP attempts in a row failed (last: {reason})"
-                        ),
-                        retryable,
-                    ));
-                }
-                tally.fail(&recipient.email, reason, retryable);
-            }
-        }
     }
 
     /// One message, retrying transient failures. Returns the outcome (a reason and whether a
@@ -631,7 +549,7 @@ impl SmtpSender {
         message: &Message,
         limiter: &RateLimiter,
         message_id: &str,
-        failed_in_a_row: &mut u32,
+        failed_in_a_row: &AtomicU32,
     ) -> (Result<String, (String, bool)>, u32) {
         let salt = message_id
             .bytes()
@@ -642,26 +560,157 @@ impl SmtpSender {
             limiter.acquire().await;
             let error = match self.deliver(relay, message).await {
                 Ok(reply) => {
-                    *failed_in_a_row = 0;
+                    failed_in_a_row.store(0, Ordering::Relaxed);
                     return (Ok(reply), attempt);
                 }
                 Err(e) => e,
             };
-            *failed_in_a_row += 1;
+            let in_a_row = failed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
             let reason = format!(
                 "smtp {}:{}: {}",
                 self.settings.host, self.settings.port, error.reason
             );
-            if !error.retryable
-                || attempt >= self.retry.max_attempts
-                || *failed_in_a_row >= GIVE_UP_AFTER
-            {
+            if !error.retryable || attempt >= self.retry.max_attempts || in_a_row >= GIVE_UP_AFTER {
                 return (Err((reason, error.retryable)), attempt);
             }
             let wait = self.retry.backoff(attempt, salt);
             tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %reason, "retrying SMTP send");
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Run<'_, '_> {
+    /// One connection: takes the next recipient until none is left.
+    async fn connection(&self, relay: &mut Option<Relay>) {
+        loop {
+            let next = locked(&self.queue).next().copied();
+            let Some(subscriber) = next else {
+                return;
+            };
+            self.one(subscriber, relay).await;
+        }
+    }
+
+    fn fail(&self, email: &str, reason: String, retryable: bool) {
+        locked(&self.tally).fail(email, reason, retryable);
+    }
+
+    /// One recipient: refused when the address is unusable; otherwise begun in the ledger,
+    /// sent unless the ledger says otherwise, and ended in the ledger.
+    async fn one(&self, s: &Value, relay: &mut Option<Relay>) {
+        let Some(recipient) = Recipient::from_subscriber(s) else {
+            let id = s.get("id").map(Value::to_string).unwrap_or_default();
+            self.fail(&id, "the subscriber has no email address".into(), false);
+            return;
+        };
+        let stop = self
+            .refused
+            .map(|r| (r.to_string(), false))
+            .or_else(|| locked(self.given_up).clone());
+        if let Some((reason, retryable)) = stop {
+            self.fail(&recipient.email, reason, retryable);
+            return;
+        }
+        let names = self.names;
+        let vars = crate::publishers::merge_vars(s, names.first_name_fallback);
+        let personal = personalize(self.newsletter, &vars);
+        let message_id = self.sender.message_id(names.version, &recipient);
+        let entry = entry(names, &recipient, &message_id);
+        let one_click = self.ledger.one_click_url(&entry);
+        let built = self.sender.message(
+            &personal,
+            &recipient,
+            (names.version, names.campaign),
+            self.correlation_id,
+            one_click.as_deref(),
+        );
+        let message = match built {
+            Ok(m) => m,
+            Err(reason) => {
+                self.ledger.refuse(&entry, &reason).await;
+                self.fail(&recipient.email, reason, false);
+                return;
+            }
+        };
+        let queued = Queued {
+            email: recipient.email.clone(),
+            subscriber_id: recipient.id.clone(),
+            message_id: message_id.clone(),
+        };
+        match self.group.begin(queued.clone()).await {
+            Begin::Send { uncertain } => locked(&self.tally).uncertain += usize::from(uncertain),
+            Begin::Delivered => {
+                locked(&self.tally).sent += 1;
+                return;
+            }
+            Begin::Suppressed => {
+                locked(&self.tally).suppressed += 1;
+                return;
+            }
+            Begin::Ended => {
+                let why =
+                    "not sent again: an earlier attempt of this send ended it without delivery";
+                self.fail(&recipient.email, why.into(), false);
+                return;
+            }
+            Begin::Stop(reason) => {
+                *locked(self.given_up) = Some((reason.clone(), true));
+                self.fail(&recipient.email, reason, true);
+                return;
+            }
+        }
+        let (outcome, attempts) = self
+            .sender
+            .send_one(
+                relay,
+                &message,
+                self.limiter,
+                &message_id,
+                self.failed_in_a_row,
+            )
+            .await;
+        {
+            let mut tally = locked(&self.tally);
+            tally.max_attempts = tally.max_attempts.max(attempts);
+        }
+        match outcome {
+            Ok(provider_id) => {
+                self.group.end(queued, QueuedEnd::Delivered { provider_id });
+                locked(&self.tally).sent += 1;
+            }
+            Err((reason, retryable)) => {
+                let how = QueuedEnd::Failed {
+                    reason: reason.clone(),
+                    retryable,
+                };
+                self.group.end(queued, how);
+                if self.failed_in_a_row.load(Ordering::Relaxed) >= GIVE_UP_AFTER {
+                    *locked(self.given_up) = Some((
+                        format!(
+                            "not attempted: {GIVE_UP_AFTER} SMTP attempts in a row failed (last: {reason})"
+                        ),
+                        retryable,
+                    ));
+                }
+                self.fail(&recipient.email, reason, retryable);
+            }
+        }
+    }
+}
+
+/// The ledger entry of one recipient's message.
+fn entry<'a>(names: &SendNames<'a>, recipient: &'a Recipient, message_id: &'a str) -> Entry<'a> {
+    Entry {
+        target: names.target,
+        version: names.version,
+        email: &recipient.email,
+        subscriber_id: recipient.id.as_deref(),
+        message_id,
     }
 }
 
@@ -771,6 +820,7 @@ mod tests {
                 tls: SmtpTls::None,
                 from: "Halcytone <newsletter@example.com>".parse().unwrap(),
                 timeout: Duration::from_secs(5),
+                connections: 4,
                 unsubscribe_url: Url::parse("https://halcytone.com/unsubscribe").unwrap(),
                 mock: ("127.0.0.1".into(), 1025),
                 dkim: None,

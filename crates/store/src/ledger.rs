@@ -206,8 +206,8 @@ pub trait Ledger: Send + Sync {
             .await?
             == 1)
     }
-    /// [`Ledger::finish_delivery`] for several recipients of one send, in one transaction (the
-    /// delivered ones in one statement). Answers how many rows changed.
+    /// [`Ledger::finish_delivery`] for several recipients of one send (the delivered ones in
+    /// one statement). Answers how many rows changed.
     async fn finish_deliveries(
         &self,
         send: SendKey<'_>,
@@ -317,7 +317,8 @@ macro_rules! ledger_impl {
                     Some(h) => (Some(h.job_id), Some(h.worker)),
                     None => (None, None),
                 };
-                let mut tx = self.pool.begin().await?;
+                // Statements of their own, not one transaction: a SQLite write lock held across
+                // round trips starves the other writers (the job's heartbeat) under load.
                 let mut sql = String::from(
                     "INSERT INTO deliveries (job_id, target, email, subscriber_id, message_id, state, attempts, uncertain, retryable, reason, holder, created_ms, updated_ms)
                      SELECT $1, $2, v.column1, v.column2, v.column3, CASE WHEN s.email IS NULL THEN 'sending' ELSE 'suppressed' END,
@@ -360,7 +361,7 @@ macro_rules! ledger_impl {
                         .bind(each[*i].message_id);
                 }
                 let mut found: HashMap<String, Begun> = HashMap::with_capacity(unique.len());
-                for row in q.fetch_all(&mut *tx).await? {
+                for row in q.fetch_all(&self.pool).await? {
                     let state: String = row.try_get("state")?;
                     let begun = if state == "suppressed" {
                         Begun::Ended(DeliveryState::Suppressed)
@@ -389,7 +390,7 @@ macro_rules! ledger_impl {
                         q = q.bind(*e);
                     }
                     let mut states: HashMap<String, String> = HashMap::new();
-                    for row in q.fetch_all(&mut *tx).await? {
+                    for row in q.fetch_all(&self.pool).await? {
                         states.insert(row.try_get("email")?, row.try_get("state")?);
                     }
                     for e in missing {
@@ -401,7 +402,6 @@ macro_rules! ledger_impl {
                         found.insert(e.to_string(), begun);
                     }
                 }
-                tx.commit().await?;
                 Ok((0..each.len())
                     .map(|i| {
                         if first.get(emails[i].as_str()) == Some(&i) {
@@ -419,7 +419,6 @@ macro_rules! ledger_impl {
                 done: &[(&str, Finish<'_>)],
                 now_ms: i64,
             ) -> Result<u64, StoreError> {
-                let mut tx = self.pool.begin().await?;
                 let mut changed = 0;
                 let delivered: Vec<(String, &str)> = done
                     .iter()
@@ -429,19 +428,19 @@ macro_rules! ledger_impl {
                     })
                     .collect();
                 if !delivered.is_empty() {
-                    let mut sql = String::from(
-                        "UPDATE deliveries SET state = 'delivered', provider_id = v.column2, reason = NULL, retryable = 0, updated_ms = $3
-                         FROM (VALUES ",
-                    );
+                    // `email IN (…)` keeps to the ledger's unique index (a join on a VALUES
+                    // list lets SQLite walk the whole send instead).
+                    let mut cases = String::new();
+                    let mut marks = Vec::with_capacity(delivered.len());
                     for n in 0..delivered.len() {
                         let p = 4 + 2 * n;
-                        if n > 0 {
-                            sql.push_str(", ");
-                        }
-                        sql.push_str(&format!("(${p}, ${})", p + 1));
+                        cases.push_str(&format!(" WHEN ${p} THEN ${}", p + 1));
+                        marks.push(format!("${p}"));
                     }
-                    sql.push_str(
-                        ") AS v WHERE deliveries.job_id = $1 AND deliveries.target = $2 AND deliveries.email = v.column1 AND deliveries.state <> 'delivered'",
+                    let sql = format!(
+                        "UPDATE deliveries SET state = 'delivered', provider_id = CASE email{cases} END, reason = NULL, retryable = 0, updated_ms = $3
+                         WHERE job_id = $1 AND target = $2 AND email IN ({}) AND state <> 'delivered'",
+                        marks.join(", ")
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(send.job_id)
@@ -450,7 +449,7 @@ macro_rules! ledger_impl {
                     for (email, provider_id) in &delivered {
                         q = q.bind(email.as_str()).bind(*provider_id);
                     }
-                    changed += q.execute(&mut *tx).await?.rows_affected();
+                    changed += q.execute(&self.pool).await?.rows_affected();
                 }
                 for (email, finish) in done {
                     let Finish::Failed { reason, retryable } = finish else {
@@ -466,11 +465,10 @@ macro_rules! ledger_impl {
                     .bind(*reason)
                     .bind(i64::from(*retryable))
                     .bind(now_ms)
-                    .execute(&mut *tx)
+                    .execute(&self.pool)
                     .await?
                     .rows_affected();
                 }
-                tx.commit().await?;
                 Ok(changed)
             }
 
