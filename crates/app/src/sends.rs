@@ -220,7 +220,38 @@ pub async fn job_detail(state: &Core, id: &str) -> AppResult<Value> {
     if let Some(r) = crate::deliveries::recipients(state.store.as_ref(), &job).await? {
         v["recipients"] = r;
     }
+    if let Some(b) = batches(state.store.as_ref(), &job.id).await? {
+        v["batches"] = b;
+    }
     Ok(v)
+}
+
+/// A send's batch jobs: counted by status, and by the worker (replica) that ran them. `None`
+/// for a job that was not split into batches.
+async fn batches(
+    store: &dyn halcytone_store::Store,
+    id: &str,
+) -> Result<Option<Value>, halcytone_store::StoreError> {
+    let counts = store.batch_counts(id).await?;
+    if counts.is_empty() {
+        return Ok(None);
+    }
+    let n = |s: JobStatus| counts.get(&s).copied().unwrap_or(0);
+    let by_worker: serde_json::Map<String, Value> = store
+        .batch_workers(id)
+        .await?
+        .into_iter()
+        .map(|(w, count)| (w, json!(count)))
+        .collect();
+    Ok(Some(json!({
+        "total": counts.values().sum::<i64>(),
+        "pending": n(JobStatus::Pending),
+        "in_progress": n(JobStatus::InProgress),
+        "completed": n(JobStatus::Completed),
+        "failed": n(JobStatus::Failed) + n(JobStatus::Partial),
+        "cancelled": n(JobStatus::Cancelled),
+        "by_worker": by_worker,
+    })))
 }
 
 /// Cancels a pending job (the API's cancel and the console's Cancel button).

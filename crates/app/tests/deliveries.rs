@@ -401,6 +401,15 @@ async fn two_workers_share_the_batches_of_one_send() {
     assert!(helped.iter().all(|j| batches.contains(j)), "{helped:?}");
     assert_eq!(by_worker.get("second").copied(), Some(helped.len()));
     assert_eq!(by_worker.values().sum::<usize>(), 5, "{by_worker:?}");
+    // What the job's JSON shows as `batches.by_worker`.
+    let counted: HashMap<String, usize> = store
+        .batch_workers(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(w, n)| (w, n as usize))
+        .collect();
+    assert_eq!(counted, by_worker);
 
     let crm = Url::parse(&crm_mock.url).unwrap();
     let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;

@@ -68,6 +68,9 @@ pub trait SendBatches: Send + Sync {
     ) -> Result<Option<Job>, StoreError>;
     /// `parent`'s batch jobs counted by status.
     async fn batch_counts(&self, parent: &str) -> Result<HashMap<JobStatus, i64>, StoreError>;
+    /// `parent`'s batch jobs counted by the worker that last claimed them (never claimed ones
+    /// are left out), busiest first.
+    async fn batch_workers(&self, parent: &str) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 /// Both backends run the same SQL; only the row type and PostgreSQL's row lock differ.
@@ -194,6 +197,19 @@ macro_rules! send_batches_impl {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(Self::job_from_row).transpose()
+            }
+
+            async fn batch_workers(&self, parent: &str) -> Result<Vec<(String, i64)>, StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT worker, COUNT(*) AS n FROM jobs WHERE parent_id = $1 AND worker IS NOT NULL GROUP BY worker ORDER BY n DESC, worker",
+                )
+                .bind(parent)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("worker")?, r.try_get("n")?)))
+                    .collect()
             }
 
             async fn batch_counts(
