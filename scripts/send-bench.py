@@ -20,6 +20,7 @@ Targets (issue 18): 1,000,000 recipients at >= 2,000 recipients/s with every pro
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -105,6 +106,10 @@ def rss_kb(pid: int, field: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -242,9 +247,13 @@ def main() -> int:
             if any(pr.poll() is not None for _, pr in procs):
                 dead = [n for n, pr in procs if pr.poll() is not None]
                 sys.exit(f"send-bench: {', '.join(dead)} exited; logs in {work}")
-            time.sleep(2)
-        seconds = max(job.get("completed_ms", 0) - job.get("started_ms", 0), 1) / 1000.0 \
-            if job.get("completed_ms") and job.get("started_ms") else time.time() - t0
+            time.sleep(1)
+        # The job's own clock: from its first claim to its end (not this script's polling).
+        started, completed = job.get("started_at"), job.get("completed_at")
+        if started and completed:
+            seconds = max((parse_time(completed) - parse_time(started)).total_seconds(), 0.001)
+        else:
+            seconds = time.time() - t0
         r = job.get("recipients") or {}
         sent = int(r.get("sent", 0))
         _, metrics = request("GET", f"{crm_url}/metrics")

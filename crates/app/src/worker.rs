@@ -413,6 +413,9 @@ impl Worker {
             };
             return Ok(Err(email_line(PublishOutcome::Skipped, why, false)));
         }
+        // A list of a million rows written since the planner last looked would be taken for an
+        // empty table, and every batch's statements would walk the whole ledger.
+        store.ledger_grew().await?;
         Ok(Ok(store
             .planned_batches(crate::send_batches::send_key(root))
             .await?))

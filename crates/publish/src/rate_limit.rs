@@ -22,6 +22,9 @@ pub trait SharedRate: Send + Sync + std::fmt::Debug {
     ) -> Result<(u32, f64), String>;
 }
 
+/// The shortest wait worth a sleep (the timer's resolution).
+const MIN_SLEEP: Duration = Duration::from_millis(1);
+
 #[derive(Debug)]
 struct Shared {
     bucket: Arc<dyn SharedRate>,
@@ -119,10 +122,14 @@ impl RateLimiter {
         *next = Some(slot + self.interval);
         drop(next);
         let wait = slot.saturating_duration_since(now);
-        if !wait.is_zero() {
+        // The timer's resolution is a millisecond: a shorter sleep would last a whole one and
+        // hold a fast sender far below its rate. Slots keep their spacing, so a wait skipped
+        // now is made up when the debt reaches a millisecond.
+        if wait >= MIN_SLEEP {
             tokio::time::sleep(wait).await;
+            return wait;
         }
-        wait
+        Duration::ZERO
     }
 }
 

@@ -66,6 +66,10 @@ pub trait SendBatches: Send + Sync {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Option<Job>, StoreError>;
+    /// After a send's list is written: brings the database's statistics of the ledger up to
+    /// date, so the planner keeps using the ledger's index as it grows by the list (PostgreSQL's
+    /// ANALYZE; SQLite needs nothing).
+    async fn ledger_grew(&self) -> Result<(), StoreError>;
     /// `parent`'s batch jobs counted by status.
     async fn batch_counts(&self, parent: &str) -> Result<HashMap<JobStatus, i64>, StoreError>;
     /// `parent`'s batch jobs counted by the worker that last claimed them (never claimed ones
@@ -75,9 +79,16 @@ pub trait SendBatches: Send + Sync {
 
 /// Both backends run the same SQL; only the row type and PostgreSQL's row lock differ.
 macro_rules! send_batches_impl {
-    ($ty:ty, $db:ty, $lock:literal) => {
+    ($ty:ty, $db:ty, $lock:literal, $analyze:literal) => {
         #[async_trait]
         impl SendBatches for $ty {
+            async fn ledger_grew(&self) -> Result<(), StoreError> {
+                if $analyze {
+                    sqlx::query("ANALYZE deliveries").execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
             async fn plan_deliveries(
                 &self,
                 send: SendKey<'_>,
@@ -234,9 +245,10 @@ macro_rules! send_batches_impl {
     };
 }
 
-send_batches_impl!(crate::SqliteStore, sqlx::Sqlite, "");
+send_batches_impl!(crate::SqliteStore, sqlx::Sqlite, "", false);
 send_batches_impl!(
     crate::PostgresStore,
     sqlx::Postgres,
-    "FOR UPDATE SKIP LOCKED"
+    "FOR UPDATE SKIP LOCKED",
+    true
 );
