@@ -247,7 +247,7 @@ def main() -> int:
             if any(pr.poll() is not None for _, pr in procs):
                 dead = [n for n, pr in procs if pr.poll() is not None]
                 sys.exit(f"send-bench: {', '.join(dead)} exited; logs in {work}")
-            time.sleep(1)
+            time.sleep(5)
         # The job's own clock: from its first claim to its end (not this script's polling).
         started, completed = job.get("started_at"), job.get("completed_at")
         if started and completed:

@@ -47,6 +47,9 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
+/// Members read per page of an audience while a send is listed.
+const PAGE: i64 = 2_000;
+
 /// A send's list read a page at a time.
 enum ListPages {
     Audience(crate::audiences::ActiveSubscribers),
@@ -344,7 +347,7 @@ impl Worker {
     async fn send_pages(&self, spec: &PublishSpec) -> Result<ListPages, AppError> {
         Ok(match &spec.audience_id {
             Some(id) => ListPages::Audience(
-                crate::audiences::ActiveSubscribers::open(self.core.store.clone(), id, 5_000)
+                crate::audiences::ActiveSubscribers::open(self.core.store.clone(), id, PAGE)
                     .await?,
             ),
             None => ListPages::Crm {
