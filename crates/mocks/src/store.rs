@@ -113,55 +113,12 @@ struct Job {
 /// Most writes grouped into one transaction.
 const MAX_GROUP: usize = 256;
 
-async fn write_job(conn: &mut sqlx::SqliteConnection, job: &Job) -> Result<(), sqlx::Error> {
-    if let Some((r, request, response)) = &job.record {
-        sqlx::query(
-            "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&r.id)
-        .bind(r.kind)
-        .bind(r.captured)
-        .bind(&r.subject)
-        .bind(&r.campaign)
-        .bind(&r.channel)
-        .bind(&r.status)
-        .bind(&r.idempotency_key)
-        .bind(&r.correlation_id)
-        .bind(&r.created_at)
-        .bind(request)
-        .bind(response)
-        .execute(&mut *conn)
-        .await?;
-        // Counted in the same savepoint as the record: exact, and kept when captures are
-        // pruned.
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1",
-        )
-        .bind(format!("accepted:{}", r.kind))
-        .execute(&mut *conn)
-        .await?;
-    }
-    if let Some((key, route, status, body)) = &job.idempotent {
-        sqlx::query("INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(key)
-            .bind(route)
-            .bind(i64::from(*status))
-            .bind(body)
-            .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Rows per multi-row insert (12 parameters a record).
 const ROWS_PER_INSERT: usize = 64;
 
-/// Writes the whole group in a few multi-row statements; false (and nothing written) when one
-/// of them fails, so the group is written job by job to tell which.
-async fn write_all(pool: &SqlitePool, jobs: &[Job]) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// Writes `jobs` in a few multi-row statements on `conn`: their records, the counters of
+/// accepted records and the remembered responses.
+async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
     let records: Vec<&(NewRecord, String, String)> =
         jobs.iter().filter_map(|j| j.record.as_ref()).collect();
     let mut accepted: std::collections::BTreeMap<&str, i64> = Default::default();
@@ -183,26 +140,20 @@ async fn write_all(pool: &SqlitePool, jobs: &[Job]) -> Result<bool, sqlx::Error>
                 .push_bind(request)
                 .push_bind(response);
         });
-        if q.build().execute(&mut *tx).await.is_err() {
-            return Ok(false);
-        }
+        q.build().execute(&mut *conn).await?;
         for (r, _, _) in chunk {
             *accepted.entry(r.kind).or_default() += 1;
         }
     }
-    // Counted in the same transaction as the records: exact, and kept when captures are
-    // pruned.
+    // Counted with the records: exact, and kept when captures are pruned.
     for (kind, n) in accepted {
-        let counted = sqlx::query(
+        sqlx::query(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
         )
         .bind(format!("accepted:{kind}"))
         .bind(n)
-        .execute(&mut *tx)
-        .await;
-        if counted.is_err() {
-            return Ok(false);
-        }
+        .execute(&mut *conn)
+        .await?;
     }
     let remembered: Vec<&(String, String, u16, String)> =
         jobs.iter().filter_map(|j| j.idempotent.as_ref()).collect();
@@ -218,28 +169,29 @@ async fn write_all(pool: &SqlitePool, jobs: &[Job]) -> Result<bool, sqlx::Error>
                 .push_bind(body)
                 .push_bind(&now);
         });
-        if q.build().execute(&mut *tx).await.is_err() {
-            return Ok(false);
-        }
+        q.build().execute(&mut *conn).await?;
     }
-    tx.commit().await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Writes one group in a transaction: all at once when it can, else job by job, a failing job
-/// rolled back to its savepoint alone.
+/// rolled back to its savepoint alone (the same statements, one job at a time).
 async fn write_group(
     pool: &SqlitePool,
     jobs: &[Job],
 ) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
-    if write_all(pool, jobs).await? {
+    let mut tx = pool.begin().await?;
+    if write_jobs(&mut tx, jobs).await.is_ok() {
+        tx.commit().await?;
         return Ok(jobs.iter().map(|_| Ok(())).collect());
     }
+    // One statement failed: nothing of the group is kept; write it job by job to tell which.
+    tx.rollback().await?;
     let mut tx = pool.begin().await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
-        match write_job(&mut tx, job).await {
+        match write_jobs(&mut tx, std::slice::from_ref(job)).await {
             Ok(()) => {
                 sqlx::query("RELEASE job").execute(&mut *tx).await?;
                 results.push(Ok(()));
@@ -768,5 +720,57 @@ impl Store {
             None => sqlx::query("SELECT COUNT(*) AS n FROM records WHERE captured = 1 AND seq > ?"),
         };
         Ok(query.bind(seq).fetch_one(&self.pool).await?.try_get("n")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn record(id: &str) -> NewRecord {
+        NewRecord {
+            id: id.into(),
+            kind: "email",
+            captured: true,
+            subject: Some(format!("about {id}")),
+            campaign: None,
+            channel: Some("email".into()),
+            status: Some("sent".into()),
+            idempotency_key: None,
+            correlation_id: None,
+            created_at: "2026-12-07T00:00:00Z".into(),
+            request: json!({ "recipients": [format!("{id}@example.com")] }),
+            response: json!({ "message_id": id }),
+        }
+    }
+
+    /// Writes that reach the writer together share a transaction; one that fails (a second
+    /// record under an id already stored) fails alone, and the others are kept and counted.
+    #[tokio::test]
+    async fn a_failing_write_in_a_group_fails_alone() {
+        let store = Store::in_memory().await.unwrap();
+        let (a, b, c, d) = (record("a"), record("a"), record("c"), record("d"));
+        let body = json!({ "ok": true });
+        let (ra, rb, rc, rd) = tokio::join!(
+            store.commit(Some(&a), None, 100),
+            store.commit(Some(&b), None, 100),
+            store.commit(Some(&c), Some(("key-c", "POST /x", 201, &body)), 100),
+            store.commit(Some(&d), None, 100),
+        );
+        assert_eq!([ra.is_ok(), rb.is_ok()].iter().filter(|ok| **ok).count(), 1);
+        assert!(rc.is_ok() && rd.is_ok(), "{rc:?} {rd:?}");
+        for id in ["a", "c", "d"] {
+            assert!(
+                store.get(Some("email"), id).await.unwrap().is_some(),
+                "{id}"
+            );
+        }
+        assert_eq!(
+            store.idempotent("key-c").await.unwrap().unwrap().status,
+            201
+        );
+        assert_eq!(store.accepted_counts().await.unwrap().of("email"), 3);
     }
 }
