@@ -70,6 +70,16 @@ fn doc(n: usize) -> String {
     )
 }
 
+/// The address of mock `name` (`crm`, `platform`) in `/api/v1/services/status`, without a
+/// trailing slash.
+fn mock_url(status: &Value, name: &str) -> String {
+    status["service_info"][name]["url"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string()
+}
+
 /// GET `url` (with a Bearer key when given) and read the answer as JSON.
 async fn get_json(http: &reqwest::Client, url: &str, key: Option<&str>) -> Value {
     let mut req = http.get(url);
@@ -202,16 +212,8 @@ async fn up_runs_the_whole_stack_from_one_command() {
     let done = wait_for_job(&http, &api, &id, key, Duration::from_secs(20)).await;
     assert_eq!(done["status"], "completed", "{done}");
     let status = get_json(&http, &format!("{api}/api/v1/services/status"), Some(key)).await;
-    let crm = status["service_info"]["crm"]["url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    let platform = status["service_info"]["platform"]["url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let crm = mock_url(&status, "crm");
+    let platform = mock_url(&status, "platform");
     assert!(!captures(&http, &crm, "email").await.is_empty());
     assert_eq!(captures(&http, &platform, "content").await.len(), 1);
     assert_eq!(captures(&http, &platform, "social").await.len(), 3);
@@ -265,11 +267,7 @@ async fn up_signs_smtp_mail_with_a_dkim_key_of_its_own() {
     )
     .await;
     let status = get_json(&http, &format!("{api}/api/v1/services/status"), Some(key)).await;
-    let crm = status["service_info"]["crm"]["url"]
-        .as_str()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let crm = mock_url(&status, "crm");
     let deadline = Instant::now() + Duration::from_secs(30);
     let first = loop {
         let caps = captures(&http, &crm, "email").await;

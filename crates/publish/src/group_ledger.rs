@@ -91,7 +91,8 @@ impl<'a> GroupLedger<'a> {
         self.wake.notify_one();
     }
 
-    fn entry<'e>(&'e self, q: &'e Queued) -> Entry<'e> {
+    /// The ledger entry of a queued recipient's message (this send's target and version).
+    pub fn entry<'e>(&'e self, q: &'e Queued) -> Entry<'e> {
         Entry {
             target: self.target,
             version: self.version,

@@ -15,7 +15,7 @@
 //! send keeps its ledger in the store (a retry, a crash or another replica never sends a
 //! delivered recipient again); a publish without a job remembers in memory.
 
-use crate::deliveries::{Begin, DeliveryLedger, Entry, MemoryLedger};
+use crate::deliveries::{Begin, DeliveryLedger, MemoryLedger};
 use crate::dkim::{DkimKeyError, DkimSettings, DkimSigner};
 use crate::egress::EgressGuard;
 use crate::group_ledger::{GroupLedger, Queued, QueuedEnd};
@@ -619,8 +619,12 @@ impl Run<'_, '_> {
         let names = self.names;
         let vars = crate::publishers::merge_vars(s, names.first_name_fallback);
         let personal = personalize(self.newsletter, &vars);
-        let message_id = self.sender.message_id(names.version, &recipient);
-        let entry = entry(names, &recipient, &message_id);
+        let queued = Queued {
+            email: recipient.email.clone(),
+            subscriber_id: recipient.id.clone(),
+            message_id: self.sender.message_id(names.version, &recipient),
+        };
+        let entry = self.group.entry(&queued);
         let one_click = self.ledger.one_click_url(&entry);
         let built = self.sender.message(
             &personal,
@@ -636,11 +640,6 @@ impl Run<'_, '_> {
                 self.fail(&recipient.email, reason, false);
                 return;
             }
-        };
-        let queued = Queued {
-            email: recipient.email.clone(),
-            subscriber_id: recipient.id.clone(),
-            message_id: message_id.clone(),
         };
         match self.group.begin(queued.clone()).await {
             Begin::Send { uncertain } => locked(&self.tally).uncertain += usize::from(uncertain),
@@ -670,7 +669,7 @@ impl Run<'_, '_> {
                 relay,
                 &message,
                 self.limiter,
-                &message_id,
+                &queued.message_id,
                 self.failed_in_a_row,
             )
             .await;
@@ -700,17 +699,6 @@ impl Run<'_, '_> {
                 self.fail(&recipient.email, reason, retryable);
             }
         }
-    }
-}
-
-/// The ledger entry of one recipient's message.
-fn entry<'a>(names: &SendNames<'a>, recipient: &'a Recipient, message_id: &'a str) -> Entry<'a> {
-    Entry {
-        target: names.target,
-        version: names.version,
-        email: &recipient.email,
-        subscriber_id: recipient.id.as_deref(),
-        message_id,
     }
 }
 
