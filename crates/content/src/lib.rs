@@ -42,6 +42,7 @@ pub mod platform;
 pub mod session;
 pub mod social;
 pub mod stop;
+pub mod strict;
 pub mod templates;
 pub mod text;
 pub mod tone;

@@ -69,6 +69,27 @@ pub struct SessionInput {
     pub participant_feedback: Option<FeedbackList>,
     #[serde(default)]
     pub channels: Option<Vec<String>>,
+    /// The fields every strict content object has (`ContentBaseStrict`), accepted so that
+    /// a session written for the earlier API is read as it is; `author` is checked, the
+    /// rest change nothing in a summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// One invalid field and why.
@@ -210,6 +231,17 @@ pub fn check(s: &SessionInput, now: DateTime<Utc>) -> Vec<FieldError> {
         fail(
             "instructor_name",
             "a live session needs an instructor".into(),
+        );
+    }
+    if s.author.as_deref().is_some_and(|a| a.chars().count() > 100) {
+        fail("author", "must be at most 100 characters".into());
+    }
+    if let Some(p) = s.priority
+        && !(1..=5).contains(&p)
+    {
+        fail(
+            "priority",
+            format!("must be 1 (urgent) to 5 (archive), not {p}"),
         );
     }
     if s.session_type == SessionType::Workshop && s.participant_count < 5 {

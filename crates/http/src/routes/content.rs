@@ -2,7 +2,7 @@
 //! and runs as a job), the preview, validation, social previews, and the read-only
 //! catalogues of templates, content types and validation rules.
 
-use super::{Entry, Param, READ, params, route};
+use super::{Entry, Param, READ, original_shape, params, route};
 use crate::auth::{Access, Caller, require};
 use crate::body::{JsonBody, RawBody};
 use crate::cache;
@@ -42,13 +42,13 @@ pub fn routes() -> Vec<Entry> {
             .carries_document()
             .query(gen_query)
             .accepted_while_running()
-            .body::<GenerateBody>("{send_email, publish_web, generate_social, preview_only, include_preview, tone, template_style, social_platforms, seo_optimize, validate_content, document, document_format}"),
+            .body_with("{send_email, publish_web, generate_social, preview_only, include_preview, tone, template_style, social_platforms, seo_optimize, validate_content, document, document_format}, or the earlier API's {content: {type, title, content, …}, send_email, publish_web, generate_social, tone, preview_only, include_preview, override_validation}", generate_v2_bodies),
         route("get", "/api/v1/preview", READ, "content", "Preview of every channel from the configured living document", get(preview))
             .query([Param::one_of("tone", params::tones, "tone of voice"), Param::one_of("template_style", params::templates, "newsletter template")]),
         route("get", "/api/v1/status", READ, "content", "What this service is configured to do", get(status)),
         route("post", "/api/v2/validate-content", READ, "content", "Validate the configured living document, or one sent inline", post(validate_content))
             .carries_document()
-            .body::<ValidateBody>("{document, document_format} (both optional)"),
+            .body_with("{document, document_format} (both optional), or the earlier API's {content: {type, title, content, …}, validate_before_publish, override_validation}", validate_bodies),
         route("post", "/api/v2/content/validate", READ, "content", "Validate a living document sent as content (the dashboard client's shape); strict counts warnings as failures", post(validate_client))
             .carries_document()
             .body::<ClientValidateBody>("{content, content_type?, strict?}"),
@@ -60,6 +60,21 @@ pub fn routes() -> Vec<Entry> {
             .path_param(Param::one_of("platform", params::platforms, "the network"))
             .errors(&[(422, "Unknown network")]),
     ]
+}
+
+/// Ours or the earlier API's shape (a `content` object): either is accepted.
+fn generate_v2_bodies(c: &mut super::Components) -> Value {
+    json!({ "anyOf": [
+        super::schema_of::<GenerateBody>(c),
+        super::schema_of::<original_shape::OriginalGenerateBody>(c),
+    ]})
+}
+
+fn validate_bodies(c: &mut super::Components) -> Value {
+    json!({ "anyOf": [
+        super::schema_of::<ValidateBody>(c),
+        super::schema_of::<original_shape::OriginalValidateBody>(c),
+    ]})
 }
 
 /// The body of both generate routes (v1 ignores the v2-only fields' absence).
@@ -374,10 +389,59 @@ async fn generate_v2(
     RawBody(raw): RawBody,
 ) -> ApiResult<Response> {
     let caller = caller.map(|c| c.0);
-    let body = generate_body(caller.as_ref(), &raw)?;
     let query = QueryArgs::parse(query.as_deref());
     let fresh = wants_fresh(&headers);
+    if original_shape::is_original(&raw) {
+        return generate_original(state, caller, &raw, query, fresh).await;
+    }
+    let body = generate_body(caller.as_ref(), &raw)?;
     generate(state, caller, body, query, true, fresh).await
+}
+
+/// A generate request in the earlier API's shape: its content object is the document, and
+/// the answer carries the earlier `validation_result` beside ours.
+async fn generate_original(
+    state: AppState,
+    caller: Option<Caller>,
+    raw: &[u8],
+    query: QueryArgs,
+    fresh: bool,
+) -> ApiResult<Response> {
+    if caller.is_none() && !original_shape::asks_preview_only(raw) {
+        return Err(ApiError::MissingKey);
+    }
+    let o = original_shape::generate(raw, Utc::now())?;
+    let result = o.read.validation_result(true);
+    let body = GenerateBody {
+        send_email: Some(o.send_email),
+        publish_web: Some(o.publish_web),
+        generate_social: Some(o.generate_social),
+        preview_only: o.preview_only,
+        include_preview: o.include_preview,
+        tone: o.tone,
+        template_style: o.read.template,
+        document: Some(o.read.document),
+        document_format: Some("json".into()),
+        force: o.force,
+        invalidate_cache: o.invalidate_cache,
+        validate_content: o.validate,
+        ..GenerateBody::default()
+    };
+    let response = generate(state, caller, body, query, true, fresh).await?;
+    with_field(response, "validation_result", result).await
+}
+
+/// Adds one field to a JSON answer, keeping its status and headers.
+async fn with_field(response: Response, key: &str, value: Value) -> ApiResult<Response> {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading the answer: {e}")))?;
+    let mut answer: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::Internal(format!("the answer is not JSON: {e}")))?;
+    answer[key] = value;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Ok((parts, Json(answer)).into_response())
 }
 
 async fn preview(
@@ -489,9 +553,37 @@ async fn validate_client(
 
 async fn validate_content(
     State(state): State<AppState>,
-    JsonBody(body): JsonBody<ValidateBody>,
+    RawBody(raw): RawBody,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(validate(&state, body).await?))
+    if !original_shape::is_original(&raw) {
+        let body: ValidateBody = crate::body::parse(&raw)?;
+        return Ok(Json(validate(&state, body).await?));
+    }
+    // The earlier shape: the content's own rules first, then the document it stands for.
+    let (read, valid) = original_shape::validate(&raw, Utc::now())?;
+    if !valid {
+        return Ok(Json(read.validation_result(false)));
+    }
+    let mut answer = validate(
+        &state,
+        ValidateBody {
+            document: Some(read.document.clone()),
+            document_format: Some("json".into()),
+            ..ValidateBody::default()
+        },
+    )
+    .await?;
+    let joined = |ours: &[String], theirs: &Value| -> Vec<Value> {
+        ours.iter()
+            .map(|s| json!(s))
+            .chain(theirs.as_array().into_iter().flatten().cloned())
+            .collect()
+    };
+    answer["issues"] = json!(joined(&read.issues, &answer["issues"]));
+    answer["warnings"] = json!(joined(&read.warnings, &answer["warnings"]));
+    answer["content_type"] = json!(read.content_type);
+    answer["enhanced_metadata"] = read.metadata;
+    Ok(Json(answer))
 }
 
 /// Validates the requested document: what validation found, a summary and what to do.

@@ -18,6 +18,7 @@ pub mod meta;
 pub mod metrics;
 pub mod newsletter;
 pub mod operations;
+pub mod original_shape;
 pub mod params;
 pub mod personalization;
 pub mod review;

@@ -18,6 +18,7 @@ mod jobs;
 mod limits;
 mod live;
 mod openapi;
+mod original_shapes;
 mod preview_matches_publish;
 mod review;
 mod scheduled_publish;
