@@ -156,9 +156,25 @@ pub fn init_cli(verbose: bool) {
         .try_init();
 }
 
-/// Logging for services: stderr plus JSON lines in `dir/app.log`.
-pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
-    let path = dir.join("app.log");
+/// JSON lines into `file`, each with the correlation id of its request.
+fn json_file_layer<S>(file: SharedFile) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_subscriber::fmt::layer()
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+        .event_format(WithCorrelation {
+            inner: tracing_subscriber::fmt::format()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false),
+            json: true,
+        })
+        .with_writer(file)
+}
+
+/// The log file `name` under `dir`, rotated by `LOG_MAX_BYTES` and `LOG_MAX_FILES`.
+fn log_file(dir: &Path, name: &str) -> io::Result<SharedFile> {
     let max_bytes = std::env::var("LOG_MAX_BYTES")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -168,9 +184,45 @@ pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(5);
-    let file = SharedFile(Arc::new(Mutex::new(RotatingFile::open(
-        &path, max_bytes, keep,
-    )?)));
+    Ok(SharedFile(Arc::new(Mutex::new(RotatingFile::open(
+        &dir.join(name),
+        max_bytes,
+        keep,
+    )?))))
+}
+
+/// The log targets of the mock CRM (with its SMTP capture and bounce feed) and of the mock
+/// Platform; `halcytone up` names its own lines about each mock `mock_crm` / `mock_platform`.
+const CRM_TARGETS: [&str; 4] = [
+    "mock_crm",
+    "halcytone_mocks::crm",
+    "halcytone_mocks::smtp",
+    "halcytone_mocks::bounces",
+];
+const PLATFORM_TARGETS: [&str; 2] = ["mock_platform", "halcytone_mocks::platform"];
+
+fn targets(names: &[&str]) -> tracing_subscriber::filter::Targets {
+    names
+        .iter()
+        .fold(tracing_subscriber::filter::Targets::new(), |t, name| {
+            t.with_target(*name, tracing::Level::INFO)
+        })
+}
+
+/// Logging for services: stderr plus JSON lines in `dir/app.log`. With `mock_logs` (the
+/// mocks run in this process, as under `halcytone up`) each mock's lines also go to
+/// `crm-mock.log` and `platform-mock.log`, where they are when the mocks run on their own.
+pub fn init_service(dir: &Path, verbose: bool, mock_logs: bool) -> io::Result<PathBuf> {
+    let path = dir.join("app.log");
+    let file = log_file(dir, "app.log")?;
+    let (crm_log, platform_log) = if mock_logs {
+        (
+            Some(log_file(dir, "crm-mock.log")?),
+            Some(log_file(dir, "platform-mock.log")?),
+        )
+    } else {
+        (None, None)
+    };
     let default = if verbose {
         "debug"
     } else {
@@ -198,19 +250,9 @@ pub fn init_service(dir: &Path, verbose: bool) -> io::Result<PathBuf> {
                 })
                 .with_filter(filter(default)),
         )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
-                .event_format(WithCorrelation {
-                    inner: tracing_subscriber::fmt::format()
-                        .json()
-                        .with_current_span(true)
-                        .with_span_list(false),
-                    json: true,
-                })
-                .with_writer(file)
-                .with_filter(file_filter),
-        )
+        .with(json_file_layer(file).with_filter(file_filter))
+        .with(crm_log.map(|f| json_file_layer(f).with_filter(targets(&CRM_TARGETS))))
+        .with(platform_log.map(|f| json_file_layer(f).with_filter(targets(&PLATFORM_TARGETS))))
         .try_init();
     Ok(path)
 }

@@ -20,14 +20,15 @@ fn main() -> ExitCode {
         dotenv::load(&path);
     }
     let cli = cli::Cli::parse();
+    // `up` runs the mocks in this process: their lines get their own files too.
     let log_dir = match &cli.command {
-        cli::Command::Up(a) => Some(a.log_dir.clone()),
-        cli::Command::Serve(a) => Some(a.log_dir.clone()),
+        cli::Command::Up(a) => Some((a.log_dir.clone(), true)),
+        cli::Command::Serve(a) => Some((a.log_dir.clone(), false)),
         _ => None,
     };
     match log_dir {
-        Some(dir) => {
-            if let Err(e) = logging::init_service(&dir, cli.verbose) {
+        Some((dir, mock_logs)) => {
+            if let Err(e) = logging::init_service(&dir, cli.verbose, mock_logs) {
                 eprintln!("error: cannot write logs under {}: {e}", dir.display());
                 return ExitCode::from(2);
             }

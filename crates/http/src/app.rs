@@ -53,6 +53,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        log_security(&self.state.config);
         // Jobs other replicas run reach this one's /ws/jobs and cache (PostgreSQL).
         self.state.job_events.relay(self.state.store.clone()).await;
         if let Err(e) = self
@@ -122,4 +123,24 @@ impl Application {
         }
         served
     }
+}
+
+/// One start-up line naming the request guards in force (the runbooks grep for "security",
+/// "middleware", "auth" and "key").
+fn log_security(config: &ServerConfig) {
+    let cors = match &config.cors {
+        halcytone_app::settings::CorsOrigins::Any => "*".to_string(),
+        halcytone_app::settings::CorsOrigins::List(l) if l.is_empty() => "none".to_string(),
+        halcytone_app::settings::CorsOrigins::List(l) => l.join(" "),
+    };
+    tracing::info!(
+        event = "security",
+        auth = "API key (Authorization: Bearer or X-API-Key); public: health, metrics, docs, catalogues, previews",
+        cors = %cors,
+        rate_limit_per_minute = config.rate_limit_per_minute,
+        max_concurrent_requests = config.max_concurrent_requests,
+        request_timeout_s = config.request_timeout.as_secs(),
+        max_body_bytes = config.max_body_bytes,
+        "security middleware on: API key auth, CORS, rate limits, body limits, request timeouts, security headers"
+    );
 }

@@ -176,6 +176,13 @@ impl ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(%correlation_id, cause = %cause, "request failed");
         }
+        if matches!(
+            self,
+            ApiError::MissingKey | ApiError::BadKey | ApiError::Forbidden(_)
+        ) {
+            // The troubleshooting guide greps the log for auth, token and key problems.
+            tracing::info!(event = "auth_refused", %correlation_id, reason = %self, "auth refused: {self}");
+        }
         let field = match self {
             ApiError::Invalid { field, .. } => Some(field.clone()),
             _ => None,

@@ -777,11 +777,21 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(10));
+        const POOL: u32 = 4;
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(POOL)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        // The runbooks grep the log for the database and its connection pool.
+        tracing::info!(
+            event = "database",
+            backend = "sqlite",
+            path = %path.display(),
+            pool_max = POOL,
+            "database connected: SQLite {}, connection pool of {POOL}, migrations applied",
+            path.display()
+        );
         Ok(SqliteStore { pool })
     }
 }
@@ -794,12 +804,28 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        const POOL: u32 = 10;
+        let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+        // Where, never who: the log names the host and database, not the user or password.
+        let at = format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        );
         let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(POOL)
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        tracing::info!(
+            event = "database",
+            backend = "postgres",
+            at = %at,
+            pool_max = POOL,
+            "database connected: PostgreSQL {at}, connection pool of {POOL}, migrations applied"
+        );
         Ok(PostgresStore { pool })
     }
 }

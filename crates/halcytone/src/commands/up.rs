@@ -282,6 +282,10 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         ) {
             tracing::warn!(error = %e, "the start-up banner could not be printed");
         }
+        // Each mock's own log (logs/crm-mock.log, logs/platform-mock.log) says where it
+        // listens, as it does when the mock runs alone.
+        tracing::info!(target: "mock_crm", event = "listening", service = "mock-crm", addr = %crm_addr, port = crm_addr.port(), smtp_port = smtp_addr.port(), "mock CRM server listening on http://{crm_addr} (port {}), SMTP capture on port {}", crm_addr.port(), smtp_addr.port());
+        tracing::info!(target: "mock_platform", event = "listening", service = "mock-platform", addr = %platform_addr, port = platform_addr.port(), "mock Platform server listening on http://{platform_addr} (port {})", platform_addr.port());
         // The runbooks grep the log for startup/ready/listening lines.
         tracing::info!(event = "ready", api = %api_addr, crm = %crm_addr, smtp = %smtp_addr, platform = %platform_addr, dry_run = true, "halcytone up: startup complete, ready; API, mock CRM and mock Platform listening");
 
