@@ -10,14 +10,14 @@ test:
 run:
 	cargo run --release -- generate samples/living-document.md --out out/
 
-mock-start: ## start the mock CRM (8001) and mock Platform (8002) in the background
+mock-start: ## start the mock CRM and mock Platform in the background (ports: MOCK_CRM_PORT, MOCK_PLATFORM_PORT)
 	scripts/start-mock-services.sh
 
 mock-status: ## health of every service
 	REQUIRE_API=0 scripts/health-check-all.sh
 
-mock-logs: ## the latest lines of both mock logs
-	@tail -n 50 logs/crm-mock.log logs/platform-mock.log
+mock-logs: ## the latest lines of both mock logs (under LOG_DIR, default logs/)
+	@bash -c 'source scripts/lib.sh && tail -n 50 "$$LOG_DIR/crm-mock.log" "$$LOG_DIR/platform-mock.log"'
 
 mock-stop:
 	scripts/stop-mock-services.sh

@@ -4,15 +4,26 @@
 # processes and ports, disk and memory. Nothing secret is copied: .env is not included, and
 # keys and passwords in the environment listing are masked.
 #
+# Usage: scripts/collect-diagnostic-info.sh [--out-dir DIR] [--help]
+#
 #   scripts/collect-diagnostic-info.sh            # writes diagnostics-<time>.tar.gz here
-#   OUT_DIR=/tmp scripts/collect-diagnostic-info.sh
+#   scripts/collect-diagnostic-info.sh --out-dir /tmp     # or OUT_DIR=/tmp
+#
+# Addresses: API_URL (or PORT), MOCK_CRM_PORT, MOCK_PLATFORM_PORT and the monitoring ports
+# (defaults in scripts/lib.sh).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-API_URL="${API_URL:-http://127.0.0.1:8000}"
-CRM_URL="${CRM_URL:-http://127.0.0.1:$MOCK_CRM_PORT}"
-PLATFORM_URL="${PLATFORM_URL:-http://127.0.0.1:$MOCK_PLATFORM_PORT}"
-KEY="${API_KEY:-}"
-if [ -z "$KEY" ] && [ -f "$DATA_DIR/api-key.txt" ]; then KEY="$(cat "$DATA_DIR/api-key.txt")"; fi
+out_dir="${OUT_DIR:-$PWD}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h | --help) usage; exit 0 ;;
+    --out-dir) [ $# -ge 2 ] || usage_error "--out-dir needs a directory"; out_dir="$2"; shift ;;
+    -*) usage_error "unknown option: $1" ;;
+    *) usage_error "unexpected argument: $1" ;;
+  esac
+  shift
+done
+KEY="$(api_key)"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 work="$(mktemp -d)/diagnostics-$stamp"
 mkdir -p "$work"
@@ -47,11 +58,11 @@ for f in "$LOG_DIR"/*.log; do
   [ -f "$f" ] && tail -n 500 "$f" >"$work/log-$(basename "$f")"
 done
 save processes.txt sh -c "ps -eo pid,ppid,etime,rss,args | grep -E '[h]alcytone|[p]rometheus|[a]lertmanager' || true"
-save ports.txt sh -c "(ss -ltnp 2>/dev/null || netstat -ltnp 2>/dev/null) | grep -E ':(8000|8001|8002|9090|9093|3000|3100)\\b' || echo 'no listener on the usual ports'"
+save ports.txt sh -c "(ss -ltnp 2>/dev/null || netstat -ltnp 2>/dev/null) | grep -E ':($API_PORT|$MOCK_CRM_PORT|$MOCK_PLATFORM_PORT|$PROMETHEUS_PORT|$ALERTMANAGER_PORT|$GRAFANA_PORT|$LOKI_PORT)\\b' || echo 'no listener on the configured ports'"
 save disk.txt df -h "$ROOT"
 save memory.txt sh -c "free -m 2>/dev/null || cat /proc/meminfo | head -5"
 save data-dir.txt ls -la "$DATA_DIR"
 
-out="${OUT_DIR:-$PWD}/diagnostics-$stamp.tar.gz"
+out="$out_dir/diagnostics-$stamp.tar.gz"
 tar -czf "$out" -C "$(dirname "$work")" "$(basename "$work")"
 echo "wrote $out ($(du -h "$out" | cut -f1)); look inside with: tar -tzf $out"

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Check every Halcytone service: the API (8000) and both mocks (8001, 8002), then the
-# monitoring stack when it runs (Prometheus 9090, Alertmanager 9093, Grafana 3000, Loki 3100).
-# Exit 1 when a required service is down. The API is required unless REQUIRE_API=0 (for a
-# stack of mocks alone, as `make mock-start` gives).
+# Check every Halcytone service: the API (health and readiness) and both mocks, then the
+# monitoring stack when it runs (Prometheus, Alertmanager, Grafana, Loki). Exit 1 when a
+# required service is down.
+#
+# Usage: scripts/health-check-all.sh [--help]
+#
+# The API is required unless REQUIRE_API=0 (for a stack of mocks alone, as `make mock-start`
+# gives). Addresses: API_URL (or PORT), MOCK_CRM_PORT, MOCK_PLATFORM_PORT, PROMETHEUS_URL,
+# ALERTMANAGER_URL, GRAFANA_URL, LOKI_URL (defaults in scripts/lib.sh).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-API_URL="${API_URL:-http://127.0.0.1:8000}"
+only_help "$@"
 failed=0
 
 check() {
@@ -22,10 +27,10 @@ check() {
 
 check "api          " "$API_URL" "${REQUIRE_API:-1}"
 check "api ready    " "$API_URL" "${REQUIRE_API:-1}" /ready
-check "mock-crm     " "http://127.0.0.1:$MOCK_CRM_PORT" 1
-check "mock-platform" "http://127.0.0.1:$MOCK_PLATFORM_PORT" 1
-check "prometheus   " "${PROMETHEUS_URL:-http://127.0.0.1:9090}" 0 /-/healthy
-check "alertmanager " "${ALERTMANAGER_URL:-http://127.0.0.1:9093}" 0 /-/healthy
-check "grafana      " "${GRAFANA_URL:-http://127.0.0.1:3000}" 0 /api/health
-check "loki         " "${LOKI_URL:-http://127.0.0.1:3100}" 0 /ready
+check "mock-crm     " "$CRM_URL" 1
+check "mock-platform" "$PLATFORM_URL" 1
+check "prometheus   " "$PROMETHEUS_URL" 0 /-/healthy
+check "alertmanager " "$ALERTMANAGER_URL" 0 /-/healthy
+check "grafana      " "$GRAFANA_URL" 0 /api/health
+check "loki         " "$LOKI_URL" 0 /ready
 exit "$failed"

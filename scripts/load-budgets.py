@@ -10,7 +10,8 @@
       A steady stream of authenticated reads (GET /api/v2/jobs) from one key, as a dashboard
       tab polls: prints how many were answered 200 and how many 429.
 
-Only the standard library is used. The API defaults to $HALCYTONE_API or http://127.0.0.1:8000.
+Only the standard library is used. The API defaults to $HALCYTONE_API, else API_URL as the
+other scripts read it (PORT; environment or .env; defaults in scripts/lib.sh).
 """
 
 import argparse
@@ -21,6 +22,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+import _halcytone
 
 WORDS = ["breathing", "sensor", "update", "calm", "the", "app", "device", "slow", "focus", "team"]
 
@@ -141,7 +144,7 @@ def reads(args) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--api", default=os.environ.get("HALCYTONE_API", "http://127.0.0.1:8000"))
+    p.add_argument("--api", default=os.environ.get("HALCYTONE_API") or _halcytone.settings()["API_URL"])
     sub = p.add_subparsers(dest="scenario", required=True)
     pv = sub.add_parser("previews")
     pv.add_argument("--size-kib", type=int, default=512)

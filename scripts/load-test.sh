@@ -7,16 +7,29 @@
 #  mocks — the mock CRM's POST /api/v1/email/send (every request captured in SQLite) and
 #          GET /health on both mocks.
 #
+# Usage: scripts/load-test.sh [api|mocks|all] [--help]
+#
 #   scripts/load-test.sh              # both parts, 50 connections, 15 s per scenario
 #   scripts/load-test.sh api          # one part
 #   CONNECTIONS=100 DURATION=30s scripts/load-test.sh
+#
+# Private ports: LOAD_API_PORT (default 18500, its mocks on +10 and +11), LOAD_CRM_PORT
+# (18501) and LOAD_PLATFORM_PORT (18502) for the mocks part.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+PART=all
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) usage; exit 0 ;;
+    api | mocks | all) PART="$arg" ;;
+    -*) usage_error "unknown option: $arg" ;;
+    *) usage_error "unknown part: $arg (api, mocks or all)" ;;
+  esac
+done
 BIN="$(halcytone_bin)"
 CONNECTIONS="${CONNECTIONS:-50}"
 DURATION="${DURATION:-15s}"
 THREADS="${THREADS:-2}"
-PART="${1:-all}"
 export MOCK_CRM_PORT="${LOAD_CRM_PORT:-18501}" MOCK_PLATFORM_PORT="${LOAD_PLATFORM_PORT:-18502}"
 API_PORT="${LOAD_API_PORT:-18500}"
 export HALCYTONE_DATA_DIR="$(mktemp -d)" LOG_DIR="$(mktemp -d)"
@@ -82,5 +95,4 @@ case "$PART" in
   api) api_part ;;
   mocks) mocks_part ;;
   all) api_part; mocks_part ;;
-  *) echo "usage: $0 [api|mocks|all]" >&2; exit 2 ;;
 esac

@@ -2,23 +2,31 @@
 # Smoke test of a running Halcytone dry-run stack, end to end: health, readiness, metrics,
 # a preview, a publish job through the API, and what the mocks captured.
 #
-#   scripts/smoke-test.sh           # against http://127.0.0.1:8000 (key: API_KEY or data/api-key.txt)
-#   scripts/smoke-test.sh --start   # starts `halcytone up` on private ports first, stops it after
+# Usage: scripts/smoke-test.sh [--start] [--help]
+#
+#   scripts/smoke-test.sh           # against API_URL (default from PORT; key: API_KEY or data/api-key.txt)
+#   scripts/smoke-test.sh --start   # starts `halcytone up` on private ports (SMOKE_PORT..+2) first, stops it after
 #
 # Exits non-zero at the first failed check, saying which.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-API_URL="${API_URL:-http://127.0.0.1:8000}"
-CRM_URL="${CRM_URL:-http://127.0.0.1:$MOCK_CRM_PORT}"
-PLATFORM_URL="${PLATFORM_URL:-http://127.0.0.1:$MOCK_PLATFORM_PORT}"
-KEY="${API_KEY:-}"
+start=0
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) usage; exit 0 ;;
+    --start) start=1 ;;
+    -*) usage_error "unknown option: $arg" ;;
+    *) usage_error "unexpected argument: $arg" ;;
+  esac
+done
+KEY="$(api_key)"
 pid=""
 
 cleanup() { if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
-if [ "${1:-}" = "--start" ]; then
+if [ "$start" = 1 ]; then
   BIN="$(halcytone_bin)"
   dir="$(mktemp -d)"
   port="${SMOKE_PORT:-18700}"
@@ -29,7 +37,6 @@ if [ "${1:-}" = "--start" ]; then
   wait_healthy "halcytone up" "$API_URL" 30 || { cat "$dir/up.err" >&2; exit 1; }
   KEY="$(cat "$dir/data/api-key.txt")"
 fi
-if [ -z "$KEY" ] && [ -f "$DATA_DIR/api-key.txt" ]; then KEY="$(cat "$DATA_DIR/api-key.txt")"; fi
 
 step=0
 pass() { step=$((step + 1)); echo "ok $step - $1"; }

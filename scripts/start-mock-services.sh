@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Start the mock CRM (8001) and mock Platform (8002) in the background, wait until both are
-# healthy, and leave PIDs and logs under logs/ (logs/crm-mock.log, logs/platform-mock.log).
-# Ports: MOCK_CRM_PORT, MOCK_PLATFORM_PORT. Captures: HALCYTONE_DATA_DIR (default ./data).
+# Start the mock CRM and the mock Platform in the background, wait until both are healthy,
+# and leave PIDs and logs under LOG_DIR (crm-mock.pid|log, platform-mock.pid|log). A mock
+# already running from an earlier start is left as it is.
+#
+# Usage: scripts/start-mock-services.sh [--help]
+#
+# Ports: MOCK_CRM_PORT, MOCK_PLATFORM_PORT (environment or .env; defaults in scripts/lib.sh).
+# Captures: HALCYTONE_DATA_DIR (default ./data). Logs: LOG_DIR (default ./logs).
+# Stop them with scripts/stop-mock-services.sh (or `make mock-stop`).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+only_help "$@"
 BIN="$(halcytone_bin)"
 mkdir -p "$LOG_DIR" "$DATA_DIR"
 
 start() {
   local service="$1" port="$2" name="$1-mock"
-  local pidfile="$LOG_DIR/$name.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "$name already running (pid $(cat "$pidfile"))"
+  local pidfile="$LOG_DIR/$name.pid" pid
+  if pid="$(pid_alive "$pidfile")"; then
+    echo "$name already running (pid $pid)"
     return 0
   fi
   "$BIN" mock "$service" --port "$port" --data-dir "$DATA_DIR" >>"$LOG_DIR/$name.log" 2>&1 &

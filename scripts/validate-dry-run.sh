@@ -2,16 +2,29 @@
 # Rehearse a whole send: start the mocks (unless they are already up), publish the sample
 # living document in dry run, and check that the CRM and Platform captured the newsletter,
 # the web post and every social post. Exits non-zero on any failure.
+#
+# Usage: scripts/validate-dry-run.sh [DOCUMENT] [--help]
+#
+# DOCUMENT defaults to samples/living-document.md. Mocks: MOCK_CRM_PORT, MOCK_PLATFORM_PORT;
+# mocks it starts itself keep their captures in a fresh data directory (unless
+# HALCYTONE_DATA_DIR is set) and are stopped at the end.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+DOC="$ROOT/samples/living-document.md"
+[ $# -le 1 ] || usage_error "one document at most"
+case "${1:-}" in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  -*) usage_error "unknown option: $1" ;;
+  *) DOC="$1" ;;
+esac
 BIN="$(halcytone_bin)"
-DOC="${1:-$ROOT/samples/living-document.md}"
 CRM="http://127.0.0.1:$MOCK_CRM_PORT"
 PLATFORM="http://127.0.0.1:$MOCK_PLATFORM_PORT"
 started=0
 
 cleanup() {
-  if [ "$started" = 1 ]; then "$(dirname "$0")/stop-mock-services.sh" >/dev/null || true; fi
+  if [ "$started" = 1 ]; then "$ROOT/scripts/stop-mock-services.sh" >/dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -22,7 +35,7 @@ if http_get "$CRM/health" >/dev/null 2>&1 && http_get "$PLATFORM/health" >/dev/n
 else
   # Private data directory so the check starts from empty captures.
   export HALCYTONE_DATA_DIR="${HALCYTONE_DATA_DIR:-$(mktemp -d)}"
-  "$(dirname "$0")/start-mock-services.sh"
+  "$ROOT/scripts/start-mock-services.sh"
   started=1
 fi
 
