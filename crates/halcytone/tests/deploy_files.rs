@@ -70,6 +70,7 @@ fn compose_files_mount_existing_paths_and_build_the_dockerfile() {
         "docker-compose.yml",
         "docker-compose.mocks.yml",
         "docker-compose.monitoring.yml",
+        "docker-compose.dev.yml",
     ] {
         let doc = yaml(&root.join(name));
         let services = doc["services"]
@@ -97,6 +98,99 @@ fn compose_files_mount_existing_paths_and_build_the_dockerfile() {
     for needle in ["FROM ", "USER ", "HEALTHCHECK", "cargo build --release"] {
         assert!(dockerfile.contains(needle), "Dockerfile lacks {needle}");
     }
+}
+
+/// The seed README's `docker-compose -f docker-compose.dev.yml up`: the dry-run stack of
+/// `halcytone up` in one container, on the seed ports, under the names the monitoring scrapes.
+#[test]
+fn the_dev_compose_file_runs_halcytone_up_where_the_monitoring_finds_it() {
+    let root = repo();
+    let doc = yaml(&root.join("docker-compose.dev.yml"));
+    let app = &doc["services"]["app"];
+    assert_eq!(app["build"]["dockerfile"], "Dockerfile");
+    let command: Vec<&str> = app["command"]
+        .as_array()
+        .expect("docker-compose.dev.yml: app has no command list")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(command.first(), Some(&"up"), "{command:?}");
+    for (flag, value) in [
+        ("--host", "0.0.0.0"),
+        ("--port", "8000"),
+        ("--crm-port", "8001"),
+        ("--platform-port", "8002"),
+    ] {
+        let at = command.iter().position(|c| *c == flag);
+        assert_eq!(
+            at.map(|i| command[i + 1]),
+            Some(value),
+            "{flag} {value} missing from {command:?}"
+        );
+    }
+    // The document it serves is in the mounted samples folder.
+    let doc_at = command.iter().position(|c| *c == "--document").unwrap();
+    let document = command[doc_at + 1];
+    let mounts: Vec<&str> = app["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let samples = mounts
+        .iter()
+        .find(|m| m.starts_with("./samples:"))
+        .expect("./samples is not mounted");
+    let target = samples.split(':').nth(1).unwrap();
+    let inside = document.strip_prefix(&format!("{target}/")).unwrap();
+    assert!(root.join("samples").join(inside).is_file(), "{document}");
+    let ports: Vec<&str> = app["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for p in ["8000:8000", "8001:8001", "8002:8002"] {
+        assert!(ports.contains(&p), "{p} not published: {ports:?}");
+    }
+    assert_eq!(doc["networks"]["default"]["name"], "halcytone");
+    let aliases = &app["networks"]["default"]["aliases"];
+    for name in ["mock-crm", "mock-platform"] {
+        assert!(
+            aliases
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == name)),
+            "app is not reachable as {name}: {aliases}"
+        );
+    }
+    // Prometheus' compose targets are these names and ports.
+    let prom =
+        std::fs::read_to_string(root.join("deploy/monitoring/prometheus/prometheus.yml")).unwrap();
+    for target in ["app:8000", "mock-crm:8001", "mock-platform:8002"] {
+        assert!(
+            prom.contains(target),
+            "prometheus.yml does not scrape {target}"
+        );
+    }
+}
+
+/// The seed README's `docker-compose -f monitoring/docker-compose.monitoring.yml up -d`.
+#[test]
+fn the_seed_path_of_the_monitoring_compose_file_includes_the_real_one() {
+    let root = repo();
+    let doc = yaml(&root.join("monitoring/docker-compose.monitoring.yml"));
+    let include = doc["include"]
+        .as_array()
+        .expect("monitoring/docker-compose.monitoring.yml includes nothing");
+    assert_eq!(include.len(), 1);
+    let path = include[0]["path"].as_str().unwrap();
+    let target = root.join("monitoring").join(path);
+    assert_eq!(
+        target.canonicalize().unwrap(),
+        root.join("docker-compose.monitoring.yml")
+            .canonicalize()
+            .unwrap()
+    );
 }
 
 #[test]
