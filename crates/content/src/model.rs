@@ -254,6 +254,9 @@ pub struct ItemLines {
     pub content: usize,
 }
 
+/// The days before its date that an issue covers; older items are earlier news.
+pub const PERIOD_DAYS: i64 = 31;
+
 /// One news item of a living document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Item {
@@ -283,6 +286,15 @@ impl Item {
             .split("\n\n")
             .map(str::trim)
             .filter(|p| !p.is_empty())
+    }
+
+    /// Whether it is dated before the period an issue composed at `now` covers (the
+    /// [`PERIOD_DAYS`] before it): such an item is shown as earlier news, with its date.
+    pub fn is_earlier(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.date
+            .as_ref()
+            .and_then(|d| d.value)
+            .is_some_and(|d| now.date_naive().signed_duration_since(d).num_days() > PERIOD_DAYS)
     }
 
     pub fn featured(&self) -> bool {

@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 /// Every template name and its embedded default source.
-pub const DEFAULTS: [(&str, &str); 7] = [
+pub const DEFAULTS: [(&str, &str); 10] = [
     (
         "newsletter/modern.html",
         include_str!("../../../templates/newsletter/modern.html"),
@@ -26,8 +26,20 @@ pub const DEFAULTS: [(&str, &str); 7] = [
         include_str!("../../../templates/newsletter/breathscape.html"),
     ),
     (
-        "newsletter/text.txt",
-        include_str!("../../../templates/newsletter/text.txt"),
+        "newsletter/modern.txt",
+        include_str!("../../../templates/newsletter/modern.txt"),
+    ),
+    (
+        "newsletter/minimal.txt",
+        include_str!("../../../templates/newsletter/minimal.txt"),
+    ),
+    (
+        "newsletter/plain.txt",
+        include_str!("../../../templates/newsletter/plain.txt"),
+    ),
+    (
+        "newsletter/breathscape.txt",
+        include_str!("../../../templates/newsletter/breathscape.txt"),
     ),
     (
         "web/post.md",

@@ -22,6 +22,24 @@ pub fn slugify(text: &str) -> String {
 /// Linear in the input: a `[` looks for its `](` only up to the next `[`, and a missing `)`
 /// is remembered, so runs of brackets (`[[[[…`) cost no more than other text.
 pub fn plain_inline(md: &str) -> String {
+    inline_text(md, false)
+}
+
+/// Like [`plain_inline`], but a link to a web or mail address keeps its address:
+/// `[the guide](https://x.example/g)` → `the guide (https://x.example/g)`, and a link whose
+/// text is its address is written once. For text parts and social posts, where the reader
+/// needs the address itself.
+pub fn linked_inline(md: &str) -> String {
+    inline_text(md, true)
+}
+
+/// Whether a link target is an address a reader can follow from plain text.
+fn followable(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")
+}
+
+fn inline_text(md: &str, keep_urls: bool) -> String {
     let mut out = String::with_capacity(md.len());
     let mut rest = md;
     // Offset in `md` from which on no `)` follows (found once, then remembered).
@@ -29,8 +47,21 @@ pub fn plain_inline(md: &str) -> String {
     while let Some(c) = rest.chars().next() {
         if c == '[' {
             let at = md.len() - rest.len();
-            if let Some((text, len)) = inline_link(rest, at, &mut no_paren_from) {
-                out.push_str(text);
+            if let Some((text, url, len)) = inline_link(rest, at, &mut no_paren_from) {
+                let url = url.trim();
+                if keep_urls && followable(url) {
+                    let address = url.strip_prefix("mailto:").unwrap_or(url);
+                    if text.trim() == url || text.trim() == address {
+                        out.push_str(address);
+                    } else {
+                        out.push_str(text);
+                        out.push_str(" (");
+                        out.push_str(address);
+                        out.push(')');
+                    }
+                } else {
+                    out.push_str(text);
+                }
                 rest = &rest[len..];
                 continue;
             }
@@ -50,12 +81,12 @@ pub fn plain_inline(md: &str) -> String {
 }
 
 /// `[text](url)` at the start of `rest` (which is at offset `at` of the whole text): the
-/// link text and the length of the whole link. The text may not contain `[`.
+/// link text, its target and the length of the whole link. The text may not contain `[`.
 fn inline_link<'a>(
     rest: &'a str,
     at: usize,
     no_paren_from: &mut usize,
-) -> Option<(&'a str, usize)> {
+) -> Option<(&'a str, &'a str, usize)> {
     let bytes = rest.as_bytes();
     let mut close = None;
     for (i, &b) in bytes.iter().enumerate().skip(1) {
@@ -74,7 +105,11 @@ fn inline_link<'a>(
         return None;
     }
     match rest[url_start..].find(')') {
-        Some(end) => Some((&rest[1..close], url_start + end + 1)),
+        Some(end) => Some((
+            &rest[1..close],
+            &rest[url_start..url_start + end],
+            url_start + end + 1,
+        )),
         None => {
             *no_paren_from = at + url_start;
             None
@@ -85,6 +120,14 @@ fn inline_link<'a>(
 /// Plain text of a Markdown body: inline marks removed and lines joined with spaces.
 pub fn plain_paragraph(md: &str) -> String {
     plain_inline(md)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Plain text of a Markdown body with its links' addresses kept ([`linked_inline`]).
+pub fn linked_paragraph(md: &str) -> String {
+    linked_inline(md)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -192,6 +235,26 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linked_text_keeps_web_and_mail_addresses() {
+        assert_eq!(
+            linked_paragraph(
+                "Read the [guide](https://x.example/g) and [mail us](mailto:hi@x.example)."
+            ),
+            "Read the guide (https://x.example/g) and mail us (hi@x.example)."
+        );
+        assert_eq!(
+            linked_paragraph(
+                "See [https://x.example](https://x.example) or [top](#top) or [x](javascript:void)"
+            ),
+            "See https://x.example or top or x"
+        );
+        assert_eq!(
+            plain_paragraph("the [guide](https://x.example/g)"),
+            "the guide"
+        );
+    }
 
     #[test]
     fn slugs() {

@@ -94,3 +94,104 @@ fn social_posts_per_platform_and_tone() {
         }
     }
 }
+
+/// A document as authors write them: inline links, a section whose heading names no
+/// category, and an item from before the issue's period — in every layout and on every
+/// channel.
+#[test]
+fn an_authored_document_over_every_template_and_channel() {
+    let doc = halcytone_content::parse(include_str!("fixtures/authored.md"), None).unwrap();
+    for template in EmailTemplate::ALL {
+        let b = bundle(&doc, None, Some(template));
+        let n = b.newsletter.unwrap();
+        let web = b.web.unwrap();
+        // The author's links: as links in HTML, as addresses in text.
+        assert!(
+            n.html
+                .contains(r#"<a href="https://example.com/guide">session guide</a>"#),
+            "{template}"
+        );
+        // The text part wraps lines; its words are compared with single spaces.
+        let words = n.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("session guide (https://example.com/guide)"),
+            "{template}"
+        );
+        assert!(words.contains("the team (team@example.com)"), "{template}");
+        // The uncategorised section keeps its heading and its items' titles.
+        assert!(n.html.contains("Community corner"), "{template}");
+        assert!(
+            words.to_lowercase().contains("community corner"),
+            "{template}"
+        );
+        assert!(words.contains("Meetup in Lisbon") && words.contains("Picnic in the park"));
+        // Earlier news says so, with its date.
+        assert!(
+            words.contains("Earlier news, September 20, 2026"),
+            "{template}:\n{}",
+            n.text
+        );
+        // Every "read more" points at a heading of the web post published with it.
+        let links: Vec<&str> = n
+            .text
+            .split_whitespace()
+            .filter(|w| w.starts_with(&format!("{}#", web.url)))
+            .collect();
+        assert_eq!(
+            links.len(),
+            5,
+            "{template}: one per item but vision:\n{}",
+            n.text
+        );
+        for link in links {
+            let anchor = link.rsplit('#').next().unwrap();
+            assert!(
+                web.body_html.contains(&format!("id=\"{anchor}\"")),
+                "{template}: no heading #{anchor} in the web post"
+            );
+        }
+        insta::assert_snapshot!(
+            format!("authored_newsletter_{template}"),
+            format!("{}\n\n----- text part -----\n\n{}", n.html, n.text)
+        );
+    }
+    let b = bundle(&doc, None, None);
+    insta::assert_snapshot!("authored_web", b.web.unwrap().markdown);
+    let social: Vec<String> = b
+        .social
+        .iter()
+        .map(|post| {
+            assert!(
+                post.lengths.iter().all(|l| *l <= post.limit),
+                "{} fits",
+                post.platform
+            );
+            format!(
+                "== {} (lengths {:?} of {})\n{}",
+                post.platform,
+                post.lengths,
+                post.limit,
+                post.posts.join("\n--\n")
+            )
+        })
+        .collect();
+    let social = social.join("\n\n");
+    assert!(
+        !social.contains("Strap sensor fix"),
+        "round-ups leave earlier news out"
+    );
+    insta::assert_snapshot!("authored_social", social);
+}
+
+/// A newsletter sent without its web post links to nothing that is not published.
+#[test]
+fn without_a_web_post_the_newsletter_has_no_read_more() {
+    let doc = halcytone_content::parse(include_str!("fixtures/authored.md"), None).unwrap();
+    let mut opts = halcytone_content::ComposeOptions::new(common::now());
+    opts.channels = vec![halcytone_content::Channel::Email];
+    let b =
+        halcytone_content::compose(&doc, &opts, &halcytone_content::Templates::defaults()).unwrap();
+    let n = b.newsletter.unwrap();
+    assert!(!n.text.contains("Read more"), "{}", n.text);
+    assert!(!n.html.contains("/updates/"), "{}", n.html);
+}

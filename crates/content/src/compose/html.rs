@@ -36,7 +36,10 @@ pub fn anchor(heading: &str) -> String {
 
 /// Renders Markdown to HTML that cannot carry script.
 pub fn render(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    // Heading attributes let the composer give each item heading the anchor other channels
+    // link to (`### Title {#anchor}`).
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_HEADING_ATTRIBUTES;
     let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options)
         .map(|mut event| {
             match &mut event {
@@ -56,17 +59,73 @@ pub fn render(markdown: &str) -> String {
     out
 }
 
+/// One paragraph of an item as inline HTML for an email: emphasis, code and links kept
+/// (targets limited as in [`render`]), raw HTML shown as text, images as their alt text, and
+/// block structure (lists, quotes, headings) flattened to running text, so it fits inside the
+/// layout's own `<p>`.
+pub fn inline(markdown: &str) -> String {
+    let options = Options::ENABLE_STRIKETHROUGH;
+    let mut in_image = 0usize;
+    let events = Parser::new_ext(markdown, options).filter_map(|mut event| {
+        if let Event::Start(Tag::Link { dest_url, .. }) = &mut event {
+            neutralise(dest_url, "#");
+        }
+        match event {
+            Event::Start(Tag::Image { .. }) => {
+                in_image += 1;
+                None
+            }
+            Event::End(TagEnd::Image) => {
+                in_image = in_image.saturating_sub(1);
+                None
+            }
+            Event::Text(t) | Event::Code(t) if in_image > 0 => Some(Event::Text(t)),
+            Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+            Event::SoftBreak => Some(Event::Text(CowStr::from(" "))),
+            Event::HardBreak => Some(Event::HardBreak),
+            Event::Start(tag) => match tag {
+                Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. } => {
+                    Some(Event::Start(tag))
+                }
+                _ => None,
+            },
+            Event::End(end) => match end {
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => {
+                    Some(Event::End(end))
+                }
+                // Blocks become running text: one space where a block ended.
+                TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::CodeBlock => {
+                    Some(Event::Text(CowStr::from(" ")))
+                }
+                _ => None,
+            },
+            other => Some(other),
+        }
+    });
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, events);
+    out.trim().to_string()
+}
+
 /// Gives every h2, then every h3, an id made from its text, unique within the page.
 /// Section headings (h2) are named first so the table of contents always finds them.
 fn add_heading_ids(events: &mut [Event<'_>]) {
     // Ids already given, and for each base the next number to try (so a thousand
     // headings with one name cost a thousand steps, not half a million).
-    let mut used: HashSet<String> = HashSet::new();
+    // Ids written in the source (`{#id}`) are kept, and no other heading takes them.
+    let mut used: HashSet<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
     let mut next_n: HashMap<String, usize> = HashMap::new();
     for wanted in [HeadingLevel::H2, HeadingLevel::H3] {
         let mut i = 0;
         while i < events.len() {
-            if matches!(&events[i], Event::Start(Tag::Heading { level, .. }) if *level == wanted) {
+            if matches!(&events[i], Event::Start(Tag::Heading { level, id: None, .. }) if *level == wanted)
+            {
                 let mut text = String::new();
                 let mut j = i + 1;
                 while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
@@ -113,6 +172,19 @@ mod tests {
         assert!(!out.to_lowercase().contains("javascript:"), "{out}");
         assert!(out.contains("https://ok.example/x"));
         assert!(out.contains("href=\"#top\""));
+    }
+
+    #[test]
+    fn inline_html_keeps_links_and_marks_and_nothing_else() {
+        assert_eq!(
+            inline("Read the **new** [guide](https://x.example/g?a=1&b=2)."),
+            "Read the <strong>new</strong> <a href=\"https://x.example/g?a=1&amp;b=2\">guide</a>."
+        );
+        assert_eq!(
+            inline("[x](javascript:alert(1)) <b>hi</b> ![alt text](https://x.example/i.png)"),
+            "<a href=\"#\">x</a> &lt;b&gt;hi&lt;/b&gt; alt text"
+        );
+        assert_eq!(inline("- one\n- two"), "one two");
     }
 
     #[test]

@@ -46,6 +46,16 @@ impl EmailTemplate {
             EmailTemplate::Breathscape => "breathscape",
         }
     }
+    /// The template file that renders this layout's plain-text part.
+    pub fn text_template_name(self) -> &'static str {
+        match self {
+            EmailTemplate::Modern => "newsletter/modern.txt",
+            EmailTemplate::Minimal => "newsletter/minimal.txt",
+            EmailTemplate::Plain => "newsletter/plain.txt",
+            EmailTemplate::Breathscape => "newsletter/breathscape.txt",
+        }
+    }
+
     /// The template file that renders this layout.
     pub fn template_name(self) -> &'static str {
         match self {
@@ -203,6 +213,8 @@ pub(crate) struct Context<'a> {
     pub doc_tone: Option<Tone>,
     /// Address of the web post; items link to their heading in it.
     pub post_url: &'a str,
+    /// Each item's anchor in the web post, by its position in the document.
+    pub anchors: &'a std::collections::HashMap<usize, String>,
 }
 
 impl<'a> Context<'a> {
@@ -237,13 +249,28 @@ impl Context<'_> {
         &self.opts.brand
     }
 
-    /// Public address of an item on the website.
-    pub fn item_url(&self, title: &str) -> String {
-        format!(
-            "{}/updates/{}",
-            self.brand().website(),
-            crate::text::slugify(title)
-        )
+    /// Where an item can be read in full: its heading in the web post, when the web post is
+    /// composed (and so published) with this content and carries the item; else `None`.
+    pub fn item_url(&self, order: usize) -> Option<String> {
+        if !self.opts.channels.contains(&Channel::Web) {
+            return None;
+        }
+        self.anchors
+            .get(&order)
+            .map(|a| format!("{}#{a}", self.post_url))
+    }
+}
+
+impl Context<'_> {
+    /// The date an item is shown with; an item from before the period is labelled
+    /// as earlier news, so it is never presented as this month's.
+    pub fn shown_date(&self, item: &crate::model::Item) -> Option<String> {
+        let date = display_date(item.date.as_ref())?;
+        Some(if item.is_earlier(self.opts.now) {
+            format!("Earlier news, {date}")
+        } else {
+            date
+        })
     }
 }
 
@@ -284,15 +311,19 @@ pub fn compose(
         (None, Some(name)) => name.parse()?,
         (None, None) => EmailTemplate::Modern,
     };
+    let no_anchors = std::collections::HashMap::new();
     let ctx = Context {
         doc,
         opts,
         doc_tone,
         post_url: "",
+        anchors: &no_anchors,
     };
     let (_, _, post_url) = web::address(&ctx);
+    let anchors = web::item_anchors(&ctx);
     let ctx = Context {
         post_url: &post_url,
+        anchors: &anchors,
         ..ctx
     };
     let newsletter = opts

@@ -2,10 +2,10 @@
 //! rendered from the same data.
 
 use super::sections::{Picked, Plan, default_heading, icon};
-use super::{Context, EmailTemplate, display_date};
+use super::{Context, EmailTemplate};
 use crate::model::{Category, Channel, ContentType, Urgency};
 use crate::templates::{TemplateError, Templates};
-use crate::text::{plain_paragraph, stable_hash, truncate_words};
+use crate::text::{linked_paragraph, plain_paragraph, stable_hash, truncate_words};
 use crate::tone::{self, Target, Tone};
 use serde::Serialize;
 
@@ -27,16 +27,21 @@ pub struct Newsletter {
 #[derive(Debug, Serialize)]
 struct ItemView {
     title: String,
+    /// Plain text, links written as `text (address)`: for the text part.
     paragraphs: Vec<String>,
+    /// Inline HTML with the author's links and emphasis: for the HTML layouts (`|safe`).
+    paragraphs_html: Vec<String>,
     date: Option<String>,
-    url: String,
+    /// The item's heading in the web post published with this newsletter; `None` when no
+    /// web post carries it, and the layouts then leave "read more" out.
+    url: Option<String>,
     badge: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
 struct SectionView {
     key: &'static str,
-    heading: &'static str,
+    heading: String,
     blurb: &'static str,
     icon: &'static str,
     items: Vec<ItemView>,
@@ -92,9 +97,10 @@ fn badge(p: &Picked<'_>) -> Option<&'static str> {
 fn item_view(ctx: &Context<'_>, p: &Picked<'_>) -> ItemView {
     ItemView {
         title: p.item.title.trim().to_string(),
-        paragraphs: p.item.paragraphs().map(plain_paragraph).collect(),
-        date: display_date(p.item.date.as_ref()),
-        url: ctx.item_url(&p.item.title),
+        paragraphs: p.item.paragraphs().map(linked_paragraph).collect(),
+        paragraphs_html: p.item.paragraphs().map(super::html::inline).collect(),
+        date: ctx.shown_date(p.item),
+        url: ctx.item_url(p.order),
         badge: badge(p),
     }
 }
@@ -223,15 +229,28 @@ pub(crate) fn compose(
         })
     })
     .collect();
+    // An uncategorised section keeps its own heading, with no category blurb or icon.
     let sections = plan
         .groups
         .iter()
-        .map(|(category, items)| SectionView {
-            key: category.as_str(),
-            heading: default_heading(*category),
-            blurb: tone::section_blurb(tone, *category),
-            icon: if use_emoji { icon(*category) } else { "" },
-            items: items.iter().map(|p| item_view(ctx, p)).collect(),
+        .map(|g| SectionView {
+            key: if g.heading.is_some() {
+                "section"
+            } else {
+                g.category.as_str()
+            },
+            heading: g.title().to_string(),
+            blurb: if g.heading.is_some() {
+                ""
+            } else {
+                tone::section_blurb(tone, g.category)
+            },
+            icon: if use_emoji && g.heading.is_none() {
+                icon(g.category)
+            } else {
+                ""
+            },
+            items: g.items.iter().map(|p| item_view(ctx, p)).collect(),
         })
         .collect();
     let vision = (!plan.vision.is_empty()).then(|| Vision {
@@ -261,7 +280,7 @@ pub(crate) fn compose(
         cta,
     };
     let html = templates.render(template.template_name(), &view)?;
-    let text = templates.render("newsletter/text.txt", &view)?;
+    let text = templates.render(template.text_template_name(), &view)?;
     Ok(Some(Newsletter {
         subject,
         preview_text: preview,

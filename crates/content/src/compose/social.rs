@@ -6,7 +6,7 @@ use super::sections::{Picked, Plan, icon};
 use crate::model::{Category, Channel, Item};
 use crate::platform::{Platform, PlatformSpec};
 use crate::social::thread;
-use crate::text::{first_sentence, plain_paragraph, sentences, truncate_words};
+use crate::text::{first_sentence, linked_paragraph, plain_paragraph, sentences, truncate_words};
 use crate::tone::{self, Target, Tone};
 use serde::Serialize;
 
@@ -126,16 +126,22 @@ fn bullet(tone: Tone, platform: Platform, category: Category) -> String {
     }
 }
 
+/// An item's first paragraph as plain text, the author's links written out as addresses.
 fn summary(p: &Picked<'_>) -> String {
-    plain_paragraph(p.item.paragraphs().next().unwrap_or_default())
+    linked_paragraph(p.item.paragraphs().next().unwrap_or_default())
 }
 
 pub(crate) fn compose(ctx: &Context<'_>) -> Vec<SocialPost> {
-    let plan = Plan::for_channel(ctx.doc, Channel::Social);
+    let mut plan = Plan::for_channel(ctx.doc, Channel::Social);
+    // Round-ups speak of this period: earlier news is left out of them (not out of the lead).
+    for group in &mut plan.groups {
+        group.items.retain(|p| !p.item.is_earlier(ctx.opts.now));
+    }
+    plan.groups.retain(|g| !g.items.is_empty());
     let Some(lead) = plan.news().next().or(plan.vision.first()).copied() else {
         return Vec::new();
     };
-    let others: Vec<Category> = plan.groups.iter().map(|(c, _)| *c).collect();
+    let others: Vec<Category> = plan.groups.iter().map(|g| g.category).collect();
     ctx.opts
         .platforms
         .iter()
@@ -177,16 +183,19 @@ pub(crate) fn compose(ctx: &Context<'_>) -> Vec<SocialPost> {
         .collect()
 }
 
+/// The call to action and the post's address, which ends the post: a disclaimer comes
+/// before it, so no sentence runs on after the address.
 fn closing(tone: Tone, platform: Platform, link: &str) -> String {
     let cta = tone::social_cta(tone, platform);
-    let mut s = if link.is_empty() {
-        cta.to_string()
-    } else {
-        format!("{cta} {link}")
-    };
+    let mut s = String::new();
     if tone == Tone::MedicalScientific {
-        s.push(' ');
         s.push_str(tone::MEDICAL_DISCLAIMER_SHORT);
+        s.push(' ');
+    }
+    s.push_str(cta);
+    if !link.is_empty() {
+        s.push(' ');
+        s.push_str(link);
     }
     s
 }
@@ -224,17 +233,24 @@ fn x_posts(
     thread::split(&segments, spec.max_length, reserve)
 }
 
-/// An item's paragraphs as plain text, joined by `separator`.
-fn plain_text(item: &Item, separator: &str) -> String {
+/// An item's paragraphs as plain text, joined by `separator`; with `links`, the author's
+/// links are written out as addresses (where the network makes them clickable).
+fn plain_text(item: &Item, separator: &str, links: bool) -> String {
     item.paragraphs()
-        .map(plain_paragraph)
+        .map(|p| {
+            if links {
+                linked_paragraph(p)
+            } else {
+                plain_paragraph(p)
+            }
+        })
         .collect::<Vec<_>>()
         .join(separator)
 }
 
 fn linkedin(plan: &Plan<'_>, tone: Tone, lead: &Picked<'_>, link: &str, tags: &[String]) -> String {
     let spec = Platform::Linkedin.spec();
-    let body = plain_text(lead.item, "\n\n");
+    let body = plain_text(lead.item, "\n\n", true);
     let mut list = String::new();
     for p in plan.news().skip(1).take(MAX_LISTED) {
         list.push_str(&format!(
@@ -304,7 +320,7 @@ fn instagram(tone: Tone, source: &Picked<'_>, tags: &[String]) -> String {
         },
         plain_paragraph(&source.item.title)
     );
-    let text = plain_text(source.item, " ");
+    let text = plain_text(source.item, " ", false);
     let steps: Vec<String> = sentences(&text)
         .into_iter()
         .take(MAX_LISTED)

@@ -2,13 +2,14 @@
 //! metadata that goes with them.
 
 use super::sections::{Plan, default_heading};
-use super::{Context, display_date, html, seo};
+use super::{Context, html, seo};
 use crate::model::{Category, Channel};
 use crate::templates::{TemplateError, Templates};
 use crate::text::{plain_paragraph, slugify, truncate_words, word_count};
 use crate::tone::{self, Target, Tone};
 use minijinja::Value;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TocEntry {
@@ -40,13 +41,16 @@ pub struct WebPost {
 #[derive(Debug, Serialize)]
 struct MdItem {
     title: String,
+    /// The heading attribute that fixes its anchor (`{#anchor}`), which the newsletter's
+    /// "read more" links point to.
+    anchor_attr: String,
     date: Option<String>,
     body_markdown: String,
 }
 
 #[derive(Debug, Serialize)]
 struct MdSection {
-    heading: &'static str,
+    heading: String,
     anchor: String,
     blurb: &'static str,
     items: Vec<MdItem>,
@@ -69,6 +73,32 @@ struct MdView<'a> {
     vision: Option<MdVision>,
     cta: tone::CallToAction,
     disclaimer: Option<&'static str>,
+}
+
+/// The anchor of each item's heading in the web post, by the item's position in the
+/// document; unique within the page. Section, contents and vision headings keep the anchors
+/// of their own words, so items take others when they share a name with one.
+pub(crate) fn item_anchors(ctx: &Context<'_>) -> HashMap<usize, String> {
+    let plan = Plan::for_channel(ctx.doc, Channel::Web);
+    let sections = plan.sections();
+    let mut used: HashSet<String> = ["Contents", default_heading(Category::Vision)]
+        .into_iter()
+        .chain(sections.iter().map(|g| g.title()))
+        .map(html::anchor)
+        .collect();
+    let mut anchors = HashMap::new();
+    for p in sections.iter().flat_map(|g| g.items.iter()) {
+        let base = html::anchor(&plain_paragraph(&p.item.title));
+        let mut id = base.clone();
+        let mut n = 1;
+        while used.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        used.insert(id.clone());
+        anchors.insert(p.order, id);
+    }
+    anchors
 }
 
 /// The web post's title, slug and address, which every channel links to.
@@ -123,28 +153,37 @@ pub(crate) fn compose(
     };
     let (title, slug, url) = address(ctx);
 
-    // The highlight leads its own category's section.
-    let mut sections = Vec::new();
-    for category in [Category::Breathscape, Category::Hardware, Category::Tips] {
-        let items: Vec<MdItem> = plan
-            .news()
-            .filter(|p| p.category == category)
-            .map(|p| MdItem {
-                title: p.item.title.trim().to_string(),
-                date: display_date(p.item.date.as_ref()),
-                body_markdown: p.item.content.trim().to_string(),
-            })
-            .collect();
-        if !items.is_empty() {
-            let heading = default_heading(category);
-            sections.push(MdSection {
+    // The highlight leads its own section.
+    let sections: Vec<MdSection> = plan
+        .sections()
+        .iter()
+        .map(|group| {
+            let heading = group.title().to_string();
+            MdSection {
+                anchor: html::anchor(&heading),
+                blurb: if group.heading.is_some() {
+                    ""
+                } else {
+                    tone::section_blurb(tone, group.category)
+                },
+                items: group
+                    .items
+                    .iter()
+                    .map(|p| MdItem {
+                        title: p.item.title.trim().to_string(),
+                        anchor_attr: ctx
+                            .anchors
+                            .get(&p.order)
+                            .map(|a| format!("{{#{a}}}"))
+                            .unwrap_or_default(),
+                        date: ctx.shown_date(p.item),
+                        body_markdown: p.item.content.trim().to_string(),
+                    })
+                    .collect(),
                 heading,
-                anchor: html::anchor(heading),
-                blurb: tone::section_blurb(tone, category),
-                items,
-            });
-        }
-    }
+            }
+        })
+        .collect();
     let vision = (!plan.vision.is_empty()).then(|| MdVision {
         heading: default_heading(Category::Vision),
         text: plan
@@ -157,7 +196,7 @@ pub(crate) fn compose(
     let mut toc: Vec<TocEntry> = sections
         .iter()
         .map(|s| TocEntry {
-            title: s.heading.to_string(),
+            title: s.heading.clone(),
             anchor: s.anchor.clone(),
         })
         .collect();
@@ -218,7 +257,7 @@ pub(crate) fn compose(
     let categories: Vec<Category> = plan
         .groups
         .iter()
-        .map(|(c, _)| *c)
+        .map(|g| g.category)
         .chain(plan.highlight.map(|h| h.category))
         .chain((!plan.vision.is_empty()).then_some(Category::Vision))
         .collect();

@@ -4,6 +4,7 @@
 use super::{Issue, Location, Severity, has_phrase};
 use crate::compose::EmailTemplate;
 use crate::content_type;
+use crate::model::PERIOD_DAYS;
 use crate::model::{Category, Channel, ContentType, Item, LivingDocument, Section};
 use crate::social::weighted_length::find_urls;
 use crate::text::word_count;
@@ -236,11 +237,21 @@ fn check_item(section: &Section, item: &Item, now: DateTime<Utc>, issues: &mut V
             ),
             Some(d) => {
                 let age = now.date_naive().signed_duration_since(d).num_days();
+                let shown = "the newsletter and web post label it as earlier news with its date, and social round-ups leave it out";
                 if age > STALE_DAYS {
                     push(
                         Severity::Warning,
                         "stale_item",
-                        format!("dated {d}, {age} days ago; over {STALE_DAYS} days old"),
+                        format!("dated {d}, {age} days ago; over {STALE_DAYS} days old: {shown}"),
+                        line,
+                    );
+                } else if age > PERIOD_DAYS {
+                    push(
+                        Severity::Warning,
+                        "before_period",
+                        format!(
+                            "dated {d}, {age} days ago; before the {PERIOD_DAYS} days this issue covers: {shown}"
+                        ),
                         line,
                     );
                 } else if age < -1 {
@@ -468,6 +479,20 @@ mod tests {
         assert!(c.contains(&("invalid_date", Some(3))), "{c:?}");
         assert!(c.contains(&("title_too_long", Some(5))), "{c:?}");
         assert!(c.contains(&("duplicate_item", Some(7))), "{c:?}");
+    }
+
+    #[test]
+    fn an_item_from_before_the_period_is_flagged() {
+        // `codes` validates at 2026-11-24: 2026-10-10 is 45 days before, 2026-11-20 four.
+        let c = codes(
+            "## [Tips] T\n### Older\n- **Date:** 2026-10-10\n- **Content:** Some fine older content.\n### Fresh\n- **Date:** 2026-11-20\n- **Content:** Some fine fresh content.\n",
+        );
+        assert!(c.contains(&("before_period", Some(3))), "{c:?}");
+        assert!(
+            !c.iter()
+                .any(|(code, line)| *code == "before_period" && *line == Some(6)),
+            "{c:?}"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ both_backends!(
             .post(
                 "/api/v2/generate-content",
                 None,
-                r#"{"preview_only":true,"template_style":"minimal","tone":"encouraging"}"#,
+                // The preview of this send: the email channel only, so "read more" links are
+                // left out in both (no web post goes with it).
+                r#"{"preview_only":true,"publish_web":false,"generate_social":false,"template_style":"minimal","tone":"encouraging"}"#,
             )
             .await;
         assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
