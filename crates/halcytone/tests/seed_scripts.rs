@@ -630,12 +630,7 @@ fn sqlite_backup_is_online_and_restores_rows_into_a_fresh_data_dir() {
         &["--env-file", env_arg, "--dkim-dir", dkim_arg],
     );
     let out = assert_ok(&backup);
-    let archive = out
-        .lines()
-        .find_map(|l| l.strip_prefix("backup written: "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no archive in {out}"))
-        .to_string();
+    let archive = archive_of(&out);
     assert!(out.contains("api_keys 1"), "{out}");
     for f in ["data/api-key.txt", "env/.env", "dkim/halcytone.pem"] {
         assert!(out.contains(f), "{f} not backed up:\n{out}");
@@ -834,12 +829,7 @@ fn postgres_backup_restores_into_another_database() {
             &["--database-url", &source.url, "--format", format],
         ));
         assert!(out.contains("public.api_keys 1"), "{out}");
-        let archive = out
-            .lines()
-            .find_map(|l| l.strip_prefix("backup written: "))
-            .and_then(|l| l.split_whitespace().next())
-            .unwrap()
-            .to_string();
+        let archive = archive_of(&out);
         let args: &[&str] = if format == "custom" {
             &["--database-url", &target.url]
         } else {
@@ -863,12 +853,7 @@ fn postgres_backup_restores_into_another_database() {
     let sqlite = format!("sqlite://{}/halcytone.db", data.display());
     assert_ok(&env.halcytone(&["migrate"], &[("DATABASE_URL", &sqlite)]));
     let out = assert_ok(&env.run("scripts/backup-system.sh", &["--database-url", &sqlite]));
-    let archive = out
-        .lines()
-        .find_map(|l| l.strip_prefix("backup written: "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let archive = archive_of(&out);
     let wrong = env.run(
         "scripts/restore-backup.sh",
         &[&archive, "--database-url", &target.url, "--force"],
@@ -1352,4 +1337,13 @@ fn docs_list_every_seed_file_with_the_test_that_runs_it() {
         );
         assert!(repo().join(file).is_file(), "{file} is missing");
     }
+}
+
+/// The archive a backup wrote, from its `backup written: PATH …` line.
+fn archive_of(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("backup written: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no archive in {out}"))
+        .to_string()
 }

@@ -411,7 +411,7 @@ async fn generate_original(
         return Err(ApiError::MissingKey);
     }
     let o = original_shape::generate(raw, Utc::now())?;
-    let result = o.read.validation_result(true);
+    let result = o.read.validation_result();
     let body = GenerateBody {
         send_email: Some(o.send_email),
         publish_web: Some(o.publish_web),
@@ -560,10 +560,7 @@ async fn validate_content(
         return Ok(Json(validate(&state, body).await?));
     }
     // The earlier shape: the content's own rules first, then the document it stands for.
-    let (read, valid) = original_shape::validate(&raw, Utc::now())?;
-    if !valid {
-        return Ok(Json(read.validation_result(false)));
-    }
+    let read = original_shape::validate(&raw, Utc::now())?;
     let mut answer = validate(
         &state,
         ValidateBody {

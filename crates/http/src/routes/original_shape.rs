@@ -115,10 +115,10 @@ impl Read {
         }
     }
 
-    /// The earlier API's `validation_result`.
-    pub fn validation_result(&self, is_valid: bool) -> Value {
+    /// The earlier API's `validation_result` of content that passed its rules.
+    pub fn validation_result(&self) -> Value {
         json!({
-            "is_valid": is_valid,
+            "is_valid": true,
             "content_type": self.content_type,
             "issues": self.issues,
             "warnings": self.warnings,
@@ -247,12 +247,14 @@ pub(super) fn generate(raw: &[u8], now: DateTime<Utc>) -> ApiResult<Generate> {
     })
 }
 
-/// Reads a validate body in the earlier shape. A broken content rule is not a refusal here:
-/// it makes the answer invalid, with the rule among its issues.
-pub(super) fn validate(raw: &[u8], now: DateTime<Utc>) -> ApiResult<(Read, bool)> {
+/// Reads a validate body in the earlier shape; a broken content rule is a 422 naming its
+/// field, as the earlier API's schema made it (the composed document's own findings are what
+/// the answer's `is_valid` reports).
+pub(super) fn validate(raw: &[u8], now: DateTime<Utc>) -> ApiResult<Read> {
     let body: OriginalValidateBody = crate::body::parse(raw)?;
     let (read, errors) = read(body.content, now)?;
-    Ok((read, errors.is_empty()))
+    read.refusal(&errors)?;
+    Ok(read)
 }
 
 #[cfg(test)]
@@ -314,20 +316,18 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_rule_refuses_a_generate_and_invalidates_a_validate() {
+    fn a_broken_rule_refuses_a_generate_and_a_validate() {
         let raw = br#"{"content": {"type": "blog", "title": "Breathing guide", "content": "Breathe in slowly, then out."}}"#;
-        let e = generate(raw, now()).err().unwrap();
-        let ApiError::Invalid { field, message } = e else {
-            panic!("{e:?}")
-        };
-        assert_eq!(field, "content.category");
-        assert!(message.contains("needs a category"), "{message}");
-        let (read, valid) = validate(raw, now()).unwrap();
-        assert!(!valid);
-        assert_eq!(
-            read.issues,
-            ["content.category: a blog post needs a category"]
-        );
+        for e in [
+            generate(raw, now()).err().unwrap(),
+            validate(raw, now()).err().unwrap(),
+        ] {
+            let ApiError::Invalid { field, message } = e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(field, "content.category");
+            assert!(message.contains("needs a category"), "{message}");
+        }
     }
 
     #[test]
