@@ -14,6 +14,7 @@ pub mod rate;
 pub mod results;
 pub mod send_batches;
 pub mod suppressions;
+pub mod webhooks;
 
 pub use audiences::Audiences;
 pub use backend::{PostgresStore, SqliteStore, check_sqlite_file};
@@ -23,6 +24,7 @@ pub use notify::Notifications;
 pub use rate::RateBuckets;
 pub use send_batches::SendBatches;
 pub use suppressions::Suppressions;
+pub use webhooks::Webhooks;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
 pub const SOCIAL_POSTS_KEPT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
@@ -56,6 +58,7 @@ pub trait Store:
     + Notifications
     + Suppressions
     + SendBatches
+    + Webhooks
     + Send
     + Sync
     + std::fmt::Debug

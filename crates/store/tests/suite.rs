@@ -115,17 +115,18 @@ suite!(
     audiences_have_unique_names_and_count_members,
     members_are_upserted_and_paged_in_address_order,
     a_shared_bucket_grants_no_more_than_its_rate,
+    webhook_messages_are_owed_once_claimed_once_and_logged,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
     assert_eq!(
         s.migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     );
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
         "migrating again changes nothing"
     );
 }
@@ -1463,4 +1464,115 @@ async fn a_shared_bucket_grants_no_more_than_its_rate(s: &dyn Store) {
         s.take_tokens("sms", 3, 1.0, 5.0, 0).await.unwrap().granted,
         3
     );
+}
+
+fn endpoint(id: &str, events: &[&str]) -> webhooks::WebhookEndpoint {
+    webhooks::WebhookEndpoint {
+        id: id.into(),
+        url: format!("https://hooks.example/{id}"),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        description: None,
+        secret: format!("whsec_{id}"),
+        previous_secret: None,
+        previous_until_ms: None,
+        failing: false,
+        last_error: None,
+        created_ms: 1,
+        updated_ms: 1,
+    }
+}
+
+async fn webhook_messages_are_owed_once_claimed_once_and_logged(s: &dyn Store) {
+    s.create_webhook_endpoint(&endpoint("ep_a", &["job.completed"]))
+        .await
+        .unwrap();
+    s.create_webhook_endpoint(&endpoint("ep_b", &["job.failed"]))
+        .await
+        .unwrap();
+    let ids = vec!["ep_a".to_string(), "ep_b".to_string()];
+    assert_eq!(
+        s.owe_webhook_message(&ids, "msg_1", "job.completed", "{}", 100)
+            .await
+            .unwrap(),
+        2
+    );
+    // The same message again (another replica saw the event): nothing new.
+    assert_eq!(
+        s.owe_webhook_message(&ids, "msg_1", "job.completed", "{}", 101)
+            .await
+            .unwrap(),
+        0
+    );
+    // Two dispatchers at once: each message goes to one of them.
+    let first = s.claim_webhook_deliveries(100, 30_000, 10).await.unwrap();
+    let second = s.claim_webhook_deliveries(100, 30_000, 10).await.unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(
+        second.is_empty(),
+        "a claimed message is not claimed again within its lease"
+    );
+    let failed = webhooks::Attempt {
+        state: "pending",
+        next_attempt_ms: 5_000,
+        status: Some(500),
+        error: Some("answered 500"),
+        entry: json!({"at_ms": 100, "status": 500}),
+    };
+    s.record_webhook_attempt("ep_a", "msg_1", &failed, 100)
+        .await
+        .unwrap();
+    // Not due before its next attempt; due after; a lapsed lease is taken over.
+    assert!(
+        s.claim_webhook_deliveries(4_999, 30_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = s
+        .claim_webhook_deliveries(40_000, 30_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 2, "ep_a is due, ep_b's lease ran out");
+    let delivered = webhooks::Attempt {
+        state: "delivered",
+        next_attempt_ms: 40_000,
+        status: Some(204),
+        error: None,
+        entry: json!({"at_ms": 40_000, "status": 204}),
+    };
+    s.record_webhook_attempt("ep_a", "msg_1", &delivered, 40_000)
+        .await
+        .unwrap();
+    let d = s.webhook_delivery("ep_a", "msg_1").await.unwrap().unwrap();
+    assert_eq!((d.state.as_str(), d.attempts), ("delivered", 2));
+    assert_eq!(d.attempt_log.as_array().unwrap().len(), 2);
+    let (page, total) = s.webhook_deliveries("ep_a", 10, 0).await.unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    // Redelivery makes it due again, log kept.
+    assert!(s.redeliver_webhook("ep_a", "msg_1", 50_000).await.unwrap());
+    assert_eq!(
+        s.claim_webhook_deliveries(50_000, 30_000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Rotation keeps the old secret for a while; failing is recorded and cleared.
+    assert!(
+        s.rotate_webhook_secret("ep_a", "whsec_new", 90_000, 60_000)
+            .await
+            .unwrap()
+    );
+    s.set_webhook_failing("ep_a", true, Some("answered 500"), 60_000)
+        .await
+        .unwrap();
+    let e = s.webhook_endpoint("ep_a").await.unwrap().unwrap();
+    assert_eq!(e.secret, "whsec_new");
+    assert_eq!(e.previous_secret.as_deref(), Some("whsec_ep_a"));
+    assert!(e.failing);
+    assert_eq!(s.webhook_endpoints().await.unwrap().len(), 2);
+    // Deleting an endpoint drops what it was owed.
+    assert!(s.delete_webhook_endpoint("ep_a").await.unwrap());
+    assert!(s.webhook_delivery("ep_a", "msg_1").await.unwrap().is_none());
+    assert!(!s.delete_webhook_endpoint("ep_a").await.unwrap());
 }
