@@ -44,6 +44,8 @@ pub struct Core {
     pub live_sessions: Arc<crate::live::events::LiveSessions>,
     /// Signs one-click unsubscribe links (`PUBLIC_BASE_URL` and `UNSUBSCRIBE_SECRET`).
     pub one_click: Option<Arc<crate::unsubscribe::OneClick>>,
+    /// Woken when a webhook message is owed, so this process's dispatcher sends it at once.
+    pub webhooks_due: Arc<Notify>,
 }
 
 /// Why the core could not be built.
@@ -71,6 +73,7 @@ impl Core {
         let one_click = crate::unsubscribe::OneClick::from_settings(&config.mailing).map(Arc::new);
         Ok(Core {
             one_click,
+            webhooks_due: Arc::default(),
             generation_slots: Arc::new(Semaphore::new(config.generation_concurrency)),
             config: Arc::new(config),
             store,

@@ -39,6 +39,7 @@ pub mod suppressions;
 pub mod targets;
 pub mod unsubscribe;
 pub mod versions;
+pub mod webhooks;
 pub mod worker;
 
 pub use core::Core;

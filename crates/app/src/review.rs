@@ -283,6 +283,19 @@ pub async fn submit(state: &Core, id: &str, by: &Actor) -> AppResult<ContentVers
     }
     let v = commit_at(state, &v, to, Some(a.level), &review, None).await?;
     tracing::info!(content_version = %v.id, level = a.level.as_str(), state = to.as_str(), by = %by.id, "content submitted for review");
+    if to == ReviewState::InReview {
+        let data = json!({
+            "content_version_id": v.id,
+            "document_id": v.label,
+            "level": a.level.as_str(),
+            "level_reason": a.level_reason,
+            "submitted_by": by.id,
+            "submitted_at": now,
+            "validation": { "errors": a.errors, "warnings": a.warnings },
+        });
+        let subject = format!("{}@{}", v.id, now.as_deref().unwrap_or_default());
+        crate::webhooks::emit(state, "review.requested", &subject, data).await;
+    }
     publish_if_ready(state, v).await
 }
 

@@ -175,6 +175,9 @@ impl Worker {
             .and_then(|s| s.publish().and_then(|p| p.batch.clone()));
         let Some(batch) = send else {
             self.core.job_events.announce(job, status_changed);
+            if status_changed && job.status.is_terminal() {
+                crate::webhooks::job_finished(&self.core, job).await;
+            }
             return;
         };
         match self.core.store.job(&batch.send).await {

@@ -80,6 +80,15 @@ impl Application {
             &self.state.job_events,
             self.state.config.cache.invalidate_on_publish,
         );
+        // Webhook messages owed by anyone are sent by every worker process's dispatcher.
+        let webhooks = self
+            .state
+            .config
+            .run_worker
+            .then(|| {
+                halcytone_app::webhooks::dispatch::spawn(self.state.core.clone(), stop_rx.clone())
+            })
+            .flatten();
         let scheduler = self.state.config.run_worker.then(|| {
             crate::schedules::runner::spawn(
                 self.state.core.clone(),
@@ -120,6 +129,10 @@ impl Application {
         }
         if let Some(a) = analytics {
             a.abort();
+        }
+        if let Some(w) = webhooks {
+            // The attempt in hand is recorded before the dispatcher stops.
+            let _ = w.await;
         }
         served
     }

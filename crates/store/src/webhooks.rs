@@ -335,13 +335,15 @@ macro_rules! webhooks_impl {
                 a: &Attempt<'_>,
                 now_ms: i64,
             ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                // Only the holder of the lease records an attempt, so the log is read and
+                // written back without a transaction (on SQLite two transactions that read and
+                // then write would refuse each other).
                 let log: Option<String> = sqlx::query_scalar(
                     "SELECT attempt_log FROM webhook_deliveries WHERE endpoint_id = $1 AND message_id = $2",
                 )
                 .bind(endpoint_id)
                 .bind(message_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&self.pool)
                 .await?;
                 let Some(log) = log else {
                     return Ok(());
@@ -364,9 +366,8 @@ macro_rules! webhooks_impl {
                 .bind(now_ms)
                 .bind(endpoint_id)
                 .bind(message_id)
-                .execute(&mut *tx)
+                .execute(&self.pool)
                 .await?;
-                tx.commit().await?;
                 Ok(())
             }
 

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod mailing;
+pub mod webhooks;
 
 use cache::CacheConfig;
 use halcytone_content::vars::text;
@@ -13,6 +14,7 @@ use halcytone_sources::{SourceRef, SourceSettings};
 use halcytone_vault::{Keyring, VaultError};
 use std::path::PathBuf;
 use std::time::Duration;
+pub use webhooks::WebhookSettings;
 
 /// Where the configured living document comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,9 @@ pub struct ServerConfig {
     /// Recipients per batch job of an SMTP send (`SEND_BATCH_SIZE`, 1,000): a send is split
     /// into batches that any worker on any replica can claim.
     pub send_batch_size: usize,
+    /// Outbound webhooks: hosts they may reach whatever their address, the retry schedule
+    /// and the time one attempt may take.
+    pub webhooks: WebhookSettings,
     /// Whether requests are counted and timed (`MONITORING_ENABLED`, default true).
     pub monitoring: bool,
     /// A second listener serving only `/metrics` (`METRICS_PORT`).
@@ -146,6 +151,7 @@ impl ServerConfig {
             run_worker: true,
             job_lease: Duration::from_secs(60),
             send_batch_size: 1_000,
+            webhooks: WebhookSettings::default(),
             monitoring: true,
             metrics_port: None,
             cache: CacheConfig::default(),
@@ -344,6 +350,7 @@ impl ServerConfig {
             |n| (1..=100_000).contains(n),
             "recipients, from 1 to 100000",
         )?;
+        c.webhooks = WebhookSettings::from_vars(get)?;
         c.cache = CacheConfig::from_vars(get)?;
         let production = c.environment.eq_ignore_ascii_case("production");
         c.approval_required = flag_or(get, "APPROVAL_REQUIRED", production)?;

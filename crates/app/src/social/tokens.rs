@@ -190,10 +190,29 @@ impl TokenStore for StoreTokens {
             info.last_error = Some(reason.to_string());
             let meta = serde_json::to_value(&info).map_err(err)?;
             // The sealed tokens stay exactly as they were.
-            self.store
+            let replaced = self
+                .store
                 .replace_credential(name, revision, &row.sealed, &row.key_id, &meta, now_ms)
                 .await
                 .map_err(err)?;
+            if replaced {
+                let data = serde_json::json!({
+                    "network": network.as_str(),
+                    "reason": reason,
+                    "account_id": info.account_id,
+                });
+                let subject = format!("{}:{revision}", network.as_str());
+                if let Err(e) = crate::webhooks::owe(
+                    self.store.as_ref(),
+                    "account.reconnect_needed",
+                    &subject,
+                    data,
+                )
+                .await
+                {
+                    tracing::warn!(error = %e, "webhook event not recorded");
+                }
+            }
             Ok(())
         })
     }

@@ -77,12 +77,20 @@ pub fn run(args: &WorkerArgs) -> Result<ExitCode> {
                     server.analytics_refresh_days,
                 )
             });
+            // And the webhook dispatcher: messages any replica owes are sent by any worker.
+            let (stop_webhooks, webhooks_stop) = tokio::sync::watch::channel(false);
+            let webhooks =
+                halcytone_app::webhooks::dispatch::spawn(state.core.clone(), webhooks_stop);
             worker
                 .run(
                     Duration::from_secs_f64(args.poll_seconds),
                     shutdown_signal(),
                 )
                 .await;
+            let _ = stop_webhooks.send(true);
+            if let Some(w) = webhooks {
+                let _ = w.await;
+            }
             scheduler.abort();
             if let Some(a) = analytics {
                 a.abort();

@@ -27,6 +27,7 @@ pub mod segments;
 pub mod social;
 pub mod suppressions;
 pub mod versions;
+pub mod webhooks;
 
 use crate::auth::{self, Access};
 use crate::error::ApiError;
@@ -234,6 +235,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(segments::routes());
     t.extend(audiences::routes());
     t.extend(suppressions::routes());
+    t.extend(webhooks::routes());
     t.extend(ab_tests::routes());
     t.extend(email_analytics::routes());
     t.extend(personalization::routes());

@@ -27,4 +27,5 @@ mod social;
 mod sources;
 mod suppressions;
 mod ui;
+mod webhooks;
 mod ws_jobs;

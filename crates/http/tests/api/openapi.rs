@@ -125,15 +125,8 @@ async fn every_route_the_docs_name_is_in_an_openapi_document() {
         app.crm.as_str().trim_end_matches('/').to_string(),
         app.platform.as_str().trim_end_matches('/').to_string(),
     ] {
-        let doc: serde_json::Value = app
-            .http
-            .get(format!("{base}/openapi.json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let doc =
+            halcytone_testkit::http::get_json(&app.http, format!("{base}/openapi.json")).await;
         for p in doc["paths"].as_object().unwrap().keys() {
             paths.push(p.trim_matches('/').split('/').map(str::to_string).collect());
         }
