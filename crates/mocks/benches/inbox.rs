@@ -57,6 +57,7 @@ fn capture(i: usize) -> NewRecord {
             "metadata": { "template": "modern", "tone": "professional", "batch": 1, "variant": if i.is_multiple_of(2) { "A" } else { "B" } },
         }),
         response: json!({ "batch_id": format!("bench-{i:06}"), "status": "sent", "accepted": RECIPIENTS, "rejected": 0 }),
+        raw: None,
     }
 }
 

@@ -54,6 +54,8 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/campaigns/{id}/analytics", get(campaign_analytics))
         .route("/api/v1/reports/emails", get(email_report))
         .route("/api/v1/stats", get(stats))
+        .route("/api/v1/messages", get(crate::messages::list))
+        .route("/api/v1/messages/{id}", get(crate::messages::get))
         .route("/api/v1/test-data", delete(reset))
 }
 

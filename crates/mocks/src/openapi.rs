@@ -273,6 +273,42 @@ fn crm_ops() -> Vec<Op> {
             )
         },
         op("get", "/api/v1/stats", "operations", "Counters of the mock"),
+        Op {
+            query: &[
+                (
+                    "q",
+                    "words of the subject, text part and HTML part (SQLite FTS5: \"a phrase\", word*, a OR b, a NOT b, subject:/text:/html: word)",
+                ),
+                ("campaign", "campaign id"),
+                ("recipient", "part of a recipient's address"),
+                (
+                    "since",
+                    "RFC 3339, or YYYY-MM-DD (from the start of that day)",
+                ),
+                ("until", "RFC 3339, or YYYY-MM-DD (to the end of that day)"),
+                ("limit", "1–1000, default 50"),
+                ("offset", "default 0"),
+            ],
+            errors: &[(
+                422,
+                "A search the index cannot read (`detail` starts with \"q:\" and says why), a bad time, limit or offset",
+            )],
+            ..op(
+                "get",
+                "/api/v1/messages",
+                "captures",
+                "Captured emails, newest first, searched as the console's inbox searches them",
+            )
+        },
+        Op {
+            errors: &[(404, "Message not found")],
+            ..op(
+                "get",
+                "/api/v1/messages/{id}",
+                "captures",
+                "One captured email, with the addresses of its console page and .eml download",
+            )
+        },
     ]
 }
 

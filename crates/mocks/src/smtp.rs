@@ -684,7 +684,7 @@ pub async fn capture(
         .map(|m| format!("smtp:{m}"))
         .filter(|k| k.len() <= 255);
     let Some(key) = message_id else {
-        return store(state, envelope, request, None, None).await;
+        return store(state, envelope, message, request, None, None).await;
     };
     // The same Message-ID on two connections at once: the second waits for the first (for at
     // most 5 s, so a session that died holding the key cannot block the others for ever),
@@ -698,7 +698,7 @@ pub async fn capture(
     let result = async {
         let first = first_capture(state, &key).await?;
         let remember = first.is_none().then_some(key.as_str());
-        store(state, envelope, request, remember, first).await
+        store(state, envelope, message, request, remember, first).await
     }
     .await;
     state.release(&key);
@@ -723,6 +723,7 @@ async fn first_capture(
 async fn store(
     state: &MockState,
     envelope: &Envelope,
+    message: &[u8],
     mut request: Value,
     key: Option<&str>,
     first: Option<String>,
@@ -766,6 +767,7 @@ async fn store(
         created_at: now,
         request,
         response: response.clone(),
+        raw: Some(message.to_vec()),
     };
     let remember = key.map(|k| (k, ROUTE, 250u16, &response));
     state
@@ -783,7 +785,7 @@ async fn store(
 }
 
 /// Unfolds a raw header value: line breaks and the whitespace after them become one space.
-fn unfold(raw: &str) -> String {
+pub(crate) fn unfold(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut lines = raw.split('\n');
     if let Some(first) = lines.next() {

@@ -8,6 +8,62 @@ use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::search::SearchText;
+
+/// Meta key set once the emails captured before migration 0005 are in the search index.
+const INDEXED: &str = "search:indexed";
+
+/// Emails read per statement while indexing existing captures.
+const INDEX_PAGE: i64 = 500;
+
+/// Puts every email captured before the search index existed into it, once per database.
+async fn index_existing(pool: &SqlitePool) -> Result<(), StoreError> {
+    let done: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        .bind(INDEXED)
+        .fetch_optional(pool)
+        .await?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM message_search")
+        .execute(&mut *tx)
+        .await?;
+    let mut after = 0_i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, subject, request FROM records WHERE kind = 'email' AND captured = 1 AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(INDEX_PAGE)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.try_get("seq")?;
+        for row in &rows {
+            let request: Value =
+                serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
+            let subject: Option<String> = row.try_get("subject")?;
+            let t = SearchText::of(subject.as_deref(), &request);
+            sqlx::query(
+                "INSERT INTO message_search (rowid, subject, text, html) VALUES (?, ?, ?, ?)",
+            )
+            .bind(row.try_get::<i64, _>("seq")?)
+            .bind(&t.subject)
+            .bind(&t.text)
+            .bind(&t.html)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, 1)")
+        .bind(INDEXED)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -20,6 +76,23 @@ pub enum StoreError {
     Closed,
     #[error("group write failed: {0}")]
     Group(String),
+    /// A body search SQLite could not read (FTS5 syntax); the text says why, naming `q`.
+    #[error("{0}")]
+    Search(String),
+}
+
+impl StoreError {
+    /// `e`, as a [`StoreError::Search`] when it is about the search query of a statement that
+    /// has one.
+    fn searching(e: sqlx::Error, searched: bool) -> StoreError {
+        let problem = e
+            .as_database_error()
+            .and_then(|d| crate::search::query_problem(d.message()));
+        match problem {
+            Some(p) if searched => StoreError::Search(p),
+            _ => StoreError::Database(e),
+        }
+    }
 }
 
 /// A record to insert.
@@ -38,6 +111,8 @@ pub struct NewRecord {
     pub created_at: String,
     pub request: Value,
     pub response: Value,
+    /// The message exactly as received (SMTP DATA), kept beside an email capture.
+    pub raw: Option<Vec<u8>>,
 }
 
 /// A stored record.
@@ -108,6 +183,8 @@ struct Job {
     record: Option<(NewRecord, String, String)>,
     idempotent: Option<(String, String, u16, String)>,
     retention: i64,
+    /// What the body search indexes of an email capture (extracted by the caller's task too).
+    search: Option<SearchText>,
 }
 
 /// Most writes grouped into one transaction.
@@ -144,6 +221,40 @@ async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(
         for (r, _, _) in chunk {
             *accepted.entry(r.kind).or_default() += 1;
         }
+    }
+    // Each row below finds its record's seq by the record's id, inserted above.
+    let raws: Vec<(&str, &[u8])> = records
+        .iter()
+        .filter_map(|(r, _, _)| Some((r.id.as_str(), r.raw.as_deref()?)))
+        .collect();
+    for chunk in raws.chunks(ROWS_PER_INSERT) {
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO raw_messages (seq, data) ");
+        q.push_values(chunk, |mut b, (id, data)| {
+            b.push("(SELECT seq FROM records WHERE id = ")
+                .push_bind_unseparated(*id)
+                .push_unseparated(")")
+                .push_bind(*data);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    let searchable: Vec<(&str, &SearchText)> = jobs
+        .iter()
+        .filter_map(|j| Some((j.record.as_ref()?.0.id.as_str(), j.search.as_ref()?)))
+        .collect();
+    for chunk in searchable.chunks(ROWS_PER_INSERT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO message_search (rowid, subject, text, html) ",
+        );
+        q.push_values(chunk, |mut b, (id, t)| {
+            b.push("(SELECT seq FROM records WHERE id = ")
+                .push_bind_unseparated(*id)
+                .push_unseparated(")")
+                .push_bind(&t.subject)
+                .push_bind(&t.text)
+                .push_bind(&t.html);
+        });
+        q.build().execute(&mut *conn).await?;
     }
     // Counted with the records: exact, and kept when captures are pruned.
     for (kind, n) in accepted {
@@ -286,6 +397,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        index_existing(&pool).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(writer(pool.clone(), rx));
         Ok(Store { pool, writer: tx })
@@ -304,6 +416,9 @@ impl Store {
             return Ok(());
         }
         let job = Job {
+            search: record
+                .filter(|r| r.kind == "email" && r.captured)
+                .map(|r| SearchText::of(r.subject.as_deref(), &r.request)),
             record: record.map(|r| (r.clone(), r.request.to_string(), r.response.to_string())),
             idempotent: idempotent
                 .map(|(k, r, s, b)| (k.to_string(), r.to_string(), s, b.to_string())),
@@ -499,6 +614,16 @@ impl Store {
         Ok(u64::try_from(row.try_get::<i64, _>("value")?).unwrap_or(1))
     }
 
+    /// The message exactly as received over SMTP for the capture `seq`, if it was kept.
+    pub async fn raw_message(&self, seq: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT data FROM raw_messages WHERE seq = ?")
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
@@ -517,6 +642,13 @@ pub struct ConsoleQuery {
     pub campaign: Option<String>,
     /// Exact channel (`social:twitter`, …).
     pub channel: Option<String>,
+    /// An FTS5 query over the subject, text and HTML of emails (see [`crate::search`]).
+    pub search: Option<String>,
+    /// Case-insensitive (ASCII) substring of a recipient's address (emails).
+    pub recipient: Option<String>,
+    /// Bounds on `created_at`, in its stored form ([`crate::search::time_bound`]).
+    pub since: Option<String>,
+    pub until: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -582,6 +714,26 @@ fn console_where(q: &ConsoleQuery) -> (String, Vec<String>) {
         }
         sql.push(')');
     }
+    if let Some(text) = q.recipient.as_deref().filter(|t| !t.is_empty()) {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM console_recipients AS cr WHERE cr.seq = records.seq AND instr(cr.addresses, ?) > 0)",
+        );
+        binds.push(text.to_ascii_lowercase());
+    }
+    if let Some(since) = &q.since {
+        sql.push_str(" AND created_at >= ?");
+        binds.push(since.clone());
+    }
+    if let Some(until) = &q.until {
+        sql.push_str(" AND created_at <= ?");
+        binds.push(until.clone());
+    }
+    if let Some(search) = q.search.as_deref().filter(|t| !t.is_empty()) {
+        // The matching rowids are read from the index once; the page is then taken newest
+        // first on records' own indexes.
+        sql.push_str(" AND seq IN (SELECT rowid FROM message_search WHERE message_search MATCH ?)");
+        binds.push(search.to_string());
+    }
     (sql, binds)
 }
 
@@ -605,11 +757,12 @@ impl Store {
         for b in &binds {
             query = query.bind(b);
         }
-        Ok(query
+        query
             .bind(q.limit.clamp(1, 1000))
             .bind(q.offset.max(0))
             .fetch_all(&self.pool)
-            .await?)
+            .await
+            .map_err(|e| StoreError::searching(e, q.search.is_some()))
     }
 
     /// A page of the inbox (emails), newest first, reading only the columns it shows.
@@ -672,7 +825,11 @@ impl Store {
         for b in &binds {
             query = query.bind(b);
         }
-        Ok(query.fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(query
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| StoreError::searching(e, q.search.is_some()))?
+            .try_get("n")?)
     }
 
     /// The campaigns of captures of `kind`, most recently used first, with their counts.
@@ -743,6 +900,7 @@ mod tests {
             created_at: "2026-12-07T00:00:00Z".into(),
             request: json!({ "recipients": [format!("{id}@example.com")] }),
             response: json!({ "message_id": id }),
+            raw: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use halcytone_mocks::console::{CAPTURED_CSP, PAGE_CSP, Params, inbox_html};
+use halcytone_mocks::console::{CAPTURED_CSP, IMAGES_BLOCKED_CSP, PAGE_CSP, Params, inbox_html};
 use halcytone_mocks::state::{MockConfig, MockKind, MockState};
 use halcytone_mocks::store::{NewRecord, Store};
 use halcytone_testkit::http::{get, get_json};
@@ -181,8 +181,11 @@ async fn the_inbox_lists_a_batch_email_and_search_finds_it() {
 
     for query in [
         "q=WEEKLY",
-        "q=camp-7",
-        "q=reader2%40example.com",
+        // Only in the bodies of the batch email.
+        "q=hello",
+        "q=%22breath+update%22",
+        "recipient=reader2%40example.com",
+        "recipient=READER2",
         "campaign=camp-7",
     ] {
         let found = m.ok(&format!("/?{query}")).await;
@@ -292,23 +295,44 @@ async fn a_hostile_capture_is_escaped_and_its_html_sandboxed() {
     let page = unslash(&page);
     assert!(
         page.contains(&format!(
-            "<iframe class=\"preview\" sandbox=\"\" src=\"/messages/{id}/html\""
+            "<iframe class=\"preview preview-full\" sandbox=\"\" src=\"/messages/{id}/html\""
         )),
-        "{page}"
-    );
-    assert!(page.contains("<code>javascript:alert(1)</code>"), "{page}");
-    assert!(page.contains("blocked scheme"), "{page}");
-    assert!(page.contains("1 link(s) use a blocked scheme"), "{page}");
-    assert!(
-        page.contains("<code>https://halcytone.com/ok</code>"),
         "{page}"
     );
     // Scripts come only from the console itself.
     assert!(!page.contains("<script>"), "{page}");
+    let links = unslash(&m.ok(&format!("/messages/{id}?tab=links")).await);
+    assert!(
+        links.contains("<code>javascript:alert(1)</code>"),
+        "{links}"
+    );
+    assert!(links.contains("blocked scheme"), "{links}");
+    assert!(
+        links.contains("<code>https://halcytone.com/ok</code>"),
+        "{links}"
+    );
+    let checks = m.ok(&format!("/messages/{id}?tab=checks")).await;
+    assert!(
+        checks.contains("1 link(s) use a blocked scheme"),
+        "{checks}"
+    );
+    for tab in ["source", "text", "headers"] {
+        let page = m
+            .ok(&format!("/messages/{id}?tab={tab}"))
+            .await
+            .to_lowercase();
+        assert!(!page.contains("<script>window"), "{tab}: {page}");
+        assert!(!page.contains("</pre><script>"), "{tab}: {page}");
+    }
 
+    // No remote image in it: served exactly as captured, under the policy that loads none.
     let (status, headers, body) = m.page(&format!("/messages/{id}/html")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, HOSTILE_HTML, "served exactly as captured");
+    assert_eq!(headers["content-security-policy"], IMAGES_BLOCKED_CSP);
+    assert!(IMAGES_BLOCKED_CSP.starts_with("sandbox;"));
+    let (_, headers, body) = m.page(&format!("/messages/{id}/html?images=1")).await;
+    assert_eq!(body, HOSTILE_HTML);
     assert_eq!(headers["content-security-policy"], CAPTURED_CSP);
     assert!(CAPTURED_CSP.starts_with("sandbox;"));
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
@@ -347,14 +371,33 @@ async fn the_message_view_shows_recipients_headers_text_and_checks() {
             "R 0 &lt;r0@example.com&gt;",
             "R 49 &lt;r49@example.com&gt;",
             "… and 10 more.",
+            "HTTP API, batch",
+        ],
+    );
+    let tab = |t: &'static str| {
+        let m = &m;
+        let id = id.clone();
+        async move { unslash(&m.ok(&format!("/messages/{id}?tab={t}")).await) }
+    };
+    assert_contains_all(
+        &tab("headers").await,
+        &[
             "v1:email:batch-1",
             "corr-123",
-            "HTTP API, batch",
-            "<pre class=\"text-part\">Hello</pre>",
-            "<code>https://halcytone.com/news</code>",
             "<dt>template</dt><dd>modern</dd>",
             "<dt>variant</dt><dd>B</dd>",
+            "<th scope=\"row\">MIME-Version</th><td>1.0</td>",
         ],
+    );
+    assert!(
+        tab("text")
+            .await
+            .contains("<pre class=\"text-part\">Hello</pre>")
+    );
+    assert!(
+        tab("links")
+            .await
+            .contains("<code>https://halcytone.com/news</code>")
     );
     assert!(
         !page.contains("r50@example.com"),
@@ -399,14 +442,27 @@ async fn an_smtp_capture_shows_its_headers_and_envelope_and_a_resend_is_marked()
     assert_contains_all(
         &page,
         &[
-            "<th scope=\"row\">X-Mailer</th><td>halcytone-test</td>",
             "Halcytone &lt;newsletter@example.com&gt;",
+            "SMTP",
+            "subscriber1@example.com",
+        ],
+    );
+    let tabs = unslash(
+        &[
+            m.ok(&format!("/messages/{id}?tab=headers")).await,
+            m.ok(&format!("/messages/{id}?tab=checks")).await,
+            m.ok(&format!("/messages/{id}?tab=text")).await,
+        ]
+        .concat(),
+    );
+    assert_contains_all(
+        &tabs,
+        &[
+            "<th scope=\"row\">X-Mailer</th><td>halcytone-test</td>",
             "<dt>MAIL FROM</dt><dd>bounce@example.com</dd>",
             "<dt>HELO</dt><dd>client.example</dd>",
-            "SMTP",
             "List-Unsubscribe</strong>: &lt;https://halcytone.com/unsubscribe?u=1&gt;",
             "This email has no text part.",
-            "subscriber1@example.com",
         ],
     );
 

@@ -164,7 +164,7 @@ fn find_ascii_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 
 /// Decodes character references as a browser does in an attribute: numeric ones (with or
 /// without `;`) and the named ones (with `;`) that can hide a scheme.
-fn decode_references(s: &str) -> String {
+pub(crate) fn decode_references(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(amp) = rest.find('&') {

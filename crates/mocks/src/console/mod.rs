@@ -10,6 +10,7 @@
 
 mod assets;
 mod faults_page;
+mod images;
 mod inbox;
 mod links;
 mod live;
@@ -19,7 +20,9 @@ mod params;
 mod posts;
 mod social;
 
+pub use images::BLOCKED_CSP as IMAGES_BLOCKED_CSP;
 pub use inbox::inbox_html;
+pub(crate) use links::decode_references;
 pub use page::ConsoleError;
 pub use params::Params;
 
@@ -38,6 +41,10 @@ pub fn routes() -> Router<MockState> {
         .route("/", get(home))
         .route("/messages/{id}", get(message::view))
         .route("/messages/{id}/html", get(message::html))
+        .route(
+            "/messages/{id}/attachments/{index}",
+            get(message::attachment),
+        )
         .route("/posts/web", get(posts::web_list))
         .route("/posts/web/{id}", get(posts::web_post))
         .route("/posts/web/{id}/html", get(posts::web_html))

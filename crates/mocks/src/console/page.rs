@@ -184,9 +184,9 @@ pub fn list_query(
         kind: kind.into(),
         q,
         campaign,
-        channel: None,
         limit: page_size + 1,
         offset: (page_no - 1) * page_size,
+        ..crate::store::ConsoleQuery::default()
     }
 }
 
