@@ -159,6 +159,139 @@ step("a hostile newsletter renders inert", async () => {
   return `${blocked} link(s) flagged`;
 });
 
+// A message with a word only in its text part, a non-ASCII subject and one "remote" image
+// (an http URL on the mock itself, so nothing leaves the machine when it is shown).
+const TAB_SUBJECT = `Tabs — prüfung ✓ ${Date.now()}`;
+const PIXEL = CRM + "/api/v1/stats?pixel=1";
+let tabMessage;
+
+step("body search finds a word that is only in a message's text part", async () => {
+  const res = await fetch(CRM + "/api/v1/email/send", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      subject: TAB_SUBJECT,
+      text_content: "Breathe in.\nThe kestrel word only lives in this text part.",
+      html_content: `<p>Morning <b>pacing</b> for everyone.</p><img src="${PIXEL}" alt="pixel" width="20" height="20"><a href="https://halcytone.com/news">News</a>`,
+      recipients: ["tabs@example.com"],
+      campaign_id: "e2e-tabs",
+    }),
+  });
+  assert.equal(res.status, 200);
+  tabMessage = (await res.json()).message_id;
+  await page.goto(CRM + "/");
+  await page.locator("input#q").fill("kestrel");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/[?&]q=kestrel/);
+  const help = await page.locator("#q-help").innerText();
+  assert.match(help, /subject, the text part and the HTML part/, help);
+  const rows = page.locator("table tbody tr td.subject a");
+  assert.equal(await rows.count(), 1, "one message has the word");
+  assert.equal((await rows.first().innerText()).trim(), TAB_SUBJECT);
+  await page.screenshot({ path: join(SHOTS, "inbox-search.png"), fullPage: true });
+  await page.goto(CRM + "/?q=%22unclosed");
+  const told = await page.locator(".search-error").innerText();
+  assert.match(told, /^q: the search could not be read/, told);
+  await page.goto(CRM + "/?q=kestrel");
+  await rows.first().click();
+  await page.waitForURL(new RegExp(`/messages/${tabMessage}$`));
+  return told;
+});
+
+step("the message page's tabs each show their view", async () => {
+  const expect = {
+    HTML: async () => assert.equal(await page.locator("iframe.preview").count(), 1),
+    Text: async () => assert.match(await page.locator("pre.text-part").innerText(), /kestrel word only lives/),
+    Source: async () => {
+      const src = await page.locator("pre.message-source").innerText();
+      assert.match(src, /Content-Type: multipart\/alternative;/, src.slice(0, 400));
+      assert.match(await page.locator("pre.html-source").innerText(), /<p>Morning <b>pacing<\/b>/);
+    },
+    Headers: async () => assert.match(await page.locator("table.message-headers").innerText(), /X-Campaign-ID\s+e2e-tabs/),
+    Links: async () => assert.match(await page.locator("main").innerText(), /https:\/\/halcytone\.com\/news/),
+    Checks: async () => assert.match(await page.locator("ul.checks").innerText(), /Plain-text part/),
+  };
+  for (const [name, check] of Object.entries(expect)) {
+    await page.locator("nav.tabs a", { hasText: new RegExp(`^${name}`) }).click();
+    await page.waitForLoadState("load");
+    const current = await page.locator('nav.tabs a[aria-current="page"]').innerText();
+    assert.ok(current.startsWith(name), `${name} is the current tab (${current})`);
+    await check();
+    await page.screenshot({ path: join(SHOTS, `message-tab-${name.toLowerCase()}.png`), fullPage: true });
+  }
+  return Object.keys(expect).join(", ");
+});
+
+step("the .eml download is a MIME message", async () => {
+  await page.goto(`${CRM}/messages/${tabMessage}`);
+  const link = page.locator("a.download");
+  assert.equal(await link.count(), 1, "the download link is on the page");
+  const href = await link.getAttribute("href");
+  assert.equal(href, `/messages/${tabMessage}.eml`);
+  const got = await page.evaluate(async (h) => {
+    const r = await fetch(h);
+    return {
+      status: r.status,
+      type: r.headers.get("content-type"),
+      disposition: r.headers.get("content-disposition"),
+      text: await r.text(),
+    };
+  }, href);
+  assert.equal(got.status, 200);
+  assert.equal(got.type, "message/rfc822");
+  assert.match(got.disposition, /^attachment; filename="/);
+  const boundary = /boundary="([^"]+)"/.exec(got.text)?.[1];
+  assert.ok(boundary, `a MIME boundary: ${got.text.slice(0, 400)}`);
+  assert.equal(got.text.split(`--${boundary}\r\n`).length - 1, 2, "two parts");
+  assert.ok(got.text.includes(`--${boundary}--`), "the closing boundary");
+  assert.match(got.text, /^Subject: Tabs =\?utf-8\?b\?/m, "the subject is RFC 2047-encoded");
+  assert.match(got.text, /Content-Type: text\/plain; charset=utf-8/);
+  assert.match(got.text, /Content-Type: text\/html; charset=utf-8/);
+  return `boundary ${boundary}`;
+});
+
+step("remote images are blocked until shown; widths and dark mode apply", async () => {
+  await page.goto(`${CRM}/messages/${tabMessage}`);
+  assert.match(await page.locator(".images-note").innerText(), /1 remote image\(s\) blocked/);
+  const frameNow = async () => {
+    const frame = await (await page.locator("iframe.preview").elementHandle()).contentFrame();
+    await frame.waitForLoadState("load");
+    return frame;
+  };
+  const seen = (frame) =>
+    frame.evaluate(() => ({
+      src: document.querySelector("img").getAttribute("src"),
+      fetched: performance.getEntriesByType("resource").map((e) => e.name),
+    }));
+  let frame = await frameNow();
+  let state = await seen(frame);
+  assert.ok(state.src.startsWith("data:image/gif"), `blocked: ${state.src}`);
+  assert.ok(!state.fetched.some((u) => u.includes("pixel=1")), `nothing fetched: ${state.fetched}`);
+  await page.locator("a.images-toggle", { hasText: "Show them" }).click();
+  await page.waitForURL(/images=1/);
+  assert.match(await page.locator(".images-note").innerText(), /1 remote image\(s\) shown/);
+  frame = await frameNow();
+  await frame.waitForFunction(() => document.querySelector("img").complete);
+  state = await seen(frame);
+  assert.equal(state.src, PIXEL);
+  assert.ok(state.fetched.some((u) => u.includes("pixel=1")), `fetched once shown: ${state.fetched}`);
+
+  await page.locator(".choices a", { hasText: "320 px" }).click();
+  await page.waitForURL(/width=320/);
+  const box = await page.locator("iframe.preview").boundingBox();
+  assert.ok(box.width <= 321, `320 px wide (${box.width})`);
+  await page.locator("a.dark-toggle").click();
+  await page.waitForURL(/dark=1/);
+  assert.ok(page.url().includes("images=1") && page.url().includes("width=320"), page.url());
+  frame = await frameNow();
+  const filter = await frame.evaluate(() => getComputedStyle(document.body).filter);
+  assert.match(filter, /invert/, filter);
+  await page.locator("iframe.preview").scrollIntoViewIfNeeded();
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(SHOTS, "message-dark-320.png") });
+  return "blocked, shown, 320 px, dark";
+});
+
 step("social cards show counts within each network's limit", async () => {
   await page.goto(PLATFORM + "/posts/social");
   const cards = page.locator("article");

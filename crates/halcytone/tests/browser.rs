@@ -127,6 +127,9 @@ async fn the_consoles_work_in_a_real_browser() {
         "inbox.png",
         "message.png",
         "message-html-part.png",
+        "inbox-search.png",
+        "message-tab-source.png",
+        "message-dark-320.png",
         "social-cards.png",
         "ui-reviews.png",
     ] {
