@@ -18,6 +18,7 @@ pub mod deliveries;
 pub mod documents;
 pub mod error;
 pub mod events;
+pub mod feed;
 pub mod generation;
 pub mod health;
 pub mod jobs;

@@ -700,6 +700,13 @@ impl Worker {
             lines.extend(report.targets);
         }
         let attempt = summarize(&wanted, &lines);
+        if let Some(post) = &bundle.web
+            && lines.iter().any(|l| {
+                l.channel == "web" && l.outcome == halcytone_publish::report::Outcome::Succeeded
+            })
+        {
+            crate::feed::record_published(&self.core, &job.id, post).await;
+        }
         let subject = bundle
             .newsletter
             .as_ref()

@@ -35,6 +35,7 @@ macro_rules! impl_from_str_by_name {
 pub mod approval;
 pub mod compose;
 pub mod content_type;
+pub mod feed;
 pub mod json_numbers;
 pub mod model;
 pub mod parse;

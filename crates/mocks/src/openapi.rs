@@ -320,6 +320,18 @@ fn platform_ops() -> Vec<Op> {
             "operations",
             "Liveness and capture-store check",
         ),
+        op(
+            "get",
+            "/feed.atom",
+            "content",
+            "The captured web posts as an Atom 1.0 feed, newest first: what the website's feed would list",
+        ),
+        op(
+            "get",
+            "/feed.json",
+            "content",
+            "The captured web posts as a JSON Feed 1.1, newest first",
+        ),
         Op {
             errors: &[
                 (400, "No text, not JSON, or a reply to an unknown post"),
@@ -536,7 +548,19 @@ pub fn document(kind: MockKind) -> Value {
         }
         params.push(json!({ "name": "X-Correlation-ID", "in": "header", "required": false, "description": "Echoed back and recorded in the journal", "schema": { "type": "string" } }));
         let mut responses = Map::new();
-        responses.insert(o.ok.to_string(), json!({ "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } }));
+        let media = match o.path {
+            "/feed.atom" => {
+                json!({ "application/atom+xml; charset=utf-8": { "schema": { "type": "string" } } })
+            }
+            "/feed.json" => {
+                json!({ "application/feed+json; charset=utf-8": { "schema": { "type": "object" } } })
+            }
+            _ => json!({ "application/json": { "schema": { "type": "object" } } }),
+        };
+        responses.insert(
+            o.ok.to_string(),
+            json!({ "description": "Success", "content": media }),
+        );
         for (status, why) in o.errors {
             responses.insert(status.to_string(), json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
         }

@@ -60,6 +60,8 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/analytics/social/{post_id}", get(social_analytics))
         .route("/api/v1/webhooks/content", post(webhook))
         .route("/api/v1/stats", get(stats))
+        .route("/feed.atom", get(feed_atom))
+        .route("/feed.json", get(feed_json))
         .route("/api/v1/test-data", delete(crate::crm::reset))
         .merge(crate::networks::routes())
 }
@@ -569,4 +571,107 @@ async fn stats(State(state): State<MockState>) -> MockResult<Json<Value>> {
         "faults_injected": state.counters.faults_injected.load(Ordering::Relaxed),
         "timestamp": now(),
     })))
+}
+
+/// The posts this mock captured, newest first, as feed entries: what the website's feed would
+/// list had the rehearsal been live (the API's own `/feed.atom` lists the same posts).
+async fn feed_entries(state: &MockState) -> MockResult<Vec<halcytone_content::feed::FeedEntry>> {
+    use chrono::{DateTime, Utc};
+    let filter = Filter {
+        kinds: vec!["content".into()],
+        limit: 50,
+        ..Filter::default()
+    };
+    let (records, _) = state.store.list(&filter).await?;
+    let time = |v: &Value| {
+        v.as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Ok(records
+        .iter()
+        .map(|r| {
+            let v = content_view(r);
+            let created = time(&json!(r.created_at)).unwrap_or_default();
+            let published = time(&v["published_at"]).unwrap_or(created);
+            let updated = r
+                .updated_at
+                .as_ref()
+                .and_then(|u| time(&json!(u)))
+                .unwrap_or(published);
+            let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            let url = text("url");
+            halcytone_content::feed::FeedEntry {
+                id: if url.is_empty() {
+                    format!("urn:halcytone-mock:{}", r.id)
+                } else {
+                    url.clone()
+                },
+                title: text("title"),
+                summary: text("excerpt"),
+                url,
+                published,
+                updated: updated.max(published),
+                categories: v["tags"]
+                    .as_array()
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+fn feed_info(headers: &HeaderMap, file: &str) -> halcytone_content::feed::FeedInfo {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    halcytone_content::feed::FeedInfo {
+        title: "Halcytone mock Platform: published posts".into(),
+        description: "What the website would show: the posts this mock captured".into(),
+        site_url: "https://halcytone.com".into(),
+        feed_url: format!("http://{host}/{file}"),
+        author: "Halcytone".into(),
+    }
+}
+
+async fn feed_atom(State(state): State<MockState>, headers: HeaderMap) -> MockResult<Response> {
+    use axum::response::IntoResponse;
+    let entries = feed_entries(&state).await?;
+    let xml = halcytone_content::feed::atom(
+        &feed_info(&headers, "feed.atom"),
+        &entries,
+        chrono::Utc::now(),
+    );
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/atom+xml; charset=utf-8",
+        )],
+        xml,
+    )
+        .into_response())
+}
+
+async fn feed_json(State(state): State<MockState>, headers: HeaderMap) -> MockResult<Response> {
+    use axum::response::IntoResponse;
+    let entries = feed_entries(&state).await?;
+    let body = halcytone_content::feed::json_feed(&feed_info(&headers, "feed.json"), &entries);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/feed+json; charset=utf-8",
+        )],
+        body.to_string(),
+    )
+        .into_response())
 }

@@ -14,6 +14,7 @@ pub mod rate;
 pub mod results;
 pub mod send_batches;
 pub mod suppressions;
+pub mod web_posts;
 pub mod webhooks;
 
 pub use audiences::Audiences;
@@ -24,6 +25,7 @@ pub use notify::Notifications;
 pub use rate::RateBuckets;
 pub use send_batches::SendBatches;
 pub use suppressions::Suppressions;
+pub use web_posts::WebPosts;
 pub use webhooks::Webhooks;
 
 /// How long sent social posts are remembered: longer than the widest quota window (a day).
@@ -59,6 +61,7 @@ pub trait Store:
     + Suppressions
     + SendBatches
     + Webhooks
+    + WebPosts
     + Send
     + Sync
     + std::fmt::Debug

@@ -116,17 +116,18 @@ suite!(
     members_are_upserted_and_paged_in_address_order,
     a_shared_bucket_grants_no_more_than_its_rate,
     webhook_messages_are_owed_once_claimed_once_and_logged,
+    a_web_post_published_again_keeps_its_first_time,
 );
 
 async fn migrations_are_applied(s: &dyn Store) {
     s.ping().await.unwrap();
     assert_eq!(
         s.migrations().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     );
     assert_eq!(
         s.migrate().await.unwrap(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
         "migrating again changes nothing"
     );
 }
@@ -1575,4 +1576,43 @@ async fn webhook_messages_are_owed_once_claimed_once_and_logged(s: &dyn Store) {
     assert!(s.delete_webhook_endpoint("ep_a").await.unwrap());
     assert!(s.webhook_delivery("ep_a", "msg_1").await.unwrap().is_none());
     assert!(!s.delete_webhook_endpoint("ep_a").await.unwrap());
+}
+
+async fn a_web_post_published_again_keeps_its_first_time(s: &dyn Store) {
+    let post = |title: &str, job: &str, at: i64, dry_run: bool| web_posts::WebPostRecord {
+        slug: "halcytone-november-2026".into(),
+        title: title.into(),
+        url: "https://halcytone.example/updates/halcytone-november-2026".into(),
+        summary: "News".into(),
+        tags: vec!["app".into()],
+        job_id: job.into(),
+        dry_run,
+        published_ms: at,
+        updated_ms: at,
+    };
+    s.record_web_post(&post("First", "job_1", 100, true))
+        .await
+        .unwrap();
+    s.record_web_post(&post("Second", "job_2", 200, true))
+        .await
+        .unwrap();
+    let mut other = post("Other", "job_3", 150, true);
+    other.slug = "other".into();
+    s.record_web_post(&other).await.unwrap();
+    let all = s.web_posts(true, 10).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (
+            all[0].title.as_str(),
+            all[0].published_ms,
+            all[0].updated_ms
+        ),
+        ("Second", 100, 200)
+    );
+    assert_eq!(all[1].slug, "other");
+    assert!(
+        s.web_posts(false, 10).await.unwrap().is_empty(),
+        "dry-run posts are kept apart"
+    );
+    assert_eq!(s.web_posts(true, 1).await.unwrap().len(), 1);
 }

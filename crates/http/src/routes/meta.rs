@@ -76,6 +76,17 @@ fn operation(d: &RouteDoc, components: &mut Components) -> Value {
             "application/json": { "schema": { "type": "object" } },
         } })
         }
+        (204, _) => json!({ "description": "Done; no content" }),
+        (_, "/feed.atom") => {
+            json!({ "description": "Atom 1.0 feed of the published web posts", "content": {
+            "application/atom+xml; charset=utf-8": { "schema": { "type": "string" } },
+        } })
+        }
+        (_, "/feed.json") => {
+            json!({ "description": "JSON Feed 1.1 of the published web posts", "content": {
+            "application/feed+json; charset=utf-8": { "schema": { "type": "object" } },
+        } })
+        }
         _ => {
             json!({ "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } })
         }

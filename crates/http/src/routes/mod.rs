@@ -11,6 +11,7 @@ pub mod cache;
 pub mod content;
 pub mod credentials;
 pub mod email_analytics;
+pub mod feeds;
 pub mod health;
 pub mod jobs;
 pub mod live;
@@ -236,6 +237,7 @@ pub fn table() -> Vec<Entry> {
     t.extend(audiences::routes());
     t.extend(suppressions::routes());
     t.extend(webhooks::routes());
+    t.extend(feeds::routes());
     t.extend(ab_tests::routes());
     t.extend(email_analytics::routes());
     t.extend(personalization::routes());

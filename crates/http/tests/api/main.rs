@@ -13,6 +13,7 @@ mod batch;
 mod cache;
 mod content;
 mod credentials;
+mod feeds;
 mod health;
 mod jobs;
 mod limits;
