@@ -759,3 +759,107 @@ fn an_empty_database_file_stops_the_server_with_its_name() {
     assert!(err.contains("empty"), "{err}");
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as it was");
 }
+
+/// SMTP chaos, seeded: the capture refuses a fifth of the recipients at RCPT TO, chosen by
+/// the seed and the address. The send reports exactly those as not delivered, and the
+/// capture holds exactly the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeded_smtp_chaos_run_reports_its_refused_recipients_failed() {
+    const READERS: usize = 60;
+    const SEED: u64 = 7;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_string_lossy().into_owned();
+    let chaos_env = [
+        ("MOCK_SEED", SEED.to_string()),
+        ("MOCK_SMTP_REJECT_PERCENT", "20".to_string()),
+        ("MOCK_SMTP_REJECT_CODE", "550".to_string()),
+    ];
+    let crm_args = [
+        "mock",
+        "crm",
+        "--port",
+        "0",
+        "--smtp-port",
+        "0",
+        "--data-dir",
+        &data,
+    ];
+    let (_crm, crm) = spawn(&crm_args, dir.path(), &chaos_env, false);
+    let crm = crm.trim_end_matches('/').to_string();
+    let (_platform, platform) = mock("platform", dir.path());
+    let http = reqwest::Client::new();
+    let health = get_json(&http, &format!("{crm}/health"), None).await;
+    let smtp_port = health["smtp_port"].as_u64().unwrap().to_string();
+    let chaos = get_json(&http, &format!("{crm}/api/v1/smtp/chaos"), None).await;
+    assert_eq!(chaos["reject_percent"], 20, "{chaos}");
+    let db = format!("sqlite://{}/h.db", dir.path().display());
+    let mut env = serve_env(dir.path(), &db, &crm, &platform);
+    env.extend([
+        ("EMAIL_TRANSPORT", "smtp".to_string()),
+        ("SMTP_HOST", "127.0.0.1".to_string()),
+        (
+            "SMTP_FROM",
+            "Halcytone <newsletter@example.com>".to_string(),
+        ),
+        ("MOCK_SMTP_PORT", smtp_port),
+    ]);
+    let (_serve, api) = spawn(&["serve"], dir.path(), &env, false);
+    let api = api.trim_end_matches('/').to_string();
+    let audience = import_audience(&http, &api, READERS).await;
+    let sync = json!({ "document_id": "weekly", "channels": ["email"], "document": doc(1), "audience_id": audience });
+    let job_id = queue_job(
+        http.post(format!("{api}/api/v2/content/sync"))
+            .bearer_auth(KEY)
+            .json(&sync),
+    )
+    .await;
+    let job = wait_for_job(&http, &api, &job_id, KEY, Duration::from_secs(120)).await;
+    // Who the seed refuses, worked out here the way the capture does.
+    let rule = halcytone_mocks::smtp_chaos::SmtpChaos {
+        reject_percent: 20,
+        seed: SEED,
+        ..Default::default()
+    };
+    let everyone: Vec<String> = (0..READERS)
+        .map(|i| format!("reader{i:05}@example.com"))
+        .collect();
+    let refused: HashSet<&str> = everyone
+        .iter()
+        .filter(|a| rule.rejects(a))
+        .map(String::as_str)
+        .collect();
+    assert!(
+        !refused.is_empty() && refused.len() < READERS / 2,
+        "{refused:?}"
+    );
+    let caps = captures(&http, &crm, "email").await;
+    let delivered: HashSet<&str> = caps
+        .iter()
+        .map(|c| c["request"]["envelope"]["rcpt_to"][0].as_str().unwrap())
+        .collect();
+    let expected: HashSet<&str> = everyone
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !refused.contains(a))
+        .collect();
+    assert_eq!(
+        delivered, expected,
+        "the capture holds exactly the recipients not refused"
+    );
+    let r = &job["recipients"];
+    assert_eq!(
+        r["sent"].as_u64(),
+        Some((READERS - refused.len()) as u64),
+        "{job}"
+    );
+    let not_delivered = r["failed"].as_u64().unwrap() + r["refused"].as_u64().unwrap();
+    assert_eq!(
+        not_delivered,
+        refused.len() as u64,
+        "refused recipients are reported failed: {job}"
+    );
+    assert_ne!(
+        job["status"], "completed",
+        "a send with refused recipients is not complete: {job}"
+    );
+}

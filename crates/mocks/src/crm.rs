@@ -41,6 +41,12 @@ pub const FAULT_ROUTES: &[&str] = &[
 
 pub fn routes() -> Router<MockState> {
     Router::new()
+        .route(
+            "/api/v1/smtp/chaos",
+            get(crate::smtp_chaos::get)
+                .put(crate::smtp_chaos::put)
+                .delete(crate::smtp_chaos::delete),
+        )
         .route("/health", get(health))
         .route("/api/v1/email/send", post(send))
         .route("/api/v1/email/batch", post(batch))

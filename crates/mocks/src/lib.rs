@@ -27,6 +27,7 @@ pub mod platform;
 pub mod search;
 pub mod seeded;
 pub mod smtp;
+pub mod smtp_chaos;
 pub mod state;
 pub mod store;
 
@@ -60,6 +61,7 @@ pub async fn state(
     store: Store,
 ) -> Result<MockState, store::StoreError> {
     let run = store.start_run().await?;
+    let chaos = config.smtp_chaos.clone();
     let fault_routes = match kind {
         MockKind::Crm => crm::FAULT_ROUTES,
         MockKind::Platform => platform::FAULT_ROUTES,
@@ -84,6 +86,8 @@ pub async fn state(
         run,
         in_flight: Arc::default(),
         imported: Arc::default(),
+        smtp_chaos: Arc::new(tokio::sync::RwLock::new(chaos)),
+        smtp_data: Arc::default(),
     })
 }
 

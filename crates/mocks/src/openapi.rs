@@ -143,6 +143,28 @@ fn crm_ops() -> Vec<Op> {
             "operations",
             "Liveness and capture-store check; smtp_port is the SMTP capture's port when it runs",
         ),
+        op(
+            "get",
+            "/api/v1/smtp/chaos",
+            "faults",
+            "What the SMTP capture does wrong on purpose: reject_percent, reject_code, slow_data_ms, drop_percent, seed",
+        ),
+        Op {
+            body: Some("SmtpChaos"),
+            errors: &[(422, "A value out of range; detail names it")],
+            ..op(
+                "put",
+                "/api/v1/smtp/chaos",
+                "faults",
+                "Set SMTP chaos: refuse a seeded share of recipients at RCPT TO (reject_code 450-452 or 550-554), answer DATA slowly, drop a seeded share of connections before DATA is answered",
+            )
+        },
+        op(
+            "delete",
+            "/api/v1/smtp/chaos",
+            "faults",
+            "No more SMTP chaos",
+        ),
         Op {
             body: Some("EmailRequest"),
             errors: &[
@@ -515,6 +537,7 @@ fn schemas() -> Value {
         "ContentUpdate": s(json!({ "title": string, "content": string, "tags": strings, "metadata": { "type": "object" } }), &[]),
         "SocialRequest": s(json!({ "platform": { "type": "string", "enum": ["twitter", "linkedin", "facebook", "instagram"] }, "content": string, "thread": strings, "hashtags": strings, "media_urls": strings, "scheduled_at": { "type": "string", "format": "date-time" }, "metadata": { "type": "object" } }), &["platform", "content"]),
         "Webhook": s(json!({ "event_type": { "type": "string", "enum": ["content.published", "content.updated", "content.archived"] }, "content_id": string, "data": { "type": "object" } }), &["event_type", "content_id"]),
+        "SmtpChaos": s(json!({ "reject_percent": { "type": "integer", "minimum": 0, "maximum": 100, "default": 0 }, "reject_code": { "type": "integer", "enum": [450, 451, 452, 550, 551, 552, 553, 554], "default": 550 }, "slow_data_ms": { "type": "integer", "minimum": 0, "maximum": 120000, "default": 0 }, "drop_percent": { "type": "integer", "minimum": 0, "maximum": 100, "default": 0 }, "seed": { "type": "integer", "minimum": 0, "default": 0 } }), &[]),
         "FaultRule": s(json!({ "route": { "type": "string", "example": "POST /api/v1/email/send" }, "status": { "type": "integer", "minimum": 400, "maximum": 599, "default": 503 }, "probability": { "type": "number", "minimum": 0, "maximum": 1, "default": 1 }, "latency_ms": { "type": "integer", "minimum": 0, "maximum": 60000, "default": 0 }, "seed": { "type": "integer", "minimum": 0, "default": 0 } }), &["route"]),
     })
 }

@@ -365,6 +365,13 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
                 .reply("501 5.1.3 a recipient address is required")
                 .await;
         }
+        let refusal = {
+            let chaos = self.state.smtp_chaos.read().await;
+            chaos.rejects(&address).then(|| chaos.refusal(&address))
+        };
+        if let Some(refusal) = refusal {
+            return self.reply(&refusal).await;
+        }
         if self.tx.rcpt_to.len() >= self.limits.max_recipients {
             return self
                 .reply(&format!(
@@ -402,6 +409,19 @@ impl<R: AsyncBufRead + Unpin, W: AsyncWrite + Unpin> Session<'_, R, W> {
             return Ok(Next::Close);
         };
         let tx = std::mem::take(&mut self.tx);
+        let (slow, drop) = {
+            let chaos = self.state.smtp_chaos.read().await;
+            let n = self.state.smtp_data.next();
+            (chaos.slow_data_ms, chaos.drops(n))
+        };
+        if slow > 0 {
+            tokio::time::sleep(Duration::from_millis(slow)).await;
+        }
+        if drop {
+            // Chaos: the connection goes before the answer; nothing was captured.
+            tracing::info!(target: "halcytone_mocks::smtp", peer = %self.peer, "smtp chaos: connection dropped before DATA was answered");
+            return Ok(Next::Close);
+        }
         if oversize {
             self.reply(&format!(
                 "552 5.3.4 message exceeds the limit of {} bytes",

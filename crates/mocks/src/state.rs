@@ -52,6 +52,8 @@ pub struct MockConfig {
     pub events: Option<crate::bounces::EventSink>,
     /// The DKIM key records the SMTP capture verifies signatures against (it does no DNS).
     pub dkim: crate::dkim::DkimKeys,
+    /// What the SMTP capture does wrong on purpose at start (`MOCK_SMTP_*`).
+    pub smtp_chaos: crate::smtp_chaos::SmtpChaos,
 }
 
 impl MockConfig {
@@ -66,6 +68,7 @@ impl MockConfig {
             smtp_port: None,
             events: None,
             dkim: crate::dkim::DkimKeys::default(),
+            smtp_chaos: crate::smtp_chaos::SmtpChaos::default(),
         }
     }
 }
@@ -94,6 +97,10 @@ pub struct MockState {
     pub in_flight: Arc<Mutex<HashSet<String>>>,
     /// People brought from CSV (the CRM's), after its virtual subscribers.
     pub imported: Arc<tokio::sync::RwLock<crate::imported::Imported>>,
+    /// What the SMTP capture does wrong on purpose now (`/api/v1/smtp/chaos`).
+    pub smtp_chaos: Arc<tokio::sync::RwLock<crate::smtp_chaos::SmtpChaos>>,
+    /// Messages that reached DATA, for the drop draw.
+    pub smtp_data: Arc<crate::smtp_chaos::DataCount>,
 }
 
 impl MockState {

@@ -35,6 +35,9 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
     let mut config = MockConfig::new(kind);
     config.seed = args.seed;
+    config.smtp_chaos =
+        halcytone_mocks::smtp_chaos::SmtpChaos::from_vars(&|n| std::env::var(n).ok(), args.seed)
+            .map_err(|e| anyhow::anyhow!(e))?;
     config.retention = args.retention;
     if let Some(ms) = args.slow_delay_ms {
         config.slow_delay = Duration::from_millis(ms);

@@ -105,6 +105,9 @@ fn mock_config(kind: MockKind) -> Result<MockConfig> {
     if let Some(ms) = num("MOCK_SLOW_DELAY_MS")? {
         config.slow_delay = std::time::Duration::from_millis(ms);
     }
+    config.smtp_chaos =
+        halcytone_mocks::smtp_chaos::SmtpChaos::from_vars(&|n| std::env::var(n).ok(), config.seed)
+            .map_err(|e| anyhow!(e))?;
     Ok(config)
 }
 
