@@ -169,12 +169,15 @@ async fn the_inbox_lists_a_batch_email_and_search_finds_it() {
         ],
     );
     assert!(
-        inbox.contains("<td class=\"num\">2</td>"),
+        inbox.contains("<td class=\"num\" data-label=\"Recipients\">2</td>"),
         "two recipients: {inbox}"
     );
-    assert!(inbox.contains("<td>B</td>"), "variant B: {inbox}");
     assert!(
-        inbox.contains("<td class=\"num\">1000</td>"),
+        inbox.contains("<td data-label=\"Variant\">B</td>"),
+        "variant B: {inbox}"
+    );
+    assert!(
+        inbox.contains("<td class=\"num\" data-label=\"Recipients\">1000</td>"),
         "a send without a list: {inbox}"
     );
     assert!(inbox.contains("Showing 1–2 of 2 emails"), "{inbox}");
@@ -552,7 +555,7 @@ async fn web_posts_show_seo_fields_and_their_sandboxed_html() {
         &[
             "Breathing &lt;b&gt;news&lt;/b&gt;",
             "breathing-news",
-            "<td class=\"num\">87</td>",
+            "<td class=\"num\" data-label=\"SEO\">87</td>",
             "breathing, news",
         ],
     );
@@ -641,7 +644,10 @@ async fn the_faults_form_round_trips_and_refuses_other_sites() {
         page.contains("<td><code>POST /api/v1/email/send</code></td>"),
         "{page}"
     );
-    assert!(page.contains("<td class=\"num\">502</td>"), "{page}");
+    assert!(
+        page.contains("<td class=\"num\" data-label=\"Status\">502</td>"),
+        "{page}"
+    );
 
     let (status, location, _) = m
         .post_form(
