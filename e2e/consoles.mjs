@@ -396,6 +396,115 @@ step("a fault rule is set and cleared with the mock's own forms", async () => {
   assert.equal((await fetch(CRM + "/api/v1/stats")).status, 200, "cleared");
 });
 
+// Issue 20, point 5: at a phone's size every console page and the three Swagger UI pages fit
+// the width (lists become cards, long ids break), and Swagger UI has a viewport meta.
+const PHONE = { width: 390, height: 844 };
+const phoneWidths = [];
+
+async function fitsPhone(name, url, ready) {
+  const res = await page.goto(url);
+  assert.ok(res.status() < 500, `${url}: ${res.status()}`);
+  if (ready) await ready();
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  phoneWidths.push(`${name} ${wide}`);
+  await page.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
+  assert.ok(wide <= PHONE.width, `${url} is ${wide}px wide at ${PHONE.width}px`);
+}
+
+// No cell of a list is a column of single letters (each cell's text is at least a few
+// characters wide: an id breaks into a handful of lines at most), and no list or frame is
+// cut off at the right in a box that scrolls sideways.
+async function noLetterStacks(url) {
+  const narrow = await page.evaluate(() =>
+    [...document.querySelectorAll("td, th")]
+      .filter((c) => c.offsetParent && c.innerText.trim().length > 6)
+      .filter((c) => {
+        const r = document.createRange();
+        r.selectNodeContents(c);
+        const lines = new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+        return lines > Math.ceil(c.innerText.trim().length / 6);
+      })
+      .map((c) => c.innerText.trim().slice(0, 40)),
+  );
+  assert.deepEqual(narrow, [], `${url}: cells wrapped letter by letter`);
+  const clipped = await page.evaluate(() =>
+    [...document.querySelectorAll(".table-wrap, .frame-wrap")]
+      .filter((e) => e.scrollWidth > e.clientWidth + 1)
+      .map((e) => `${e.className} ${e.scrollWidth}>${e.clientWidth}`),
+  );
+  assert.deepEqual(clipped, [], `${url}: a list scrolls sideways in its box`);
+}
+
+step("at 390×844 every console page and Swagger UI fits the width", async () => {
+  await page.setViewportSize(PHONE);
+  // Something in every list: a fault rule on each mock, a version waiting for review.
+  for (const base of [CRM, PLATFORM]) {
+    const route = base === CRM ? "POST /api/v1/email/send" : "POST /api/v1/content/publish";
+    const res = await fetch(base + "/api/v1/faults", {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ route, status: 503, probability: 0, latency_ms: 0, seed: 7 }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+  const pending = await api("POST", "/api/v2/content", { document: L2_DOC.replace("Quiet mode", "Phone mode"), channels: ["email", "website"], submit: true }, WRITER);
+  assert.equal(pending.status, 201, JSON.stringify(pending.json));
+
+  // The mock CRM: inbox (filters and cards), a message with each tab and width, faults.
+  await fitsPhone("crm-inbox", CRM + "/");
+  await noLetterStacks(CRM + "/");
+  await fitsPhone("crm-inbox-search", CRM + "/?q=kestrel&recipient=tabs%40example.com");
+  for (const tab of ["html", "text", "source", "headers", "links", "checks"]) {
+    await fitsPhone(`crm-message-${tab}`, `${CRM}/messages/${tabMessage}?tab=${tab}`);
+    await noLetterStacks(`message ${tab}`);
+  }
+  for (const width of ["320", "480", "600", "full"]) {
+    await fitsPhone(`crm-message-width-${width}`, `${CRM}/messages/${tabMessage}?width=${width}&images=1`);
+    const box = await page.locator("iframe.preview").boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `the ${width} frame fits: ${JSON.stringify(box)}`);
+  }
+  await fitsPhone("crm-message-404", CRM + "/messages/no-such-message");
+  await fitsPhone("crm-faults", CRM + "/faults");
+  await noLetterStacks(CRM + "/faults");
+
+  // The mock Platform: overview, web posts, a web post, social cards, faults.
+  await fitsPhone("platform-home", PLATFORM + "/");
+  await noLetterStacks(PLATFORM + "/");
+  await fitsPhone("platform-web", PLATFORM + "/posts/web");
+  await noLetterStacks(PLATFORM + "/posts/web");
+  const post = await page.locator("table tbody tr td.subject a").first().getAttribute("href");
+  await fitsPhone("platform-web-post", PLATFORM + post);
+  await fitsPhone("platform-social", PLATFORM + "/posts/social");
+  await fitsPhone("platform-faults", PLATFORM + "/faults");
+
+  // The API console, signed out then signed in.
+  await fitsPhone("ui-login", API + "/ui/login");
+  await signIn(KEY);
+  await fitsPhone("ui-overview", API + "/ui");
+  await fitsPhone("ui-preview", API + "/ui/preview");
+  await fitsPhone("ui-jobs", API + "/ui/jobs");
+  await noLetterStacks(API + "/ui/jobs");
+  const job = await page.locator("table tbody tr td a").first().getAttribute("href");
+  await fitsPhone("ui-job", API + job);
+  await noLetterStacks(API + job);
+  await fitsPhone("ui-reviews", API + "/ui/reviews");
+  await noLetterStacks(API + "/ui/reviews");
+  await fitsPhone("ui-review", `${API}/ui/reviews/${pending.json.content_id}`);
+  await fitsPhone("ui-404", API + "/ui/jobs/00000000-0000-0000-0000-000000000000");
+  await signOut();
+
+  // Swagger UI of the API and of each mock, once it has drawn the operations.
+  for (const [name, base] of [["api", API], ["crm", CRM], ["platform", PLATFORM]]) {
+    await fitsPhone(`docs-${name}`, base + "/docs/", () => page.locator(".opblock").first().waitFor());
+    const meta = await page.locator('meta[name="viewport"]').getAttribute("content");
+    assert.equal(meta, "width=device-width, initial-scale=1", `${name} docs viewport`);
+  }
+
+  for (const base of [CRM, PLATFORM]) await fetch(base + "/api/v1/faults", { method: "DELETE" });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return `${phoneWidths.length} pages: ${phoneWidths.join(", ")}`;
+});
+
 async function main() {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

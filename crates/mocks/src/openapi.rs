@@ -609,8 +609,12 @@ pub async fn serve(State(state): State<MockState>) -> Json<Value> {
     Json(document(state.kind))
 }
 
-/// Swagger UI at `/docs`, reading `/openapi.json`; every asset comes from the binary.
-pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
-    utoipa_swagger_ui::SwaggerUi::new("/docs")
-        .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
+/// Swagger UI at `/docs`, reading `/openapi.json`, with a viewport for phones; every asset comes
+/// from the binary.
+pub fn swagger_ui() -> axum::Router {
+    halcytone_webpage::swagger_ui(
+        utoipa_swagger_ui::SwaggerUi::new("/docs")
+            .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
+            .into(),
+    )
 }

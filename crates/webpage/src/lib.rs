@@ -210,6 +210,46 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), CrossSite> {
     Ok(())
 }
 
+/// The viewport line Swagger UI's own page lacks: without it a phone lays the page out 980 px
+/// wide and shrinks it to fit.
+pub const VIEWPORT_META: &str =
+    r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#;
+
+/// Swagger UI as the API and the mocks mount it at `/docs`: `router` (utoipa-swagger-ui's, which
+/// serves the upstream `index.html` unchanged) with [`VIEWPORT_META`] added to the head of each
+/// HTML page it answers, so a phone lays it out at its own width.
+pub fn swagger_ui(router: axum::Router) -> axum::Router {
+    router.layer(axum::middleware::map_response(with_viewport))
+}
+
+/// `response` with [`VIEWPORT_META`] after `<head>` when it is an uncompressed HTML page
+/// without one; anything else as it is.
+async fn with_viewport(response: Response) -> Response {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let page = match axum::body::to_bytes(body, 4 << 20).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            tracing::error!(error = %e, "docs: the Swagger UI page could not be read");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let page = if page.contains(r#"name="viewport""#) {
+        page
+    } else {
+        page.replacen("<head>", &format!("<head>\n    {VIEWPORT_META}"), 1)
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +350,22 @@ mod tests {
             framed.headers()[header::CONTENT_TYPE],
             "text/html; charset=utf-8"
         );
+    }
+
+    #[tokio::test]
+    async fn swagger_pages_get_a_viewport_and_other_answers_do_not_change() {
+        let body = |r: Response| async move {
+            let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+            String::from_utf8(b.to_vec()).unwrap()
+        };
+        let page =
+            "<!DOCTYPE html>\n<html>\n  <head>\n    <meta charset=\"UTF-8\">\n  </head></html>";
+        let html = body(with_viewport(Html(page).into_response()).await).await;
+        let expected = format!("<head>\n    {VIEWPORT_META}\n    <meta charset");
+        assert!(html.contains(&expected), "{html}");
+        let again = body(with_viewport(Html(html.clone()).into_response()).await).await;
+        assert_eq!(again, html, "a page that has one keeps it");
+        let script = ([(header::CONTENT_TYPE, "text/javascript")], "<head>").into_response();
+        assert_eq!(body(with_viewport(script).await).await, "<head>");
     }
 }

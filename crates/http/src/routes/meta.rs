@@ -49,9 +49,13 @@ async fn openapi(State(state): State<AppState>) -> Json<Value> {
     Json(document(&state.config.version))
 }
 
-pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
-    utoipa_swagger_ui::SwaggerUi::new("/docs")
-        .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
+/// Swagger UI at `/docs`, reading `/openapi.json`, with a viewport for phones.
+pub fn swagger_ui() -> axum::Router {
+    halcytone_webpage::swagger_ui(
+        utoipa_swagger_ui::SwaggerUi::new("/docs")
+            .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
+            .into(),
+    )
 }
 
 fn operation(d: &RouteDoc, components: &mut Components) -> Value {
