@@ -498,7 +498,8 @@ async fn every_message_is_dkim_signed_and_the_capture_records_pass() {
     let id = caps["captures"][0]["id"].as_str().unwrap().to_string();
     let one = get(&m.crm, &format!("api/v1/captures/{id}")).await;
     assert_eq!(one["request"]["dkim"]["result"], "pass");
-    let page = reqwest::get(m.crm.join(&format!("messages/{id}")).unwrap())
+    // The verdict is among the message page's checks (its Checks tab).
+    let page = reqwest::get(m.crm.join(&format!("messages/{id}?tab=checks")).unwrap())
         .await
         .unwrap()
         .text()
