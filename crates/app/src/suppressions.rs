@@ -227,6 +227,17 @@ where
             "body: the file holds no address (no @ anywhere in it)",
         ));
     }
+    if report.rows > 0 && report.refused == report.rows {
+        // Every line refused: the wrong file, not a list with a few typos. Nothing was written.
+        return Err(AppError::invalid(
+            "body",
+            format!(
+                "body: no line holds an address ({} refused; {})",
+                report.refused,
+                report.refusals.first().map_or("", String::as_str)
+            ),
+        ));
+    }
     Ok(report)
 }
 

@@ -456,6 +456,19 @@ async fn suppression_list_input_rules_and_import() {
     assert_eq!(bare.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let nothing = s.post_csv(url, Some("{}")).await;
     assert_eq!(nothing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // An @ somewhere, but no line an address: the wrong file, refused whole.
+    let wrong = s
+        .post_csv(url, Some("[[1, false], {\"a@\": null}]\n@@\n"))
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let why: Value = wrong.json().await.unwrap();
+    assert!(
+        why["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("body: no line holds an address (2 refused"),
+        "{why}"
+    );
     let again = s
         .call(
             post.clone(),
