@@ -419,25 +419,9 @@ async fn a_killed_sender_leaves_each_subscriber_one_newsletter(
     list: List,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_string_lossy().into_owned();
-    let crm_args = [
-        "mock",
-        "crm",
-        "--port",
-        "0",
-        "--smtp-port",
-        "0",
-        "--data-dir",
-        &data,
-        "--retention",
-        "100000",
-    ];
-    let (_crm, crm) = spawn(&crm_args, dir.path(), &[], false);
-    let crm = crm.trim_end_matches('/').to_string();
+    let (_crm, crm, smtp_port) = crm_with_smtp(dir.path(), &[]).await;
     let (_platform, platform) = mock("platform", dir.path());
     let http = reqwest::Client::new();
-    let health = get_json(&http, &format!("{crm}/health"), None).await;
-    let smtp_port = health["smtp_port"].as_u64().unwrap().to_string();
     let crm_list = get_json(
         &http,
         &format!("{crm}/api/v1/users/subscribers?status=active&newsletter_opt_in=true&limit=1"),
@@ -560,6 +544,29 @@ async fn a_server_killed_mid_send_and_restarted_leaves_each_subscriber_one_newsl
 
 /// SMTP_CONNECTIONS of the kill tests: at most this many messages are in flight at the kill.
 const CONNECTIONS: usize = 4;
+
+/// A mock CRM with its SMTP capture, both on free ports, capturing under `dir` (up to 100,000
+/// captures); its address and the SMTP port.
+async fn crm_with_smtp(dir: &Path, env: &[(&str, String)]) -> (Proc, String, String) {
+    let data = dir.to_string_lossy().into_owned();
+    let args = [
+        "mock",
+        "crm",
+        "--port",
+        "0",
+        "--smtp-port",
+        "0",
+        "--data-dir",
+        &data,
+        "--retention",
+        "100000",
+    ];
+    let (proc, crm) = spawn(&args, dir, env, false);
+    let crm = crm.trim_end_matches('/').to_string();
+    let health = get_json(&reqwest::Client::new(), &format!("{crm}/health"), None).await;
+    let smtp_port = health["smtp_port"].as_u64().unwrap().to_string();
+    (proc, crm, smtp_port)
+}
 
 /// People in the imported-list kill tests: `KILL_TEST_READERS`, else 1,000. Issue 18's
 /// acceptance run sets 20,000 (`KILL_TEST_READERS=20000 cargo nextest run --release -p
@@ -768,28 +775,14 @@ async fn a_seeded_smtp_chaos_run_reports_its_refused_recipients_failed() {
     const READERS: usize = 60;
     const SEED: u64 = 7;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_string_lossy().into_owned();
     let chaos_env = [
         ("MOCK_SEED", SEED.to_string()),
         ("MOCK_SMTP_REJECT_PERCENT", "20".to_string()),
         ("MOCK_SMTP_REJECT_CODE", "550".to_string()),
     ];
-    let crm_args = [
-        "mock",
-        "crm",
-        "--port",
-        "0",
-        "--smtp-port",
-        "0",
-        "--data-dir",
-        &data,
-    ];
-    let (_crm, crm) = spawn(&crm_args, dir.path(), &chaos_env, false);
-    let crm = crm.trim_end_matches('/').to_string();
+    let (_crm, crm, smtp_port) = crm_with_smtp(dir.path(), &chaos_env).await;
     let (_platform, platform) = mock("platform", dir.path());
     let http = reqwest::Client::new();
-    let health = get_json(&http, &format!("{crm}/health"), None).await;
-    let smtp_port = health["smtp_port"].as_u64().unwrap().to_string();
     let chaos = get_json(&http, &format!("{crm}/api/v1/smtp/chaos"), None).await;
     assert_eq!(chaos["reject_percent"], 20, "{chaos}");
     let db = format!("sqlite://{}/h.db", dir.path().display());

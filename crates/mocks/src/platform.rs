@@ -626,20 +626,12 @@ async fn feed_entries(state: &MockState) -> MockResult<Vec<halcytone_content::fe
 }
 
 fn feed_info(headers: &HeaderMap, file: &str) -> halcytone_content::feed::FeedInfo {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
+    let origin = halcytone_webpage::request_origin(headers);
     halcytone_content::feed::FeedInfo {
         title: "Halcytone mock Platform: published posts".into(),
         description: "What the website would show: the posts this mock captured".into(),
         site_url: "https://halcytone.com".into(),
-        feed_url: format!("http://{host}/{file}"),
+        feed_url: format!("{origin}/{file}"),
         author: "Halcytone".into(),
     }
 }

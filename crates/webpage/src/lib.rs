@@ -177,6 +177,23 @@ pub fn sandboxed(html: String) -> Response {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrossSite;
 
+/// The address a request reached this service at (`http://` and its `Host`), for links a page
+/// or feed gives to itself; a missing or odd `Host` (not a name, an address and a port) gives
+/// `http://localhost`.
+pub fn request_origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
 /// Whether a form post came from this origin.
 ///
 /// A browser says so in `Sec-Fetch-Site` (`same-origin`, or `none` for something the user did
@@ -252,6 +269,16 @@ async fn with_viewport(response: Response) -> Response {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_origin_is_the_host_header_when_it_is_one() {
+        let mut h = HeaderMap::new();
+        assert_eq!(request_origin(&h), "http://localhost");
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8000"));
+        assert_eq!(request_origin(&h), "http://127.0.0.1:8000");
+        h.insert(header::HOST, HeaderValue::from_static("evil.example/<x>"));
+        assert_eq!(request_origin(&h), "http://localhost");
+    }
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

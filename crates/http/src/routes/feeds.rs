@@ -35,16 +35,7 @@ pub fn routes() -> Vec<Entry> {
 /// The address the request reached this API at, for the feed's own link (PUBLIC_BASE_URL,
 /// when set, is used instead).
 fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+    halcytone_webpage::request_origin(headers)
 }
 
 const CACHE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "public, max-age=300");
