@@ -7,6 +7,7 @@
 //! them. CSS `url(…)` references are counted and left to the policy.
 
 use super::links::decode_references;
+use super::links::{find, find_ascii_ci, scan};
 
 /// The policy of captured HTML with its remote images blocked: the sandbox of
 /// `halcytone_webpage::SANDBOX_CSP`, with images and fonts from `data:` only.
@@ -127,7 +128,7 @@ pub fn remote_images(html: &str, block: bool) -> Images {
         }
         if element == "script" || element == "textarea" || element == "title" {
             let close = format!("</{element}");
-            i = find_ci(bytes, i, close.as_bytes()).unwrap_or(bytes.len());
+            i = find_ascii_ci(bytes, i, close.as_bytes()).unwrap_or(bytes.len());
         }
     }
     remote += css_urls(html);
@@ -159,29 +160,6 @@ fn css_urls(html: &str) -> usize {
             rest.starts_with("http:") || rest.starts_with("https:") || rest.starts_with("//")
         })
         .count()
-}
-
-fn scan(bytes: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> usize {
-    bytes
-        .get(from..)
-        .and_then(|rest| rest.iter().position(|b| stop(*b)))
-        .map_or(bytes.len(), |p| from + p)
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-fn find_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|p| from + p)
 }
 
 #[cfg(test)]

@@ -139,14 +139,15 @@ fn attributes(html: &str, from: usize) -> (Vec<(String, String)>, usize) {
 }
 
 /// The first index at or after `from` whose byte satisfies `stop` (or the length).
-fn scan(bytes: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> usize {
+pub(super) fn scan(bytes: &[u8], from: usize, stop: impl Fn(u8) -> bool) -> usize {
     bytes
         .get(from..)
         .and_then(|rest| rest.iter().position(|b| stop(*b)))
         .map_or(bytes.len(), |p| from + p)
 }
 
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+/// Where `needle` next stands at or after `from`.
+pub(super) fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
         .get(from..)?
         .windows(needle.len())
@@ -154,7 +155,8 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .map(|p| from + p)
 }
 
-fn find_ascii_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+/// [`find`] in any ASCII letter case.
+pub(super) fn find_ascii_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
         .get(from..)?
         .windows(needle.len())
