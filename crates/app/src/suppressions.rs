@@ -553,6 +553,7 @@ pub fn sns_events(body: &Value) -> AppResult<Sns> {
 /// its address and marks its message in the ledger.
 pub async fn take_in(
     store: &dyn Store,
+    metrics: &crate::metrics::AppMetrics,
     events: Vec<Result<ProviderEvent, String>>,
     now_ms: i64,
 ) -> AppResult<EventsReport> {
@@ -608,9 +609,14 @@ pub async fn take_in(
             .await? as usize;
         if let (Some(state), Some(mid)) = (state, &e.message_id) {
             let why = e.detail.as_deref().unwrap_or(e.kind.as_str());
-            report.marked += store
+            let marked = store
                 .mark_delivery(mid, &e.email, state, why, now_ms)
                 .await?;
+            // A sent message that came back: counted by how it ended, like a send counts it.
+            for _ in 0..marked {
+                metrics.recipient(state.as_str());
+            }
+            report.marked += marked;
         }
         tracing::info!(event = "email_event", kind = e.kind.as_str(), id = %e.id, "provider event taken in");
     }

@@ -234,7 +234,7 @@ async fn events(
         serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let list = suppressions::generic_events(&body)?;
     Ok(Json(
-        suppressions::take_in(state.store.as_ref(), list, now_ms()).await?,
+        suppressions::take_in(state.store.as_ref(), &state.app_metrics, list, now_ms()).await?,
     ))
 }
 
@@ -264,7 +264,7 @@ async fn sns(
             }))
         }
         Sns::Events(list) => Ok(Json(
-            suppressions::take_in(state.store.as_ref(), list, now_ms()).await?,
+            suppressions::take_in(state.store.as_ref(), &state.app_metrics, list, now_ms()).await?,
         )),
     }
 }

@@ -314,6 +314,22 @@ async fn bounces_complaints_and_one_click_unsubscribe(backend: Backend) {
     assert_eq!(job["recipients"]["bounced"], 1, "{job}");
     assert_eq!(job["recipients"]["complained"], 1, "{job}");
     assert_eq!(job["recipients"]["sent"], 5, "bounced mail was sent: {job}");
+    // The returns are counted in the recipients metric by how the message ended.
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"halcytone_recipients_total{state="bounced"} 1"#,
+        r#"halcytone_recipients_total{state="complained"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "no {line} in:\n{metrics}");
+    }
 
     // A provider's redelivery of an event is taken in once.
     let again = json!({"id": "evt-1", "type": "complaint", "email": "bob@example.com"}).to_string();
