@@ -81,11 +81,13 @@ impl OneClick {
 
     /// The recipient's link: `<base>/u/<token>`.
     pub fn url(&self, c: &Claims) -> String {
-        format!(
-            "{}/u/{}",
-            self.base.as_str().trim_end_matches('/'),
-            self.token(c)
-        )
+        self.link(&self.token(c))
+    }
+
+    /// The address of a token's page under the public base — with its path, so a page served
+    /// behind a proxy at `https://example.com/news/` posts its form back there.
+    pub fn link(&self, token: &str) -> String {
+        format!("{}/u/{token}", self.base.as_str().trim_end_matches('/'))
     }
 
     /// What a token names, when it is well-formed and its signature is ours.
@@ -171,6 +173,14 @@ pub async fn unsubscribe(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn links_keep_the_path_of_the_public_base() {
+        let o = OneClick::new(Url::parse("https://example.com/news/").unwrap(), "s3cret");
+        assert_eq!(o.link("tok"), "https://example.com/news/u/tok");
+        let root = OneClick::new(Url::parse("https://example.com").unwrap(), "s3cret");
+        assert_eq!(root.link("tok"), "https://example.com/u/tok");
+    }
 
     fn one_click() -> OneClick {
         OneClick::new(

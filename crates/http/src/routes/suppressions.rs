@@ -297,7 +297,8 @@ async fn confirm_page(
 ) -> ApiResult<Response> {
     let one_click = state.one_click.as_deref();
     let claims = unsubscribe::recipient(state.store.as_ref(), one_click, &token).await?;
-    let action = format!("/u/{token}");
+    // The form posts back under the public base (with its path, behind a proxy).
+    let action = one_click.map_or_else(|| format!("/u/{token}"), |o| o.link(&token));
     Ok(page("Unsubscribe", &claims.email, &action, false))
 }
 
