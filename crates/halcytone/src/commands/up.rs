@@ -78,6 +78,21 @@ async fn start_mock(
     }))
 }
 
+/// The address to reach a listener bound to `addr` at: itself, or loopback for a wildcard
+/// (`0.0.0.0`, `::`) bind, which is no address to send anyone to.
+fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            std::net::SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            std::net::SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
+}
+
 /// A mock's settings from MOCK_SEED, MOCK_CAPTURE_RETENTION and MOCK_SLOW_DELAY_MS, as
 /// `halcytone mock` reads them.
 fn mock_config(kind: MockKind) -> Result<MockConfig> {
@@ -128,7 +143,9 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         let crm_addr = crm_listener.local_addr()?;
         let smtp_addr = smtp_listener.local_addr()?;
         let platform_addr = platform_listener.local_addr()?;
-        let public_url = format!("http://{}", api_listener.local_addr()?);
+        // Links (in mail, on pages) and the API's calls to the mocks use an address one can
+        // reach: a wildcard bind (`--host 0.0.0.0`) is reached on loopback.
+        let public_url = format!("http://{}", reachable(api_listener.local_addr()?));
         // Kept in the data directory, so links in earlier rehearsals' mail keep working.
         let unsubscribe_secret = secret_from("UNSUBSCRIBE_SECRET", &args.data_dir)?;
         let events_secret = secret_from("EMAIL_EVENTS_SECRET", &args.data_dir)?;
@@ -142,8 +159,8 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
         // (SMTP mail is signed with the stack's own DKIM key when none is configured).
         let own_dkim = own_dkim_key(&args.data_dir)?;
         let own_dkim_file = own_dkim.as_ref().map(|p| p.display().to_string());
-        let crm_url = format!("http://{crm_addr}");
-        let platform_url = format!("http://{platform_addr}");
+        let crm_url = format!("http://{}", reachable(crm_addr));
+        let platform_url = format!("http://{}", reachable(platform_addr));
         let smtp_port = smtp_addr.port().to_string();
         let get = |name: &str| match name {
             "DRY_RUN_MODE" => Some("true".to_string()),
@@ -401,4 +418,17 @@ fn banner(
         db.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wildcard_bind_is_reached_on_loopback() {
+        let at = |a: &str| reachable(a.parse().unwrap()).to_string();
+        assert_eq!(at("0.0.0.0:8000"), "127.0.0.1:8000");
+        assert_eq!(at("[::]:8001"), "[::1]:8001");
+        assert_eq!(at("192.168.1.5:8002"), "192.168.1.5:8002");
+    }
 }
