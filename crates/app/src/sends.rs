@@ -215,9 +215,13 @@ async fn find(state: &Core, id: &str) -> AppResult<Job> {
 
 /// One job as the API shows it, with its recipients as the delivery ledger counts them.
 pub async fn job_detail(state: &Core, id: &str) -> AppResult<Value> {
-    let job = find(state, id).await?;
-    let mut v = job_json(&job);
-    if let Some(r) = crate::deliveries::recipients(state.store.as_ref(), &job).await? {
+    detail_of(state, &find(state, id).await?).await
+}
+
+/// [`job_detail`] of a job already read.
+pub async fn detail_of(state: &Core, job: &Job) -> AppResult<Value> {
+    let mut v = job_json(job);
+    if let Some(r) = crate::deliveries::recipients(state.store.as_ref(), job).await? {
         v["recipients"] = r;
     }
     if let Some(b) = batches(state.store.as_ref(), &job.id).await? {

@@ -438,14 +438,8 @@ async fn a_killed_sender_leaves_each_subscriber_one_newsletter(
     };
     let mut env = serve_env(dir.path(), db, &crm, &platform);
     env.retain(|(k, _)| *k != "EMAIL_RATE_PER_SECOND");
+    env.extend(smtp_env(smtp_port));
     env.extend([
-        ("EMAIL_TRANSPORT", "smtp".to_string()),
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        (
-            "SMTP_FROM",
-            "Halcytone <newsletter@example.com>".to_string(),
-        ),
-        ("MOCK_SMTP_PORT", smtp_port),
         ("EMAIL_RATE_PER_SECOND", rate.to_string()),
         // Several batch jobs: the kill lands in one, the survivor claims the rest.
         ("SEND_BATCH_SIZE", batch),
@@ -566,6 +560,19 @@ async fn crm_with_smtp(dir: &Path, env: &[(&str, String)]) -> (Proc, String, Str
     let health = get_json(&reqwest::Client::new(), &format!("{crm}/health"), None).await;
     let smtp_port = health["smtp_port"].as_u64().unwrap().to_string();
     (proc, crm, smtp_port)
+}
+
+/// `serve`'s settings for sending email over SMTP to the mock CRM's capture on `smtp_port`.
+fn smtp_env(smtp_port: String) -> [(&'static str, String); 4] {
+    [
+        ("EMAIL_TRANSPORT", "smtp".to_string()),
+        ("SMTP_HOST", "127.0.0.1".to_string()),
+        (
+            "SMTP_FROM",
+            "Halcytone <newsletter@example.com>".to_string(),
+        ),
+        ("MOCK_SMTP_PORT", smtp_port),
+    ]
 }
 
 /// People in the imported-list kill tests: `KILL_TEST_READERS`, else 1,000. Issue 18's
@@ -787,15 +794,7 @@ async fn a_seeded_smtp_chaos_run_reports_its_refused_recipients_failed() {
     assert_eq!(chaos["reject_percent"], 20, "{chaos}");
     let db = format!("sqlite://{}/h.db", dir.path().display());
     let mut env = serve_env(dir.path(), &db, &crm, &platform);
-    env.extend([
-        ("EMAIL_TRANSPORT", "smtp".to_string()),
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        (
-            "SMTP_FROM",
-            "Halcytone <newsletter@example.com>".to_string(),
-        ),
-        ("MOCK_SMTP_PORT", smtp_port),
-    ]);
+    env.extend(smtp_env(smtp_port));
     let (_serve, api) = spawn(&["serve"], dir.path(), &env, false);
     let api = api.trim_end_matches('/').to_string();
     let audience = import_audience(&http, &api, READERS).await;

@@ -423,19 +423,7 @@ Content-Type: text/html; charset=utf-8\r\n\
 #[tokio::test]
 async fn an_smtp_capture_shows_its_headers_and_envelope_and_a_resend_is_marked() {
     let m = spawn(MockKind::Crm).await;
-    let envelope = halcytone_mocks::smtp::Envelope {
-        mail_from: "bounce@example.com".into(),
-        rcpt_to: vec!["subscriber1@example.com".into()],
-        helo: Some("client.example".into()),
-        auth_username: None,
-        peer: "127.0.0.1:5555".into(),
-    };
-    let captured = halcytone_mocks::smtp::capture(&m.state, &envelope, SMTP_MESSAGE.as_bytes())
-        .await
-        .unwrap();
-    let halcytone_mocks::smtp::Captured::New(id) = captured else {
-        panic!("{captured:?}");
-    };
+    let id = common::capture_smtp(&m.state, SMTP_MESSAGE).await;
     let inbox = m.ok("/").await;
     assert!(
         inbox.contains("Breathe over SMTP") && inbox.contains("halcytone-smtp"),
@@ -470,9 +458,10 @@ async fn an_smtp_capture_shows_its_headers_and_envelope_and_a_resend_is_marked()
     );
 
     // The same message sent again: listed and marked as a duplicate of the first.
-    let again = halcytone_mocks::smtp::capture(&m.state, &envelope, SMTP_MESSAGE.as_bytes())
-        .await
-        .unwrap();
+    let again =
+        halcytone_mocks::smtp::capture(&m.state, &common::smtp_envelope(), SMTP_MESSAGE.as_bytes())
+            .await
+            .unwrap();
     let halcytone_mocks::smtp::Captured::Duplicate { id: second, first } = again else {
         panic!("{again:?}");
     };

@@ -292,19 +292,7 @@ QkVHSU46VkNBTEVOREFS\r\n\
 #[tokio::test]
 async fn an_smtp_capture_downloads_its_exact_bytes_and_its_attachments() {
     let m = crm().await;
-    let envelope = halcytone_mocks::smtp::Envelope {
-        mail_from: "bounce@example.com".into(),
-        rcpt_to: vec!["subscriber1@example.com".into()],
-        helo: Some("client.example".into()),
-        auth_username: None,
-        peer: "127.0.0.1:5555".into(),
-    };
-    let captured = halcytone_mocks::smtp::capture(&m.state, &envelope, SMTP_MESSAGE.as_bytes())
-        .await
-        .unwrap();
-    let halcytone_mocks::smtp::Captured::New(id) = captured else {
-        panic!("{captured:?}");
-    };
+    let id = common::capture_smtp(&m.state, SMTP_MESSAGE).await;
     let resp = m.get(&format!("/messages/{id}.eml")).await;
     assert_eq!(resp.headers()["content-type"], "message/rfc822");
     assert_eq!(

@@ -316,7 +316,7 @@ pub async fn job_finished(core: &Core, job: &halcytone_store::Job) {
         JobStatus::Failed => "job.failed",
         _ => return,
     };
-    let detail = match crate::sends::job_detail(core, &job.id).await {
+    let detail = match crate::sends::detail_of(core, job).await {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(job = %job.id, error = %e, "webhook: cannot read the finished job");

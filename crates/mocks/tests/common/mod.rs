@@ -26,3 +26,28 @@ pub async fn serve_app(state: MockState) -> Served {
     ));
     Served { base, _stop: tx }
 }
+
+/// Captures `message` as the SMTP capture would, from one sender to `subscriber1@example.com`;
+/// the new capture's id.
+#[allow(dead_code)] // not every test file captures over SMTP
+pub async fn capture_smtp(state: &MockState, message: &str) -> String {
+    let captured = halcytone_mocks::smtp::capture(state, &smtp_envelope(), message.as_bytes())
+        .await
+        .unwrap();
+    let halcytone_mocks::smtp::Captured::New(id) = captured else {
+        panic!("{captured:?}");
+    };
+    id
+}
+
+/// The envelope of the test messages captured over SMTP.
+#[allow(dead_code)]
+pub fn smtp_envelope() -> halcytone_mocks::smtp::Envelope {
+    halcytone_mocks::smtp::Envelope {
+        mail_from: "bounce@example.com".into(),
+        rcpt_to: vec!["subscriber1@example.com".into()],
+        helo: Some("client.example".into()),
+        auth_username: None,
+        peer: "127.0.0.1:5555".into(),
+    }
+}
