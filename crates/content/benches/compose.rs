@@ -1,4 +1,5 @@
-//! Criterion benchmarks: composing the sample document (every channel) and parsing a
+//! Criterion benchmarks: composing the sample document (every channel, and each channel
+//! alone) and parsing a
 //! 1 MB living document. Run with `cargo bench -p halcytone-content`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -7,7 +8,7 @@ mod common;
 
 use common::fixed_now;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use halcytone_content::{ComposeOptions, Templates, compose, parse};
+use halcytone_content::{Channel, ComposeOptions, Templates, compose, parse};
 use std::hint::black_box;
 
 const SAMPLE: &str = include_str!("../../../samples/living-document.md");
@@ -34,6 +35,16 @@ fn benches(c: &mut Criterion) {
     c.bench_function("compose_sample_all_channels", |b| {
         b.iter(|| compose(black_box(&doc), &opts, &templates))
     });
+    // Each channel alone: which one a preview's time goes to.
+    let mut group = c.benchmark_group("compose_sample_channel");
+    for channel in Channel::ALL {
+        let mut one = ComposeOptions::new(fixed_now());
+        one.channels = vec![channel];
+        group.bench_function(channel.as_str(), |b| {
+            b.iter(|| compose(black_box(&doc), &one, &templates))
+        });
+    }
+    group.finish();
     c.bench_function("parse_sample", |b| {
         b.iter(|| parse(black_box(SAMPLE), None))
     });
