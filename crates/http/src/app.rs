@@ -109,6 +109,7 @@ impl Application {
                     self.state.config.analytics_refresh_days,
                 )
             });
+        let health = routes::health::spawn_refresher(self.state.clone());
         let router = routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -124,6 +125,7 @@ impl Application {
             let _ = w.await;
         }
         invalidation.abort();
+        health.abort();
         if let Some(s) = scheduler {
             s.abort();
         }

@@ -1,5 +1,5 @@
-//! The health family: `/health` (never "unknown": it runs its checks, cached for a second so
-//! probes stay cheap), `/health/detailed` (also calls the CRM and the Platform), `/ready`,
+//! The health family: `/health` (never "unknown": its checks run every second in the
+//! background, so a probe reads memory and never touches the database), `/health/detailed` (also calls the CRM and the Platform), `/ready`,
 //! `/live` and `/liveness`, `/startup`, and `POST /health/check/{component}`.
 
 use super::{Entry, route};
@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use chrono::{SecondsFormat, Utc};
 use halcytone_app::health::{self, Check, Level, round2};
 use serde_json::{Map, Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 pub fn routes() -> Vec<Entry> {
@@ -91,12 +91,46 @@ pub const COMPONENTS: [&str; 6] = [
     "memory",
 ];
 
-/// `/health`'s checks, kept for a second, already serialized (probes may come by the
-/// thousand per second).
+/// `/health`'s checks, already serialized (probes may come by the thousand per second). A
+/// background task ([`spawn_refresher`]) runs them every [`REFRESH`], so a probe reads memory
+/// and never waits on the database; `/ready` runs them for real.
 #[derive(Debug, Default)]
-pub struct HealthCache(Mutex<Option<Quick>>);
+pub struct HealthCache(RwLock<Option<Arc<Quick>>>);
 
-#[derive(Debug, Clone)]
+/// How often the background task runs `/health`'s checks.
+pub const REFRESH: Duration = Duration::from_secs(1);
+/// A reading older than this (no refresher running, or it is stuck) is taken again inline.
+const STALE: Duration = Duration::from_secs(5);
+
+impl HealthCache {
+    fn current(&self) -> Option<Arc<Quick>> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+    fn set(&self, q: Arc<Quick>) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(q);
+    }
+}
+
+/// Runs `/health`'s checks every [`REFRESH`] until aborted, keeping the last reading.
+pub fn spawn_refresher(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REFRESH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let q = take_quick_checks(&state).await;
+            state.health.set(q);
+        }
+    })
+}
+
+#[derive(Debug)]
 struct Quick {
     at: Instant,
     /// `"service":…,"version":…,"environment":…,"dry_run":…` — fixed for the process.
@@ -135,17 +169,19 @@ async fn run_check(state: &AppState, name: &str, call_upstreams: bool) -> Option
 
 const QUICK: [&str; 4] = ["database", "migrations", "crm", "platform"];
 
-async fn quick_checks(state: &AppState) -> Quick {
-    if let Some(q) = state
-        .health
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .as_ref()
-        && q.at.elapsed() < Duration::from_secs(1)
+/// The last reading of the background task, or a fresh one when there is none or it is stale.
+async fn quick_checks(state: &AppState) -> Arc<Quick> {
+    if let Some(q) = state.health.current()
+        && q.at.elapsed() < STALE
     {
-        return q.clone();
+        return q;
     }
+    let q = take_quick_checks(state).await;
+    state.health.set(q.clone());
+    q
+}
+
+async fn take_quick_checks(state: &AppState) -> Arc<Quick> {
     let mut checks = Map::new();
     for name in QUICK {
         if let Some(c) = run_check(state, name, false).await {
@@ -160,19 +196,13 @@ async fn quick_checks(state: &AppState) -> Quick {
         "dry_run": state.publishing.settings.dry_run,
     })
     .to_string();
-    let q = Quick {
+    Arc::new(Quick {
         at: Instant::now(),
         ident_json: ident[1..ident.len() - 1].into(),
         checks_json: Value::Object(checks).to_string().into(),
         status,
         code,
-    };
-    *state
-        .health
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(q.clone());
-    q
+    })
 }
 
 fn overall(checks: &Map<String, Value>) -> (&'static str, StatusCode) {
