@@ -1,6 +1,7 @@
 //! Content types: detecting what an item is, and which fields each type requires.
 
 use crate::model::{Category, ContentType, Item, Urgency};
+use crate::words::{has_any_phrase, has_phrase};
 
 const ANNOUNCEMENT_WORDS: [&str; 8] = [
     "announcement",
@@ -24,14 +25,6 @@ const BLOG_WORDS: [&str; 9] = [
     "article",
 ];
 
-fn contains_word(haystack: &str, needle: &str) -> bool {
-    haystack.match_indices(needle).any(|(i, _)| {
-        let before = haystack[..i].chars().next_back();
-        let after = haystack[i + needle.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
-}
-
 /// An item's type: its `type` flag, else detected from its words.
 pub fn resolve(item: &Item) -> ContentType {
     item.flags
@@ -42,15 +35,11 @@ pub fn resolve(item: &Item) -> ContentType {
 /// Announcement when the title announces, blog when the text teaches, update otherwise.
 pub fn detect(title: &str, content: &str) -> ContentType {
     let title_l = title.to_lowercase();
-    if title.contains('🎉')
-        || ANNOUNCEMENT_WORDS
-            .iter()
-            .any(|w| contains_word(&title_l, w))
-    {
+    if title.contains('🎉') || has_any_phrase(&title_l, &ANNOUNCEMENT_WORDS) {
         return ContentType::Announcement;
     }
     let all = format!("{title_l} {}", content.to_lowercase());
-    if BLOG_WORDS.iter().any(|w| contains_word(&all, w)) {
+    if has_any_phrase(&all, &BLOG_WORDS) {
         return ContentType::Blog;
     }
     ContentType::Update
@@ -88,7 +77,7 @@ pub fn urgency(item: &Item) -> Urgency {
         return u;
     }
     let text = format!("{} {}", item.title, item.content).to_lowercase();
-    let any = |words: &[&str]| words.iter().any(|w| contains_word(&text, w));
+    let any = |words: &[&str]| words.iter().any(|w| has_phrase(&text, w));
     if any(&["urgent", "critical", "immediate", "breaking"]) {
         Urgency::Critical
     } else if any(&["important", "major", "significant"]) {
@@ -121,7 +110,7 @@ pub fn blog_category(item: &Item, category: Category) -> &'static str {
     ];
     rules
         .iter()
-        .find(|(words, _)| words.iter().any(|w| contains_word(&text, w)))
+        .find(|(words, _)| words.iter().any(|w| has_phrase(&text, w)))
         .map_or(
             match category {
                 Category::Vision => "Community",

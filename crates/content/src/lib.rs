@@ -49,6 +49,7 @@ pub mod text;
 pub mod tone;
 pub mod validate;
 pub mod vars;
+mod words;
 
 pub use compose::{
     Brand, Bundle, ComposeError, ComposeOptions, EmailTemplate, Personalization, compose,

@@ -22,6 +22,9 @@ pub fn split(segments: &[String], max: usize, first_reserve: usize) -> Vec<Strin
     }
 }
 
+/// What joins two pieces in one post.
+const GAP: &str = "\n\n";
+
 fn pack(segments: &[String], budget: usize, first_reserve: usize) -> Vec<String> {
     let smallest = budget.saturating_sub(first_reserve).max(1);
     let pieces: Vec<&str> = segments
@@ -30,22 +33,28 @@ fn pack(segments: &[String], budget: usize, first_reserve: usize) -> Vec<String>
         .collect();
     let mut posts: Vec<String> = Vec::new();
     let mut current = String::new();
+    // The weight of `current`, kept as it grows: a line break ends every URL and grapheme
+    // cluster, so `a\n\nb` weighs `a` + `\n\n` + `b` and nothing is measured twice.
+    let mut current_len = 0;
+    let gap = weighted_len(GAP);
     for piece in pieces {
         let room = if posts.is_empty() {
             budget.saturating_sub(first_reserve)
         } else {
             budget
         };
-        let candidate = if current.is_empty() {
-            piece.to_string()
-        } else {
-            format!("{current}\n\n{piece}")
-        };
-        if weighted_len(&candidate) <= room || current.is_empty() {
-            current = candidate;
+        let piece_len = weighted_len(piece);
+        if current.is_empty() {
+            current.push_str(piece);
+            current_len = piece_len;
+        } else if current_len + gap + piece_len <= room {
+            current.push_str(GAP);
+            current.push_str(piece);
+            current_len += gap + piece_len;
         } else {
             posts.push(std::mem::take(&mut current));
-            current = piece.to_string();
+            current.push_str(piece);
+            current_len = piece_len;
         }
     }
     if !current.is_empty() {
@@ -107,6 +116,30 @@ mod tests {
                 "{} > {limit}: {p}",
                 weighted_len(p)
             );
+        }
+    }
+
+    #[test]
+    fn a_post_weighs_the_sum_of_its_pieces_and_gaps() {
+        // URLs, emoji, accents, CJK and combining marks at the pieces' edges: the weight
+        // counted piece by piece is the weight of the joined post.
+        let pieces = [
+            "see https://example.com/a?b=c",
+            "\u{0301}starts with a combining mark",
+            "halcytone.com ends here",
+            "日本語のテキスト 👋🏽",
+            "e\u{0301}",
+            "x.com/path.",
+        ];
+        for a in pieces {
+            for b in pieces {
+                let joined = format!("{a}{GAP}{b}");
+                assert_eq!(
+                    weighted_len(&joined),
+                    weighted_len(a) + weighted_len(GAP) + weighted_len(b),
+                    "{joined:?}"
+                );
+            }
         }
     }
 

@@ -6,6 +6,7 @@ pub mod document;
 
 use crate::compose::Bundle;
 use crate::model::LivingDocument;
+pub(crate) use crate::words::has_phrase;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::fmt;
@@ -111,13 +112,4 @@ pub fn validate(doc: &LivingDocument, bundle: Option<&Bundle>, now: DateTime<Utc
         issues.extend(channels::check(b));
     }
     Report::from_issues(issues)
-}
-
-/// `needle` occurs in `haystack` as whole words (both lower-case).
-pub(crate) fn has_phrase(haystack: &str, needle: &str) -> bool {
-    haystack.match_indices(needle).any(|(i, _)| {
-        let before = haystack[..i].chars().next_back();
-        let after = haystack[i + needle.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
