@@ -36,6 +36,8 @@ pub struct Core {
     pub sources: Sources,
     /// Remote documents fetched recently (`SOURCE_CACHE_SECONDS`).
     pub fetched: Arc<FetchMemo>,
+    /// The configured file's text while the file is unchanged.
+    pub file_document: Arc<crate::documents::FileMemo>,
     /// Stored outbound credentials and the keys the publishers use.
     pub credentials: Arc<Credentials>,
     /// Halcytone Live rooms (connections by session; the edge carries them over WebSockets).
@@ -86,6 +88,7 @@ impl Core {
             content_changes: Arc::default(),
             sources,
             fetched: Arc::default(),
+            file_document: Arc::default(),
             credentials,
             live: Arc::default(),
             live_sessions: Arc::default(),

@@ -14,6 +14,52 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The configured file's text, kept while the file's length and modification time stay
+/// the same: a preview then costs one `stat` instead of an open, a read and a trip to the
+/// blocking pool. Scheduled runs read the file afresh.
+#[derive(Debug, Default)]
+pub struct FileMemo {
+    last: Mutex<Option<(FileStamp, DocumentText)>>,
+}
+
+/// What says a file may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    path: std::path::PathBuf,
+}
+
+impl FileStamp {
+    /// A `stat` of a local file: microseconds, done in place.
+    fn of(path: &std::path::Path) -> Option<FileStamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl FileMemo {
+    fn get(&self, stamp: &FileStamp) -> Option<DocumentText> {
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.as_ref()
+            .filter(|(s, _)| s == stamp && s.modified.is_some())
+            .map(|(_, d)| d.clone())
+    }
+    fn put(&self, stamp: FileStamp, doc: DocumentText) {
+        *self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((stamp, doc));
+    }
+}
+
 /// Recently fetched remote documents, by label.
 #[derive(Debug, Default)]
 pub struct FetchMemo {
@@ -111,17 +157,28 @@ pub async fn configured(state: &Core) -> Result<DocumentText, AppError> {
 pub async fn configured_fresh(state: &Core, fresh: bool) -> Result<DocumentText, AppError> {
     match &state.config.document {
         DocumentSource::File(path) => {
+            let stamp = (!fresh).then(|| FileStamp::of(path)).flatten();
+            if let Some(doc) = stamp.as_ref().and_then(|s| state.file_document.get(s)) {
+                return Ok(doc);
+            }
             let text = tokio::fs::read_to_string(path).await.map_err(|e| {
                 AppError::Unavailable(format!(
                     "the living document {} cannot be read: {e}",
                     path.display()
                 ))
             })?;
-            Ok(DocumentText {
+            let doc = DocumentText {
                 label: format!("file:{}", path.display()),
                 text,
                 format: None,
-            })
+            };
+            // Kept only when the file did not change while it was read.
+            if let Some(stamp) = stamp
+                && FileStamp::of(path).as_ref() == Some(&stamp)
+            {
+                state.file_document.put(stamp, doc.clone());
+            }
+            Ok(doc)
         }
         DocumentSource::Inline { label, text } => Ok(DocumentText {
             label: label.clone(),
@@ -228,6 +285,37 @@ mod tests {
         assert!(!has_source_prefix("0\u{10000}"));
         assert!(!has_source_prefix("gdoc\u{e9}:x"));
         assert!(has_source_prefix("GDOCS:abc"));
+    }
+
+    #[test]
+    fn a_kept_file_is_given_back_only_while_it_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc.md");
+        std::fs::write(&path, "# One\n").unwrap();
+        let memo = FileMemo::default();
+        let first = FileStamp::of(&path).unwrap();
+        let doc = |text: &str| DocumentText {
+            label: "file:doc.md".into(),
+            text: text.into(),
+            format: None,
+        };
+        memo.put(first.clone(), doc("# One\n"));
+        assert_eq!(memo.get(&first).unwrap().text, "# One\n");
+        // Same length, new contents and modification time: not the kept text.
+        std::fs::write(&path, "# Two\n").unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
+        let second = FileStamp::of(&path).unwrap();
+        assert_ne!(first, second);
+        assert!(memo.get(&second).is_none());
+        // Another file of the same length and time is another stamp.
+        let other = FileStamp {
+            path: dir.path().join("other.md"),
+            ..first.clone()
+        };
+        assert!(memo.get(&other).is_none());
+        assert!(FileStamp::of(&dir.path().join("missing.md")).is_none());
     }
 
     #[test]
