@@ -16,6 +16,7 @@ Paths:
   hello             GET /            on bench-hello (the yardstick)
   health            GET /health      target >= 0.8 x hello
   preview-cached    GET /api/v1/preview, a cache hit                  target >= 0.5 x health
+  preview-cached-br the cache hit to a client accepting gzip and br   target >= 0.5 x health
   preview-uncached  GET /api/v1/preview, Cache-Control: no-cache      target >= 0.10 x health,
                                                                       >= 5,000/s, p99 <= 20 ms
   capture           POST /api/v1/email/send on the mock CRM (captured) target >= 0.2 x health,
@@ -54,6 +55,7 @@ PATHS = {
     "hello": ("GET / (bare axum)", None, None, {}),
     "health": ("GET /health", "hello", 0.8, {}),
     "preview-cached": ("preview, cache hit", "health", 0.5, {}),
+    "preview-cached-br": ("preview, cache hit, br/gzip", "health", 0.5, {}),
     "preview-uncached": ("preview, uncached", "health", 0.10, {"rps": 5000, "p99": 20.0}),
     "capture": ("mock CRM send, captured", "health", 0.2, {"rps": 10000, "p99": 20.0}),
     "preview-c1": ("preview, uncached, c=1", None, None, {"p50": 0.5}),
@@ -218,6 +220,7 @@ def main() -> int:
             "hello": [f"http://127.0.0.1:{hello_port}/"],
             "health": [f"http://127.0.0.1:{api_port}/health"],
             "preview-cached": [*auth, preview],
+            "preview-cached-br": [*auth, "-H", "Accept-Encoding: gzip, br", preview],
             "preview-uncached": [*auth, "-H", "Cache-Control: no-cache", preview],
             "capture": ["-s", post_lua, f"http://127.0.0.1:{crm_port}/api/v1/email/send"],
             "preview-c1": [*auth, "-H", "Cache-Control: no-cache", preview],

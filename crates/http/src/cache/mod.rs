@@ -4,6 +4,7 @@
 //! (`signature`).
 
 pub use halcytone_app::cache::{after_publish, invalidation};
+pub mod encoded;
 pub mod pattern;
 pub mod response;
 pub mod serve;

@@ -14,11 +14,22 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// One cached answer.
+/// One cached answer, with its compressed copies once a client asked for them.
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub body: Bytes,
     pub content_type: &'static str,
+    pub variants: super::encoded::Variants,
+}
+
+impl Cached {
+    pub fn new(body: Bytes, content_type: &'static str) -> Cached {
+        Cached {
+            body,
+            content_type,
+            variants: super::encoded::Variants::default(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -36,7 +47,11 @@ struct Entry {
 const ENTRY_OVERHEAD: usize = 160;
 
 fn weight(key: &str, value: &Cached, tags: &[String]) -> usize {
-    value.body.len() + 2 * key.len() + tags.iter().map(String::len).sum::<usize>() + ENTRY_OVERHEAD
+    value.body.len()
+        + super::encoded::reserve(value.body.len())
+        + 2 * key.len()
+        + tags.iter().map(String::len).sum::<usize>()
+        + ENTRY_OVERHEAD
 }
 
 #[derive(Debug, Default)]
@@ -315,10 +330,7 @@ mod tests {
     use super::*;
 
     fn v(s: &'static str) -> Cached {
-        Cached {
-            body: Bytes::from_static(s.as_bytes()),
-            content_type: "application/json",
-        }
+        Cached::new(Bytes::from_static(s.as_bytes()), "application/json")
     }
 
     fn cache(capacity: usize) -> ResponseCache {
@@ -330,10 +342,7 @@ mod tests {
     }
 
     fn v_owned(s: &str) -> Cached {
-        Cached {
-            body: Bytes::copy_from_slice(s.as_bytes()),
-            content_type: "application/json",
-        }
+        Cached::new(Bytes::copy_from_slice(s.as_bytes()), "application/json")
     }
 
     #[test]
@@ -414,10 +423,7 @@ mod tests {
     fn a_20_mb_answer_is_not_kept_and_bytes_stay_under_the_bound() {
         let max = 64 << 20;
         let c = ResponseCache::new(true, 1_000_000, max, Duration::from_secs(60));
-        let big = Cached {
-            body: Bytes::from(vec![b'x'; 20_000_000]),
-            content_type: "application/json",
-        };
+        let big = Cached::new(Bytes::from(vec![b'x'; 20_000_000]), "application/json");
         c.put("big".into(), big, vec![], None);
         assert!(c.get("big").is_none());
         assert_eq!(c.counts().too_large, 1);
@@ -425,10 +431,7 @@ mod tests {
         // Mixed answers, from tiny to just under an eighth of the bound, fill it.
         for i in 0..2_000_usize {
             let len = [10, 1_000, 100_000, 1_000_000, 8_000_000][i % 5];
-            let body = Cached {
-                body: Bytes::from(vec![b'y'; len]),
-                content_type: "application/json",
-            };
+            let body = Cached::new(Bytes::from(vec![b'y'; len]), "application/json");
             c.put(format!("k{i}"), body, vec!["preview".into()], None);
             let n = c.counts();
             assert!(n.bytes <= max, "{} bytes after {i} puts", n.bytes);

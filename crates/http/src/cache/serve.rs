@@ -2,6 +2,7 @@
 //! stored with its tags and sent. `X-Cache: HIT|MISS` says which; a request with
 //! `Cache-Control: no-cache` skips the lookup (and refreshes the entry).
 
+use super::encoded::Encoding;
 use super::{Cached, ResponseCache};
 use crate::error::ApiResult;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -31,6 +32,30 @@ pub fn respond(body: Bytes, content_type: &'static str, hit: bool) -> Response {
     r
 }
 
+/// Sends a cached answer: its compressed copy (made once, then shared by every hit) when
+/// the request accepts one, else the body as stored. Either way `Vary: Accept-Encoding`.
+pub fn respond_cached(cached: &Cached, hit: bool, request: &HeaderMap) -> Response {
+    let encoding = request
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Encoding::chosen);
+    let compressed = encoding.and_then(|e| Some((e, cached.variants.get(e, &cached.body)?)));
+    let mut r = match compressed {
+        Some((e, bytes)) => {
+            let mut r = respond(bytes, cached.content_type, hit);
+            r.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(e.as_str()),
+            );
+            r
+        }
+        None => respond(cached.body.clone(), cached.content_type, hit),
+    };
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    r
+}
+
 /// The cached answer under `key`, or `compute`'s, stored with `tags` (worked out only on a
 /// miss) for `ttl`.
 pub async fn json<F, Fut>(
@@ -39,6 +64,7 @@ pub async fn json<F, Fut>(
     tags: impl FnOnce() -> Vec<String>,
     ttl: Option<Duration>,
     skip_lookup: bool,
+    request: &HeaderMap,
     compute: F,
 ) -> ApiResult<Response>
 where
@@ -48,19 +74,11 @@ where
     if skip_lookup {
         cache.note_bypass();
     } else if let Some(hit) = cache.get(&key) {
-        return Ok(respond(hit.body, hit.content_type, true));
+        return Ok(respond_cached(&hit, true, request));
     }
-    let body = compute().await?;
-    cache.put(
-        key,
-        Cached {
-            body: body.clone(),
-            content_type: "application/json",
-        },
-        tags(),
-        ttl,
-    );
-    Ok(respond(body, "application/json", false))
+    let cached = Cached::new(compute().await?, "application/json");
+    cache.put(key, cached.clone(), tags(), ttl);
+    Ok(respond_cached(&cached, false, request))
 }
 
 /// Serializes an answer for the cache.
@@ -73,6 +91,34 @@ pub fn to_bytes(v: &serde_json::Value) -> ApiResult<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_hit_is_sent_as_the_kept_copy_without_the_compression_layer() {
+        use std::io::Read;
+        let body = Bytes::from("{\"html\":\"".to_string() + &"<p>Hello</p>".repeat(500) + "\"}");
+        let cached = Cached::new(body.clone(), "application/json");
+        let mut request = HeaderMap::new();
+        request.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let r = respond_cached(&cached, true, &request);
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(r.headers()[header::VARY], "accept-encoding");
+        assert_eq!(r.headers()["x-cache"], "HIT");
+        let sent = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&sent[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, body);
+        // Without Accept-Encoding: the body as stored.
+        let r = respond_cached(&cached, true, &HeaderMap::new());
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        let sent = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(sent, body);
+    }
 
     #[test]
     fn no_cache_directives_bypass() {

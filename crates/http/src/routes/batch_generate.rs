@@ -52,7 +52,8 @@ pub(super) struct BatchGenerate {
 /// would have answered.
 async fn one(state: AppState, p: Plan) -> Result<Value, Value> {
     let run = async {
-        let (bytes, _) = preview_answer(&state, &p, "preview", false).await?;
+        let (cached, _) = preview_answer(&state, &p, "preview", false).await?;
+        let bytes = cached.body;
         serde_json::from_slice::<Value>(&bytes)
             .map_err(|e| ApiError::Internal(format!("preview answer: {e}")))
     };

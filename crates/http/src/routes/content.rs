@@ -18,7 +18,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use bytes::Bytes;
 use chrono::{SecondsFormat, Utc};
 use halcytone_content::platform::PLATFORMS;
 use halcytone_content::{Channel, EmailTemplate, Platform, Tone};
@@ -213,8 +212,8 @@ pub(super) async fn plan(
     })
 }
 
-fn json_bytes((bytes, hit): (Bytes, bool)) -> Response {
-    cache::serve::respond(bytes, "application/json", hit)
+fn json_bytes((cached, hit): (cache::Cached, bool), request: &HeaderMap) -> Response {
+    cache::serve::respond_cached(&cached, hit, request)
 }
 
 fn now_iso() -> String {
@@ -228,14 +227,14 @@ pub(super) async fn preview_answer(
     p: &Plan,
     version: &str,
     fresh: bool,
-) -> ApiResult<(Bytes, bool)> {
+) -> ApiResult<(cache::Cached, bool)> {
     let as_of = generation::today();
     let key = generation::key(&p.doc, &p.req, &format!("{version}|{}", as_of.timestamp()));
     let cache_key = format!("preview:{version}:{key}");
     if fresh {
         state.cache.note_bypass();
     } else if let Some(hit) = state.cache.get(&cache_key) {
-        return Ok((hit.body, true));
+        return Ok((hit, true));
     }
     let generation::Produced { bundle, report, .. } =
         generation::produce(state, &p.doc, &p.req, as_of).await?;
@@ -277,20 +276,17 @@ pub(super) async fn preview_answer(
     if version == "preview" {
         body["preview_generated_at"] = body["generated_at"].clone();
     }
-    let bytes = cache::serve::to_bytes(&body)?;
+    let cached = cache::Cached::new(cache::serve::to_bytes(&body)?, "application/json");
     state.cache.put(
         cache_key,
-        cache::Cached {
-            body: bytes.clone(),
-            content_type: "application/json",
-        },
+        cached.clone(),
         vec![
             "preview".into(),
             format!("document:{}", generation::document_hash(&p.doc)),
         ],
         None,
     );
-    Ok((bytes, false))
+    Ok((cached, false))
 }
 
 /// `Cache-Control: no-cache` asks for a freshly generated answer.
@@ -311,6 +307,7 @@ async fn generate(
     if p.preview_only {
         return Ok(json_bytes(
             preview_answer(&state, &p, version, fresh).await?,
+            &HeaderMap::new(),
         ));
     }
     require(caller.as_ref(), Scope::Write)?;
@@ -459,6 +456,7 @@ async fn preview(
     let p = plan(&state, body, &QueryArgs::default(), true).await?;
     Ok(json_bytes(
         preview_answer(&state, &p, "preview", wants_fresh(&headers)).await?,
+        &headers,
     ))
 }
 
@@ -640,6 +638,7 @@ async fn templates(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
         || vec!["static".into(), "templates".into()],
         None,
         cache::serve::bypass(&headers),
+        &headers,
         || async { cache::serve::to_bytes(&templates_json()) },
     )
     .await
@@ -776,6 +775,7 @@ async fn social_preview(
         tags,
         None,
         cache::serve::bypass(&headers),
+        &headers,
         || async { cache::serve::to_bytes(&social_preview_json(&state, &doc, &req, p).await?) },
     )
     .await

@@ -59,6 +59,7 @@ async fn list(
         || vec!["content".into()],
         Some(VERSION_TTL),
         cache::serve::bypass(&headers),
+        &headers,
         || async { cache::serve::to_bytes(&versions::list(&state, limit, offset).await?) },
     )
     .await
@@ -75,6 +76,7 @@ async fn show(
         || vec!["content".into(), format!("content:{id}")],
         Some(VERSION_TTL),
         cache::serve::bypass(&headers),
+        &headers,
         || async { cache::serve::to_bytes(&versions::version_json(&state, &id).await?) },
     )
     .await

@@ -18,6 +18,61 @@ fn cache_header(a: &crate::helpers::Answer) -> String {
         .to_string()
 }
 
+/// One GET of the preview with `accept_encoding`: its status, x-cache, content-encoding, vary
+/// and raw body (reqwest here does not decode).
+async fn preview_encoded(
+    app: &TestApp,
+    accept_encoding: &str,
+) -> (String, String, String, Vec<u8>) {
+    let r = app
+        .http
+        .get(format!("{}/api/v1/preview", app.base))
+        .bearer_auth(&app.read_key)
+        .header("accept-encoding", accept_encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = |n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (cache, encoding, vary) = (h("x-cache"), h("content-encoding"), h("vary"));
+    (cache, encoding, vary, r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_cached_preview_is_sent_compressed_as_each_client_accepts() {
+    use std::io::Read;
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
+    let (cache, encoding, vary, plain) = preview_encoded(&app, "identity").await;
+    assert_eq!((cache.as_str(), encoding.as_str()), ("MISS", ""));
+    assert!(vary.contains("accept-encoding"), "{vary}");
+    let (cache, encoding, _, gz) = preview_encoded(&app, "gzip, deflate").await;
+    assert_eq!((cache.as_str(), encoding.as_str()), ("HIT", "gzip"));
+    let mut back = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!(back, plain, "the gzip copy is the cached body");
+    let (cache, encoding, _, br) = preview_encoded(&app, "gzip, br").await;
+    assert_eq!((cache.as_str(), encoding.as_str()), ("HIT", "br"));
+    let mut back = Vec::new();
+    brotli::Decompressor::new(&br[..], 4096)
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!(back, plain, "the brotli copy is the cached body");
+    assert!(gz.len() * 4 < plain.len() && br.len() * 4 < plain.len());
+    // The same copy again, and the body as stored to a client that accepts neither.
+    let (_, _, _, gz_again) = preview_encoded(&app, "gzip").await;
+    assert_eq!(gz_again, gz);
+    let (_, encoding, _, again) = preview_encoded(&app, "br;q=0, gzip;q=0").await;
+    assert_eq!((encoding.as_str(), again), ("", plain));
+}
+
 both_backends!(
     repeated_previews_hit_and_the_dashboard_sees_the_rate,
     |app: TestApp| async move {
