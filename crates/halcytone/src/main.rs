@@ -13,12 +13,6 @@ mod samples;
 use clap::Parser;
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: the request path allocates and frees small
-/// blocks from many threads, where glibc's malloc showed up as a tenth of `/health`'s
-/// profile (`scripts/bench.sh` measures the difference).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // A .env file (in the working directory or the nearest folder above it) supplies
     // variables not already set; a line that cannot be read is reported with its number.
