@@ -149,3 +149,25 @@ def mock_main(service, port_variable, doc):
         argv += ["--host", args.host]
     os.makedirs(args.data_dir, exist_ok=True)
     exec_binary(argv)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_all(procs, timeout=20):
+    """SIGTERM to every process still running, then a wait of `timeout` seconds each before
+    SIGKILL: what the benchmarks started, stopped."""
+    import signal
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()

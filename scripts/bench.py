@@ -33,7 +33,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -42,6 +41,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from _halcytone import free_port, stop_all
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEY = "bench-read-key-0000000000000000001"
@@ -65,12 +66,6 @@ PATHS = {
 def die(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_free(port: int) -> bool:
@@ -284,14 +279,7 @@ def main() -> int:
             print("every target met")
         return 1 if a.check and missed else 0
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
         if a.keep:
             print(f"data and logs kept in {work}")
         else:

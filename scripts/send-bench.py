@@ -24,8 +24,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+
+from _halcytone import free_port, stop_all
 
 KEY = "send-bench-admin-key-000000000001"
 DOCUMENT = """# Weekly update
@@ -48,12 +48,6 @@ reminder schedule. Hello *|FIRST_NAME|*, thank you for breathing with us.
 ### [Tip] Two minutes before sleep
 A short box-breathing round before bed helps most people fall asleep sooner.
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(method: str, url: str, body=None, headers=None, timeout=60.0):
@@ -282,14 +276,7 @@ def main() -> int:
             ok = False
         return 0 if ok else 1
     finally:
-        for _, proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _, proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all([proc for _, proc in procs])
         if a.keep:
             print(f"data and logs kept in {work}")
         else:
