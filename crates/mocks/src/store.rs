@@ -185,9 +185,6 @@ struct Job {
     retention: i64,
     /// What the body search indexes of an email capture (extracted by the caller's task too).
     search: Option<SearchText>,
-    /// Asks the writer to put every pending capture into the search index before it answers
-    /// (a search is about to run).
-    index_now: bool,
 }
 
 /// Most writes grouped into one transaction.
@@ -241,6 +238,24 @@ async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(
         });
         q.build().execute(&mut *conn).await?;
     }
+    let searchable: Vec<(&str, &SearchText)> = jobs
+        .iter()
+        .filter_map(|j| Some((j.record.as_ref()?.0.id.as_str(), j.search.as_ref()?)))
+        .collect();
+    for chunk in searchable.chunks(ROWS_PER_INSERT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO message_search (rowid, subject, text, html) ",
+        );
+        q.push_values(chunk, |mut b, (id, t)| {
+            b.push("(SELECT seq FROM records WHERE id = ")
+                .push_bind_unseparated(*id)
+                .push_unseparated(")")
+                .push_bind(&t.subject)
+                .push_bind(&t.text)
+                .push_bind(&t.html);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
     // Counted with the records: exact, and kept when captures are pruned.
     for (kind, n) in accepted {
         sqlx::query(
@@ -268,83 +283,6 @@ async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// Captures waiting for the body search index: FTS5 writes a new segment at every commit,
-/// so indexing each group as it commits cost a sixth of the SMTP capture's time. The writer
-/// keeps them here and indexes them together — when [`INDEX_BATCH`] are waiting, when no
-/// write has come for [`INDEX_IDLE`], and always before a search runs — so a search never
-/// misses a capture whose answer was sent. Captures a crash left out are indexed when the
-/// store next opens ([`index_missing`]).
-const INDEX_BATCH: usize = 512;
-const INDEX_IDLE: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Writes `pending` into the search index in one transaction; a capture pruned meanwhile
-/// is skipped (its row is gone, and nothing is indexed for it).
-async fn index_pending(
-    pool: &SqlitePool,
-    pending: &mut Vec<(String, SearchText)>,
-) -> Result<(), sqlx::Error> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let mut tx = pool.begin().await?;
-    for (id, t) in pending.iter() {
-        sqlx::query(
-            "INSERT INTO message_search (rowid, subject, text, html) SELECT seq, ?, ?, ? FROM records WHERE id = ?",
-        )
-        .bind(&t.subject)
-        .bind(&t.text)
-        .bind(&t.html)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    pending.clear();
-    Ok(())
-}
-
-/// [`index_pending`] from the writer: a failure is logged and the batch dropped (the
-/// captures stay stored, but a body search does not find them).
-async fn flush_index(pool: &SqlitePool, pending: &mut Vec<(String, SearchText)>) {
-    if let Err(e) = index_pending(pool, pending).await {
-        tracing::error!(error = %e, "indexing captures for search failed");
-        pending.clear();
-    }
-}
-
-/// Indexes the email captures after the newest one in the search index (those a crash
-/// left waiting), at open.
-async fn index_missing(pool: &SqlitePool) -> Result<(), StoreError> {
-    let newest: Option<i64> = sqlx::query_scalar("SELECT max(rowid) FROM message_search")
-        .fetch_one(pool)
-        .await?;
-    let mut after = newest.unwrap_or(0);
-    loop {
-        let rows = sqlx::query(
-            "SELECT seq, id, subject, request FROM records WHERE kind = 'email' AND captured = 1 AND seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(after)
-        .bind(INDEX_PAGE)
-        .fetch_all(pool)
-        .await?;
-        let Some(last) = rows.last() else {
-            return Ok(());
-        };
-        after = last.try_get("seq")?;
-        let mut pending = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let request: Value =
-                serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
-            let subject: Option<String> = row.try_get("subject")?;
-            pending.push((
-                row.try_get("id")?,
-                SearchText::of(subject.as_deref(), &request),
-            ));
-        }
-        index_pending(pool, &mut pending).await?;
-    }
 }
 
 /// Writes one group in a transaction: all at once when it can, else job by job, a failing job
@@ -396,25 +334,7 @@ type Reply = tokio::sync::oneshot::Sender<Result<(), StoreError>>;
 /// The single writer: takes every pending write, commits them together, answers each.
 async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Reply)>) {
     let mut since_prune: i64 = 0;
-    let mut to_index: Vec<(String, SearchText)> = Vec::new();
-    loop {
-        let first = if to_index.is_empty() {
-            rx.recv().await
-        } else {
-            match tokio::time::timeout(INDEX_IDLE, rx.recv()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    // Quiet for a moment: index what is waiting.
-                    flush_index(&pool, &mut to_index).await;
-                    continue;
-                }
-            }
-        };
-        let Some(first) = first else {
-            // Every sender is gone: index what is waiting before the writer ends.
-            flush_index(&pool, &mut to_index).await;
-            break;
-        };
+    while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -422,8 +342,7 @@ async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Repl
                 Err(_) => break,
             }
         }
-        let (mut jobs, replies): (Vec<Job>, Vec<Reply>) = group.into_iter().unzip();
-        let index_now = jobs.iter().any(|j| j.index_now);
+        let (jobs, replies): (Vec<Job>, Vec<Reply>) = group.into_iter().unzip();
         let captured = jobs
             .iter()
             .filter(|j| j.record.as_ref().is_some_and(|(r, _, _)| r.captured))
@@ -431,16 +350,6 @@ async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Repl
         let retention = jobs.iter().map(|j| j.retention).min().unwrap_or(i64::MAX);
         match write_group(&pool, &jobs).await {
             Ok(results) => {
-                for (job, result) in jobs.iter_mut().zip(&results) {
-                    if let (Ok(()), Some(search), Some((record, _, _))) =
-                        (result, job.search.take(), job.record.as_ref())
-                    {
-                        to_index.push((record.id.clone(), search));
-                    }
-                }
-                if index_now || to_index.len() >= INDEX_BATCH {
-                    flush_index(&pool, &mut to_index).await;
-                }
                 since_prune += captured;
                 // Prune in steps of a tenth of the retention (at most 256 captures over it).
                 if captured > 0 && since_prune >= (retention / 10).clamp(1, MAX_GROUP as i64) {
@@ -489,7 +398,6 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         index_existing(&pool).await?;
-        index_missing(&pool).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(writer(pool.clone(), rx));
         Ok(Store { pool, writer: tx })
@@ -515,29 +423,12 @@ impl Store {
             idempotent: idempotent
                 .map(|(k, r, s, b)| (k.to_string(), r.to_string(), s, b.to_string())),
             retention,
-            index_now: false,
         };
-        self.write(job).await
-    }
-
-    async fn write(&self, job: Job) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         if self.writer.send((job, tx)).await.is_err() {
             return Err(StoreError::Closed);
         }
         rx.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// Waits until every capture answered so far is in the search index.
-    async fn index_now(&self) -> Result<(), StoreError> {
-        self.write(Job {
-            record: None,
-            idempotent: None,
-            retention: i64::MAX,
-            search: None,
-            index_now: true,
-        })
-        .await
     }
 
     pub async fn idempotent(&self, key: &str) -> Result<Option<StoredResponse>, StoreError> {
@@ -856,9 +747,6 @@ impl Store {
         q: &ConsoleQuery,
         extra: &str,
     ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
-        if q.search.is_some() {
-            self.index_now().await?;
-        }
         let (sql, binds) = console_where(q);
         let sql = format!(
             "WITH page AS (SELECT seq{sql} ORDER BY seq DESC LIMIT ? OFFSET ?)
@@ -932,9 +820,6 @@ impl Store {
 
     /// How many captures a console query matches.
     pub async fn console_count(&self, q: &ConsoleQuery) -> Result<i64, StoreError> {
-        if q.search.is_some() {
-            self.index_now().await?;
-        }
         let (sql, binds) = console_where(q);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n{sql}")));
         for b in &binds {

@@ -625,47 +625,6 @@ async fn captures_from_before_the_index_are_indexed_on_open() {
     assert_eq!(api["messages"][0]["id"], "email-000004");
 }
 
-/// Captures are indexed in batches by the writer; a search indexes what is waiting first, and
-/// captures a crash left unindexed are indexed when the store next opens.
-#[tokio::test]
-async fn a_search_finds_every_answered_capture_and_a_crash_loses_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mock-crm.db");
-    let query = |word: &str| ConsoleQuery {
-        kind: "email".into(),
-        search: Some(word.into()),
-        limit: 100,
-        ..ConsoleQuery::default()
-    };
-    {
-        let store = Store::open(&path).await.unwrap();
-        for i in 1..=3 {
-            store
-                .commit(Some(&email(i, "kestrel")), None, 100)
-                .await
-                .unwrap();
-        }
-        // At once, not after the writer's idle wait.
-        assert_eq!(store.inbox_rows(&query("kestrel")).await.unwrap().len(), 3);
-        assert_eq!(store.console_count(&query("kestrel")).await.unwrap(), 3);
-    }
-    // As if the process had died before indexing the newest two captures.
-    {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .connect()
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM message_search WHERE rowid > (SELECT min(seq) FROM records)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
-    let store = Store::open(&path).await.unwrap();
-    assert_eq!(store.inbox_rows(&query("kestrel")).await.unwrap().len(), 3);
-}
-
 /// A search over 100,000 captured emails answers a page in well under a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_search_over_100000_captures_stays_fast() {
