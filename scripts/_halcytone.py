@@ -159,9 +159,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def stop_all(procs, timeout=20):
+def stop_all(procs, timeout=20, work=None, keep=False):
     """SIGTERM to every process still running, then a wait of `timeout` seconds each before
-    SIGKILL: what the benchmarks started, stopped."""
+    SIGKILL: what the benchmarks started, stopped. With `work`, the benchmark's directory
+    is then removed, or kept and named when `keep`."""
     import signal
     for proc in procs:
         if proc.poll() is None:
@@ -171,3 +172,10 @@ def stop_all(procs, timeout=20):
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
+    if work is None:
+        return
+    if keep:
+        print(f"data and logs kept in {work}")
+    else:
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)

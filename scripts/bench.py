@@ -279,11 +279,7 @@ def main() -> int:
             print("every target met")
         return 1 if a.check and missed else 0
     finally:
-        stop_all(procs)
-        if a.keep:
-            print(f"data and logs kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        stop_all(procs, work=work, keep=a.keep)
 
 
 if __name__ == "__main__":

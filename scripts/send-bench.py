@@ -23,7 +23,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -276,11 +275,7 @@ def main() -> int:
             ok = False
         return 0 if ok else 1
     finally:
-        stop_all([proc for _, proc in procs])
-        if a.keep:
-            print(f"data and logs kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        stop_all([proc for _, proc in procs], work=work, keep=a.keep)
 
 
 if __name__ == "__main__":
