@@ -10,58 +10,94 @@ use std::str::FromStr;
 
 use crate::search::SearchText;
 
-/// Meta key set once the emails captured before migration 0005 are in the search index.
-const INDEXED: &str = "search:indexed";
+/// Meta key holding the highest `seq` whose email is in the body-search index
+/// (migration 0006): captures above it are indexed before a search reads the index.
+const SEARCH_UPTO: &str = "search:upto";
 
-/// Emails read per statement while indexing existing captures.
+/// Emails indexed per transaction when the index catches up.
 const INDEX_PAGE: i64 = 500;
 
-/// Puts every email captured before the search index existed into it, once per database.
-async fn index_existing(pool: &SqlitePool) -> Result<(), StoreError> {
-    let done: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-        .bind(INDEXED)
-        .fetch_optional(pool)
-        .await?;
-    if done.is_some() {
-        return Ok(());
-    }
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM message_search")
-        .execute(&mut *tx)
-        .await?;
-    let mut after = 0_i64;
-    loop {
+/// How long writes must be quiet before the writer indexes in the background.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Puts up to `pages` pages of the captured emails above 'search:upto' into the body-search
+/// index, each page in its own transaction; whether any are left after.
+///
+/// Only the writer task calls this, so no capture can commit below the mark afterwards.
+async fn index_pending(pool: &SqlitePool, pages: usize) -> Result<bool, sqlx::Error> {
+    for _ in 0..pages {
+        let mut tx = pool.begin().await?;
+        let upto: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(SEARCH_UPTO)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
         let rows = sqlx::query(
             "SELECT seq, subject, request FROM records WHERE kind = 'email' AND captured = 1 AND seq > ? ORDER BY seq LIMIT ?",
         )
-        .bind(after)
+        .bind(upto)
         .bind(INDEX_PAGE)
         .fetch_all(&mut *tx)
         .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.try_get("seq")?;
+        let Some(last) = rows.last() else {
+            return Ok(false);
+        };
+        let last: i64 = last.try_get("seq")?;
+        let mut texts = Vec::with_capacity(rows.len());
         for row in &rows {
             let request: Value =
                 serde_json::from_str(&row.try_get::<String, _>("request")?).unwrap_or_default();
             let subject: Option<String> = row.try_get("subject")?;
-            let t = SearchText::of(subject.as_deref(), &request);
-            sqlx::query(
-                "INSERT INTO message_search (rowid, subject, text, html) VALUES (?, ?, ?, ?)",
-            )
-            .bind(row.try_get::<i64, _>("seq")?)
-            .bind(&t.subject)
-            .bind(&t.text)
-            .bind(&t.html)
-            .execute(&mut *tx)
-            .await?;
+            texts.push((
+                row.try_get::<i64, _>("seq")?,
+                SearchText::of(subject.as_deref(), &request),
+            ));
         }
-    }
-    sqlx::query("INSERT INTO meta (key, value) VALUES (?, 1)")
-        .bind(INDEXED)
+        for chunk in texts.chunks(ROWS_PER_INSERT) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO message_search (rowid, subject, text, html) ",
+            );
+            q.push_values(chunk, |mut b, (seq, t)| {
+                b.push_bind(*seq)
+                    .push_bind(&t.subject)
+                    .push_bind(&t.text)
+                    .push_bind(&t.html);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(SEARCH_UPTO)
+        .bind(last)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(())
+        tx.commit().await?;
+        if rows.len() < INDEX_PAGE as usize {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The addresses the console searches for an email record: each of the request's
+/// `recipients` (an address, or an object with an `email`), lower-cased (ASCII), one a line.
+fn recipient_lines(request: &Value) -> String {
+    let mut out = String::new();
+    for r in request["recipients"].as_array().into_iter().flatten() {
+        let address = match r {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(o) => o.get("email").and_then(Value::as_str),
+            _ => None,
+        };
+        if let Some(a) = address {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&a.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +208,7 @@ pub struct StoredResponse {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    writer: tokio::sync::mpsc::Sender<(Job, tokio::sync::oneshot::Sender<Result<(), StoreError>>)>,
+    writer: tokio::sync::mpsc::Sender<(Work, Reply)>,
 }
 
 /// One write waiting for the writer task.
@@ -183,8 +219,17 @@ struct Job {
     record: Option<(NewRecord, String, String)>,
     idempotent: Option<(String, String, u16, String)>,
     retention: i64,
-    /// What the body search indexes of an email capture (extracted by the caller's task too).
-    search: Option<SearchText>,
+    /// An email's addresses for the console's recipient search ([`recipient_lines`],
+    /// taken by the caller's task too).
+    recipients: Option<String>,
+}
+
+/// What the writer task is asked to do.
+#[derive(Debug)]
+enum Work {
+    Write(Box<Job>),
+    /// Bring the body-search index up to date with every capture committed so far.
+    CatchUp,
 }
 
 /// Most writes grouped into one transaction.
@@ -238,21 +283,19 @@ async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(
         });
         q.build().execute(&mut *conn).await?;
     }
-    let searchable: Vec<(&str, &SearchText)> = jobs
+    let addressed: Vec<(&str, &str)> = jobs
         .iter()
-        .filter_map(|j| Some((j.record.as_ref()?.0.id.as_str(), j.search.as_ref()?)))
+        .filter_map(|j| Some((j.record.as_ref()?.0.id.as_str(), j.recipients.as_deref()?)))
         .collect();
-    for chunk in searchable.chunks(ROWS_PER_INSERT) {
+    for chunk in addressed.chunks(ROWS_PER_INSERT) {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO message_search (rowid, subject, text, html) ",
+            "INSERT OR REPLACE INTO console_recipients (seq, addresses) ",
         );
-        q.push_values(chunk, |mut b, (id, t)| {
+        q.push_values(chunk, |mut b, (id, addresses)| {
             b.push("(SELECT seq FROM records WHERE id = ")
                 .push_bind_unseparated(*id)
                 .push_unseparated(")")
-                .push_bind(&t.subject)
-                .push_bind(&t.text)
-                .push_bind(&t.html);
+                .push_bind(*addresses);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -331,10 +374,31 @@ async fn prune(pool: &SqlitePool, retention: i64) -> Result<(), sqlx::Error> {
 
 type Reply = tokio::sync::oneshot::Sender<Result<(), StoreError>>;
 
-/// The single writer: takes every pending write, commits them together, answers each.
-async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Reply)>) {
+/// The single writer: takes every pending write, commits them together, answers each; brings
+/// the body-search index up to date when asked, and by itself once writes are quiet.
+async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Work, Reply)>) {
     let mut since_prune: i64 = 0;
-    while let Some(first) = rx.recv().await {
+    // Whether captures may wait for the index (then a quiet moment is used to index them).
+    let mut unindexed = true;
+    loop {
+        let first = if unindexed {
+            match tokio::time::timeout(QUIET, rx.recv()).await {
+                Ok(first) => first,
+                Err(_) => {
+                    unindexed = match index_pending(&pool, 1).await {
+                        Ok(more) => more,
+                        Err(e) => {
+                            tracing::error!(error = %e, "indexing captures for search failed");
+                            false
+                        }
+                    };
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(first) = first else { break };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -342,31 +406,68 @@ async fn writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<(Job, Repl
                 Err(_) => break,
             }
         }
-        let (jobs, replies): (Vec<Job>, Vec<Reply>) = group.into_iter().unzip();
-        let captured = jobs
-            .iter()
-            .filter(|j| j.record.as_ref().is_some_and(|(r, _, _)| r.captured))
-            .count() as i64;
-        let retention = jobs.iter().map(|j| j.retention).min().unwrap_or(i64::MAX);
-        match write_group(&pool, &jobs).await {
-            Ok(results) => {
-                since_prune += captured;
-                // Prune in steps of a tenth of the retention (at most 256 captures over it).
-                if captured > 0 && since_prune >= (retention / 10).clamp(1, MAX_GROUP as i64) {
-                    since_prune = 0;
-                    if let Err(e) = prune(&pool, retention).await {
-                        tracing::error!(error = %e, "pruning captures failed");
-                    }
+        let mut jobs = Vec::with_capacity(group.len());
+        let mut replies = Vec::with_capacity(group.len());
+        let mut catch_ups = Vec::new();
+        for (work, reply) in group {
+            match work {
+                Work::Write(job) => {
+                    jobs.push(*job);
+                    replies.push(reply);
                 }
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result);
+                Work::CatchUp => catch_ups.push(reply),
+            }
+        }
+        if !jobs.is_empty() {
+            let captured = jobs
+                .iter()
+                .filter(|j| j.record.as_ref().is_some_and(|(r, _, _)| r.captured))
+                .count() as i64;
+            unindexed |= captured > 0;
+            write(&pool, &jobs, replies, captured, &mut since_prune).await;
+        }
+        if !catch_ups.is_empty() {
+            let done = index_pending(&pool, usize::MAX)
+                .await
+                .map_err(StoreError::Database);
+            unindexed = done.is_err();
+            for reply in catch_ups {
+                let _ = reply.send(match &done {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(StoreError::Group(e.to_string())),
+                });
+            }
+        }
+    }
+}
+
+/// Commits one group of writes, answers each, and prunes captures beyond the retention.
+async fn write(
+    pool: &SqlitePool,
+    jobs: &[Job],
+    replies: Vec<Reply>,
+    captured: i64,
+    since_prune: &mut i64,
+) {
+    let retention = jobs.iter().map(|j| j.retention).min().unwrap_or(i64::MAX);
+    match write_group(pool, jobs).await {
+        Ok(results) => {
+            *since_prune += captured;
+            // Prune in steps of a tenth of the retention (at most 256 captures over it).
+            if captured > 0 && *since_prune >= (retention / 10).clamp(1, MAX_GROUP as i64) {
+                *since_prune = 0;
+                if let Err(e) = prune(pool, retention).await {
+                    tracing::error!(error = %e, "pruning captures failed");
                 }
             }
-            Err(e) => {
-                let message = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Group(message.clone())));
-                }
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Group(message.clone())));
             }
         }
     }
@@ -397,7 +498,6 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        index_existing(&pool).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(writer(pool.clone(), rx));
         Ok(Store { pool, writer: tx })
@@ -416,19 +516,29 @@ impl Store {
             return Ok(());
         }
         let job = Job {
-            search: record
-                .filter(|r| r.kind == "email" && r.captured)
-                .map(|r| SearchText::of(r.subject.as_deref(), &r.request)),
+            recipients: record
+                .filter(|r| r.kind == "email")
+                .map(|r| recipient_lines(&r.request)),
             record: record.map(|r| (r.clone(), r.request.to_string(), r.response.to_string())),
             idempotent: idempotent
                 .map(|(k, r, s, b)| (k.to_string(), r.to_string(), s, b.to_string())),
             retention,
         };
+        self.ask(Work::Write(Box::new(job))).await
+    }
+
+    /// Hands `work` to the writer task and waits for its answer.
+    async fn ask(&self, work: Work) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.writer.send((job, tx)).await.is_err() {
+        if self.writer.send((work, tx)).await.is_err() {
             return Err(StoreError::Closed);
         }
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Waits until every email captured so far is in the body-search index.
+    pub async fn index_for_search(&self) -> Result<(), StoreError> {
+        self.ask(Work::CatchUp).await
     }
 
     pub async fn idempotent(&self, key: &str) -> Result<Option<StoredResponse>, StoreError> {
@@ -706,7 +816,7 @@ fn console_where(q: &ConsoleQuery) -> (String, Vec<String>) {
         binds.push(text.clone());
         binds.push(text.clone());
         if q.kind == "email" {
-            // Addresses kept by the triggers of migration 0003 (console_recipients), so no payload is read.
+            // Addresses kept beside each email (console_recipients), so no payload is read.
             sql.push_str(
                 " OR EXISTS (SELECT 1 FROM console_recipients AS cr WHERE cr.seq = records.seq AND instr(cr.addresses, ?) > 0)",
             );
@@ -738,6 +848,15 @@ fn console_where(q: &ConsoleQuery) -> (String, Vec<String>) {
 }
 
 impl Store {
+    /// The `WHERE` clause of `q` ([`console_where`]), once the body-search index holds every
+    /// capture when `q` searches bodies.
+    async fn console_where(&self, q: &ConsoleQuery) -> Result<(String, Vec<String>), StoreError> {
+        if q.search.as_deref().is_some_and(|t| !t.is_empty()) {
+            self.index_for_search().await?;
+        }
+        Ok(console_where(q))
+    }
+
     /// One page of console rows, newest first: the page's seqs are chosen first (on the
     /// covering indexes), so payload fields — `extra` columns over `r.request` and
     /// `r.response` — are read for those rows only. Every row also has seq, id, subject,
@@ -747,7 +866,7 @@ impl Store {
         q: &ConsoleQuery,
         extra: &str,
     ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
-        let (sql, binds) = console_where(q);
+        let (sql, binds) = self.console_where(q).await?;
         let sql = format!(
             "WITH page AS (SELECT seq{sql} ORDER BY seq DESC LIMIT ? OFFSET ?)
              SELECT r.seq, r.id, r.subject, r.campaign, r.status, r.created_at, {extra}
@@ -820,7 +939,7 @@ impl Store {
 
     /// How many captures a console query matches.
     pub async fn console_count(&self, q: &ConsoleQuery) -> Result<i64, StoreError> {
-        let (sql, binds) = console_where(q);
+        let (sql, binds) = self.console_where(q).await?;
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n{sql}")));
         for b in &binds {
             query = query.bind(b);
@@ -902,6 +1021,23 @@ mod tests {
             response: json!({ "message_id": id }),
             raw: None,
         }
+    }
+
+    /// The console's recipient lines read both shapes a request names recipients in, as the
+    /// trigger of migration 0003 did, and ignore what is not an address.
+    #[test]
+    fn recipient_lines_read_strings_and_objects() {
+        let request = json!({ "recipients": [
+            "Ann@Example.com",
+            { "email": "BOB@example.com", "name": "Bob" },
+            { "name": "no address" },
+            42,
+        ] });
+        assert_eq!(
+            recipient_lines(&request),
+            "ann@example.com\nbob@example.com"
+        );
+        assert_eq!(recipient_lines(&json!({})), "");
     }
 
     /// Writes that reach the writer together share a transaction; one that fails (a second
