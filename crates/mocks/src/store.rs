@@ -238,14 +238,20 @@ const MAX_GROUP: usize = 256;
 /// Rows per multi-row insert (12 parameters a record).
 const ROWS_PER_INSERT: usize = 64;
 
-/// Writes `jobs` in a few multi-row statements on `conn`: their records, the counters of
-/// accepted records and the remembered responses.
-async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
+/// The statements that write `jobs`, appended to `q`, each ended by `;`: their records, the
+/// raw messages and recipient lines beside them, the counters of accepted records and the
+/// remembered responses. Several statements in one query cost one round trip to SQLite's
+/// connection thread (the arguments are bound across them in order).
+fn push_writes(
+    q: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
+    jobs: &[Job],
+    accepted: &[(String, i64)],
+    now: &str,
+) {
     let records: Vec<&(NewRecord, String, String)> =
         jobs.iter().filter_map(|j| j.record.as_ref()).collect();
-    let mut accepted: std::collections::BTreeMap<&str, i64> = Default::default();
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        q.push(
             "INSERT INTO records (id, kind, captured, subject, campaign, channel, status, idempotency_key, correlation_id, created_at, request, response) ",
         );
         q.push_values(chunk, |mut b, (r, request, response)| {
@@ -262,10 +268,7 @@ async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(
                 .push_bind(request)
                 .push_bind(response);
         });
-        q.build().execute(&mut *conn).await?;
-        for (r, _, _) in chunk {
-            *accepted.entry(r.kind).or_default() += 1;
-        }
+        q.push("; ");
     }
     // Each row below finds its record's seq by the record's id, inserted above.
     let raws: Vec<(&str, &[u8])> = records
@@ -273,59 +276,88 @@ async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(
         .filter_map(|(r, _, _)| Some((r.id.as_str(), r.raw.as_deref()?)))
         .collect();
     for chunk in raws.chunks(ROWS_PER_INSERT) {
-        let mut q =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO raw_messages (seq, data) ");
+        q.push("INSERT INTO raw_messages (seq, data) ");
         q.push_values(chunk, |mut b, (id, data)| {
             b.push("(SELECT seq FROM records WHERE id = ")
                 .push_bind_unseparated(*id)
                 .push_unseparated(")")
                 .push_bind(*data);
         });
-        q.build().execute(&mut *conn).await?;
+        q.push("; ");
     }
     let addressed: Vec<(&str, &str)> = jobs
         .iter()
         .filter_map(|j| Some((j.record.as_ref()?.0.id.as_str(), j.recipients.as_deref()?)))
         .collect();
     for chunk in addressed.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT OR REPLACE INTO console_recipients (seq, addresses) ",
-        );
+        q.push("INSERT OR REPLACE INTO console_recipients (seq, addresses) ");
         q.push_values(chunk, |mut b, (id, addresses)| {
             b.push("(SELECT seq FROM records WHERE id = ")
                 .push_bind_unseparated(*id)
                 .push_unseparated(")")
                 .push_bind(*addresses);
         });
-        q.build().execute(&mut *conn).await?;
+        q.push("; ");
     }
     // Counted with the records: exact, and kept when captures are pruned.
-    for (kind, n) in accepted {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
-        )
-        .bind(format!("accepted:{kind}"))
-        .bind(n)
-        .execute(&mut *conn)
-        .await?;
+    for (key, n) in accepted {
+        q.push("INSERT INTO meta (key, value) VALUES (")
+            .push_bind(key.as_str())
+            .push(", ")
+            .push_bind(*n)
+            .push(") ON CONFLICT(key) DO UPDATE SET value = value + excluded.value; ");
     }
     let remembered: Vec<&(String, String, u16, String)> =
         jobs.iter().filter_map(|j| j.idempotent.as_ref()).collect();
-    let now = chrono::Utc::now().to_rfc3339();
     for chunk in remembered.chunks(ROWS_PER_INSERT) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) ",
-        );
+        q.push("INSERT OR IGNORE INTO idempotency (key, route, status, response, created_at) ");
         q.push_values(chunk, |mut b, (key, route, status, body)| {
             b.push_bind(key)
                 .push_bind(route)
                 .push_bind(i64::from(*status))
                 .push_bind(body)
-                .push_bind(&now);
+                .push_bind(now);
         });
-        q.build().execute(&mut *conn).await?;
+        q.push("; ");
     }
+}
+
+/// How many records of each kind `jobs` add, as the meta keys that count them.
+fn accepted_of(jobs: &[Job]) -> Vec<(String, i64)> {
+    let mut accepted: std::collections::BTreeMap<&str, i64> = Default::default();
+    for (r, _, _) in jobs.iter().filter_map(|j| j.record.as_ref()) {
+        *accepted.entry(r.kind).or_default() += 1;
+    }
+    accepted
+        .into_iter()
+        .map(|(kind, n)| (format!("accepted:{kind}"), n))
+        .collect()
+}
+
+/// Writes `jobs` on `conn`, inside the caller's transaction, in one round trip.
+async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
+    let accepted = accepted_of(jobs);
+    let now = chrono::Utc::now().to_rfc3339();
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    push_writes(&mut q, jobs, &accepted, &now);
+    q.build().persistent(false).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Writes `jobs` in a transaction of their own, begun and committed in the same round trip;
+/// on failure nothing of them is kept.
+async fn write_all(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
+    let accepted = accepted_of(jobs);
+    let now = chrono::Utc::now().to_rfc3339();
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("BEGIN IMMEDIATE; ");
+    push_writes(&mut q, jobs, &accepted, &now);
+    q.push("COMMIT;");
+    let written = q.build().persistent(false).execute(&mut *conn).await;
+    if written.is_err() {
+        // A statement (or the commit) failed and left the transaction open: end it.
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    }
+    written.map(|_| ())
 }
 
 /// Writes one group in a transaction: all at once when it can, else job by job, a failing job
@@ -334,13 +366,13 @@ async fn write_group(
     pool: &SqlitePool,
     jobs: &[Job],
 ) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    if write_jobs(&mut tx, jobs).await.is_ok() {
-        tx.commit().await?;
-        return Ok(jobs.iter().map(|_| Ok(())).collect());
+    {
+        let mut conn = pool.acquire().await?;
+        if write_all(&mut conn, jobs).await.is_ok() {
+            return Ok(jobs.iter().map(|_| Ok(())).collect());
+        }
     }
     // One statement failed: nothing of the group is kept; write it job by job to tell which.
-    tx.rollback().await?;
     let mut tx = pool.begin().await?;
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
