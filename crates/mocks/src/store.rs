@@ -80,6 +80,17 @@ async fn index_pending(pool: &SqlitePool, pages: usize) -> Result<bool, sqlx::Er
     Ok(true)
 }
 
+/// A Bloom filter of the idempotency keys stored, read once when the store opens.
+async fn known_keys(pool: &SqlitePool) -> Result<growable_bloom_filter::GrowableBloom, StoreError> {
+    use futures_util::TryStreamExt;
+    let mut known = growable_bloom_filter::GrowableBloom::new(0.01, 100_000);
+    let mut keys = sqlx::query_scalar::<_, String>("SELECT key FROM idempotency").fetch(pool);
+    while let Some(key) = keys.try_next().await? {
+        known.insert(key.as_str());
+    }
+    Ok(known)
+}
+
 /// The addresses the console searches for an email record: each of the request's
 /// `recipients` (an address, or an object with an `email`), lower-cased (ASCII), one a line.
 fn recipient_lines(request: &Value) -> String {
@@ -208,6 +219,9 @@ pub struct StoredResponse {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Every idempotency key the store may hold (a Bloom filter: no false "absent"), so a
+    /// key never seen — each new SMTP message — is answered without a database read.
+    known: std::sync::Arc<std::sync::Mutex<growable_bloom_filter::GrowableBloom>>,
     writer: tokio::sync::mpsc::Sender<(Work, Reply)>,
 }
 
@@ -530,9 +544,14 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let known = known_keys(&pool).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(writer(pool.clone(), rx));
-        Ok(Store { pool, writer: tx })
+        Ok(Store {
+            pool,
+            known: std::sync::Arc::new(std::sync::Mutex::new(known)),
+            writer: tx,
+        })
     }
 
     /// Stores `record` and, when given, the idempotent response, atomically; older captures
@@ -556,7 +575,17 @@ impl Store {
                 .map(|(k, r, s, b)| (k.to_string(), r.to_string(), s, b.to_string())),
             retention,
         };
+        // Known before it can be committed, so a reader never misses a stored key.
+        if let Some((key, ..)) = &job.idempotent {
+            self.known().insert(key.as_str());
+        }
         self.ask(Work::Write(Box::new(job))).await
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, growable_bloom_filter::GrowableBloom> {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Hands `work` to the writer task and waits for its answer.
@@ -574,6 +603,9 @@ impl Store {
     }
 
     pub async fn idempotent(&self, key: &str) -> Result<Option<StoredResponse>, StoreError> {
+        if !self.known().contains(key) {
+            return Ok(None);
+        }
         let row = sqlx::query("SELECT route, status, response FROM idempotency WHERE key = ?")
             .bind(key)
             .fetch_optional(&self.pool)
@@ -1070,6 +1102,31 @@ mod tests {
             "ann@example.com\nbob@example.com"
         );
         assert_eq!(recipient_lines(&json!({})), "");
+    }
+
+    /// A key stored before the store opened is still found (the filter in front of the
+    /// lookup is filled from the database), and a key never stored is not.
+    #[tokio::test]
+    async fn remembered_keys_are_found_after_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mock.db");
+        let body = json!({ "ok": true });
+        {
+            let store = Store::open(&path).await.unwrap();
+            store
+                .commit(
+                    Some(&record("a")),
+                    Some(("key-a", "POST /x", 201, &body)),
+                    10,
+                )
+                .await
+                .unwrap();
+            assert!(store.idempotent("key-a").await.unwrap().is_some());
+        }
+        let store = Store::open(&path).await.unwrap();
+        let stored = store.idempotent("key-a").await.unwrap().unwrap();
+        assert_eq!((stored.route.as_str(), stored.status), ("POST /x", 201));
+        assert!(store.idempotent("key-b").await.unwrap().is_none());
     }
 
     /// Writes that reach the writer together share a transaction; one that fails (a second
