@@ -258,19 +258,50 @@ async fn batches(
     })))
 }
 
-/// Cancels a pending job (the API's cancel and the console's Cancel button).
-pub async fn cancel_job(state: &Core, id: &str) -> AppResult<Job> {
+/// What a cancel did.
+#[derive(Debug, Clone)]
+pub enum Cancelled {
+    /// The job had not started, and now never will.
+    Job(Job),
+    /// The job is a send in batches that was running: its batches that had not started never
+    /// will; the ones running end as they would (at most one per worker), and the send then
+    /// ends `cancelled`, its recipients not reached left `pending` in its ledger.
+    Send {
+        job: Job,
+        batches_cancelled: u64,
+        batches_running: i64,
+    },
+}
+
+/// Cancels a pending job, or stops a running send (the API's cancel and the console's Cancel
+/// button).
+pub async fn cancel_job(state: &Core, id: &str) -> AppResult<Cancelled> {
     let Some(job) = state.store.cancel(id, now_ms()).await? else {
         return Err(AppError::not_found("job", id));
     };
-    if job.status != JobStatus::Cancelled {
-        return Err(AppError::Conflict(format!(
-            "job {id} is {}; only pending jobs can be cancelled",
-            job.status
-        )));
+    if job.status == JobStatus::Cancelled {
+        state.job_events.announce(&job, true);
+        return Ok(Cancelled::Job(job));
     }
-    state.job_events.announce(&job, true);
-    Ok(job)
+    if job.status == JobStatus::InProgress {
+        let root = crate::deliveries::send_root(state.store.as_ref(), &job).await?;
+        let before = state.store.batch_counts(&root).await?;
+        if !before.is_empty() {
+            let batches_cancelled = state.store.cancel_batches(&root, now_ms()).await?;
+            let after = state.store.batch_counts(&root).await?;
+            let batches_running = after.get(&JobStatus::InProgress).copied().unwrap_or(0);
+            tracing::info!(job_id = %job.id, send = %root, batches_cancelled, batches_running, "send cancelled while running");
+            return Ok(Cancelled::Send {
+                job,
+                batches_cancelled,
+                batches_running,
+            });
+        }
+    }
+    Err(AppError::Conflict(format!(
+        "job {id} is {}; only pending jobs and running sends can be cancelled",
+        job.status
+    )))
 }
 
 /// Queues a new job repeating a failed, partial or cancelled one; returns (old, new) (the

@@ -437,14 +437,22 @@ impl Worker {
         spec: &PublishSpec,
         audience: &halcytone_publish::Audience,
         campaign: String,
-    ) -> Result<TargetResult, WorkerError> {
+    ) -> Result<(TargetResult, bool), WorkerError> {
         let store = self.core.store.clone();
         let root = crate::deliveries::send_root(store.as_ref(), job).await?;
+        // A send retried (a new job repeating it, on its first run): its batches that were
+        // cancelled or failed run again; the ledger keeps whom they reached.
+        if job.retry_of.is_some() && job.attempts <= 1 {
+            let reopened = store.reopen_batches(&root, now_ms()).await?;
+            if reopened > 0 {
+                tracing::info!(send = %root, reopened, "send retried: its unfinished batches are queued again");
+            }
+        }
         let listed = store.batch_counts(&root).await?;
         let batches = if listed.is_empty() {
             match self.plan_send(job, spec, audience, &root).await? {
                 Ok(batches) => batches,
-                Err(line) => return Ok(line),
+                Err(line) => return Ok((line, false)),
             }
         } else {
             store
@@ -478,7 +486,13 @@ impl Worker {
             }
             tokio::time::sleep(pause).await;
         }
-        Ok(crate::send_batches::outcome(store.as_ref(), &root, campaign).await?)
+        let line = crate::send_batches::outcome(store.as_ref(), &root, campaign).await?;
+        let cancelled = store
+            .batch_counts(&root)
+            .await?
+            .get(&JobStatus::Cancelled)
+            .is_some_and(|n| *n > 0);
+        Ok((line, cancelled))
     }
 
     async fn execute(&self, job: &Job) -> Result<Execution, WorkerError> {
@@ -666,16 +680,18 @@ impl Worker {
             }
         }
         let mut lines = Vec::new();
+        let mut send_cancelled = false;
         let channels = if self.sends_in_batches(&spec, &wanted) {
             let version: String = bundle.document.content_hash.chars().take(16).collect();
             let campaign = match &spec.segment {
                 Some(seg) => format!("halcytone-{version}-{}", seg.id),
                 None => format!("halcytone-{version}"),
             };
-            lines.push(
-                self.send_in_batches(job, &spec, &audience, campaign)
-                    .await?,
-            );
+            let (line, cancelled) = self
+                .send_in_batches(job, &spec, &audience, campaign)
+                .await?;
+            lines.push(line);
+            send_cancelled = cancelled;
             channels
                 .into_iter()
                 .filter(|c| *c != halcytone_content::Channel::Email)
@@ -699,7 +715,8 @@ impl Worker {
             self.record(&report);
             lines.extend(report.targets);
         }
-        let attempt = summarize(&wanted, &lines);
+        let mut attempt = summarize(&wanted, &lines);
+        attempt.cancelled = send_cancelled;
         if let Some(post) = &bundle.web
             && lines.iter().any(|l| {
                 l.channel == "web" && l.outcome == halcytone_publish::report::Outcome::Succeeded

@@ -470,3 +470,97 @@ async fn replicas_store(dir: &std::path::Path) -> (Arc<dyn Store>, Option<Scratc
     };
     (store, schema)
 }
+
+/// Delivered, pending and all rows of a send's ledger.
+async fn ledger_counts(store: &dyn Store, send: &str) -> (i64, i64, i64) {
+    let c = store
+        .delivery_counts(halcytone_app::send_batches::send_key(send))
+        .await
+        .unwrap();
+    (
+        c.of(DeliveryState::Delivered),
+        c.of(DeliveryState::Pending),
+        c.total,
+    )
+}
+
+/// A send of 300 recipients in batches of 50, cancelled while it runs: the batches that had
+/// not started never run, the one running ends, and the send ends `cancelled` with exactly the
+/// recipients it reached captured and the rest left pending. Retried, it sends to those only:
+/// everyone then has one message, none two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_send_is_cancelled_then_retried_to_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _schema) = replicas_store(dir.path()).await;
+    let (crm_mock, platform_mock) = mocks().await;
+    const PEOPLE: usize = 300;
+    audience(store.as_ref(), "aud_cancel", "Cancel", PEOPLE).await;
+    let spec = PublishSpec {
+        audience_id: Some("aud_cancel".into()),
+        ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
+    };
+    let id = enqueue_spec(store.as_ref(), spec, SAMPLE, "corr-cancel", 3).await;
+    // 200 a second: a batch of 50 takes about a quarter of a second.
+    let core = core(&store, &crm_mock, &platform_mock, "200", 50);
+    let first = worker(&core, "first");
+    let send = tokio::spawn(async move { first.run_once().await.unwrap().unwrap() });
+    // Cancel once the first batch has delivered someone.
+    let mut reached = false;
+    for _ in 0..1000 {
+        if ledger_counts(store.as_ref(), &id).await.0 > 0 {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(reached, "the send never started delivering");
+    let cancelled = halcytone_app::sends::cancel_job(&core, &id).await.unwrap();
+    let halcytone_app::sends::Cancelled::Send {
+        batches_cancelled, ..
+    } = cancelled
+    else {
+        panic!("a running send is stopped, not cancelled as a pending job: {cancelled:?}");
+    };
+    assert!(batches_cancelled >= 1, "{batches_cancelled}");
+    let (ran, status) = send.await.unwrap();
+    assert_eq!((ran.as_str(), status), (id.as_str(), JobStatus::Cancelled));
+    let (delivered, pending, total) = ledger_counts(store.as_ref(), &id).await;
+    assert_eq!(total, PEOPLE as i64);
+    assert!(
+        delivered > 0 && pending > 0,
+        "{delivered} delivered, {pending} pending"
+    );
+    assert_eq!(delivered + pending, total);
+    let crm = Url::parse(&crm_mock.url).unwrap();
+    let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(
+        caps["total"].as_i64().unwrap(),
+        delivered,
+        "captured = delivered"
+    );
+    // Nothing is left to run: the cancelled batches stay cancelled.
+    assert!(worker(&core, "idle").run_once().await.unwrap().is_none());
+
+    let (_, again) = halcytone_app::sends::retry_job(&core, &id).await.unwrap();
+    let second = worker(&core, "second");
+    let mut finished = None;
+    for _ in 0..50 {
+        match second.run_once().await.unwrap() {
+            Some((job, status)) if job == again.id => {
+                finished = Some(status);
+                break;
+            }
+            Some(_) => {}
+            None => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    assert_eq!(finished, Some(JobStatus::Completed));
+    assert_eq!(
+        ledger_counts(store.as_ref(), &id).await,
+        (PEOPLE as i64, 0, PEOPLE as i64)
+    );
+    let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, PEOPLE);
+    let dups = crm_json(&crm, "api/v1/captures?kind=email&status=duplicate&limit=1").await;
+    assert_eq!(dups["total"], 0);
+}

@@ -72,6 +72,13 @@ pub trait SendBatches: Send + Sync {
     async fn ledger_grew(&self) -> Result<(), StoreError>;
     /// `parent`'s batch jobs counted by status.
     async fn batch_counts(&self, parent: &str) -> Result<HashMap<JobStatus, i64>, StoreError>;
+    /// Cancels `parent`'s batch jobs that have not started (a send cancelled while it runs;
+    /// batches already running end as they would); returns how many.
+    async fn cancel_batches(&self, parent: &str, now_ms: i64) -> Result<u64, StoreError>;
+    /// Queues `parent`'s cancelled and failed batch jobs again, with their attempts back to
+    /// none (a send retried); returns how many. Their ledger rows decide whom they send to:
+    /// a recipient delivered already is not sent again.
+    async fn reopen_batches(&self, parent: &str, now_ms: i64) -> Result<u64, StoreError>;
     /// `parent`'s batch jobs counted by the worker that last claimed them (never claimed ones
     /// are left out), busiest first.
     async fn batch_workers(&self, parent: &str) -> Result<Vec<(String, i64)>, StoreError>;
@@ -208,6 +215,31 @@ macro_rules! send_batches_impl {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(Self::job_from_row).transpose()
+            }
+
+            async fn cancel_batches(&self, parent: &str, now_ms: i64) -> Result<u64, StoreError> {
+                Ok(sqlx::query(
+                    "UPDATE jobs SET status = 'cancelled', completed_ms = $1, last_error = 'cancelled with its send before it started'
+                     WHERE parent_id = $2 AND status = 'pending'",
+                )
+                .bind(now_ms)
+                .bind(parent)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            }
+
+            async fn reopen_batches(&self, parent: &str, now_ms: i64) -> Result<u64, StoreError> {
+                Ok(sqlx::query(
+                    "UPDATE jobs SET status = 'pending', attempts = 0, run_at_ms = $1, completed_ms = NULL,
+                         lease_until_ms = NULL, last_error = NULL, errors = '[]'
+                     WHERE parent_id = $2 AND status IN ('cancelled', 'failed', 'partial')",
+                )
+                .bind(now_ms)
+                .bind(parent)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
             }
 
             async fn batch_workers(&self, parent: &str) -> Result<Vec<(String, i64)>, StoreError> {

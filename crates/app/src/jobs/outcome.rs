@@ -85,6 +85,9 @@ impl ChannelResult {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Attempt {
     pub results: Vec<(String, ChannelResult)>,
+    /// The job was cancelled while it ran (a send stopped partway): it ends `cancelled`
+    /// whatever its targets came to, and is not tried again.
+    pub cancelled: bool,
 }
 
 impl Attempt {
@@ -95,12 +98,16 @@ impl Attempt {
                 .into_iter()
                 .map(|t| (t, ChannelResult::new(outcome.clone())))
                 .collect(),
+            cancelled: false,
         }
     }
 
     /// Completed when every target was delivered (or had nothing to send), failed when none
     /// was, partial otherwise.
     pub fn status(&self) -> JobStatus {
+        if self.cancelled {
+            return JobStatus::Cancelled;
+        }
         let failed = self
             .results
             .iter()
@@ -126,15 +133,16 @@ impl Attempt {
 
     /// Whether a failure may pass on a later attempt.
     pub fn retryable(&self) -> bool {
-        self.results.iter().any(|(_, r)| {
-            matches!(
-                r.outcome,
-                Outcome::Failed {
-                    retryable: true,
-                    ..
-                }
-            )
-        })
+        !self.cancelled
+            && self.results.iter().any(|(_, r)| {
+                matches!(
+                    r.outcome,
+                    Outcome::Failed {
+                        retryable: true,
+                        ..
+                    }
+                )
+            })
     }
 
     /// The stored `results`: an object keyed by target name.

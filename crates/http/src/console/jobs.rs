@@ -7,7 +7,7 @@ use super::page::{UiError, display_ms};
 use super::params::{Id, Pager, answer, back_to, encode};
 use crate::error::ApiError;
 use crate::queue::spec_label;
-use crate::sends::{cancel_job, retry_job};
+use crate::sends::{Cancelled, cancel_job, retry_job};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -179,7 +179,8 @@ pub async fn detail(
         errors => j.errors.clone(),
         results => Serde(results(&j)),
         can_retry => matches!(j.status, JobStatus::Failed | JobStatus::Partial | JobStatus::Cancelled),
-        can_cancel => j.status == JobStatus::Pending,
+        can_cancel => j.status == JobStatus::Pending
+            || (j.status == JobStatus::InProgress && j.channels.iter().any(|c| c.starts_with("email"))),
         can_write => me.allows(Scope::Write),
     };
     visit.html("job.html", "jobs", &format!("Job {}", j.id), ctx)
@@ -213,9 +214,23 @@ pub async fn cancel(
 ) -> Result<Response, UiError> {
     let back = job_path(&id);
     let me = form.signed(&state, Scope::Write, &back).await?;
-    let r = cancel_job(&state, &id).await.map(|j| {
-        tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
-        format!("Job {} was cancelled.", j.id)
+    let r = cancel_job(&state, &id).await.map(|c| match c {
+        Cancelled::Job(j) => {
+            tracing::info!(job_id = %j.id, key_id = %me.key_id, "console: job cancelled");
+            format!("Job {} was cancelled.", j.id)
+        }
+        Cancelled::Send {
+            job,
+            batches_cancelled,
+            batches_running,
+        } => {
+            tracing::info!(job_id = %job.id, key_id = %me.key_id, batches_cancelled, "console: running send cancelled");
+            format!(
+                "Send {} is stopping: {batches_cancelled} batches that had not started will not run; \
+                 it ends cancelled once the {batches_running} running now have ended.",
+                job.id
+            )
+        }
     });
     answer(&back, r.map_err(Into::into))
 }

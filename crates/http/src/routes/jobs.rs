@@ -6,7 +6,7 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::QueryArgs;
 use crate::queue::{self, job_json};
-use crate::sends::{self, SendRequest, cancel_job, retry_job};
+use crate::sends::{self, Cancelled, SendRequest, cancel_job, retry_job};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -46,12 +46,16 @@ pub fn routes() -> Vec<Entry> {
             "/api/v2/content/sync/{job_id}",
             WRITE,
             "jobs",
-            "Cancel a job that has not started",
+            "Cancel a job that has not started, or stop a send that is running",
             delete(cancel),
+        )
+        .also_ok(
+            202,
+            "A running send is stopping: its batches that had not started are cancelled; the ones running end first",
         )
         .errors(&[
             (404, "Unknown job"),
-            (409, "The job has already started or finished"),
+            (409, "The job is not pending, nor a send in batches that is running"),
         ]),
         route(
             "get",
@@ -142,11 +146,34 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
     Ok(Json(sends::job_detail(&state, &id).await?))
 }
 
-async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let job = cancel_job(&state, &id).await?;
-    let mut v = job_json(&job);
-    v["cancelled"] = json!(true);
-    Ok(Json(v))
+async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    Ok(match cancel_job(&state, &id).await? {
+        Cancelled::Job(job) => {
+            let mut v = job_json(&job);
+            v["cancelled"] = json!(true);
+            (StatusCode::OK, Json(v))
+        }
+        Cancelled::Send {
+            job,
+            batches_cancelled,
+            batches_running,
+        } => {
+            let mut v = job_json(&job);
+            v["cancelled"] = json!(true);
+            v["cancelling"] = json!({
+                "batches_cancelled": batches_cancelled,
+                "batches_running": batches_running,
+                "message": format!(
+                    "{batches_cancelled} batches that had not started will not run; \
+                     the send ends cancelled once the {batches_running} running now have ended"
+                ),
+            });
+            (StatusCode::ACCEPTED, Json(v))
+        }
+    })
 }
 
 async fn retry(
