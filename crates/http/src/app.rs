@@ -75,6 +75,13 @@ impl Application {
                 let _ = rx.wait_for(|stop| *stop).await;
             }))
         });
+        // What other replicas drop from their caches, this one drops too (PostgreSQL).
+        let peers = halcytone_app::cache::peers::spawn(
+            self.state.store.clone(),
+            self.state.invalidator.cache.clone(),
+            self.state.invalidator.origin.clone(),
+        )
+        .await;
         let invalidation = crate::cache::after_publish::spawn(
             self.state.invalidator.clone(),
             &self.state.job_events,
@@ -125,6 +132,9 @@ impl Application {
             let _ = w.await;
         }
         invalidation.abort();
+        if let Some(p) = peers {
+            p.abort();
+        }
         health.abort();
         if let Some(s) = scheduler {
             s.abort();

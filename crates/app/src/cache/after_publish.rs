@@ -42,6 +42,7 @@ async fn handle(invalidator: &Invalidator, on_publish: bool, event: &JobEvent) {
         tags: vec!["content".into()],
         keys,
         reason: Some(format!("published by job {}", event.job_id)),
+        here_only: true,
         ..Request::default()
     };
     let correlation = event.job["correlation_id"]

@@ -27,6 +27,9 @@ pub struct Request {
     /// Drop everything in each target, whatever the keys.
     pub force: bool,
     pub reason: Option<String>,
+    /// Not announced to the other replicas: each of them runs the same invalidation by itself
+    /// (after a publish, every replica hears that the job ended).
+    pub here_only: bool,
 }
 
 /// The JSON body of `/api/v1/cache/invalidate` and the webhook (`event` only there).
@@ -135,6 +138,7 @@ impl Body {
             tags,
             force: self.force,
             reason: self.reason,
+            here_only: false,
         })
     }
 }
@@ -147,6 +151,9 @@ pub struct Invalidator {
     pub cdn: Option<(CdnConfig, Upstream)>,
     pub publishing: Arc<Publishing>,
     pub store: Arc<dyn Store>,
+    /// This server's name in the invalidations it announces to the other replicas
+    /// ([`super::peers`]).
+    pub origin: String,
 }
 
 impl Invalidator {
@@ -165,6 +172,7 @@ impl Invalidator {
             cdn,
             publishing,
             store,
+            origin: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         }
     }
 
@@ -244,14 +252,17 @@ impl Invalidator {
                 "local" | "memory" | "api" => {
                     if !local_done {
                         local_done = true;
-                        invalidated += if req.force {
-                            self.cache.clear()
-                        } else {
-                            let tags: Vec<&str> = req.tags.iter().map(String::as_str).collect();
-                            self.cache.invalidate_keys(&req.keys)
-                                + self.cache.invalidate_patterns(&req.patterns)
-                                + self.cache.invalidate_tags(&tags)
+                        let dropped = super::peers::Dropped {
+                            origin: self.origin.clone(),
+                            keys: req.keys.clone(),
+                            patterns: req.patterns.clone(),
+                            tags: req.tags.clone(),
+                            all: req.force,
                         };
+                        invalidated += dropped.apply(self.cache.as_ref());
+                        if !req.here_only {
+                            super::peers::announce(self.store.as_ref(), &dropped).await;
+                        }
                     }
                     true
                 }

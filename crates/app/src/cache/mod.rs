@@ -4,6 +4,7 @@
 
 pub mod after_publish;
 pub mod invalidation;
+pub mod peers;
 
 /// The edge's in-process store of rendered answers, as invalidation reaches it. Each call
 /// answers how many entries it removed.

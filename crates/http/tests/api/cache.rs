@@ -481,3 +481,46 @@ async fn a_cdn_purge_goes_through_the_guarded_client() {
     let out = invalidator.run(&req, "test", "corr-1").await;
     assert_eq!(out["status"], "success", "{out}");
 }
+
+/// An invalidation asked of one replica reaches the others (PostgreSQL `NOTIFY`): the preview
+/// cached on replica B is recomputed after replica A is asked to drop it.
+#[tokio::test]
+async fn an_invalidation_on_one_replica_drops_the_answer_cached_on_another() {
+    let Some(mut a) = spawn_app_with(Backend::Postgres, config()).await else {
+        return;
+    };
+    let b = a.replica(config()).await;
+    let preview_on_b = || async {
+        let r = a
+            .http
+            .get(format!("{b}/api/v1/preview"))
+            .bearer_auth(&a.read_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.headers()["x-cache"].to_str().unwrap().to_string()
+    };
+    preview_on_b().await;
+    assert_eq!(preview_on_b().await, "HIT", "B caches its preview");
+    let done = a
+        .post(
+            "/api/v2/cache/invalidate",
+            Some(&a.write_key),
+            r#"{"pattern": "preview:*"}"#,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    // The notification arrives within moments; B recomputes once it has.
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let cache = preview_on_b().await;
+        let missed = cache == "MISS";
+        seen.push(cache);
+        if missed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("MISS"), "{seen:?}");
+}
