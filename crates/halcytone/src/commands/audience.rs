@@ -6,6 +6,7 @@ use crate::output::{out, outln};
 use anyhow::{Context, Result, anyhow};
 use halcytone_app::AppError;
 use halcytone_app::audiences::{self, ImportReport};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -64,17 +65,30 @@ async fn import(store: &dyn halcytone_store::Store, file: &Path, name: &str) -> 
         audience.members
     );
     let rows = Arc::new(AtomicU64::new(0));
+    let size = reader.metadata().await.map(|m| m.len()).unwrap_or(0);
+    // On a terminal, a bar over the file's bytes with the rows read, the rate and the time
+    // left; elsewhere (a log, a pipe) one line a second.
+    let terminal = std::io::stderr().is_terminal();
+    let bar = if terminal {
+        progress_bar(size, indicatif::ProgressDrawTarget::stderr())
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let ticker = {
         let rows = rows.clone();
         let shown = shown.clone();
+        let bar = bar.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let every = if terminal { 200 } else { 1_000 };
+            let mut tick = tokio::time::interval(Duration::from_millis(every));
             tick.tick().await;
             let mut last = 0;
             loop {
                 tick.tick().await;
                 let n = rows.load(Ordering::Relaxed);
-                if n != last {
+                if terminal {
+                    bar.set_message(format!("{n} rows"));
+                } else if n != last {
                     eprintln!("{shown}: {n} rows read");
                     last = n;
                 }
@@ -84,14 +98,28 @@ async fn import(store: &dyn halcytone_store::Store, file: &Path, name: &str) -> 
     let result = audiences::import_csv(
         store,
         &audience.id,
-        tokio::io::BufReader::new(reader),
+        tokio::io::BufReader::new(bar.wrap_async_read(reader)),
         Some(&rows),
     )
     .await;
     ticker.abort();
+    bar.finish_and_clear();
     let report = result.map_err(|e| in_file(&shown, e))?;
     print_report(&shown, &report)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bar of an import of `size` bytes, drawn to `target`.
+fn progress_bar(size: u64, target: indicatif::ProgressDrawTarget) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(size), target);
+    let style = indicatif::ProgressStyle::with_template(
+        "[{bar:32}] {percent:>3}% {bytes}/{total_bytes} {msg} ({bytes_per_sec}, {eta} left)",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message("0 rows");
+    bar
 }
 
 /// An import error naming the file (and the line, which the message carries).
@@ -134,4 +162,67 @@ fn print_report(file: &str, r: &ImportReport) -> Result<()> {
         r.members
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A terminal that keeps what is written to it.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            120
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            let mut screen = self.0.lock().unwrap();
+            screen.push_str(s);
+            screen.push('\n');
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.0.lock().unwrap().clear();
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The bar shows how much of the file is read, the rows, and the time left.
+    #[test]
+    fn the_bar_shows_the_bytes_read_and_the_rows() {
+        let screen = Screen::default();
+        let bar = progress_bar(
+            2_000,
+            indicatif::ProgressDrawTarget::term_like(Box::new(screen.clone())),
+        );
+        bar.set_position(500);
+        bar.set_message("12 rows");
+        bar.force_draw();
+        let shown = screen.0.lock().unwrap().clone();
+        for part in ["[========>", " 25% ", "500 B/1.95 KiB", "12 rows", "left)"] {
+            assert!(shown.contains(part), "{part:?} in {shown:?}");
+        }
+    }
 }
