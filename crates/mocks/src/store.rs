@@ -549,10 +549,7 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(std::time::Duration::from_secs(5))
-            // Checkpoint every 40 MB of WAL rather than 4 MB: pages written again between
-            // checkpoints (the indexes' inner pages) are copied back once, not ten times.
-            .pragma("wal_autocheckpoint", "10000");
+            .busy_timeout(std::time::Duration::from_secs(5));
         Self::with_options(options, 4).await
     }
 
