@@ -4,8 +4,9 @@
 //! listener misses old events (it is told how many) instead of holding anyone up.
 //!
 //! Across replicas (PostgreSQL): once [`JobEvents::relay`] runs, every event is also sent as
-//! `NOTIFY halcytone_jobs` with the job's id, and events other processes send are read back
-//! from the store and broadcast here, so a dashboard on one replica sees jobs another runs.
+//! `NOTIFY halcytone_jobs` with the job's id and the status it moved to (sent in order by one
+//! task), and events other processes send are read back from the store and broadcast here with
+//! that status, so a dashboard on one replica sees each transition of the jobs another runs.
 
 use crate::queue::job_json;
 use chrono::{SecondsFormat, Utc};
@@ -45,8 +46,10 @@ pub struct JobEvents {
     tx: broadcast::Sender<JobEvent>,
     /// This process, as its notifications name it (its own come back and are skipped).
     origin: String,
-    /// The store events are relayed through, once [`JobEvents::relay`] started.
-    bus: OnceLock<Arc<dyn Store>>,
+    /// The queue of this process's notifications, once [`JobEvents::relay`] started: one task
+    /// sends them in order, so other replicas hear a job's transitions in the order they
+    /// happened.
+    bus: OnceLock<tokio::sync::mpsc::Sender<String>>,
 }
 
 impl Default for JobEvents {
@@ -63,16 +66,17 @@ impl JobEvents {
     /// Announces `job` in its current state, here and (once relaying) to other replicas.
     pub fn announce(&self, job: &Job, status_changed: bool) {
         self.broadcast(job, status_changed);
-        if let (Some(store), Ok(rt)) = (self.bus.get(), tokio::runtime::Handle::try_current()) {
-            let store = store.clone();
-            let payload =
-                json!({ "origin": self.origin, "job_id": job.id, "changed": status_changed })
-                    .to_string();
-            rt.spawn(async move {
-                if let Err(e) = store.notify(CHANNEL, &payload).await {
-                    tracing::warn!(error = %e, "cannot tell other replicas of a job event");
-                }
-            });
+        if let Some(bus) = self.bus.get() {
+            let payload = json!({
+                "origin": self.origin,
+                "job_id": job.id,
+                "status": job.status.as_str(),
+                "changed": status_changed,
+            })
+            .to_string();
+            if bus.try_send(payload).is_err() {
+                tracing::warn!(job = %job.id, "too many job events waiting for the database; other replicas miss this one");
+            }
         }
     }
 
@@ -90,9 +94,18 @@ impl JobEvents {
                 return;
             }
         };
-        if self.bus.set(store.clone()).is_err() {
+        let (bus, mut outbox) = tokio::sync::mpsc::channel::<String>(CAPACITY);
+        if self.bus.set(bus).is_err() {
             return;
         }
+        let sender = store.clone();
+        tokio::spawn(async move {
+            while let Some(payload) = outbox.recv().await {
+                if let Err(e) = sender.notify(CHANNEL, &payload).await {
+                    tracing::warn!(error = %e, "cannot tell other replicas of a job event");
+                }
+            }
+        });
         let events = Arc::downgrade(self);
         tokio::spawn(async move {
             while let Some(payload) = rx.recv().await {
@@ -109,7 +122,13 @@ impl JobEvents {
                     continue;
                 };
                 match store.job(id).await {
-                    Ok(Some(job)) => events.broadcast(&job, note["changed"] == true),
+                    Ok(Some(mut job)) => {
+                        // The transition as it happened there: the job may have moved on since.
+                        if let Some(status) = note["status"].as_str().and_then(|s| s.parse().ok()) {
+                            job.status = status;
+                        }
+                        events.broadcast(&job, note["changed"] == true);
+                    }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(job = id, error = %e, "cannot read a relayed job"),
                 }
