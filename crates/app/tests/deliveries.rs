@@ -342,12 +342,7 @@ async fn two_workers_share_the_batches_of_one_send() {
     let (store, _schema) = replicas_store(dir.path()).await;
     let (crm_mock, platform_mock) = mocks().await;
     const PEOPLE: usize = 250;
-    audience(store.as_ref(), "aud_batches", "Batches", PEOPLE).await;
-    let spec = PublishSpec {
-        audience_id: Some("aud_batches".into()),
-        ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
-    };
-    let id = enqueue_spec(store.as_ref(), spec, SAMPLE, "corr-batches", 3).await;
+    let id = send_to_audience(store.as_ref(), "aud_batches", PEOPLE).await;
     // 1,000 a second between them: a batch of 50 takes about 50 ms.
     let first = worker(
         &core(&store, &crm_mock, &platform_mock, "1000", 50),
@@ -412,10 +407,7 @@ async fn two_workers_share_the_batches_of_one_send() {
     assert_eq!(counted, by_worker);
 
     let crm = Url::parse(&crm_mock.url).unwrap();
-    let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;
-    assert_eq!(caps["total"].as_u64().unwrap() as usize, PEOPLE);
-    let dups = crm_json(&crm, "api/v1/captures?kind=email&status=duplicate&limit=1").await;
-    assert_eq!(dups["total"], 0);
+    assert_captured_once(&crm, PEOPLE).await;
     let job = store.job(&id).await.unwrap().unwrap();
     assert_eq!(counts(&job), (PEOPLE as u64, 0, 0), "{}", job.results);
     let shown = halcytone_app::deliveries::recipients(store.as_ref(), &job)
@@ -471,6 +463,24 @@ async fn replicas_store(dir: &std::path::Path) -> (Arc<dyn Store>, Option<Scratc
     (store, schema)
 }
 
+/// Queues a newsletter to a new audience `id` of `people`; returns the send's job id.
+async fn send_to_audience(store: &dyn Store, id: &str, people: usize) -> String {
+    audience(store, id, id, people).await;
+    let spec = PublishSpec {
+        audience_id: Some(id.into()),
+        ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
+    };
+    enqueue_spec(store, spec, SAMPLE, &format!("corr-{id}"), 3).await
+}
+
+/// The capture holds `people` emails, none of them a repeat.
+async fn assert_captured_once(crm: &Url, people: usize) {
+    let caps = crm_json(crm, "api/v1/captures?kind=email&limit=1").await;
+    assert_eq!(caps["total"].as_u64().unwrap() as usize, people);
+    let dups = crm_json(crm, "api/v1/captures?kind=email&status=duplicate&limit=1").await;
+    assert_eq!(dups["total"], 0);
+}
+
 /// Delivered, pending and all rows of a send's ledger.
 async fn ledger_counts(store: &dyn Store, send: &str) -> (i64, i64, i64) {
     let c = store
@@ -494,12 +504,7 @@ async fn a_running_send_is_cancelled_then_retried_to_the_rest() {
     let (store, _schema) = replicas_store(dir.path()).await;
     let (crm_mock, platform_mock) = mocks().await;
     const PEOPLE: usize = 300;
-    audience(store.as_ref(), "aud_cancel", "Cancel", PEOPLE).await;
-    let spec = PublishSpec {
-        audience_id: Some("aud_cancel".into()),
-        ..PublishSpec::new(vec!["email".into()], 1_795_500_000_000)
-    };
-    let id = enqueue_spec(store.as_ref(), spec, SAMPLE, "corr-cancel", 3).await;
+    let id = send_to_audience(store.as_ref(), "aud_cancel", PEOPLE).await;
     // 200 a second: a batch of 50 takes about a quarter of a second.
     let core = core(&store, &crm_mock, &platform_mock, "200", 50);
     let first = worker(&core, "first");
@@ -559,8 +564,5 @@ async fn a_running_send_is_cancelled_then_retried_to_the_rest() {
         ledger_counts(store.as_ref(), &id).await,
         (PEOPLE as i64, 0, PEOPLE as i64)
     );
-    let caps = crm_json(&crm, "api/v1/captures?kind=email&limit=1").await;
-    assert_eq!(caps["total"].as_u64().unwrap() as usize, PEOPLE);
-    let dups = crm_json(&crm, "api/v1/captures?kind=email&status=duplicate&limit=1").await;
-    assert_eq!(dups["total"], 0);
+    assert_captured_once(&crm, PEOPLE).await;
 }

@@ -570,6 +570,17 @@ fn email(i: usize, body_word: &str) -> NewRecord {
     }
 }
 
+/// How many emails a body search of the inbox finds (its first page of ten).
+async fn inbox_search(store: &Store, words: &str) -> usize {
+    let query = ConsoleQuery {
+        kind: "email".into(),
+        search: Some(words.into()),
+        limit: 10,
+        ..ConsoleQuery::default()
+    };
+    store.inbox_rows(&query).await.unwrap().len()
+}
+
 /// Emails the index does not hold yet (captured before it existed, or not yet reached by
 /// the background indexer) are indexed before a search reads it.
 #[tokio::test]
@@ -601,13 +612,7 @@ async fn captures_not_yet_indexed_are_indexed_before_a_search() {
             .unwrap();
     }
     let store = Store::open(&path).await.unwrap();
-    let query = ConsoleQuery {
-        kind: "email".into(),
-        search: Some("heron".into()),
-        limit: 10,
-        ..ConsoleQuery::default()
-    };
-    assert_eq!(store.inbox_rows(&query).await.unwrap().len(), 1);
+    assert_eq!(inbox_search(&store, "heron").await, 1);
     // And pruned captures leave it.
     for i in 2..=4 {
         store
@@ -669,13 +674,7 @@ async fn captures_are_indexed_in_the_background_once_writes_are_quiet() {
     // Retention 3: the first two captures were pruned (seq 1 and 2) before the index saw them.
     assert_eq!(upto, 5, "the quiet writer indexed up to the newest capture");
     assert_eq!(rows, 3, "only the retained captures are indexed");
-    let query = ConsoleQuery {
-        kind: "email".into(),
-        search: Some("heron".into()),
-        limit: 10,
-        ..ConsoleQuery::default()
-    };
-    assert_eq!(store.inbox_rows(&query).await.unwrap().len(), 3);
+    assert_eq!(inbox_search(&store, "heron").await, 3);
 }
 
 /// A search over 100,000 captured emails answers a page in well under a second.
