@@ -48,6 +48,9 @@ pub enum Command {
     /// Audiences you bring: import people from a CSV file, list audiences.
     #[command(subcommand)]
     Audience(AudienceCommand),
+    /// Publish jobs in the database: follow one as it runs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Run one mock service: `crm` (port 8001) or `platform` (port 8002).
     Mock(MockArgs),
     /// DKIM keys that sign SMTP mail: make one, print the DNS TXT record to publish.
@@ -277,6 +280,18 @@ impl KeyLimitArgs {
             writes_per_minute: self.writes_per_minute,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Follow a job until it ends: its status and, for a send, a progress bar of its
+    /// recipients (sent, failed, suppressed, rate, time left) on a terminal, or a line a second
+    /// elsewhere. Exits 0 when the job completed, 1 when it ended otherwise.
+    Watch {
+        job_id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1132,3 +1132,43 @@ fn dkim_commands_explain_bad_input() {
         .unwrap();
     assert_exit_and_stderr(&o, 2, "no DKIM key is configured");
 }
+
+#[test]
+fn jobs_watch_follows_a_job_to_its_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("halcytone.db");
+    let url = format!("sqlite://{}", path.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let id = rt.block_on(async {
+        use halcytone_store::Store;
+        let store = halcytone_store::SqliteStore::open(&path).await.unwrap();
+        let job = store
+            .enqueue(
+                halcytone_store::NewJob {
+                    document_id: "doc".into(),
+                    channels: vec!["email".into()],
+                    payload: serde_json::json!({}),
+                    run_at_ms: 0,
+                    scheduled_ms: None,
+                    max_attempts: 3,
+                    correlation_id: "corr-watch".into(),
+                    retry_of: None,
+                    batch_id: None,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+        store.cancel(&job.id, 1).await.unwrap();
+        job.id
+    });
+    // A job that ended otherwise than completed: its line, and exit 1.
+    let o = on_database(&url, &["jobs", "watch", &id]);
+    assert_exit_and_stdout(&o, 1, &format!("job {id}: cancelled"));
+    // An unknown job is an error naming it.
+    let o = on_database(&url, &["jobs", "watch", "job_nope"]);
+    assert_exit_and_stderr(&o, 2, "job job_nope: no such job in this database");
+}

@@ -7,6 +7,7 @@ mod credentials;
 mod database;
 mod dkim;
 mod generate;
+mod jobs;
 mod mock;
 mod publish;
 mod serve;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Worker(args) => worker::run(&args),
         Command::Keys(cmd) => database::keys(cmd),
         Command::Audience(cmd) => audience::run(cmd),
+        Command::Jobs(crate::cli::JobsCommand::Watch { job_id, db }) => jobs::watch(&job_id, &db),
         Command::Credentials(cmd) => credentials::run(cmd),
         Command::Publish(args) => publish::run(&args),
         Command::Sample { kind } => {
