@@ -285,11 +285,11 @@ pub async fn cancel_job(state: &Core, id: &str) -> AppResult<Cancelled> {
     }
     if job.status == JobStatus::InProgress {
         let root = crate::deliveries::send_root(state.store.as_ref(), &job).await?;
-        let before = state.store.batch_counts(&root).await?;
-        if !before.is_empty() {
-            let batches_cancelled = state.store.cancel_batches(&root, now_ms()).await?;
-            let after = state.store.batch_counts(&root).await?;
-            let batches_running = after.get(&JobStatus::InProgress).copied().unwrap_or(0);
+        // A job that is not a send in batches has none to cancel (and none counted after).
+        let batches_cancelled = state.store.cancel_batches(&root, now_ms()).await?;
+        let counts = state.store.batch_counts(&root).await?;
+        if !counts.is_empty() {
+            let batches_running = counts.get(&JobStatus::InProgress).copied().unwrap_or(0);
             tracing::info!(job_id = %job.id, send = %root, batches_cancelled, batches_running, "send cancelled while running");
             return Ok(Cancelled::Send {
                 job,

@@ -8,6 +8,7 @@ mod dotenv;
 mod input;
 mod logging;
 mod output;
+mod progress;
 mod samples;
 
 use clap::Parser;

@@ -370,26 +370,27 @@ fn accepted_of(jobs: &[Job]) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Writes `jobs` on `conn`, inside the caller's transaction, in one round trip.
-async fn write_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
+/// Writes `jobs` on `conn` in one round trip: inside the caller's transaction, or, when
+/// `own_transaction`, in one of their own begun and committed in the same query (on failure
+/// it is rolled back and nothing of them is kept).
+async fn write_jobs(
+    conn: &mut sqlx::SqliteConnection,
+    jobs: &[Job],
+    own_transaction: bool,
+) -> Result<(), sqlx::Error> {
     let accepted = accepted_of(jobs);
     let now = chrono::Utc::now().to_rfc3339();
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(if own_transaction {
+        "BEGIN IMMEDIATE; "
+    } else {
+        ""
+    });
     push_writes(&mut q, jobs, &accepted, &now);
-    q.build().persistent(false).execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Writes `jobs` in a transaction of their own, begun and committed in the same round trip;
-/// on failure nothing of them is kept.
-async fn write_all(conn: &mut sqlx::SqliteConnection, jobs: &[Job]) -> Result<(), sqlx::Error> {
-    let accepted = accepted_of(jobs);
-    let now = chrono::Utc::now().to_rfc3339();
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("BEGIN IMMEDIATE; ");
-    push_writes(&mut q, jobs, &accepted, &now);
-    q.push("COMMIT;");
+    if own_transaction {
+        q.push("COMMIT;");
+    }
     let written = q.build().persistent(false).execute(&mut *conn).await;
-    if written.is_err() {
+    if written.is_err() && own_transaction {
         // A statement (or the commit) failed and left the transaction open: end it.
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
     }
@@ -404,7 +405,7 @@ async fn write_group(
 ) -> Result<Vec<Result<(), StoreError>>, sqlx::Error> {
     {
         let mut conn = pool.acquire().await?;
-        if write_all(&mut conn, jobs).await.is_ok() {
+        if write_jobs(&mut conn, jobs, true).await.is_ok() {
             return Ok(jobs.iter().map(|_| Ok(())).collect());
         }
     }
@@ -413,7 +414,7 @@ async fn write_group(
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
         sqlx::query("SAVEPOINT job").execute(&mut *tx).await?;
-        match write_jobs(&mut tx, std::slice::from_ref(job)).await {
+        match write_jobs(&mut tx, std::slice::from_ref(job), false).await {
             Ok(()) => {
                 sqlx::query("RELEASE job").execute(&mut *tx).await?;
                 results.push(Ok(()));

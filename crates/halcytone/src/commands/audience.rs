@@ -111,13 +111,10 @@ async fn import(store: &dyn halcytone_store::Store, file: &Path, name: &str) -> 
 
 /// The bar of an import of `size` bytes, drawn to `target`.
 fn progress_bar(size: u64, target: indicatif::ProgressDrawTarget) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(Some(size), target);
-    let style = indicatif::ProgressStyle::with_template(
-        "[{bar:32}] {percent:>3}% {bytes}/{total_bytes} {msg} ({bytes_per_sec}, {eta} left)",
-    )
-    .map(|s| s.progress_chars("=> "))
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
+    let bar = crate::progress::styled(
+        indicatif::ProgressBar::with_draw_target(Some(size), target),
+        "{bytes}/{total_bytes} {msg} ({bytes_per_sec}, {eta} left)",
+    );
     bar.set_message("0 rows");
     bar
 }

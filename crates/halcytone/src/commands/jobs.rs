@@ -102,12 +102,7 @@ fn describe(job: &Job, recipients: Option<&Value>) -> String {
 
 /// The bar of a send's recipients (its length is set once the ledger is read).
 fn recipients_bar() -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(0);
-    let style = indicatif::ProgressStyle::with_template("[{bar:32}] {percent:>3}% {msg}")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
+    crate::progress::styled(indicatif::ProgressBar::new(0), "{msg}")
 }
 
 #[cfg(test)]
