@@ -222,6 +222,40 @@ step("the message page's tabs each show their view", async () => {
   return Object.keys(expect).join(", ");
 });
 
+step("a flawed message shows its checks in the inbox and on its Checks tab", async () => {
+  const filler = "<p>Steady breathing, calm pacing, a quiet week of small releases.</p>\n".repeat(1800);
+  const res = await fetch(`${CRM}/api/v1/email/send`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      subject: "Flawed checks e2e",
+      html_content: `<h1>Flawed</h1><img src="https://images.example/hero.png" width="600"><a href="${CRM}/no-such-page">Release notes</a>${filler}`,
+      text_content: "Flawed, in text.",
+      campaign_id: "e2e-checks",
+      recipients: ["reader@example.com"],
+      sender_email: "noreply@halcytone.com",
+    }),
+  });
+  assert.equal(res.status, 200);
+  const id = (await res.json()).message_id;
+  const checks = await (await fetch(`${CRM}/api/v1/messages/${id}/checks`)).json();
+  assert.equal(checks.images[0].alt_present, false);
+  const broken = checks.links.find((l) => l.url.endsWith("/no-such-page"));
+  assert.equal(broken.status, "broken", JSON.stringify(broken));
+  assert.equal(broken.http_status, 404);
+  assert.equal(checks.size_bytes.gmail_clips, true);
+  await page.goto(`${CRM}/?campaign=e2e-checks`);
+  const worst = await page.locator("td.worst").first().innerText();
+  assert.match(worst, /error/i, worst);
+  assert.match(worst, /alt text/, worst);
+  await page.locator("td.worst a").first().click();
+  await page.waitForLoadState("load");
+  const panel = await page.locator("section.tab-panel, main").first().innerText();
+  for (const shown of [/missing/, /answered 404/, /Gmail clips/, /Spam score/]) assert.match(panel, shown);
+  await page.screenshot({ path: join(SHOTS, "message-checks.png"), fullPage: true });
+  return `worst: ${checks.worst.message.slice(0, 60)}`;
+});
+
 step("the .eml download is a MIME message", async () => {
   await page.goto(`${CRM}/messages/${tabMessage}`);
   const link = page.locator("a.download");
@@ -306,6 +340,59 @@ step("social cards show counts within each network's limit", async () => {
   for (const [used, limit] of counts) assert.ok(used <= limit, `${used} of ${limit}`);
   await page.screenshot({ path: join(SHOTS, "social-cards.png"), fullPage: true });
   return `${counts.length} counts, all within limits`;
+});
+
+// Each social post drawn as its network draws it: the network's class, a header (avatar,
+// name), the action bar, the count against the limit, and a link card under a post whose
+// text carries an address. One screenshot per network and console.
+async function checkSocialCards(where) {
+  const cards = page.locator("article.social-card");
+  const n = await cards.count();
+  assert.ok(n >= 2, `${where}: social cards (${n})`);
+  const seen = new Set();
+  for (let i = 0; i < n; i++) {
+    const card = cards.nth(i);
+    const cls = await card.getAttribute("class");
+    const network = (cls.match(/\bcard-(twitter|linkedin|facebook|instagram|other)\b/) || [])[1];
+    assert.ok(network, `${where}: card ${i} has a network class: ${cls}`);
+    for (const part of [".post-head .avatar", ".post-head .post-name", ".post-actions li", ".post-count"]) {
+      assert.ok((await card.locator(part).count()) >= 1, `${where}: the ${network} card has ${part}`);
+    }
+    const count = await card.locator(".post-count").first().innerText();
+    assert.match(count, /^\d[\d,]* \/ \d[\d,]* /, `${where}: ${network} count`);
+    if ((await card.locator(".post-text .url").count()) > 0) {
+      assert.ok((await card.locator(".link-card").count()) >= 1, `${where}: the ${network} post links, with a link card`);
+    }
+    if (!seen.has(network)) {
+      seen.add(network);
+      await card.scrollIntoViewIfNeeded();
+      await card.screenshot({ path: join(SHOTS, `social-card-${where}-${network}.png`) });
+    }
+  }
+  return [...seen];
+}
+
+step("each social card looks like its network's own post, with a link card", async () => {
+  await page.goto(PLATFORM + "/posts/social");
+  const platform = await checkSocialCards("platform");
+  // The sample's posts link to its web post, which the mock Platform captured too.
+  const toWebPost = page.locator("article.social-card .link-card-title a[href^='/posts/web/']");
+  assert.ok((await toWebPost.count()) >= 1, "a link card names the captured web post");
+  await page.goto(API + "/ui/preview");
+  const preview = await checkSocialCards("preview");
+  for (const network of ["twitter", "linkedin", "facebook", "instagram"]) {
+    assert.ok(preview.includes(network), `the preview draws a ${network} card: ${preview}`);
+  }
+  assert.ok((await page.locator("article.card-instagram .post-media").count()) === 1, "Instagram's media area");
+  const webTitle = (await page.locator("#web-heading ~ dl dd").first().innerText()).trim();
+  const linked = (await page.locator("article.card-linkedin .link-card-title").innerText()).trim();
+  assert.equal(linked, webTitle, "the LinkedIn link card shows the web post's title");
+  // "see more" opens the rest of a long post, without script.
+  const rest = page.locator("article.card-linkedin .post-more").first();
+  assert.equal(await rest.isVisible(), false, "the rest is folded");
+  await page.locator("article.card-linkedin .see-more").first().click();
+  assert.equal(await rest.isVisible(), true, "see more shows the rest");
+  return `platform: ${platform.join(", ")}; preview: ${preview.join(", ")}`;
 });
 
 step("at a phone's width no page scrolls sideways", async () => {
@@ -394,6 +481,76 @@ step("a fault rule is set and cleared with the mock's own forms", async () => {
   await page.getByRole("button", { name: "Clear all rules" }).click();
   await page.waitForURL(/\/faults/);
   assert.equal((await fetch(CRM + "/api/v1/stats")).status, 200, "cleared");
+});
+
+// Issue 20, point 6: the schedules calendar. A recurring send (Mondays and Wednesdays at 09:00
+// in Berlin) and a one-off, both next month so every time is still ahead.
+let calendar;
+
+step("the schedules calendar shows sends on their days; a schedule is paused and resumed", async () => {
+  const stamp = Date.now();
+  const name = `Berlin mornings ${stamp}`;
+  const now = new Date();
+  const ym = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString().slice(0, 7);
+  const onceAt = `${ym}-14T16:30:00Z`;
+  const made = await api("POST", "/api/v2/schedules", { name, cron: "0 9 * * MON,WED", timezone: "Europe/Berlin", channels: ["email"] }, WRITER);
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  const id = made.json.schedule_id;
+  const once = await api("POST", "/api/v2/schedules", { name: `Launch ${stamp}`, scheduled_for: onceAt, channels: ["website"] }, WRITER);
+  assert.equal(once.status, 201, JSON.stringify(once.json));
+  calendar = { id, month: `${API}/ui/schedules?view=month&date=${ym}-01&tz=Europe%2FBerlin` };
+
+  await signIn(WRITER);
+  await page.goto(calendar.month);
+  const cells = await page.locator("li.cal-day").evaluateAll((els) => els.map((e) => ({ date: e.dataset.date, text: e.innerText })));
+  assert.equal(cells.length % 7, 0, `whole weeks: ${cells.length} days`);
+  const onceLocal = new Date(onceAt).toLocaleTimeString("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" });
+  let sends = 0;
+  for (const { date, text } of cells.filter((c) => c.date.startsWith(ym))) {
+    const weekday = new Date(`${date}T12:00:00Z`).getUTCDay();
+    const expected = weekday === 1 || weekday === 3;
+    assert.equal(text.includes(name), expected, `${date} (weekday ${weekday}): ${text}`);
+    if (expected) {
+      assert.match(text, /09:00/, `${date} at 09:00 Berlin time: ${text}`);
+      sends += 1;
+    }
+    assert.equal(text.includes(`Launch ${stamp}`), date === `${ym}-14`, `${date}: ${text}`);
+    if (date === `${ym}-14`) assert.ok(text.includes(onceLocal), `the one-off at ${onceLocal}: ${text}`);
+  }
+  assert.ok(sends >= 8, `${sends} Mondays and Wednesdays`);
+  await page.screenshot({ path: join(SHOTS, "ui-schedules-month.png"), fullPage: true });
+
+  // The week view keeps the day and the zone; the week after holds two sends.
+  await page.locator(".cal-views").getByRole("link", { name: "Week", exact: true }).click();
+  await page.waitForURL(/view=week/);
+  assert.ok(page.url().includes(`date=${ym}-01`) && page.url().includes("tz=Europe%2FBerlin"), page.url());
+  assert.equal(await page.locator("li.cal-day").count(), 7);
+  await page.getByRole("link", { name: /Next week/ }).click();
+  await page.waitForURL((u) => u.searchParams.get("date") !== `${ym}-01`);
+  const events = page.locator("li.cal-event a", { hasText: name });
+  assert.equal(await events.count(), 2, "Monday and Wednesday");
+  await page.screenshot({ path: join(SHOTS, "ui-schedules-week.png"), fullPage: true });
+
+  // Its link leads to the schedule, which is paused and resumed with its buttons.
+  await events.first().click();
+  await page.waitForURL((u) => u.pathname === `/ui/schedules/${id}`);
+  assert.equal((await page.locator("main .status").first().innerText()).trim(), "active");
+  assert.equal(await page.locator("ol.upcoming li").count(), 10, "its next ten times");
+  await page.getByRole("button", { name: /^Pause/ }).click();
+  await page.waitForURL((u) => u.pathname === `/ui/schedules/${id}` && u.searchParams.has("ok"));
+  assert.equal((await page.locator("main .status").first().innerText()).trim(), "paused");
+  assert.match(await page.locator(".flash-ok").innerText(), /is paused/);
+  assert.equal((await api("GET", `/api/v2/schedules/${id}`)).json.status, "paused");
+  await page.screenshot({ path: join(SHOTS, "ui-schedule-paused.png"), fullPage: true });
+  await page.goto(calendar.month);
+  assert.ok((await page.locator("li.cal-event.cal-paused", { hasText: name }).count()) >= 8, "paused times are marked");
+  await page.goto(`${API}/ui/schedules/${id}`);
+  await page.getByRole("button", { name: /^Resume/ }).click();
+  await page.waitForURL((u) => u.searchParams.has("ok"));
+  assert.equal((await page.locator("main .status").first().innerText()).trim(), "active");
+  assert.equal((await api("GET", `/api/v2/schedules/${id}`)).json.status, "active");
+  await signOut();
+  return `${sends} sends in ${ym}, paused and resumed ${id}`;
 });
 
 // Issue 20, point 5: at a phone's size every console page and the three Swagger UI pages fit
@@ -490,6 +647,13 @@ step("at 390×844 every console page and Swagger UI fits the width", async () =>
   await fitsPhone("ui-reviews", API + "/ui/reviews");
   await noLetterStacks(API + "/ui/reviews");
   await fitsPhone("ui-review", `${API}/ui/reviews/${pending.json.content_id}`);
+  await fitsPhone("ui-schedules", API + "/ui/schedules");
+  await noLetterStacks(API + "/ui/schedules");
+  await fitsPhone("ui-schedules-month", calendar.month);
+  await noLetterStacks(calendar.month);
+  await fitsPhone("ui-schedules-week", calendar.month.replace("view=month", "view=week"));
+  await fitsPhone("ui-schedule", `${API}/ui/schedules/${calendar.id}`);
+  await noLetterStacks(`${API}/ui/schedules/${calendar.id}`);
   await fitsPhone("ui-404", API + "/ui/jobs/00000000-0000-0000-0000-000000000000");
   await signOut();
 

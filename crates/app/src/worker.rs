@@ -786,7 +786,7 @@ fn names(wanted: &[(String, Target)]) -> impl Iterator<Item = String> + '_ {
 
 /// What a publish job composes: its channels and networks, tone, template and the
 /// newsletter's per-reader and per-segment words. Validation is the preview's business.
-fn compose_request(
+pub(crate) fn compose_request(
     spec: &PublishSpec,
     channels: Vec<halcytone_content::Channel>,
     platforms: Vec<halcytone_content::Platform>,

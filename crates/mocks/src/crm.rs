@@ -62,6 +62,7 @@ pub fn routes() -> Router<MockState> {
         .route("/api/v1/stats", get(stats))
         .route("/api/v1/messages", get(crate::messages::list))
         .route("/api/v1/messages/{id}", get(crate::messages::get))
+        .route("/api/v1/messages/{id}/checks", get(crate::checks::serve))
         .route("/api/v1/test-data", delete(reset))
 }
 

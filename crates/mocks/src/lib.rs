@@ -10,6 +10,7 @@
 pub mod body;
 pub mod bounces;
 pub mod captures;
+pub mod checks;
 pub mod console;
 pub mod crm;
 pub mod dkim;
@@ -72,7 +73,8 @@ pub async fn state(
         std::time::Duration::from_secs(5),
         metrics::Metrics::run_upkeep,
     );
-    Ok(MockState {
+    let links = checks::LinkResolver::new(&config.link_hosts);
+    let state = MockState {
         kind,
         config: Arc::new(config),
         store,
@@ -88,7 +90,12 @@ pub async fn state(
         imported: Arc::default(),
         smtp_chaos: Arc::new(tokio::sync::RwLock::new(chaos)),
         smtp_data: Arc::default(),
-    })
+        links,
+    };
+    if kind == MockKind::Crm {
+        checks::spawn_checker(&state);
+    }
+    Ok(state)
 }
 
 /// The HTTP router of a mock over `state`.

@@ -1,7 +1,8 @@
 //! The mock CRM's inbox as JSON: `GET /api/v1/messages` searches captured emails as the
 //! console's inbox does (`q` over the subject, text part and HTML part with SQLite FTS5;
-//! `campaign`, `recipient`, `since`, `until`), and `GET /api/v1/messages/{id}` answers one
-//! with the addresses of its page and `.eml`.
+//! `campaign`, `recipient`, `since`, `until`), each with the worst finding of its checks
+//! ([`crate::checks`]), and `GET /api/v1/messages/{id}` answers one with the addresses of its
+//! page, `.eml` and checks.
 
 use crate::body::Params;
 use crate::error::{MockError, MockResult};
@@ -80,10 +81,16 @@ pub async fn list(
     };
     let has_more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    let mut worst = crate::checks::worst_of(&state, &seqs).await?;
     let messages: Vec<Value> = rows
         .into_iter()
         .map(|r| {
             let path = format!("/messages/{}", halcytone_webpage::query::encode(&r.id));
+            let checks_path = format!(
+                "/api/v1/messages/{}/checks",
+                halcytone_webpage::query::encode(&r.id)
+            );
             json!({
                 "id": r.id,
                 "subject": r.subject,
@@ -92,6 +99,8 @@ pub async fn list(
                 "recipients": r.recipients,
                 "variant": r.variant,
                 "duplicate_of": r.duplicate_of,
+                "worst_finding": worst.remove(&r.seq),
+                "checks": checks_path,
                 "page": path,
                 "eml": format!("{path}.eml"),
             })
@@ -120,5 +129,9 @@ pub async fn get(
     let mut body = json!(r);
     body["page"] = json!(path);
     body["eml"] = json!(format!("{path}.eml"));
+    body["checks"] = json!(format!(
+        "/api/v1/messages/{}/checks",
+        halcytone_webpage::query::encode(&r.id)
+    ));
     Ok(Json(body))
 }

@@ -328,7 +328,16 @@ fn crm_ops() -> Vec<Op> {
                 "get",
                 "/api/v1/messages/{id}",
                 "captures",
-                "One captured email, with the addresses of its console page and .eml download",
+                "One captured email, with the addresses of its console page, .eml download and checks",
+            )
+        },
+        Op {
+            errors: &[(404, "Message not found")],
+            ..op(
+                "get",
+                "/api/v1/messages/{id}/checks",
+                "captures",
+                "The checks of one captured email: html_compatibility (caniemail data), links (resolved only against the allowed hosts), images and alt text, size_bytes against Gmail's clipping, spam score; with the worst finding",
             )
         },
     ]

@@ -74,7 +74,7 @@ pub fn html_text(html: &str) -> String {
 
 fn push_text(out: &mut String, text: &str) {
     if !text.is_empty() {
-        out.push_str(&crate::console::decode_references(text));
+        out.push_str(&halcytone_mailcheck::markup::decode_references(text));
     }
 }
 

@@ -54,6 +54,10 @@ pub struct MockConfig {
     pub dkim: crate::dkim::DkimKeys,
     /// What the SMTP capture does wrong on purpose at start (`MOCK_SMTP_*`).
     pub smtp_chaos: crate::smtp_chaos::SmtpChaos,
+    /// Hosts the checks of captured emails may resolve links against (`host` or
+    /// `host:port`): the stack's own services and `LINK_CHECK_ALLOW_HOSTS`. No other host is
+    /// ever asked.
+    pub link_hosts: Vec<String>,
 }
 
 impl MockConfig {
@@ -69,6 +73,7 @@ impl MockConfig {
             events: None,
             dkim: crate::dkim::DkimKeys::default(),
             smtp_chaos: crate::smtp_chaos::SmtpChaos::default(),
+            link_hosts: Vec::new(),
         }
     }
 }
@@ -101,6 +106,8 @@ pub struct MockState {
     pub smtp_chaos: Arc<tokio::sync::RwLock<crate::smtp_chaos::SmtpChaos>>,
     /// Messages that reached DATA, for the drop draw.
     pub smtp_data: Arc<crate::smtp_chaos::DataCount>,
+    /// Resolves the links of captured emails against the allowed hosts.
+    pub links: crate::checks::LinkResolver,
 }
 
 impl MockState {

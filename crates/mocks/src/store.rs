@@ -649,7 +649,13 @@ impl Store {
         .transpose()
     }
 
-    fn to_record(row: &sqlx::sqlite::SqliteRow) -> Result<Record, StoreError> {
+    /// The pool, for the modules that keep their own tables beside the records
+    /// ([`crate::checks`]).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub(crate) fn to_record(row: &sqlx::sqlite::SqliteRow) -> Result<Record, StoreError> {
         Ok(Record {
             seq: row.try_get("seq")?,
             id: row.try_get("id")?,

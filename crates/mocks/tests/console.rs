@@ -489,7 +489,7 @@ async fn social_cards_count_like_each_network_and_flag_long_posts() {
     assert_contains_all(
         &page,
         &[
-            "318 / 280 weighted characters <span class=\"badge badge-bad\">over limit by 38</span>",
+            "318 / 280 weighted characters <span class=\"badge badge-bad\">over by 38</span>",
             // 呼吸 (4) + space + URL (23) + "\n\n#Halcytone #Breathwork" (24).
             "52 / 280 weighted characters",
             "<span class=\"part-number\">1/2</span>",
@@ -500,9 +500,18 @@ async fn social_cards_count_like_each_network_and_flag_long_posts() {
             "<span class=\"network\">LinkedIn</span>",
             "<span class=\"network\">X</span> thread of 2",
             "3 social posts.",
+            // Each in its network's card, with its header and action bar.
+            "<article class=\"card social-card card-twitter\"",
+            "<article class=\"card social-card card-linkedin\"",
+            "<strong class=\"post-name\">Your brand</strong> <span class=\"post-handle\">@yourbrand</span>",
+            "<span class=\"action-label\">Repost</span>",
+            "<span class=\"action-label\">Send</span>",
+            // A link the mock holds no web post for: its domain and path.
+            "<p class=\"link-card-title link-card-path\">halcytone.com&#x2f;a&#x2f;very&#x2f;long&#x2f;path&#x2f;indeed</p>",
         ],
     );
     assert_eq!(page.matches(">over limit</span>").count(), 1, "{page}");
+    assert_eq!(page.matches(">over by ").count(), 1, "{page}");
     let linkedin = m.ok("/posts/social?network=linkedin").await;
     assert!(
         linkedin.contains("A calm update") && !linkedin.contains("呼吸"),
@@ -513,6 +522,143 @@ async fn social_cards_count_like_each_network_and_flag_long_posts() {
         overview.contains("Social posts (3)") && overview.contains("A calm update"),
         "{overview}"
     );
+}
+
+#[tokio::test]
+async fn social_link_cards_show_the_captured_web_post_and_hostile_posts_stay_inert() {
+    let m = spawn(MockKind::Platform).await;
+    let web = m
+        .post_json(
+            "/api/v1/content/publish",
+            json!({
+                "title": "Calm <week>",
+                "content": "# Calm week",
+                "slug": "calm-week",
+                "metadata": { "meta_description": "Quiet mode, a new sensor & a breathing tip." },
+            }),
+        )
+        .await;
+    let web_id = web["content_id"].as_str().unwrap().to_string();
+    let link = "https://halcytone.com/updates/calm-week";
+    for post in [
+        json!({ "platform": "facebook", "content": "This week at Halcytone", "metadata": { "link": link } }),
+        json!({ "platform": "linkedin", "content": "<script>window.pwned=1</script> tap javascript:alert(1) or <a href=\"javascript:alert(2)\">here</a>", "metadata": { "link": "javascript:alert(3)" } }),
+    ] {
+        m.post_json("/api/v1/social/post", post).await;
+    }
+    // X's own API: the card comes from the address in the text; and a network added later.
+    for (id, request) in [
+        (
+            "x-native",
+            json!({ "platform": "twitter", "via": "x-api-v2", "content": format!("Read it {link}") }),
+        ),
+        (
+            "later",
+            json!({ "platform": "mastodon-like", "content": "A network added later" }),
+        ),
+    ] {
+        let record = social_record(id, "2026-01-05T10:00:00.000Z", request);
+        m.state
+            .store
+            .commit(Some(&record), None, 100_000)
+            .await
+            .unwrap();
+    }
+
+    let page = unslash(&m.ok("/posts/social").await);
+    let page_link = format!(
+        "<p class=\"link-card-title\"><a href=\"/posts/web/{web_id}\">Calm &lt;week&gt;</a></p>"
+    );
+    assert_eq!(page.matches(&page_link).count(), 2, "{page}");
+    assert_contains_all(
+        &page,
+        &[
+            "<p class=\"link-card-description\">Quiet mode, a new sensor &amp; a breathing tip.</p>",
+            "<p class=\"link-card-domain\">halcytone.com</p>",
+            "<article class=\"card social-card card-facebook\"",
+            "<time datetime=\"2026-01-05T10:00:00.000Z\" title=\"2026-01-05 10:00:00 UTC\">Jan 5, 2026</time>",
+            // A network without a look of its own gets the generic card.
+            "<article class=\"card social-card card-other\"",
+            "<span class=\"network\">mastodon-like</span>",
+            "&lt;script&gt;window.pwned=1&lt;/script&gt; tap javascript:alert(1) or &lt;a href=&quot;javascript:alert(2)&quot;&gt;here&lt;/a&gt;",
+        ],
+    );
+    assert!(!page.contains("<script>window"), "{page}");
+    assert!(!page.contains("href=\"javascript"), "{page}");
+    let linkedin = page.split("card-linkedin").nth(1).unwrap();
+    let linkedin = linkedin.split("</article>").next().unwrap();
+    assert!(
+        !linkedin.contains("link-card"),
+        "no card for a javascript: link: {linkedin}"
+    );
+    let overview = unslash(&m.ok("/").await);
+    assert!(overview.contains(&page_link), "{overview}");
+}
+
+/// A captured social post made at `at`.
+fn social_record(id: &str, at: &str, request: Value) -> NewRecord {
+    let platform = request["platform"].as_str().unwrap_or_default().to_string();
+    NewRecord {
+        id: id.into(),
+        kind: "social",
+        captured: true,
+        subject: request["content"].as_str().map(str::to_string),
+        channel: Some(format!("social:{platform}")),
+        status: Some("posted".into()),
+        created_at: at.into(),
+        response: json!({ "post_id": id, "platform": platform, "url": format!("https://x.com/halcytone/status/{id}") }),
+        request,
+        ..NewRecord::default()
+    }
+}
+
+#[tokio::test]
+async fn a_social_page_renders_as_its_snapshot() {
+    let state = state(MockKind::Platform).await;
+    let web = NewRecord {
+        id: "content-0001".into(),
+        kind: "content",
+        captured: true,
+        subject: Some("Sleep Sessions arrive | Halcytone".into()),
+        channel: Some("web".into()),
+        status: Some("published".into()),
+        created_at: "2026-01-05T09:00:00.000Z".into(),
+        request: json!({ "title": "Sleep Sessions arrive | Halcytone", "content": "# Sleep", "slug": "sleep-sessions",
+                         "metadata": { "meta_description": "Ten-minute guided wind-downs that follow your breathing." } }),
+        response: json!({ "content_id": "content-0001", "url": "https://halcytone.com/content/content-0001" }),
+        ..NewRecord::default()
+    };
+    state.store.commit(Some(&web), None, 100_000).await.unwrap();
+    let link = "https://halcytone.com/updates/sleep-sessions";
+    let long = "Slow breathing, step by step, for anyone who needs a calmer evening. ".repeat(5);
+    for (id, request) in [
+        (
+            "social-0001",
+            json!({ "platform": "twitter", "content": "🌿 Sleep Sessions are here, with @halcytone", "thread": [format!("Read more {link}")], "hashtags": ["#Halcytone"], "metadata": { "tone": "encouraging", "link": link } }),
+        ),
+        (
+            "social-0002",
+            json!({ "platform": "linkedin", "content": format!("Product update:\n\n{long}\n\nDetails: {link}"), "metadata": { "link": link } }),
+        ),
+        (
+            "social-0003",
+            json!({ "platform": "facebook", "content": "Hello, breathing community!", "metadata": { "link": "https://example.org/elsewhere?x=1" } }),
+        ),
+        (
+            "social-0004",
+            json!({ "platform": "instagram", "content": format!("💡 Box breathing\n1. In for four\n2. Hold for four\n{long}"), "hashtags": ["#Breathwork"], "media_urls": ["https://cdn.example/a.jpg"] }),
+        ),
+    ] {
+        let record = social_record(id, "2026-01-05T10:00:00.000Z", request);
+        state
+            .store
+            .commit(Some(&record), None, 100_000)
+            .await
+            .unwrap();
+    }
+    let m = serve(state).await;
+    let html = m.ok("/posts/social").await;
+    insta::assert_snapshot!(html);
 }
 
 #[tokio::test]
@@ -803,7 +949,11 @@ async fn the_inbox_pages_by_fifty() {
         commit(&state.store, i, None).await;
     }
     let m = serve(state).await;
-    let rows = |html: &str| unslash(html).matches("<a href=\"/messages/email-").count();
+    let rows = |html: &str| {
+        unslash(html)
+            .matches("<td class=\"subject\"><a href=\"/messages/email-")
+            .count()
+    };
     let first = unslash(&m.ok("/").await);
     assert!(
         first.contains("Weekly update 119") && !first.contains("Weekly update 69 "),

@@ -11,14 +11,18 @@
 //!   template environment, HTML-escaping every value, with `layout.html`, the page both
 //!   consoles' `base.html` extend;
 //! - [`stylesheet`]: the look both consoles share, before each console's own rules;
+//! - [`social`] and `social_post.html`: a social post drawn as its network draws it;
 //! - [`display_time`]: a stored time as people read it.
 #![forbid(unsafe_code)]
 
 pub mod query;
+pub mod social;
 
 /// The templates every console's environment holds besides its own: `layout.html`, the page
-/// both consoles' `base.html` extend (head, header with navigation, flash messages, footer).
-const SHARED_TEMPLATES: &[(&str, &str)] = embed_templates!("templates": "layout.html");
+/// both consoles' `base.html` extend (head, header with navigation, flash messages, footer),
+/// and `social_post.html`, a [`social::Post`] as its network draws it.
+const SHARED_TEMPLATES: &[(&str, &str)] =
+    embed_templates!("templates": "layout.html", "social_post.html");
 
 /// The templates named, read from the folder `dir` of the calling crate and embedded at build
 /// time, as `(name, source)` pairs for [`templates`]:
@@ -114,10 +118,14 @@ pub fn display_time(rfc3339: &str) -> String {
 /// The rules both consoles' stylesheets start with (`assets/console.css`).
 pub const BASE_CSS: &str = include_str!("../assets/console.css");
 
-/// A console's one stylesheet: the shared [`BASE_CSS`], then the console's `own` rules, which
-/// may set the custom properties the base reads (`--page-width`, `--card-width`).
+/// The look of social posts in both consoles (`assets/social.css`, see [`social`]).
+pub const SOCIAL_CSS: &str = include_str!("../assets/social.css");
+
+/// A console's one stylesheet: the shared [`BASE_CSS`] and [`SOCIAL_CSS`], then the console's
+/// `own` rules, which may set the custom properties the base reads (`--page-width`,
+/// `--card-width`).
 pub fn stylesheet(own: &str) -> String {
-    format!("{BASE_CSS}\n{own}")
+    format!("{BASE_CSS}\n{SOCIAL_CSS}\n{own}")
 }
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

@@ -26,6 +26,18 @@ pub fn run(args: &MockArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The hosts a mock's checks may resolve links against besides the stack's own services:
+/// `LINK_CHECK_ALLOW_HOSTS`, comma-separated `host` or `host:port`.
+pub fn link_allow_hosts() -> Vec<String> {
+    std::env::var("LINK_CHECK_ALLOW_HOSTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
@@ -39,6 +51,7 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
         halcytone_mocks::smtp_chaos::SmtpChaos::from_vars(&|n| std::env::var(n).ok(), args.seed)
             .map_err(|e| anyhow::anyhow!(e))?;
     config.retention = args.retention;
+    config.link_hosts = link_allow_hosts();
     if let Some(ms) = args.slow_delay_ms {
         config.slow_delay = Duration::from_millis(ms);
     }
@@ -60,6 +73,8 @@ async fn serve(kind: MockKind, args: &MockArgs) -> Result<()> {
     );
     tracing::info!(service = kind.service_name(), %addr, "listening");
     // After the line above, which scripts and tests read for the HTTP address.
+    // Its own pages are a link its checks may resolve.
+    config.link_hosts.push(addr.to_string());
     let smtp = match kind {
         MockKind::Crm => {
             let listener = bind_smtp(&args.host, args.smtp_port).await?;

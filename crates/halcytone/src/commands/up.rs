@@ -35,8 +35,7 @@ async fn start_mock(
     listener: TcpListener,
     smtp: Option<TcpListener>,
     data_dir: &Path,
-    events: Option<halcytone_mocks::bounces::EventSink>,
-    dkim: DkimKeys,
+    mut config: MockConfig,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
     let db = data_dir.join(kind.database_file());
@@ -44,9 +43,6 @@ async fn start_mock(
     let store = halcytone_mocks::store::Store::open(&db)
         .await
         .with_context(|| format!("cannot open capture database {}", db.display()))?;
-    let mut config = mock_config(kind)?;
-    config.dkim = dkim;
-    config.events = events;
     config.smtp_port = match &smtp {
         Some(l) => Some(l.local_addr()?.port()),
         None => None,
@@ -123,6 +119,7 @@ fn mock_config(kind: MockKind) -> Result<MockConfig> {
     config.smtp_chaos =
         halcytone_mocks::smtp_chaos::SmtpChaos::from_vars(&|n| std::env::var(n).ok(), config.seed)
             .map_err(|e| anyhow!(e))?;
+    config.link_hosts = super::mock::link_allow_hosts();
     Ok(config)
 }
 
@@ -204,13 +201,22 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             EmailTransport::Crm => None,
         };
         let (stop_mocks, mocks_stop) = watch::channel(false);
+        // The checks of captured mail resolve links against the stack's own services (and the
+        // hosts in LINK_CHECK_ALLOW_HOSTS), never the internet.
+        let stack_hosts: Vec<String> = [crm_addr, platform_addr, api_listener.local_addr()?]
+            .into_iter()
+            .map(|a| reachable(a).to_string())
+            .collect();
+        let mut crm_config = mock_config(MockKind::Crm)?;
+        crm_config.dkim = dkim_keys;
+        crm_config.events = Some(events);
+        crm_config.link_hosts.extend(stack_hosts);
         let crm = start_mock(
             MockKind::Crm,
             crm_listener,
             Some(smtp_listener),
             &args.data_dir,
-            Some(events),
-            dkim_keys,
+            crm_config,
             mocks_stop.clone(),
         )
         .await?;
@@ -219,8 +225,7 @@ pub fn run(args: &UpArgs) -> Result<ExitCode> {
             platform_listener,
             None,
             &args.data_dir,
-            None,
-            DkimKeys::new(),
+            mock_config(MockKind::Platform)?,
             mocks_stop,
         )
         .await?;

@@ -162,6 +162,18 @@ pub async fn detail(
     let me = visit.needs(Scope::Read)?;
     let j = load(&state, &id).await?;
     let spec = crate::queue::job_json(&j);
+    // A newsletter that cannot be composed now is told, not a failed page.
+    let email_checks = match halcytone_app::jobs::email_checks::email_checks(&state.core, &j).await
+    {
+        Ok(report) => report.map(|r| {
+            context! {
+                worst => Serde(&r.worst),
+                counts => Serde(&r.counts),
+                findings => Serde(&r.worst_findings(halcytone_mailcheck::Level::Warning, 8)),
+            }
+        }),
+        Err(e) => Some(context! { unavailable => e.to_string() }),
+    };
     let ctx = context! {
         job => Serde(row(&j)),
         path => job_path(&j.id),
@@ -182,6 +194,7 @@ pub async fn detail(
         can_cancel => j.status == JobStatus::Pending
             || (j.status == JobStatus::InProgress && j.channels.iter().any(|c| c.starts_with("email"))),
         can_write => me.allows(Scope::Write),
+        email_checks,
     };
     visit.html("job.html", "jobs", &format!("Job {}", j.id), ctx)
 }

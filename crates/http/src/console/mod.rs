@@ -1,6 +1,7 @@
 //! The API's web console at `/ui`: server-rendered pages (minijinja templates, autoescaped)
 //! that work without JavaScript — an overview, a preview of the living document in every
-//! channel, publish jobs with retry and cancel, and the review queue with approve and reject.
+//! channel, publish jobs with retry and cancel, the review queue with approve and reject, and
+//! a calendar of scheduled sends with pause and resume.
 //!
 //! It is not part of the API's route table (which drives `/openapi.json` and the key guard):
 //! a browser signs in once with an API key and holds a server-side session (see
@@ -17,6 +18,7 @@ mod page;
 mod params;
 mod preview;
 mod reviews;
+mod schedules;
 pub mod session;
 
 use crate::state::AppState;
@@ -73,6 +75,13 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/reviews/{id}/web.html", html405(get(reviews::web_html)))
         .route("/ui/reviews/{id}/approve", html405(post(reviews::approve)))
         .route("/ui/reviews/{id}/reject", html405(post(reviews::reject)))
+        .route("/ui/schedules", html405(get(schedules::list)))
+        .route("/ui/schedules/{id}", html405(get(schedules::detail)))
+        .route("/ui/schedules/{id}/pause", html405(post(schedules::pause)))
+        .route(
+            "/ui/schedules/{id}/resume",
+            html405(post(schedules::resume)),
+        )
         .route("/ui/{*rest}", any(not_found))
         .layer(axum::middleware::map_response(
             halcytone_webpage::security_headers,

@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
     "fields.html",
     "issues.html",
     "channels.html",
+    "social_cards.html",
     "overview.html",
     "login.html",
     "preview.html",
@@ -29,6 +30,9 @@ const TEMPLATES: &[(&str, &str)] = halcytone_webpage::embed_templates!(
     "review_forms.html",
     "reviews.html",
     "version.html",
+    "schedule_forms.html",
+    "schedules.html",
+    "schedule.html",
     "error.html"
 );
 

@@ -1,9 +1,11 @@
 //! `/ui/preview`: the configured living document in every channel before it is published —
 //! the newsletter (subject, preview text, its HTML in a sandboxed iframe, the text part),
 //! the web post (title, meta description against its limit, SEO score, HTML in a sandboxed
-//! iframe), the social posts as cards (each part's length against the network's limit), and
-//! every validation issue beside what it concerns, with its source line. The same view shows
-//! a stored content version on the review pages (`super::reviews`).
+//! iframe), the social posts as each network would draw them (`halcytone_webpage::social`:
+//! the brand's name and avatar, each part's length against the network's limit, and under a
+//! post that links to the web post a card with that post's title, meta description and
+//! domain), and every validation issue beside what it concerns, with its source line. The
+//! same view shows a stored content version on the review pages (`super::reviews`).
 
 use super::guard::Visit;
 use super::page::UiError;
@@ -15,7 +17,11 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use halcytone_content::compose::newsletter::{PREVIEW_MAX, SUBJECT_MAX};
-use halcytone_content::{Bundle, Channel, EmailTemplate, Issue, LivingDocument, Report, Tone};
+use halcytone_content::platform::LengthRule;
+use halcytone_content::{
+    Brand, Bundle, Channel, EmailTemplate, Issue, LivingDocument, Report, Tone,
+};
+use halcytone_webpage::social::{Author, Draft, LinkCard, Post, When};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -116,26 +122,12 @@ struct WebView {
 }
 
 #[derive(Debug, Serialize)]
-struct PartView {
-    number: usize,
-    of: usize,
-    text: String,
-    length: usize,
-    limit: usize,
-    over: bool,
-    over_by: usize,
-}
-
-#[derive(Debug, Serialize)]
 struct CardView {
-    network: &'static str,
     network_key: &'static str,
     kind: &'static str,
     tone: &'static str,
-    hashtags: Vec<String>,
-    link: Option<String>,
-    parts: Vec<PartView>,
-    over: bool,
+    /// The post as its network would draw it.
+    post: Post,
     issues: Vec<IssueView>,
 }
 
@@ -196,12 +188,29 @@ fn document_view(doc: &LivingDocument) -> DocumentView {
     }
 }
 
-/// Builds the view of a composed bundle, with every issue placed beside what it concerns.
+/// The card under a post linking to `link`: the web post's title, meta description and
+/// domain when it is the web post of the same content (shown further up the page), else the
+/// address's domain and path.
+fn link_card(link: &str, web: Option<&halcytone_content::compose::WebPost>) -> Option<LinkCard> {
+    let card = LinkCard::of(link)?;
+    Some(match web.filter(|w| w.url == link) {
+        Some(w) => card.page(
+            w.title.clone(),
+            Some(w.meta_description.clone()),
+            Some("#web-heading".into()),
+        ),
+        None => card,
+    })
+}
+
+/// Builds the view of a composed bundle, with every issue placed beside what it concerns;
+/// social posts are shown as `brand`'s.
 pub fn view(
     doc: &LivingDocument,
     bundle: &Bundle,
     report: &Report,
     frames: &Frames,
+    brand: &Brand,
 ) -> PreviewView {
     let mut v = PreviewView {
         as_of: bundle.as_of.clone(),
@@ -260,33 +269,37 @@ pub fn view(
             .social
             .iter()
             .map(|p| {
-                let of = p.posts.len();
-                let parts: Vec<PartView> = p
-                    .posts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, text)| {
+                let spec = p.platform.spec();
+                let parts = (0..p.posts.len())
+                    .map(|i| {
                         let length = p.lengths.get(i).copied().unwrap_or(0);
-                        PartView {
-                            number: i + 1,
-                            of,
-                            text: text.clone(),
-                            length,
-                            limit: p.limit,
-                            over: length > p.limit,
-                            over_by: length.saturating_sub(p.limit),
-                        }
+                        (p.published_text(i), length)
                     })
                     .collect();
+                let post = Draft {
+                    dom_id: format!("card-{}", p.platform.as_str()),
+                    network_key: p.platform.as_str().to_string(),
+                    network: spec.display_name.to_string(),
+                    author: Author::named(&brand.name),
+                    when: When::now(),
+                    parts,
+                    limit: Some(p.limit),
+                    unit: match spec.length_rule {
+                        LengthRule::Weighted => "weighted characters",
+                        LengthRule::Chars => "characters",
+                    },
+                    link: p
+                        .link
+                        .as_deref()
+                        .and_then(|l| link_card(l, bundle.web.as_ref())),
+                    media: Vec::new(),
+                }
+                .post();
                 CardView {
-                    network: p.platform.spec().display_name,
                     network_key: p.platform.as_str(),
                     kind: p.kind,
                     tone: p.tone.as_str(),
-                    hashtags: p.hashtags.clone(),
-                    link: p.link.clone(),
-                    over: parts.iter().any(|x| x.over),
-                    parts,
+                    post,
                     issues: Vec::new(),
                 }
             })
@@ -363,6 +376,7 @@ pub async fn compose_view(
         &made.bundle,
         &made.report.unwrap_or_default(),
         frames,
+        &state.brand,
     ))
 }
 
@@ -483,4 +497,109 @@ pub async fn newsletter_html(
 /// `GET /ui/preview/web.html`: the web post's page alone, sandboxed.
 pub async fn web_html(State(state): State<AppState>, params: Params) -> Result<Response, UiError> {
     configured_html(&state, &params, Channel::Web).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use halcytone_content::{ComposeOptions, Templates};
+
+    const SAMPLE: &str = include_str!("../../../../samples/living-document.md");
+
+    /// The sample document composed on a fixed day, and its preview.
+    fn composed() -> (LivingDocument, Bundle, Report) {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let doc = halcytone_content::parse(SAMPLE, None).unwrap();
+        let bundle =
+            halcytone_content::compose(&doc, &ComposeOptions::new(now), &Templates::defaults())
+                .unwrap();
+        let report = halcytone_content::validate(&doc, Some(&bundle), now);
+        (doc, bundle, report)
+    }
+
+    /// The social section of the preview of `bundle`, as the page shows it.
+    fn social_html(doc: &LivingDocument, bundle: &Bundle, report: &Report) -> String {
+        let frames = Frames {
+            newsletter: "/ui/preview/newsletter.html".into(),
+            web: "/ui/preview/web.html".into(),
+        };
+        let preview = view(doc, bundle, report, &frames, &Brand::default());
+        super::super::page::render(
+            "social_cards.html",
+            "preview",
+            "Preview",
+            None,
+            &Default::default(),
+            context! { preview => Serde(&preview) },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_network_draws_its_card_with_the_web_post_as_its_link_card() {
+        let (doc, bundle, report) = composed();
+        let html = social_html(&doc, &bundle, &report);
+        for network in ["twitter", "linkedin", "facebook", "instagram"] {
+            assert!(
+                html.contains(&format!("card social-card card-{network}")),
+                "{network}: {html}"
+            );
+        }
+        let web = bundle.web.as_ref().unwrap();
+        let title = format!(
+            "<p class=\"link-card-title\"><a href=\"#web-heading\">{}</a></p>",
+            web.title
+        );
+        assert!(html.contains(&title), "{title}\n{html}");
+        assert!(html.contains(&web.meta_description), "{html}");
+        assert!(html.contains("<p class=\"link-card-domain\">halcytone.com</p>"));
+        assert!(html.contains("<strong class=\"post-name\">Halcytone</strong>"));
+        assert!(!html.contains("over by"), "{html}");
+        insta::assert_snapshot!(html);
+    }
+
+    #[test]
+    fn a_post_over_its_limit_says_by_how_much() {
+        let (doc, mut bundle, report) = composed();
+        let x = bundle
+            .social
+            .iter_mut()
+            .find(|p| p.platform == halcytone_content::Platform::Twitter)
+            .unwrap();
+        x.lengths[0] = x.limit + 17;
+        let html = social_html(&doc, &bundle, &report);
+        assert!(html.contains("over by 17"), "{html}");
+        assert!(html.contains("<span class=\"badge badge-bad\">over limit</span>"));
+        assert_eq!(html.matches("over by").count(), 1);
+    }
+
+    #[test]
+    fn hostile_post_text_is_escaped_and_never_linked() {
+        let (doc, mut bundle, report) = composed();
+        let linkedin = bundle
+            .social
+            .iter_mut()
+            .find(|p| p.platform == halcytone_content::Platform::Linkedin)
+            .unwrap();
+        linkedin.posts[0] =
+            "<script>window.pwned=1</script> tap javascript:alert(1) or <a href=\"javascript:alert(2)\">here</a>".into();
+        linkedin.link = Some("javascript:alert(3)".into());
+        let html = social_html(&doc, &bundle, &report);
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<a href=\"javascript"), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(
+            html.contains(
+                "&lt;script&gt;window.pwned=1&lt;&#x2f;script&gt; tap javascript:alert(1)"
+            ),
+            "{html}"
+        );
+        let card = html.split("card-linkedin").nth(1).unwrap();
+        let card = card.split("</article>").next().unwrap();
+        assert!(
+            !card.contains("link-card"),
+            "no card for a javascript: link: {card}"
+        );
+    }
 }

@@ -222,6 +222,17 @@ both_backends!(
                 .contains(api.body["correlation_id"].as_str().unwrap())
         );
         assert!(detail.body.contains("email:batch-1") || detail.body.contains("email"));
+        // The newsletter the job sent, checked as the mock inbox checks it.
+        assert!(
+            detail
+                .body
+                .contains("<h2 id=\"email-checks-heading\">Newsletter checks</h2>")
+                && detail
+                    .body
+                    .contains("Worst finding: <span class=\"level level-"),
+            "{}",
+            detail.body
+        );
         for bad in [
             "/ui/jobs?status=bogus",
             "/ui/jobs?page=0",
@@ -435,6 +446,7 @@ async fn the_key_never_appears_in_a_page() {
         "/ui/jobs".into(),
         format!("/ui/jobs/{job}"),
         "/ui/reviews".into(),
+        "/ui/schedules".into(),
         "/ui/nothing-here".into(),
         "/ui/jobs?page=-1".into(),
     ] {
@@ -510,6 +522,24 @@ async fn the_preview_shows_every_channel_with_sandboxed_html() {
     }
     assert!(p.body.contains("/ 280"), "the X limit");
     assert!(p.body.contains("SEO score"));
+    // Each network's post drawn as the network draws it, as the configured brand's, and the
+    // posts that link to the web post carry its title in a link card.
+    for network in ["twitter", "linkedin", "facebook", "instagram"] {
+        let class = format!("<article class=\"card social-card card-{network}\"");
+        assert!(p.body.contains(&class), "{class}");
+    }
+    for part in [
+        "<strong class=\"post-name\">Halcytone</strong>",
+        "<ul class=\"post-actions\" aria-hidden=\"true\">",
+        "<div class=\"post-media\"><span>No image attached</span></div>",
+    ] {
+        assert!(p.body.contains(part), "{part}");
+    }
+    let link_card = "<p class=\"link-card-title\"><a href=\"#web-heading\">";
+    assert!(
+        p.body.matches(link_card).count() >= 3,
+        "X, LinkedIn and Facebook link to the web post"
+    );
     let html = b.get("/ui/preview/newsletter.html").await;
     assert_eq!(html.status, StatusCode::OK);
     assert_eq!(
@@ -564,6 +594,13 @@ async fn document_markup_is_escaped_in_the_preview() {
             .contains("&lt;script&gt;window.pwned=1&lt;/script&gt;"),
         "the title is shown, escaped"
     );
+    // The social posts carry the title too: escaped there as well, and nothing in them a link.
+    let social = p.body.split("id=\"social-heading\"").nth(1).unwrap();
+    assert!(
+        social.contains("<p class=\"post-text\">") && social.contains("Launch &lt;script&gt;"),
+        "{social}"
+    );
+    assert!(!social.contains("<a href=\"javascript"), "{social}");
     // The generated HTML itself is only served under the sandbox policy.
     let html = b.get("/ui/preview/newsletter.html").await;
     assert_eq!(
@@ -682,4 +719,255 @@ async fn approve_from_the_console(app: TestApp) {
         decided.body.contains("requires approval"),
         "APPROVAL_REQUIRED is said"
     );
+}
+
+/// Makes a schedule through the API; its id.
+async fn schedule(app: &TestApp, body: serde_json::Value) -> String {
+    let a = app
+        .post_json("/api/v2/schedules", Some(&app.write_key), &body)
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    a.body["schedule_id"].as_str().unwrap().to_string()
+}
+
+/// The days of a calendar page: each day's date and the markup of its cell.
+fn calendar_days(body: &str) -> Vec<(String, String)> {
+    let start = body
+        .find(r#"<ol class="cal-days">"#)
+        .unwrap_or_else(|| panic!("no calendar in {body}"));
+    let grid = &body[start..start + body[start..].find("</ol>").unwrap()];
+    grid.split(r#"data-date=""#)
+        .skip(1)
+        .map(|cell| (cell[..10].to_string(), cell[10..].to_string()))
+        .collect()
+}
+
+/// A schedule's status as the API reads it.
+async fn schedule_status(app: &TestApp, id: &str) -> serde_json::Value {
+    app.get_as_reader(&format!("/api/v2/schedules/{id}"))
+        .await
+        .body["status"]
+        .clone()
+}
+
+const MORNINGS: &str = "Berlin mornings";
+
+both_backends!(
+    the_schedules_calendar_shows_each_send_on_its_day,
+    |app: TestApp| async move {
+        use chrono::{Datelike, NaiveDate, Weekday};
+        let id = schedule(
+            &app,
+            json!({ "name": MORNINGS, "cron": "0 9 * * MON,WED", "timezone": "Europe/Berlin", "channels": ["email"] }),
+        )
+        .await;
+        let once = schedule(
+            &app,
+            json!({ "name": "Launch day", "scheduled_for": "2031-03-20T16:30:00Z", "channels": ["website"] }),
+        )
+        .await;
+        let job = app
+            .sync(r#"{"channels":["email"],"schedule_time":"2031-03-25T12:00:00Z"}"#)
+            .await;
+        assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.text);
+        let job = job.body["job_id"].as_str().unwrap().to_string();
+
+        let (mut reader, _) = signed_in(&app, &app.read_key).await;
+        let p = reader
+            .get("/ui/schedules?view=month&date=2031-03-10&tz=Europe/Berlin")
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert_console_headers(&p);
+        assert!(p.body.contains("March 2031"), "the month's name");
+        assert!(
+            p.body
+                .contains(r#"href="/ui/schedules" aria-current="page""#),
+            "the nav link"
+        );
+        let days = calendar_days(&p.body);
+        assert_eq!(days.len(), 42, "six weeks: March 2031 starts on a Saturday");
+        assert_eq!(days[0].0, "2031-02-24", "the grid starts on a Monday");
+        for (date, cell) in &days {
+            let d: NaiveDate = date.parse().unwrap();
+            let expected = matches!(d.weekday(), Weekday::Mon | Weekday::Wed);
+            assert_eq!(cell.contains(MORNINGS), expected, "{date}: {cell}");
+            if expected {
+                // 09:00 in Berlin before and after the clocks go forward (30 March 2031).
+                assert!(cell.contains(">09:00</time>"), "{date}: {cell}");
+                assert!(
+                    cell.contains(&format!(r#"href="/ui/schedules/{id}""#)),
+                    "{cell}"
+                );
+            }
+            assert_eq!(cell.contains("Launch day"), date == "2031-03-20", "{date}");
+            assert_eq!(cell.contains(&job), date == "2031-03-25", "{date}");
+        }
+        let launch = &days.iter().find(|d| d.0 == "2031-03-20").unwrap().1;
+        assert!(
+            launch.contains(">17:30</time>"),
+            "16:30 UTC is 17:30 CET: {launch}"
+        );
+        assert!(launch.contains(&format!(r#"href="/ui/schedules/{once}""#)));
+        let queued = &days.iter().find(|d| d.0 == "2031-03-25").unwrap().1;
+        assert!(
+            queued.contains(&format!(r#"href="/ui/jobs/{job}""#)),
+            "{queued}"
+        );
+        assert!(queued.contains(">13:00</time>") && queued.contains("scheduled job"));
+        // Previous, next and today keep the view and the zone.
+        for link in [
+            "/ui/schedules?view=month&amp;date=2031-02-01&amp;tz=Europe%2FBerlin",
+            "/ui/schedules?view=month&amp;date=2031-04-01&amp;tz=Europe%2FBerlin",
+            "/ui/schedules?view=month&amp;tz=Europe%2FBerlin",
+            "/ui/schedules?view=week&amp;date=2031-03-10&amp;tz=Europe%2FBerlin",
+        ] {
+            assert!(p.body.contains(&format!(r#"href="{link}""#)), "{link}");
+        }
+        // The list below: both schedules, and no buttons for a key that may only read.
+        assert!(p.body.contains("0 9 * * MON,WED") && p.body.contains("Europe/Berlin"));
+        assert!(!p.body.contains("/pause\""), "no pause form for a reader");
+        assert!(p.body.contains("needs a key with the write scope"));
+
+        // The week of the change, shown in UTC: 09:00 CEST is 07:00 UTC.
+        let week = reader.get("/ui/schedules?view=week&date=2031-04-02").await;
+        assert_eq!(week.status, StatusCode::OK, "{}", week.body);
+        let days = calendar_days(&week.body);
+        let dates: Vec<&str> = days.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(
+            dates,
+            [
+                "2031-03-31",
+                "2031-04-01",
+                "2031-04-02",
+                "2031-04-03",
+                "2031-04-04",
+                "2031-04-05",
+                "2031-04-06"
+            ]
+        );
+        assert!(days[0].1.contains(">07:00</time>"), "{}", days[0].1);
+        assert!(days[2].1.contains(MORNINGS) && !days[1].1.contains(MORNINGS));
+
+        // One schedule's page: its facts and its next ten times.
+        let page = reader.get(&format!("/ui/schedules/{id}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains(MORNINGS) && page.body.contains("0 9 * * MON,WED"));
+        let upcoming = page.body.split(r#"<ol class="upcoming">"#).nth(1).unwrap();
+        let upcoming = &upcoming[..upcoming.find("</ol>").unwrap()];
+        assert_eq!(upcoming.matches("<li>").count(), 10, "{upcoming}");
+        assert!(
+            upcoming.contains(" 09:00 CE"),
+            "local times in the zone: {upcoming}"
+        );
+        assert!(page.body.contains("No run yet."));
+
+        // Unknown schedules are the console's 404; bad values a 400 page naming them.
+        let missing = reader.get("/ui/schedules/sch_nope").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("<h1>404") && missing.body.contains("sch_nope"));
+        for (bad, says) in [
+            (
+                "tz=Mars/Olympus",
+                "tz: timezone: &#x27;Mars/Olympus&#x27; is not an IANA time zone",
+            ),
+            (
+                "date=2031-02-30",
+                "date: &#x27;2031-02-30&#x27; is not a day",
+            ),
+            ("date=next+week", "date: &#x27;next week&#x27; is not a day"),
+            ("date=0001-01-01", "date:"),
+            (
+                "view=year",
+                "view: &#x27;year&#x27; is not one of month, week",
+            ),
+        ] {
+            let p = reader.get(&format!("/ui/schedules?{bad}")).await;
+            assert_eq!(p.status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(p.body.contains("<h1>400"), "{bad}: {}", p.body);
+            assert!(p.body.contains(says), "{bad}: {}", p.body);
+        }
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_are_paused_and_resumed_from_the_console() {
+    let app = sqlite().await;
+    let id = schedule(
+        &app,
+        json!({ "name": MORNINGS, "cron": "0 9 * * MON,WED", "timezone": "Europe/Berlin" }),
+    )
+    .await;
+    let pause = format!("/ui/schedules/{id}/pause");
+    let resume = format!("/ui/schedules/{id}/resume");
+
+    // A key that may only read sees no button, and its post is refused.
+    let (mut reader, reader_csrf) = signed_in(&app, &app.read_key).await;
+    let page = reader.get(&format!("/ui/schedules/{id}")).await;
+    assert!(!page.body.contains(&format!(r#"action="{pause}""#)));
+    assert!(page.body.contains("needs a key with the write scope"));
+    let p = reader.submit(&pause, &[("csrf", &reader_csrf)]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        schedule_status(&app, &id).await,
+        "active",
+        "the reader changed nothing"
+    );
+
+    // A writer pauses from the calendar and comes back to the same view.
+    let (mut b, csrf) = signed_in(&app, &app.write_key).await;
+    let view = "/ui/schedules?view=week&date=2031-04-02&tz=Europe%2FBerlin";
+    let list = b.get(view).await;
+    assert!(
+        list.body.contains(&format!(r#"action="{pause}""#)),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains(&format!(
+        r#"name="back" value="{}""#,
+        view.replace('&', "&amp;")
+    )));
+    assert!(!list.body.contains(&format!(r#"action="{resume}""#)));
+    let p = b.submit(&pause, &[("csrf", &csrf), ("back", view)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    p.assert_location_starts_with(&format!("{view}&ok="));
+    assert_eq!(schedule_status(&app, &id).await, "paused");
+    let shown = b.get(p.location()).await;
+    assert!(shown.body.contains("is paused"), "the flash message");
+    assert!(shown.body.contains(&format!(r#"action="{resume}""#)));
+    let days = calendar_days(&shown.body);
+    assert!(
+        days[0].1.contains("cal-paused") && days[0].1.contains("(paused)"),
+        "{}",
+        days[0].1
+    );
+
+    // Resumed from its own page, which it comes back to; resuming it again is refused with
+    // the API's reason.
+    let back = format!("/ui/schedules/{id}");
+    let p = b.submit(&resume, &[("csrf", &csrf), ("back", &back)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    p.assert_location_starts_with(&format!("{back}?ok="));
+    assert_eq!(schedule_status(&app, &id).await, "active");
+    let p = b.submit(&resume, &[("csrf", &csrf), ("back", &back)]).await;
+    p.assert_location_starts_with(&format!("{back}?error="));
+    assert!(
+        b.get(p.location())
+            .await
+            .body
+            .contains("only a paused schedule can be resumed")
+    );
+    // A form cannot send the browser elsewhere; an unknown schedule is a 404 page.
+    let p = b
+        .submit(
+            &pause,
+            &[("csrf", &csrf), ("back", "https://evil.example/")],
+        )
+        .await;
+    p.assert_location_starts_with("/ui/schedules?ok=");
+    let p = b
+        .submit("/ui/schedules/sch_nope/pause", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    let p = b.submit(&resume, &[]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "no token");
 }

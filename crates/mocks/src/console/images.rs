@@ -6,8 +6,7 @@
 //! `poster` or `background` shows a blank image rather than a broken one, which also counts
 //! them. CSS `url(…)` references are counted and left to the policy.
 
-use super::links::decode_references;
-use super::links::{find, find_ascii_ci, scan};
+use halcytone_mailcheck::markup::{decode_references, find, find_ascii_ci, scan};
 
 /// The policy of captured HTML with its remote images blocked: the sandbox of
 /// `halcytone_webpage::SANDBOX_CSP`, with images and fonts from `data:` only.
@@ -30,7 +29,8 @@ pub struct Images {
 /// Whether a URL would be fetched from another host.
 fn is_remote(url: &str) -> bool {
     let url = url.trim_matches(|c: char| c <= ' ');
-    url.starts_with("//") || super::links::scheme(url).is_some_and(|s| s == "http" || s == "https")
+    url.starts_with("//")
+        || halcytone_mailcheck::links::scheme(url).is_some_and(|s| s == "http" || s == "https")
 }
 
 /// Whether an attribute value refers to a remote image.

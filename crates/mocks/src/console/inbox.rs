@@ -2,7 +2,7 @@
 //! the subject, text part and HTML part (SQLite FTS5, [`crate::search`]); `recipient`,
 //! `campaign`, `since` and `until` filter. Only the listed columns are read, one page at a
 //! time (`Store::inbox_rows`). A search SQLite cannot read is shown on the page (400), never
-//! a 500.
+//! a 500. Each row shows the worst finding of the message's checks ([`crate::checks`]).
 
 use super::page::{self, ConsoleError, display_time, or_dash, or_untitled};
 use super::params::{Params, list_context, list_filters};
@@ -30,6 +30,9 @@ struct Row {
     variant: String,
     /// The capture this one repeats, when it is a resend.
     duplicate_of: Option<String>,
+    /// The worst finding of its checks.
+    worst: Option<crate::checks::Worst>,
+    checks_href: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,9 +117,13 @@ async fn inbox(state: &MockState, params: &Params) -> Result<(StatusCode, String
         );
     }
     let first = (page_no - 1) * PAGE_SIZE + 1;
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    let mut worst = crate::checks::worst_of(state, &seqs).await?;
     let rows: Vec<Row> = rows
         .into_iter()
         .map(|r| Row {
+            worst: worst.remove(&r.seq),
+            checks_href: format!("/messages/{}?tab=checks", page::encode(&r.id)),
             href: format!("/messages/{}", page::encode(&r.id)),
             subject: or_untitled(r.subject, "(no subject)"),
             campaign: or_dash(r.campaign),

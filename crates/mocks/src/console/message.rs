@@ -6,8 +6,7 @@
 //! downloads the message ([`crate::eml`]), `/messages/{id}/attachments/{n}` an attachment.
 
 use super::images::{BLOCKED_CSP, remote_images};
-use super::links::{Link, links};
-use super::page::{self, ConsoleError, display_size, or_dash, or_untitled};
+use super::page::{self, ConsoleError, display_size, display_time, or_dash, or_untitled};
 use super::params::Params;
 use crate::eml;
 use crate::state::{MockKind, MockState};
@@ -15,6 +14,7 @@ use crate::store::Record;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use halcytone_mailcheck::links::{Link, links};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
@@ -252,7 +252,10 @@ pub async fn view(
     let found: Vec<Link> = html.as_deref().map(links).unwrap_or_default();
     let blocked = found.iter().filter(|l| l.blocked).count();
     let checks = checks(req, smtp, html.as_deref(), text.as_deref(), &found, blocked);
-    let warnings = checks.iter().filter(|c| !c.ok).count();
+    let (report, checked_at) = crate::checks::of(&state, &r).await?;
+    let errors = report["counts"]["error"].as_u64().unwrap_or(0);
+    let warnings = checks.iter().filter(|c| !c.ok).count() as u64
+        + report["counts"]["warning"].as_u64().unwrap_or(0);
     let remote = html
         .as_deref()
         .map_or(0, |h| remote_images(h, false).remote);
@@ -262,6 +265,9 @@ pub async fn view(
         .map(|(tab, label)| Choice {
             label: match *tab {
                 "links" => format!("{label} ({})", found.len()),
+                "checks" if errors > 0 => {
+                    format!("{label} ({errors} error(s), {warnings} warning(s))")
+                }
                 "checks" if warnings > 0 => format!("{label} ({warnings} warning(s))"),
                 _ => (*label).to_string(),
             },
@@ -388,8 +394,31 @@ pub async fn view(
                 metadata => Serde(&metadata),
             }
         }
-        "links" => context! { links => Serde(&found) },
-        _ => context! { checks => Serde(&checks) },
+        "links" => {
+            // The report lists the same hrefs in the same order, with what resolving found.
+            let statuses = report["links"].as_array().cloned().unwrap_or_default();
+            let links: Vec<minijinja::Value> = found
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let s = statuses.get(i);
+                    context! {
+                        element => &l.element,
+                        href => &l.href,
+                        status => s.and_then(|s| s["status"].as_str()).unwrap_or("unchecked"),
+                        level => s.and_then(|s| s["level"].as_str()).unwrap_or("info"),
+                        detail => s.and_then(|s| s["detail"].as_str()).unwrap_or(""),
+                    }
+                })
+                .collect();
+            context! { links }
+        }
+        _ => context! {
+            checks => Serde(&checks),
+            report => Serde(&report),
+            checked_at => display_time(&checked_at),
+            checks_json => format!("/api/v1/messages/{}/checks", page::encode(&r.id)),
+        },
     };
     ctx = context! { ..extra, ..ctx };
     page::html(&state, "message.html", "inbox", &subject, ctx)

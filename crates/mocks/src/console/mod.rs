@@ -12,7 +12,6 @@ mod assets;
 mod faults_page;
 mod images;
 mod inbox;
-mod links;
 mod live;
 mod message;
 mod page;
@@ -22,7 +21,6 @@ mod social;
 
 pub use images::BLOCKED_CSP as IMAGES_BLOCKED_CSP;
 pub use inbox::inbox_html;
-pub(crate) use links::decode_references;
 pub use page::ConsoleError;
 pub use params::Params;
 

@@ -1,20 +1,30 @@
-//! Social captures as the network would show them: one card per post with its parts in
-//! order (1/n), hashtags highlighted, and each part's length as the network counts it
-//! against its limit (X weighs URLs as 23 and CJK and emoji as 2: `networks::weighted_length`).
+//! Social captures as the network would show them: one card per post in the network's own
+//! look (`halcytone_webpage::social`: avatar, name, relative time, action bar), its parts in
+//! order (1/n), hashtags, mentions and addresses coloured, each part's length as the network
+//! counts it against its limit (X weighs URLs as 23 and CJK and emoji as 2:
+//! `networks::weighted_length`), and a link card: the title and meta description of the web
+//! post the link names when this mock captured it (found by the link's last path segment,
+//! the post's slug or id), else the address's domain and path.
 
 use super::page::{self, ConsoleError, display_time, or_dash};
 use super::params::{Params, list_context};
 use crate::state::{MockKind, MockState};
-use crate::store::{Filter, Record};
+use crate::store::{ConsoleQuery, Filter, Record};
 use axum::extract::State;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
+use halcytone_webpage::social::{Author, Draft, LinkCard, Post, When, urls};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Cards per page.
 pub const PAGE_SIZE: i64 = 50;
+
+/// The newest web posts searched for the one a card links to.
+const LINKED_POSTS_SEARCHED: i64 = 500;
 
 /// A network: its key in captures, its name, its length limit, and whether X's weighting
 /// applies.
@@ -52,28 +62,11 @@ const NETWORKS: &[Network] = &[
     },
 ];
 
-/// A run of a post's text: plain, or a hashtag.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Segment {
-    pub text: String,
-    pub tag: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Part {
-    number: usize,
-    of: usize,
-    segments: Vec<Segment>,
-    length: usize,
-    limit: Option<usize>,
-    over: bool,
-}
-
+/// One captured post: the post as its network draws it, and what the mock knows of the
+/// capture.
 #[derive(Debug, Serialize)]
 pub struct Card {
     id: String,
-    network: String,
-    network_key: String,
     via: String,
     status: String,
     url: Option<String>,
@@ -82,60 +75,7 @@ pub struct Card {
     reply_to: Option<String>,
     time: String,
     datetime: String,
-    unit: &'static str,
-    parts: Vec<Part>,
-    over: bool,
-}
-
-/// Splits `text` into plain runs and hashtags (`#` after a non-word character, then word
-/// characters, not all digits).
-pub fn segments(text: &str) -> Vec<Segment> {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out: Vec<Segment> = Vec::new();
-    let mut plain_start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        let (at, c) = chars[i];
-        let starts_tag = c == '#' && (i == 0 || (!word(chars[i - 1].1) && chars[i - 1].1 != '&'));
-        if starts_tag {
-            let mut j = i + 1;
-            while j < chars.len() && word(chars[j].1) {
-                j += 1;
-            }
-            let end = chars.get(j).map_or(text.len(), |(b, _)| *b);
-            let tag = text.get(at..end).unwrap_or_default();
-            if j > i + 1
-                && !tag
-                    .get(1..)
-                    .unwrap_or_default()
-                    .chars()
-                    .all(|c| c.is_ascii_digit())
-            {
-                if at > plain_start {
-                    out.push(Segment {
-                        text: text.get(plain_start..at).unwrap_or_default().to_string(),
-                        tag: false,
-                    });
-                }
-                out.push(Segment {
-                    text: tag.to_string(),
-                    tag: true,
-                });
-                plain_start = end;
-                i = j;
-                continue;
-            }
-        }
-        i += 1;
-    }
-    if plain_start < text.len() {
-        out.push(Segment {
-            text: text.get(plain_start..).unwrap_or_default().to_string(),
-            tag: false,
-        });
-    }
-    out
+    post: Post,
 }
 
 /// The parts of a captured post as published: the first carries the `hashtags` field
@@ -174,8 +114,18 @@ fn published_parts(req: &Value) -> Vec<String> {
         .collect()
 }
 
-/// One capture as a card.
-pub fn card(r: &Record) -> Card {
+/// The link a capture carries: the Platform API's `metadata.link`, the Graph API's `link`,
+/// else the last address in its text (X and LinkedIn draw their card from it).
+fn link_of(req: &Value, texts: &[String]) -> Option<String> {
+    req["metadata"]["link"]
+        .as_str()
+        .or_else(|| req["link"].as_str())
+        .map(str::to_string)
+        .or_else(|| texts.iter().flat_map(|t| urls(t)).last())
+}
+
+/// One capture as a card, its time relative to `now`.
+pub fn card(r: &Record, now: DateTime<Utc>) -> Card {
     let req = &r.request;
     let key = req["platform"]
         .as_str()
@@ -189,24 +139,15 @@ pub fn card(r: &Record) -> Card {
         .unwrap_or_default();
     let network = NETWORKS.iter().find(|n| n.key == key);
     let texts = published_parts(req);
-    let of = texts.len();
-    let parts: Vec<Part> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
+    let link = link_of(req, &texts).and_then(|l| LinkCard::of(&l));
+    let parts = texts
+        .into_iter()
+        .map(|text| {
             let length = match network {
-                Some(n) if n.weighted => crate::networks::weighted_length(text),
+                Some(n) if n.weighted => crate::networks::weighted_length(&text),
                 _ => text.chars().count(),
             };
-            let limit = network.map(|n| n.limit);
-            Part {
-                number: i + 1,
-                of,
-                segments: segments(text),
-                length,
-                limit,
-                over: limit.is_some_and(|l| length > l),
-            }
+            (text, length)
         })
         .collect();
     let via = match req["via"].as_str() {
@@ -215,8 +156,9 @@ pub fn card(r: &Record) -> Card {
         Some(other) => other.to_string(),
         None => "Platform API (POST /api/v1/social/post)".to_string(),
     };
-    Card {
-        id: r.id.clone(),
+    let post = Draft {
+        dom_id: format!("card-{}", r.id),
+        network_key: key.clone(),
         network: network.map_or_else(
             || {
                 if key.is_empty() {
@@ -227,7 +169,28 @@ pub fn card(r: &Record) -> Card {
             },
             |n| n.name.to_string(),
         ),
-        network_key: network.map_or("other", |n| n.key).to_string(),
+        // The mock knows no account: the post is shown as a neutral brand's.
+        author: Author::neutral(),
+        when: When::at(&r.created_at, now),
+        parts,
+        limit: network.map(|n| n.limit),
+        unit: if network.is_some_and(|n| n.weighted) {
+            "weighted characters"
+        } else {
+            "characters"
+        },
+        link,
+        media: req["media_urls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+    }
+    .post();
+    Card {
+        id: r.id.clone(),
         via,
         status: or_dash(r.status.clone()),
         url: r.response["url"].as_str().map(str::to_string),
@@ -236,14 +199,65 @@ pub fn card(r: &Record) -> Card {
         reply_to: req["in_reply_to"].as_str().map(str::to_string),
         time: display_time(&r.created_at),
         datetime: r.created_at.clone(),
-        unit: if network.is_some_and(|n| n.weighted) {
-            "weighted characters"
-        } else {
-            "characters"
-        },
-        over: parts.iter().any(|p| p.over),
-        parts,
+        post,
     }
+}
+
+/// `records` as cards, each link card with the title and meta description of the captured
+/// web post it names (by slug or id, among the newest [`LINKED_POSTS_SEARCHED`]) and a link to
+/// that post's page.
+pub async fn cards_of(state: &MockState, records: &[Record]) -> Result<Vec<Card>, ConsoleError> {
+    let now = Utc::now();
+    let mut cards: Vec<Card> = records.iter().map(|r| card(r, now)).collect();
+    if cards.iter().all(|c| c.post.link.is_none()) {
+        return Ok(cards);
+    }
+    let rows = state
+        .store
+        .post_rows(&ConsoleQuery {
+            kind: "content".into(),
+            limit: LINKED_POSTS_SEARCHED,
+            ..ConsoleQuery::default()
+        })
+        .await?;
+    let mut pages: HashMap<String, Option<(String, Option<String>)>> = HashMap::new();
+    for c in &mut cards {
+        let Some(link) = c.post.link.take() else {
+            continue;
+        };
+        let found = link.slug().and_then(|slug| {
+            rows.iter()
+                .find(|r| r.slug.as_deref() == Some(slug) || r.id == slug)
+        });
+        let Some(row) = found else {
+            c.post.link = Some(link);
+            continue;
+        };
+        if !pages.contains_key(&row.id) {
+            let page = state.store.get(Some("content"), &row.id).await?.map(|r| {
+                let req = &r.request;
+                let title = r
+                    .subject
+                    .clone()
+                    .or_else(|| req["title"].as_str().map(str::to_string));
+                let description = req["metadata"]["meta_description"]
+                    .as_str()
+                    .or_else(|| req["excerpt"].as_str())
+                    .map(str::to_string);
+                (title.unwrap_or_default(), description)
+            });
+            pages.insert(row.id.clone(), page);
+        }
+        c.post.link = Some(match pages.get(&row.id).cloned().flatten() {
+            Some((title, description)) => link.page(
+                title,
+                description,
+                Some(format!("/posts/web/{}", page::encode(&row.id))),
+            ),
+            None => link,
+        });
+    }
+    Ok(cards)
 }
 
 /// The newest `n` social captures as cards (the overview).
@@ -257,7 +271,7 @@ pub async fn latest(state: &MockState, n: i64) -> Result<Vec<Card>, ConsoleError
             ..Filter::default()
         })
         .await?;
-    Ok(records.iter().map(card).collect())
+    cards_of(state, &records).await
 }
 
 /// `GET /posts/social`: cards, newest first, filterable by network and text.
@@ -285,7 +299,7 @@ pub async fn cards(
             ..Filter::default()
         })
         .await?;
-    let cards: Vec<Card> = records.iter().map(card).collect();
+    let cards = cards_of(&state, &records).await?;
     let filters = [("network", network.as_deref()), ("q", q.as_deref())];
     let has_older = (page_no - 1) * PAGE_SIZE + (cards.len() as i64) < total;
     let networks: Vec<_> = NETWORKS
@@ -314,25 +328,23 @@ pub async fn cards(
 mod tests {
     use super::*;
 
-    fn tags(text: &str) -> Vec<String> {
-        segments(text)
-            .into_iter()
-            .filter(|s| s.tag)
-            .map(|s| s.text)
-            .collect()
-    }
-
     #[test]
-    fn hashtags_are_found_and_the_text_is_kept_whole() {
-        let text = "Breathe #Halcytone, see https://x.com/a#frag &#39; #2026 #呼吸 #a_b!";
-        assert_eq!(tags(text), vec!["#Halcytone", "#呼吸", "#a_b"]);
-        let joined: String = segments(text).into_iter().map(|s| s.text).collect();
-        assert_eq!(joined, text);
-        assert!(segments("").is_empty());
-        for junk in ["#", "##", "# #", "a#", "#é"] {
-            let joined: String = segments(junk).into_iter().map(|s| s.text).collect();
-            assert_eq!(joined, junk);
-        }
+    fn the_link_is_the_metadata_s_the_graph_api_s_or_the_last_in_the_text() {
+        let texts = [
+            "a https://one.example/x".to_string(),
+            "b https://two.example/y.".to_string(),
+        ];
+        let link = |req: Value, texts: &[String]| link_of(&req, texts);
+        let meta = serde_json::json!({ "metadata": { "link": "https://m.example/" }, "link": "https://g.example/" });
+        assert_eq!(link(meta, &texts).as_deref(), Some("https://m.example/"));
+        let graph = serde_json::json!({ "link": "https://g.example/" });
+        assert_eq!(link(graph, &texts).as_deref(), Some("https://g.example/"));
+        let text = serde_json::json!({});
+        assert_eq!(
+            link(text.clone(), &texts).as_deref(),
+            Some("https://two.example/y")
+        );
+        assert_eq!(link(text, &[]), None);
     }
 
     #[test]
