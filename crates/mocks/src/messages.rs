@@ -116,15 +116,20 @@ pub async fn list(
     })))
 }
 
+/// The captured email `id`, or a 404 "Message not found".
+pub async fn captured(state: &MockState, id: &str) -> MockResult<crate::store::Record> {
+    match state.store.get(Some("email"), id).await? {
+        Some(r) if r.captured => Ok(r),
+        _ => Err(MockError::not_found("Message")),
+    }
+}
+
 /// `GET /api/v1/messages/{id}`: one captured email (its capture record and its addresses).
 pub async fn get(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    let r = match state.store.get(Some("email"), &id).await? {
-        Some(r) if r.captured => r,
-        _ => return Err(MockError::not_found("Message")),
-    };
+    let r = captured(&state, &id).await?;
     let path = format!("/messages/{}", halcytone_webpage::query::encode(&r.id));
     let mut body = json!(r);
     body["page"] = json!(path);

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod common;
 
+use halcytone_testkit::http::{get_json, get_text};
+
 /// A site on a random port: `/ok` answers 200, anything else 404; it counts requests.
 async fn site() -> (String, Arc<AtomicUsize>, tokio::sync::oneshot::Sender<()>) {
     let hits = Arc::new(AtomicUsize::new(0));
@@ -44,20 +46,6 @@ async fn site() -> (String, Arc<AtomicUsize>, tokio::sync::oneshot::Sender<()>) 
             .unwrap();
     });
     (addr, hits, tx)
-}
-
-async fn send(http: &reqwest::Client, base: &str, body: Value) -> String {
-    let resp = http
-        .post(format!("{base}/api/v1/email/send"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json::<Value>().await.unwrap()["message_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 fn flawed(site: &str) -> Value {
@@ -92,13 +80,13 @@ async fn a_flawed_message_shows_its_findings_in_checks_and_in_the_inbox() {
     let body = flawed(&site);
     let html_len = body["html_content"].as_str().unwrap().len();
     assert!(html_len > 120 * 1024, "{html_len}");
-    let id = send(&http, &served.base, body).await;
+    let id = common::send_email(&http, &served.base, &body).await;
 
-    let resp = http
-        .get(format!("{}/api/v1/messages/{id}/checks", served.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = halcytone_testkit::http::get(
+        &http,
+        format!("{}/api/v1/messages/{id}/checks", served.base),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let checks: Value = resp.json().await.unwrap();
     assert_eq!(checks["id"], json!(id));
@@ -155,51 +143,27 @@ async fn a_flawed_message_shows_its_findings_in_checks_and_in_the_inbox() {
     assert!(checks["counts"]["error"].as_u64().unwrap() >= 2);
 
     // Stored: asking again asks no host again and answers the same report.
-    let again: Value = http
-        .get(format!("{}/api/v1/messages/{id}/checks", served.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = get_json(
+        &http,
+        format!("{}/api/v1/messages/{id}/checks", served.base),
+    )
+    .await;
     assert_eq!(again["checked_at"], checks["checked_at"]);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 
     // The inbox JSON and page show the worst finding.
-    let list: Value = http
-        .get(format!("{}/api/v1/messages", served.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = get_json(&http, format!("{}/api/v1/messages", served.base)).await;
     let worst = &list["messages"][0]["worst_finding"];
     assert_eq!(worst["level"], json!("error"));
     assert_eq!(worst["errors"], checks["counts"]["error"]);
     assert_eq!(worst["warnings"], checks["counts"]["warning"]);
-    let page = http
-        .get(format!("{}/", served.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&http, format!("{}/", served.base)).await;
     assert!(page.contains("badge badge-error"), "{page}");
     assert!(
         page.contains("error(s),"),
         "the counts beside the worst finding: {page}"
     );
-    let tab = http
-        .get(format!("{}/messages/{id}?tab=checks", served.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let tab = get_text(&http, format!("{}/messages/{id}?tab=checks", served.base)).await;
     for shown in ["missing", "answered 404", "Gmail clips", "Spam score"] {
         assert!(tab.contains(shown), "{shown}");
     }
@@ -233,7 +197,7 @@ async fn the_background_checker_checks_captures_nobody_asked_about() {
     let http = reqwest::Client::new();
     let mut body = flawed("127.0.0.1:9");
     body["html_content"] = json!("<p>Short and sweet</p><img src=\"x.png\">");
-    let id = send(&http, &served.base, body).await;
+    let id = common::send_email(&http, &served.base, &body).await;
     let seq = state
         .store
         .get(Some("email"), &id)

@@ -64,18 +64,7 @@ impl Crm {
     }
 
     async fn send(&self, body: Value) -> String {
-        let resp = self
-            .http
-            .post(format!("{}/api/v1/email/send", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        resp.json::<Value>().await.unwrap()["message_id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        common::send_email(&self.http, &self.base, &body).await
     }
 }
 

@@ -430,41 +430,42 @@ fn back(fields: &Params) -> String {
 }
 
 /// `POST /ui/schedules/{id}/pause` (`csrf`, `back`?).
-pub async fn pause(
-    State(state): State<AppState>,
-    Id(id): Id,
-    form: Form,
-) -> Result<Response, UiError> {
-    let back = back(&form.fields);
-    let me = form.signed(&state, Scope::Write, &back).await?;
-    let r = manage::pause(&state, &id).await.map(|s| {
-        tracing::info!(schedule = %id, key_id = %me.key_id, "console: schedule paused");
-        format!(
-            "Schedule {} is paused: it runs no more until it is resumed.",
-            s["name"].as_str().unwrap_or(&id)
-        )
-    });
-    answer(&back, r.map_err(ApiError::from))
+pub async fn pause(state: State<AppState>, id: Id, form: Form) -> Result<Response, UiError> {
+    act(state, id, form, false).await
 }
 
 /// `POST /ui/schedules/{id}/resume` (`csrf`, `back`?).
-pub async fn resume(
+pub async fn resume(state: State<AppState>, id: Id, form: Form) -> Result<Response, UiError> {
+    act(state, id, form, true).await
+}
+
+/// Pauses or resumes a schedule as the API does, then back where the form came from.
+async fn act(
     State(state): State<AppState>,
     Id(id): Id,
     form: Form,
+    resume: bool,
 ) -> Result<Response, UiError> {
     let back = back(&form.fields);
     let me = form.signed(&state, Scope::Write, &back).await?;
-    let r = manage::resume(&state, &id).await.map(|s| {
-        tracing::info!(schedule = %id, key_id = %me.key_id, "console: schedule resumed");
-        let next = s["next_run_at"]
-            .as_str()
-            .map(super::page::display_rfc3339)
-            .unwrap_or_else(|| "—".into());
-        format!(
-            "Schedule {} is active again; its next run is {next}.",
-            s["name"].as_str().unwrap_or(&id)
-        )
+    let done = if resume {
+        manage::resume(&state, &id).await
+    } else {
+        manage::pause(&state, &id).await
+    };
+    let r = done.map(|s| {
+        let name = s["name"].as_str().unwrap_or(&id);
+        if resume {
+            tracing::info!(schedule = %id, key_id = %me.key_id, "console: schedule resumed");
+            let next = s["next_run_at"]
+                .as_str()
+                .map(super::page::display_rfc3339)
+                .unwrap_or_else(|| "—".into());
+            format!("Schedule {name} is active again; its next run is {next}.")
+        } else {
+            tracing::info!(schedule = %id, key_id = %me.key_id, "console: schedule paused");
+            format!("Schedule {name} is paused: it runs no more until it is resumed.")
+        }
     });
     answer(&back, r.map_err(ApiError::from))
 }

@@ -11,7 +11,7 @@
 pub mod resolve;
 pub mod stored;
 
-use crate::error::{MockError, MockResult};
+use crate::error::MockResult;
 use crate::state::MockState;
 use crate::store::{Record, StoreError};
 use axum::Json;
@@ -70,9 +70,15 @@ pub async fn of(state: &MockState, r: &Record) -> Result<(Value, String), StoreE
     if let Some(s) = state.store.checks(r.seq).await? {
         return Ok((s.report, s.checked_at));
     }
+    let (report, at) = check_and_keep(state, r).await?;
+    Ok((serde_json::to_value(&report)?, at))
+}
+
+/// Runs the checks of `r` and keeps them; the report and when it was kept.
+async fn check_and_keep(state: &MockState, r: &Record) -> Result<(Report, String), StoreError> {
     let report = run(state, r).await;
     let at = state.store.save_checks(r.seq, &report).await?;
-    Ok((serde_json::to_value(&report)?, at))
+    Ok((report, at))
 }
 
 /// The worst findings of the captures `seqs`, checking (at most [`CHECKED_PER_LIST`] of) those
@@ -80,8 +86,7 @@ pub async fn of(state: &MockState, r: &Record) -> Result<(Value, String), StoreE
 pub async fn worst_of(state: &MockState, seqs: &[i64]) -> Result<HashMap<i64, Worst>, StoreError> {
     let missing = state.store.unchecked_among(seqs).await?;
     for r in missing.iter().take(CHECKED_PER_LIST) {
-        let report = run(state, r).await;
-        state.store.save_checks(r.seq, &report).await?;
+        check_and_keep(state, r).await?;
     }
     state.store.worst_findings(seqs).await
 }
@@ -91,10 +96,7 @@ pub async fn serve(
     State(state): State<MockState>,
     Path(id): Path<String>,
 ) -> MockResult<Json<Value>> {
-    let r = match state.store.get(Some("email"), &id).await? {
-        Some(r) if r.captured => r,
-        _ => return Err(MockError::not_found("Message")),
-    };
+    let r = crate::messages::captured(&state, &id).await?;
     let (mut report, checked_at) = of(&state, &r).await?;
     if let Some(body) = report.as_object_mut() {
         body.insert("id".into(), json!(r.id));
@@ -134,8 +136,7 @@ pub fn spawn_checker(state: &MockState) {
                 Ok(batch) if batch.is_empty() => done_upto = latest,
                 Ok(batch) => {
                     for r in &batch {
-                        let report = run(&state, r).await;
-                        if let Err(e) = state.store.save_checks(r.seq, &report).await {
+                        if let Err(e) = check_and_keep(&state, r).await {
                             tracing::warn!(error = %e, "keeping the checks of a capture failed");
                         }
                     }

@@ -51,3 +51,19 @@ pub fn smtp_envelope() -> halcytone_mocks::smtp::Envelope {
         peer: "127.0.0.1:5555".into(),
     }
 }
+
+/// Sends `body` to the mock CRM at `base` (`POST /api/v1/email/send`), which must accept it;
+/// the new message's id.
+pub async fn send_email(http: &reqwest::Client, base: &str, body: &serde_json::Value) -> String {
+    let resp = http
+        .post(format!("{base}/api/v1/email/send"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    resp.json::<serde_json::Value>().await.unwrap()["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
