@@ -59,6 +59,9 @@ pub struct Assessment {
     pub level_reason: Option<String>,
     pub errors: Vec<String>,
     pub warnings: usize,
+    /// The error-level findings of the newsletter's email checks (HTML support, links,
+    /// images and alt text, size, spam score): what `APPROVAL_EMAIL_CHECKS_LEVELS` gates on.
+    pub email_errors: Vec<String>,
 }
 
 /// Validates the document as it would be published and works out its review level.
@@ -86,9 +89,14 @@ pub async fn assess(
     }
     req.tone = crate::generation::parse_tone(tone)?;
     req.template = crate::generation::parse_template(template)?;
-    let (_, report) = generation::compose_parsed(state, parsed.into(), &req, as_of).await?;
+    let (bundle, report) = generation::compose_parsed(state, parsed.into(), &req, as_of).await?;
     let issues = report.map(|r| r.issues).unwrap_or_default();
+    let email_errors = match bundle.newsletter {
+        Some(n) => email_errors(n).await?,
+        None => Vec::new(),
+    };
     Ok(Assessment {
+        email_errors,
         level,
         level_reason,
         errors: issues
@@ -101,6 +109,29 @@ pub async fn assess(
             .filter(|i| i.severity == Severity::Warning)
             .count(),
     })
+}
+
+/// The error-level findings of the newsletter's checks, each in a line.
+async fn email_errors(n: halcytone_content::compose::Newsletter) -> AppResult<Vec<String>> {
+    tokio::task::spawn_blocking(move || {
+        halcytone_mailcheck::check(&halcytone_mailcheck::Message {
+            subject: Some(&n.subject),
+            html: Some(&n.html),
+            text: Some(&n.text),
+            ..halcytone_mailcheck::Message::default()
+        })
+        .worst_findings(halcytone_mailcheck::Level::Error, 20)
+        .into_iter()
+        .map(|f| format!("{}: {}", f.check, f.message))
+        .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("checking the newsletter: {e}")))
+}
+
+/// Whether approval at `level` needs a newsletter without error-level check findings.
+fn gated(state: &Core, level: Level) -> bool {
+    state.config.email_checks_gate.contains(&level)
 }
 
 /// Stores the snapshot and a draft version of it.
@@ -135,7 +166,7 @@ pub async fn create_draft(state: &Core, d: Draft, by: &Actor) -> AppResult<Conte
         review: json!({
             "created_by": by.id,
             "level_reason": a.level_reason,
-            "validation": { "errors": a.errors, "warnings": a.warnings },
+            "validation": { "errors": a.errors, "warnings": a.warnings, "email_check_errors": a.email_errors },
             "approvals": [],
         }),
         updated_ms: now,
@@ -270,12 +301,16 @@ pub async fn submit(state: &Core, id: &str, by: &Actor) -> AppResult<ContentVers
     let mut review = v.review.clone();
     review["submitted_by"] = json!(by.id);
     review["submitted_at"] = json!(now);
-    review["validation"] = json!({ "errors": a.errors, "warnings": a.warnings });
+    review["validation"] =
+        json!({ "errors": a.errors, "warnings": a.warnings, "email_check_errors": a.email_errors });
     review["level_reason"] = json!(a.level_reason);
     review["approvals"] = json!([]);
     review["rejection"] = Value::Null;
     let mut to = ReviewState::InReview;
-    if a.level == Level::L1 && a.errors.is_empty() {
+    if a.level == Level::L1
+        && a.errors.is_empty()
+        && (a.email_errors.is_empty() || !gated(state, Level::L1))
+    {
         review["approvals"] =
             json!([{ "by": "auto", "admin": false, "at": now, "note": "L1: validation passed" }]);
         review["auto_approved"] = json!(true);
@@ -291,7 +326,7 @@ pub async fn submit(state: &Core, id: &str, by: &Actor) -> AppResult<ContentVers
             "level_reason": a.level_reason,
             "submitted_by": by.id,
             "submitted_at": now,
-            "validation": { "errors": a.errors, "warnings": a.warnings },
+            "validation": { "errors": a.errors, "warnings": a.warnings, "email_check_errors": a.email_errors },
         });
         let subject = format!("{}@{}", v.id, now.as_deref().unwrap_or_default());
         crate::webhooks::emit(state, "review.requested", &subject, data).await;
@@ -325,6 +360,26 @@ pub async fn approve(
             v.id,
             lvl.as_str()
         )));
+    }
+    if gated(state, lvl) {
+        let doc = document_of(state, &v).await?;
+        let a = assess(
+            state,
+            &doc,
+            &v.channels,
+            v.options["tone"].as_str(),
+            v.options["template"].as_str(),
+            as_of(&v),
+        )
+        .await?;
+        if !a.email_errors.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "content version {}: {} needs a newsletter with no error-level check finding (APPROVAL_EMAIL_CHECKS_LEVELS); fix these first: {}",
+                v.id,
+                lvl.as_str(),
+                a.email_errors.join("; ")
+            )));
+        }
     }
     list.push(json!({ "by": by.id, "admin": by.admin, "at": iso(now_ms()), "note": note }));
     let mut review = v.review.clone();

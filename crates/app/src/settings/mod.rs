@@ -98,6 +98,9 @@ pub struct ServerConfig {
     /// Whether direct publishing (sync, generate-content, batches) needs approved content
     /// (`APPROVAL_REQUIRED`; on by default when ENVIRONMENT=production).
     pub approval_required: bool,
+    /// Review levels whose approval needs a newsletter with no error-level check finding
+    /// (`APPROVAL_EMAIL_CHECKS_LEVELS`: `L3,L4`, `all`, or empty for none, the default).
+    pub email_checks_gate: Vec<halcytone_content::approval::Level>,
     /// WebSocket keep-alive: ping interval (`WS_PING_SECONDS`, 20) and the silence after
     /// which a connection is closed (`WS_IDLE_SECONDS`, 60).
     pub ws_ping: Duration,
@@ -161,6 +164,7 @@ impl ServerConfig {
             analytics_refresh: Some(Duration::from_secs(60 * 60)),
             analytics_refresh_days: 14,
             approval_required: false,
+            email_checks_gate: Vec::new(),
             ws_ping: Duration::from_secs(20),
             ws_idle: Duration::from_secs(60),
             keyring: None,
@@ -354,6 +358,7 @@ impl ServerConfig {
         c.cache = CacheConfig::from_vars(get)?;
         let production = c.environment.eq_ignore_ascii_case("production");
         c.approval_required = flag_or(get, "APPROVAL_REQUIRED", production)?;
+        c.email_checks_gate = gated_levels(get, "APPROVAL_EMAIL_CHECKS_LEVELS")?;
         c.ws_ping = Duration::from_secs(number(
             get,
             "WS_PING_SECONDS",
@@ -435,6 +440,36 @@ fn parse_origins(v: &str) -> Result<CorsOrigins, String> {
     Ok(CorsOrigins::List(out))
 }
 
+/// Reads a list of review levels (`L2,L4`), `all`, or `none`/empty.
+fn gated_levels(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Vec<halcytone_content::approval::Level>, SettingError> {
+    use halcytone_content::approval::Level;
+    let raw = get(name).unwrap_or_default();
+    let v = raw.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    if v.eq_ignore_ascii_case("all") {
+        return Ok(vec![Level::L1, Level::L2, Level::L3, Level::L4]);
+    }
+    let mut levels = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let level = Level::parse(part).ok_or_else(|| SettingError {
+            name,
+            value: raw.clone(),
+            reason: format!(
+                "'{part}' is not a review level: use L1, L2, L3, L4 (comma-separated), all or none"
+            ),
+        })?;
+        if !levels.contains(&level) {
+            levels.push(level);
+        }
+    }
+    Ok(levels)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +491,27 @@ mod tests {
         assert_eq!(e.name, "RATE_LIMIT_PER_MINUTE");
         let e = ServerConfig::from_vars(&vars(&[("CORS_ORIGINS", "not a url")])).unwrap_err();
         assert_eq!(e.name, "CORS_ORIGINS");
+    }
+
+    #[test]
+    fn the_email_checks_gate_reads_levels_all_and_none() {
+        use halcytone_content::approval::Level;
+        let gate = |v: &str| {
+            ServerConfig::from_vars(&vars(&[("APPROVAL_EMAIL_CHECKS_LEVELS", v)]))
+                .map(|c| c.email_checks_gate)
+        };
+        assert!(
+            ServerConfig::from_vars(&vars(&[]))
+                .unwrap()
+                .email_checks_gate
+                .is_empty()
+        );
+        assert_eq!(gate("l3, L4,L3").unwrap(), vec![Level::L3, Level::L4]);
+        assert_eq!(gate("all").unwrap().len(), 4);
+        assert!(gate("none").unwrap().is_empty());
+        let e = gate("L3,L9").unwrap_err();
+        assert_eq!(e.name, "APPROVAL_EMAIL_CHECKS_LEVELS");
+        assert!(e.reason.contains("'L9'"), "{e}");
     }
 
     #[test]

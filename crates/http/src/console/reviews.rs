@@ -54,6 +54,8 @@ struct VersionRow {
     rejection: Option<String>,
     errors: usize,
     warnings: u64,
+    /// Error-level findings of the newsletter's email checks, each in a line.
+    email_errors: Vec<String>,
     updated: String,
     can_approve: bool,
     can_reject: bool,
@@ -109,6 +111,10 @@ fn row(v: &ContentVersion) -> VersionRow {
         rejection,
         errors: r["validation"]["errors"].as_array().map_or(0, Vec::len),
         warnings: r["validation"]["warnings"].as_u64().unwrap_or(0),
+        email_errors: r["validation"]["email_check_errors"]
+            .as_array()
+            .map(|list| list.iter().filter_map(text_of).collect())
+            .unwrap_or_default(),
         updated: text_of(&r["updated_at"])
             .map(|t| display_rfc3339(&t))
             .unwrap_or_default(),

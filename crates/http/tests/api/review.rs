@@ -280,3 +280,42 @@ async fn with_approval_required_direct_publishing_needs_approved_content() {
         .await;
     assert!(test.status.is_success(), "{}", test.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gated_level_is_approved_only_with_a_newsletter_free_of_check_errors() {
+    let mut c = crate::helpers::config();
+    c.email_checks_gate = vec![halcytone_content::approval::Level::L1];
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, c)
+        .await
+        .unwrap();
+    let key = Some(app.write_key.as_str());
+    // An in-page link to nothing is a broken link: an error-level finding.
+    let flawed = "# Weekly\n\n## [Breathscape] Updates\n\n### Something new\n- **Date:** 2026-11-20\n- **Content:** A plain update with [a link to nowhere](#nowhere) and enough words in it to be a real item of news.\n";
+    let v = app.post("/api/v2/content", key, &body(flawed, true)).await;
+    assert_eq!(v.status, StatusCode::CREATED, "{}", v.text);
+    assert_eq!(v.body["review"]["level"], "L1");
+    assert_eq!(
+        v.body["status"], "in_review",
+        "not approved automatically: {}",
+        v.text
+    );
+    let id = v.body["content_id"].as_str().unwrap().to_string();
+    let reviewer = writer(&app, "gate-reviewer").await;
+    let refused = app
+        .post(
+            &format!("/api/v2/content/{id}/approve"),
+            Some(&reviewer),
+            "{}",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    for said in ["APPROVAL_EMAIL_CHECKS_LEVELS", "#nowhere", "links"] {
+        assert!(refused.text.contains(said), "{said}: {}", refused.text);
+    }
+    // The same level without the flaw is approved as before.
+    let clean = app
+        .post("/api/v2/content", key, &body(&doc(""), true))
+        .await;
+    assert_eq!(clean.status, StatusCode::CREATED, "{}", clean.text);
+    assert_eq!(clean.body["status"], "approved", "{}", clean.text);
+}
