@@ -35,6 +35,7 @@ pub mod segments;
 pub mod send_batches;
 pub mod sends;
 pub mod settings;
+pub mod sns_signature;
 pub mod social;
 pub mod suppressions;
 pub mod targets;

@@ -9,7 +9,7 @@ use url::Url;
 /// The shortest secret accepted: 16 characters.
 const MIN_SECRET: usize = 16;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct MailingSettings {
     /// `PUBLIC_BASE_URL`: where recipients reach this API (`https://news.example.com`).
     pub public_base_url: Option<Url>,
@@ -19,6 +19,24 @@ pub struct MailingSettings {
     /// `EMAIL_EVENTS_SECRET`: bounce and complaint events must be signed with it; without it
     /// the intake route refuses every event.
     pub events_secret: Option<String>,
+    /// `SNS_VERIFY_SIGNATURES` (on by default): SNS deliveries must carry a valid SNS message
+    /// signature besides the URL's token.
+    pub sns_verify: bool,
+    /// `SNS_SIGNING_CERT_FILE`: the SNS signing certificate (PEM or DER), pinned, as DER; without
+    /// it the certificate at each message's `SigningCertURL` is fetched from Amazon.
+    pub sns_signing_cert: Option<Vec<u8>>,
+}
+
+impl Default for MailingSettings {
+    fn default() -> Self {
+        MailingSettings {
+            public_base_url: None,
+            unsubscribe_secret: None,
+            events_secret: None,
+            sns_verify: true,
+            sns_signing_cert: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for MailingSettings {
@@ -31,6 +49,11 @@ impl std::fmt::Debug for MailingSettings {
             )
             .field("unsubscribe_secret", &hidden(&self.unsubscribe_secret))
             .field("events_secret", &hidden(&self.events_secret))
+            .field("sns_verify", &self.sns_verify)
+            .field(
+                "sns_signing_cert",
+                &self.sns_signing_cert.as_ref().map(Vec::len),
+            )
             .finish()
     }
 }
@@ -61,10 +84,24 @@ impl MailingSettings {
                 Ok(url)
             })
             .transpose()?;
+        let sns_signing_cert = text(get, "SNS_SIGNING_CERT_FILE")
+            .map(|path| {
+                let bad = |reason: String| SettingError {
+                    name: "SNS_SIGNING_CERT_FILE",
+                    value: path.clone(),
+                    reason,
+                };
+                let bytes =
+                    std::fs::read(&path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+                crate::sns_signature::certificate_der(&bytes).map_err(|e| bad(e.to_string()))
+            })
+            .transpose()?;
         Ok(MailingSettings {
             public_base_url,
             unsubscribe_secret: secret("UNSUBSCRIBE_SECRET")?,
             events_secret: secret("EMAIL_EVENTS_SECRET")?,
+            sns_verify: halcytone_publish::settings::flag_or(get, "SNS_VERIFY_SIGNATURES", true)?,
+            sns_signing_cert,
         })
     }
 }
@@ -88,6 +125,25 @@ mod tests {
     fn nothing_set_is_nothing_configured() {
         let m = read(&[]).unwrap();
         assert!(m.public_base_url.is_none() && m.unsubscribe_secret.is_none());
+        assert!(m.sns_verify, "SNS signatures are checked unless turned off");
+        assert!(m.sns_signing_cert.is_none());
+    }
+
+    #[test]
+    fn a_pinned_sns_certificate_must_be_a_readable_certificate() {
+        let e = read(&[("SNS_SIGNING_CERT_FILE", "/nonexistent/sns.pem")]).unwrap_err();
+        assert_eq!(e.name, "SNS_SIGNING_CERT_FILE");
+        assert!(e.reason.contains("cannot read"), "{e}");
+        let dir = std::env::temp_dir().join(format!("sns-cert-{}", std::process::id()));
+        std::fs::write(&dir, "not a certificate").unwrap();
+        let e = read(&[("SNS_SIGNING_CERT_FILE", dir.to_str().unwrap())]).unwrap_err();
+        let _ = std::fs::remove_file(&dir);
+        assert!(e.reason.contains("PEM"), "{e}");
+        assert!(
+            !read(&[("SNS_VERIFY_SIGNATURES", "false")])
+                .unwrap()
+                .sns_verify
+        );
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub fn routes() -> Vec<Entry> {
             "/api/v2/email-events/sns",
             Access::Signed,
             "suppressions",
-            "Amazon SES bounce and complaint notifications delivered by SNS (subscribe this URL with ?token=EMAIL_EVENTS_SECRET). A SubscriptionConfirmation is answered with its SubscribeURL for the operator to open; the SNS message signature itself is not checked, the token is",
+            "Amazon SES bounce and complaint notifications delivered by SNS (subscribe this URL with ?token=EMAIL_EVENTS_SECRET). The SNS message signature is checked too (SignatureVersion 1 or 2, against the certificate pinned by SNS_SIGNING_CERT_FILE or fetched from the https://sns.<region>.amazonaws.com SigningCertURL; SNS_VERIFY_SIGNATURES=false turns it off). A SubscriptionConfirmation is answered with its SubscribeURL for the operator to open",
             post(sns),
         )
         .query([Param::text("token", "EMAIL_EVENTS_SECRET").required()])
@@ -107,7 +107,7 @@ pub fn routes() -> Vec<Entry> {
             "an SNS message: Type Notification with an SES Bounce or Complaint in Message",
         )
         .errors(&[
-            (401, "No EMAIL_EVENTS_SECRET configured, or a wrong token: nothing changed"),
+            (401, "No EMAIL_EVENTS_SECRET configured, a wrong token, or an SNS signature that does not verify: nothing changed"),
             (422, "Not an SNS Notification carrying an SES Bounce or Complaint"),
         ]),
         route(
@@ -253,6 +253,15 @@ async fn sns(
         ));
     }
     let body: Value = crate::body::parse(&bytes)?;
+    if state.config.mailing.sns_verify {
+        halcytone_app::sns_signature::verify(
+            &body,
+            state.config.mailing.sns_signing_cert.as_deref(),
+            state.publishing.settings.dry_run,
+        )
+        .await
+        .map_err(|e| ApiError::BadSignature(format!("SNS signature: {e}")))?;
+    }
     match suppressions::sns_events(&body)? {
         Sns::Confirm(url) => {
             tracing::warn!(event = "sns_subscription", subscribe_url = %url, "an SNS subscription waits for confirmation: open its SubscribeURL");

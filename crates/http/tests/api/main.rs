@@ -24,6 +24,7 @@ mod preview_matches_publish;
 mod review;
 mod scheduled_publish;
 mod segments;
+mod sns;
 mod social;
 mod sources;
 mod suppressions;
