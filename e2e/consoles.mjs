@@ -222,6 +222,7 @@ step("the message page's tabs each show their view", async () => {
   return Object.keys(expect).join(", ");
 });
 
+let flawedMessage;
 step("a flawed message shows its checks in the inbox and on its Checks tab", async () => {
   const filler = "<p>Steady breathing, calm pacing, a quiet week of small releases.</p>\n".repeat(1800);
   const res = await fetch(`${CRM}/api/v1/email/send`, {
@@ -238,6 +239,7 @@ step("a flawed message shows its checks in the inbox and on its Checks tab", asy
   });
   assert.equal(res.status, 200);
   const id = (await res.json()).message_id;
+  flawedMessage = id;
   const checks = await (await fetch(`${CRM}/api/v1/messages/${id}/checks`)).json();
   assert.equal(checks.images[0].alt_present, false);
   const broken = checks.links.find((l) => l.url.endsWith("/no-such-page"));
@@ -619,6 +621,11 @@ step("at 390×844 every console page and Swagger UI fits the width", async () =>
     await fitsPhone(`crm-message-width-${width}`, `${CRM}/messages/${tabMessage}?width=${width}&images=1`);
     const box = await page.locator("iframe.preview").boundingBox();
     assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `the ${width} frame fits: ${JSON.stringify(box)}`);
+  }
+  // The long tables of a message with findings: its checks and its links with their status.
+  for (const tab of ["checks", "links"]) {
+    await fitsPhone(`crm-message-flawed-${tab}`, `${CRM}/messages/${flawedMessage}?tab=${tab}`);
+    await noLetterStacks(`flawed message ${tab}`);
   }
   await fitsPhone("crm-message-404", CRM + "/messages/no-such-message");
   await fitsPhone("crm-faults", CRM + "/faults");

@@ -254,7 +254,11 @@ pub async fn view(
     let checks = checks(req, smtp, html.as_deref(), text.as_deref(), &found, blocked);
     let (report, checked_at) = crate::checks::of(&state, &r).await?;
     let errors = report["counts"]["error"].as_u64().unwrap_or(0);
-    let warnings = checks.iter().filter(|c| !c.ok).count() as u64
+    // The report covers the size and the links' schemes too: each finding counts once.
+    let warnings = checks
+        .iter()
+        .filter(|c| !c.ok && !matches!(c.name, "HTML size" | "Link schemes"))
+        .count() as u64
         + report["counts"]["warning"].as_u64().unwrap_or(0);
     let remote = html
         .as_deref()
