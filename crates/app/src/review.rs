@@ -129,6 +129,20 @@ async fn email_errors(n: halcytone_content::compose::Newsletter) -> AppResult<Ve
     .map_err(|e| AppError::Internal(format!("checking the newsletter: {e}")))
 }
 
+/// [`assess`] of a stored version: its snapshot, channels, options and reference time.
+async fn assess_version(state: &Core, v: &ContentVersion) -> AppResult<Assessment> {
+    let doc = document_of(state, v).await?;
+    assess(
+        state,
+        &doc,
+        &v.channels,
+        v.options["tone"].as_str(),
+        v.options["template"].as_str(),
+        as_of(v),
+    )
+    .await
+}
+
 /// Whether approval at `level` needs a newsletter without error-level check findings.
 fn gated(state: &Core, level: Level) -> bool {
     state.config.email_checks_gate.contains(&level)
@@ -286,17 +300,7 @@ fn met(level: Level, list: &[Value]) -> bool {
 pub async fn submit(state: &Core, id: &str, by: &Actor) -> AppResult<ContentVersion> {
     let v = load(state, id).await?;
     check(&v, Action::Submit)?;
-    let doc = document_of(state, &v).await?;
-    let as_of = as_of(&v);
-    let a = assess(
-        state,
-        &doc,
-        &v.channels,
-        v.options["tone"].as_str(),
-        v.options["template"].as_str(),
-        as_of,
-    )
-    .await?;
+    let a = assess_version(state, &v).await?;
     let now = iso(now_ms());
     let mut review = v.review.clone();
     review["submitted_by"] = json!(by.id);
@@ -362,16 +366,7 @@ pub async fn approve(
         )));
     }
     if gated(state, lvl) {
-        let doc = document_of(state, &v).await?;
-        let a = assess(
-            state,
-            &doc,
-            &v.channels,
-            v.options["tone"].as_str(),
-            v.options["template"].as_str(),
-            as_of(&v),
-        )
-        .await?;
+        let a = assess_version(state, &v).await?;
         if !a.email_errors.is_empty() {
             return Err(AppError::Conflict(format!(
                 "content version {}: {} needs a newsletter with no error-level check finding (APPROVAL_EMAIL_CHECKS_LEVELS); fix these first: {}",
