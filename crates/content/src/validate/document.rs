@@ -161,6 +161,33 @@ fn check_document_flags(doc: &LivingDocument, issues: &mut Vec<Issue>) {
     }
 }
 
+/// The Markdown images (`![alt](target)`) of `text` whose alt text is blank: each one's
+/// byte offset and target.
+fn images_without_alt(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(start) = text[from..].find("![").map(|p| from + p) {
+        from = start + 2;
+        let Some(close) = text[from..].find("](").map(|p| from + p) else {
+            break;
+        };
+        let alt = &text[from..close];
+        if alt.contains('\n') || alt.contains("![") {
+            continue;
+        }
+        let rest = &text[close + 2..];
+        let Some(end) = rest.find(')') else {
+            break;
+        };
+        if alt.trim().is_empty() {
+            let target = rest[..end].split_whitespace().next().unwrap_or("");
+            found.push((start, target.chars().take(200).collect()));
+        }
+        from = close + 2 + end;
+    }
+    found
+}
+
 fn check_item(section: &Section, item: &Item, now: DateTime<Utc>, issues: &mut Vec<Issue>) {
     let at = |line: usize| item_location(section, item, line);
     let mut push = |severity, code, message: String, line: usize| {
@@ -219,6 +246,16 @@ fn check_item(section: &Section, item: &Item, now: DateTime<Utc>, issues: &mut V
         }
     }
     check_language(item, content_line, &mut push);
+    for (offset, target) in images_without_alt(&item.content) {
+        push(
+            Severity::Error,
+            "image_without_alt",
+            format!(
+                "the image {target} has no alt text: screen readers, and mail apps that block images, show nothing for it; write ![what it shows]({target})"
+            ),
+            content_line + item.content[..offset].matches('\n').count(),
+        );
+    }
     if let Some(date) = &item.date {
         let line = if item.lines.date > 0 {
             item.lines.date
@@ -453,6 +490,35 @@ mod tests {
             .into_iter()
             .map(|i| (i.code, i.location.line))
             .collect()
+    }
+
+    #[test]
+    fn an_image_without_alt_text_is_an_error_naming_its_line() {
+        let c = codes(
+            "## [Tips] T\n### Pictures\n- **Date:** 2026-11-20\n- **Content:** Our new screen ![](https://cdn.example/a.png) and ![The timer](https://cdn.example/b.png) side by side.\n",
+        );
+        let images: Vec<_> = c
+            .iter()
+            .filter(|(code, _)| *code == "image_without_alt")
+            .collect();
+        assert_eq!(images, vec![&("image_without_alt", Some(4))], "{c:?}");
+        let issues = check(
+            &markdown::parse(
+                "## [Tips] T\n### P\n- **Content:** A picture ![ ](x.png \"title\") here, with words.\n",
+            ),
+            now(),
+        );
+        let i = issues
+            .iter()
+            .find(|i| i.code == "image_without_alt")
+            .unwrap();
+        assert_eq!(i.severity, Severity::Error);
+        assert!(
+            i.message.contains("x.png") && !i.message.contains("title"),
+            "{}",
+            i.message
+        );
+        assert!(images_without_alt("![a](b) ![ (x) ![").is_empty());
     }
 
     #[test]
